@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Composition root: the only module that knows every feature. `createApp`
+ * builds the database, stores, services and the Elysia app from a config, so
+ * tests build isolated apps with a temp database and call `fetch` directly.
+ */
+import type { Database } from 'bun:sqlite'
+import { dirname, join, resolve } from 'node:path'
+import { Elysia } from 'elysia'
+import { createAuditRecorder, type AuditRecorder } from './audit/recorder.ts'
+import { auditRoutes } from './audit/routes.ts'
+import { createAuditStore } from './audit/store.ts'
+import { createBackendAdmin } from './backends/admin-service.ts'
+import { createRegistry, type Registry } from './backends/registry.ts'
+import { backendRoutes } from './backends/routes.ts'
+import { createBackendStore } from './backends/store.ts'
+import { bucketRoutes } from './buckets/routes.ts'
+import { createBucketService } from './buckets/service.ts'
+import { multipartRoutes } from './objects/multipart-routes.ts'
+import { objectReadRoutes } from './objects/routes.ts'
+import { objectWriteRoutes } from './objects/write-routes.ts'
+import { createAuthenticator, createGuard } from './auth/guard.ts'
+import { createLoginService, type LoginService } from './auth/login.ts'
+import { createPasswords, DEFAULT_HASH_PARAMS, type HashParams, type Passwords } from './auth/password.ts'
+import { authRoutes } from './auth/routes.ts'
+import { createSessions, type Sessions } from './auth/sessions.ts'
+import { oidcRoutes } from './auth/oidc/routes.ts'
+import { createOidc, type Oidc } from './auth/oidc/setup.ts'
+import type { AppConfig } from './config/load.ts'
+import { healthRoutes, type ReadinessCheck } from './health/routes.ts'
+import { createRequestContext, type RequestContext } from './http/context.ts'
+import { openapiRoutes } from './http/openapi.ts'
+import { applyPlumbing } from './http/plumbing.ts'
+import { withSecurityHeaders } from './http/security-headers.ts'
+import { spaRoutes } from './http/spa.ts'
+import { createLogger, type Logger } from './lib/log.ts'
+import { createSealer, loadMasterKey, type Sealer } from './lib/seal.ts'
+import { createMetrics, type Metrics } from './metrics/registry.ts'
+import { metricsRoutes } from './metrics/routes.ts'
+import { migrate } from './sqlite/migrate.ts'
+import { openDatabase } from './sqlite/open.ts'
+import { createQuotaService, type QuotaService } from './quotas/service.ts'
+import { quotaRoutes } from './quotas/routes.ts'
+import { createSizeService } from './sizes/service.ts'
+import { sizeRoutes } from './sizes/routes.ts'
+import { createCorsService, type CorsService } from './bucket-settings/cors.ts'
+import { bucketSettingsRoutes } from './bucket-settings/routes.ts'
+import { createBucketSettings } from './bucket-settings/service.ts'
+import { createPinService } from './pins/service.ts'
+import { pinRoutes } from './pins/routes.ts'
+import { createSearchService } from './search/service.ts'
+import { searchRoutes } from './search/routes.ts'
+import { createRequestStats } from './dashboard/stats.ts'
+import { createDashboardService } from './dashboard/service.ts'
+import { dashboardRoutes } from './dashboard/routes.ts'
+import { userRoutes } from './users/routes.ts'
+import { createUserService, type UserService } from './users/service.ts'
+import { createUserStore, type UserStore } from './users/store.ts'
+import { VERSION } from './version.ts'
+
+export type AppOptions = {
+  logger?: Logger
+  /** Lighter argon2 parameters for tests; production uses Bun's defaults. */
+  hashParams?: HashParams
+  /** Process-level metrics (CPU, memory); off in tests that build many apps. */
+  defaultMetrics?: boolean
+  now?: () => number
+}
+
+export type Stowage = {
+  config: AppConfig
+  db: Database
+  app: Elysia
+  /** The dashboard as a fetch handler: security headers and request id included. */
+  fetch(req: Request): Promise<Response>
+  context: RequestContext
+  metrics: Metrics
+  logger: Logger
+  audit: AuditRecorder
+  users: UserStore
+  userService: UserService
+  sessions: Sessions
+  passwords: Passwords
+  login: LoginService
+  oidc: Oidc
+  /** Undefined when no master key could be loaded or created. */
+  sealer: Sealer | undefined
+  secretKeyProblem: string | undefined
+  registry: Registry
+  /** Quotas and bucket usage: every write path asks it first and reports to it after. */
+  accounting: QuotaService
+  /** Per-bucket CORS rules for the S3 proxy (`cors.corsRules(backendId, bucket)`). */
+  cors: CorsService
+  close(): Promise<void>
+}
+
+export async function createApp(config: AppConfig, opts: AppOptions = {}): Promise<Stowage> {
+  const logger = opts.logger ?? createLogger(config.log)
+  const now = opts.now ?? Date.now
+  const metrics = createMetrics({ defaults: opts.defaultMetrics ?? true })
+  const dbPath = config.db.sqlite.path
+  const db = openDatabase(dbPath)
+  const migrated = migrate(db)
+  if (migrated.applied.length) logger.info('database migrated', { path: dbPath, applied: migrated.applied, version: migrated.version })
+
+  const keyFile = config.server.secret_key_file || join(dirname(resolve(dbPath)), 'stowage.key')
+  const key = loadMasterKey(config.masterKey, keyFile)
+  const sealer = key.key ? createSealer(key.key) : undefined
+  const secretKeyProblem = key.key ? undefined : key.problem
+  if (key.key === undefined) logger.warn('no master key: sealed secrets are unavailable', { problem: key.problem })
+  else if (key.origin === 'created') logger.info('created master key file', { path: keyFile })
+
+  const context = createRequestContext(config.server.trusted_proxies)
+  const auditStore = createAuditStore(db)
+  const audit = createAuditRecorder(auditStore, metrics, logger)
+  const users = createUserStore(db)
+  const sessions = createSessions(db, { lifetimeMs: config.auth.session.lifetime, idleMs: config.auth.session.idle_timeout, now })
+  const passwords = createPasswords(config.auth.local.password, opts.hashParams ?? DEFAULT_HASH_PARAMS)
+  const staticOn = config.auth.static.enabled || config.auth.modes.includes('static')
+  const staticAdmin = staticOn ? { username: config.auth.static.username, passwordHash: config.secrets[config.auth.static.password_hash_env]! } : undefined
+  const login = createLoginService({
+    users,
+    sessions,
+    passwords,
+    audit,
+    metrics,
+    localEnabled: config.auth.modes.includes('local'),
+    staticAdmin,
+    lockout: { maxAttempts: config.auth.local.lockout.max_attempts, windowMs: config.auth.local.lockout.window },
+    perIp: { limit: config.ratelimit.login_per_ip, windowMs: config.ratelimit.login_window },
+    now,
+  })
+  const userService = createUserService({ users, sessions, passwords, audit, preventReuse: config.auth.local.password.prevent_reuse, onUnlock: (name) => login.clearPhantom(name), now })
+  const guardDeps = { sessions, users, context, staticUsername: staticAdmin?.username, apiPerMinute: config.ratelimit.api_per_minute, seed: crypto.randomUUID() }
+  const guard = createGuard(guardDeps)
+  const authn = createAuthenticator(guardDeps)
+  const oidc = createOidc(config, { users, sessions, audit, metrics, logger, context, now })
+
+  const backendStore = createBackendStore(db)
+  const registry = createRegistry({ config, store: backendStore, sealer, logger })
+  registry.start()
+  const backendAdmin = createBackendAdmin({ registry, store: backendStore, sealer, audit, now })
+  const accounting = createQuotaService({ db, registry, audit, logger, now, scanIntervalMs: config.quotas.scan_interval })
+  accounting.start()
+  const cors = createCorsService({ db, registry, audit, logger, now })
+  const pins = createPinService({ db, registry, now })
+  accounting.onForget(cors.forget)
+  accounting.onForget(pins.forget)
+  const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
+
+  const checks = (): ReadinessCheck[] => [
+    { name: 'database', critical: true, run: () => ({ ok: (db.query('SELECT 1 AS one').get() as { one: number }).one === 1 }) },
+    { name: 'migrations', critical: true, run: () => ({ ok: migrated.version > 0, version: migrated.version }) },
+    { name: 'secret_key', critical: false, run: () => (sealer ? { ok: true } : { ok: false, reason: secretKeyProblem }) },
+    ...oidc.readiness(),
+  ]
+
+  const root = new Elysia({ name: 'stowage' })
+  applyPlumbing(root, { context, logger, publicUrl: config.server.public_url })
+  const app = root
+    .use(healthRoutes({ guard, checks }))
+    .use(
+      metricsRoutes({
+        guard,
+        metrics,
+        refresh: () => {
+          metrics.sessionsActive.set(sessions.countActive())
+          if (dbPath !== ':memory:') metrics.sqliteBytes.set(Bun.file(dbPath).size)
+        },
+      }),
+    )
+    .use(
+      authRoutes({
+        guard,
+        context,
+        login,
+        sessions,
+        authn,
+        userService,
+        audit,
+        authConfig: () => {
+          const sso = oidc.authConfig()
+          return { modes: [...config.auth.modes], allow_self_registration: false, static_admin: Boolean(staticAdmin), ...(sso ? { oidc: sso } : {}) }
+        },
+        logoutRedirect: oidc.logoutRedirect,
+      }),
+    )
+    .use(oidcRoutes({ guard, context, oidc: oidc.service }))
+    .use(userRoutes({ guard, context, users: userService }))
+    .use(auditRoutes({ guard, store: auditStore, recorder: audit }))
+    .use(backendRoutes({ guard, context, registry, admin: backendAdmin }))
+    .use(bucketRoutes({ guard, context, buckets: createBucketService({ registry, audit, accounting, logger, now }) }))
+    .use(objectReadRoutes({ guard, context, registry, audit, accounting, logger }))
+    .use(objectWriteRoutes({ guard, context, registry, audit, accounting, logger }))
+    .use(multipartRoutes({ guard, context, registry, audit, accounting, logger }))
+    .use(quotaRoutes({ guard, context, quotas: accounting }))
+    .use(sizeRoutes({ guard, context, sizes: createSizeService({ registry, accounting, audit, logger, now }) }))
+    .use(bucketSettingsRoutes({ guard, context, settings: createBucketSettings({ registry, audit, logger }), cors }))
+    .use(pinRoutes({ guard, pins }))
+    .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
+    .use(dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }))
+    .use(openapiRoutes({ guard, version: VERSION }))
+    .use(spaRoutes({ guard }))
+
+  const timers = [
+    setInterval(() => sessions.reap(), 5 * 60_000),
+    ...(config.audit.retention > 0 ? [setInterval(() => auditStore.deleteOlderThan(now() - config.audit.retention), 60 * 60_000)] : []),
+  ]
+  for (const t of timers) t.unref?.()
+
+  return {
+    config,
+    db,
+    app: app as unknown as Elysia,
+    async fetch(req) {
+      const meta = context.meta(req)
+      const res = withSecurityHeaders(await app.handle(req), meta)
+      requestStats.record({ method: req.method, route: meta.route, pathname: new URL(req.url).pathname, status: res.status, userId: meta.userId, at: now() })
+      return res
+    },
+    context,
+    metrics,
+    logger,
+    audit,
+    users,
+    userService,
+    sessions,
+    passwords,
+    login,
+    oidc,
+    sealer,
+    secretKeyProblem,
+    registry,
+    accounting,
+    cors,
+    async close() {
+      for (const t of timers) clearInterval(t)
+      oidc.close()
+      accounting.close()
+      await registry.close()
+      audit.close()
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { t, type Static } from 'elysia'
+
+export type AuditStatus = 'ok' | 'denied' | 'error'
+
+export type AuditEvent = {
+  action: string
+  status?: AuditStatus
+  userId?: string | null
+  username?: string | null
+  backend?: string | null
+  bucket?: string | null
+  key?: string | null
+  requestId?: string | null
+  ip?: string | null
+  userAgent?: string | null
+  detail?: Record<string, unknown> | null
+  ts?: number
+}
+
+/** Who and where, taken once per request and spread into each event. */
+export type AuditOrigin = Pick<AuditEvent, 'userId' | 'username' | 'requestId' | 'ip' | 'userAgent'>
+
+export type AuditRow = {
+  id: number
+  ts: number
+  user_id: string | null
+  username: string | null
+  action: string
+  backend_id: string | null
+  bucket: string | null
+  object_key: string | null
+  request_id: string | null
+  ip: string | null
+  user_agent: string | null
+  status: AuditStatus
+  detail: string | null
+}
+
+export const AuditQuery = t.Object({
+  user: t.Optional(t.String({ maxLength: 128, description: 'Exact user id.' })),
+  action: t.Optional(t.String({ maxLength: 128, description: 'Action prefix, e.g. `auth.` or `object.delete`.' })),
+  backend: t.Optional(t.String({ maxLength: 128 })),
+  bucket: t.Optional(t.String({ maxLength: 255 })),
+  status: t.Optional(t.UnionEnum(['ok', 'denied', 'error'])),
+  from: t.Optional(t.String({ format: 'date-time' })),
+  to: t.Optional(t.String({ format: 'date-time' })),
+  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
+  offset: t.Optional(t.Numeric({ minimum: 0 })),
+})
+export type AuditQuery = Static<typeof AuditQuery>
+
+export const AuditEventDTO = t.Object({
+  id: t.Integer(),
+  timestamp: t.String({ format: 'date-time' }),
+  user_id: t.Optional(t.String()),
+  username: t.Optional(t.String()),
+  action: t.String(),
+  backend: t.Optional(t.String()),
+  bucket: t.Optional(t.String()),
+  key: t.Optional(t.String()),
+  request_id: t.Optional(t.String()),
+  ip: t.Optional(t.String()),
+  user_agent: t.Optional(t.String()),
+  status: t.String(),
+  detail: t.Optional(t.String({ description: 'JSON object as a string.' })),
+})

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The `fs` backend: buckets are the directories under `root`, objects are the
+ * files in them, so the same folder can be served over NAS protocols and
+ * browsed through Stowage. How keys map to paths is in keys.ts, where
+ * metadata lives in sidecar.ts, how writes stay atomic in write.ts, listing in
+ * list.ts and multipart uploads in multipart.ts.
+ *
+ * What a directory cannot do is not offered: no versioning, object lock,
+ * lifecycle, bucket policy, server-side encryption or presigned URLs. Their
+ * setters throw `not_supported`; the getters answer truthfully for an
+ * unversioned bucket with no policy and no rules (false, null, []).
+ */
+import { access, constants, readdir } from 'node:fs/promises'
+import { BackendError, type Backend, type Capabilities } from '../backend.ts'
+import * as buckets from './buckets.ts'
+import { closeContext, openContext, type FsContext } from './context.ts'
+import { fsFailure } from './errors.ts'
+import { listPage } from './list.ts'
+import * as multipart from './multipart.ts'
+import * as objects from './objects.ts'
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  versioning: false,
+  object_lock: false,
+  lifecycle: false,
+  bucket_policy: false,
+  cors: true,
+  tagging: true,
+  server_side_encrypt: false,
+  admin_api: '',
+  max_multipart_parts: multipart.MAX_PARTS,
+  max_part_size_bytes: multipart.MAX_PART_BYTES,
+  presign: false,
+})
+
+function unsupported(what: string): never {
+  throw new BackendError('not_supported', `${what} is not supported by the fs backend`)
+}
+
+export function createFsBackend(opts: { id: string; root: string }): Backend {
+  // Opened on first use and again after a failure, so a root that is not
+  // mounted yet makes calls fail with `unavailable` instead of the driver.
+  let opening: Promise<FsContext> | null = null
+  const ctx = (): Promise<FsContext> => {
+    opening ??= openContext(opts.root).catch((err: unknown) => {
+      opening = null
+      throw err
+    })
+    return opening
+  }
+  /** Runs an operation on the opened root; unexpected filesystem errors become BackendErrors. */
+  const run = async <T>(what: string, fn: (c: FsContext) => Promise<T>): Promise<T> => {
+    const c = await ctx()
+    try {
+      return await fn(c)
+    } catch (err) {
+      throw fsFailure(err, what)
+    }
+  }
+  const gettable = (what: string, bucket: string) => run(what, (c) => buckets.requireBucket(c, bucket))
+
+  return {
+    id: opts.id,
+    kind: 'fs',
+    capabilities: CAPABILITIES,
+
+    probe: () =>
+      run('probe', async (c) => {
+        try {
+          await access(c.root, constants.R_OK | constants.W_OK | constants.X_OK)
+          await readdir(c.root)
+        } catch (err) {
+          throw new BackendError('unavailable', 'storage root is not a readable, writable directory', { cause: err })
+        }
+      }),
+
+    listBuckets: () => run('list buckets', buckets.listBuckets),
+    createBucket: (name) => run('create bucket', (c) => buckets.createBucket(c, name)),
+    deleteBucket: (name) => run('delete bucket', (c) => buckets.deleteBucket(c, name)),
+    bucketExists: (name) => run('stat bucket', (c) => buckets.bucketExists(c, name)),
+
+    listObjects: (bucket, listOpts) =>
+      run('list objects', async (c) => {
+        await buckets.requireBucket(c, bucket)
+        return listPage(c.bucketDir(bucket), listOpts, (key, path, withMetadata) => objects.listedInfo(c, bucket, key, path, withMetadata))
+      }),
+    headObject: (bucket, key, o) => run('head object', (c) => objects.headObject(c, bucket, key, o?.versionId)),
+    getObject: (bucket, key, o) => run('get object', (c) => objects.getObject(c, bucket, key, o ?? {})),
+    putObject: (bucket, key, body, o) => run('put object', (c) => objects.putObject(c, bucket, key, body, o)),
+    deleteObject: (bucket, key, o) => run('delete object', (c) => objects.deleteObject(c, bucket, key, o?.versionId)),
+    deleteObjects: (bucket, keys) => run('delete objects', (c) => objects.deleteObjects(c, bucket, keys)),
+    copyObject: (src, dst, o) => run('copy object', (c) => objects.copyObject(c, src, dst, o ?? {})),
+
+    getObjectTags: (bucket, key, o) => run('get tags', (c) => objects.getObjectTags(c, bucket, key, o?.versionId)),
+    putObjectTags: (bucket, key, tags, o) => run('put tags', (c) => objects.putObjectTags(c, bucket, key, tags, o?.versionId)),
+    listObjectVersions: async (bucket) => {
+      await gettable('list versions', bucket)
+      return unsupported('versioning')
+    },
+
+    createMultipartUpload: (bucket, key, o) => run('create upload', (c) => multipart.createUpload(c, bucket, key, o)),
+    uploadPart: (bucket, key, id, n, body, o) => run('upload part', (c) => multipart.uploadPart(c, bucket, key, id, n, body, o)),
+    completeMultipartUpload: (bucket, key, id, parts) => run('complete upload', (c) => multipart.completeUpload(c, bucket, key, id, parts)),
+    abortMultipartUpload: (bucket, key, id) => run('abort upload', (c) => multipart.abortUpload(c, bucket, key, id)),
+    listMultipartUploads: (bucket, o) => run('list uploads', (c) => multipart.listUploads(c, bucket, o.prefix ?? '')),
+    listParts: (bucket, key, id) => run('list parts', (c) => multipart.listParts(c, bucket, key, id)),
+
+    getVersioning: async (bucket) => {
+      await gettable('get versioning', bucket)
+      return false
+    },
+    setVersioning: async (bucket) => {
+      await gettable('set versioning', bucket)
+      return unsupported('versioning')
+    },
+    getPolicy: async (bucket) => {
+      await gettable('get policy', bucket)
+      return null
+    },
+    setPolicy: async (bucket) => {
+      await gettable('set policy', bucket)
+      return unsupported('bucket policy')
+    },
+    deletePolicy: async (bucket) => {
+      await gettable('delete policy', bucket)
+      return unsupported('bucket policy')
+    },
+    getLifecycle: async (bucket) => {
+      await gettable('get lifecycle', bucket)
+      return []
+    },
+    setLifecycle: async (bucket) => {
+      await gettable('set lifecycle', bucket)
+      return unsupported('lifecycle')
+    },
+    deleteLifecycle: async (bucket) => {
+      await gettable('delete lifecycle', bucket)
+      return unsupported('lifecycle')
+    },
+
+    close: async () => {
+      if (!opening) return
+      const c = await opening.catch(() => null)
+      opening = null
+      if (c) await closeContext(c)
+    },
+  }
+}

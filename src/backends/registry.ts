@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * id → Backend, from two sources: config.yaml (read-only in the UI) and the
+ * database (admin CRUD, secrets sealed). Health probes run at boot and every
+ * minute, each with a 5 s budget, in the background: a backend that is down
+ * never delays start-up or other backends.
+ */
+import type { AppConfig } from '../config/load.ts'
+import { fail } from '../http/errors.ts'
+import type { Logger } from '../lib/log.ts'
+import type { Sealer } from '../lib/seal.ts'
+import { BackendError, type Backend } from './backend.ts'
+import { createFsBackend } from './fs/driver.ts'
+import { emptyHealth, recordProbe, type Health } from './health.ts'
+import { createS3Backend } from './s3/driver.ts'
+import type { BackendRow, BackendStore } from './store.ts'
+
+export const PROBE_INTERVAL_MS = 60_000
+const PROBE_TIMEOUT_MS = 5_000
+
+export type BackendSource = 'config' | 'db'
+
+export type BackendEntry = {
+  id: string
+  name: string
+  type: 's3' | 'fs'
+  source: BackendSource
+  enabled: boolean
+  endpoint: string
+  region: string
+  pathStyle: boolean
+  accessKey?: string
+  /** Undefined when disabled or when its secret cannot be opened. */
+  backend?: Backend
+  health: Health
+  row?: BackendRow
+}
+
+export type S3Settings = { id: string; endpoint: string; region: string; accessKey: string; secretKey: string; pathStyle: boolean }
+
+export type Registry = ReturnType<typeof createRegistry>
+
+export function sealContext(id: string): string {
+  return `backend:${id}`
+}
+
+export function createRegistry(d: { config: AppConfig; store: BackendStore; sealer: Sealer | undefined; logger: Logger }) {
+  const entries = new Map<string, BackendEntry>()
+  let timer: ReturnType<typeof setInterval> | undefined
+
+  for (const b of d.config.backends) {
+    const type = b.type === 'fs' ? 'fs' : 's3'
+    const backend =
+      type === 'fs'
+        ? createFsBackend({ id: b.id, root: b.root })
+        : createS3Backend({ id: b.id, endpoint: b.endpoint, region: b.region, accessKey: d.config.secrets[b.access_key_env]!, secretKey: d.config.secrets[b.secret_key_env]!, pathStyle: b.path_style })
+    entries.set(b.id, { id: b.id, name: b.name || b.id, type, source: 'config', enabled: true, endpoint: type === 'fs' ? '' : b.endpoint, region: b.region, pathStyle: b.path_style, backend, health: emptyHealth() })
+  }
+
+  function fromRow(row: BackendRow, health = emptyHealth()): BackendEntry {
+    const entry: BackendEntry = { id: row.id, name: row.name, type: 's3', source: 'db', enabled: row.enabled === 1, endpoint: row.endpoint, region: row.region, pathStyle: row.path_style === 1, accessKey: row.access_key, health, row }
+    if (!entry.enabled) return entry
+    if (!d.sealer) {
+      health.lastError = 'the master key is missing, so the secret key cannot be opened'
+      return entry
+    }
+    try {
+      const secretKey = d.sealer.open(row.secret_key_enc, sealContext(row.id))
+      entry.backend = createS3Backend({ id: row.id, endpoint: row.endpoint, region: row.region, accessKey: row.access_key, secretKey, pathStyle: row.path_style === 1 })
+    } catch (err) {
+      health.lastError = `cannot open the sealed secret key: ${(err as Error).message}`
+      d.logger.error('backend secret unreadable', { backend: row.id, error: (err as Error).message })
+    }
+    return entry
+  }
+
+  for (const row of d.store.list()) {
+    if (entries.has(row.id)) {
+      d.logger.warn('database backend shadowed by config backend with the same id', { backend: row.id })
+      continue
+    }
+    entries.set(row.id, fromRow(row))
+  }
+
+  async function probe(entry: BackendEntry): Promise<Health> {
+    if (!entry.backend) return entry.health
+    const started = performance.now()
+    const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS)
+    try {
+      await entry.backend.probe(signal)
+      recordProbe(entry.health, { at: Date.now(), healthy: true, latencyMs: Math.round(performance.now() - started) })
+    } catch (err) {
+      const message = err instanceof BackendError ? err.message : signal.aborted ? 'probe timed out' : 'probe failed'
+      recordProbe(entry.health, { at: Date.now(), healthy: false, latencyMs: Math.round(performance.now() - started), error: message })
+    }
+    return entry.health
+  }
+
+  const probeAll = (): Promise<unknown> => Promise.allSettled([...entries.values()].map(probe))
+
+  return {
+    /** Every entry, enabled or not, in id order. */
+    entries: (): BackendEntry[] => [...entries.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    /** Enabled, usable backends only. */
+    active: (): BackendEntry[] => [...entries.values()].filter((e) => e.backend).sort((a, b) => a.id.localeCompare(b.id)),
+    entry: (id: string): BackendEntry | undefined => entries.get(id),
+    /** The usable backend with this id, or a `not_found` error. */
+    get(id: string): Backend {
+      const b = entries.get(id)?.backend
+      if (!b) throw fail('not_found', 'No such backend.')
+      return b
+    },
+    probe: (id: string): Promise<Health> => {
+      const e = entries.get(id)
+      if (!e) throw fail('not_found', 'No such backend.')
+      return probe(e)
+    },
+    probeAll,
+    start(): void {
+      void probeAll()
+      timer = setInterval(() => void probeAll(), PROBE_INTERVAL_MS)
+      timer.unref?.()
+    },
+    /** Re-reads one database backend after a change (or its removal). */
+    async reload(id: string): Promise<void> {
+      const old = entries.get(id)
+      if (old?.source === 'config') return
+      const row = d.store.get(id)
+      await old?.backend?.close()
+      if (!row) {
+        entries.delete(id)
+        return
+      }
+      const entry = fromRow(row, old?.health ?? emptyHealth())
+      entries.set(id, entry)
+      await probe(entry)
+    },
+    /** A throwaway driver for "test connection"; the caller closes it. */
+    build: (s: S3Settings): Backend => createS3Backend(s),
+    async close(): Promise<void> {
+      if (timer) clearInterval(timer)
+      await Promise.allSettled([...entries.values()].map((e) => e.backend?.close()))
+    },
+  }
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { Elysia, t } from 'elysia'
+import type { Guard } from '../auth/guard.ts'
+import type { RequestContext } from '../http/context.ts'
+import { fail } from '../http/errors.ts'
+import { auditOrigin } from '../http/origin.ts'
+import type { BackendAdmin } from './admin-service.ts'
+import { AdminBackendDTO, BackendStatusDTO, CreateBackendBody, HealthDTO, healthDTO, PatchBackendBody, ProbeHistoryDTO, statusDTO, TestBackendBody } from './model.ts'
+import type { BackendEntry, Registry } from './registry.ts'
+import { iso } from '../users/model.ts'
+
+const Bid = t.Object({ bid: t.String({ maxLength: 64 }) })
+
+/** A disabled or unreadable backend still has a status row; its capabilities are all off. */
+const NO_CAPS = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false }
+
+function status(e: BackendEntry) {
+  return statusDTO(e, e.backend?.capabilities ?? NO_CAPS)
+}
+
+export function backendRoutes(d: { guard: Guard; context: RequestContext; registry: Registry; admin: BackendAdmin }) {
+  const tags = ['backends']
+  const adminTags = ['admin: backends']
+  const visible = (id: string): BackendEntry => {
+    const e = d.registry.entry(id)
+    if (!e || !e.enabled) throw fail('not_found', 'No such backend.')
+    return e
+  }
+  return new Elysia()
+    .use(d.guard)
+    .get('/api/backends', () => ({ backends: d.registry.entries().filter((e) => e.enabled).map(status) }), {
+      access: 'any',
+      response: { 200: t.Object({ backends: t.Array(BackendStatusDTO) }) },
+      detail: { tags, summary: 'Backends with health and capabilities' },
+    })
+    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', params: Bid, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
+    .get(
+      '/api/backends/:bid/health',
+      async ({ params }) => {
+        visible(params.bid)
+        const h = await d.registry.probe(params.bid)
+        return { healthy: h.healthy, ...(h.lastProbeAt ? { last_probe_at: iso(h.lastProbeAt)! } : {}), ...(h.lastError ? { last_error: h.lastError } : {}), latency_ms: h.latencyMs }
+      },
+      { access: 'any', params: Bid, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
+    )
+    .get('/api/admin/backends/health', () => ({ backends: d.registry.entries().map(healthDTO) }), {
+      access: 'admin',
+      response: { 200: t.Object({ backends: t.Array(ProbeHistoryDTO) }) },
+      detail: { tags: adminTags, summary: 'All backends with their last 20 probes' },
+    })
+    .get('/api/admin/backends', () => ({ backends: d.admin.list() }), {
+      access: 'admin',
+      response: { 200: t.Object({ backends: t.Array(AdminBackendDTO) }) },
+      detail: { tags: adminTags, summary: 'Backends from config and the database (secrets never included)' },
+    })
+    .post(
+      '/api/admin/backends',
+      async ({ actor, body, request, set }) => {
+        set.status = 201
+        return d.admin.create(actor, body, auditOrigin(d.context, request, actor))
+      },
+      { access: 'admin', body: CreateBackendBody, response: { 201: AdminBackendDTO }, detail: { tags: adminTags, summary: 'Add an S3 backend' } },
+    )
+    .post('/api/admin/backends/test', ({ actor, body, request }) => d.admin.test(body, auditOrigin(d.context, request, actor)), {
+      access: 'admin',
+      body: TestBackendBody,
+      response: { 200: t.Object({ healthy: t.Boolean(), latency_ms: t.Number(), error: t.Optional(t.String()) }) },
+      detail: { tags: adminTags, summary: 'Try endpoint and credentials without saving' },
+    })
+    .get('/api/admin/backends/:bid', ({ params }) => d.admin.get(params.bid), { access: 'admin', params: Bid, response: { 200: AdminBackendDTO }, detail: { tags: adminTags, summary: 'One backend' } })
+    .patch('/api/admin/backends/:bid', ({ actor, params, body, request }) => d.admin.update(actor, params.bid, body, auditOrigin(d.context, request, actor)), {
+      access: 'admin',
+      params: Bid,
+      body: PatchBackendBody,
+      response: { 200: AdminBackendDTO },
+      detail: { tags: adminTags, summary: 'Change a database backend (an omitted secret is kept)' },
+    })
+    .delete(
+      '/api/admin/backends/:bid',
+      async ({ actor, params, request, set }) => {
+        await d.admin.remove(params.bid, auditOrigin(d.context, request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params: Bid, detail: { tags: adminTags, summary: 'Remove a database backend' } },
+    )
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Listings: buckets, objects (one ListObjectsV2 page per call), the versions
+ * of one key, multipart uploads and their parts.
+ */
+import type { BucketInfo, ListOptions, ListResult, MultipartUpload, ObjectInfo, UploadedPart, VersionInfo } from '../backend.ts'
+import type { S3Http } from './client.ts'
+import { backendError } from './errors.ts'
+import { headObject, stripEtag } from './objects.ts'
+import { child, children, parseXml, textOf, type XmlElement } from './xml.ts'
+
+/**
+ * Keys are requested url-encoded so that characters XML 1.0 cannot carry
+ * survive. A server that ignored the request says so by omitting EncodingType.
+ * AWS writes a space as '+', RGW as %20; a literal '+' is %2B on both.
+ */
+function keyDecoder(doc: XmlElement): (s: string) => string {
+  return textOf(doc, 'EncodingType') === 'url' ? (s) => decodeURIComponent(s.replace(/\+/g, ' ')) : (s) => s
+}
+
+function date(s: string | undefined): Date | undefined {
+  if (!s) return undefined
+  const d = new Date(s)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
+/** Guards paging: a truncated page whose markers do not move would loop forever. */
+function advance(previous: Array<string | undefined>, next: Array<string | undefined>): void {
+  if (!next[0] || next.join('\0') === previous.join('\0')) throw backendError('failed', undefined, 'The storage backend sent a truncated listing without a way to continue.')
+}
+
+export async function listBuckets(s3: S3Http, signal?: AbortSignal): Promise<BucketInfo[]> {
+  const { body } = await s3.text({ method: 'GET', signal })
+  return children(child(parseXml(body), 'Buckets'), 'Bucket').map((b) => ({ name: textOf(b, 'Name') ?? '', createdAt: date(textOf(b, 'CreationDate')) }))
+}
+
+/** HEADs per page when metadata is asked for; enough to hide latency, few enough not to flood the upstream. */
+const HEAD_CONCURRENCY = 8
+
+async function addMetadata(s3: S3Http, bucket: string, objects: ObjectInfo[]): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < objects.length) {
+      const o = objects[next++]!
+      try {
+        const head = await headObject(s3, bucket, o.key)
+        o.metadata = head.metadata
+        o.contentType = head.contentType
+      } catch {
+        // Deleted since the listing, or unreadable: the listing entry stands without metadata.
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(HEAD_CONCURRENCY, objects.length) }, worker))
+}
+
+export async function listObjects(s3: S3Http, bucket: string, opts: ListOptions): Promise<ListResult> {
+  const maxKeys = Math.min(1000, Math.max(1, Math.floor(opts.maxKeys ?? 1000)))
+  const { body } = await s3.text({
+    method: 'GET',
+    bucket,
+    query: {
+      'list-type': 2,
+      'continuation-token': opts.token || undefined,
+      delimiter: opts.delimiter || undefined,
+      'encoding-type': 'url',
+      'max-keys': maxKeys,
+      prefix: opts.prefix || undefined,
+    },
+  })
+  const doc = parseXml(body)
+  const decode = keyDecoder(doc)
+  const objects: ObjectInfo[] = children(doc, 'Contents').map((c) => ({
+    key: decode(textOf(c, 'Key') ?? ''),
+    size: Number(textOf(c, 'Size') ?? 0),
+    etag: stripEtag(textOf(c, 'ETag')),
+    lastModified: date(textOf(c, 'LastModified')),
+    storageClass: textOf(c, 'StorageClass'),
+  }))
+  if (opts.withMetadata) await addMetadata(s3, bucket, objects)
+  const isTruncated = textOf(doc, 'IsTruncated') === 'true'
+  return {
+    objects,
+    commonPrefixes: children(doc, 'CommonPrefixes').map((p) => decode(textOf(p, 'Prefix') ?? '')),
+    isTruncated,
+    nextToken: isTruncated ? textOf(doc, 'NextContinuationToken') : undefined,
+  }
+}
+
+export async function listObjectVersions(s3: S3Http, bucket: string, key: string): Promise<VersionInfo[]> {
+  const out: VersionInfo[] = []
+  let keyMarker: string | undefined
+  let versionMarker: string | undefined
+  for (;;) {
+    const { body } = await s3.text({
+      method: 'GET',
+      bucket,
+      query: { versions: '', 'encoding-type': 'url', 'key-marker': keyMarker, 'max-keys': 1000, prefix: key, 'version-id-marker': versionMarker },
+    })
+    const doc = parseXml(body)
+    const decode = keyDecoder(doc)
+    // The prefix also matches longer keys ("a" → "a/b"); they sort after every version of `key`.
+    let pastKey = false
+    for (const v of doc.children) {
+      if (v.name !== 'Version' && v.name !== 'DeleteMarker') continue
+      if (decode(textOf(v, 'Key') ?? '') !== key) {
+        pastKey = true
+        break
+      }
+      const isDeleteMarker = v.name === 'DeleteMarker'
+      out.push({
+        key,
+        size: isDeleteMarker ? 0 : Number(textOf(v, 'Size') ?? 0),
+        etag: stripEtag(textOf(v, 'ETag')),
+        lastModified: date(textOf(v, 'LastModified')),
+        storageClass: textOf(v, 'StorageClass'),
+        versionId: textOf(v, 'VersionId') ?? 'null',
+        isLatest: textOf(v, 'IsLatest') === 'true',
+        isDeleteMarker,
+      })
+    }
+    if (pastKey || textOf(doc, 'IsTruncated') !== 'true') return out
+    const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
+    advance([keyMarker, versionMarker], next)
+    ;[keyMarker, versionMarker] = next
+  }
+}
+
+export async function listMultipartUploads(s3: S3Http, bucket: string, opts: { prefix?: string }): Promise<MultipartUpload[]> {
+  const out: MultipartUpload[] = []
+  let keyMarker: string | undefined
+  let uploadIdMarker: string | undefined
+  for (;;) {
+    const { body } = await s3.text({
+      method: 'GET',
+      bucket,
+      // No encoding-type: RGW 16.2 then encodes Key but not NextKeyMarker, and says neither.
+      query: { uploads: '', 'key-marker': keyMarker, prefix: opts.prefix || undefined, 'upload-id-marker': uploadIdMarker },
+    })
+    const doc = parseXml(body)
+    for (const u of children(doc, 'Upload')) out.push({ key: textOf(u, 'Key') ?? '', uploadId: textOf(u, 'UploadId') ?? '', initiated: date(textOf(u, 'Initiated')) })
+    if (textOf(doc, 'IsTruncated') !== 'true') return out
+    const next = [textOf(doc, 'NextKeyMarker'), textOf(doc, 'NextUploadIdMarker')]
+    advance([keyMarker, uploadIdMarker], next)
+    ;[keyMarker, uploadIdMarker] = next
+  }
+}
+
+export async function listParts(s3: S3Http, bucket: string, key: string, uploadId: string): Promise<UploadedPart[]> {
+  const out: UploadedPart[] = []
+  let marker: string | undefined
+  for (;;) {
+    const { body } = await s3.text({ method: 'GET', bucket, key, query: { 'part-number-marker': marker, uploadId } })
+    const doc = parseXml(body)
+    for (const p of children(doc, 'Part')) out.push({ partNumber: Number(textOf(p, 'PartNumber')), etag: stripEtag(textOf(p, 'ETag')) ?? '', size: Number(textOf(p, 'Size') ?? 0) })
+    if (textOf(doc, 'IsTruncated') !== 'true') return out
+    const next = textOf(doc, 'NextPartNumberMarker')
+    advance([marker], [next])
+    marker = next
+  }
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** Reading, copying, deleting and tagging single objects. */
+import type { IncomingMessage } from 'node:http'
+import type { CopyOptions, DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
+import { contentMd5, type S3Http, uriEscape } from './client.ts'
+import { backendError, fromUpstream, UpstreamError } from './errors.ts'
+import { responseBody } from './streams.ts'
+import { headerValue } from './transport.ts'
+import { child, children, escapeXml, parseXml, tag, textOf } from './xml.ts'
+
+export function stripEtag(etag: string | undefined): string | undefined {
+  return etag?.replace(/^(W\/)?"(.*)"$/, '$2')
+}
+
+function date(v: string | undefined): Date | undefined {
+  if (!v) return undefined
+  const d = new Date(v)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
+export function metadataHeaders(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(metadata ?? {})) out[`x-amz-meta-${k.toLowerCase()}`] = v
+  return out
+}
+
+export function infoFromHeaders(key: string, res: IncomingMessage, size: number): ObjectInfo {
+  const metadata: Record<string, string> = {}
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice(11)] = Array.isArray(value) ? value.join(',') : value
+  }
+  return {
+    key,
+    size,
+    etag: stripEtag(headerValue(res, 'etag')),
+    contentType: headerValue(res, 'content-type'),
+    lastModified: date(headerValue(res, 'last-modified')),
+    storageClass: headerValue(res, 'x-amz-storage-class'),
+    versionId: headerValue(res, 'x-amz-version-id'),
+    metadata,
+  }
+}
+
+export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo> {
+  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, signal: opts?.signal })
+  res.resume()
+  return infoFromHeaders(key, res, Number(headerValue(res, 'content-length') ?? 0))
+}
+
+function rangeHeader(r: Range | undefined): string | undefined {
+  if (!r) return undefined
+  if ('suffix' in r) return `bytes=-${r.suffix}`
+  return `bytes=${r.start}-${r.end ?? ''}`
+}
+
+/** A strong etag the client sent alone, to stand in for the one RGW leaves off its 304s. */
+function singleEtag(ifNoneMatch: string | undefined): string | undefined {
+  if (!ifNoneMatch || ifNoneMatch.includes(',') || ifNoneMatch.trim() === '*') return undefined
+  return stripEtag(ifNoneMatch.trim())
+}
+
+export async function getObject(s3: S3Http, bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult> {
+  const res = await s3.send({
+    method: 'GET',
+    bucket,
+    key,
+    query: { versionId: opts.versionId },
+    headers: {
+      range: rangeHeader(opts.range),
+      'if-none-match': opts.ifNoneMatch,
+      'if-modified-since': opts.ifModifiedSince?.toUTCString(),
+      'if-match': opts.ifMatch,
+      'if-unmodified-since': opts.ifUnmodifiedSince?.toUTCString(),
+    },
+    signal: opts.signal,
+    ok: [200, 206, 304],
+  })
+  const contentLength = Number(headerValue(res, 'content-length') ?? 0)
+  if (res.statusCode === 304) {
+    res.resume()
+    const info = infoFromHeaders(key, res, 0)
+    info.etag ??= singleEtag(opts.ifNoneMatch)
+    return { status: 304, info }
+  }
+  if (res.statusCode === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(headerValue(res, 'content-range') ?? '')
+    if (!m) {
+      res.destroy()
+      throw backendError('failed', undefined, 'The storage backend sent a partial response without a valid Content-Range.')
+    }
+    const range = { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) }
+    return { status: 206, info: infoFromHeaders(key, res, range.total), body: responseBody(res, opts.signal), contentLength, range }
+  }
+  return { status: 200, info: infoFromHeaders(key, res, contentLength), body: responseBody(res, opts.signal), contentLength }
+}
+
+export async function deleteObject(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<void> {
+  const res = await s3.send({ method: 'DELETE', bucket, key, query: { versionId }, ok: [200, 204] })
+  res.resume()
+}
+
+export async function deleteObjects(s3: S3Http, bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<DeleteResult> {
+  if (keys.length === 0) return { deleted: [], errors: [] }
+  if (keys.length > 1000) throw backendError('invalid', undefined, 'At most 1000 keys can be deleted in one call.')
+  const objects = keys.map((k) => tag('Object', tag('Key', escapeXml(k.key)) + (k.versionId ? tag('VersionId', escapeXml(k.versionId)) : ''))).join('')
+  const body = `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('Quiet', 'false')}${objects}</Delete>`
+  const { body: xml } = await s3.text({ method: 'POST', bucket, query: { delete: '' }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
+  const doc = parseXml(xml)
+  return {
+    deleted: children(doc, 'Deleted').map((d) => ({ key: textOf(d, 'Key') ?? '', versionId: textOf(d, 'VersionId') || undefined })),
+    errors: children(doc, 'Error').map((e) => ({ key: textOf(e, 'Key') ?? '', versionId: textOf(e, 'VersionId') || undefined, code: textOf(e, 'Code') ?? '', message: textOf(e, 'Message') ?? '' })),
+  }
+}
+
+/** Headers that describe the content and that REPLACE would otherwise drop. */
+const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires']
+
+export async function copyObject(s3: S3Http, src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: CopyOptions = {}): Promise<ObjectInfo> {
+  const source = `/${src.bucket}/${uriEscape(src.key).replace(/%2F/g, '/')}${opts.srcVersionId ? `?versionId=${uriEscape(opts.srcVersionId)}` : ''}`
+  const headers: Record<string, string | undefined> = { 'x-amz-copy-source': source }
+  if (opts.metadata || opts.contentType) {
+    // REPLACE resets every content header to what this request carries, so
+    // whatever the caller did not change is carried over from the source.
+    const head = await s3.send({ method: 'HEAD', bucket: src.bucket, key: src.key, query: { versionId: opts.srcVersionId }, signal: opts.signal })
+    head.resume()
+    const current = infoFromHeaders(src.key, head, 0)
+    headers['x-amz-metadata-directive'] = 'REPLACE'
+    headers['content-type'] = opts.contentType ?? current.contentType
+    for (const h of CONTENT_HEADERS) headers[h] = headerValue(head, h)
+    Object.assign(headers, metadataHeaders(opts.metadata ?? current.metadata))
+  } else headers['x-amz-metadata-directive'] = 'COPY'
+  const { res, body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, headers, signal: opts.signal })
+  // A copy can fail after the 200 has been sent; the error is then the body.
+  const doc = parseXml(body)
+  if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
+  return headObject(s3, dst.bucket, dst.key, { versionId: headerValue(res, 'x-amz-version-id'), signal: opts.signal })
+}
+
+export async function getObjectTags(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
+  const { body } = await s3.text({ method: 'GET', bucket, key, query: { tagging: '', versionId } })
+  const tags: Record<string, string> = {}
+  for (const t of children(child(parseXml(body), 'TagSet'), 'Tag')) tags[textOf(t, 'Key') ?? ''] = textOf(t, 'Value') ?? ''
+  return tags
+}
+
+export async function putObjectTags(s3: S3Http, bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
+  const set = Object.entries(tags)
+    .map(([k, v]) => tag('Tag', tag('Key', escapeXml(k)) + tag('Value', escapeXml(v))))
+    .join('')
+  const body = `<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('TagSet', set)}</Tagging>`
+  const res = await s3.send({ method: 'PUT', bucket, key, query: { tagging: '', versionId }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
+  res.resume()
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Writes, streamed: one PUT with an exact Content-Length up to the single-PUT
+ * limit, a multipart upload fed part by part from the same stream above it.
+ * Nothing is buffered beyond the chunk in flight.
+ */
+import type { Readable } from 'node:stream'
+import type { CompletedPart, PutOptions, PutResult, UploadedPart } from '../backend.ts'
+import type { S3Http } from './client.ts'
+import { backendError, fromUpstream, UpstreamError } from './errors.ts'
+import { headObject, metadataHeaders, stripEtag } from './objects.ts'
+import { BodyCursor } from './streams.ts'
+import { headerValue } from './transport.ts'
+import { escapeXml, parseXml, tag, textOf } from './xml.ts'
+
+export type UploadLimits = {
+  /** Largest object sent as one PUT (S3 allows 5 GiB). */
+  singlePutMaxBytes: number
+  /** Part size when an object is larger than that; raised if the object would need more than 10000 parts. */
+  partBytes: number
+}
+
+const MAX_PARTS = 10_000
+
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw backendError('invalid', undefined, 'The body size must be a non-negative integer.')
+}
+
+export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult> {
+  checkSize(opts.size)
+  const cursor = new BodyCursor(body)
+  try {
+    if (opts.size <= limits.singlePutMaxBytes) {
+      const res = await s3.send({
+        method: 'PUT',
+        bucket,
+        key,
+        headers: { 'content-type': opts.contentType, 'if-none-match': opts.ifNoneMatch, ...metadataHeaders(opts.metadata) },
+        body: cursor.take(opts.size, true),
+        size: opts.size,
+        signal: opts.signal,
+      })
+      res.resume()
+      return { etag: stripEtag(headerValue(res, 'etag')) ?? '', versionId: headerValue(res, 'x-amz-version-id') }
+    }
+    return await putMultipart(s3, limits, bucket, key, cursor, opts)
+  } catch (err) {
+    cursor.cancel(err)
+    throw cursor.failure ?? err
+  }
+}
+
+async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, key: string, cursor: BodyCursor, opts: PutOptions): Promise<PutResult> {
+  if (opts.ifNoneMatch) {
+    // RGW 16.2 ignores If-None-Match on CompleteMultipartUpload, so check up
+    // front too; AWS also honours the header sent with the completion.
+    const exists = await s3.send({ method: 'HEAD', bucket, key, signal: opts.signal, ok: [200, 404] })
+    exists.resume()
+    if (exists.statusCode === 200) throw backendError('precondition')
+  }
+  const partBytes = Math.max(limits.partBytes, Math.ceil(opts.size / MAX_PARTS))
+  const uploadId = await createMultipartUpload(s3, bucket, key, opts)
+  try {
+    const parts: CompletedPart[] = []
+    for (let partNumber = 1; cursor.position < opts.size; partNumber++) {
+      const size = Math.min(partBytes, opts.size - cursor.position)
+      const last = cursor.position + size === opts.size
+      const part = await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(size, last), size, opts.signal)
+      parts.push(part)
+    }
+    return await completeMultipartUpload(s3, bucket, key, uploadId, parts, opts.ifNoneMatch)
+  } catch (err) {
+    await abortMultipartUpload(s3, bucket, key, uploadId).catch(() => {})
+    throw err
+  }
+}
+
+export async function createMultipartUpload(s3: S3Http, bucket: string, key: string, opts: { contentType?: string; metadata?: Record<string, string> }): Promise<string> {
+  const { body } = await s3.text({ method: 'POST', bucket, key, query: { uploads: '' }, headers: { 'content-type': opts.contentType, ...metadataHeaders(opts.metadata) } })
+  const uploadId = textOf(parseXml(body), 'UploadId')
+  if (!uploadId) throw backendError('failed', undefined, 'The storage backend returned no upload id.')
+  return uploadId
+}
+
+async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, size: number, signal?: AbortSignal): Promise<UploadedPart> {
+  const res = await s3.send({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, body, size, signal })
+  res.resume()
+  return { partNumber, etag: stripEtag(headerValue(res, 'etag')) ?? '', size }
+}
+
+export async function uploadPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: { size: number; signal?: AbortSignal }): Promise<UploadedPart> {
+  checkSize(opts.size)
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) throw backendError('invalid', undefined, 'The part number must be between 1 and 10000.')
+  const cursor = new BodyCursor(body)
+  try {
+    return await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(opts.size, true), opts.size, opts.signal)
+  } catch (err) {
+    cursor.cancel(err)
+    throw cursor.failure ?? err
+  }
+}
+
+export async function completeMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string, parts: CompletedPart[], ifNoneMatch?: '*'): Promise<PutResult> {
+  const list = parts.map((p) => tag('Part', tag('PartNumber', p.partNumber) + tag('ETag', escapeXml(`"${stripEtag(p.etag)}"`)))).join('')
+  const request = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`
+  const { res, body } = await s3.text({ method: 'POST', bucket, key, query: { uploadId }, headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch }, body: request })
+  // Completion can fail after the 200 has been sent; the error is then the body.
+  const doc = parseXml(body)
+  if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
+  const versionId = headerValue(res, 'x-amz-version-id')
+  // RGW 16.2 answers with an empty <ETag/>; the object itself has the right one.
+  const etag = stripEtag(textOf(doc, 'ETag')) || (await headObject(s3, bucket, key, { versionId })).etag || ''
+  return { etag, versionId }
+}
+
+export async function abortMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string): Promise<void> {
+  const res = await s3.send({ method: 'DELETE', bucket, key, query: { uploadId }, ok: [200, 204] })
+  res.resume()
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Per-bucket CORS rules, stored in SQLite and answered by the S3 proxy. The
+ * whole table is held in memory (it is small), so `corsRules` is a map lookup
+ * on the proxy's hot path and a preflight for an unknown bucket cannot grow a
+ * cache; a write replaces the one bucket's entry.
+ */
+import type { Database } from 'bun:sqlite'
+import type { AuditOrigin } from '../audit/model.ts'
+import type { AuditRecorder } from '../audit/recorder.ts'
+import type { Actor } from '../auth/actor.ts'
+import type { Registry } from '../backends/registry.ts'
+import { fail } from '../http/errors.ts'
+import type { Logger } from '../lib/log.ts'
+import { bucketKey } from '../quotas/usage.ts'
+import { storage } from '../storage/errors.ts'
+import { validateBucketName } from '../storage/validate.ts'
+import { normaliseCors } from './cors-rules.ts'
+import type { CorsRule } from './model.ts'
+
+type CorsRow = { backend_id: string; bucket: string; rules: string }
+
+export type CorsService = ReturnType<typeof createCorsService>
+
+const NONE: readonly CorsRule[] = Object.freeze([])
+
+export function createCorsService(d: { db: Database; registry: Registry; audit: AuditRecorder; logger: Logger; now: () => number }) {
+  const rules = new Map<string, readonly CorsRule[]>()
+  for (const r of d.db.query<CorsRow, []>('SELECT backend_id, bucket, rules FROM bucket_cors').all()) {
+    rules.set(bucketKey(r.backend_id, r.bucket), Object.freeze(JSON.parse(r.rules) as CorsRule[]))
+  }
+
+  function remove(backendId: string, bucket: string): void {
+    d.db.query('DELETE FROM bucket_cors WHERE backend_id = ? AND bucket = ?').run(backendId, bucket)
+    rules.delete(bucketKey(backendId, bucket))
+  }
+
+  return {
+    /** The rules the S3 proxy applies to a bucket (empty when none). */
+    corsRules: (backendId: string, bucket: string): readonly CorsRule[] => rules.get(bucketKey(backendId, bucket)) ?? NONE,
+
+    get(backendId: string, bucket: string): { rules: CorsRule[] } {
+      d.registry.get(backendId)
+      validateBucketName(bucket)
+      return { rules: [...(rules.get(bucketKey(backendId, bucket)) ?? NONE)] }
+    },
+
+    async set(actor: Actor, backendId: string, bucket: string, input: CorsRule[], origin: AuditOrigin): Promise<void> {
+      const backend = d.registry.get(backendId)
+      validateBucketName(bucket)
+      const normal = normaliseCors(input)
+      if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
+      if (normal.length === 0) remove(backendId, bucket)
+      else {
+        d.db
+          .query(
+            `INSERT INTO bucket_cors (backend_id, bucket, rules, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (backend_id, bucket) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+          )
+          .run(backendId, bucket, JSON.stringify(normal), d.now(), actor.id)
+        rules.set(bucketKey(backendId, bucket), Object.freeze(normal))
+      }
+      d.audit.record({ ...origin, action: 'bucket.cors.set', backend: backendId, bucket, status: 'ok', detail: { rules: normal.length } })
+    },
+
+    /** Drops a deleted bucket's rules. */
+    forget: remove,
+  }
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { Elysia } from 'elysia'
+import type { Guard } from '../auth/guard.ts'
+import type { RequestContext } from '../http/context.ts'
+import { auditOrigin } from '../http/origin.ts'
+import { BucketParams } from '../quotas/model.ts'
+import type { CorsService } from './cors.ts'
+import { CorsDTO, LifecycleDTO, PolicyDTO, VersioningDTO } from './model.ts'
+import type { BucketSettings } from './service.ts'
+
+const tags = ['bucket settings']
+const base = '/api/backends/:bid/buckets/:bucket'
+const params = BucketParams
+
+/** Bucket settings are admin-only, reads included: a policy or CORS rule set says who else can reach the data. */
+export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext; settings: BucketSettings; cors: CorsService }) {
+  const origin = (request: Request, actor: Parameters<typeof auditOrigin>[2]) => auditOrigin(d.context, request, actor)
+  return new Elysia()
+    .use(d.guard)
+    .get(`${base}/versioning`, ({ params: p }) => d.settings.versioning(p.bid, p.bucket), {
+      access: 'admin',
+      params,
+      response: { 200: VersioningDTO },
+      detail: { tags, summary: 'Versioning state (501 on backends without versioning)' },
+    })
+    .put(`${base}/versioning`, ({ actor, params: p, body, request }) => d.settings.setVersioning(p.bid, p.bucket, body.enabled, origin(request, actor)), {
+      access: 'admin',
+      params,
+      body: VersioningDTO,
+      response: { 200: VersioningDTO },
+      detail: { tags, summary: 'Enable or suspend versioning' },
+    })
+    .get(`${base}/cors`, ({ params: p }) => d.cors.get(p.bid, p.bucket), {
+      access: 'admin',
+      params,
+      response: { 200: CorsDTO },
+      detail: { tags, summary: 'CORS rules the S3 proxy answers for this bucket' },
+    })
+    .put(
+      `${base}/cors`,
+      async ({ actor, params: p, body, request, set }) => {
+        await d.cors.set(actor, p.bid, p.bucket, body.rules, origin(request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params, body: CorsDTO, detail: { tags, summary: 'Replace the CORS rules (an empty list removes them)' } },
+    )
+    .get(`${base}/policy`, ({ params: p }) => d.settings.policy(p.bid, p.bucket), {
+      access: 'admin',
+      params,
+      response: { 200: PolicyDTO },
+      detail: { tags, summary: 'Bucket policy ("" when none; 501 on backends without policies)' },
+    })
+    .put(
+      `${base}/policy`,
+      async ({ actor, params: p, body, request, set }) => {
+        await d.settings.setPolicy(p.bid, p.bucket, body.policy, origin(request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params, body: PolicyDTO, detail: { tags, summary: 'Set the bucket policy (a JSON document, at most 256 KiB)' } },
+    )
+    .delete(
+      `${base}/policy`,
+      async ({ actor, params: p, request, set }) => {
+        await d.settings.deletePolicy(p.bid, p.bucket, origin(request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params, detail: { tags, summary: 'Remove the bucket policy' } },
+    )
+    .get(`${base}/lifecycle`, ({ params: p }) => d.settings.lifecycle(p.bid, p.bucket), {
+      access: 'admin',
+      params,
+      response: { 200: LifecycleDTO },
+      detail: { tags, summary: 'Lifecycle rules (501 on backends without lifecycle support)' },
+    })
+    .put(`${base}/lifecycle`, ({ actor, params: p, body, request }) => d.settings.setLifecycle(p.bid, p.bucket, body.rules, origin(request, actor)), {
+      access: 'admin',
+      params,
+      body: LifecycleDTO,
+      response: { 200: LifecycleDTO },
+      detail: { tags, summary: 'Replace the lifecycle rules (an empty list removes them)' },
+    })
+    .delete(
+      `${base}/lifecycle`,
+      async ({ actor, params: p, request, set }) => {
+        await d.settings.deleteLifecycle(p.bid, p.bucket, origin(request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params, detail: { tags, summary: 'Remove all lifecycle rules' } },
+    )
+}

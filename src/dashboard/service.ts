@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The admin dashboard: request statistics from memory and storage figures
+ * from the usage table, which covers every tracked bucket (not only buckets
+ * with a quota, as in the original).
+ */
+import type { Registry } from '../backends/registry.ts'
+import { formatDuration } from '../lib/duration.ts'
+import type { QuotaService } from '../quotas/service.ts'
+import type { DashboardDTO } from './model.ts'
+import type { RequestStats } from './stats.ts'
+
+const TOP = 10
+
+export type DashboardService = ReturnType<typeof createDashboardService>
+
+export function createDashboardService(d: { stats: RequestStats; registry: Registry; accounting: QuotaService; scanIntervalMs: number }) {
+  return {
+    get(): DashboardDTO {
+      const ids = d.registry.entries().filter((e) => e.enabled).map((e) => e.id)
+      const known = new Set(ids)
+      const rows = d.accounting.store.allUsage().filter((r) => known.has(r.backend_id))
+      const byBackend = new Map(ids.map((id) => [id, { backend_id: id, bytes: 0, objects: 0, buckets: 0 }]))
+      for (const r of rows) {
+        const b = byBackend.get(r.backend_id)!
+        b.bytes += r.bytes
+        b.objects += r.objects
+        b.buckets++
+      }
+      const top = [...rows].sort((a, b) => b.bytes - a.bytes || a.backend_id.localeCompare(b.backend_id) || a.bucket.localeCompare(b.bucket)).slice(0, TOP)
+      const oldest = rows.reduce<number | undefined>((min, r) => (min === undefined || r.computed_at < min ? r.computed_at : min), undefined)
+      const scan = d.scanIntervalMs > 0 ? `the background usage scan (every ${formatDuration(d.scanIntervalMs)})` : 'on-demand counts (the background scan is off: quotas.scan_interval is 0)'
+      const note =
+        `Sizes come from ${scan}, adjusted at once by writes and deletes made through Stowage; changes made directly on a backend show after the next count.` +
+        (oldest !== undefined ? ` Oldest count: ${new Date(oldest).toISOString()}.` : ' No bucket has been counted yet.')
+      return {
+        requests: d.stats.snapshot(),
+        storage: {
+          by_backend: [...byBackend.values()],
+          top_buckets: top.map((r) => ({ backend_id: r.backend_id, bucket: r.bucket, bytes: r.bytes, objects: r.objects })),
+          cache_note: note,
+        },
+      }
+    },
+  }
+}

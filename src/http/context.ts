@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Per-request facts that the Fetch `Request` cannot carry: the peer address as
+ * seen by the socket, whether the client used https, the request id, and what
+ * the app learned while handling it (route template, user) for the access log.
+ */
+import { cidrMatcher } from '../lib/cidr.ts'
+import { requestId } from '../lib/ids.ts'
+
+export type RequestMeta = {
+  id: string
+  /** Client IP after the trusted-proxy rules. */
+  ip: string
+  /** True when the client reached us over https (directly or via a trusted proxy). */
+  secure: boolean
+  start: number
+  route?: string
+  userId?: string
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export type RequestContext = {
+  /** Called by the listener with the socket's view of the connection. */
+  attach(req: Request, peer: { ip: string; tls: boolean }): RequestMeta
+  /** Meta for a request; requests built in tests get a loopback peer. */
+  meta(req: Request): RequestMeta
+}
+
+export function createRequestContext(trustedProxies: readonly string[]): RequestContext {
+  const trusted = cidrMatcher(trustedProxies)
+  const metas = new WeakMap<Request, RequestMeta>()
+
+  const attach = (req: Request, peer: { ip: string; tls: boolean }): RequestMeta => {
+    let ip = peer.ip
+    let secure = peer.tls
+    if (trusted(peer.ip)) {
+      // Walk X-Forwarded-For from the right: the first hop we do not trust is the client.
+      const hops = (req.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+      for (let i = hops.length - 1; i >= 0; i--) {
+        ip = hops[i]!
+        if (!trusted(ip)) break
+      }
+      const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
+      if (proto === 'https') secure = true
+      else if (proto === 'http') secure = false
+    }
+    if (ip.startsWith('::ffff:')) ip = ip.slice(7)
+    const incoming = req.headers.get('x-request-id')
+    const meta: RequestMeta = { id: incoming && REQUEST_ID.test(incoming) ? incoming : requestId(), ip, secure, start: performance.now() }
+    metas.set(req, meta)
+    return meta
+  }
+
+  return {
+    attach,
+    meta(req) {
+      return metas.get(req) ?? attach(req, { ip: '127.0.0.1', tls: new URL(req.url).protocol === 'https:' })
+    },
+  }
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * App-wide hooks: refuse cross-site mutations, remember the route template for
+ * logs and metrics, parse bodies under a per-route cap, and render every error
+ * as the JSON envelope (validation failures as 400 `bad_request` with the
+ * failing fields; unknown errors as a bare 500 `internal`, logged with the
+ * request id but never sent to the client).
+ */
+import type { Elysia } from 'elysia'
+import type { Logger } from '../lib/log.ts'
+import { bodyLimitFor } from './body-limits.ts'
+import type { RequestContext } from './context.ts'
+import { AppError, errorResponse, fail } from './errors.ts'
+import { isCrossSite } from './origin.ts'
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+async function readCapped(req: Request, limit: number): Promise<string> {
+  const declared = Number(req.headers.get('content-length') ?? 0)
+  if (declared > limit) throw fail('too_large', `The request body is limited to ${limit} bytes.`, { limit })
+  if (!req.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > limit) throw fail('too_large', `The request body is limited to ${limit} bytes.`, { limit })
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/**
+ * Returns null (not undefined) for streamed routes and empty bodies: Elysia
+ * treats undefined as "not parsed" and would run its own uncapped parser on the
+ * stream (or fail on the body this function already consumed).
+ */
+async function parseBody(req: Request, route: string): Promise<unknown> {
+  const limit = bodyLimitFor(req.method, route)
+  if (limit === 'stream') return null
+  const type = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase()
+  const text = await readCapped(req, limit)
+  if (text === '') return null
+  if (type === 'application/json' || type.endsWith('+json') || type === '') {
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw fail('bad_request', 'The body is not valid JSON.')
+    }
+  }
+  if (type === 'application/x-www-form-urlencoded') return Object.fromEntries(new URLSearchParams(text))
+  if (type === 'text/plain') return text
+  throw fail('unsupported_media_type', `Send application/json, not ${type}.`)
+}
+
+type ValidationIssue = { path?: string; message?: string; summary?: string }
+
+function validationDetail(error: unknown): Array<{ path: string; message: string }> {
+  const all = (error as { all?: ValidationIssue[] }).all ?? []
+  const seen = new Set<string>()
+  const out: Array<{ path: string; message: string }> = []
+  for (const e of all) {
+    const path = e.path || '/'
+    if (seen.has(path)) continue
+    seen.add(path)
+    out.push({ path, message: e.summary ?? e.message ?? 'invalid' })
+  }
+  return out
+}
+
+function validationWhere(error: unknown): string {
+  const type = (error as { type?: string }).type
+  // 'property' is Elysia's numeric coercion (t.Numeric/t.Integer in a query or path) failing a range check; it does not say where.
+  if (type === 'property') return 'parameter value'
+  return type === 'query' ? 'query parameters' : type === 'params' ? 'path parameters' : type === 'headers' ? 'headers' : type === 'cookie' ? 'cookies' : 'body'
+}
+
+export function applyPlumbing(app: Elysia, d: { context: RequestContext; logger: Logger; publicUrl: string }): void {
+  app
+    .onRequest(({ request }) => {
+      if (!SAFE.has(request.method) && isCrossSite(request, d.publicUrl)) throw fail('csrf_invalid', 'Cross-site request refused.')
+    })
+    .onTransform({ as: 'global' }, ({ request, route }) => {
+      d.context.meta(request).route = route
+    })
+    .onParse({ as: 'global' }, ({ request, route }) => parseBody(request, route))
+    .onError({ as: 'global' }, ({ code, error, request }) => {
+      const meta = d.context.meta(request)
+      if (error instanceof AppError) return errorResponse(error)
+      const cause = (error as { cause?: unknown }).cause
+      if (cause instanceof AppError) return errorResponse(cause)
+      switch (code) {
+        case 'VALIDATION':
+          // A response that fails its own schema is our bug, not the client's: never echo it.
+          if ((error as { type?: string }).type !== 'response') return errorResponse(fail('bad_request', `Invalid ${validationWhere(error)}.`, validationDetail(error)))
+          break
+        case 'PARSE':
+          return errorResponse(fail('bad_request', 'The request body could not be parsed.'))
+        case 'NOT_FOUND':
+          meta.route ??= 'unmatched'
+          return errorResponse(fail('not_found'))
+        case 'INVALID_COOKIE_SIGNATURE':
+          return errorResponse(fail('bad_request', 'A cookie is malformed.'))
+      }
+      if (request.signal.aborted) return errorResponse(fail('bad_request', 'The client went away.'))
+      d.logger.error('unhandled error', { request_id: meta.id, route: meta.route, error: (error as Error)?.message, stack: (error as Error)?.stack })
+      return errorResponse(fail('internal'))
+    })
+}

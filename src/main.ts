@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** The `stowage` command line. */
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createApp } from './app.ts'
+import { upsertAdmin } from './cli/bootstrap-admin.ts'
+import { parseArgs, readSecret, UsageError } from './cli/args.ts'
+import { resolveConfig } from './cli/config-source.ts'
+import { buildConfig, ConfigError, parseListen } from './config/load.ts'
+import { randomPassword } from './lib/crypto.ts'
+import { serve, stopOnSignals } from './server.ts'
+import { SchemaTooNewError } from './sqlite/migrate.ts'
+import { VERSION } from './version.ts'
+
+const HELP: Record<string, string> = {
+  main: `stowage ${VERSION} — a web dashboard and S3 proxy for S3-compatible storage
+
+Usage: stowage <command> [options]
+
+Commands:
+  quickstart      Run with everything under one data directory (no config needed)
+  serve           Run with a config file
+  create-admin    Create an admin account, or reset one you are locked out of
+  hash-password   Print the argon2id hash of a password read from stdin
+  version         Print the version
+
+Run "stowage <command> --help" for a command's options.`,
+  serve: `Usage: stowage serve [--config PATH]
+
+Runs the dashboard (and the S3 proxy when s3_proxy.enabled is true).
+The config comes from --config, else $STOWAGE_CONFIG, else ./config.yaml, else defaults;
+STOWAGE_* environment variables override file values (see docs/reference/config.md).`,
+  quickstart: `Usage: stowage quickstart [--data-dir DIR] [--listen ADDR]
+
+Creates DIR (default ./data) with the database, the master key and a local-disk
+storage backend named "local" (DIR/objects), makes an admin account with a random
+password printed once, and serves the dashboard on ADDR (default :8080).`,
+  'create-admin': `Usage: stowage create-admin --username NAME [--email EMAIL] [--config PATH] [--password-stdin]
+
+Creates a local admin. If NAME exists it becomes an enabled, unlocked admin with the
+new password and its sessions end. The password is read from stdin with
+--password-stdin; otherwise a random one is generated, printed once, and must be
+changed at first sign-in.`,
+  'hash-password': `Usage: stowage hash-password
+
+Reads a password from stdin (never from arguments, which other users can see in the
+process list) and prints its argon2id hash, for auth.static.password_hash_env.`,
+  version: 'Usage: stowage version',
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP.main)
+    return cmd ? 0 : 2
+  }
+  if (!(cmd in HELP) || cmd === 'main') throw new UsageError(`unknown command "${cmd}"`)
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP[cmd])
+    return 0
+  }
+  const env = process.env as Record<string, string | undefined>
+  switch (cmd) {
+    case 'version': {
+      parseArgs(rest, {})
+      console.log(`stowage ${VERSION} (bun ${Bun.version})`)
+      return 0
+    }
+    case 'hash-password': {
+      parseArgs(rest, {})
+      const pw = await readSecret('Password: ')
+      if (!pw) throw new UsageError('empty password')
+      console.log(await Bun.password.hash(pw, { algorithm: 'argon2id' }))
+      return 0
+    }
+    case 'serve': {
+      const { flags } = parseArgs(rest, { config: 'string' })
+      const config = await resolveConfig(flags.config as string | undefined, env)
+      const app = await createApp(config)
+      const running = await serve(app)
+      stopOnSignals(running, app.logger)
+      return -1
+    }
+    case 'quickstart': {
+      const { flags } = parseArgs(rest, { 'data-dir': 'string', listen: 'string' })
+      const dir = resolve((flags['data-dir'] as string | undefined) ?? 'data')
+      const listen = (flags.listen as string | undefined) ?? env.STOWAGE_LISTEN ?? ':8080'
+      if (!parseListen(listen)) throw new UsageError(`--listen must be host:port or :port, got "${listen}"`)
+      mkdirSync(join(dir, 'objects'), { recursive: true, mode: 0o700 })
+      const config = buildConfig(
+        {
+          server: { listen, secret_key_file: join(dir, 'stowage.key') },
+          db: { sqlite: { path: join(dir, 'stowage.db') } },
+          backends: [{ id: 'local', name: 'Local disk', type: 'fs', root: join(dir, 'objects') }],
+        },
+        env,
+        `quickstart --data-dir ${dir}`,
+      )
+      const app = await createApp(config)
+      const url = `http://${parseListen(listen)!.host === '0.0.0.0' ? 'localhost' : parseListen(listen)!.host}:${parseListen(listen)!.port}`
+      if (app.users.count() === 0) {
+        const password = randomPassword()
+        await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
+        console.error(`\n  Stowage is starting at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
+      } else {
+        console.error(`\n  Stowage is starting at ${url} (data in ${dir}).\n  Forgot the admin password? Run: stowage create-admin --username admin --config <file>\n`)
+      }
+      const running = await serve(app)
+      stopOnSignals(running, app.logger)
+      return -1
+    }
+    case 'create-admin': {
+      const { flags } = parseArgs(rest, { username: 'string', email: 'string', config: 'string', 'password-stdin': 'boolean' })
+      const username = flags.username as string | undefined
+      if (!username || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(username)) throw new UsageError('--username is required (letters, digits, ".", "_", "@", "-")')
+      const config = await resolveConfig(flags.config as string | undefined, env)
+      const app = await createApp(config, { defaultMetrics: false })
+      try {
+        const generated = !flags['password-stdin']
+        const password = generated ? randomPassword() : await readSecret('Password: ')
+        if (!generated) app.passwords.checkPolicy(password, { username })
+        const what = await upsertAdmin(app, { username, email: flags.email as string | undefined, password, mustChangePw: generated })
+        console.error(`admin "${username}" ${what}`)
+        if (generated) console.log(password)
+      } finally {
+        await app.close()
+      }
+      return 0
+    }
+  }
+  return 2
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code)
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) console.error(`stowage: ${err.message}\nRun "stowage --help" for usage.`)
+    else if (err instanceof ConfigError) console.error(`stowage: ${err.message}`)
+    else if (err instanceof SchemaTooNewError) console.error(`stowage: ${err.message}`)
+    else if ((err as { code?: string }).code === 'EADDRINUSE') console.error(`stowage: address in use: ${(err as Error).message}`)
+    else if (err instanceof Error && 'status' in err && 'code' in err) console.error(`stowage: ${(err as Error).message}`)
+    else console.error('stowage: fatal:', err)
+    process.exit(err instanceof UsageError ? 2 : 1)
+  },
+)

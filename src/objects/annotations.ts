@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** Tags, user metadata and versions of one object. */
+import type { AuditOrigin } from '../audit/model.ts'
+import { fail } from '../http/errors.ts'
+import { storage } from '../storage/errors.ts'
+import { validateKey } from '../storage/validate.ts'
+import { audited } from './audit.ts'
+import { objectDTO, type ObjectDTO, type VersionsDTO } from './model.ts'
+import { validateMetadata, validateTags } from './rules.ts'
+import type { ObjectDeps, Target } from './target.ts'
+
+const NO_SUCH_OBJECT = 'No such object.'
+const version = (v?: string): { versionId?: string } => (v ? { versionId: v } : {})
+
+function requireTagging(t: Target): void {
+  if (!t.backend.capabilities.tagging) throw fail('not_supported', 'This backend does not support object tags.')
+}
+
+export async function getTags(d: ObjectDeps, t: Target, key: string, versionId?: string): Promise<{ tags: Record<string, string> }> {
+  validateKey(key)
+  requireTagging(t)
+  return { tags: await storage(t.backend.getObjectTags(t.bucket, key, version(versionId)), d.logger, { notFound: NO_SUCH_OBJECT }) }
+}
+
+export function setTags(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
+  validateKey(key)
+  validateTags(tags)
+  requireTagging(t)
+  return audited(d.audit, origin, { action: 'object.tags.set', backend: t.bid, bucket: t.bucket, key, detail: { tags, ...(versionId ? { version_id: versionId } : {}) } }, () =>
+    storage(t.backend.putObjectTags(t.bucket, key, tags, version(versionId)), d.logger, { notFound: NO_SUCH_OBJECT, invalid: 'invalid_tag' }),
+  )
+}
+
+/**
+ * Replaces the user metadata by copying the object onto itself. The content
+ * type is re-sent so it survives (the original reset it); other system
+ * headers (Cache-Control, Content-Disposition…) are kept only as far as the
+ * driver's copy keeps them.
+ */
+export function setMetadata(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, metadata: Record<string, string>): Promise<ObjectDTO> {
+  validateKey(key)
+  const clean = validateMetadata(metadata)
+  return audited(d.audit, origin, { action: 'object.metadata.set', backend: t.bid, bucket: t.bucket, key, detail: { metadata: clean } }, async () => {
+    const info = await storage(t.backend.headObject(t.bucket, key), d.logger, { notFound: NO_SUCH_OBJECT })
+    await storage(
+      t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, ...(info.contentType ? { contentType: info.contentType } : {}) }),
+      d.logger,
+      { notFound: NO_SUCH_OBJECT, invalid: 'invalid_metadata' },
+    )
+    return objectDTO(await storage(t.backend.headObject(t.bucket, key), d.logger, { notFound: NO_SUCH_OBJECT }))
+  })
+}
+
+export async function listVersions(d: ObjectDeps, t: Target, key: string): Promise<VersionsDTO> {
+  validateKey(key)
+  if (!t.backend.capabilities.versioning) throw fail('not_supported', 'This backend does not keep object versions.')
+  const versions = await storage(t.backend.listObjectVersions(t.bucket, key), d.logger)
+  return {
+    versions: versions.map((v) => ({
+      key: v.key,
+      version_id: v.versionId,
+      is_latest: v.isLatest,
+      ...(v.isDeleteMarker ? { is_delete_marker: true } : {}),
+      size: v.size,
+      ...(v.etag ? { etag: v.etag } : {}),
+      ...(v.storageClass ? { storage_class: v.storageClass } : {}),
+      ...(v.lastModified ? { last_modified: v.lastModified.toISOString() } : {}),
+    })),
+  }
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** Multipart upload routes: list/inspect (any role), create/part/complete/abort (writer). */
+import { Elysia, t } from 'elysia'
+import { auditOrigin } from '../http/origin.ts'
+import { BUCKET_PATH, BucketParams, ObjectDTO } from './model.ts'
+import { abortUpload, completeUpload, createUpload, listParts, listUploads, MAX_PART_BYTES, MAX_PARTS, uploadPart } from './multipart.ts'
+import type { ObjectRouteDeps } from './routes.ts'
+import { target } from './target.ts'
+
+const UploadQuery = t.Object({ key: t.String(), upload_id: t.String() })
+const PartDTO = t.Object({ part_number: t.Integer(), etag: t.String(), size: t.Number() })
+const ifNoneMatch = (h: Headers): boolean => h.get('if-none-match')?.trim() === '*'
+
+export function multipartRoutes(d: ObjectRouteDeps) {
+  const tags = ['multipart']
+  const at = (p: { bid: string; bucket: string }) => target(d.registry, p.bid, p.bucket)
+  return new Elysia()
+    .use(d.guard)
+    .get(`${BUCKET_PATH}/multipart`, ({ params, query }) => listUploads(d, at(params), query.prefix), {
+      access: 'any',
+      params: BucketParams,
+      query: t.Object({ prefix: t.Optional(t.String()) }),
+      response: { 200: t.Object({ uploads: t.Array(t.Object({ key: t.String(), upload_id: t.String(), initiated: t.Optional(t.String({ format: 'date-time' })) })) }) },
+      detail: { tags, summary: 'Multipart uploads in progress' },
+    })
+    .post(
+      `${BUCKET_PATH}/multipart`,
+      async ({ actor, params, query, body, request, set }) => {
+        const out = await createUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, body ?? {}, ifNoneMatch(request.headers))
+        set.status = 201
+        return out
+      },
+      {
+        access: 'writer',
+        params: BucketParams,
+        query: t.Object({ key: t.String() }),
+        body: t.Optional(t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) })),
+        response: { 201: t.Object({ bucket: t.String(), key: t.String(), upload_id: t.String() }) },
+        detail: { tags, summary: 'Start a multipart upload', description: '`If-None-Match: *` refuses when the key exists (412 object_exists); send it again on complete to keep the guarantee.' },
+      },
+    )
+    .get(`${BUCKET_PATH}/multipart/parts`, ({ params, query }) => listParts(d, at(params), query.key, query.upload_id), {
+      access: 'any',
+      params: BucketParams,
+      query: UploadQuery,
+      response: { 200: t.Object({ parts: t.Array(PartDTO) }) },
+      detail: { tags, summary: 'Parts already uploaded (to resume after a reload)' },
+    })
+    .put(
+      `${BUCKET_PATH}/multipart/parts/:part`,
+      ({ params, query, request }) =>
+        uploadPart(d, at(params), { key: query.key, uploadId: query.upload_id, partNumber: params.part, headers: request.headers, body: request.body, signal: request.signal }),
+      {
+        access: 'writer',
+        parse: 'none',
+        params: t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }), part: t.Numeric({ minimum: 1, maximum: MAX_PARTS }) }),
+        query: UploadQuery,
+        response: { 200: PartDTO },
+        detail: {
+          tags,
+          summary: 'Upload one part (raw body, Content-Length required)',
+          description: `Streamed to the backend as it arrives. Content-Length is required (411 length_required); a part may be at most the backend's max_part_size_bytes and never more than ${MAX_PART_BYTES / 1024 ** 3} GiB (413 too_large). Part numbers 1..${MAX_PARTS}.`,
+        },
+      },
+    )
+    .post(
+      `${BUCKET_PATH}/multipart/complete`,
+      ({ actor, params, query, body, request }) => completeUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
+      {
+        access: 'writer',
+        params: BucketParams,
+        query: UploadQuery,
+        body: t.Object({ parts: t.Array(t.Object({ PartNumber: t.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: t.String({ minLength: 1, maxLength: 256 }) }), { minItems: 1, maxItems: MAX_PARTS }) }),
+        response: { 200: ObjectDTO },
+        detail: { tags, summary: 'Assemble the parts into the object' },
+      },
+    )
+    .delete(
+      `${BUCKET_PATH}/multipart`,
+      async ({ actor, params, query, request, set }) => {
+        await abortUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id)
+        set.status = 204
+      },
+      { access: 'writer', params: BucketParams, query: UploadQuery, detail: { tags, summary: 'Abort a multipart upload and drop its parts' } },
+    )
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { Elysia } from 'elysia'
+import type { Guard } from '../auth/guard.ts'
+import type { RequestContext } from '../http/context.ts'
+import { auditOrigin } from '../http/origin.ts'
+import { BucketParams, QuotaBody, QuotaDTO } from './model.ts'
+import type { QuotaService } from './service.ts'
+
+const tags = ['bucket settings']
+const path = '/api/backends/:bid/buckets/:bucket/quota'
+
+/**
+ * Reading a quota is open to every signed-in role: the bucket browser shows
+ * soft/hard banners to whoever is about to upload, and usage figures are
+ * already in the bucket list. Changing one is admin-only.
+ */
+export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: QuotaService }) {
+  return new Elysia()
+    .use(d.guard)
+    .get(path, ({ params }) => d.quotas.get(params.bid, params.bucket), {
+      access: 'any',
+      params: BucketParams,
+      response: { 200: QuotaDTO },
+      detail: { tags, summary: "A bucket's quota and last known usage" },
+    })
+    .put(path, ({ actor, params, body, request }) => d.quotas.set(actor, params.bid, params.bucket, body, auditOrigin(d.context, request, actor)), {
+      access: 'admin',
+      params: BucketParams,
+      body: QuotaBody,
+      response: { 200: QuotaDTO },
+      detail: { tags, summary: 'Set soft and/or hard caps in bytes' },
+    })
+    .delete(
+      path,
+      ({ actor, params, request, set }) => {
+        d.quotas.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
+        set.status = 204
+      },
+      { access: 'admin', params: BucketParams, detail: { tags, summary: 'Remove the quota' } },
+    )
+    .post(`${path}/recompute`, ({ params }) => d.quotas.recompute(params.bid, params.bucket), {
+      access: 'admin',
+      params: BucketParams,
+      response: { 200: QuotaDTO },
+      detail: { tags, summary: 'Count the bucket now (waits up to 30 s; the count continues in the background after that)' },
+    })
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Runs a built app on real sockets: the dashboard listener (and, when enabled,
+ * the S3 proxy listener), one access-log line per request, and a graceful
+ * shutdown on SIGTERM/SIGINT that drains in-flight requests.
+ */
+import type { Stowage } from './app.ts'
+import { parseListen } from './config/load.ts'
+import { listen, type Listener } from './http/listener.ts'
+
+export type Running = { dashboard: Listener; extra: Listener[]; stop(): Promise<void> }
+
+export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Stowage) => Promise<Listener[]> } = {}): Promise<Running> {
+  const addr = parseListen(opts.listen ?? s.config.server.listen)!
+  const m = s.metrics
+  const dashboard = await listen({
+    name: 'dashboard',
+    host: addr.host,
+    port: addr.port,
+    handler: async (req) => {
+      m.httpInFlight.inc()
+      try {
+        return await s.fetch(req)
+      } finally {
+        m.httpInFlight.dec()
+      }
+    },
+    context: s.context,
+    logger: s.logger,
+    hooks: {
+      onDone(meta, info) {
+        const route = meta.route ?? 'unmatched'
+        m.httpRequests.inc({ method: info.method, route, status: String(info.status) })
+        m.httpDuration.observe({ method: info.method, route }, info.durationMs / 1000)
+        m.httpBytesOut.inc({ route }, info.bytesOut)
+        s.logger.info('request', {
+          request_id: meta.id,
+          method: info.method,
+          route,
+          status: info.status,
+          duration_ms: Math.round(info.durationMs * 10) / 10,
+          bytes_out: info.bytesOut,
+          user_id: meta.userId,
+          ip: meta.ip,
+          ...(info.aborted ? { aborted: true } : {}),
+        })
+      },
+    },
+  })
+  const extra = opts.extra ? await opts.extra(s) : []
+  let stopping: Promise<void> | undefined
+  return {
+    dashboard,
+    extra,
+    stop() {
+      stopping ??= (async () => {
+        const timeout = s.config.server.shutdown_timeout
+        await Promise.all([dashboard.close(timeout), ...extra.map((l) => l.close(timeout))])
+        await s.close()
+      })()
+      return stopping
+    },
+  }
+}
+
+/** Stops on the first SIGTERM/SIGINT; a second signal exits at once. */
+export function stopOnSignals(running: Running, logger: Stowage['logger']): void {
+  let signalled = false
+  const onSignal = (sig: string) => {
+    if (signalled) process.exit(1)
+    signalled = true
+    logger.info('shutting down', { signal: sig, in_flight: running.dashboard.inFlight() })
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error('shutdown failed', { error: (err as Error).message })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
+}

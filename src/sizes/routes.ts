@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { Elysia } from 'elysia'
+import type { Guard } from '../auth/guard.ts'
+import type { RequestContext } from '../http/context.ts'
+import { auditOrigin } from '../http/origin.ts'
+import { BucketParams } from '../quotas/model.ts'
+import { PrefixSizeDTO, PrefixSizeQuery, TrackingBody, TrackingDTO } from './model.ts'
+import type { SizeService } from './service.ts'
+
+const tags = ['bucket sizes']
+const base = '/api/backends/:bid/buckets/:bucket'
+
+export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: SizeService }) {
+  return new Elysia()
+    .use(d.guard)
+    .get(`${base}/size-tracking`, ({ params }) => d.sizes.tracking(params.bid, params.bucket), {
+      access: 'any',
+      params: BucketParams,
+      response: { 200: TrackingDTO },
+      detail: { tags, summary: 'Whether the background scan keeps this bucket\'s size' },
+    })
+    .put(`${base}/size-tracking`, ({ actor, params, body, request }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, auditOrigin(d.context, request, actor)), {
+      access: 'admin',
+      params: BucketParams,
+      body: TrackingBody,
+      response: { 200: TrackingDTO },
+      detail: { tags, summary: 'Switch size tracking for one bucket (on by default)' },
+    })
+    .get(`${base}/prefix-size`, ({ params, query }) => d.sizes.prefixSize(params.bid, params.bucket, query.prefix), {
+      access: 'any',
+      params: BucketParams,
+      query: PrefixSizeQuery,
+      response: { 200: PrefixSizeDTO },
+      detail: { tags, summary: 'Bytes and objects under a prefix (cached 60 s; budget 5 s / 500 000 objects, else `truncated`)' },
+    })
+}

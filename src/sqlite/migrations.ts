@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The ordered list of migrations, embedded in the binary as text.
+ * Only ever append: a shipped file is never edited (tests/sqlite/migrations.test.ts
+ * pins each file's SHA-256).
+ */
+import m0001 from '../../db/0001_core.sql' with { type: 'text' }
+import m0002 from '../../db/0002_storage.sql' with { type: 'text' }
+
+export type Migration = { version: number; name: string; sql: string }
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001_core.sql', sql: m0001 },
+  { version: 2, name: '0002_storage.sql', sql: m0002 },
+]

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import type { TestApp } from '../helpers/app.ts'
+
+export type AuditLine = { action: string; backend_id: string | null; bucket: string | null; user_id: string | null; status: string; detail: unknown }
+
+/** Audit rows for one bucket (flushed first), oldest first. */
+export function auditOf(t: TestApp, bucket: string, action?: string): AuditLine[] {
+  t.s.audit.flush()
+  const rows = t.s.db
+    .query<{ action: string; backend_id: string | null; bucket: string | null; user_id: string | null; status: string; detail: string | null }, [string]>(
+      'SELECT action, backend_id, bucket, user_id, status, detail FROM audit_events WHERE bucket = ? ORDER BY id',
+    )
+    .all(bucket)
+  return rows.filter((r) => !action || r.action === action).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }))
+}
