@@ -379,6 +379,10 @@ rgw data = $RGW_DIR/rgw
 # requests to 127.0.0.1 work regardless.
 rgw dns name = localhost
 rgw thread pool size = 64
+# Deleted objects are reclaimed after 2 h by default; test runs delete hundreds
+# of MiB, so reclaim within a minute or the store fills up.
+rgw gc obj min wait = 60
+rgw gc processor period = 60
 EOF
 
 log "cold start in $RGW_DIR ($RGW_STORE, mon port $RGW_MON_PORT, S3 port $RGW_PORT)"

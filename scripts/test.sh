@@ -25,7 +25,7 @@ cleanup() { [ "$started_rgw" = 1 ] && [ -z "${KEEP_RGW:-}" ] && bash scripts/sto
 trap cleanup EXIT
 
 log=$(mktemp)
-"$BUN" test "$@" 2>&1 | tee "$log"
+"$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
 code=${PIPESTATUS[0]}
 
 count() { grep -E "^ *[0-9]+ $1\$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }

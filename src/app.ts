@@ -34,7 +34,8 @@ import { applyPlumbing } from './http/plumbing.ts'
 import { withSecurityHeaders } from './http/security-headers.ts'
 import { spaRoutes } from './http/spa.ts'
 import { createLogger, type Logger } from './lib/log.ts'
-import { createSealer, loadMasterKey, type Sealer } from './lib/seal.ts'
+import { createSealer, deriveKey, loadMasterKey, type Sealer } from './lib/seal.ts'
+import { shareFeature } from './shares/setup.ts'
 import { createMetrics, type Metrics } from './metrics/registry.ts'
 import { metricsRoutes } from './metrics/routes.ts'
 import { migrate } from './sqlite/migrate.ts'
@@ -155,7 +156,9 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     ...oidc.readiness(),
   ]
 
-  const root = new Elysia({ name: 'stowage' })
+  // TypeBox normalisation: the default (exact-mirror) runs before validation and turns a string
+  // sent where an object is expected into an object of its characters ({"tags":"no"} → {0:'n',1:'o'}).
+  const root = new Elysia({ name: 'stowage', normalize: 'typebox' })
   applyPlumbing(root, { context, logger, publicUrl: config.server.public_url })
   const app = root
     .use(healthRoutes({ guard, checks }))
@@ -199,6 +202,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     .use(pinRoutes({ guard, pins }))
     .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
     .use(dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }))
+    .use(shareFeature({ db, config, guard, context, registry, passwords, audit, accounting, logger, key: key.key ? deriveKey(key.key, 'share-unlock') : undefined, now }))
     .use(openapiRoutes({ guard, version: VERSION }))
     .use(spaRoutes({ guard }))
 

@@ -2,15 +2,18 @@
 /** The `stowage` command line. */
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { createApp } from './app.ts'
-import { upsertAdmin } from './cli/bootstrap-admin.ts'
 import { parseArgs, readSecret, UsageError } from './cli/args.ts'
 import { resolveConfig } from './cli/config-source.ts'
 import { buildConfig, ConfigError, parseListen } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
-import { serve, stopOnSignals } from './server.ts'
 import { SchemaTooNewError } from './sqlite/migrate.ts'
 import { VERSION } from './version.ts'
+
+/** The server modules load only for the commands that need them, so `--help`, `version` and usage errors answer at once. */
+async function server() {
+  const [{ createApp }, { serve, stopOnSignals }, { upsertAdmin }] = await Promise.all([import('./app.ts'), import('./server.ts'), import('./cli/bootstrap-admin.ts')])
+  return { createApp, serve, stopOnSignals, upsertAdmin }
+}
 
 const HELP: Record<string, string> = {
   main: `stowage ${VERSION} — a web dashboard and S3 proxy for S3-compatible storage
@@ -76,6 +79,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const { flags } = parseArgs(rest, { config: 'string' })
       const config = await resolveConfig(flags.config as string | undefined, env)
+      const { createApp, serve, stopOnSignals } = await server()
       const app = await createApp(config)
       const running = await serve(app)
       stopOnSignals(running, app.logger)
@@ -96,17 +100,20 @@ async function main(argv: string[]): Promise<number> {
         env,
         `quickstart --data-dir ${dir}`,
       )
+      const { createApp, serve, stopOnSignals, upsertAdmin } = await server()
       const app = await createApp(config)
-      const url = `http://${parseListen(listen)!.host === '0.0.0.0' ? 'localhost' : parseListen(listen)!.host}:${parseListen(listen)!.port}`
+      // Listen first, so the banner shows the real port (with --listen :0 the OS picks it).
+      const running = await serve(app)
+      stopOnSignals(running, app.logger)
+      const host = parseListen(listen)!.host
+      const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${running.dashboard.port}`
       if (app.users.count() === 0) {
         const password = randomPassword()
         await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
-        console.error(`\n  Stowage is starting at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
+        console.error(`\n  Stowage is running at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
       } else {
-        console.error(`\n  Stowage is starting at ${url} (data in ${dir}).\n  Forgot the admin password? Run: stowage create-admin --username admin --config <file>\n`)
+        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${join(dir, 'stowage.db')} stowage create-admin --username admin\n`)
       }
-      const running = await serve(app)
-      stopOnSignals(running, app.logger)
       return -1
     }
     case 'create-admin': {
@@ -114,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
       const username = flags.username as string | undefined
       if (!username || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(username)) throw new UsageError('--username is required (letters, digits, ".", "_", "@", "-")')
       const config = await resolveConfig(flags.config as string | undefined, env)
+      const { createApp, upsertAdmin } = await server()
       const app = await createApp(config, { defaultMetrics: false })
       try {
         const generated = !flags['password-stdin']

@@ -42,7 +42,8 @@ export const AuditQuery = t.Object({
   action: t.Optional(t.String({ maxLength: 128, description: 'Action prefix, e.g. `auth.` or `object.delete`.' })),
   backend: t.Optional(t.String({ maxLength: 128 })),
   bucket: t.Optional(t.String({ maxLength: 255 })),
-  status: t.Optional(t.UnionEnum(['ok', 'denied', 'error'])),
+  // Not t.UnionEnum: its built-in default would silently filter every query to 'ok'.
+  status: t.Optional(t.Union([t.Literal('ok'), t.Literal('denied'), t.Literal('error')])),
   from: t.Optional(t.String({ format: 'date-time' })),
   to: t.Optional(t.String({ format: 'date-time' })),
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),

@@ -46,14 +46,15 @@ export function sealContext(id: string): string {
 
 export function createRegistry(d: { config: AppConfig; store: BackendStore; sealer: Sealer | undefined; logger: Logger }) {
   const entries = new Map<string, BackendEntry>()
+  // The S3 proxy re-signs requests with a backend's own keys, which otherwise live only inside its driver.
+  const signing = new Map<string, S3Settings>()
   let timer: ReturnType<typeof setInterval> | undefined
 
   for (const b of d.config.backends) {
     const type = b.type === 'fs' ? 'fs' : 's3'
-    const backend =
-      type === 'fs'
-        ? createFsBackend({ id: b.id, root: b.root })
-        : createS3Backend({ id: b.id, endpoint: b.endpoint, region: b.region, accessKey: d.config.secrets[b.access_key_env]!, secretKey: d.config.secrets[b.secret_key_env]!, pathStyle: b.path_style })
+    const settings: S3Settings = { id: b.id, endpoint: b.endpoint, region: b.region, accessKey: d.config.secrets[b.access_key_env]!, secretKey: d.config.secrets[b.secret_key_env]!, pathStyle: b.path_style }
+    if (type === 's3') signing.set(b.id, settings)
+    const backend = type === 'fs' ? createFsBackend({ id: b.id, root: b.root }) : createS3Backend(settings)
     entries.set(b.id, { id: b.id, name: b.name || b.id, type, source: 'config', enabled: true, endpoint: type === 'fs' ? '' : b.endpoint, region: b.region, pathStyle: b.path_style, backend, health: emptyHealth() })
   }
 
@@ -66,7 +67,9 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
     }
     try {
       const secretKey = d.sealer.open(row.secret_key_enc, sealContext(row.id))
-      entry.backend = createS3Backend({ id: row.id, endpoint: row.endpoint, region: row.region, accessKey: row.access_key, secretKey, pathStyle: row.path_style === 1 })
+      const settings: S3Settings = { id: row.id, endpoint: row.endpoint, region: row.region, accessKey: row.access_key, secretKey, pathStyle: row.path_style === 1 }
+      entry.backend = createS3Backend(settings)
+      signing.set(row.id, settings)
     } catch (err) {
       health.lastError = `cannot open the sealed secret key: ${(err as Error).message}`
       d.logger.error('backend secret unreadable', { backend: row.id, error: (err as Error).message })
@@ -104,6 +107,8 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
     /** Enabled, usable backends only. */
     active: (): BackendEntry[] => [...entries.values()].filter((e) => e.backend).sort((a, b) => a.id.localeCompare(b.id)),
     entry: (id: string): BackendEntry | undefined => entries.get(id),
+    /** Endpoint and keys of a usable s3 backend, for the S3 proxy's outbound signing; undefined for fs, disabled or unreadable ones. */
+    upstream: (id: string): S3Settings | undefined => (entries.get(id)?.backend ? signing.get(id) : undefined),
     /** The usable backend with this id, or a `not_found` error. */
     get(id: string): Backend {
       const b = entries.get(id)?.backend
@@ -127,6 +132,7 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
       if (old?.source === 'config') return
       const row = d.store.get(id)
       await old?.backend?.close()
+      signing.delete(id)
       if (!row) {
         entries.delete(id)
         return

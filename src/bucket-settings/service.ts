@@ -8,7 +8,7 @@
  */
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
-import { BackendError, type Backend, type Capabilities, type LifecycleRule } from '../backends/backend.ts'
+import { BackendError, type Backend, type LifecycleRule } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail, type ErrorCode } from '../http/errors.ts'
 import type { Logger } from '../lib/log.ts'
@@ -27,21 +27,20 @@ export function createBucketSettings(d: { registry: Registry; audit: AuditRecord
   function capable(backendId: string, bucket: string, cap: Capability): Backend {
     const backend = d.registry.get(backendId)
     validateBucketName(bucket)
-    if (!(backend.capabilities as Capabilities)[cap]) throw fail('not_supported', `This backend does not support ${FEATURE[cap]}.`)
+    if (!backend.capabilities[cap]) throw fail('not_supported', `This backend does not support ${FEATURE[cap]}.`)
     return backend
   }
 
   /** Runs a write the backend may refuse as invalid; the refusal becomes `code` with a safe message. */
-  async function refusable(run: Promise<void>, code: ErrorCode, message: string): Promise<void> {
-    try {
-      await run
-    } catch (err) {
-      if (err instanceof BackendError && err.kind === 'invalid') {
+  function refusable(run: Promise<void>, code: ErrorCode, message: string): Promise<void> {
+    return storage(
+      run.catch((err: unknown) => {
+        if (!(err instanceof BackendError && err.kind === 'invalid')) throw err
         logStorageFailure(d.logger, err)
         throw fail(code, message)
-      }
-      await storage(Promise.reject(err), d.logger)
-    }
+      }),
+      d.logger,
+    )
   }
 
   return {

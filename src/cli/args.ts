@@ -3,16 +3,18 @@ export class UsageError extends Error {}
 
 export type Parsed = { flags: Record<string, string | true>; positional: string[] }
 
-/** `--name value`, `--name=value` and boolean `--flag`; unknown flags are errors. */
+/**
+ * `--name value`, `--name=value` and boolean `--flag`; unknown flags are errors.
+ * No command takes bare arguments, so one is an error too (`serve config.yaml`
+ * would otherwise run on defaults). Its value is not echoed: it might be a
+ * password typed where stdin was meant (`hash-password hunter2`).
+ */
 export function parseArgs(argv: string[], spec: Record<string, 'string' | 'boolean'>): Parsed {
   const flags: Record<string, string | true> = {}
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (!a.startsWith('--')) {
-      positional.push(a)
-      continue
-    }
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument #${i + 1}: options start with "--"`)
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined]
     const kind = spec[name]
     if (!kind) throw new UsageError(`unknown option --${name}`)

@@ -37,8 +37,9 @@ export function createRequestStats(d: { now: () => number; isBackend: (id: strin
   const recent: RecentError[] = []
 
   function hourFor(at: number): Hour {
-    const unixHour = Math.floor(at / HOUR_MS)
     let h = hours[hours.length - 1]
+    // A sample stamped before the newest hour (clock step) joins the newest hour, keeping the list ordered.
+    const unixHour = Math.max(Math.floor(at / HOUR_MS), h?.unixHour ?? 0)
     if (!h || h.unixHour !== unixHour) {
       h = { unixHour, requests: 0, errors: 0, byBackend: new Map() }
       hours.push(h)

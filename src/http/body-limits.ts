@@ -39,6 +39,8 @@ const LIMITS = new Map<string, number | 'stream'>([
   ['PUT /api/backends/:bid/buckets/:bucket/object/metadata', 16 * KiB],
   ['POST /api/backends/:bid/buckets/:bucket/multipart', 64 * KiB],
   ['POST /api/backends/:bid/buckets/:bucket/multipart/complete', 1 * MiB],
+  ['POST /api/shares', 4 * KiB],
+  ['POST /s/:code/unlock', 4 * KiB],
 ])
 
 export function registerBodyLimit(method: string, route: string, limit: number | 'stream'): void {

@@ -44,6 +44,16 @@ export class SlidingWindowLimiter {
     this.roll(key, now).current++
   }
 
+  /** Gives back one event counted by `hit` (e.g. an attempt that turned out to be a success). */
+  release(key: string, now = Date.now()): void {
+    if (this.limit <= 0) return
+    const e = this.entries.get(key)
+    if (!e) return
+    this.roll(key, now)
+    if (e.current > 0) e.current--
+    else if (e.previous > 0) e.previous--
+  }
+
   reset(key: string): void {
     this.entries.delete(key)
   }

@@ -104,11 +104,12 @@ export function completeUpload(d: ObjectDeps, t: Target, origin: AuditOrigin, ke
     } else {
       prior = await priorSize(d.accounting, t, key, d.logger)
     }
-    if (d.accounting.hasHardCap(t.bid, t.bucket)) {
-      const uploaded = await storage(t.backend.listParts(t.bucket, key, uploadId), d.logger, { notFound: NO_SUCH_UPLOAD })
-      const wanted = new Set(sorted.map((p) => p.PartNumber))
-      await assertWrite(d.accounting, t, uploaded.filter((p) => wanted.has(p.partNumber)).reduce((s, p) => s + p.size, 0), prior)
-    }
+    // Listing the parts first gives a clean 404 for an unknown upload (RGW answers a 500 to
+    // completing one) and the object's size for the quota check.
+    const uploaded = new Map((await storage(t.backend.listParts(t.bucket, key, uploadId), d.logger, { notFound: NO_SUCH_UPLOAD })).map((p) => [p.partNumber, p.size]))
+    const missing = sorted.find((p) => !uploaded.has(p.PartNumber))
+    if (missing) throw fail('bad_request', `Part ${missing.PartNumber} was not uploaded.`, [{ path: '/parts' }])
+    await assertWrite(d.accounting, t, sorted.reduce((sum, p) => sum + uploaded.get(p.PartNumber)!, 0), prior)
     await storage(
       t.backend.completeMultipartUpload(
         t.bucket,

@@ -16,6 +16,7 @@ import { CONTENT_CSP } from '../http/security-headers.ts'
 import type { Logger } from '../lib/log.ts'
 import { storage, storageError } from '../storage/errors.ts'
 import { keyProblem } from '../storage/validate.ts'
+import { contentDisposition } from './content-safety.ts'
 import type { ObjectDeps, Target } from './target.ts'
 
 export const ZIP_MAX_KEYS = 1000
@@ -31,8 +32,19 @@ export function zipName(bucket: string, now = new Date()): string {
 }
 
 /** Zip entry names are relative paths without backslashes. */
-function entryName(key: string): string {
-  return key.replace(/^\/+/, '').replace(/\\/g, '_')
+function entryName(key: string, strip = ''): string {
+  return (key.startsWith(strip) ? key.slice(strip.length) : key).replace(/^\/+/, '').replace(/\\/g, '_')
+}
+
+/**
+ * How a zip presents itself. Share links use both: a recipient sees the
+ * folder's name and paths inside it, never the bucket or where the folder sits.
+ */
+export type ZipOptions = {
+  /** The download's file name (default `<bucket>-<date>-<time>.zip`). */
+  filename?: string
+  /** Removed from the start of every entry name. */
+  stripPrefix?: string
 }
 
 async function* expand(t: Target, keys: string[], signal: AbortSignal, logger: Logger, errors: string[]): AsyncGenerator<{ key: string; info?: ObjectInfo }> {
@@ -62,8 +74,8 @@ async function* expand(t: Target, keys: string[], signal: AbortSignal, logger: L
 }
 
 /** Streams one object into the zip and resolves once the zip has consumed it. */
-async function addEntry(zip: ZipFile, t: Target, key: string, signal: AbortSignal, logger: Logger, errors: string[]): Promise<void> {
-  const name = entryName(key)
+async function addEntry(zip: ZipFile, t: Target, key: string, signal: AbortSignal, logger: Logger, errors: string[], strip?: string): Promise<void> {
+  const name = entryName(key, strip)
   if (name === '' || name.endsWith('/')) {
     if (name !== '') zip.addEmptyDirectory(name)
     return
@@ -72,14 +84,14 @@ async function addEntry(zip: ZipFile, t: Target, key: string, signal: AbortSigna
   try {
     got = await storage(t.backend.getObject(t.bucket, key, { signal }), logger, { notFound: 'No such object.' })
   } catch (err) {
-    if (!signal.aborted) errors.push(`${key}\t${storageError(err).code}`)
+    if (!signal.aborted) errors.push(`${strip ? name : key}\t${storageError(err).code}`)
     return
   }
   if (got.status === 304) return
   const source = Readable.fromWeb(got.body as unknown as import('node:stream/web').ReadableStream<Uint8Array>)
   const entry = new PassThrough()
   source.on('error', () => {
-    if (!signal.aborted) errors.push(`${key}\tread failed part-way; the entry in this zip is incomplete`)
+    if (!signal.aborted) errors.push(`${strip ? name : key}\tread failed part-way; the entry in this zip is incomplete`)
     entry.end()
   })
   source.pipe(entry)
@@ -96,7 +108,7 @@ async function addEntry(zip: ZipFile, t: Target, key: string, signal: AbortSigna
   }
 }
 
-export async function zipObjects(d: ObjectDeps, t: Target, keys: string[], client: AbortSignal): Promise<Response> {
+export async function zipObjects(d: ObjectDeps, t: Target, keys: string[], client: AbortSignal, opts: ZipOptions = {}): Promise<Response> {
   if (keys.length > ZIP_MAX_KEYS) throw fail('too_many_keys', `At most ${ZIP_MAX_KEYS} keys per zip.`)
   for (const key of keys) {
     const problem = keyProblem(key)
@@ -113,7 +125,7 @@ export async function zipObjects(d: ObjectDeps, t: Target, keys: string[], clien
     try {
       for await (const item of expand(t, keys, signal, d.logger, errors)) {
         if (signal.aborted) break
-        await addEntry(zip, t, item.key, signal, d.logger, errors)
+        await addEntry(zip, t, item.key, signal, d.logger, errors, opts.stripPrefix)
       }
       if (signal.aborted) return
       if (errors.length) zip.addBuffer(Buffer.from(`Entries that could not be added:\n${errors.join('\n')}\n`), '_errors.txt')
@@ -126,7 +138,7 @@ export async function zipObjects(d: ObjectDeps, t: Target, keys: string[], clien
   return new Response(Readable.toWeb(output) as unknown as ReadableStream<Uint8Array>, {
     headers: {
       'content-type': 'application/zip',
-      'content-disposition': `attachment; filename="${zipName(t.bucket)}"`,
+      'content-disposition': opts.filename ? contentDisposition('attachment', opts.filename) : `attachment; filename="${zipName(t.bucket)}"`,
       'content-security-policy': CONTENT_CSP,
       'x-content-type-options': 'nosniff',
       'cache-control': 'private, no-store',

@@ -8,7 +8,9 @@
  * delays start-up, and a backend that is down or slow is logged and skipped.
  *
  * Between runs, buckets whose usage is unknown (new buckets, new quotas, size
- * tracking switched back on) are queued and counted one at a time.
+ * tracking switched back on) are queued and counted one at a time; the queue
+ * waits while a full pass runs, so a backend sees at most two listings from
+ * the scanner at once (the pass and one queued count that started first).
  */
 import { BackendError } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
@@ -69,7 +71,11 @@ export function createScanner(d: {
       d.store.pruneUsage(entry.id, names)
       for (const bucket of names) {
         if (stopped) break
-        if (!d.wanted(entry.id, bucket)) continue
+        if (!d.wanted(entry.id, bucket)) {
+          // A one-off recompute of an opted-out bucket leaves a row nothing keeps fresh.
+          d.store.deleteUsage(entry.id, bucket)
+          continue
+        }
         if (await countOne(entry.id, bucket)) report.counted++
         else report.failed++
       }

@@ -71,22 +71,25 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
     const share = Math.max(1, Math.min(opts.keysPerBucket, Math.max(PAGE, Math.floor(opts.keysPerBackend / names.length))))
 
     const searchBucket = async (bucket: string): Promise<void> => {
+      // One hit past the limit tells "exactly `limit`" apart from "more than `limit`".
+      const cap = limit + 1
       let found = 0
       if (prefixable) {
-        const page = await until(backend.listObjects(bucket, { prefix: q, delimiter: '', maxKeys: Math.min(PAGE, limit) }), signal)
+        const page = await until(backend.listObjects(bucket, { prefix: q, delimiter: '', maxKeys: Math.min(PAGE, cap) }), signal)
         for (const o of page.objects) out.prefixHits.push(hit(bucket, o))
         found += page.objects.length
-        if (page.isTruncated) out.more = true
+        if (page.isTruncated || found >= cap) out.more = true
       }
       let scanned = 0
       let token: string | undefined
-      while (found < limit) {
+      while (found < cap) {
         const page = await until(backend.listObjects(bucket, { delimiter: '', token, maxKeys: Math.min(PAGE, share - scanned) }), signal)
         scanned += page.objects.length
         for (const o of page.objects) {
-          if (!o.key.toLowerCase().includes(needle)) continue
+          // Keys starting with the query came from the prefix listing already.
+          if ((prefixable && o.key.startsWith(q)) || !o.key.toLowerCase().includes(needle)) continue
           out.substringHits.push(hit(bucket, o))
-          if (++found >= limit) {
+          if (++found >= cap) {
             out.more = true
             break
           }
@@ -127,10 +130,13 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
             if (!had || SEVERITY[reason] > SEVERITY[had]) partial.set(entry.id, reason)
           }
           const budget = AbortSignal.timeout(opts.budgetMs)
-          const signal = AbortSignal.any([budget, clientSignal])
+          // Ends this backend's remaining bucket scans once one of them has failed.
+          const failed = new AbortController()
+          const signal = AbortSignal.any([budget, clientSignal, failed.signal])
           try {
             await searchBackend(entry, q, limit, signal, out, cut)
           } catch (err) {
+            failed.abort()
             if (err instanceof Stopped) cut(clientSignal.aborted ? 'cancelled' : 'timeout')
             else {
               cut(err instanceof BackendError && err.kind === 'unavailable' ? 'unavailable' : 'error')

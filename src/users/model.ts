@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t, type Static } from 'elysia'
 
-export const RoleSchema = t.UnionEnum(['admin', 'user', 'readonly'])
+/**
+ * Literal unions, never `t.UnionEnum`: UnionEnum carries a `default` (its first
+ * value) that Elysia fills into absent fields — an omitted `role` would become
+ * 'admin', and an absent `?role=` filter would list only admins.
+ */
+export const RoleSchema = t.Union([t.Literal('admin'), t.Literal('user'), t.Literal('readonly')])
 export type Role = Static<typeof RoleSchema>
 
 export type UserRow = {
@@ -59,7 +64,7 @@ export const ListUsersQuery = t.Object({
   query: t.Optional(t.String({ maxLength: 128 })),
   role: t.Optional(RoleSchema),
   source: t.Optional(t.String({ maxLength: 128 })),
-  enabled: t.Optional(t.UnionEnum(['true', 'false'])),
+  enabled: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])),
   limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })),
   offset: t.Optional(t.Numeric({ minimum: 0 })),
 })
@@ -69,7 +74,8 @@ export function iso(ms: number | null | undefined): string | undefined {
   return ms == null ? undefined : new Date(ms).toISOString()
 }
 
-export function toUserDTO(u: UserRow): UserDTO {
+/** `now` is the app's clock: a lock is shown while it is in force by that clock. */
+export function toUserDTO(u: UserRow, now: number = Date.now()): UserDTO {
   return {
     id: u.id,
     username: u.username,
@@ -79,7 +85,7 @@ export function toUserDTO(u: UserRow): UserDTO {
     enabled: u.enabled === 1,
     must_change_pw: u.must_change_pw === 1,
     failed_attempts: u.failed_attempts,
-    ...(u.locked_until && u.locked_until > Date.now() ? { locked_until: iso(u.locked_until) } : {}),
+    ...(u.locked_until && u.locked_until > now ? { locked_until: iso(u.locked_until) } : {}),
     created_at: iso(u.created_at)!,
     ...(u.last_login_at ? { last_login_at: iso(u.last_login_at) } : {}),
   }

@@ -60,10 +60,11 @@ export function createUserService(d: {
         limit: q.limit ?? 100,
         offset: q.offset ?? 0,
       })
-      return { users: rows.map(toUserDTO), total }
+      const t = now()
+      return { users: rows.map((u) => toUserDTO(u, t)), total }
     },
 
-    get: (id: string): UserDTO => toUserDTO(mustGet(id)),
+    get: (id: string): UserDTO => toUserDTO(mustGet(id), now()),
 
     async create(actor: Actor, body: { username: string; email?: string; password: string; role: Role; must_change_pw?: boolean }, origin: AuditOrigin): Promise<UserDTO> {
       if (d.users.getByUsername(body.username)) throw fail('username_taken')
@@ -71,12 +72,14 @@ export function createUserService(d: {
       checkEmailFree(email)
       d.passwords.checkPolicy(body.password, { username: body.username })
       const hash = await d.passwords.hash(body.password)
+      // Checked again after the slow hash: a concurrent create may have taken the name or email meanwhile.
       if (d.users.getByUsername(body.username)) throw fail('username_taken')
+      checkEmailFree(email)
       const id = ulid()
       d.users.insert({ id, username: body.username, email, passwordHash: hash, role: body.role, identitySource: 'local', mustChangePw: body.must_change_pw ?? true, createdBy: actor.id, now: now() })
       const u = mustGet(id)
       audit(origin, 'user.create', u, { role: u.role })
-      return toUserDTO(u)
+      return toUserDTO(u, now())
     },
 
     patch(actor: Actor, id: string, body: { role?: Role; enabled?: boolean; email?: string }, origin: AuditOrigin): UserDTO {
@@ -93,7 +96,7 @@ export function createUserService(d: {
       d.users.update(id, fields)
       if (fields.enabled === 0) d.sessions.revokeUser(id)
       if (Object.keys(fields).length) audit(origin, 'user.update', u, { fields: Object.keys(fields), ...(fields.role ? { role: fields.role } : {}), ...(fields.enabled !== undefined ? { enabled: fields.enabled === 1 } : {}) })
-      return toUserDTO(mustGet(id))
+      return toUserDTO(mustGet(id), now())
     },
 
     async resetPassword(actor: Actor, id: string, body: { new_password: string; must_change_pw?: boolean }, origin: AuditOrigin): Promise<void> {
@@ -112,7 +115,7 @@ export function createUserService(d: {
       d.users.unlock(id)
       d.onUnlock?.(u.username)
       audit(origin, 'user.unlock', u)
-      return toUserDTO(mustGet(id))
+      return toUserDTO(mustGet(id), now())
     },
 
     delete(actor: Actor, id: string, origin: AuditOrigin): void {

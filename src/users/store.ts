@@ -105,15 +105,24 @@ export function createUserStore(db: Database) {
       db.query('UPDATE users SET password_hash = ?, must_change_pw = ?, pw_changed_at = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?').run(hash, mustChangePw ? 1 : 0, now, id)
     },
 
-    recordFailure(id: string, maxAttempts: number, lockUntil: number): { locked: boolean } {
+    /**
+     * Counts one sign-in attempt and returns the new count; reaching `maxAttempts` locks the
+     * account for `windowMs`. A lock that has run out starts a fresh count. One statement, so
+     * concurrent attempts each get their own number.
+     */
+    recordFailure(id: string, maxAttempts: number, now: number, windowMs: number): number {
       const row = db
-        .query<{ failed_attempts: number }, [number, number, string]>(
-          `UPDATE users SET failed_attempts = failed_attempts + 1,
-             locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END
-           WHERE id = ? RETURNING failed_attempts`,
+        .query<{ failed_attempts: number }, Record<string, string | number>>(
+          `UPDATE users SET
+             failed_attempts = (CASE WHEN locked_until <= $now THEN 0 ELSE failed_attempts END) + 1,
+             locked_until = CASE
+               WHEN (CASE WHEN locked_until <= $now THEN 0 ELSE failed_attempts END) + 1 >= $max THEN $until
+               WHEN locked_until <= $now THEN NULL
+               ELSE locked_until END
+           WHERE id = $id RETURNING failed_attempts`,
         )
-        .get(maxAttempts, lockUntil, id)
-      return { locked: (row?.failed_attempts ?? 0) >= maxAttempts }
+        .get({ now, max: maxAttempts, until: now + windowMs, id })
+      return row?.failed_attempts ?? 0
     },
 
     recordLogin(id: string, now: number): void {

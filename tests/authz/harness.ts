@@ -5,14 +5,17 @@ import { join } from 'node:path'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { rows as core } from './core.rows.ts'
 import { rows as buckets } from './buckets.rows.ts'
+import { rows as oidc } from './oidc.rows.ts'
+import { rows as objects } from './objects.rows.ts'
+import { rows as shares } from './shares.rows.ts'
 import type { Fixture, Row } from './matrix.ts'
 
 /** Every feature's rows; add a feature's file here. */
-export const ROWS: Row[] = [...core, ...buckets]
+export const ROWS: Row[] = [...core, ...buckets, ...oidc, ...objects, ...shares]
 
 export async function matrixApp(): Promise<{ t: TestApp; fx: (as?: Client) => Fixture }> {
   const root = mkdtempSync(join(tmpdir(), 'stowage-authz-fs-'))
-  const t = await testApp({ backends: [{ id: 'local', type: 'fs', root }], ratelimit: { api_per_minute: 0 } })
+  const t = await testApp({ backends: [{ id: 'local', type: 'fs', root }], ratelimit: { api_per_minute: 0, share_per_minute: 0 } })
   let n = 0
   const fx = (as?: Client): Fixture => ({
     t,

@@ -466,7 +466,6 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
         expect(got.contentLength).toBe(total)
         expect(await digest(got.body, sample)).toEqual({ md5, size: total })
         const growth = (peak - before) / MiB
-        console.log("RSS growth MiB", growth.toFixed(1))
         expect(growth).toBeLessThan(32)
       },
       120_000,

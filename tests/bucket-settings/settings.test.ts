@@ -3,10 +3,13 @@
  * Versioning, policy and lifecycle (backend capabilities: RGW has them, the
  * fs driver answers 501) and proxy-side CORS rules (every backend).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { errorCode, type Client } from '../helpers/app.ts'
 import { auditOf } from '../quotas/audit-rows.ts'
 import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts'
+
+// RGW shares the machine with other suites; a busy moment must not fail a test on Bun's 5 s default.
+setDefaultTimeout(20_000)
 
 const publicRead = (bucket: string): string =>
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }] })

@@ -9,8 +9,8 @@ describe.each(KINDS)('buckets on %s', (kind) => {
   let e: Env
   beforeAll(async () => {
     e = await objectEnv(kind)
-  })
-  afterAll(() => e.close())
+  }, 60_000)
+  afterAll(() => e.close(), 60_000)
 
   const list = async (): Promise<BucketList> => json<BucketList>(await e.t.call('GET', `/api/backends/${e.bid}/buckets`, { as: e.reader }))
 

@@ -16,7 +16,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose'
-import Provider, { type Account, type KoaContext } from 'oidc-provider'
+import type { Account, KoaContext } from 'oidc-provider'
 
 export type Claims = Record<string, unknown>
 
@@ -46,21 +46,25 @@ export type TestProvider = {
    * (Stowage's callback with `code` and `state`, or with `error`).
    */
   signIn(authorizeUrl: string, accountId: string): Promise<URL>
+  /** A JWT signed with the provider's own key (as its ID tokens are). */
+  sign(claims: JWTPayload): Promise<string>
 }
 
 export type ClientSpec = { client_id: string; client_secret?: string; redirect_uris: string[]; post_logout_redirect_uris?: string[] }
 
-/** oidc-provider warns at construction that it runs on Bun with development defaults; that is the point here. */
-function quietly<T>(make: () => T): T {
+/** oidc-provider warns on load and construction that it runs on Bun with development defaults; that is the point here. */
+async function quietly<T>(make: () => T | Promise<T>): Promise<T> {
   const { warn, info } = console
   console.warn = console.info = () => {}
   try {
-    return make()
+    return await make()
   } finally {
     console.warn = warn
     console.info = info
   }
 }
+
+const { default: Provider } = await quietly(() => import('oidc-provider'))
 
 export async function freePort(): Promise<number> {
   const s = createServer()
@@ -77,15 +81,17 @@ export async function createTestProvider(opts: {
   idTokenOnlyStandardClaims?: boolean
   /** Leave it stopped (a provider that is down when Stowage starts). */
   stopped?: boolean
+  /** Key id of the signing key; a new provider with another kid on the same port is a key rotation. */
+  kid?: string
 }): Promise<TestProvider> {
   const port = opts.port ?? (await freePort())
   const issuer = `http://127.0.0.1:${port}`
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
-  const jwk: JWK = { ...(await exportJWK(privateKey)), kid: 'stowage-test-1', alg: 'RS256', use: 'sig' }
+  const jwk: JWK = { ...(await exportJWK(privateKey)), kid: opts.kid ?? 'stowage-test-1', alg: 'RS256', use: 'sig' }
   const accounts = new Map<string, Claims>()
   const authorizeRequests: URL[] = []
 
-  const provider = quietly(() => new Provider(issuer, {
+  const provider = await quietly(() => new Provider(issuer, {
     clients: opts.clients.map((c) => ({
       client_id: c.client_id,
       ...(c.client_secret ? { client_secret: c.client_secret, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
@@ -107,7 +113,15 @@ export async function createTestProvider(opts: {
       groups: ['groups'],
       roles: ['realm_access'],
     },
-    features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx: KoaContext, form: string) {
+          ctx.body = `<!doctype html><title>Sign out</title><h1>Sign out of the test provider?</h1>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>`
+        },
+      },
+    },
     async findAccount(_ctx: unknown, id: string): Promise<Account> {
       const claims = accounts.get(id) ?? {}
       return { accountId: id, claims: async () => ({ ...claims, sub: id }) }
@@ -132,6 +146,7 @@ export async function createTestProvider(opts: {
     start,
     stop,
     signIn,
+    sign: (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, typ: 'JWT' }).sign(privateKey),
   }
 
   provider.use(async (ctx, next) => {

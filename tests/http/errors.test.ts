@@ -49,7 +49,7 @@ describe('the catalogue', () => {
       rate_limited: 429,
       internal: 500,
     }
-    for (const [code, status] of Object.entries(expected)) expect([code, ERROR_CATALOGUE[code as ErrorCode][0]]).toEqual([code, status])
+    for (const [code, status] of Object.entries(expected)) expect([code, ERROR_CATALOGUE[code as ErrorCode][0] as number]).toEqual([code, status])
   })
 
   test('a custom message, detail and headers are carried', async () => {

@@ -36,6 +36,17 @@ test('record counts without refusing, and check does not count', () => {
   expect(l.check('ip', T0).ok).toBe(true)
 })
 
+test('release gives back a counted event', () => {
+  const l = new SlidingWindowLimiter(2, 60_000)
+  expect(l.hit('k', T0).ok).toBe(true)
+  expect(l.hit('k', T0).ok).toBe(true)
+  expect(l.hit('k', T0).ok).toBe(false)
+  l.release('k', T0)
+  expect(l.hit('k', T0).ok).toBe(true)
+  l.release('nobody', T0)
+  expect(l.check('nobody', T0).ok).toBe(true)
+})
+
 test('a zero limit disables the limiter', () => {
   const l = new SlidingWindowLimiter(0, 60_000)
   for (let i = 0; i < 1000; i++) expect(l.hit('x', T0).ok).toBe(true)

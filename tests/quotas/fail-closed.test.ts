@@ -10,6 +10,7 @@ import { createQuotaService } from '../../src/quotas/service.ts'
 import { testApp, type TestApp } from '../helpers/app.ts'
 import { unreachableEndpoint } from '../helpers/s3.ts'
 
+
 let t: TestApp
 let hole: { endpoint: string; stop(): void }
 

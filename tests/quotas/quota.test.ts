@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Quota routes and `StorageAccounting`, against the fs driver and the real RGW. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { AppError } from '../../src/http/errors.ts'
 import { errorCode, type Client } from '../helpers/app.ts'
 import { auditOf } from './audit-rows.ts'
 import { KINDS, storageApp, type StorageApp } from './storage-fixture.ts'
+
+// RGW shares the machine with other suites; a busy moment must not fail a test on Bun's 5 s default.
+setDefaultTimeout(20_000)
 
 describe.each(KINDS)('quotas on %s', (kind) => {
   let app: StorageApp

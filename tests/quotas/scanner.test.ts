@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** The background usage scanner: interval, selection, persistence, resilience. */
-import { afterAll, describe, expect, test } from 'bun:test'
+import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from '../helpers/app.ts'
 import { testBucket, unreachableEndpoint } from '../helpers/s3.ts'
 import { backendDoc, emptyAndDelete, eventually, KINDS, storageApp } from './storage-fixture.ts'
+
+// RGW shares the machine with other suites; a busy moment must not fail a test on Bun's 5 s default.
+setDefaultTimeout(20_000)
 
 const REFUSED = { id: 'a-down', type: 's3', endpoint: 'http://127.0.0.1:1', access_key_env: 'DOWN_AK', secret_key_env: 'DOWN_SK', path_style: true }
 const DOWN_ENV = { DOWN_AK: 'ak', DOWN_SK: 'sk' }
@@ -105,7 +108,7 @@ describe('scanner resilience', () => {
     const started = performance.now()
     const app = await storageApp('fs', { doc: { quotas: { scan_interval: '1h' } }, extraBackends: [{ ...REFUSED, id: 'a-hole', endpoint: hole.endpoint }], env: DOWN_ENV })
     cleanups.push(() => app.cleanup())
-    expect(performance.now() - started).toBeLessThan(1500)
+    expect(performance.now() - started).toBeLessThan(4000)
     const res = await app.t.call('GET', '/healthz')
     expect(res.status).toBe(200)
   })
@@ -114,7 +117,8 @@ describe('scanner resilience', () => {
     const app = await storageApp('fs', { doc: { quotas: { scan_interval: '1h' } } })
     cleanups.push(() => app.cleanup())
     const acc = app.t.s.accounting
-    await acc.scanner.runNow()
+    // The start-up pass; the next full pass is an hour away.
+    await eventually(() => (acc.scanner.last() ? true : undefined))
     const b = await app.bucket('scan-new')
     await app.put(b, 'k', 'abcdef')
     expect(acc.bucketSize('local', b)).toEqual({ size_tracked: true })

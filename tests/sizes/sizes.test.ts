@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Size tracking switch and prefix sizes, against the fs driver and the real RGW. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Backend } from '../../src/backends/backend.ts'
 import { silentLogger } from '../../src/lib/log.ts'
 import { createSizeService } from '../../src/sizes/service.ts'
 import { errorCode, type Client } from '../helpers/app.ts'
 import { auditOf } from '../quotas/audit-rows.ts'
 import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts'
+
+// RGW shares the machine with other suites; a busy moment must not fail a test on Bun's 5 s default.
+setDefaultTimeout(20_000)
 
 /** Counts listing calls on the real driver instance (a spy, not a fake: calls still go to the backend). */
 function countListings(backend: Backend): { calls(): number; restore(): void } {

@@ -19,6 +19,7 @@ import { openDatabase } from '../../src/sqlite/open.ts'
 const PINNED: Record<string, string> = {
   '0001_core.sql': '991edf46bf9ec7c158e3b71d33aa917a7cabdbf23bdc5f3dd5cad6ad805039a6',
   '0002_storage.sql': '9dad94820de05b599e281aa90aad7eee4573c48a0142fa06de8880706b2c9a4b',
+  '0003_s3proxy.sql': 'b64397aefcd78bcdb4555f85fc95ce53189b6d9b004b53ae9659d36cb750f8b2',
 }
 
 const dbDir = new URL('../../db/', import.meta.url).pathname
@@ -40,16 +41,16 @@ describe('the migration files', () => {
     expect(files).toEqual(Object.keys(PINNED).sort())
   })
 
-  test('files are numbered 0001, 0002, … without gaps', () => {
+  test('files are numbered 0001, 0002, … without gaps (a late-filled gap would never run on a newer database)', () => {
     files.forEach((f, i) => expect(f).toMatch(new RegExp(`^${String(i + 1).padStart(4, '0')}_[a-z0-9_]+\\.sql$`)))
   })
 
-  test('src/sqlite/migrations.ts lists every file, in order, with its exact text', () => {
+  test('src/sqlite/migrations.ts lists every file, in order, with its number as version and its exact text', () => {
     expect(MIGRATIONS.map((m) => m.name)).toEqual(files)
-    MIGRATIONS.forEach((m, i) => {
-      expect(m.version).toBe(i + 1)
+    for (const m of MIGRATIONS) {
+      expect([m.name, m.version]).toEqual([m.name, Number(m.name.slice(0, 4))])
       expect(m.sql).toBe(readFileSync(join(dbDir, m.name), 'utf8'))
-    })
+    }
   })
 })
 
@@ -59,18 +60,18 @@ describe('migrate()', () => {
     const before = Date.now()
     const r = migrate(db)
     expect(r.applied).toEqual(MIGRATIONS.map((m) => m.version))
-    expect(r.version).toBe(MIGRATIONS.length)
+    expect(r.version).toBe(MIGRATIONS.at(-1)!.version)
     const rows = db.query<{ version: number; name: string; applied_at: number }, []>('SELECT * FROM schema_migrations ORDER BY version').all()
     expect(rows.map((x) => [x.version, x.name])).toEqual(MIGRATIONS.map((m) => [m.version, m.name]))
     for (const row of rows) expect(row.applied_at).toBeGreaterThanOrEqual(before)
-    expect(schemaVersion(db)).toBe(MIGRATIONS.length)
+    expect(schemaVersion(db)).toBe(MIGRATIONS.at(-1)!.version)
     db.close()
   })
 
   test('is idempotent: a second run applies nothing', () => {
     const db = freshDb()
     migrate(db)
-    expect(migrate(db)).toEqual({ applied: [], version: MIGRATIONS.length })
+    expect(migrate(db)).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version })
     db.close()
   })
 
@@ -108,7 +109,8 @@ describe('migrate()', () => {
   test('refuses a database written by a newer binary', () => {
     const db = freshDb()
     migrate(db)
-    db.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(MIGRATIONS.length + 1, '9999_future.sql', Date.now())
+    const latest = MIGRATIONS.at(-1)!.version
+    db.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(latest + 1, '9999_future.sql', Date.now())
     let err: unknown
     try {
       migrate(db)
@@ -116,8 +118,8 @@ describe('migrate()', () => {
       err = e
     }
     expect(err).toBeInstanceOf(SchemaTooNewError)
-    expect((err as SchemaTooNewError).dbVersion).toBe(MIGRATIONS.length + 1)
-    expect((err as SchemaTooNewError).known).toBe(MIGRATIONS.length)
+    expect((err as SchemaTooNewError).dbVersion).toBe(latest + 1)
+    expect((err as SchemaTooNewError).known).toBe(latest)
     expect((err as Error).message).toContain('newer than this binary')
     db.close()
   })

@@ -49,14 +49,14 @@ export type Discovery = {
 export type DiscoveryOptions = {
   issuer: string
   logger: Logger
-  /** Delays between background attempts. */
-  backoff?: { initialMs: number; maxMs: number }
-  /** How long an unknown `kid` waits before the JWKS is fetched again. */
+  /** How long after a JWKS fetch an unknown `kid` may trigger another (jose's default: 30 s). */
   jwksCooldownMs?: number
-  timeoutMs?: number
 }
 
+const BACKOFF_FIRST_MS = 1000
+const BACKOFF_MAX_MS = 60_000
 const ON_DEMAND_GAP_MS = 1000
+const TIMEOUT_MS = 5000
 
 export class DiscoveryError extends Error {}
 
@@ -104,19 +104,17 @@ function describe(err: unknown): string {
 }
 
 export function createDiscovery(o: DiscoveryOptions): Discovery {
-  const backoff = o.backoff ?? { initialMs: 1000, maxMs: 60_000 }
-  const timeoutMs = o.timeoutMs ?? 5000
   let provider: DiscoveredProvider | undefined
   let error: string | undefined = 'discovery has not finished yet'
   let inflight: Promise<DiscoveredProvider | undefined> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
-  let delay = backoff.initialMs
+  let delay = BACKOFF_FIRST_MS
   let lastAttempt = 0
   let started = false
   let closed = false
 
   async function fetchProvider(): Promise<DiscoveredProvider> {
-    const res = await fetch(discoveryUrl(o.issuer), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) })
+    const res = await fetch(discoveryUrl(o.issuer), { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(TIMEOUT_MS) })
     if (!res.ok) {
       await res.body?.cancel()
       throw new DiscoveryError(`the discovery document answered HTTP ${res.status}`)
@@ -125,7 +123,7 @@ export function createDiscovery(o: DiscoveryOptions): Discovery {
       throw new DiscoveryError('the discovery document is not JSON')
     })
     const metadata = parseMetadata(doc, o.issuer)
-    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: timeoutMs, cooldownDuration: o.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 })
+    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: TIMEOUT_MS, cooldownDuration: o.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 })
     await jwks.reload()
     return { metadata, jwks }
   }
@@ -155,7 +153,7 @@ export function createDiscovery(o: DiscoveryOptions): Discovery {
     if (closed || provider) return
     timer = setTimeout(async () => {
       timer = undefined
-      delay = Math.min(delay * 2, backoff.maxMs)
+      delay = Math.min(delay * 2, BACKOFF_MAX_MS)
       if (!(await attempt())) schedule()
     }, delay)
     timer.unref?.()

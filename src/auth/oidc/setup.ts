@@ -31,13 +31,13 @@ export type Oidc = {
 
 export function createOidc(
   config: AppConfig,
-  d: { users: UserStore; sessions: Sessions; audit: AuditRecorder; metrics: Metrics; logger: Logger; context: RequestContext; now?: () => number; discovery?: Pick<Parameters<typeof createDiscovery>[0], 'backoff' | 'jwksCooldownMs'> },
+  d: { users: UserStore; sessions: Sessions; audit: AuditRecorder; metrics: Metrics; logger: Logger; context: RequestContext; now?: () => number },
 ): Oidc {
   const cfg = config.auth.oidc
   if (!config.auth.modes.includes('oidc')) {
     return { service: undefined, authConfig: () => undefined, readiness: () => [], logoutRedirect: () => undefined, close: () => {} }
   }
-  const discovery: Discovery = createDiscovery({ issuer: cfg.issuer, logger: d.logger, ...d.discovery })
+  const discovery: Discovery = createDiscovery({ issuer: cfg.issuer, logger: d.logger })
   discovery.start()
   const service = createOidcService({
     config: cfg,

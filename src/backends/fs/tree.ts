@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { BackendError } from '../backend.ts'
 import type { FsContext } from './context.ts'
 import { isErrno } from './errors.ts'
-import { ALT_PREFIX, encodeKey } from './keys.ts'
+import { ALT_PREFIX, CONT_PREFIX, encodeKey } from './keys.ts'
 
 export type Located = { path: string; st: BigIntStats }
 export type Opened = Located & { fh: FileHandle }
@@ -84,6 +84,8 @@ async function ensureDir(parent: string, name: string): Promise<string> {
   const st = await lstat(path)
   if (st.isDirectory()) return path
   if (!st.isFile()) throw new BackendError('invalid', 'the key crosses a symbolic link or special file')
+  // Only names keys produce have a twin; a stray file on a continuation name is someone else's.
+  if (name.startsWith(CONT_PREFIX)) throw new BackendError('invalid', 'a file that is not an object blocks the key')
   await rename(path, join(parent, ALT_PREFIX + name))
   await mkdir(path)
   return path
@@ -131,6 +133,7 @@ export async function prune(ctx: FsContext, bucket: string, key: string): Promis
       if (isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOENT', 'ENOTDIR')) return
       throw err
     }
+    if (name.startsWith(CONT_PREFIX)) continue
     try {
       await rename(join(parent, ALT_PREFIX + name), join(parent, name))
       return

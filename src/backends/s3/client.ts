@@ -21,7 +21,7 @@ export type S3ClientOptions = {
   timeouts: Timeouts
 }
 
-export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE'
+type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE'
 
 export type SendOptions = {
   method: Method

@@ -54,7 +54,8 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
     pathStyle: opts.pathStyle,
     timeouts: { connectMs: Math.min(idleMs, 5_000), idleMs },
   })
-  const limits: uploads.UploadLimits = { singlePutMaxBytes: 5 * GiB, partBytes: 64 * MiB, ...opts.uploads }
+  // S3 takes 5 GiB in one PUT, but B2 stops at 5 GB (10^9) and R2 at 5 GiB - 5 MiB.
+  const limits: uploads.UploadLimits = { singlePutMaxBytes: 5_000_000_000, partBytes: 64 * MiB, ...opts.uploads }
 
   return {
     id: opts.id,

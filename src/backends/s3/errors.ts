@@ -91,26 +91,11 @@ export class NetworkTimeout extends Error {
   }
 }
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ECONNABORTED',
-  'ERR_SOCKET_CLOSED',
-  'UND_ERR_SOCKET',
-  'ConnectionRefused',
-  'ConnectionClosed',
-])
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])
 
 function isNetworkError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true
-  return err instanceof Error && /socket hang up|ECONNRESET|ECONNREFUSED/.test(err.message)
+  return typeof code === 'string' && NETWORK_CODES.has(code)
 }
 
 /**
@@ -121,7 +106,6 @@ function isNetworkError(err: unknown): boolean {
 export function fromThrown(err: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted) return signal.reason
   if (err instanceof BackendError) return err
-  if (err instanceof UpstreamError) return fromUpstream(err)
   if (isNetworkError(err)) return backendError('unavailable', err)
   return backendError('failed', err)
 }

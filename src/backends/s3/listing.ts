@@ -6,7 +6,7 @@
 import type { BucketInfo, ListOptions, ListResult, MultipartUpload, ObjectInfo, UploadedPart, VersionInfo } from '../backend.ts'
 import type { S3Http } from './client.ts'
 import { backendError } from './errors.ts'
-import { headObject, stripEtag } from './objects.ts'
+import { headObject, parseDate, quoteEtag } from './objects.ts'
 import { child, children, parseXml, textOf, type XmlElement } from './xml.ts'
 
 /**
@@ -18,12 +18,6 @@ function keyDecoder(doc: XmlElement): (s: string) => string {
   return textOf(doc, 'EncodingType') === 'url' ? (s) => decodeURIComponent(s.replace(/\+/g, ' ')) : (s) => s
 }
 
-function date(s: string | undefined): Date | undefined {
-  if (!s) return undefined
-  const d = new Date(s)
-  return Number.isNaN(d.getTime()) ? undefined : d
-}
-
 /** Guards paging: a truncated page whose markers do not move would loop forever. */
 function advance(previous: Array<string | undefined>, next: Array<string | undefined>): void {
   if (!next[0] || next.join('\0') === previous.join('\0')) throw backendError('failed', undefined, 'The storage backend sent a truncated listing without a way to continue.')
@@ -31,7 +25,7 @@ function advance(previous: Array<string | undefined>, next: Array<string | undef
 
 export async function listBuckets(s3: S3Http, signal?: AbortSignal): Promise<BucketInfo[]> {
   const { body } = await s3.text({ method: 'GET', signal })
-  return children(child(parseXml(body), 'Buckets'), 'Bucket').map((b) => ({ name: textOf(b, 'Name') ?? '', createdAt: date(textOf(b, 'CreationDate')) }))
+  return children(child(parseXml(body), 'Buckets'), 'Bucket').map((b) => ({ name: textOf(b, 'Name') ?? '', createdAt: parseDate(textOf(b, 'CreationDate')) }))
 }
 
 /** HEADs per page when metadata is asked for; enough to hide latency, few enough not to flood the upstream. */
@@ -73,8 +67,8 @@ export async function listObjects(s3: S3Http, bucket: string, opts: ListOptions)
   const objects: ObjectInfo[] = children(doc, 'Contents').map((c) => ({
     key: decode(textOf(c, 'Key') ?? ''),
     size: Number(textOf(c, 'Size') ?? 0),
-    etag: stripEtag(textOf(c, 'ETag')),
-    lastModified: date(textOf(c, 'LastModified')),
+    etag: quoteEtag(textOf(c, 'ETag')),
+    lastModified: parseDate(textOf(c, 'LastModified')),
     storageClass: textOf(c, 'StorageClass'),
   }))
   if (opts.withMetadata) await addMetadata(s3, bucket, objects)
@@ -111,8 +105,8 @@ export async function listObjectVersions(s3: S3Http, bucket: string, key: string
       out.push({
         key,
         size: isDeleteMarker ? 0 : Number(textOf(v, 'Size') ?? 0),
-        etag: stripEtag(textOf(v, 'ETag')),
-        lastModified: date(textOf(v, 'LastModified')),
+        etag: quoteEtag(textOf(v, 'ETag')),
+        lastModified: parseDate(textOf(v, 'LastModified')),
         storageClass: textOf(v, 'StorageClass'),
         versionId: textOf(v, 'VersionId') ?? 'null',
         isLatest: textOf(v, 'IsLatest') === 'true',
@@ -138,7 +132,7 @@ export async function listMultipartUploads(s3: S3Http, bucket: string, opts: { p
       query: { uploads: '', 'key-marker': keyMarker, prefix: opts.prefix || undefined, 'upload-id-marker': uploadIdMarker },
     })
     const doc = parseXml(body)
-    for (const u of children(doc, 'Upload')) out.push({ key: textOf(u, 'Key') ?? '', uploadId: textOf(u, 'UploadId') ?? '', initiated: date(textOf(u, 'Initiated')) })
+    for (const u of children(doc, 'Upload')) out.push({ key: textOf(u, 'Key') ?? '', uploadId: textOf(u, 'UploadId') ?? '', initiated: parseDate(textOf(u, 'Initiated')) })
     if (textOf(doc, 'IsTruncated') !== 'true') return out
     const next = [textOf(doc, 'NextKeyMarker'), textOf(doc, 'NextUploadIdMarker')]
     advance([keyMarker, uploadIdMarker], next)
@@ -152,7 +146,7 @@ export async function listParts(s3: S3Http, bucket: string, key: string, uploadI
   for (;;) {
     const { body } = await s3.text({ method: 'GET', bucket, key, query: { 'part-number-marker': marker, uploadId } })
     const doc = parseXml(body)
-    for (const p of children(doc, 'Part')) out.push({ partNumber: Number(textOf(p, 'PartNumber')), etag: stripEtag(textOf(p, 'ETag')) ?? '', size: Number(textOf(p, 'Size') ?? 0) })
+    for (const p of children(doc, 'Part')) out.push({ partNumber: Number(textOf(p, 'PartNumber')), etag: quoteEtag(textOf(p, 'ETag')) ?? '', size: Number(textOf(p, 'Size') ?? 0) })
     if (textOf(doc, 'IsTruncated') !== 'true') return out
     const next = textOf(doc, 'NextPartNumberMarker')
     advance([marker], [next])

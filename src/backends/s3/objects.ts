@@ -8,11 +8,13 @@ import { responseBody } from './streams.ts'
 import { headerValue } from './transport.ts'
 import { child, children, escapeXml, parseXml, tag, textOf } from './xml.ts'
 
-export function stripEtag(etag: string | undefined): string | undefined {
-  return etag?.replace(/^(W\/)?"(.*)"$/, '$2')
+/** ETags in the quoted form S3 sends them in; some servers and callers leave the quotes off. */
+export function quoteEtag(etag: string | undefined): string | undefined {
+  const bare = etag?.trim().replace(/^"(.*)"$/, '$1')
+  return bare ? `"${bare}"` : undefined
 }
 
-function date(v: string | undefined): Date | undefined {
+export function parseDate(v: string | undefined): Date | undefined {
   if (!v) return undefined
   const d = new Date(v)
   return Number.isNaN(d.getTime()) ? undefined : d
@@ -32,9 +34,9 @@ export function infoFromHeaders(key: string, res: IncomingMessage, size: number)
   return {
     key,
     size,
-    etag: stripEtag(headerValue(res, 'etag')),
+    etag: quoteEtag(headerValue(res, 'etag')),
     contentType: headerValue(res, 'content-type'),
-    lastModified: date(headerValue(res, 'last-modified')),
+    lastModified: parseDate(headerValue(res, 'last-modified')),
     storageClass: headerValue(res, 'x-amz-storage-class'),
     versionId: headerValue(res, 'x-amz-version-id'),
     metadata,
@@ -42,8 +44,14 @@ export function infoFromHeaders(key: string, res: IncomingMessage, size: number)
 }
 
 export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo> {
-  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, signal: opts?.signal })
+  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, signal: opts?.signal, ok: [200, 404] })
   res.resume()
+  if (res.statusCode === 404) {
+    // A HEAD 404 has no body to say whether the key or the bucket is missing.
+    const bucketThere = await s3.send({ method: 'HEAD', bucket, signal: opts?.signal, ok: [200, 403, 404] })
+    bucketThere.resume()
+    throw backendError(bucketThere.statusCode === 404 ? 'bucket_not_found' : 'not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
+  }
   return infoFromHeaders(key, res, Number(headerValue(res, 'content-length') ?? 0))
 }
 
@@ -53,10 +61,10 @@ function rangeHeader(r: Range | undefined): string | undefined {
   return `bytes=${r.start}-${r.end ?? ''}`
 }
 
-/** A strong etag the client sent alone, to stand in for the one RGW leaves off its 304s. */
+/** An etag the client sent alone, to stand in for the one RGW leaves off its 304s. */
 function singleEtag(ifNoneMatch: string | undefined): string | undefined {
   if (!ifNoneMatch || ifNoneMatch.includes(',') || ifNoneMatch.trim() === '*') return undefined
-  return stripEtag(ifNoneMatch.trim())
+  return quoteEtag(ifNoneMatch)
 }
 
 export async function getObject(s3: S3Http, bucket: string, key: string, opts: GetOptions = {}): Promise<GetResult> {

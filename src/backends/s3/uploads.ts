@@ -8,13 +8,13 @@ import type { Readable } from 'node:stream'
 import type { CompletedPart, PutOptions, PutResult, UploadedPart } from '../backend.ts'
 import type { S3Http } from './client.ts'
 import { backendError, fromUpstream, UpstreamError } from './errors.ts'
-import { headObject, metadataHeaders, stripEtag } from './objects.ts'
+import { headObject, metadataHeaders, quoteEtag } from './objects.ts'
 import { BodyCursor } from './streams.ts'
 import { headerValue } from './transport.ts'
 import { escapeXml, parseXml, tag, textOf } from './xml.ts'
 
 export type UploadLimits = {
-  /** Largest object sent as one PUT (S3 allows 5 GiB). */
+  /** Largest object sent as one PUT. */
   singlePutMaxBytes: number
   /** Part size when an object is larger than that; raised if the object would need more than 10000 parts. */
   partBytes: number
@@ -41,7 +41,7 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
         signal: opts.signal,
       })
       res.resume()
-      return { etag: stripEtag(headerValue(res, 'etag')) ?? '', versionId: headerValue(res, 'x-amz-version-id') }
+      return { etag: quoteEtag(headerValue(res, 'etag')) ?? '', versionId: headerValue(res, 'x-amz-version-id') }
     }
     return await putMultipart(s3, limits, bucket, key, cursor, opts)
   } catch (err) {
@@ -85,7 +85,7 @@ export async function createMultipartUpload(s3: S3Http, bucket: string, key: str
 async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, size: number, signal?: AbortSignal): Promise<UploadedPart> {
   const res = await s3.send({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, body, size, signal })
   res.resume()
-  return { partNumber, etag: stripEtag(headerValue(res, 'etag')) ?? '', size }
+  return { partNumber, etag: quoteEtag(headerValue(res, 'etag')) ?? '', size }
 }
 
 export async function uploadPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: { size: number; signal?: AbortSignal }): Promise<UploadedPart> {
@@ -101,7 +101,7 @@ export async function uploadPart(s3: S3Http, bucket: string, key: string, upload
 }
 
 export async function completeMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string, parts: CompletedPart[], ifNoneMatch?: '*'): Promise<PutResult> {
-  const list = parts.map((p) => tag('Part', tag('PartNumber', p.partNumber) + tag('ETag', escapeXml(`"${stripEtag(p.etag)}"`)))).join('')
+  const list = parts.map((p) => tag('Part', tag('PartNumber', p.partNumber) + tag('ETag', escapeXml(quoteEtag(p.etag) ?? '')))).join('')
   const request = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`
   const { res, body } = await s3.text({ method: 'POST', bucket, key, query: { uploadId }, headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch }, body: request })
   // Completion can fail after the 200 has been sent; the error is then the body.
@@ -109,7 +109,7 @@ export async function completeMultipartUpload(s3: S3Http, bucket: string, key: s
   if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
   const versionId = headerValue(res, 'x-amz-version-id')
   // RGW 16.2 answers with an empty <ETag/>; the object itself has the right one.
-  const etag = stripEtag(textOf(doc, 'ETag')) || (await headObject(s3, bucket, key, { versionId })).etag || ''
+  const etag = quoteEtag(textOf(doc, 'ETag')) ?? (await headObject(s3, bucket, key, { versionId })).etag ?? ''
   return { etag, versionId }
 }
 

@@ -44,8 +44,12 @@ const UNSIGNED_HEADERS: ReadonlySet<string> = new Set([
 
 export type SignRequestInput = {
   method: string
-  /** Already canonical path-style and properly encoded; the path is canonicalised again for signing anyway. */
-  url: URL
+  /**
+   * Already canonical and properly encoded; the path is canonicalised again for signing anyway.
+   * A URL works, but so does a plain object: a URL would normalise away `.`/`..` segments,
+   * which are legitimate S3 key characters, before they are signed.
+   */
+  url: Pick<URL, 'host' | 'pathname' | 'search'>
   /** Mutated: host, x-amz-date, x-amz-content-sha256 (and x-amz-security-token) and authorization are set. */
   headers: Headers
   /** 'UNSIGNED-PAYLOAD' or the hex SHA-256 of the body. */

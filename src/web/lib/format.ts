@@ -5,6 +5,8 @@ import type { IdentitySource } from './types.ts'
 
 const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' })
 const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' })
+const timeOnly = new Intl.DateTimeFormat(locale, { timeStyle: 'short' })
+const integer = new Intl.NumberFormat(locale)
 
 function toDate(value: string | number | null | undefined): Date | null {
   if (value === null || value === undefined || value === '') return null
@@ -22,9 +24,47 @@ export function formatDate(value: string | number | null | undefined, fallback =
   return date ? dateOnly.format(date) : fallback
 }
 
+export function formatTime(value: string | number | null | undefined, fallback = t('common.empty')): string {
+  const date = toDate(value)
+  return date ? timeOnly.format(date) : fallback
+}
+
 export function isFuture(value: string | number | null | undefined): boolean {
   const date = toDate(value)
   return date !== null && date.getTime() > Date.now()
+}
+
+export function formatCount(value: number): string {
+  return integer.format(value)
+}
+
+/** IEC symbols: they say 1024 where "kB" would mean 1000, and they are the same in every language. */
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
+
+/** Bytes in binary multiples, as the quota form takes them: "23 B", "1.5 MiB", "120 GiB". */
+export function formatBytes(bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024
+    unit += 1
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)} ${UNITS[unit]}`
+}
+
+export function formatSpeed(bytesPerSecond: number): string {
+  return t('format.speed', { size: formatBytes(bytesPerSecond) })
+}
+
+/** Seconds as "42 s", "3 min", "2 h": for remaining upload time. */
+export function formatDuration(seconds: number): string {
+  const [value, unit] = seconds >= 5400 ? [Math.round(seconds / 3600), 'hour'] : seconds >= 90 ? [Math.round(seconds / 60), 'minute'] : [Math.max(1, Math.round(seconds)), 'second']
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
+}
+
+export function formatPercent(fraction: number): string {
+  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 }).format(fraction)
 }
 
 /** `local`, `static` or `oidc:<host>` as words. */

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Sidebar entries. Only pages that exist are listed. As they land, Backends, Buckets, Shares,
- * S3 credentials and Search go into a "Workspace" section placed first, and Dashboard, Audit log,
- * Backends and S3 proxy join the Administration section.
+ * Sidebar entries. Pinned buckets are not listed here: they come from the API and SideNav puts
+ * them between the workspace and the account sections.
  */
 import type { MessageKey } from './i18n.ts'
 import type { IconName } from './icons.ts'
@@ -11,6 +10,8 @@ export interface NavItem {
   href: string
   label: MessageKey
   icon: IconName
+  /** Other path prefixes this entry stands for (the buckets and object pages belong to Backends). */
+  covers?: string[]
 }
 
 export interface NavSection {
@@ -19,7 +20,16 @@ export interface NavSection {
   items: NavItem[]
 }
 
-export const NAV: NavSection[] = [
+export const WORKSPACE: NavSection = {
+  label: 'nav.sectionWorkspace',
+  adminOnly: false,
+  items: [
+    { href: '/backends', label: 'nav.backends', icon: 'server', covers: ['/b/'] },
+    { href: '/search', label: 'nav.search', icon: 'search' },
+  ],
+}
+
+export const AFTER_PINS: NavSection[] = [
   {
     label: 'nav.sectionAccount',
     adminOnly: false,
@@ -28,11 +38,17 @@ export const NAV: NavSection[] = [
   {
     label: 'nav.sectionAdmin',
     adminOnly: true,
-    items: [{ href: '/admin/users', label: 'nav.users', icon: 'users' }],
+    items: [
+      { href: '/admin/dashboard', label: 'nav.dashboard', icon: 'chart' },
+      { href: '/admin/users', label: 'nav.users', icon: 'users' },
+      { href: '/admin/backends', label: 'nav.adminBackends', icon: 'database' },
+      { href: '/admin/health', label: 'nav.health', icon: 'pulse' },
+      { href: '/admin/audit', label: 'nav.audit', icon: 'list' },
+    ],
   },
 ]
 
 /** A section entry is current on its own page and on pages below it (/me covers /me/password). */
-export function isCurrent(href: string, path: string): boolean {
-  return path === href || path.startsWith(href + '/')
+export function isCurrent(href: string, path: string, covers: string[] = []): boolean {
+  return path === href || path.startsWith(href + '/') || covers.some((prefix) => path.startsWith(prefix))
 }

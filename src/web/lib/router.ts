@@ -77,9 +77,10 @@ export interface Pattern {
 
 /**
  * Compiles `/b/:backend/:bucket/*prefix` style patterns: `:name` takes one segment, a final `*name`
- * takes the rest of the path (possibly empty, slashes kept). Without a `*`, a trailing slash is optional.
+ * takes the rest of the path (possibly empty, slashes kept). Without a `*`, a trailing slash is
+ * optional unless `strict` is set (so `/b/x/y/settings` and the folder `/b/x/y/settings/` differ).
  */
-export function compile(pattern: string): Pattern {
+export function compile(pattern: string, options: { strict?: boolean } = {}): Pattern {
   const keys: string[] = []
   let source = ''
   for (const segment of pattern.split('/').filter(Boolean)) {
@@ -94,7 +95,7 @@ export function compile(pattern: string): Pattern {
     }
   }
   const wildcard = pattern.includes('/*')
-  return { regex: new RegExp(`^${source || '/'}${wildcard || !source ? '' : '/?'}$`), keys }
+  return { regex: new RegExp(`^${source || '/'}${wildcard || !source || options.strict ? '' : '/?'}$`), keys }
 }
 
 export function match(pattern: Pattern, path: string): Params | null {

@@ -86,9 +86,9 @@ describe('state', () => {
     expect(lastLoginEvent(t).detail.reason).toBe('bad_issuer')
   })
 
-  test('an error from the provider (user cancelled) is reported', async () => {
+  test('an error from the provider (user cancelled) is reported; unknown extra parameters are ignored', async () => {
     const a = await begin(t)
-    const abort = new URL(`http://localhost/auth/callback?error=access_denied&state=${a.location.searchParams.get('state')}`)
+    const abort = new URL(`http://localhost/auth/callback?error=access_denied&error_description=cancelled&session_state=kc-123&state=${a.location.searchParams.get('state')}`)
     expect(loginError(await finish(t, abort, a.pending))).toBe('oidc_failed')
     expect(lastLoginEvent(t).detail).toMatchObject({ reason: 'provider_error', error: 'access_denied' })
   })

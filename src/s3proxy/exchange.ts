@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * One proxied request from arrival to the end of its response: what was
+ * learned along the way (operation, credential, backend) for audit and
+ * metrics, and the helpers that write the response to node:http.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ResolvedCredential } from '../credentials/service.ts'
+import type { Access } from './classify.ts'
+import { errorXml, type S3Error } from './errors.ts'
+import type { AuthMode } from './metrics.ts'
+import type { Inbound } from './request.ts'
+
+export type Exchange = {
+  id: string
+  req: IncomingMessage
+  res: ServerResponse
+  start: number
+  now: number
+  ip: string
+  inb?: Inbound
+  /** Operation label (allowlist name, `CORSPreflight` or `unknown`). */
+  op: string
+  access?: Access
+  authMode: AuthMode
+  cred?: ResolvedCredential
+  /** Access key the client claimed, when authentication failed. */
+  claimedKey?: string
+  backendId?: string
+  bucket?: string
+  key?: string
+  status: number
+  /** `ok`, or a bounded reason for a refusal or failure. */
+  reason: string
+  bytesIn: number
+  bytesOut: number
+  upstreamMs?: number
+  /** CORS headers for the actual response, when a bucket rule matched. */
+  cors?: Record<string, string>
+  /** The request has a body the proxy has not started to read (an early answer then closes the connection). */
+  bodyPending: boolean
+  abort: AbortController
+}
+
+const SAFE: Record<string, string> = { 'x-content-type-options': 'nosniff' }
+
+export function baseHeaders(x: Exchange): Record<string, string> {
+  const h: Record<string, string> = { 'x-amz-request-id': x.id, ...SAFE, ...x.cors }
+  // An answer given before the body was read: drop the connection rather than read and discard the body.
+  if (x.bodyPending) h.connection = 'close'
+  return h
+}
+
+export function sendBody(x: Exchange, status: number, body: string | Uint8Array, headers: Record<string, string>): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body
+  x.status = status
+  x.res.writeHead(status, { ...baseHeaders(x), ...headers, 'content-length': String(bytes.length) })
+  if (x.req.method === 'HEAD') x.res.end()
+  else {
+    x.bytesOut += bytes.length
+    x.res.end(bytes)
+  }
+}
+
+export function sendError(x: Exchange, err: S3Error): void {
+  if (x.res.headersSent) {
+    x.res.destroy()
+    return
+  }
+  x.reason = err.reason
+  const xml = errorXml(err.code, err.message, x.inb?.resource ?? '/', x.id)
+  sendBody(x, err.status, xml, { 'content-type': 'application/xml', ...err.headers })
+}
+
+/** Copies a web stream to the socket, waiting for 'drain' so memory stays flat for slow clients. */
+export async function pump(body: ReadableStream<Uint8Array>, res: ServerResponse, signal: AbortSignal): Promise<number> {
+  const reader = body.getReader()
+  let total = 0
+  const onAbort = (): void => void reader.cancel().catch(() => {})
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      total += value.byteLength
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = (): void => {
+            res.off('drain', go)
+            res.off('close', go)
+            resolve()
+          }
+          res.on('drain', go)
+          res.on('close', go)
+        })
+        if (signal.aborted) break
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  return total
+}
+
+/** Access key named in a request's Authorization header or presigned query, for audit rows of refused requests. */
+export function claimedAccessKey(authorization: string | undefined, rawQuery: string): string | undefined {
+  const m = (authorization && /Credential=([^/,\s]{1,128})\//.exec(authorization)) || /(?:^|&)X-Amz-Credential=([^%/&]{1,128})(?:%2F|\/)/.exec(rawQuery)
+  return m ? m[1] : undefined
+}

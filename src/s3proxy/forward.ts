@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Forwards an authorized request upstream and relays the answer: allowlisted
+ * headers, the body in its verified form, re-signed with the backend's keys.
+ * A client that goes away aborts the upstream call; a body that fails its
+ * signature, digest or length check aborts it too (it is never ended
+ * cleanly), and the client gets the body's S3 error.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Logger } from '../lib/log.ts'
+import { badGateway, S3Error, serviceUnavailable } from './errors.ts'
+import type { Exchange } from './exchange.ts'
+import { forwardable, withoutAwsChunked } from './headers.ts'
+import type { ProxyMetrics } from './metrics.ts'
+import type { Payload } from './payload.ts'
+import { SigV4StreamError } from './sigv4/chunked.ts'
+import { s3ErrorStatus } from './sigv4/verify.ts'
+import { sendUpstream, type Upstream } from './upstream.ts'
+
+export type ForwardSpec = {
+  up: Upstream
+  bucket: string
+  key?: string
+  query: string
+  payload: Payload
+  /** Replaces the inbound value (a re-encoded copy source). */
+  copySource?: string
+  /** Sent instead of `payload.body` (a body the proxy had to read first, e.g. DeleteObjects). */
+  buffered?: Uint8Array
+}
+
+/** Request headers that pass the allowlist; checksum headers describing an aws-chunked trailer are left behind. */
+export function outboundHeaders(req: IncomingMessage, decoded: boolean): Headers {
+  const out = new Headers()
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase()
+    if (!forwardable(name)) continue
+    if (decoded && (name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')) continue
+    const value = name === 'content-encoding' ? withoutAwsChunked(raw[i + 1]) : raw[i + 1]
+    if (value !== undefined) out.append(name, value)
+  }
+  return out
+}
+
+/** Wraps the body so its failure is known (fetch reports it only as a generic error) and its bytes are counted. */
+function watched(body: ReadableStream<Uint8Array>, x: Exchange, failed: (err: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller): Promise<void> {
+        try {
+          const r = await reader.read()
+          if (r.done) controller.close()
+          else {
+            x.bytesIn += r.value.byteLength
+            controller.enqueue(r.value)
+          }
+        } catch (err) {
+          failed(err)
+          controller.error(err)
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+function bodyError(err: unknown): S3Error {
+  if (err instanceof SigV4StreamError) return new S3Error(s3ErrorStatus(err.code), err.code, err.message, err.code === 'SignatureDoesNotMatch' ? 'bad-chunk-signature' : 'bad-body')
+  return new S3Error(400, 'IncompleteBody', 'The request body terminated unexpectedly.', 'bad-body')
+}
+
+export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics, logger: Logger): Promise<Response> {
+  const headers = outboundHeaders(x.req, f.payload.decoded)
+  if (f.copySource !== undefined) headers.set('x-amz-copy-source', f.copySource)
+  const method = x.req.method!
+  let failure: unknown
+  let body: ReadableStream<Uint8Array> | Uint8Array | undefined
+  if (f.buffered) {
+    body = f.buffered
+    headers.set('content-length', String(f.buffered.byteLength))
+    x.bytesIn += f.buffered.byteLength
+  } else if (f.payload.body) {
+    body = watched(f.payload.body, x, (err) => {
+      failure ??= err
+      x.abort.abort()
+    })
+    headers.set('content-length', String(f.payload.length))
+  } else if (method === 'PUT' || method === 'POST') headers.set('content-length', '0')
+  if (x.bodyPending && x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
+  x.bodyPending = false
+  const started = performance.now()
+  try {
+    const response = await sendUpstream(f.up, { method, bucket: f.bucket, key: f.key, query: f.query, headers, payloadHash: f.payload.payloadHash, body, signal: x.abort.signal })
+    x.upstreamMs = performance.now() - started
+    metrics.upstream.observe({ operation: x.op }, x.upstreamMs / 1000)
+    return response
+  } catch (err) {
+    if (failure !== undefined) throw bodyError(failure)
+    if (x.abort.signal.aborted) throw new S3Error(499, 'RequestAborted', 'The client closed the connection.', 'client-gone')
+    const code = (err as { code?: string }).code ?? ''
+    logger.warn('upstream request failed', { request_id: x.id, backend: x.backendId, error: (err as Error).message, code })
+    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ConnectionRefused|FailedToOpenSocket|ConnectionClosed/i.test(code + ' ' + (err as Error).message)) throw serviceUnavailable()
+    throw badGateway()
+  }
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Which headers cross the proxy. Requests pass by an allowlist: content and
+ * caching headers, conditionals, Range, user metadata, tagging, checksums,
+ * SSE (SSE-C included), storage class, object lock and the copy headers.
+ * Everything else — auth, hop-by-hop, ACL grants, MFA, request-payer,
+ * governance bypass, expected-owner — stays behind. ACLs are refused unless
+ * they are the harmless defaults (`private`, `bucket-owner-full-control`,
+ * which several clients send on every upload): a virtual credential must not
+ * make objects public on the upstream.
+ *
+ * Responses pass everything except hop-by-hop headers, the upstream's own
+ * request ids and CORS headers (the proxy answers CORS itself).
+ */
+import { accessDenied } from './errors.ts'
+
+const PLAIN: ReadonlySet<string> = new Set([
+  'cache-control',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-md5',
+  'content-type',
+  'expires',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-unmodified-since',
+  'range',
+  'x-amz-checksum-algorithm',
+  'x-amz-checksum-mode',
+  'x-amz-checksum-type',
+  'x-amz-copy-source',
+  'x-amz-copy-source-if-match',
+  'x-amz-copy-source-if-modified-since',
+  'x-amz-copy-source-if-none-match',
+  'x-amz-copy-source-if-unmodified-since',
+  'x-amz-copy-source-range',
+  'x-amz-metadata-directive',
+  'x-amz-object-lock-legal-hold',
+  'x-amz-object-lock-mode',
+  'x-amz-object-lock-retain-until-date',
+  'x-amz-sdk-checksum-algorithm',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-bucket-key-enabled',
+  'x-amz-server-side-encryption-context',
+  'x-amz-storage-class',
+  'x-amz-tagging',
+  'x-amz-tagging-directive',
+  'x-amz-website-redirect-location',
+])
+
+const PREFIXES = ['x-amz-meta-', 'x-amz-checksum-', 'x-amz-server-side-encryption-customer-', 'x-amz-copy-source-server-side-encryption-customer-']
+
+const HARMLESS_ACL: ReadonlySet<string> = new Set(['private', 'bucket-owner-full-control'])
+
+export function forwardable(name: string): boolean {
+  if (PLAIN.has(name)) return true
+  for (const p of PREFIXES) if (name.startsWith(p)) return true
+  return false
+}
+
+/** Refuses ACL headers that would grant more than the upstream owner already has. */
+export function checkAclHeaders(get: (name: string) => string | undefined, names: Iterable<string>): void {
+  const acl = get('x-amz-acl')
+  if (acl !== undefined && !HARMLESS_ACL.has(acl.trim().toLowerCase())) throw accessDenied('ACLs cannot be set through a virtual credential.', 'acl')
+  for (const n of names) if (n.startsWith('x-amz-grant-')) throw accessDenied('ACL grants cannot be set through a virtual credential.', 'acl')
+}
+
+const RESPONSE_DROP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-connection',
+  'server',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'x-amz-id-2',
+  'x-amz-request-id',
+])
+
+export function passResponseHeader(name: string): boolean {
+  return !RESPONSE_DROP.has(name) && !name.startsWith('access-control-')
+}
+
+/** Content-Encoding without the `aws-chunked` token (the proxy decodes that framing itself). */
+export function withoutAwsChunked(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const kept = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked')
+  return kept.length > 0 ? kept.join(', ') : undefined
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** Owners' share-link routes: list (any role), create and revoke (writers). */
+import { Elysia } from 'elysia'
+import type { Guard } from '../auth/guard.ts'
+import type { RequestContext } from '../http/context.ts'
+import { auditOrigin } from '../http/origin.ts'
+import { CreateShareBody, ShareDTO, ShareIdParams, ShareListDTO, ShareListQuery } from './model.ts'
+import type { ShareService } from './service.ts'
+
+const tags = ['shares']
+
+export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: ShareService }) {
+  return new Elysia()
+    .use(d.guard)
+    .get('/api/shares', ({ actor, query }) => d.shares.list(actor, query), {
+      access: 'any',
+      query: ShareListQuery,
+      response: { 200: ShareListDTO },
+      detail: { tags, summary: 'Your share links, newest first (`scope=all`: everyone’s, admins only)' },
+    })
+    .post(
+      '/api/shares',
+      async ({ actor, body, request, set }) => {
+        const dto = await d.shares.create(actor, body, auditOrigin(d.context, request, actor))
+        set.status = 201
+        return dto
+      },
+      {
+        access: 'writer',
+        body: CreateShareBody,
+        response: { 201: ShareDTO },
+        detail: {
+          tags,
+          summary: 'Create a share link to an object or a folder',
+          description: 'The object must exist (or the folder hold at least one file). `shares.max_lifetime` and `shares.require_password` apply.',
+        },
+      },
+    )
+    .delete(
+      '/api/shares/:id',
+      ({ actor, params, request, set }) => {
+        d.shares.revoke(actor, params.id, auditOrigin(d.context, request, actor))
+        set.status = 204
+      },
+      { access: 'writer', params: ShareIdParams, detail: { tags, summary: 'Revoke a share link (yours; any, for admins)', description: 'Idempotent. Someone else’s share answers 404.' } },
+    )
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { errorCode } from '../helpers/app.ts'
+import { auditRows, json, KINDS, objectEnv, q, type Env } from './fixture.ts'
+
+type Obj = { key: string; size: number; content_type?: string; metadata?: Record<string, string> }
+
+describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
+  let e: Env
+  beforeAll(async () => {
+    e = await objectEnv(kind)
+    expect((await e.put('doc.md', '# title', { type: 'text/markdown' })).status).toBe(201)
+  }, 60_000)
+  afterAll(() => e.close(), 60_000)
+
+  const tags = (key = 'doc.md'): Promise<Response> => e.t.call('GET', `${e.base}/object/tags${q(key)}`, { as: e.reader })
+  const putTags = (t: Record<string, string>, key = 'doc.md'): Promise<Response> => e.t.call('PUT', `${e.base}/object/tags${q(key)}`, { as: e.user, json: { tags: t } })
+
+  test('tags: PUT (204) then GET, audited', async () => {
+    expect(await json(await tags())).toEqual({ tags: {} })
+    const res = await putTags({ project: 'apollo', 'cost-center': '42', note: 'a b:c/d=e+f@g.h_i' })
+    expect(res.status).toBe(204)
+    expect(await json(await tags())).toEqual({ tags: { project: 'apollo', 'cost-center': '42', note: 'a b:c/d=e+f@g.h_i' } })
+    expect(auditRows(e.t, 'object.tags.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { tags: { project: 'apollo' } } })
+    expect((await putTags({})).status).toBe(204)
+    expect(await json(await tags())).toEqual({ tags: {} })
+  })
+
+  test('tag limits: more than 10 → too_many_tags; bad key/value → invalid_tag', async () => {
+    const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, 'v']))
+    const many = await putTags(eleven)
+    expect(many.status).toBe(400)
+    expect(await errorCode(many)).toBe('too_many_tags')
+    for (const bad of [{ ['k'.repeat(129)]: 'v' }, { '': 'v' }, { k: 'v'.repeat(257) }, { 'bad<key>': 'v' }, { k: 'semi;colon' }] as Array<Record<string, string>>) {
+      const res = await putTags(bad)
+      expect(res.status).toBe(400)
+      expect(await errorCode(res)).toBe('invalid_tag')
+    }
+    expect((await putTags({ ['k'.repeat(128)]: 'v'.repeat(256) })).status).toBe(204)
+  })
+
+  test('tags of a missing object are 404', async () => {
+    expect((await tags('nope.md')).status).toBe(404)
+    expect((await putTags({ a: 'b' }, 'nope.md')).status).toBe(404)
+  })
+
+  test('metadata: PUT replaces user metadata, keeps the content type, answers the object', async () => {
+    const res = await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, { as: e.user, json: { metadata: { Author: 'ann', 'x-amz-meta-review': 'done' } } })
+    expect(res.status).toBe(200)
+    const o = await json<Obj>(res)
+    expect(o.metadata).toEqual({ author: 'ann', review: 'done' })
+    expect(o.content_type).toStartWith('text/markdown')
+    const again = await json<Obj>(await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, { as: e.user, json: { metadata: { author: 'bob' } } }))
+    expect(again.metadata).toEqual({ author: 'bob' })
+    expect(again.content_type).toStartWith('text/markdown')
+    expect(await (await e.t.call('GET', `${e.base}/object${q('doc.md')}`, { as: e.reader })).text()).toBe('# title')
+    expect(auditRows(e.t, 'object.metadata.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { metadata: { author: 'bob' } } })
+  })
+
+  test('bad metadata is 400 invalid_metadata', async () => {
+    for (const metadata of [{ 'bad name': 'x' }, { '': 'x' }, { ok: 'line\nbreak' }, { ok: 'ü' }, { big: 'x'.repeat(3000) }]) {
+      const res = await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, { as: e.user, json: { metadata } })
+      expect(res.status).toBe(400)
+      expect(await errorCode(res)).toBe('invalid_metadata')
+    }
+  })
+
+  test('versions: listed where the backend keeps them, else 501 not_supported', async () => {
+    const res = await e.t.call('GET', `${e.base}/object/versions${q('doc.md')}`, { as: e.reader })
+    if (!e.backend().capabilities.versioning) {
+      expect(res.status).toBe(501)
+      expect(await errorCode(res)).toBe('not_supported')
+      return
+    }
+    expect(res.status).toBe(200)
+    const body = await json<{ versions: Array<{ key: string; version_id: string; is_latest: boolean; size: number }> }>(res)
+    expect(body.versions.length).toBeGreaterThanOrEqual(1)
+    expect(body.versions.every((v) => v.key === 'doc.md' && typeof v.version_id === 'string')).toBe(true)
+    expect(body.versions.filter((v) => v.is_latest).length).toBe(1)
+  })
+})
+
+describe('versions on a versioned RGW bucket', () => {
+  test('every overwrite is a version; one version can be downloaded by id', async () => {
+    const e = await objectEnv('rgw')
+    try {
+      expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)
+      for (const body of ['one', 'second', 'the third']) expect((await e.put('v.txt', body)).status).toBe(201)
+      const res = await json<{ versions: Array<{ version_id: string; is_latest: boolean; size: number }> }>(await e.t.call('GET', `${e.base}/object/versions${q('v.txt')}`, { as: e.reader }))
+      expect(res.versions.length).toBe(3)
+      const oldest = res.versions.find((v) => v.size === 3)!
+      const got = await e.t.call('GET', `${e.base}/object${q('v.txt', `&version_id=${encodeURIComponent(oldest.version_id)}`)}`, { as: e.reader })
+      expect(await got.text()).toBe('one')
+    } finally {
+      await e.close()
+    }
+  }, 60_000)
+})
