@@ -5,6 +5,7 @@
  * tests build isolated apps with a temp database and call `fetch` directly.
  */
 import type { Database } from 'bun:sqlite'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { Elysia } from 'elysia'
 import { createAuditRecorder, type AuditRecorder } from './audit/recorder.ts'
@@ -48,6 +49,11 @@ import { createCorsService, type CorsService } from './bucket-settings/cors.ts'
 import { bucketSettingsRoutes } from './bucket-settings/routes.ts'
 import { createBucketSettings } from './bucket-settings/service.ts'
 import { createPinService } from './pins/service.ts'
+import { createAnonymousService, type AnonymousService } from './credentials/anonymous.ts'
+import { credentialRoutes } from './credentials/routes.ts'
+import { createCredentialService, type CredentialService } from './credentials/service.ts'
+import { createCredentialStore } from './credentials/store.ts'
+import { createProxyService, type ProxyService } from './s3proxy/service.ts'
 import { pinRoutes } from './pins/routes.ts'
 import { createSearchService } from './search/service.ts'
 import { searchRoutes } from './search/routes.ts'
@@ -92,6 +98,10 @@ export type Stowage = {
   accounting: QuotaService
   /** Per-bucket CORS rules for the S3 proxy (`cors.corsRules(backendId, bucket)`). */
   cors: CorsService
+  /** Virtual S3 credentials and anonymous bindings, and the S3 proxy that serves them (listening only via `serve()`). */
+  credentials: CredentialService
+  anonymous: AnonymousService
+  s3proxy: ProxyService
   close(): Promise<void>
 }
 
@@ -147,6 +157,12 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const pins = createPinService({ db, registry, now })
   accounting.onForget(cors.forget)
   accounting.onForget(pins.forget)
+  const credentialStore = createCredentialStore(db)
+  const credentials = createCredentialService({ store: credentialStore, registry, sealer, audit, logger, now, staticUsername: staticAdmin?.username })
+  const anonymous = createAnonymousService({ store: credentialStore, registry, audit, logger, now, defaultRps: config.s3_proxy.anonymous_rps })
+  accounting.onForget(anonymous.forget)
+  const spoolDir = dbPath === ':memory:' ? tmpdir() : join(dirname(resolve(dbPath)), 'tmp')
+  const s3proxy = createProxyService({ config, registry, credentials, anonymous, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry })
   const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
 
   const checks = (): ReadinessCheck[] => [
@@ -201,6 +217,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     .use(bucketSettingsRoutes({ guard, context, settings: createBucketSettings({ registry, audit, logger }), cors }))
     .use(pinRoutes({ guard, pins }))
     .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
+    .use(credentialRoutes({ guard, context, credentials, anonymous, enabled: config.s3_proxy.enabled, urls: s3proxy.urls }))
     .use(dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }))
     .use(shareFeature({ db, config, guard, context, registry, passwords, audit, accounting, logger, key: key.key ? deriveKey(key.key, 'share-unlock') : undefined, now }))
     .use(openapiRoutes({ guard, version: VERSION }))
@@ -237,6 +254,9 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     registry,
     accounting,
     cors,
+    credentials,
+    anonymous,
+    s3proxy,
     async close() {
       for (const t of timers) clearInterval(t)
       oidc.close()

@@ -6,6 +6,7 @@ import { parseArgs, readSecret, UsageError } from './cli/args.ts'
 import { resolveConfig } from './cli/config-source.ts'
 import { buildConfig, ConfigError, parseListen } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
+import { createLogger } from './lib/log.ts'
 import { SchemaTooNewError } from './sqlite/migrate.ts'
 import { VERSION } from './version.ts'
 
@@ -122,7 +123,9 @@ async function main(argv: string[]): Promise<number> {
       if (!username || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(username)) throw new UsageError('--username is required (letters, digits, ".", "_", "@", "-")')
       const config = await resolveConfig(flags.config as string | undefined, env)
       const { createApp, upsertAdmin } = await server()
-      const app = await createApp(config, { defaultMetrics: false })
+      // Logs go to stderr here: stdout carries only the generated password, so `> file` captures just that.
+      const logger = createLogger({ ...config.log, write: (line) => process.stderr.write(line + '\n') })
+      const app = await createApp(config, { defaultMetrics: false, logger })
       try {
         const generated = !flags['password-stdin']
         const password = generated ? randomPassword() : await readSecret('Password: ')

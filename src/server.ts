@@ -8,7 +8,7 @@ import type { Stowage } from './app.ts'
 import { parseListen } from './config/load.ts'
 import { listen, type Listener } from './http/listener.ts'
 
-export type Running = { dashboard: Listener; extra: Listener[]; stop(): Promise<void> }
+export type Running = { dashboard: Listener; /** The S3 proxy listener, when `s3_proxy.enabled`. */ proxy?: Listener; extra: Listener[]; stop(): Promise<void> }
 
 export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Stowage) => Promise<Listener[]> } = {}): Promise<Running> {
   const addr = parseListen(opts.listen ?? s.config.server.listen)!
@@ -47,15 +47,17 @@ export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Sto
       },
     },
   })
+  const proxy = s.config.s3_proxy.enabled ? await s.s3proxy.listen() : undefined
   const extra = opts.extra ? await opts.extra(s) : []
   let stopping: Promise<void> | undefined
   return {
     dashboard,
+    ...(proxy ? { proxy } : {}),
     extra,
     stop() {
       stopping ??= (async () => {
         const timeout = s.config.server.shutdown_timeout
-        await Promise.all([dashboard.close(timeout), ...extra.map((l) => l.close(timeout))])
+        await Promise.all([dashboard.close(timeout), ...(proxy ? [proxy.close(timeout)] : []), ...extra.map((l) => l.close(timeout))])
         await s.close()
       })()
       return stopping

@@ -3,7 +3,7 @@
  * The storage seam: everything the dashboard, shares and quotas need from a
  * storage system, independent of how it stores bytes. Two drivers implement it
  * (`s3/driver.ts` for any S3-compatible upstream, `fs/driver.ts` for a local
- * directory) and both pass tests/backends/contract.test.ts.
+ * directory) and both pass tests/backends/contract.ts (run by fs.contract.test.ts and s3.contract.test.ts).
  *
  * Rules every driver follows:
  * - Bodies are web streams and are never buffered whole; a part or an object

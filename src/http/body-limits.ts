@@ -39,6 +39,11 @@ const LIMITS = new Map<string, number | 'stream'>([
   ['PUT /api/backends/:bid/buckets/:bucket/object/metadata', 16 * KiB],
   ['POST /api/backends/:bid/buckets/:bucket/multipart', 64 * KiB],
   ['POST /api/backends/:bid/buckets/:bucket/multipart/complete', 1 * MiB],
+  ['POST /api/me/s3-credentials', 64 * KiB],
+  ['PATCH /api/me/s3-credentials/:akid', 64 * KiB],
+  ['POST /api/admin/s3-credentials', 64 * KiB],
+  ['PATCH /api/admin/s3-credentials/:akid', 64 * KiB],
+  ['POST /api/admin/s3-anonymous', 8 * KiB],
   ['POST /api/shares', 4 * KiB],
   ['POST /s/:code/unlock', 4 * KiB],
 ])

@@ -8,7 +8,7 @@ import type { GetResult, ObjectInfo } from '../backends/backend.ts'
 import { fail } from '../http/errors.ts'
 import { CONTENT_CSP } from '../http/security-headers.ts'
 import type { Logger } from '../lib/log.ts'
-import { storage } from '../storage/errors.ts'
+import { storage, storageError } from '../storage/errors.ts'
 import { validateKey } from '../storage/validate.ts'
 import { evaluate, etagHeader, readConditions, type Conditions } from './conditions.ts'
 import { contentDisposition, needsSniff, present, SNIFF_BYTES, type Presentation } from './content-safety.ts'
@@ -127,8 +127,13 @@ async function get(t: Target, req: ReadRequest, logger: Logger): Promise<Respons
   let sniffed: Uint8Array | null = null
   if (needsSniff(req.disposition, res.info.contentType)) {
     const fromStart = !res.range || (res.range.start === 0 && res.contentLength >= Math.min(SNIFF_BYTES, res.info.size))
-    if (fromStart) ({ head: sniffed, stream: body } = await peek(body, SNIFF_BYTES))
-    else sniffed = await readHead(t, req, res.info.size, logger)
+    try {
+      if (fromStart) ({ head: sniffed, stream: body } = await peek(body, SNIFF_BYTES))
+      else sniffed = await readHead(t, req, res.info.size, logger)
+    } catch (err) {
+      void body.cancel().catch(() => {})
+      throw storageError(err)
+    }
   }
   const headers = objectHeaders(res.info, req.key, present(req.disposition, res.info.contentType, sniffed), res.contentLength)
   if (res.status === 206 && res.range) headers['content-range'] = `bytes ${res.range.start}-${res.range.end}/${res.range.total}`

@@ -118,9 +118,9 @@ async function uploadForm(d: ObjectDeps, t: Target, origin: AuditOrigin, req: Up
 }
 
 /** POST …/objects/folder: a zero-byte `key/` placeholder. */
-export function createFolder(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string): Promise<ObjectDTO> {
+export function createFolder(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, signal: AbortSignal): Promise<ObjectDTO> {
   const folder = validateKey(key.endsWith('/') ? key : `${key}/`)
   return audited(d.audit, origin, { action: 'object.folder', backend: t.bid, bucket: t.bucket, key: folder }, () =>
-    write(d, t, { key: folder, body: emptyStream(), size: 0, contentType: 'application/x-directory', ifNoneMatch: false, signal: new AbortController().signal }),
+    write(d, t, { key: folder, body: emptyStream(), size: 0, contentType: 'application/x-directory', ifNoneMatch: false, signal }),
   )
 }

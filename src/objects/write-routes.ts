@@ -61,7 +61,7 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     .post(
       `${BUCKET_PATH}/objects/folder`,
       async ({ actor, params, body, request, set }) => {
-        const out = await createFolder(d, at(params), auditOrigin(d.context, request, actor), body.key)
+        const out = await createFolder(d, at(params), auditOrigin(d.context, request, actor), body.key, request.signal)
         set.status = 201
         return out
       },

@@ -15,12 +15,12 @@
  *   DeleteObject, DeleteObjects, PostObject, Put/DeleteObjectTagging,
  *   PutObjectRetention, PutObjectLegalHold.
  * - Bucket administration (create/delete bucket, every other bucket
- *   sub-resource read or write: ACL, policy, CORS, lifecycle, versioning
- *   writes, tagging, encryption, website, logging, notification, replication,
- *   object-lock configuration, public-access block, ownership…) and object
- *   ACLs: 403 AccessDenied.
- * - Anything else (restore, select, torrent, attributes, unknown parameters):
- *   501 NotImplemented.
+ *   sub-resource read or write: policy, CORS, lifecycle, versioning writes,
+ *   tagging, encryption, website, logging, notification, replication,
+ *   object-lock configuration, public-access block, ownership…) and ACL
+ *   writes (bucket or object): 403 AccessDenied.
+ * - ACL reads, and anything else (restore, select, torrent, attributes,
+ *   unknown parameters): 501 NotImplemented.
  */
 import { accessDenied, notImplemented, invalidArgument } from './errors.ts'
 import type { Inbound } from './request.ts'
@@ -189,6 +189,8 @@ function pick(method: string, level: 'service' | 'bucket' | 'object', sub: strin
     if (method === 'GET' && sub === undefined) return 'ListBuckets'
     throw notImplemented('Only ListBuckets is available without a bucket.')
   }
+  // ACL reads answer 501 rather than 403: s3cmd's `cp` reads the source ACL first and carries on only after a 501.
+  if (sub === 'acl' && (method === 'GET' || method === 'HEAD')) throw notImplemented('ACLs are not available through the S3 proxy.')
   if (sub !== undefined && ADMIN.has(sub)) {
     if (level === 'object' && sub === 'tagging') {
       if (method === 'GET') return 'GetObjectTagging'

@@ -27,6 +27,8 @@ export type ForwardSpec = {
   copySource?: string
   /** Sent instead of `payload.body` (a body the proxy had to read first, e.g. DeleteObjects). */
   buffered?: Uint8Array
+  /** A request of the proxy's own instead of the inbound one (POST Object re-issued as a PutObject). */
+  replace?: { method: string; headers: Record<string, string>; body: ReadableStream<Uint8Array> | Uint8Array; length: number }
 }
 
 /** Request headers that pass the allowlist; checksum headers describing an aws-chunked trailer are left behind. */
@@ -67,18 +69,22 @@ function watched(body: ReadableStream<Uint8Array>, x: Exchange, failed: (err: un
   )
 }
 
-function bodyError(err: unknown): S3Error {
+export function bodyError(err: unknown): S3Error {
   if (err instanceof SigV4StreamError) return new S3Error(s3ErrorStatus(err.code), err.code, err.message, err.code === 'SignatureDoesNotMatch' ? 'bad-chunk-signature' : 'bad-body')
   return new S3Error(400, 'IncompleteBody', 'The request body terminated unexpectedly.', 'bad-body')
 }
 
 export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics, logger: Logger): Promise<Response> {
-  const headers = outboundHeaders(x.req, f.payload.decoded)
+  const headers = f.replace ? new Headers(f.replace.headers) : outboundHeaders(x.req, f.payload.decoded)
   if (f.copySource !== undefined) headers.set('x-amz-copy-source', f.copySource)
-  const method = x.req.method!
+  const method = f.replace?.method ?? x.req.method!
   let failure: unknown
   let body: ReadableStream<Uint8Array> | Uint8Array | undefined
-  if (f.buffered) {
+  if (f.replace) {
+    body = f.replace.body
+    headers.set('content-length', String(f.replace.length))
+    x.bytesIn += f.replace.length
+  } else if (f.buffered) {
     body = f.buffered
     headers.set('content-length', String(f.buffered.byteLength))
     x.bytesIn += f.buffered.byteLength
@@ -98,7 +104,11 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     metrics.upstream.observe({ operation: x.op }, x.upstreamMs / 1000)
     return response
   } catch (err) {
-    if (failure !== undefined) throw bodyError(failure)
+    if (failure !== undefined) {
+      // The rest of the body may still be on the wire: answer and close rather than read it.
+      x.bodyPending = true
+      throw bodyError(failure)
+    }
     if (x.abort.signal.aborted) throw new S3Error(499, 'RequestAborted', 'The client closed the connection.', 'client-gone')
     const code = (err as { code?: string }).code ?? ''
     logger.warn('upstream request failed', { request_id: x.id, backend: x.backendId, error: (err as Error).message, code })

@@ -39,7 +39,7 @@ import { preparePayload } from './payload.ts'
 import { handlePostObject, isPostObject } from './post-object.ts'
 import { createQuotaGate, quotaError, type StorageGate } from './quota.ts'
 import { relay } from './relay.ts'
-import { parseInbound } from './request.ts'
+import { parseInbound, type Inbound } from './request.ts'
 import { checkScope, copyRangeSize, parseCopySource } from './scope.ts'
 import { hasSigV4, verifyRequest, s3ErrorStatus } from './sigv4/verify.ts'
 import { uriEncode } from './sigv4/canonical.ts'
@@ -61,6 +61,8 @@ export type ProxyDeps = {
 }
 
 export type S3Proxy = ReturnType<typeof createS3Proxy>
+
+const ANONYMOUS_ONLY = 'Anonymous access is read-only: GetObject, HeadObject, HeadBucket and listings.'
 
 /** Headers as a fetch Headers (what the SigV4 verifier reads). */
 function headersOf(req: IncomingMessage): Headers {
@@ -126,6 +128,16 @@ export function createS3Proxy(d: ProxyDeps) {
     sendBody(x, 200, '', {})
   }
 
+  /** Anonymous callers learn nothing about the allowlist: whatever is not a plain read is AccessDenied. */
+  function anonymousOp(inb: Inbound, headers: Headers): ReturnType<typeof classify> {
+    try {
+      return classify(inb, headers)
+    } catch (err) {
+      if (err instanceof S3Error && err.status !== 400) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
+      throw err
+    }
+  }
+
   function keepParam(key: string): boolean {
     return key !== 'x-id' && !isAuthParam(key)
   }
@@ -141,10 +153,10 @@ export function createS3Proxy(d: ProxyDeps) {
     x.key = inb.key
     const rl = limits.anonymous(binding.bucket, x.ip, binding.rps, x.now)
     if (!rl.ok) throw slowDown(rl.retryAfterSeconds, 'rate-limited')
-    const c = classify(inb, headers)
+    const c = anonymousOp(inb, headers)
     x.op = c.op
     x.access = c.access
-    if (!ANONYMOUS_OPS.has(c.op) || inb.query.has('versionId')) throw accessDenied('Anonymous access is read-only: GetObject, HeadObject, HeadBucket and listings.', 'anonymous-op')
+    if (!ANONYMOUS_OPS.has(c.op) || inb.query.has('versionId')) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
     decorateCors(x, binding.backendId, inb.bucket)
     const payload = preparePayload(x.req, undefined)
     const response = await forward(x, { up: upstream(binding.backendId), bucket: inb.bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload }, d.metrics, d.logger)

@@ -12,6 +12,9 @@
  * AWS URI-encoded here, and signing re-canonicalises the same string, so
  * what is signed is exactly what is sent (including `.`/`..` segments).
  */
+import http from 'node:http'
+import https from 'node:https'
+import { Readable } from 'node:stream'
 import type { S3Settings } from '../backends/registry.ts'
 import { uriEncode } from './sigv4/canonical.ts'
 import { signRequest } from './sigv4/sign.ts'
@@ -59,15 +62,39 @@ export function sendUpstream(up: Upstream, o: OutboundRequest): Promise<Response
   const search = o.query === '' ? '' : `?${o.query}`
   o.headers.set('accept-encoding', 'identity')
   signRequest({ method: o.method, url: { host, pathname, search }, headers: o.headers, payloadHash: o.payloadHash, accessKeyId: s.accessKey, secretKey: s.secretKey, region: s.region })
-  return fetch(`${up.protocol}//${host}${pathname}${search}`, {
+  const init: BunFetchRequestInit & { duplex: 'half' } = {
     method: o.method,
     headers: o.headers,
-    body: o.body,
+    body: o.body as BodyInit | undefined,
     signal: o.signal,
     redirect: 'manual',
     decompress: false,
-    // @ts-expect-error duplex is required by the fetch spec for streamed request bodies
+    // Required by the fetch spec for streamed request bodies.
     duplex: 'half',
+  }
+  // fetch parses its URL the WHATWG way, which resolves `.`/`..` segments (even as %2E) and
+  // would send another key than the one signed; such rare keys go out through node:http.
+  if (DOT_SEGMENT.test(pathname)) return sendRaw(up, host, pathname + search, o)
+  return fetch(`${up.protocol}//${host}${pathname}${search}`, init)
+}
+
+const DOT_SEGMENT = /\/\.{1,2}(?:\/|$)/
+
+function sendRaw(up: Upstream, host: string, path: string, o: OutboundRequest): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const headers: Record<string, string> = {}
+    o.headers.forEach((v, k) => (headers[k] = v))
+    const [hostname, port] = [host.replace(/:\d+$/, ''), /:(\d+)$/.exec(host)?.[1]]
+    const req = (up.protocol === 'https:' ? https : http).request({ method: o.method, hostname: hostname.replace(/^\[(.*)\]$/, '$1'), port, path, headers, signal: o.signal }, (res) => {
+      const out = new Headers()
+      for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) out.set(k, Array.isArray(v) ? v.join(', ') : v)
+      const bodyless = o.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304
+      resolve(new Response(bodyless ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>), { status: res.statusCode ?? 502, headers: out }))
+    })
+    req.on('error', reject)
+    if (o.body instanceof Uint8Array) req.end(o.body)
+    else if (o.body) Readable.fromWeb(o.body as unknown as import('node:stream/web').ReadableStream<Uint8Array>).on('error', (err) => req.destroy(err)).pipe(req)
+    else req.end()
   })
 }
 

@@ -55,6 +55,13 @@ export type ShareListQuery = typeof ShareListQuery.static
 
 export const ShareListDTO = t.Object({ shares: t.Array(ShareDTO), total: t.Integer() })
 
+export const SharePolicyDTO = t.Object({
+  max_lifetime_seconds: t.Optional(t.Integer({ description: 'Longest allowed lifetime; absent when shares may last forever.' })),
+  require_password: t.Boolean(),
+  password_min_length: t.Integer(),
+})
+export type SharePolicyDTO = typeof SharePolicyDTO.static
+
 export const ShareIdParams = t.Object({ id: t.String({ maxLength: 64 }) })
 
 export const CodeParams = t.Object({ code: t.String({ maxLength: 64 }) })

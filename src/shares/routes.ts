@@ -4,7 +4,7 @@ import { Elysia } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
-import { CreateShareBody, ShareDTO, ShareIdParams, ShareListDTO, ShareListQuery } from './model.ts'
+import { CreateShareBody, ShareDTO, ShareIdParams, ShareListDTO, ShareListQuery, SharePolicyDTO } from './model.ts'
 import type { ShareService } from './service.ts'
 
 const tags = ['shares']
@@ -17,6 +17,11 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
       query: ShareListQuery,
       response: { 200: ShareListDTO },
       detail: { tags, summary: 'Your share links, newest first (`scope=all`: everyone’s, admins only)' },
+    })
+    .get('/api/shares/policy', () => d.shares.policy(), {
+      access: 'any',
+      response: { 200: SharePolicyDTO },
+      detail: { tags, summary: 'The admin’s share policy (`shares.max_lifetime`, `shares.require_password`)' },
     })
     .post(
       '/api/shares',

@@ -21,8 +21,11 @@ import { storage } from '../storage/errors.ts'
 import { validateBucketName, validateKey, validatePrefix } from '../storage/validate.ts'
 import { iso } from '../users/model.ts'
 import { codeHash, newCode } from './codes.ts'
-import type { CreateShareBody, ShareDTO, ShareListQuery, ShareStatus } from './model.ts'
+import { SHARE_PASSWORD_MIN, type CreateShareBody, type ShareDTO, type ShareListQuery, type SharePolicyDTO, type ShareStatus } from './model.ts'
 import type { ShareRow, ShareStore } from './store.ts'
+
+/** A folder whose first 10 000 keys are all empty subfolders is treated as empty. */
+const FOLDER_CHECK_PAGES = 10
 
 /** Presets round to the minute in the UI; this much over `max_lifetime` is tolerated. */
 const LIFETIME_SLACK_MS = 60_000
@@ -103,12 +106,26 @@ export function createShareService(d: ShareServiceDeps) {
       if (!(await headOrNull({ bid, bucket, backend }, key, d.logger))) throw fail('not_found', 'No such object.')
       return
     }
-    const page = await storage(backend.listObjects(bucket, { prefix: key, delimiter: '', maxKeys: 20 }), d.logger)
-    if (!page.objects.some((o) => !o.key.endsWith('/'))) throw fail('not_found', 'The folder is empty or does not exist.')
+    // Folder placeholders ("x/") sort before the files inside them, so look past them, within reason.
+    let token: string | undefined
+    for (let pages = 0; pages < FOLDER_CHECK_PAGES; pages++) {
+      const page = await storage(backend.listObjects(bucket, { prefix: key, delimiter: '', maxKeys: 1000, ...(token ? { token } : {}) }), d.logger)
+      if (page.objects.some((o) => !o.key.endsWith('/'))) return
+      token = page.isTruncated ? page.nextToken : undefined
+      if (!token) break
+    }
+    throw fail('not_found', 'The folder is empty or does not exist.')
   }
 
   return {
     toDTO,
+
+    /** What the share dialog offers: no expiry preset beyond the maximum, a password when required. */
+    policy: (): SharePolicyDTO => ({
+      ...(d.policy.maxLifetimeMs > 0 ? { max_lifetime_seconds: Math.floor(d.policy.maxLifetimeMs / 1000) } : {}),
+      require_password: d.policy.requirePassword,
+      password_min_length: SHARE_PASSWORD_MIN,
+    }),
 
     async create(actor: Actor, body: CreateShareBody, origin: AuditOrigin): Promise<ShareDTO> {
       const now = d.now()

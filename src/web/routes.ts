@@ -31,15 +31,15 @@ export interface RouteDef {
 
 const ROUTES: RouteDef[] = [
   { pattern: '/login', title: 'login.title', layout: 'bare', load: () => import('./pages/Login.svelte') },
-  // Share links are opened by people without an account, so /s/* must never ask for a session;
-  // the recipient page replaces NotFound here.
-  { pattern: '/s/:code', title: 'notFound.title', layout: 'bare', load: () => import('./pages/NotFound.svelte') },
+  // Share links are opened by people without an account, so /s/* must never ask for a session.
+  { pattern: '/s/:code', title: 'recipient.title', layout: 'bare', load: () => import('./pages/share/SharePage.svelte') },
   { pattern: '/', title: 'backends.title', layout: 'shell', redirect: '/backends', load: () => import('./pages/backends/Backends.svelte') },
   { pattern: '/backends', title: 'backends.title', layout: 'shell', load: () => import('./pages/backends/Backends.svelte') },
   { pattern: '/b/:backend', title: 'buckets.title', layout: 'shell', load: () => import('./pages/buckets/Buckets.svelte') },
   { pattern: '/b/:backend/:bucket/settings', title: 'settings.title', layout: 'shell', adminOnly: true, strict: true, load: () => import('./pages/settings/BucketSettings.svelte') },
   { pattern: '/b/:backend/:bucket/*prefix', title: 'browser.title', layout: 'shell', load: () => import('./pages/browser/ObjectBrowser.svelte') },
   { pattern: '/search', title: 'search.title', layout: 'shell', load: () => import('./pages/Search.svelte') },
+  { pattern: '/shares', title: 'shares.title', layout: 'shell', load: () => import('./pages/shares/Shares.svelte') },
   { pattern: '/me', title: 'profile.title', layout: 'shell', load: () => import('./pages/Profile.svelte') },
   { pattern: '/me/password', title: 'password.title', layout: 'shell', load: () => import('./pages/ChangePassword.svelte') },
   { pattern: '/admin/dashboard', title: 'dashboard.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/dashboard/Dashboard.svelte') },

@@ -4,9 +4,12 @@
  * never in memory), starts with the header, honours the filters, and defangs
  * spreadsheet formulas.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { CSV_COLUMNS } from '../../src/audit/csv.ts'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp
 let admin: Client

@@ -4,8 +4,11 @@
  * logout, lockout, password change, and every admin change to users — with
  * who did it, to whom, and never a password.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { PASSWORD, testApp, type Client, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 type Row = { user_id: string | null; username: string | null; action: string; status: string; ip: string | null; user_agent: string | null; request_id: string | null; detail: string | null }
 

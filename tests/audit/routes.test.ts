@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** GET /api/admin/audit: filters, paging, newest first, and a total. */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 type Event = { id: number; timestamp: string; user_id?: string; action: string; backend?: string; bucket?: string; key?: string; status: string; detail?: string; ip?: string }
 type Page = { events: Event[]; total: number }

@@ -3,8 +3,11 @@
  * Per-account lockout: 5 failures lock for 15 minutes (admin can unlock), and
  * unknown usernames lock exactly like real ones so "locked" reveals nothing.
  */
-import { afterEach, expect, test } from 'bun:test'
+import { afterEach, expect, test, setDefaultTimeout } from 'bun:test'
 import { errorCode, PASSWORD, testApp, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 const MIN = 60_000
 let t: TestApp | undefined

@@ -3,9 +3,12 @@
  * Local sign-in: argon2id hashes, one uniform refusal for every kind of wrong
  * attempt, audit events for success and failure, logout.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { ulid } from '../../src/lib/ids.ts'
 import { cookiesOf, errorCode, PASSWORD, testApp, type Client, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp
 let admin: Client

@@ -3,9 +3,12 @@
  * The per-IP sign-in limit (default 10 failures per 15 minutes, successes do
  * not count) and the per-session API limit, both answering 429 with Retry-After.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { buildConfig } from '../../src/config/load.ts'
 import { errorCode, PASSWORD, testApp, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp | undefined
 afterEach(async () => {

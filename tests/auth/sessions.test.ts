@@ -6,10 +6,13 @@
  * (see tests/auth/csrf.test.ts); 5. revocation (see tests/users/session-revocation.test.ts).
  * Plus the cookie attributes, with Secure only when the client used https.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { sha256Hex } from '../../src/lib/crypto.ts'
 import { cookiesOf, PASSWORD, testApp, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 const MIN = 60_000
 const HOUR = 60 * MIN

@@ -4,14 +4,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { rows as core } from './core.rows.ts'
+import { rows as backends } from './backends.rows.ts'
 import { rows as buckets } from './buckets.rows.ts'
 import { rows as oidc } from './oidc.rows.ts'
 import { rows as objects } from './objects.rows.ts'
 import { rows as shares } from './shares.rows.ts'
+import { rows as s3proxy } from './s3proxy.rows.ts'
 import type { Fixture, Row } from './matrix.ts'
 
 /** Every feature's rows; add a feature's file here. */
-export const ROWS: Row[] = [...core, ...buckets, ...oidc, ...objects, ...shares]
+export const ROWS: Row[] = [...core, ...backends, ...buckets, ...oidc, ...objects, ...shares, ...s3proxy]
 
 export async function matrixApp(): Promise<{ t: TestApp; fx: (as?: Client) => Fixture }> {
   const root = mkdtempSync(join(tmpdir(), 'stowage-authz-fs-'))

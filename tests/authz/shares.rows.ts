@@ -34,6 +34,7 @@ async function ownShareId(fx: Fixture): Promise<string> {
 
 export const rows: Row[] = [
   { method: 'GET', route: '/api/shares', expect: SIGNED_IN(200) },
+  { method: 'GET', route: '/api/shares/policy', expect: SIGNED_IN(200) },
   { method: 'POST', route: '/api/shares', body: async (fx: Fixture) => ({ backend_id: 'local', ...(await object(fx)) }), expect: WRITERS(201) },
   { method: 'DELETE', route: '/api/shares/:id', path: async (fx) => `/api/shares/${await ownShareId(fx)}`, expect: WRITERS(204) },
   { method: 'GET', route: '/s/:code/info', path: async (fx) => `/s/${(await share(fx)).code}/info`, expect: ALL(200) },

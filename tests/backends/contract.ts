@@ -15,7 +15,13 @@ export type ContractTarget = { backend: Backend; cleanup(): Promise<void> }
 const MiB = 1024 * 1024
 
 function body(content: string | Uint8Array): ReadableStream<Uint8Array> {
-  return new Response(content).body!
+  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes)
+      controller.close()
+    },
+  })
 }
 
 function size(content: string | Uint8Array): number {
@@ -100,6 +106,15 @@ async function listAll(backend: Backend, bucket: string, opts: ListOptions): Pro
   return { pages, truncations }
 }
 
+/**
+ * Registers the suite for one driver; `make` runs once, `cleanup` after the last test.
+ *
+ * @example
+ * backendContract('fs', async () => {
+ *   const backend = createFsBackend({ id: 'fs', root: await mkdtemp(join(tmpdir(), 'ct-')) })
+ *   return { backend, cleanup: () => backend.close() }
+ * })
+ */
 export function backendContract(name: string, make: () => Promise<ContractTarget>): void {
   describe(`backend contract: ${name}`, () => {
     let target: ContractTarget

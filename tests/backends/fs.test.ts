@@ -47,7 +47,13 @@ async function fixture(bucket: string | null = 'bkt'): Promise<Fixture> {
 }
 
 function body(content: string | Uint8Array): ReadableStream<Uint8Array> {
-  return new Response(content).body!
+  const bytes = typeof content === 'string' ? new TextEncoder().encode(content) : content
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes)
+      controller.close()
+    },
+  })
 }
 
 async function put(b: Backend, key: string, content: string, bucket = 'bkt'): Promise<string> {
@@ -82,6 +88,16 @@ async function keysOf(b: Backend, opts: ListOptions = {}, bucket = 'bkt'): Promi
 
 function byteOrder(keys: string[]): string[] {
   return [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
+}
+
+/** A repeatable random integer source (mulberry32): `random(n)` is in 0..n-1. */
+function seeded(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) % n
+  }
 }
 
 /** Every path under `dir`, relative to it. */
@@ -129,6 +145,8 @@ describe('key encoding', () => {
       ['a/../../b', 'a/%2E%2E/%2E%2E/b'],
       ['nul\0byte', 'nul%00byte'],
       ['back\\slash', 'back%5Cslash'],
+      ['bad\ufffd', 'bad%FD'],
+      ['%FD', '%25FD'],
       ['%2E', '%252E'],
       ['%00', '%2500'],
       ['%25', '%2525'],
@@ -142,12 +160,8 @@ describe('key encoding', () => {
   })
 
   test('random keys give safe components and decode back to themselves', () => {
-    const alphabet = ['a', 'b', '.', '/', '/', '%', '2', 'E', '0', '5', 'C', '\0', '\\', 'é', '😀', '.stowage', '=', '+', ' ']
-    let seed = 42
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff
-      return seed % n
-    }
+    const alphabet = ['a', 'b', '.', '/', '/', '%', '2', 'E', '0', '5', 'C', 'F', 'D', '\0', '\\', '\ufffd', 'é', '😀', '.stowage', '=', '+', ' ']
+    const random = seeded(42)
     for (let i = 0; i < 3000; i++) {
       const length = i % 50 === 0 ? 200 + random(700) : 1 + random(30)
       let key = ''
@@ -203,6 +217,7 @@ describe('key encoding', () => {
       'a/./b',
       'a/../b',
       'back\\slash',
+      'replacement\ufffdchar',
       'é',
       'e\u0301',
       'photos/2024/x.jpg',
@@ -402,6 +417,11 @@ describe('files dropped into the folder', () => {
     }
     await mkdir(join(f.bucketDir(), 'empty'))
     await mkdir(join(f.bucketDir(), 'deep/er'), { recursive: true })
+    // Names that are not UTF-8 cannot be keys: neither the file nor the folder shows.
+    const raw = (...bytes: number[]): Buffer => Buffer.concat([Buffer.from(f.bucketDir() + '/'), Buffer.from(bytes)])
+    await writeFile(raw(0x66, 0xff, 0x2e, 0x74, 0x78, 0x74), 'latin-1 name')
+    await mkdir(raw(0xfe, 0x64))
+    await writeFile(Buffer.concat([raw(0xfe, 0x64), Buffer.from('/inside.txt')]), 'x')
 
     expect(await keysOf(f.b)).toEqual(byteOrder(Object.keys(files)))
     const top = await f.b.listObjects('bkt', { delimiter: '/' })
@@ -483,13 +503,9 @@ describe('listing matches a reference model of S3', () => {
     async () => {
       const f = await fixture()
       const parts = ['a', 'b', 'a!', 'é', '', '.', 'x-y', 'A', '~', 'z'.repeat(250)]
-      let seed = 7
-      const random = (n: number): number => {
-        seed = (seed * 1103515245 + 12345) & 0x7fffffff
-        return seed % n
-      }
+      const random = seeded(7)
       const keys = new Set<string>()
-      while (keys.size < 250) {
+      while (keys.size < 150) {
         const depth = 1 + random(4)
         keys.add(Array.from({ length: depth }, () => parts[random(parts.length)]).join('/') || 'root')
       }
@@ -586,6 +602,28 @@ describe('driver surface', () => {
     expect(await kindOf(missing.listBuckets())).toBe('unavailable')
     const file = createFsBackend({ id: 'file', root: join(f.base, 'sentinel') })
     expect(await kindOf(file.probe())).toBe('unavailable')
+  })
+
+  test('a body releases its file when read, cancelled or aborted, and failed GETs release theirs', async () => {
+    const f = await fixture()
+    const etag = await put(f.b, 'k', 'x'.repeat(2 * MiB))
+    const openFiles = async (): Promise<number> => (await readdir('/proc/self/fd')).length
+    const before = await openFiles()
+    expect((await read(f.b, 'k')).length).toBe(2 * MiB)
+    const cancelled = await f.b.getObject('bkt', 'k')
+    if (cancelled.status !== 304) await cancelled.body.cancel()
+    const abort = new AbortController()
+    const aborted = await f.b.getObject('bkt', 'k', { signal: abort.signal })
+    if (aborted.status === 304) throw new Error('unexpected 304')
+    const reader = aborted.body.getReader()
+    await reader.read()
+    abort.abort()
+    expect(await kindOf(reader.read())).toStartWith('not a BackendError')
+    expect((await f.b.getObject('bkt', 'k', { ifNoneMatch: etag })).status).toBe(304)
+    expect(await kindOf(f.b.getObject('bkt', 'k', { ifMatch: '"nope"' }))).toBe('precondition')
+    expect(await kindOf(f.b.getObject('bkt', 'k', { range: { start: 5 * MiB } }))).toBe('bad_range')
+    await Bun.sleep(20)
+    expect(await openFiles()).toBe(before)
   })
 
   test('the only version is "null"; copying onto itself must change something', async () => {

@@ -11,8 +11,6 @@ import { join } from 'node:path'
 import pkg from '../../package.json' with { type: 'json' }
 
 const ROOT = new URL('../../', import.meta.url).pathname
-/** Each spawn loads the whole app (~0.7 s); the slow tests say so explicitly. */
-const SLOW = 30_000
 const BUN = process.execPath
 const MAIN = join(ROOT, 'src/main.ts')
 const dirs: string[] = []
@@ -21,7 +19,10 @@ const tempDir = (): string => {
   dirs.push(d)
   return d
 }
+const children: Array<ReturnType<typeof Bun.spawn>> = []
 afterAll(() => {
+  // A failed assertion must not leave a server running.
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL')
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
 
@@ -43,6 +44,7 @@ async function run(args: string[], opts: { stdin?: string; env?: Record<string, 
 /** A long-running command: collects output as it comes and waits for a pattern. */
 function start(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
   const p = Bun.spawn([BUN, MAIN, ...args], { cwd: opts.cwd ?? tempDir(), env: { ...baseEnv(), ...opts.env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+  children.push(p)
   const out = { stdout: '', stderr: '' }
   const pump = async (s: ReadableStream<Uint8Array>, k: 'stdout' | 'stderr') => {
     const d = new TextDecoder()
@@ -52,7 +54,7 @@ function start(args: string[], opts: { env?: Record<string, string>; cwd?: strin
   return {
     p,
     out,
-    async waitFor(re: RegExp, k: 'stdout' | 'stderr', timeoutMs = 15_000): Promise<RegExpExecArray> {
+    async waitFor(re: RegExp, k: 'stdout' | 'stderr', timeoutMs = 45_000): Promise<RegExpExecArray> {
       const end = Date.now() + timeoutMs
       for (;;) {
         const m = re.exec(out[k])
@@ -81,7 +83,7 @@ describe('help and usage', () => {
     const r = await run(['version'])
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe(`stowage ${pkg.version} (bun ${Bun.version})`)
-  }, SLOW)
+  }, 60_000)
 
   test('--help lists the commands; no command is a usage error', async () => {
     for (const r of await Promise.all([['--help'], ['-h'], ['help']].map((args) => run(args)))) {
@@ -91,7 +93,7 @@ describe('help and usage', () => {
     const none = await run([])
     expect(none.code).toBe(2)
     expect(none.stdout).toContain('Usage: stowage <command>')
-  }, SLOW)
+  }, 60_000)
 
   test('--help on each command', async () => {
     const cmds = ['serve', 'quickstart', 'create-admin', 'hash-password', 'version']
@@ -101,14 +103,14 @@ describe('help and usage', () => {
       expect(r.stdout).toStartWith(`Usage: stowage ${cmds[i]}`)
       expect(r.stderr).toBe('')
     })
-  }, SLOW)
+  }, 60_000)
 
   test('an unknown command exits 2 with a clear message', async () => {
     const r = await run(['frobnicate'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('unknown command "frobnicate"')
     expect(r.stderr).toContain('stowage --help')
-  }, SLOW)
+  }, 60_000)
 
   test('an unknown option exits 2 naming it', async () => {
     const cases = [['version', '--bogus'], ['serve', '--confg', 'x.yaml'], ['create-admin', '--user', 'x']]
@@ -117,7 +119,7 @@ describe('help and usage', () => {
       expect([cases[i], r.code]).toEqual([cases[i], 2])
       expect(r.stderr).toContain(`unknown option ${cases[i]![1]}`)
     })
-  }, SLOW)
+  }, 60_000)
 
   test('a bare argument exits 2 without being echoed', async () => {
     const r = await run(['hash-password', 'hunter2-on-the-command-line'])
@@ -126,7 +128,7 @@ describe('help and usage', () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2')
     const s = await run(['serve', 'config.yaml'])
     expect(s.code).toBe(2)
-  }, SLOW)
+  }, 60_000)
 })
 
 describe('hash-password', () => {
@@ -139,22 +141,25 @@ describe('hash-password', () => {
     expect(await Bun.password.verify('my break-glass secret', hash)).toBe(true)
     expect(await Bun.password.verify('my break-glass secret\n', hash)).toBe(false)
     expect(r.stdout + r.stderr).not.toContain('my break-glass secret')
-  }, SLOW)
+  }, 60_000)
 
   test('an empty stdin is refused', async () => {
     const r = await run(['hash-password'], { stdin: '' })
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('empty password')
-  }, SLOW)
+  }, 60_000)
 })
 
 describe('create-admin', () => {
   test('creates an admin with a random password printed once, then resets it', async () => {
     const dir = tempDir()
-    const config = writeConfig(dir, `db:\n  sqlite:\n    path: ${join(dir, 'data', 'stowage.db')}\nlog:\n  level: error\n`)
+    // Info-level logs too: they must go to stderr, leaving stdout to the password alone.
+    const config = writeConfig(dir, `db:\n  sqlite:\n    path: ${join(dir, 'data', 'stowage.db')}\nlog:\n  level: debug\n`)
     const first = await run(['create-admin', '--username', 'x', '--config', config])
     expect(first.code).toBe(0)
     expect(first.stderr).toContain('admin "x" created')
+    expect(first.stderr).toContain('"msg":"database migrated"')
+    expect(first.stdout.split('\n')).toHaveLength(2)
     const password = first.stdout.trim()
     expect(password).toMatch(/^[A-Za-z0-9]{24}$/)
     const db = () => new Database(join(dir, 'data', 'stowage.db'), { readonly: true })
@@ -188,7 +193,7 @@ describe('create-admin', () => {
     const d = db()
     expect(d.query('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 0 })
     d.close()
-  }, SLOW)
+  }, 60_000)
 
   test('--password-stdin applies the password policy', async () => {
     const dir = tempDir()
@@ -199,14 +204,14 @@ describe('create-admin', () => {
     const ok = await run(['create-admin', '--username', 'y', '--config', config, '--password-stdin'], { stdin: 'a long enough passphrase\n' })
     expect(ok.code).toBe(0)
     expect(ok.stdout).toBe('')
-  }, SLOW)
+  }, 60_000)
 
   test('--username is required and must be a valid name', async () => {
     for (const r of await Promise.all([['create-admin'], ['create-admin', '--username', 'bad name']].map((args) => run(args)))) {
       expect(r.code).toBe(2)
       expect(r.stderr).toContain('--username is required')
     }
-  }, SLOW)
+  }, 60_000)
 })
 
 describe('serve', () => {
@@ -214,7 +219,7 @@ describe('serve', () => {
     const r = await run(['serve', '--config', 'missing.yaml'])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('config file not found: missing.yaml')
-  }, SLOW)
+  }, 60_000)
 
   test('a config with unknown keys fails listing every problem', async () => {
     const dir = tempDir()
@@ -225,7 +230,7 @@ describe('serve', () => {
     expect(r.stderr).toContain('server.tls: unknown key')
     expect(r.stderr).toContain('auth.session.lifetme: unknown key')
     expect(r.stderr).toContain('log.level')
-  }, SLOW)
+  }, 60_000)
 
   test('a database newer than the binary is refused', async () => {
     const dir = tempDir()
@@ -238,7 +243,7 @@ describe('serve', () => {
     const r = await run(['serve', '--config', config])
     expect(r.code).toBe(1)
     expect(r.stderr).toContain('database schema version 999 is newer than this binary')
-  }, SLOW)
+  }, 60_000)
 
   test('serves, logs JSON, and exits 0 on SIGTERM', async () => {
     const dir = tempDir()
@@ -251,7 +256,7 @@ describe('serve', () => {
     expect(srv.out.stdout).toContain('"msg":"shutting down"')
     for (const line of srv.out.stdout.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow()
     expect(statSync(join(dir, 'stowage.key')).mode & 0o777).toBe(0o600)
-  }, SLOW)
+  }, 60_000)
 
   test('STOWAGE_* environment variables override the file', async () => {
     const dir = tempDir()
@@ -261,7 +266,7 @@ describe('serve', () => {
     // One request round-trip: by then the signal handlers are installed too.
     expect((await fetch(`http://127.0.0.1:${m[1]}/healthz`)).status).toBe(200)
     expect(await srv.stop()).toBe(0)
-  }, SLOW)
+  }, 60_000)
 })
 
 describe('quickstart', () => {
@@ -303,11 +308,11 @@ describe('quickstart', () => {
     const reset = await run(['create-admin', '--username', 'admin'], { env: { STOWAGE_SQLITE_PATH: hint![1]! } })
     expect(reset.code).toBe(0)
     expect(reset.stderr).toContain('admin "admin" updated')
-  }, SLOW)
+  }, 120_000)
 
   test('a bad --listen is a usage error', async () => {
     const r = await run(['quickstart', '--data-dir', tempDir(), '--listen', 'nonsense'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--listen must be host:port')
-  }, SLOW)
+  }, 60_000)
 })

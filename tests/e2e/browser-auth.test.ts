@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { clear, launchBrowser, NEW_PASSWORD, openPage, signIn, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
+import { clear, launchBrowser, NEW_PASSWORD, openPage, startStowage, submitSignIn, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
 
 let stowage: Stowage
 let browser: Browser
@@ -19,24 +19,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await stowage?.stop()
-})
+}, 30_000)
 
 test('the quickstart password signs in, a new password is forced, then the backends page opens', async () => {
   const { page, problems } = tab
   await page.goto(stowage.url)
   // No session yet: the app sends the visitor to the sign-in page and remembers where they wanted to go.
   await page.waitForURL('**/login?next=*')
-  await signIn(page, stowage.url, 'admin', stowage.adminPassword)
+  await submitSignIn(page, 'admin', stowage.adminPassword)
   await page.waitForURL('**/me/password')
-  await expect(page.getByText('Choose a new password before you continue.')).toBeVisible()
+  await page.getByText('Choose a new password before you continue.').waitFor()
   await page.getByLabel('Current password').fill(stowage.adminPassword)
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
   await page.getByLabel('Repeat new password').fill(NEW_PASSWORD)
   await page.getByRole('button', { name: 'Change password' }).click()
   await page.waitForURL('**/backends')
-  await expect(page.getByRole('heading', { level: 1, name: 'Backends' })).toBeVisible()
-  await expect(page.getByRole('heading', { level: 2, name: 'Local disk' })).toBeVisible()
-  await expect(page.getByText('Healthy')).toBeVisible()
+  await page.getByRole('heading', { level: 1, name: 'Backends' }).waitFor()
+  await page.getByRole('heading', { level: 2, name: 'Local disk' }).waitFor()
+  await page.getByText('Healthy').waitFor()
   // The first /api/me before signing in answers 401; nothing else may fail.
   expect(unexpected(problems, { statuses: [401] })).toEqual([])
   expect(problems.csp).toEqual([])
@@ -48,10 +48,10 @@ test('a wrong password shows the error and stays on the sign-in page', async () 
   await other.page.getByLabel('Username').fill('admin')
   await other.page.getByLabel('Password', { exact: true }).fill('not the password')
   await other.page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(other.page.getByRole('alert')).toContainText('Wrong username or password.')
+  await other.page.getByRole('alert').filter({ hasText: 'Wrong username or password.' }).waitFor()
   expect(new URL(other.page.url()).pathname).toBe('/login')
   // The field is emptied so the wrong password is not sent again by accident.
-  await expect(other.page.getByLabel('Password', { exact: true })).toHaveValue('')
+  expect(await other.page.getByLabel('Password', { exact: true }).inputValue()).toBe('')
   expect(unexpected(other.problems, { statuses: [401] })).toEqual([])
   expect(other.problems.csp).toEqual([])
   await other.context.close()
@@ -65,13 +65,11 @@ test('signing out ends the session', async () => {
   await page.waitForURL('**/login')
   await page.goto(`${stowage.url}/admin/users`)
   await page.waitForURL('**/login?next=%2Fadmin%2Fusers')
-  await expect(page.getByRole('heading', { name: 'Sign in to Stowage' })).toBeVisible()
+  await page.getByRole('heading', { name: 'Sign in to Stowage' }).waitFor()
   // Signing in again goes back to the page that was asked for.
-  await page.getByLabel('Username').fill('admin')
-  await page.getByLabel('Password', { exact: true }).fill(NEW_PASSWORD)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await submitSignIn(page, 'admin', NEW_PASSWORD)
   await page.waitForURL('**/admin/users')
-  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible()
+  await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor()
   expect(unexpected(problems, { statuses: [401], aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)

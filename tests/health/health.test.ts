@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Liveness and readiness: /readyz is 503 with the reason when a critical check fails. */
-import { afterEach, expect, test } from 'bun:test'
+import { afterEach, expect, test, setDefaultTimeout } from 'bun:test'
 import { testApp, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp | undefined
 afterEach(async () => {

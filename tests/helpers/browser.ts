@@ -102,9 +102,14 @@ export function clear(problems: Problems): void {
   problems.csp.length = 0
 }
 
-/** Signs in through the login form and waits until the page left /login. */
+/** Opens the login page, signs in through the form and waits until the page left /login. */
 export async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
   await page.goto(`${url}/login`)
+  await submitSignIn(page, username, password)
+}
+
+/** Fills and sends the login form already on screen. */
+export async function submitSignIn(page: Page, username: string, password: string): Promise<void> {
   await page.getByLabel('Username').fill(username)
   await page.getByLabel('Password', { exact: true }).fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -126,14 +131,18 @@ export async function changeOwnPassword(page: Page, current: string, next: strin
   await page.getByRole('button', { name: 'Change password' }).click()
 }
 
-/** Calls the API with the page's session (cookies and CSRF header), for test setup the UI is not under test for. */
-export async function apiCall(page: Page, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+/**
+ * Calls the API with the page's session (cookies and CSRF header), for test setup the UI is not
+ * under test for. A byte body is sent raw (uploads); anything else as JSON.
+ */
+export async function apiCall(page: Page, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
   const cookies = await page.context().cookies()
   const csrf = cookies.find((cookie) => cookie.name === 'stowage_csrf')?.value ?? ''
+  const raw = body instanceof Uint8Array
   const response = await page.request.fetch(new URL(path, page.url()).toString(), {
     method,
-    headers: { 'x-csrf-token': decodeURIComponent(csrf), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    data: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'x-csrf-token': decodeURIComponent(csrf), ...(body === undefined || raw ? {} : { 'content-type': 'application/json' }), ...headers },
+    data: body === undefined ? undefined : raw ? Buffer.from(body) : JSON.stringify(body),
   })
   const text = await response.text()
   let json: unknown = text

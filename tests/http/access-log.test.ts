@@ -4,9 +4,12 @@
  * template (never the raw path), status, duration and user — and no secret
  * (password, session token, CSRF token, cookie) in any log line.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { PASSWORD } from '../helpers/app.ts'
 import { captureLogger, servedApp, until, type Captured, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let served: Served
 let log: Captured

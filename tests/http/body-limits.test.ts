@@ -4,11 +4,14 @@
  * client declared a Content-Length, before the whole body is read; streaming
  * routes are never parsed by the framework.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { Elysia } from 'elysia'
 import { bodyLimitFor, DEFAULT_LIMIT, registerBodyLimit } from '../../src/http/body-limits.ts'
 import { errorCode, testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { servedApp, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 const LOGIN_CAP = 4 * 1024
 const bigLogin = (size: number): string => JSON.stringify({ username: 'admin', password: 'x'.repeat(size) })

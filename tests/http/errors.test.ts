@@ -4,11 +4,14 @@
  * are 400 `bad_request` naming the failing fields, unknown API paths are JSON
  * 404s, and internal errors never leak messages or stack traces.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { Elysia, t as schema } from 'elysia'
 import { AppError, ERROR_CATALOGUE, errorResponse, fail, type ErrorCode } from '../../src/http/errors.ts'
 import { errorCode, testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { captureLogger } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 describe('the catalogue', () => {
   test('every code maps to its one status and a safe default message', async () => {

@@ -5,8 +5,11 @@
  * `role` into 'admin' and made an email-only PATCH promote the user. So no
  * request schema may carry a default unless it is listed here with a reason.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { testApp, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 /** "METHOD route part.path = value" → why that default is safe. */
 const ALLOWED: Record<string, string> = {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Every response carries X-Request-Id: the caller's when it is sane, a fresh one otherwise. */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
 import { createRequestContext } from '../../src/http/context.ts'
 import { testApp, type TestApp } from '../helpers/app.ts'
 import { servedApp, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp
 let served: Served

@@ -4,10 +4,13 @@
  * and 404s. HSTS only when the client used https — directly or as told by a
  * trusted proxy's X-Forwarded-Proto.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { embedded } from '../../src/generated/embedded.js'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { servedApp, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let t: TestApp
 let admin: Client

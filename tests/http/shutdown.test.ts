@@ -4,10 +4,13 @@
  * lets in-flight requests finish within server.shutdown_timeout, and cuts
  * what is still running after it.
  */
-import { afterEach, expect, test } from 'bun:test'
+import { afterEach, expect, test, setDefaultTimeout } from 'bun:test'
 import { connect } from 'node:net'
 import { Elysia } from 'elysia'
 import { servedApp, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 let served: Served | undefined
 afterEach(async () => {

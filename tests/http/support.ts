@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Shared by the HTTP, auth and health tests: a log capture and an app on a real port. */
+import { rmSync } from 'node:fs'
 import { createLogger, type Logger } from '../../src/lib/log.ts'
 import { serve, type Running } from '../../src/server.ts'
 import { testApp, type TestApp } from '../helpers/app.ts'
@@ -30,8 +31,9 @@ export async function servedApp(doc: Record<string, unknown> = {}, opts: AppOpti
     async stop() {
       if (stopped) return
       stopped = true
+      // stop() already closed the app; only the temp directory is left.
       await running.stop()
-      await t.close().catch(() => {})
+      rmSync(t.dir, { recursive: true, force: true })
     },
   }
 }

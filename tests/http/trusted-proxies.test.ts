@@ -4,10 +4,13 @@
  * from untrusted peers and believed from trusted ones, where the client is the
  * right-most hop that is not itself a trusted proxy.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { afterEach, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { createRequestContext } from '../../src/http/context.ts'
 import { errorCode } from '../helpers/app.ts'
 import { captureLogger, servedApp, until, type Served } from './support.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 const req = (headers: Record<string, string> = {}) => new Request('http://localhost/x', { headers })
 

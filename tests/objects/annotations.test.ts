@@ -92,6 +92,8 @@ describe('versions on a versioned RGW bucket', () => {
       const got = await e.t.call('GET', `${e.base}/object${q('v.txt', `&version_id=${encodeURIComponent(oldest.version_id)}`)}`, { as: e.reader })
       expect(await got.text()).toBe('one')
     } finally {
+      // A versioned bucket can only be deleted once every version is gone.
+      for (const v of await e.backend().listObjectVersions(e.bucket, 'v.txt').catch(() => [])) await e.backend().deleteObject(e.bucket, 'v.txt', { versionId: v.versionId }).catch(() => {})
       await e.close()
     }
   }, 60_000)

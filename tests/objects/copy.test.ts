@@ -50,7 +50,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(bytes.every((b) => b === 9)).toBe(true)
     expect((await json<Obj>(await info('in/b.bin', remoteBucket, 'other'))).content_type).toBe('application/x-b')
     expect(auditRows(e.t, 'object.transfer')[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', size: 300_000 } })
-  })
+  }, 30_000)
 
   test('refusals: self-copy, bad destination bucket, unknown backend or source, bad keys', async () => {
     expect((await copy({ src_key: 'src/a.txt', dst_key: 'src/a.txt' })).status).toBe(400)
@@ -75,7 +75,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(events.at(-1)).toEqual({ event: 'done', copied: 3, failed: 0, bytes: 5 + 300_000 + 7 })
     expect((await info('backup/src/sub/b.bin')).status).toBe(200)
     expect(auditRows(e.t, 'object.copy_prefix')[0]).toMatchObject({ status: 'ok', detail: { src_prefix: 'src/', dst_prefix: 'backup/src/', copied: 3, cancelled: false } })
-  })
+  }, 30_000)
 
   test('copy-prefix across backends', async () => {
     const res = await e.t.call('POST', `${e.base}/objects/copy-prefix`, { as: e.user, json: { src_prefix: 'src/', dst_prefix: 'mirror/', dst_backend: 'other', dst_bucket: remoteBucket } })
@@ -83,7 +83,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(events.at(-1)).toMatchObject({ event: 'done', copied: 3, failed: 0 })
     expect((await info('mirror/sub/b.bin', remoteBucket, 'other')).status).toBe(200)
     expect(auditRows(e.t, 'object.transfer_prefix')[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', copied: 3 } })
-  })
+  }, 30_000)
 
   test('copy-prefix refuses a destination inside the source and bad prefixes', async () => {
     for (const body of [
@@ -134,7 +134,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     } finally {
       backend.copyObject = original
     }
-  })
+  }, 30_000)
 
   test('copies are quota-checked on the same backend too (the original let them through)', async () => {
     const capped = await e.newBucket('capped')
@@ -148,5 +148,5 @@ describe.each(KINDS)('copies on %s', (kind) => {
     const events = await ndjson(prefix)
     expect(events.filter((x) => x.event === 'error').map((x) => x.code)).toEqual(['quota_exceeded'])
     expect(events.at(-1)).toMatchObject({ event: 'done', copied: 2, failed: 1 })
-  })
+  }, 30_000)
 })

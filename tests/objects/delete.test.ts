@@ -112,5 +112,5 @@ describe.each(KINDS)('deletes on %s', (kind) => {
     } finally {
       backend.listObjects = original
     }
-  })
+  }, 30_000)
 })

@@ -61,7 +61,7 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({ status: 'ok', detail: { upload_id: id, parts: 2, size: PART1.byteLength + PART2.byteLength } })
     const after = await json<{ uploads: Array<{ upload_id: string }> }>(await e.t.call('GET', `${e.base}/multipart`, { as: e.reader }))
     expect(after.uploads.map((u) => u.upload_id)).not.toContain(id)
-  })
+  }, 30_000)
 
   test('abort (204) drops the upload; its parts are then 404', async () => {
     const { upload_id: id } = await json<{ upload_id: string }>(await create('aborted.bin'))
@@ -108,7 +108,7 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     const done = await complete('race.bin', id, [{ PartNumber: 1, ETag: p.etag }], { 'if-none-match': '*' })
     expect(done.status).toBe(412)
     expect(await (await e.t.call('GET', `${e.base}/object${q('race.bin')}`, { as: e.reader })).text()).toBe('someone else')
-  })
+  }, 30_000)
 
   test('parts and completes are quota-checked', async () => {
     const capped = await e.newBucket('mpq')
@@ -122,5 +122,5 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect(second.status).toBe(507)
     expect(await errorCode(second)).toBe('quota_exceeded')
     expect((await put(2, PART2)).status).toBe(200)
-  })
+  }, 30_000)
 })

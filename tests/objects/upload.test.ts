@@ -99,7 +99,7 @@ describe.each(KINDS)('uploads on %s', (kind) => {
     const back = new Uint8Array(await (await e.t.call('GET', `${e.base}/object${q('big photo ü.bin')}`, { as: e.reader })).arrayBuffer())
     expect(back.byteLength).toBe(payload.byteLength)
     expect(Buffer.compare(back, payload)).toBe(0)
-  })
+  }, 30_000)
 
   test('form upload without a file part is 400; a truncated form is 400', async () => {
     const f = form([{ name: 'key', value: 'x.txt' }])

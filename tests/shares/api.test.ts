@@ -91,6 +91,10 @@ describe.each(KINDS)('share management on %s', (kind) => {
     }
   })
 
+  test('without a policy the endpoint allows everything', async () => {
+    expect(await json(await e.t.call('GET', '/api/shares/policy', { as: e.user }))).toEqual({ require_password: false, password_min_length: 6 })
+  })
+
   test('readonly users cannot create shares', async () => {
     expect((await create({ key: 'report.pdf' }, e.reader)).status).toBe(403)
   })
@@ -147,6 +151,10 @@ describe('the admin share policy', () => {
   afterAll(() => e.close())
   const day = 86_400_000
   const create = (body: Record<string, unknown>): Promise<Response> => e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: e.bid, bucket: e.bucket, key: 'f.txt', ...body } })
+
+  test('the policy endpoint tells the dialog what to offer', async () => {
+    expect(await json(await e.t.call('GET', '/api/shares/policy', { as: e.reader }))).toEqual({ max_lifetime_seconds: 7 * 86_400, require_password: true, password_min_length: 6 })
+  })
 
   test('max_lifetime: an expiry is required and may not be later than the maximum', async () => {
     const noExpiry = await create({ password: 'pass phrase' })

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** /api/admin/users: list with filters and paging, create, get, patch, reset-password, unlock, delete. */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
 import { ulid } from '../../src/lib/ids.ts'
 import { errorCode, PASSWORD, testApp, type Client, type TestApp } from '../helpers/app.ts'
+
+// Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
+setDefaultTimeout(20_000)
 
 type UserDTO = { id: string; username: string; email?: string; role: string; identity_source: string; enabled: boolean; must_change_pw: boolean; failed_attempts: number; created_at: string; last_login_at?: string; locked_until?: string }
 type List = { users: UserDTO[]; total: number }

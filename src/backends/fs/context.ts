@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError } from '../backend.ts'
-import { fsFailure } from './errors.ts'
+import { fsFailure, isErrno } from './errors.ts'
 
 export type FsContext = {
   /** The root with symlinks resolved; every path is built from it. */
@@ -40,7 +40,7 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0)
     return true
   } catch (err) {
-    return (err as { code?: string }).code === 'EPERM'
+    return isErrno(err, 'EPERM')
   }
 }
 
@@ -66,8 +66,9 @@ export async function openContext(rootOption: string): Promise<FsContext> {
     await Promise.all(['tmp', 'meta', 'uploads'].map((dir) => mkdir(join(sys, dir), { recursive: true })))
     await removeLeftovers(join(sys, 'tmp'))
     const tmp = join(sys, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`)
-    await mkdir(tmp)
+    // Registered first, so another instance starting meanwhile cannot take it for a leftover.
     live.add(tmp)
+    await mkdir(tmp)
     return {
       root,
       sys,

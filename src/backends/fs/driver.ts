@@ -38,9 +38,17 @@ function unsupported(what: string): never {
   throw new BackendError('not_supported', `${what} is not supported by the fs backend`)
 }
 
+/**
+ * A Backend over the directory `root`, which must exist. Nothing touches the
+ * disk until the first call.
+ *
+ * @example
+ * const local = createFsBackend({ id: 'local', root: '/srv/storage' })
+ * await local.putObject('photos', '2024/x.jpg', file.stream(), { size: file.size })
+ */
 export function createFsBackend(opts: { id: string; root: string }): Backend {
-  // Opened on first use and again after a failure, so a root that is not
-  // mounted yet makes calls fail with `unavailable` instead of the driver.
+  // Opened on first use and retried after a failure, so a root that is not
+  // mounted yet fails calls with `unavailable` until it appears.
   let opening: Promise<FsContext> | null = null
   const ctx = (): Promise<FsContext> => {
     opening ??= openContext(opts.root).catch((err: unknown) => {
@@ -58,7 +66,7 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
       throw fsFailure(err, what)
     }
   }
-  const gettable = (what: string, bucket: string) => run(what, (c) => buckets.requireBucket(c, bucket))
+  const requireBucket = (what: string, bucket: string): Promise<void> => run(what, (c) => buckets.requireBucket(c, bucket))
 
   return {
     id: opts.id,
@@ -95,7 +103,7 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
     getObjectTags: (bucket, key, o) => run('get tags', (c) => objects.getObjectTags(c, bucket, key, o?.versionId)),
     putObjectTags: (bucket, key, tags, o) => run('put tags', (c) => objects.putObjectTags(c, bucket, key, tags, o?.versionId)),
     listObjectVersions: async (bucket) => {
-      await gettable('list versions', bucket)
+      await requireBucket('list versions', bucket)
       return unsupported('versioning')
     },
 
@@ -107,35 +115,35 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
     listParts: (bucket, key, id) => run('list parts', (c) => multipart.listParts(c, bucket, key, id)),
 
     getVersioning: async (bucket) => {
-      await gettable('get versioning', bucket)
+      await requireBucket('get versioning', bucket)
       return false
     },
     setVersioning: async (bucket) => {
-      await gettable('set versioning', bucket)
+      await requireBucket('set versioning', bucket)
       return unsupported('versioning')
     },
     getPolicy: async (bucket) => {
-      await gettable('get policy', bucket)
+      await requireBucket('get policy', bucket)
       return null
     },
     setPolicy: async (bucket) => {
-      await gettable('set policy', bucket)
+      await requireBucket('set policy', bucket)
       return unsupported('bucket policy')
     },
     deletePolicy: async (bucket) => {
-      await gettable('delete policy', bucket)
+      await requireBucket('delete policy', bucket)
       return unsupported('bucket policy')
     },
     getLifecycle: async (bucket) => {
-      await gettable('get lifecycle', bucket)
+      await requireBucket('get lifecycle', bucket)
       return []
     },
     setLifecycle: async (bucket) => {
-      await gettable('set lifecycle', bucket)
+      await requireBucket('set lifecycle', bucket)
       return unsupported('lifecycle')
     },
     deleteLifecycle: async (bucket) => {
-      await gettable('delete lifecycle', bucket)
+      await requireBucket('delete lifecycle', bucket)
       return unsupported('lifecycle')
     },
 

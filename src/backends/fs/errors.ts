@@ -2,7 +2,7 @@
 /** Filesystem errors as BackendErrors; the errno text stays in `cause`. */
 import { BackendError } from '../backend.ts'
 
-export function errnoOf(err: unknown): string | undefined {
+function errnoOf(err: unknown): string | undefined {
   return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined
 }
 

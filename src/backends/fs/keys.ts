@@ -8,36 +8,40 @@
  * segment becomes one path component, and only what a filesystem cannot hold
  * as-is gets rewritten:
  *
- * | in the key                           | on disk                                  |
- * |--------------------------------------|------------------------------------------|
- * | NUL, `\`                             | `%00`, `%5C`                             |
- * | `%` followed by `00`, `25`, `2E`, `5C` | `%25` (any other `%` stays: `100%.txt`) |
- * | the segment `.` or `..`              | `%2E`, `%2E%2E`                          |
- * | a segment starting with `.stowage`   | `%2Estowage…` (that name space is ours)  |
- * | an empty segment (`a//b`, `a/`, `/a`) | `.stowage`                              |
- * | a segment over 246 bytes once escaped | split: `.stowage+<chunk>/…/<last chunk>` |
- * | the key `a/b` while `a/b/…` keys exist | `a/.stowage=b` (beside the directory)   |
+ * | in the key                                | on disk                                 |
+ * |-------------------------------------------|-----------------------------------------|
+ * | NUL, `\`, U+FFFD                          | `%00`, `%5C`, `%FD`                     |
+ * | `%` and then `00`, `25`, `2E`, `5C`, `FD` | `%25` (other `%`s stay: `100%.txt`)     |
+ * | the segment `.` or `..`                   | `%2E`, `%2E%2E`                         |
+ * | a segment starting with `.stowage`        | `%2Estowage…` (that name space is ours) |
+ * | an empty segment (`a//b`, `a/`, `/a`)     | `.stowage`                              |
+ * | a segment over 246 bytes once escaped     | `.stowage+<246 bytes>/…/<rest>`         |
+ * | `a/b` while keys under `a/b/` exist       | `a/.stowage=b`, beside the directory    |
  *
  * So a folder placeholder `docs/` is the file `docs/.stowage`, `a//b` is
  * `a/.stowage/b`, and the key `../x` is `%2E%2E/x`: no key can produce a
  * component that climbs, is absolute, or holds a separator. Only uppercase
- * hex is an escape, and only those four codes, so `%2e%2e` and
- * `Report%20final.pdf` are literal names that mean themselves.
+ * hex is an escape, and only those five codes, so `%2e%2e` and
+ * `Report%20final.pdf` are literal names that mean themselves. U+FFFD is
+ * escaped because it is what a name that is not UTF-8 reads back as.
  *
  * Decoding is total (every name yields a fragment), so the mapping is kept a
  * bijection by checking that a decoded key encodes back to the path it was
- * found at; anything else (a dropped-in `.stowage-x`, `%41`, a 250-byte name)
- * is not an object. Names are capped at 246 bytes so that `.stowage=` or
- * `.stowage+` plus a name still fits the usual 255-byte limit. The file/
- * directory conflict is resolved by a single rename of the file to its
- * `.stowage=` name, which is atomic, and undone when the directory goes away.
+ * found at; anything else (a dropped-in `.stowage-x`, `%25x`, a 250-byte
+ * name, a name that is not UTF-8) is not an object. Names are capped at 246
+ * bytes so that `.stowage=` or `.stowage+` plus a name still fits the usual
+ * 255-byte limit. The file/directory conflict is resolved by a single rename
+ * of the file to its `.stowage=` name, which is atomic, and undone when the
+ * directory goes away. Keys are bytes, so the root belongs on a
+ * case-sensitive filesystem that does not normalise Unicode (ext4, xfs, zfs,
+ * btrfs); on others, `A`/`a` or `é` in NFC/NFD would share a file.
  */
 
 /** Longest escaped name kept in one component. */
 export const NAME_LIMIT = 246
 const RESERVED = '.stowage'
 /** The name of an empty segment. */
-export const EMPTY_NAME = RESERVED
+const EMPTY_NAME = RESERVED
 /** Prefix of a file stored beside a directory of the same name. */
 export const ALT_PREFIX = RESERVED + '='
 /** Prefix of a directory holding the rest of an over-long segment. */
@@ -48,6 +52,7 @@ const CODES = new Map([
   ['25', '%'],
   ['2E', '.'],
   ['5C', '\\'],
+  ['FD', '\ufffd'],
 ])
 
 export type KeyPath = {
@@ -64,7 +69,8 @@ function byteLength(s: string): number {
 }
 
 /** Escapes one segment or chunk (never empty) into a component name. */
-export function encodeName(fragment: string): string {
+function encodeName(fragment: string): string {
+  if (!/[\0\\%\ufffd]|^\.\.?$|^\.stowage/.test(fragment)) return fragment
   if (fragment === '.') return '%2E'
   if (fragment === '..') return '%2E%2E'
   let out = ''
@@ -72,6 +78,7 @@ export function encodeName(fragment: string): string {
     const c = fragment[i]!
     if (c === '\0') out += '%00'
     else if (c === '\\') out += '%5C'
+    else if (c === '\ufffd') out += '%FD'
     else if (c === '%' && CODES.has(fragment.slice(i + 1, i + 3))) out += '%25'
     else out += c
   }
@@ -79,8 +86,9 @@ export function encodeName(fragment: string): string {
 }
 
 /** Inverse of `encodeName`; also used for names found on disk, so it accepts anything. */
-export function decodeName(name: string): string {
+function decodeName(name: string): string {
   if (name === EMPTY_NAME) return ''
+  if (!name.includes('%')) return name
   let out = ''
   for (let i = 0; i < name.length; i++) {
     const code = name[i] === '%' ? CODES.get(name.slice(i + 1, i + 3)) : undefined

@@ -12,6 +12,11 @@
  * directories on its way down to the token, plus those it returns keys from.
  * With a delimiter, a subdirectory whose whole content rolls up into one
  * common prefix is never read: one streamed peek confirms it holds an object.
+ *
+ * Memory per page is the directories on the current path, never the bucket.
+ * There is no sorted readdir, though, so each page reads and sorts every
+ * directory it passes through: paging through one directory of 50,000 files
+ * costs a readdir of it per page.
  */
 import type { Dirent } from 'node:fs'
 import { opendir, readdir, realpath } from 'node:fs/promises'
@@ -20,9 +25,8 @@ import { BackendError, type ListOptions, type ListResult, type ObjectInfo } from
 import { isErrno } from './errors.ts'
 import { compareKeys, encodeSegment, isCanonical, isValidKey, parseName } from './keys.ts'
 
-type Item =
-  | { kind: 'object'; name: string; key: string; alt: boolean }
-  | { kind: 'dir'; name: string; prefix: string }
+/** `sort` is the key or key prefix the entry stands for; `plain` when it has no UTF-16 unit ≥ U+D800. */
+type Item = { name: string; sort: string; plain: boolean } & ({ kind: 'object'; key: string; alt: boolean } | { kind: 'dir'; prefix: string })
 
 type Cursor = { parts: string[]; prefix: string; items: Item[]; next: number }
 
@@ -33,9 +37,7 @@ export type Describe = (key: string, path: string, withMetadata: boolean) => Pro
 
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP']
 
-function sortKey(item: Item): string {
-  return item.kind === 'object' ? item.key : item.prefix
-}
+const HIGH_UNITS = /[\ud800-\uffff]/
 
 /** A file's own name before its `.stowage=` twin, files before a directory at the same key. */
 function rank(item: Item): number {
@@ -43,8 +45,10 @@ function rank(item: Item): number {
   return item.alt ? 1 : 0
 }
 
+/** Below U+D800, UTF-16 order is UTF-8 byte order, so most names sort natively. */
 function compareItems(a: Item, b: Item): number {
-  return compareKeys(sortKey(a), sortKey(b)) || rank(a) - rank(b)
+  const order = a.plain && b.plain ? (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0) : compareKeys(a.sort, b.sort)
+  return order || rank(a) - rank(b)
 }
 
 async function readLevel(bucketDir: string, parts: string[], prefix: string): Promise<Cursor> {
@@ -60,10 +64,11 @@ async function readLevel(bucketDir: string, parts: string[], prefix: string): Pr
     const parsed = parseName(entry.name)
     if (!parsed) continue
     if (entry.isFile() && parsed.type !== 'cont') {
-      items.push({ kind: 'object', name: entry.name, key: prefix + parsed.fragment, alt: parsed.type === 'alt' })
+      const key = prefix + parsed.fragment
+      items.push({ kind: 'object', name: entry.name, key, alt: parsed.type === 'alt', sort: key, plain: !HIGH_UNITS.test(key) })
     } else if (entry.isDirectory() && parsed.type !== 'alt') {
       const sub = parsed.type === 'cont' ? prefix + parsed.fragment : prefix + parsed.fragment + '/'
-      items.push({ kind: 'dir', name: entry.name, prefix: sub })
+      items.push({ kind: 'dir', name: entry.name, prefix: sub, sort: sub, plain: !HIGH_UNITS.test(sub) })
     }
   }
   items.sort(compareItems)

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Single-object operations: head, get, put, delete, copy, tags. */
-import { BackendError, type CopyOptions, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import type { BigIntStats } from 'node:fs'
 import { lstat } from 'node:fs/promises'
+import { BackendError, type CopyOptions, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
 import type { FsContext } from './context.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
-import { fileBody, notModified, resolveRange } from './read.ts'
 import { writeJson } from './json.ts'
+import { fileBody, notModified, resolveRange } from './read.ts'
 import { adopt, contentTypeFor, describes, infoOf, readSidecar, removeSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
 import { commitObject, stageBody, stageFiles } from './write.ts'
@@ -23,7 +23,7 @@ export function checkKey(key: string): void {
 }
 
 /** An unversioned store has one version per key, which S3 calls `null`. */
-export function checkVersion(versionId: string | undefined): void {
+function checkVersion(versionId: string | undefined): void {
   if (versionId !== undefined && versionId !== 'null') throw new BackendError('not_found', 'no such version')
 }
 
@@ -53,20 +53,20 @@ async function describeNow(ctx: FsContext, bucket: string, key: string, st: BigI
 
 /**
  * Finds the object and its metadata. A commit moves the data before the
- * sidecar, so a mismatch seen while the bucket's lock is held is waited out
- * once; a mismatch without one means the file came from elsewhere.
+ * sidecar, and pruning moves a `.stowage=` file back to its own name, so a
+ * mismatch or a miss seen while the bucket's lock is held is waited out once;
+ * a mismatch without one means the file came from elsewhere.
  */
 async function described<T extends Located>(ctx: FsContext, bucket: string, key: string, find: () => Promise<T | null>, drop: (found: T) => Promise<void>): Promise<(T & { sc: Sidecar }) | null> {
   for (let attempt = 0; ; attempt++) {
     const found = await find()
-    if (!found) return null
-    const sc = await readSidecar(sidecarPath(ctx, bucket, key))
-    if (describes(sc, found.st)) return { ...found, sc }
+    const sc = found && (await readSidecar(sidecarPath(ctx, bucket, key)))
+    if (found && describes(sc, found.st)) return { ...found, sc }
     if (attempt === 0 && (await waitIfLocked(ctx.lockName(bucket)))) {
-      await drop(found)
+      if (found) await drop(found)
       continue
     }
-    return { ...found, sc: adopt(key, found.st) }
+    return found && { ...found, sc: adopt(key, found.st) }
   }
 }
 

@@ -10,12 +10,12 @@
  * keys.ts never has to move a sidecar, and a hidden tree keeps the bucket
  * folder clean for people browsing it.
  *
- * A sidecar records the inode, size and mtime (ns) of the file it describes.
- * Rename keeps all three, so the commit order "sidecar, then data" leaves a
- * window where they disagree; readers that see a mismatch while the bucket's
- * commit lock is held wait and look again. A mismatch with no commit in flight
- * means the file was replaced by other means: the sidecar is ignored, and the
- * file is treated like any file dropped into the folder:
+ * A sidecar records the inode, size and mtime (ns) of the file it describes;
+ * rename keeps all three. A commit renames the data, then the sidecar, so a
+ * failure leaves the old pair intact; readers that see the two disagree while
+ * the bucket's commit lock is held wait and look again. A mismatch with no
+ * commit in flight means the file was replaced by other means: the sidecar is
+ * ignored, and the file is treated like any file dropped into the folder:
  * - content type from the extension;
  * - ETag `"md5(ino:size:mtimeNs)-1"`: cheap and stable until the file
  *   changes, with a `-N` suffix so clients treat it like a multipart ETag

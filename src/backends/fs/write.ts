@@ -44,7 +44,10 @@ async function finish(fh: FileHandle, path: string, size: number, hash: Hash): P
  * either way nothing is kept (kind `invalid`).
  */
 export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal): Promise<Staged> {
-  if (!Number.isSafeInteger(size) || size < 0) throw new BackendError('invalid', 'size must be a byte count')
+  if (!Number.isSafeInteger(size) || size < 0) {
+    await body.cancel().catch(() => {})
+    throw new BackendError('invalid', 'size must be a byte count')
+  }
   const path = tempPath(ctx, 'put')
   const reader = body.getReader()
   const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => {})

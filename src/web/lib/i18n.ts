@@ -11,9 +11,10 @@ import { browser } from './messages/browser.ts'
 import { core } from './messages/core.ts'
 import { errors } from './messages/errors.ts'
 import { settings } from './messages/settings.ts'
+import { shares } from './messages/shares.ts'
 import { storage } from './messages/storage.ts'
 
-const en = { ...core, ...storage, ...browser, ...settings, ...admin, errors }
+const en = { ...core, ...storage, ...browser, ...settings, ...admin, ...shares, errors }
 
 type Catalogue = typeof en
 
@@ -24,6 +25,13 @@ type Leaves<T, P extends string = ''> = {
 
 export type MessageKey = Leaves<Catalogue>
 export type Vars = Record<string, string | number>
+
+/** Dotted paths to the messages that come in `one`/`other` forms, e.g. `'jobs.deleted'`. */
+type PluralLeaves<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends { one: string; other: string } ? `${P}${K}` : T[K] extends string ? never : PluralLeaves<T[K], `${P}${K}.`>
+}[keyof T & string]
+
+export type PluralKey = PluralLeaves<Catalogue>
 
 /** BCP 47 tag of the active catalogue; Intl formatters use it so dates and units match the words. */
 export const locale = 'en'
@@ -44,6 +52,15 @@ function interpolate(text: string, vars?: Vars): string {
 
 export function t(key: MessageKey, vars?: Vars): string {
   return interpolate(lookup(key) ?? key, vars)
+}
+
+const pluralRules = new Intl.PluralRules(locale)
+const counts = new Intl.NumberFormat(locale)
+
+/** A message with a count in it: "1 object deleted", "3 objects deleted". `{count}` is the formatted number. */
+export function tn(key: PluralKey, count: number, vars?: Vars): string {
+  const form = pluralRules.select(count) === 'one' ? 'one' : 'other'
+  return interpolate(lookup(`${key}.${form}`) ?? key, { ...vars, count: counts.format(count) })
 }
 
 export function hasErrorCode(code: string): boolean {

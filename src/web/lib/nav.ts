@@ -26,6 +26,7 @@ export const WORKSPACE: NavSection = {
   items: [
     { href: '/backends', label: 'nav.backends', icon: 'server', covers: ['/b/'] },
     { href: '/search', label: 'nav.search', icon: 'search' },
+    { href: '/shares', label: 'shares.nav', icon: 'move' },
   ],
 }
 

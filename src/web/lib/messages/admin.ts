@@ -114,7 +114,7 @@ export const admin = {
     errors: 'Server errors',
     errorRate: '{rate} of requests',
     stored: 'Storage counted',
-    backendsReporting: 'On {count} backends',
+    backendsReporting: { one: 'On {count} backend', other: 'On {count} backends' },
     hourly: 'Requests per hour',
     hourlyLegend: 'Last 24 hours, oldest first. Red is the share of server errors.',
     hour: '{time}: {requests} requests, {errors} errors',

@@ -40,7 +40,7 @@ export const storage = {
     trackingOff: 'Size tracking off',
     notCounted: 'Not counted yet',
     countedAt: 'Counted {time}',
-    objects: '{count} objects',
+    objects: { one: '{count} object', other: '{count} objects' },
     col: {
       name: 'Name',
       size: 'Size',

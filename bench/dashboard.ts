@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Dashboard API vs the same S3 calls made directly to RGW, in one run: list,
+ * head, get and put of 1 KiB and 1 MiB objects with N concurrent keep-alive
+ * clients; then the server's peak RSS while a 1 GiB object is uploaded and
+ * downloaded through the dashboard. The server is the compiled binary in its
+ * own process, so /proc figures are its alone.
+ *
+ * Each case runs `--runs` times, alternating which side goes first, and the
+ * reported ratio (dashboard req/s ÷ direct req/s) is the median of the
+ * per-run ratios: on a small shared machine absolute numbers drift with
+ * everything else running, a ratio measured back to back much less.
+ *
+ * Usage: bun bench/dashboard.ts [--duration 10] [--warmup 2] [--concurrency 16]
+ *   [--runs 3] [--cases list,head,get-1k,get-1m,put-1k,put-1m] [--big-mib 1024]
+ *   [--no-rss] [--no-load] [--write] [--binary dist/stowage] [--profile DIR]
+ *
+ * --profile runs the server from the sources under `bun --cpu-prof-md` and
+ * leaves a markdown CPU profile in DIR when it stops (figures from such a run
+ * are not the binary's).
+ */
+import { resolve } from 'node:path'
+import { s3Env } from '../tests/helpers/s3.ts'
+import { flags } from './lib/args.ts'
+import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
+import { cpuOf, loadAverage, memory, pidsByName, sampleRss } from './lib/proc.ts'
+import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
+import { s3Client } from './lib/s3.ts'
+import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
+import { median } from './lib/stats.ts'
+import { downloadStream, uploadStream } from './lib/transfer.ts'
+
+const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, binary: DIST_BINARY, profile: '' })
+const README = new URL('./README.md', import.meta.url).pathname
+const KiB = 1024
+const MiB = 1024 * KiB
+const LIST_KEYS = 100
+const PASSWORD = `pw-${crypto.randomUUID()}`
+
+const env = s3Env()
+const s3 = s3Client(env)
+const bucket = `bench-dash-${Date.now().toString(36)}`
+const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypto.getRandomValues(new Uint8Array(MiB)) }
+
+/** The fixture, written directly: a prefix of LIST_KEYS small objects and one object of each size. */
+async function seed(): Promise<void> {
+  await must(s3.call('PUT', bucket, ''), 200, 'create bucket')
+  for (let i = 0; i < LIST_KEYS; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, j) => must(s3.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list')))
+  }
+  for (const size of ['1k', '1m'] as const) await must(s3.call('PUT', bucket, `obj/${size}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200, `seed ${size}`)
+}
+
+async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
+  await expectStatus(await res, status).catch((err: Error) => {
+    throw new Error(`${what}: ${err.message}`)
+  })
+}
+
+const upstreamPids = [...pidsByName('radosgw'), ...pidsByName('ceph-osd')]
+let srv: BenchServer | undefined
+let serverPid = 0
+
+type Side = 'dashboard' | 'direct'
+type Case = { name: string; label: string; run: Record<Side, (c: OpContext, tag: string) => Promise<void>>; cleanup?: string }
+
+let api = ''
+const q = (key: string): string => `key=${encodeURIComponent(key)}`
+
+async function main(): Promise<void> {
+  await seed()
+  srv = await startServer({
+    binary: f.binary,
+    ...(f.profile ? { command: [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, new URL('../src/main.ts', import.meta.url).pathname] } : {}),
+    config: { backends: [{ id: 'rgw', name: 'RGW', type: 's3', endpoint: env.endpoint, region: env.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }] },
+    env: { RGW_AK: env.accessKey, RGW_SK: env.secretKey },
+    admin: { username: 'bench', password: PASSWORD },
+  })
+  serverPid = srv.pid
+  api = `${srv.url}/api/backends/rgw/buckets/${bucket}`
+  const session = await signIn(srv.url, 'bench', PASSWORD)
+  const read = session.headers()
+  const write = session.headers({ mutation: true, extra: { 'content-type': 'application/octet-stream' } })
+  const listed = (await (await fetch(`${api}/objects?prefix=list/`, { headers: read })).json()) as { objects?: unknown[] }
+  if (listed.objects?.length !== LIST_KEYS) throw new Error(`the dashboard lists ${listed.objects?.length} keys under list/, expected ${LIST_KEYS}`)
+
+  const get = (size: '1k' | '1m'): Case['run'] => ({
+    dashboard: async () => expectStatus(await fetch(`${api}/object?${q(`obj/${size}`)}`, { headers: read }), 200),
+    direct: async () => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200),
+  })
+  const put = (size: '1k' | '1m'): Case['run'] => ({
+    dashboard: async (c, tag) => expectStatus(await fetch(`${api}/object?${q(`put/${tag}/${c.worker}-${c.seq}`)}`, { method: 'POST', headers: write, body: payload[size] }), 201),
+    direct: async (c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200),
+  })
+  const all: Case[] = [
+    {
+      name: 'list',
+      label: `list (${LIST_KEYS} keys)`,
+      run: {
+        dashboard: async () => expectStatus(await fetch(`${api}/objects?prefix=list/`, { headers: read }), 200),
+        direct: async () => expectStatus(await s3.call('GET', bucket, '', { query: { 'list-type': '2', delimiter: '/', 'encoding-type': 'url', 'max-keys': '1000', prefix: 'list/' } }), 200),
+      },
+    },
+    {
+      name: 'head',
+      label: 'head',
+      run: {
+        dashboard: async () => expectStatus(await fetch(`${api}/object?${q('obj/1k')}`, { method: 'HEAD', headers: read }), 200),
+        direct: async () => expectStatus(await s3.call('HEAD', bucket, 'obj/1k'), 200),
+      },
+    },
+    { name: 'get-1k', label: 'get 1 KiB', run: get('1k') },
+    { name: 'get-1m', label: 'get 1 MiB', run: get('1m') },
+    { name: 'put-1k', label: 'put 1 KiB', run: put('1k'), cleanup: 'put/' },
+    { name: 'put-1m', label: 'put 1 MiB', run: put('1m'), cleanup: 'put/' },
+  ]
+  const only = f.cases ? new Set(f.cases.split(',')) : undefined
+  const cases = all.filter((c) => !only || only.has(c.name))
+
+  const header = [
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}.`,
+    `Load average before: ${loadAverage()}.`,
+  ]
+  const sections: string[] = []
+  if (!f['no-rss']) sections.push(await bigTransfers(session.headers({ mutation: true, extra: { 'content-type': 'application/octet-stream' } }), read))
+  if (!f['no-load']) sections.push(await loadCases(cases))
+  header.push(`Load average after: ${loadAverage()}.`)
+  const body = [header.join(' '), ...sections].join('\n\n')
+  console.log(`\n${body}\n`)
+  if (f.write) {
+    writeSection(README, 'dashboard-results', body)
+    console.log(`wrote ${README}`)
+  }
+}
+
+type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number }
+
+async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
+  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage() }
+  const r = await runLoad({ concurrency: f.concurrency, durationMs: f.duration * 1000, warmupMs: f.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
+  const self = process.cpuUsage(before.self)
+  // CPU is counted over warm-up and measurement alike, so it is divided by every request made in both.
+  const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
+  const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
+  if (c.cleanup) await s3.deleteKeys(bucket, await s3.listKeys(bucket, c.cleanup))
+  const s = r.summary
+  console.error(`  ${c.name.padEnd(7)} ${side.padEnd(9)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`)
+  return {
+    rps: s.rps,
+    p50: s.p50,
+    p99: s.p99,
+    errors: s.errors,
+    ...(r.firstError ? { firstError: r.firstError } : {}),
+    serverMs: perReq(cpuOf([serverPid]) - before.server),
+    upstreamMs: perReq(cpuOf(upstreamPids) - before.upstream),
+    generatorMs: perReq((self.user + self.system) / 1e6),
+  }
+}
+
+async function loadCases(cases: Case[]): Promise<string> {
+  const results = new Map<string, Record<Side, Sample[]>>(cases.map((c) => [c.name, { dashboard: [], direct: [] }]))
+  for (let run = 0; run < f.runs; run++) {
+    console.error(`run ${run + 1}/${f.runs}`)
+    for (const c of cases) {
+      const order: Side[] = run % 2 === 0 ? ['dashboard', 'direct'] : ['direct', 'dashboard']
+      for (const side of order) results.get(c.name)![side].push(await measure(c, side, `${side}-${run}`))
+    }
+  }
+  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs'): number => median(xs.map((x) => x[k]))
+  const rows: Cell[][] = []
+  const cpuRows: Cell[][] = []
+  for (const c of cases) {
+    const { dashboard: d, direct: x } = results.get(c.name)!
+    const ratios = d.map((s, i) => s.rps / x[i]!.rps)
+    const errors = [...d, ...x].reduce((n, s) => n + s.errors, 0)
+    rows.push([c.label, fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), fixed(med(x, 'rps'), 0), fixed(med(x, 'p50'), 2), fixed(med(x, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors])
+    cpuRows.push([c.label, fixed(med(d, 'serverMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(x, 'upstreamMs'), 3), fixed(med(d, 'generatorMs'), 3), fixed(med(x, 'generatorMs'), 3)])
+  }
+  return [
+    `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms.`,
+    table(['case', 'dashboard req/s', 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows),
+    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server; RGW (radosgw + ceph-osd) while serving each side; the load generator on each side.',
+    table(['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)'], cpuRows),
+  ].join('\n\n')
+}
+
+async function bigTransfers(writeHeaders: Record<string, string>, readHeaders: Record<string, string>): Promise<string> {
+  const size = f['big-mib'] * MiB
+  const key = 'big/object.bin'
+  const url = `${api}/object?${q(key)}`
+  // A few ordinary requests first, so the baseline is a warmed-up server rather than a fresh one.
+  for (let i = 0; i < 20; i++) await expectStatus(await fetch(`${api}/objects?prefix=list/`, { headers: readHeaders }), 200)
+  await Bun.sleep(500)
+  const idle = memory(serverPid)
+  const rows: Cell[][] = []
+  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number }): Cell[] => [
+    what,
+    mib(m.baselineKiB),
+    mib(m.peakKiB),
+    `**${mib(m.peakKiB - m.baselineKiB)}**`,
+    fixed(r.bytes / MiB / r.seconds, 0),
+    m.samples,
+  ]
+  let sampler = sampleRss(serverPid, 50)
+  const up = await uploadStream(url, { method: 'POST', size, headers: writeHeaders })
+  const upMem = sampler.stop()
+  if (up.status !== 201) throw new Error(`upload of ${f['big-mib']} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
+  rows.push(row(`upload ${f['big-mib']} MiB`, up, upMem))
+  console.error(`  upload: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
+  await Bun.sleep(500)
+  sampler = sampleRss(serverPid, 50)
+  const down = await downloadStream(url, { headers: readHeaders })
+  const downMem = sampler.stop()
+  if (down.status !== 200 || down.bytes !== size || down.md5 !== up.md5) throw new Error(`download of ${f['big-mib']} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
+  rows.push(row(`download ${f['big-mib']} MiB`, down, downMem))
+  console.error(`  download: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
+  await must(s3.call('DELETE', bucket, key), 204, 'delete big object')
+  return [
+    `Server memory during a ${f['big-mib']} MiB transfer through the dashboard (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB). Idle RSS after warm-up: ${mib(idle.rssKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
+    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'samples'], rows),
+  ].join('\n\n')
+}
+
+function commit(): string {
+  const r = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: new URL('..', import.meta.url).pathname, stdout: 'pipe', stderr: 'ignore' })
+  return r.exitCode === 0 ? r.stdout.toString().trim() : 'unknown'
+}
+
+async function cleanup(): Promise<void> {
+  await srv?.stop().catch(() => {})
+  const keys = await s3.listKeys(bucket, '').catch(() => [] as string[])
+  await s3.deleteKeys(bucket, keys).catch(() => {})
+  await s3.call('DELETE', bucket, '').then((r) => r.arrayBuffer(), () => undefined)
+}
+
+try {
+  await main()
+} finally {
+  await cleanup()
+}

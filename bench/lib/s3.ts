@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Direct S3 calls for the "upstream alone" side of a comparison: path-style
+ * requests signed with our own SigV4 signer (src/s3proxy/sigv4/sign.ts: no SDK
+ * overhead) and UNSIGNED-PAYLOAD, as the s3 driver signs its own calls, sent
+ * with the same keep-alive `fetch` the dashboard side uses.
+ *
+ * @example
+ * const s3 = s3Client(s3Env())
+ * await s3.call('PUT', 'bench', 'a/b.bin', { body: new Uint8Array(1024) })
+ * const res = await s3.call('GET', 'bench', '', { query: { 'list-type': '2', prefix: 'a/' } })
+ */
+import { uriEncode } from '../../src/s3proxy/sigv4/canonical.ts'
+import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+
+export type S3Target = { endpoint: string; region: string; accessKey: string; secretKey: string }
+
+export type S3CallOptions = {
+  query?: Record<string, string>
+  headers?: Record<string, string>
+  body?: Uint8Array | string
+  signal?: AbortSignal
+}
+
+export type S3Client = {
+  /** Builds and signs the request without sending it (to keep signing out of a timed section, or to inspect it). */
+  request(method: string, bucket: string, key: string, o?: S3CallOptions): { url: string; init: RequestInit }
+  call(method: string, bucket: string, key: string, o?: S3CallOptions): Promise<Response>
+  /** Deletes `keys` in batches of 1000 (DeleteObjects). */
+  deleteKeys(bucket: string, keys: string[]): Promise<void>
+  /** Every key under `prefix` (ListObjectsV2, all pages). */
+  listKeys(bucket: string, prefix: string): Promise<string[]>
+}
+
+const encodeQuery = (q: Record<string, string>): string =>
+  Object.entries(q)
+    .map(([k, v]) => `${uriEncode(k, { encodeSlash: true })}=${uriEncode(v, { encodeSlash: true })}`)
+    .join('&')
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+export function s3Client(t: S3Target): S3Client {
+  const base = new URL(t.endpoint)
+  const request: S3Client['request'] = (method, bucket, key, o = {}) => {
+    const pathname = `/${bucket}${key ? `/${uriEncode(key, { encodeSlash: false })}` : ''}`
+    const search = o.query && Object.keys(o.query).length ? `?${encodeQuery(o.query)}` : ''
+    const headers = new Headers(o.headers)
+    signRequest({ method, url: { host: base.host, pathname, search }, headers, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: t.accessKey, secretKey: t.secretKey, region: t.region })
+    return { url: `${base.protocol}//${base.host}${pathname}${search}`, init: { method, headers, ...(o.body !== undefined ? { body: o.body } : {}), ...(o.signal ? { signal: o.signal } : {}) } }
+  }
+  const call: S3Client['call'] = (method, bucket, key, o) => {
+    const r = request(method, bucket, key, o)
+    return fetch(r.url, r.init)
+  }
+  return {
+    request,
+    call,
+    async deleteKeys(bucket, keys) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000)
+        const body = `<Delete><Quiet>true</Quiet>${batch.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`
+        const md5 = new Bun.CryptoHasher('md5').update(body).digest('base64')
+        const res = await call('POST', bucket, '', { query: { delete: '' }, headers: { 'content-md5': md5, 'content-type': 'application/xml' }, body })
+        const text = await res.text()
+        if (res.status !== 200 || text.includes('<Error>')) throw new Error(`DeleteObjects failed: ${res.status} ${text.slice(0, 300)}`)
+      }
+    },
+    async listKeys(bucket, prefix) {
+      const keys: string[] = []
+      let token: string | undefined
+      do {
+        const res = await call('GET', bucket, '', { query: { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) } })
+        const xml = await res.text()
+        if (res.status !== 200) throw new Error(`ListObjectsV2 failed: ${res.status} ${xml.slice(0, 300)}`)
+        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'))
+        token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)</.exec(xml)?.[1] : undefined
+      } while (token)
+      return keys
+    },
+  }
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The object browser end to end on the quickstart's `local` disk backend, in Chromium against the
+ * compiled binary: bucket creation, uploads (one request and multipart with progress), downloads
+ * compared byte for byte, image preview, resume after a reload, folders (upload, copy, delete
+ * with streamed progress), drag and drop, and the phone layout.
+ */
+import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { deflateSync } from 'node:zlib'
+import type { Browser, Page } from 'playwright-core'
+import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
+
+const MiB = 1024 * 1024
+/** Where the phone screenshot goes, for a person to look at. */
+export const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
+
+let stowage: Stowage
+let browser: Browser
+let tab: Watched
+let files: string
+
+/** A solid-colour PNG, so the preview has real image bytes the server accepts as inline-safe. */
+function png(width: number, height: number, rgb: [number, number, number]): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
+    return c >>> 0
+  })
+  const crc = (bytes: Buffer): number => {
+    let c = 0xffffffff
+    for (const byte of bytes) c = crcTable[(c ^ byte) & 0xff]! ^ (c >>> 8)
+    return (c ^ 0xffffffff) >>> 0
+  }
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const out = Buffer.alloc(body.length + 8)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc(body), body.length + 4)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())])
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(pixels)), chunk('IEND', Buffer.alloc(0))])
+}
+
+const sha256 = (bytes: Uint8Array): string => new Bun.CryptoHasher('sha256').update(bytes).digest('hex')
+
+async function downloadRow(page: Page, name: string): Promise<Buffer> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: `Download ${name}` }).click()])
+  return readFileSync((await download.path())!)
+}
+
+/** The upload panel's entry for one file. */
+function uploadRow(page: Page, name: string) {
+  return page.getByRole('listitem').filter({ hasText: name })
+}
+
+async function uploadFiles(page: Page, paths: string[]): Promise<void> {
+  const chooser = page.waitForEvent('filechooser')
+  await page.getByRole('button', { name: 'Upload files' }).click()
+  await (await chooser).setFiles(paths)
+}
+
+/** The object keys of a bucket, read through the API (what the server really holds). */
+async function keysOf(page: Page, bucket: string): Promise<string[]> {
+  const result = await apiCall(page, 'GET', `/api/backends/local/buckets/${bucket}/objects?delimiter=`)
+  return (result.json as { objects: { key: string }[] }).objects.map((object) => object.key)
+}
+
+beforeAll(async () => {
+  ;[stowage, browser] = await Promise.all([startStowage(), launchBrowser()])
+  files = mkdtempSync(join(tmpdir(), 'stowage-e2e-files-'))
+  writeFileSync(join(files, 'notes.txt'), 'Stowage notes\nsecond line\n')
+  writeFileSync(join(files, 'pixel.png'), png(64, 48, [200, 30, 30]))
+  const big = Buffer.alloc(40 * MiB)
+  for (let i = 0; i < big.length; i += 65536) big.set(crypto.getRandomValues(new Uint8Array(65536)), i)
+  writeFileSync(join(files, 'big.bin'), big)
+  writeFileSync(join(files, 'resume.bin'), big.subarray(0, 40 * MiB - 12345))
+  mkdirSync(join(files, 'album', 'day 2'), { recursive: true })
+  writeFileSync(join(files, 'album', 'a.txt'), 'alpha\n')
+  writeFileSync(join(files, 'album', 'b.txt'), 'bravo\n')
+  writeFileSync(join(files, 'album', 'day 2', 'c.txt'), 'charlie\n')
+  tab = await openPage(browser)
+  await firstAdminSignIn(tab.page, stowage)
+}, 90_000)
+
+afterAll(async () => {
+  await browser?.close()
+  await stowage?.stop()
+}, 30_000)
+
+test('create a bucket, upload, list, download the same bytes, preview an image, delete', async () => {
+  const { page, problems } = tab
+  clear(problems)
+  await page.getByRole('link', { name: 'Buckets' }).click()
+  await page.getByRole('heading', { level: 1, name: 'Local disk' }).waitFor()
+
+  await page.getByRole('button', { name: 'New bucket' }).click()
+  const dialog = page.getByRole('dialog', { name: 'New bucket' })
+  await dialog.getByLabel('Name').fill('Holiday_Photos')
+  await dialog.getByRole('button', { name: 'Create bucket' }).click()
+  // The rules are explained before anything is sent.
+  await dialog.getByText('Use lowercase letters only.').waitFor()
+  await dialog.getByLabel('Name').fill('holiday-photos')
+  await dialog.getByRole('button', { name: 'Create bucket' }).click()
+  await dialog.waitFor({ state: 'hidden' })
+  await page.getByRole('link', { name: 'holiday-photos', exact: true }).click()
+  await page.waitForURL('**/b/local/holiday-photos/')
+  await page.getByText('This folder is empty.', { exact: false }).waitFor()
+
+  await uploadFiles(page, [join(files, 'notes.txt'), join(files, 'pixel.png')])
+  await page.getByText('2 of 2 done').waitFor()
+  await page.getByRole('button', { name: 'notes.txt', exact: true }).waitFor()
+  await page.getByRole('button', { name: 'pixel.png', exact: true }).waitFor()
+  expect((await keysOf(page, 'holiday-photos')).sort()).toEqual(['notes.txt', 'pixel.png'])
+
+  expect((await downloadRow(page, 'notes.txt')).toString()).toBe(readFileSync(join(files, 'notes.txt')).toString())
+
+  await page.getByRole('button', { name: 'pixel.png', exact: true }).click()
+  const drawer = page.getByRole('dialog', { name: 'pixel.png' })
+  const image = drawer.getByRole('img', { name: 'Preview of pixel.png' })
+  await image.waitFor()
+  await page.waitForFunction(() => {
+    const img = document.querySelector<HTMLImageElement>('img[alt="Preview of pixel.png"]')
+    return img !== null && img.complete && img.naturalWidth > 0
+  })
+  expect(await image.evaluate((img: HTMLImageElement) => [img.naturalWidth, img.naturalHeight])).toEqual([64, 48])
+  await drawer.getByText('image/png').waitFor()
+  await page.keyboard.press('Escape')
+  await drawer.waitFor({ state: 'hidden' })
+
+  await page.getByRole('checkbox', { name: 'Select all shown' }).check()
+  await page.getByRole('toolbar', { name: 'Actions for the selection' }).getByRole('button', { name: 'Delete' }).click()
+  const confirm = page.getByRole('dialog', { name: 'Delete 2 items?' })
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
+  await confirm.getByText('2 objects deleted').waitFor()
+  await confirm.getByRole('button', { name: 'Close' }).last().click()
+  await page.getByText('This folder is empty.', { exact: false }).waitFor()
+  expect(await keysOf(page, 'holiday-photos')).toEqual([])
+
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 90_000)
+
+test('a 40 MiB file goes up as 16 MiB parts with visible progress and downloads identical', async () => {
+  const { page, problems, context } = tab
+  clear(problems)
+  const calls: string[] = []
+  page.on('request', (request) => {
+    if (request.url().includes('/multipart')) calls.push(`${request.method()} ${new URL(request.url()).pathname.replace('/api/backends/local/buckets/holiday-photos', '')}`)
+  })
+  // A slower uplink (about 16 MiB/s) keeps the upload on screen long enough to watch its progress.
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 16 * MiB })
+
+  await uploadFiles(page, [join(files, 'big.bin')])
+  const bar = page.getByRole('progressbar', { name: 'Upload of big.bin' })
+  await bar.waitFor()
+  const seen = new Set<number>()
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await Bun.sleep(50)) {
+    const value = Number(await bar.getAttribute('aria-valuenow'))
+    seen.add(value)
+    if (value === 100 && (await uploadRow(page, 'big.bin').getByText('Uploaded', { exact: true }).count()) > 0) break
+  }
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  expect([...seen].some((value) => value > 5 && value < 95)).toBe(true)
+  await uploadRow(page, 'big.bin').getByText('Uploaded', { exact: true }).waitFor()
+
+  expect(calls.filter((call) => call.startsWith('POST /multipart') && !call.includes('complete'))).toHaveLength(1)
+  expect(calls.filter((call) => call.startsWith('PUT /multipart/parts/')).sort()).toEqual(['PUT /multipart/parts/1', 'PUT /multipart/parts/2', 'PUT /multipart/parts/3'])
+  expect(calls).toContain('POST /multipart/complete')
+
+  const info = await apiCall(page, 'GET', '/api/backends/local/buckets/holiday-photos/object/info?key=big.bin')
+  expect((info.json as { size: number }).size).toBe(40 * MiB)
+  expect(sha256(await downloadRow(page, 'big.bin'))).toBe(sha256(readFileSync(join(files, 'big.bin'))))
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 120_000)
+
+test('an interrupted multipart upload resumes after a reload, sending only the missing parts', async () => {
+  const { page, problems, context } = tab
+  clear(problems)
+  await page.getByRole('button', { name: 'Clear finished' }).click()
+  // A slow uplink, so the page can be reloaded while some parts are stored and others are not.
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 12 * MiB })
+  await uploadFiles(page, [join(files, 'resume.bin')])
+  const record = await page.waitForFunction(() => {
+    const records = JSON.parse(localStorage.getItem('stowage.uploads.v1') ?? '[]') as { key: string; uploadId: string }[]
+    return records.find((r) => r.key === 'resume.bin')?.uploadId ?? false
+  })
+  const uploadId = (await record.jsonValue()) as string
+  const partsOnServer = async (): Promise<number[]> => {
+    const result = await apiCall(page, 'GET', `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`)
+    return (result.json as { parts: { part_number: number }[] }).parts.map((part) => part.part_number).sort()
+  }
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await partsOnServer()).length === 0; ) await Bun.sleep(50)
+
+  // The reload cuts off the parts still in flight.
+  await page.reload()
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
+  const stored = await partsOnServer()
+  expect(stored.length).toBeGreaterThan(0)
+  expect(stored.length).toBeLessThan(3)
+  const missing = [1, 2, 3].filter((n) => !stored.includes(n))
+
+  const after: string[] = []
+  page.on('request', (request) => {
+    if (request.url().includes('/multipart')) after.push(`${request.method()} ${new URL(request.url()).pathname.split('/holiday-photos')[1]}`)
+  })
+  // After the reload the upload is listed as interrupted until the same file is chosen again.
+  const row = uploadRow(page, 'resume.bin')
+  await row.getByText('Interrupted (', { exact: false }).waitFor()
+  // A different file is refused: resuming must never mix two files' parts.
+  let chooser = page.waitForEvent('filechooser')
+  await row.getByRole('button', { name: 'Choose file to resume' }).click()
+  await (await chooser).setFiles(join(files, 'big.bin'))
+  await page.getByText('That is not the same file', { exact: false }).waitFor()
+  chooser = page.waitForEvent('filechooser')
+  await row.getByRole('button', { name: 'Choose file to resume' }).click()
+  await (await chooser).setFiles(join(files, 'resume.bin'))
+  await row.getByText('Uploaded', { exact: true }).waitFor({ timeout: 60_000 })
+
+  expect(after.filter((call) => call.startsWith('PUT')).sort()).toEqual(missing.map((n) => `PUT /multipart/parts/${n}`))
+  expect(after).toContain('GET /multipart/parts')
+  expect(after).toContain('POST /multipart/complete')
+  expect(await page.evaluate(() => localStorage.getItem('stowage.uploads.v1'))).toBeNull()
+  expect(sha256(await downloadRow(page, 'resume.bin'))).toBe(sha256(readFileSync(join(files, 'resume.bin'))))
+  // The part uploads cut off by the reload are aborted requests; nothing else failed.
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 150_000)
+
+test('folders: upload a folder, copy it to another bucket with progress, then delete it recursively', async () => {
+  const { page, problems } = tab
+  clear(problems)
+  expect((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'archive' })).status).toBe(201)
+  await page.getByRole('button', { name: 'Clear finished' }).click()
+
+  const chooser = page.waitForEvent('filechooser')
+  await page.getByRole('button', { name: 'Upload folder' }).click()
+  await (await chooser).setFiles(join(files, 'album'))
+  await page.getByText('3 of 3 done').waitFor()
+  await page.getByRole('link', { name: 'album/', exact: true }).waitFor()
+  expect((await keysOf(page, 'holiday-photos')).filter((key) => key.startsWith('album/')).sort()).toEqual(['album/a.txt', 'album/b.txt', 'album/day 2/c.txt'])
+
+  await page.getByRole('checkbox', { name: 'Select album' }).check()
+  await page.getByRole('toolbar', { name: 'Actions for the selection' }).getByRole('button', { name: 'Copy or move' }).click()
+  const transfer = page.getByRole('dialog', { name: 'Copy album/' })
+  await transfer.getByLabel('Destination bucket').selectOption('archive')
+  await transfer.getByLabel('Destination folder').fill('2024/')
+  await transfer.getByRole('button', { name: 'Copy', exact: true }).click()
+  await transfer.getByText('3 objects copied').waitFor()
+  await transfer.getByRole('button', { name: 'Close' }).last().click()
+  expect((await keysOf(page, 'archive')).sort()).toEqual(['2024/album/a.txt', '2024/album/b.txt', '2024/album/day 2/c.txt'])
+
+  await page.getByRole('checkbox', { name: 'Select album' }).check()
+  await page.getByRole('toolbar', { name: 'Actions for the selection' }).getByRole('button', { name: 'Delete' }).click()
+  const confirm = page.getByRole('dialog', { name: 'Delete album/?' })
+  await confirm.getByText('Folders are deleted with everything inside them', { exact: false }).waitFor()
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
+  await confirm.getByText('3 objects deleted').waitFor()
+  await confirm.getByRole('button', { name: 'Close' }).last().click()
+  expect(await page.getByRole('link', { name: 'album/', exact: true }).count()).toBe(0)
+  expect((await keysOf(page, 'holiday-photos')).filter((key) => key.startsWith('album/'))).toEqual([])
+
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 90_000)
+
+test('files dropped on the folder are uploaded into it', async () => {
+  const { page, problems } = tab
+  clear(problems)
+  await page.getByRole('button', { name: 'Clear finished' }).click()
+  const region = page.getByRole('region', { name: 'Objects in holiday-photos' })
+  const transfer = await page.evaluateHandle(() => {
+    const data = new DataTransfer()
+    data.items.add(new File(['dropped text\n'], 'dropped.txt', { type: 'text/plain' }))
+    return data
+  })
+  await region.dispatchEvent('dragover', { dataTransfer: transfer })
+  await page.getByText('Drop to upload into holiday-photos').waitFor()
+  await region.dispatchEvent('drop', { dataTransfer: transfer })
+  await page.getByRole('button', { name: 'dropped.txt', exact: true }).waitFor()
+  expect(await keysOf(page, 'holiday-photos')).toContain('dropped.txt')
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 60_000)
+
+test('at 375 px the object browser fits the screen, in light and dark', async () => {
+  const phone = await openPage(browser, { viewport: { width: 375, height: 812 } })
+  await phone.context.addCookies(await tab.context.cookies())
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  for (const scheme of ['light', 'dark'] as const) {
+    await phone.page.emulateMedia({ colorScheme: scheme })
+    await phone.page.goto(`${stowage.url}/b/local/holiday-photos/`)
+    await phone.page.getByRole('button', { name: 'big.bin', exact: true }).waitFor()
+    // Nothing sticks out sideways: the table turned into cards.
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+    await phone.page.getByRole('button', { name: 'Upload files' }).waitFor()
+    await phone.page.screenshot({ path: join(SCREENSHOTS, `object-browser-375-${scheme}.png`), fullPage: true })
+  }
+  console.log(`phone screenshots in ${SCREENSHOTS}`)
+  expect(unexpected(phone.problems, { aborted: true })).toEqual([])
+  expect(phone.problems.csp).toEqual([])
+  await phone.context.close()
+}, 60_000)

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Hard quotas at the proxy (507 QuotaExceeded, S3 XML) for PutObject,
+ * UploadPart, CopyObject, CompleteMultipartUpload and POST Object, and usage
+ * kept current after proxied writes and deletes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createHmac } from 'node:crypto'
+import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import { deriveSigningKey, formatAmzDate } from '../../src/s3proxy/sigv4/canonical.ts'
+import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
+import { s3Error } from './xml.ts'
+
+const MiB = 1024 * 1024
+let p: ProxyEnv
+let capped: string
+let tracked: string
+let cred: Cred
+let client: S3Client
+
+beforeAll(async () => {
+  p = await proxyEnv()
+  capped = await p.bucket('capped')
+  tracked = await p.bucket('tracked')
+  cred = await p.mint({ buckets: [capped, tracked] })
+  client = p.sdk(cred)
+  await p.rgw.putObject(tracked, 'big-source', new Response(new Uint8Array(7.5 * MiB)).body!, { size: 7.5 * MiB })
+  const res = await p.t.call('PUT', `/api/backends/rgw/buckets/${capped}/quota`, { as: p.admin, json: { hard_bytes: 8 * MiB } })
+  expect(res.status).toBe(200)
+})
+afterAll(() => p.close())
+
+async function refusal(send: () => Promise<unknown>): Promise<{ status: number; code: string }> {
+  try {
+    await send()
+  } catch (err) {
+    const e = err as { $metadata?: { httpStatusCode?: number }; Code?: string; name: string }
+    return { status: e.$metadata?.httpStatusCode ?? 0, code: e.Code ?? e.name }
+  }
+  throw new Error('expected a refusal')
+}
+
+const usage = async (bucket: string): Promise<{ usage_bytes?: number; object_count?: number }> =>
+  (await (await p.t.call('GET', `/api/backends/rgw/buckets/${bucket}/quota`, { as: p.admin })).json()) as { usage_bytes?: number; object_count?: number }
+
+describe('hard quota', () => {
+  test('a PutObject past the cap → 507 QuotaExceeded (S3 XML); nothing stored', async () => {
+    const res = await p.signed(cred, 'PUT', `/${capped}/too-big`, { body: new Uint8Array(9 * MiB) })
+    expect(res.status).toBe(507)
+    const e = await s3Error(res)
+    expect(e.code).toBe('QuotaExceeded')
+    expect(e.message).toContain('hard quota')
+    await expect(p.rgw.headObject(capped, 'too-big')).rejects.toThrow()
+  })
+
+  test('writes within the cap pass and are counted at once', async () => {
+    await client.send(new PutObjectCommand({ Bucket: capped, Key: 'small', Body: new Uint8Array(MiB) }))
+    expect((await usage(capped)).usage_bytes).toBe(MiB)
+  })
+
+  test('an UploadPart past the cap → 507', async () => {
+    const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: capped, Key: 'mp-big' }))
+    expect(await refusal(() => client.send(new UploadPartCommand({ Bucket: capped, Key: 'mp-big', UploadId: mp.UploadId, PartNumber: 1, Body: new Uint8Array(8 * MiB) })))).toEqual({ status: 507, code: 'QuotaExceeded' })
+  })
+
+  test('CompleteMultipartUpload checks the sum of the parts → 507', async () => {
+    const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: capped, Key: 'mp-sum' }))
+    const parts: Array<{ PartNumber: number; ETag?: string }> = []
+    for (const n of [1, 2]) {
+      const r = await client.send(new UploadPartCommand({ Bucket: capped, Key: 'mp-sum', UploadId: mp.UploadId, PartNumber: n, Body: new Uint8Array(5 * MiB) }))
+      parts.push({ PartNumber: n, ETag: r.ETag })
+    }
+    expect(await refusal(() => client.send(new CompleteMultipartUploadCommand({ Bucket: capped, Key: 'mp-sum', UploadId: mp.UploadId, MultipartUpload: { Parts: parts } })))).toEqual({
+      status: 507,
+      code: 'QuotaExceeded',
+    })
+    await expect(p.rgw.headObject(capped, 'mp-sum')).rejects.toThrow()
+  })
+
+  test('a CopyObject whose source would pass the cap → 507', async () => {
+    expect(await refusal(() => client.send(new CopyObjectCommand({ Bucket: capped, Key: 'copied', CopySource: `${tracked}/big-source` })))).toEqual({ status: 507, code: 'QuotaExceeded' })
+    await client.send(new PutObjectCommand({ Bucket: tracked, Key: 'tiny', Body: 'tiny' }))
+    await client.send(new CopyObjectCommand({ Bucket: capped, Key: 'copied-tiny', CopySource: `${tracked}/tiny` }))
+    expect((await usage(capped)).usage_bytes).toBe(MiB + 4)
+  })
+
+  test('a POST Object past the cap → 507', async () => {
+    const amzDate = formatAmzDate(new Date())
+    const scope = { date: amzDate.slice(0, 8), region: 'us-east-1', service: 's3' }
+    const credential = `${cred.access_key}/${scope.date}/us-east-1/s3/aws4_request`
+    const policy = Buffer.from(
+      JSON.stringify({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions: [{ bucket: capped }, ['starts-with', '$key', ''], { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }] }),
+    ).toString('base64')
+    const fd = new FormData()
+    for (const [k, v] of Object.entries({ key: 'posted', policy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate })) fd.append(k, v)
+    fd.append('x-amz-signature', createHmac('sha256', deriveSigningKey(cred.secret_key, scope)).update(policy).digest('hex'))
+    fd.append('file', new Blob([new Uint8Array(8 * MiB)]), 'f')
+    const res = await fetch(`${p.endpoint}/${capped}`, { method: 'POST', body: fd })
+    expect(res.status).toBe(507)
+    expect((await s3Error(res)).code).toBe('QuotaExceeded')
+  })
+})
+
+describe('usage follows proxied writes and deletes', () => {
+  test('put, overwrite, delete and batch delete adjust a tracked bucket at once', async () => {
+    await p.t.call('POST', `/api/backends/rgw/buckets/${tracked}/quota/recompute`, { as: p.admin })
+    const before = (await usage(tracked)).usage_bytes!
+    await client.send(new PutObjectCommand({ Bucket: tracked, Key: 'u1', Body: new Uint8Array(1000) }))
+    await client.send(new PutObjectCommand({ Bucket: tracked, Key: 'u2', Body: new Uint8Array(2000) }))
+    expect((await usage(tracked)).usage_bytes).toBe(before + 3000)
+    await client.send(new DeleteObjectCommand({ Bucket: tracked, Key: 'u1' }))
+    expect((await usage(tracked)).usage_bytes).toBe(before + 2000)
+    await client.send(new DeleteObjectsCommand({ Bucket: tracked, Delete: { Objects: [{ Key: 'u2' }, { Key: 'never-existed' }] } }))
+    expect((await usage(tracked)).usage_bytes).toBe(before)
+  })
+})
