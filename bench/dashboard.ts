@@ -23,7 +23,7 @@ import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
-import { cpuOf, loadAverage, memory, pidsByName, sampleRss } from './lib/proc.ts'
+import { cpuOf, loadAverage, memory, pidsByName, sampleRss, sched } from './lib/proc.ts'
 import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
@@ -133,12 +133,14 @@ async function main(): Promise<void> {
   }
 }
 
-type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number }
+type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number; mainRun: number; mainWait: number }
 
 async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
-  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage() }
+  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage(), main: sched(serverPid), at: performance.now() }
   const r = await runLoad({ concurrency: f.concurrency, durationMs: f.duration * 1000, warmupMs: f.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
   const self = process.cpuUsage(before.self)
+  const main = sched(serverPid)
+  const wall = (performance.now() - before.at) / 1000
   // CPU is counted over warm-up and measurement alike, so it is divided by every request made in both.
   const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
   const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
@@ -154,6 +156,8 @@ async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
     serverMs: perReq(cpuOf([serverPid]) - before.server),
     upstreamMs: perReq(cpuOf(upstreamPids) - before.upstream),
     generatorMs: perReq((self.user + self.system) / 1e6),
+    mainRun: (main.runSeconds - before.main.runSeconds) / wall,
+    mainWait: (main.waitSeconds - before.main.waitSeconds) / wall,
   }
 }
 
@@ -166,7 +170,8 @@ async function loadCases(cases: Case[]): Promise<string> {
       for (const side of order) results.get(c.name)![side].push(await measure(c, side, `${side}-${run}`))
     }
   }
-  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs'): number => median(xs.map((x) => x[k]))
+  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs' | 'mainRun' | 'mainWait'): number => median(xs.map((x) => x[k]))
+  const pct = (v: number): string => `${fixed(v * 100, 0)} %`
   const rows: Cell[][] = []
   const cpuRows: Cell[][] = []
   for (const c of cases) {
@@ -174,13 +179,13 @@ async function loadCases(cases: Case[]): Promise<string> {
     const ratios = d.map((s, i) => s.rps / x[i]!.rps)
     const errors = [...d, ...x].reduce((n, s) => n + s.errors, 0)
     rows.push([c.label, fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), fixed(med(x, 'rps'), 0), fixed(med(x, 'p50'), 2), fixed(med(x, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors])
-    cpuRows.push([c.label, fixed(med(d, 'serverMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(x, 'upstreamMs'), 3), fixed(med(d, 'generatorMs'), 3), fixed(med(x, 'generatorMs'), 3)])
+    cpuRows.push([c.label, fixed(med(d, 'serverMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(x, 'upstreamMs'), 3), fixed(med(d, 'generatorMs'), 3), fixed(med(x, 'generatorMs'), 3), pct(med(d, 'mainRun')), pct(med(d, 'mainWait'))])
   }
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms.`,
     table(['case', 'dashboard req/s', 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows),
-    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server; RGW (radosgw + ceph-osd) while serving each side; the load generator on each side.',
-    table(['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)'], cpuRows),
+    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server (all threads); RGW (radosgw + ceph-osd, which also serve anything else using this RGW) while serving each side; the load generator on each side. Then the share of wall time the server\'s main (JavaScript) thread spent on a CPU and waiting in a run queue for one, during the dashboard side: waiting means the server had work but no free core.',
+    table(['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'], cpuRows),
   ].join('\n\n')
 }
 

@@ -101,3 +101,16 @@ export function loadAverage(): string {
     .map((v) => v.toFixed(2))
     .join(' ')
 }
+
+export type Sched = { runSeconds: number; waitSeconds: number }
+
+/**
+ * Time a thread spent on a CPU and waiting in a run queue for one
+ * (/proc/<pid>/task/<tid>/schedstat). The main thread (tid = pid) is where a
+ * Bun server runs JavaScript: when its wait time is high, the server was
+ * ready to work but the machine had no free core for it.
+ */
+export function sched(pid: number, tid = pid): Sched {
+  const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number)
+  return { runSeconds: run! / 1e9, waitSeconds: wait! / 1e9 }
+}

@@ -18,7 +18,7 @@ export type S3Target = { endpoint: string; region: string; accessKey: string; se
 export type S3CallOptions = {
   query?: Record<string, string>
   headers?: Record<string, string>
-  body?: Uint8Array | string
+  body?: Uint8Array<ArrayBuffer> | string
   signal?: AbortSignal
 }
 

@@ -88,15 +88,21 @@ function listenersIn(log: string): Record<string, string> {
   return out
 }
 
+/** Writes `dir`/config.yaml: BENCH_CONFIG, then `config`, with the database and master key in `dir`. Returns its path. */
+export function writeBenchConfig(dir: string, config: Record<string, unknown> = {}, listen = '127.0.0.1:0'): string {
+  const path = join(dir, 'config.yaml')
+  const doc = merge(merge(BENCH_CONFIG, config), { server: { listen, secret_key_file: join(dir, 'stowage.key') }, db: { sqlite: { path: join(dir, 'stowage.db') } } })
+  // JSON is YAML.
+  writeFileSync(path, JSON.stringify(doc, null, 2))
+  return path
+}
+
 /** Writes the config, creates the admin if asked, starts `stowage serve` and waits for /healthz 200. */
 export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
   const staged = o.command ? { dir: mkdtempSync(join(tmpdir(), 'stowage-bench-')), bin: '' } : stageBinary(o.binary)
   const { dir } = staged
   const cmd = o.command ?? [staged.bin]
-  const configPath = join(dir, 'config.yaml')
-  const config = merge(merge(BENCH_CONFIG, o.config ?? {}), { server: { listen: '127.0.0.1:0', secret_key_file: join(dir, 'stowage.key') }, db: { sqlite: { path: join(dir, 'stowage.db') } } })
-  // JSON is YAML.
-  writeFileSync(configPath, JSON.stringify(config, null, 2))
+  const configPath = writeBenchConfig(dir, o.config)
   const env = { PATH: '/usr/bin:/bin', HOME: dir, ...o.env }
   if (o.admin) {
     const r = Bun.spawnSync([...cmd, 'create-admin', '--username', o.admin.username, '--password-stdin', '--config', configPath], { cwd: dir, env, stdin: Buffer.from(`${o.admin.password}\n`), stdout: 'pipe', stderr: 'pipe' })

@@ -16,6 +16,8 @@ export type RequestMeta = {
   start: number
   route?: string
   userId?: string
+  /** The client sent HEAD; Elysia sees a GET (see head.ts). */
+  head?: boolean
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -25,6 +27,8 @@ export type RequestContext = {
   attach(req: Request, peer: { ip: string; tls: boolean }): RequestMeta
   /** Meta for a request; requests built in tests get a loopback peer. */
   meta(req: Request): RequestMeta
+  /** Gives `derived`, a copy of `req` made to be handled in its place, the same meta. */
+  share(req: Request, derived: Request): RequestMeta
 }
 
 export function createRequestContext(trustedProxies: readonly string[]): RequestContext {
@@ -52,10 +56,15 @@ export function createRequestContext(trustedProxies: readonly string[]): Request
     return meta
   }
 
+  const meta = (req: Request): RequestMeta => metas.get(req) ?? attach(req, { ip: '127.0.0.1', tls: new URL(req.url).protocol === 'https:' })
+
   return {
     attach,
-    meta(req) {
-      return metas.get(req) ?? attach(req, { ip: '127.0.0.1', tls: new URL(req.url).protocol === 'https:' })
+    meta,
+    share(req, derived) {
+      const m = meta(req)
+      metas.set(derived, m)
+      return m
     },
   }
 }

@@ -32,7 +32,7 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
     .get(
       `${BUCKET_PATH}/object`,
       ({ params, query, request }) =>
-        readObject(at(params), 'GET', { key: query.key, ...(query.version_id ? { versionId: query.version_id } : {}), disposition: query.disposition ?? 'attachment', headers: request.headers, signal: request.signal }, d.logger),
+        readObject(at(params), d.context.meta(request).head ? 'HEAD' : 'GET', { key: query.key, ...(query.version_id ? { versionId: query.version_id } : {}), disposition: query.disposition ?? 'attachment', headers: request.headers, signal: request.signal }, d.logger),
       { access: 'any', params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object', description: DOWNLOAD } },
     )
     .head(

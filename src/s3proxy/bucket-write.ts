@@ -13,7 +13,7 @@ import { S3Error } from './errors.ts'
 import type { Exchange } from './exchange.ts'
 import { bodyError, forward } from './forward.ts'
 import type { ProxyMetrics } from './metrics.ts'
-import { preparePayload } from './payload.ts'
+import { preparePayload, type Payload } from './payload.ts'
 import type { QuotaGate } from './quota.ts'
 import { relay } from './relay.ts'
 import type { VerifyOk } from './sigv4/verify.ts'
@@ -23,7 +23,16 @@ const MAX_DOCUMENT = 2 * 1024 * 1024
 
 type Keyed = { key: string; versionId?: string }
 
-async function readAll(body: ReadableStream<Uint8Array> | undefined): Promise<Uint8Array> {
+async function readAll(payload: Payload): Promise<Uint8Array> {
+  if (payload.length > MAX_DOCUMENT) throw new S3Error(400, 'MaxMessageLengthExceeded', 'Your request was too big.', 'bad-request')
+  if (payload.read) {
+    try {
+      return await payload.read()
+    } catch (err) {
+      throw err instanceof S3Error ? err : bodyError(err)
+    }
+  }
+  const body = payload.body
   if (!body) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let size = 0
@@ -67,7 +76,7 @@ export async function handleBucketWrite(
   }
   if (x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
   x.bodyPending = false
-  const document = await readAll(payload.body)
+  const document = await readAll(payload)
   const requested = listed(Buffer.from(document).toString('utf8'), 'Object')
   if (requested.length > 1000) throw new S3Error(400, 'MalformedXML', 'At most 1000 keys can be deleted in one request.', 'bad-request')
   const sizes = (await o.quota.removeMany(o.backend, bid, o.bucket, requested)) ?? new Map<string, number>()

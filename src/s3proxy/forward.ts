@@ -88,6 +88,18 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     body = f.buffered
     headers.set('content-length', String(f.buffered.byteLength))
     x.bytesIn += f.buffered.byteLength
+  } else if (f.payload.read) {
+    if (x.bodyPending && x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
+    x.bodyPending = false
+    try {
+      body = await f.payload.read()
+    } catch (err) {
+      x.bodyPending = true
+      if (err instanceof S3Error) throw err
+      throw x.abort.signal.aborted ? new S3Error(499, 'RequestAborted', 'The client closed the connection.', 'client-gone') : bodyError(err)
+    }
+    headers.set('content-length', String(body.byteLength))
+    x.bytesIn += body.byteLength
   } else if (f.payload.body) {
     body = watched(f.payload.body, x, (err) => {
       failure ??= err

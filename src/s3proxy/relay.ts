@@ -20,6 +20,8 @@ import { baseHeaders, pump, sendBody, type Exchange } from './exchange.ts'
 import { passResponseHeader } from './headers.ts'
 
 const ERROR_BODY_LIMIT = 64 * 1024
+/** Responses up to this size (with a Content-Length) are read whole and written at once. */
+const SMALL_RESPONSE = 1024 * 1024
 const KEPT_ERROR_FIELDS = ['Key', 'BucketName', 'ArgumentName', 'ArgumentValue', 'ActualObjectSize', 'RangeRequested', 'Condition', 'UploadId', 'PartNumber', 'MinSizeAllowed', 'ProposedSize', 'MaxSizeAllowed', 'VersionId']
 /** Upstream refusals of the backend's own credentials. */
 const SIGNING_FAILURES: ReadonlySet<string> = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed', 'InvalidToken', 'ExpiredToken'])
@@ -90,6 +92,15 @@ export async function relay(x: Exchange, response: Response, logger: Logger): Pr
   if ((x.op === 'GetObject' || x.op === 'HeadObject') && response.status < 300) headers['content-security-policy'] = objectCsp(response.headers.get('content-type'))
   x.status = response.status
   if (response.status >= 400) x.reason = response.status >= 500 ? 'upstream-error' : 'upstream-refused'
+  const length = Number(response.headers.get('content-length') ?? NaN)
+  if (method !== 'HEAD' && response.body && length <= SMALL_RESPONSE) {
+    // Read whole: one write instead of a stream of them costs measurably less CPU under Bun.
+    const body = new Uint8Array(await response.arrayBuffer())
+    x.res.writeHead(response.status, headers)
+    x.bytesOut += body.byteLength
+    x.res.end(body)
+    return
+  }
   x.res.writeHead(response.status, headers)
   if (method === 'HEAD' || !response.body || response.status === 204 || response.status === 304) {
     response.body?.cancel().catch(() => {})

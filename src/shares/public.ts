@@ -4,13 +4,13 @@
  * without an account. Every request starts with the same work whether the
  * code exists or not: one SHA-256 and one indexed lookup (codes.ts).
  *
- * Counting (docs/shares.md "Downloads and Range requests"): a request for
- * bytes from a client without a live download grant is a new download. It is
- * counted atomically in SQLite before any byte is sent, refunded if the
- * backend fails before the response starts, and answered with a grant cookie
+ * Counting (docs/shares.md "What counts as a download"): a GET for bytes from
+ * a client without a live download grant is a new download. It is counted
+ * atomically in SQLite before any byte is sent, given back if the backend
+ * fails before the response starts, and answered with a grant cookie
  * (unlock.ts). Requests carrying a live grant — a video player's Range
  * requests, the page's preview, the download button — are served without
- * counting and without touching the per-IP limit.
+ * counting and without touching the per-IP limit. HEAD never counts.
  *
  * Per-IP limit (`ratelimit.share_per_minute`): info, unlock and every request
  * for bytes without a live grant count; grant-holders' requests do not, so a
@@ -23,27 +23,23 @@ import type { Registry } from '../backends/registry.ts'
 import type { RequestContext } from '../http/context.ts'
 import { AppError, fail } from '../http/errors.ts'
 import { auditOrigin } from '../http/origin.ts'
+import { CONTENT_CSP } from '../http/security-headers.ts'
 import type { Logger } from '../lib/log.ts'
 import { SlidingWindowLimiter } from '../lib/rate-limit.ts'
-import { baseType, inlineFamily } from '../objects/content-safety.ts'
+import { contentDisposition } from '../objects/content-safety.ts'
 import { readObject } from '../objects/download.ts'
-import type { Target } from '../objects/target.ts'
 import { zipObjects } from '../objects/zip.ts'
 import type { StorageAccounting } from '../quotas/gate.ts'
-import { storage } from '../storage/errors.ts'
 import { validateKey } from '../storage/validate.ts'
-import { iso } from '../users/model.ts'
 import { codeHash } from './codes.ts'
-import type { InfoDTO, InfoQuery, PreviewKind, RawQuery, SharedFile } from './model.ts'
+import { basename, describeShare, neutral, shareTarget } from './info.ts'
+import type { InfoQuery, RawQuery } from './model.ts'
 import type { PageTokens } from './page-token.ts'
-import { downloadsLeft, shareStatus } from './service.ts'
+import { shareStatus } from './service.ts'
 import type { ShareRow, ShareStore } from './store.ts'
 import type { ShareCookies } from './unlock.ts'
 
-/** The recipient page previews text up to this size (anchor.md §4.4). */
-export const TEXT_PREVIEW_MAX = 256 * 1024
 const WRONG_PASSWORD_WINDOW_MS = 15 * 60_000
-const GONE = 'The shared file is no longer available.'
 
 export type PublicShareDeps = {
   store: ShareStore
@@ -64,25 +60,12 @@ export type PublicShareDeps = {
 export const SHARE_HEADERS = { 'referrer-policy': 'no-referrer' } as const
 const INFO_HEADERS = { ...SHARE_HEADERS, 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
 
-const basename = (key: string): string => {
-  const k = key.endsWith('/') ? key.slice(0, -1) : key
-  return k.slice(k.lastIndexOf('/') + 1)
-}
-
-function previewKind(contentType: string | undefined, size: number): PreviewKind {
-  const family = inlineFamily(contentType)
-  if (family === null || (family === 'text' && size > TEXT_PREVIEW_MAX)) return 'none'
-  return family
-}
-
-/** Hides where the bytes live: a missing bucket, backend or object all read as "no longer available". */
-async function neutral<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (err) {
-    if (err instanceof AppError && err.code === 'not_found') throw fail('not_found', GONE)
-    throw err
-  }
+/** Only Range is passed on: conditional headers could turn a counted download into a 304 without bytes. */
+function rangeOnly(req: Request): Headers {
+  const headers = new Headers()
+  const range = req.headers.get('range')
+  if (range) headers.set('range', range)
+  return headers
 }
 
 export type PublicShares = ReturnType<typeof createPublicShares>
@@ -97,14 +80,10 @@ export function createPublicShares(d: PublicShareDeps) {
   }
 
   const lookup = (code: string): ShareRow | null => d.store.byCodeHash(codeHash(code))
-
-  const target = (row: ShareRow): Target => {
-    try {
-      return { bid: row.backend_id, bucket: row.bucket, backend: d.registry.get(row.backend_id) }
-    } catch {
-      throw fail('not_found', GONE)
-    }
-  }
+  const grantOf = (row: ShareRow | null, req: Request): number | null => (row ? d.cookies.grantIssued(req.headers.get('cookie'), row, d.now()) : null)
+  const unlocked = (row: ShareRow, req: Request): boolean => row.password_hash === null || d.cookies.isUnlocked(req.headers.get('cookie'), row, d.now())
+  const describe = (row: ShareRow, q: InfoQuery) => describeShare(row, q, d)
+  const json = (body: unknown, extra: Record<string, string> = {}): Response => new Response(JSON.stringify(body), { headers: { ...INFO_HEADERS, ...extra } })
 
   /** Refuses revoked and expired shares, and exhausted ones unless this client is mid-download. */
   function checkLive(row: ShareRow | null, hasGrant: boolean): ShareRow {
@@ -112,56 +91,6 @@ export function createPublicShares(d: PublicShareDeps) {
     const status = shareStatus(row, d.now())
     if (status === 'revoked' || status === 'expired' || (status === 'exhausted' && !hasGrant)) throw fail(status)
     return row
-  }
-
-  const unlocked = (row: ShareRow, req: Request): boolean => row.password_hash === null || d.cookies.isUnlocked(req.headers.get('cookie'), row, d.now())
-
-  async function describe(row: ShareRow, q: InfoQuery): Promise<InfoDTO> {
-    const left = downloadsLeft(row)
-    const common = {
-      code: row.code,
-      kind: row.kind,
-      name: basename(row.object_key),
-      ...(row.expires_at !== null ? { expires_at: iso(row.expires_at)! } : {}),
-      has_password: row.password_hash !== null,
-      ...(row.max_downloads !== null ? { max_downloads: row.max_downloads } : {}),
-      download_count: row.download_count,
-      ...(left !== undefined ? { downloads_left: left } : {}),
-      disposition: row.disposition,
-      raw_url: `/s/${row.code}/raw`,
-    }
-    const t = target(row)
-    if (row.kind === 'object') {
-      const info = await neutral(() => storage(t.backend.headObject(t.bucket, row.object_key), d.logger))
-      return {
-        ...common,
-        size: info.size,
-        ...(info.contentType ? { content_type: baseType(info.contentType) } : {}),
-        ...(info.etag ? { etag: info.etag } : {}),
-        ...(info.lastModified ? { last_modified: info.lastModified.toISOString() } : {}),
-        preview_kind: previewKind(info.contentType, info.size),
-      }
-    }
-    const token = q.token ? d.pageTokens.open(row.id, q.token) : undefined
-    const page = await neutral(() =>
-      storage(t.backend.listObjects(t.bucket, { prefix: row.object_key, delimiter: '', maxKeys: q.limit ?? 200, ...(token ? { token } : {}) }), d.logger),
-    )
-    const files: SharedFile[] = page.objects
-      .filter((o) => !o.key.endsWith('/'))
-      .map((o) => ({ name: o.key.slice(row.object_key.length), size: o.size, ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}) }))
-    return {
-      ...common,
-      preview_kind: 'none',
-      files,
-      ...(page.isTruncated && page.nextToken ? { next_token: d.pageTokens.seal(row.id, page.nextToken) } : {}),
-      zip_url: `/s/${row.code}/raw?zip=1`,
-    }
-  }
-
-  const json = (body: unknown, extra: Record<string, string> = {}): Response => new Response(JSON.stringify(body), { headers: { ...INFO_HEADERS, ...extra } })
-
-  function recordDownload(origin: AuditOrigin, row: ShareRow, key: string, status: 'ok' | 'denied' | 'error', detail: Record<string, unknown>): void {
-    d.audit.record({ ...origin, action: 'share.download', status, backend: row.backend_id, bucket: row.bucket, key, detail: { share_id: row.id, ...detail } })
   }
 
   /** The full key a raw request asks for, or 'zip' for a whole folder. */
@@ -175,24 +104,35 @@ export function createPublicShares(d: PublicShareDeps) {
     return validateKey(row.object_key + q.key)
   }
 
+  const zipName = (row: ShareRow): string => `${basename(row.object_key) || 'shared'}.zip`
+
   async function serve(row: ShareRow, key: string | 'zip', q: RawQuery, req: Request): Promise<Response> {
-    const t = target(row)
+    const t = shareTarget(d.registry, row)
     if (key === 'zip') {
-      const folder = basename(row.object_key) || 'shared'
-      return neutral(() => zipObjects({ registry: d.registry, audit: d.audit, accounting: d.accounting, logger: d.logger }, t, [row.object_key], req.signal, { filename: `${folder}.zip`, stripPrefix: row.object_key }))
+      return neutral(() => zipObjects({ registry: d.registry, audit: d.audit, accounting: d.accounting, logger: d.logger }, t, [row.object_key], req.signal, { filename: zipName(row), stripPrefix: row.object_key }))
     }
-    // Only Range is passed on: conditional headers could turn a counted download into a 304 with no bytes.
-    const headers = new Headers()
-    const range = req.headers.get('range')
-    if (range) headers.set('range', range)
-    return neutral(() => readObject(t, 'GET', { key, disposition: q.disposition ?? row.disposition, headers, signal: req.signal }, d.logger))
+    return neutral(() => readObject(t, 'GET', { key, disposition: q.disposition ?? row.disposition, headers: rangeOnly(req), signal: req.signal }, d.logger))
+  }
+
+  function decorate(res: Response, grant?: { row: ShareRow; issued: number; secure: boolean }): Response {
+    for (const [k, v] of Object.entries(SHARE_HEADERS)) res.headers.set(k, v)
+    if (grant && res.status < 300) res.headers.append('set-cookie', d.cookies.grant(grant.row, { issued: grant.issued, now: d.now(), secure: grant.secure }))
+    return res
+  }
+
+  function recordDownload(origin: AuditOrigin, row: ShareRow, key: string, status: 'ok' | 'denied' | 'error', detail: Record<string, unknown>): void {
+    d.audit.record({ ...origin, action: 'share.download', status, backend: row.backend_id, bucket: row.bucket, key, detail: { share_id: row.id, ...detail } })
+  }
+
+  function recordUnlock(origin: AuditOrigin, row: ShareRow, reason?: string): void {
+    d.audit.record({ ...origin, action: 'share.unlock', status: reason ? 'denied' : 'ok', backend: row.backend_id, bucket: row.bucket, key: row.object_key, detail: { share_id: row.id, ...(reason ? { reason } : {}) } })
   }
 
   return {
     async info(code: string, q: InfoQuery, req: Request): Promise<Response> {
       limit(d.context.meta(req).ip)
       const found = lookup(code)
-      const row = checkLive(found, found !== null && d.cookies.grantIssued(req.headers.get('cookie'), found, d.now()) !== null)
+      const row = checkLive(found, grantOf(found, req) !== null)
       if (!unlocked(row, req)) throw fail('password_required')
       return json(await describe(row, q))
     },
@@ -201,29 +141,28 @@ export function createPublicShares(d: PublicShareDeps) {
       const meta = d.context.meta(req)
       limit(meta.ip)
       const found = lookup(code)
-      const row = checkLive(found, found !== null && d.cookies.grantIssued(req.headers.get('cookie'), found, d.now()) !== null)
+      const row = checkLive(found, grantOf(found, req) !== null)
       if (row.password_hash === null) return json(await describe(row, {}))
       const origin = auditOrigin(d.context, req)
       const who = `${row.id}|${meta.ip}`
       const over = wrongPasswords.check(who, d.now())
       if (!over.ok) {
-        d.audit.record({ ...origin, action: 'share.unlock', status: 'denied', backend: row.backend_id, bucket: row.bucket, key: row.object_key, detail: { share_id: row.id, reason: 'rate_limited' } })
+        recordUnlock(origin, row, 'rate_limited')
         throw fail('rate_limited', 'Too many wrong passwords; try again later.', undefined, { 'retry-after': String(over.retryAfterSeconds) })
       }
       if (!(await d.passwords.verify(password, row.password_hash))) {
         wrongPasswords.record(who, d.now())
-        d.audit.record({ ...origin, action: 'share.unlock', status: 'denied', backend: row.backend_id, bucket: row.bucket, key: row.object_key, detail: { share_id: row.id, reason: 'wrong_password' } })
+        recordUnlock(origin, row, 'wrong_password')
         throw fail('password_mismatch')
       }
-      d.audit.record({ ...origin, action: 'share.unlock', backend: row.backend_id, bucket: row.bucket, key: row.object_key, detail: { share_id: row.id } })
+      recordUnlock(origin, row)
       return json(await describe(row, {}), { 'set-cookie': d.cookies.unlock(row, { now: d.now(), secure: meta.secure }) })
     },
 
     async raw(code: string, q: RawQuery, req: Request): Promise<Response> {
       const meta = d.context.meta(req)
-      const cookie = req.headers.get('cookie')
       const found = lookup(code)
-      const issued = found ? d.cookies.grantIssued(cookie, found, d.now()) : null
+      const issued = grantOf(found, req)
       if (issued === null) limit(meta.ip)
       if (!found) throw fail('not_found')
       const origin = auditOrigin(d.context, req)
@@ -240,37 +179,46 @@ export function createPublicShares(d: PublicShareDeps) {
       // A grant was only ever issued to a client that had unlocked this share.
       if (issued === null && !unlocked(row, req)) refuse(fail('password_required'))
       const key = rawTarget(row, q)
+      if (issued !== null) return decorate(await serve(row, key, q, req), { row, issued, secure: meta.secure })
+
       const auditKey = key === 'zip' ? row.object_key : key
-      const what = { ...(key === 'zip' ? { zip: true } : {}), ...(row.kind === 'folder' && key !== 'zip' ? { file: q.key } : {}), ...(req.headers.get('range') ? { range: req.headers.get('range') } : {}) }
-
-      let grantFrom = issued
-      if (grantFrom === null) {
-        const now = d.now()
-        const taken = d.store.takeDownload(row.id, now)
-        if (!taken) {
-          const latest = d.store.get(row.id)!
-          const status = shareStatus(latest, d.now())
-          return refuse(fail(status === 'active' ? 'exhausted' : status), auditKey)
-        }
-        grantFrom = now
-        let res: Response
-        try {
-          res = await serve(taken, key, q, req)
-        } catch (err) {
-          d.store.refundDownload(row.id)
-          recordDownload(origin, row, auditKey, 'error', { counted: false, reason: err instanceof AppError ? err.code : 'internal', ...what })
-          throw err
-        }
-        recordDownload(origin, row, auditKey, 'ok', { counted: true, download_count: taken.download_count, ...what })
-        return decorate(res, row, grantFrom, meta.secure)
+      const range = req.headers.get('range')
+      const what = { ...(key === 'zip' ? { zip: true } : row.kind === 'folder' ? { file: q.key } : {}), ...(range ? { range } : {}) }
+      const now = d.now()
+      const taken = d.store.takeDownload(row.id, now)
+      if (!taken) {
+        const status = shareStatus(d.store.get(row.id)!, d.now())
+        return refuse(fail(status === 'active' ? 'exhausted' : status), auditKey)
       }
-      return decorate(await serve(row, key, q, req), row, grantFrom, meta.secure)
+      let res: Response
+      try {
+        res = await serve(taken, key, q, req)
+      } catch (err) {
+        d.store.refundDownload(row.id)
+        recordDownload(origin, row, auditKey, 'error', { counted: false, reason: err instanceof AppError ? err.code : 'internal', ...what })
+        throw err
+      }
+      recordDownload(origin, row, auditKey, 'ok', { counted: true, download_count: taken.download_count, ...what })
+      return decorate(res, { row, issued: now, secure: meta.secure })
     },
-  }
 
-  function decorate(res: Response, row: ShareRow, issued: number, secure: boolean): Response {
-    for (const [k, v] of Object.entries(SHARE_HEADERS)) res.headers.set(k, v)
-    if (res.status < 300) res.headers.append('set-cookie', d.cookies.grant(row, { issued, now: d.now(), secure }))
-    return res
+    /** What a GET would answer, without the body and without counting: download managers and link previews ask first. */
+    async head(code: string, q: RawQuery, req: Request): Promise<Response> {
+      const found = lookup(code)
+      const issued = grantOf(found, req)
+      if (issued === null) limit(d.context.meta(req).ip)
+      const row = checkLive(found, issued !== null)
+      if (issued === null && !unlocked(row, req)) throw fail('password_required')
+      const key = rawTarget(row, q)
+      if (key === 'zip') {
+        return decorate(
+          new Response(null, {
+            headers: { 'content-type': 'application/zip', 'content-disposition': contentDisposition('attachment', zipName(row)), 'content-security-policy': CONTENT_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'private, no-store' },
+          }),
+        )
+      }
+      const t = shareTarget(d.registry, row)
+      return decorate(await neutral(() => readObject(t, 'HEAD', { key, disposition: q.disposition ?? row.disposition, headers: rangeOnly(req), signal: req.signal }, d.logger)))
+    },
   }
 }

@@ -61,5 +61,5 @@ export function shareFeature(d: ShareFeatureDeps) {
     wrongPasswordLimit: d.config.shares.wrong_password_limit,
     now: d.now,
   })
-  return new Elysia().use(shareRoutes({ guard: d.guard, context: d.context, shares })).use(publicShareRoutes({ guard: d.guard, shares: pub }))
+  return new Elysia().use(shareRoutes({ guard: d.guard, context: d.context, shares })).use(publicShareRoutes({ guard: d.guard, context: d.context, shares: pub }))
 }

@@ -40,6 +40,7 @@ const ROUTES: RouteDef[] = [
   { pattern: '/b/:backend/:bucket/*prefix', title: 'browser.title', layout: 'shell', load: () => import('./pages/browser/ObjectBrowser.svelte') },
   { pattern: '/search', title: 'search.title', layout: 'shell', load: () => import('./pages/Search.svelte') },
   { pattern: '/shares', title: 'shares.title', layout: 'shell', load: () => import('./pages/shares/Shares.svelte') },
+  { pattern: '/credentials', title: 'credentials.title', layout: 'shell', load: () => import('./pages/credentials/Credentials.svelte') },
   { pattern: '/me', title: 'profile.title', layout: 'shell', load: () => import('./pages/Profile.svelte') },
   { pattern: '/me/password', title: 'password.title', layout: 'shell', load: () => import('./pages/ChangePassword.svelte') },
   { pattern: '/admin/dashboard', title: 'dashboard.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/dashboard/Dashboard.svelte') },
@@ -47,6 +48,7 @@ const ROUTES: RouteDef[] = [
   { pattern: '/admin/backends', title: 'adminBackends.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/backends/AdminBackends.svelte') },
   { pattern: '/admin/health', title: 'health.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/Health.svelte') },
   { pattern: '/admin/audit', title: 'audit.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/audit/Audit.svelte') },
+  { pattern: '/admin/s3-proxy', title: 's3proxy.title', layout: 'shell', adminOnly: true, load: () => import('./pages/admin/s3-proxy/S3Proxy.svelte') },
 ]
 
 const NOT_FOUND: RouteDef = { pattern: '*', title: 'notFound.title', layout: 'shell', load: () => import('./pages/NotFound.svelte') }

@@ -2,9 +2,9 @@
 /**
  * s3cmd 2.3 from Debian, configured from a temp file (nothing in $HOME),
  * SigV4, path-style. Uploads above 15 MiB are multipart. `s3cmd signurl`
- * makes SigV2 URLs, which the proxy (SigV4 only) refuses, so presigned URLs
- * are made with `s3cmd signurl` only to show that refusal; the presigned GET
- * step uses a SigV4 URL from the proxy's own presigner for the same key.
+ * makes SigV2 URLs, which the proxy (SigV4 only) does not accept, so the
+ * presigned GET step uses a SigV4 URL from the proxy's own presigner for the
+ * same key; s3cmd cannot presign uploads at all.
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'

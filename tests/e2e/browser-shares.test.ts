@@ -4,8 +4,9 @@
  * through the API is opened by a visitor without an account (wrong password, unlock, image
  * preview, download compared byte for byte, one download counted for preview and download); a
  * share made from the object browser's dialog shows on the Shares page, where revoking it turns
- * the recipient page into "Link revoked"; a folder share lists its files and downloads one file
- * and the whole folder as a zip; and the recipient page fits a 375 px phone.
+ * the recipient page into "Link revoked"; a folder shared from the browser lists its files and
+ * downloads one file and the whole folder as a zip; and the Shares page and the recipient page
+ * fit a 375 px phone.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -158,8 +159,11 @@ test('the share dialog in the object browser, the Shares page, and revoking', as
   const dialog = page.getByRole('dialog', { name: 'Share “pixel.png”' })
   await dialog.getByLabel('In 1 day').check()
   await dialog.getByLabel('Download limit').fill('3')
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: join(SCREENSHOTS, 'share-dialog.png') })
   await dialog.getByRole('button', { name: 'Create link' }).click()
   await dialog.getByText('Link created').waitFor()
+  await page.screenshot({ path: join(SCREENSHOTS, 'share-dialog-created.png') })
   const link = await dialog.getByLabel('Share link').inputValue()
   expect(link).toMatch(new RegExp(`^${stowage.url}/s/[a-z2-7]{20}$`))
   await dialog.getByRole('button', { name: 'Done' }).click()
@@ -168,6 +172,7 @@ test('the share dialog in the object browser, the Shares page, and revoking', as
   await page.waitForURL('**/shares')
   const row = page.getByRole('row').filter({ hasText: '0 of 3' })
   await row.getByText('Active').waitFor()
+  await page.screenshot({ path: join(SCREENSHOTS, 'shares-page.png'), fullPage: true })
   await row.getByRole('button', { name: 'Revoke link to pixel.png' }).click()
   await page.getByRole('dialog', { name: 'Revoke this link?' }).getByRole('button', { name: 'Revoke link' }).click()
   await page.getByRole('row').filter({ hasText: '0 of 3' }).getByText('Revoked').waitFor()
@@ -181,11 +186,18 @@ test('the share dialog in the object browser, the Shares page, and revoking', as
   await visitor.context.close()
 }, 60_000)
 
-test('a folder share lists its files and downloads one of them or all as a zip', async () => {
-  const s = await share(admin.page, { key: 'album/' })
+test('a folder shared from the browser lists its files and downloads one of them or all as a zip', async () => {
+  await admin.page.goto(`${stowage.url}/b/local/${BUCKET}/album/`)
+  await admin.page.getByRole('button', { name: 'Share folder' }).click()
+  const dialog = admin.page.getByRole('dialog', { name: 'Share folder “album”' })
+  await dialog.getByText('Recipients see every file in this folder').waitFor()
+  await dialog.getByRole('button', { name: 'Create link' }).click()
+  const link = await dialog.getByLabel('Share link').inputValue()
+  await dialog.getByRole('button', { name: 'Done' }).click()
+
   const visitor = await openPage(browser)
   const { page, problems } = visitor
-  await page.goto(`${stowage.url}/s/${s.code}`)
+  await page.goto(link)
   await page.getByRole('heading', { level: 1, name: 'album' }).waitFor()
   for (const name of ['a.txt', 'b.txt', 'day 2/c.txt']) await page.getByText(name, { exact: true }).waitFor()
   expect(await page.getByText(BUCKET).count()).toBe(0)
@@ -197,6 +209,19 @@ test('a folder share lists its files and downloads one of them or all as a zip',
   expect(unzip(zip.bytes)).toEqual({ 'a.txt': 'alpha\n', 'b.txt': 'bravo\n', 'day 2/c.txt': 'charlie\n' })
   expect(unexpected(problems)).toEqual([])
   await visitor.context.close()
+}, 60_000)
+
+test('at 375 px the Shares page fits the screen', async () => {
+  const phone = await openPage(browser, { viewport: { width: 375, height: 812 } })
+  await phone.context.addCookies(await admin.context.cookies())
+  await phone.page.goto(`${stowage.url}/shares`)
+  await phone.page.getByRole('heading', { level: 1, name: 'Shares' }).waitFor()
+  await phone.page.getByText('Revoked').first().waitFor()
+  expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375)
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await phone.page.screenshot({ path: join(SCREENSHOTS, 'shares-page-375.png'), fullPage: true })
+  expect(unexpected(phone.problems)).toEqual([])
+  await phone.context.close()
 }, 60_000)
 
 test('at 375 px the recipient page fits the screen, in light and dark', async () => {

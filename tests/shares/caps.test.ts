@@ -3,10 +3,11 @@
  * Caps that hold, on fs and RGW, through the HTTP surface: 50 concurrent
  * downloads of a share capped at 5 give exactly 5 successes; a video player's
  * Range requests continue one counted download under its grant; a fresh
- * client's mid-file Range (no grant) is counted as a new download; a grant
- * outlives neither revocation nor expiry.
+ * client's mid-file Range (no grant) is counted as a new download; HEAD never
+ * counts; a grant outlives neither revocation nor expiry.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { serve } from '../../src/server.ts'
 import { errorCode } from '../helpers/app.ts'
 import { auditRows, drain, KINDS, makeShare, row, shareEnv, Visitor, type Env } from './fixture.ts'
 
@@ -83,6 +84,44 @@ describe.each(KINDS)('download caps on %s', (kind) => {
     const c = await new Visitor(e).raw(s.code, '', { range: 'bytes=100-' })
     expect(c.status).toBe(410)
     expect(await errorCode(c)).toBe('exhausted')
+  })
+
+  test('HEAD answers like GET without a body and never counts; it still refuses dead shares', async () => {
+    const s = await makeShare(e, { key: 'movie.mp4', max_downloads: 1 })
+    for (let i = 0; i < 5; i++) {
+      const res = await new Visitor(e).call('HEAD', `/s/${s.code}/raw`)
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-length')).toBe(String(SIZE))
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+      expect(res.headers.getSetCookie()).toEqual([])
+      expect(await res.text()).toBe('')
+    }
+    expect(row(e, s.id).download_count).toBe(0)
+    await drain(await new Visitor(e).raw(s.code))
+    const after = await new Visitor(e).call('HEAD', `/s/${s.code}/raw`)
+    expect(after.status).toBe(410)
+  })
+
+  test('on real sockets too: HEAD is free, GETs are capped, and the length is exact', async () => {
+    const s = await makeShare(e, { key: 'movie.mp4', max_downloads: 3 })
+    const running = await serve(e.t.s, { listen: '127.0.0.1:0' })
+    try {
+      const url = `http://127.0.0.1:${running.dashboard.port}/s/${s.code}/raw`
+      const head = await fetch(url, { method: 'HEAD' })
+      expect([head.status, head.headers.get('content-length')]).toEqual([200, String(SIZE)])
+      expect(row(e, s.id).download_count).toBe(0)
+      const results = await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const res = await fetch(url)
+          return { status: res.status, length: res.headers.get('content-length'), bytes: (await res.arrayBuffer()).byteLength }
+        }),
+      )
+      expect(results.filter((r) => r.status === 200)).toEqual(Array.from({ length: 3 }, () => ({ status: 200, length: String(SIZE), bytes: SIZE })))
+      expect(results.filter((r) => r.status === 410)).toHaveLength(17)
+      expect(row(e, s.id).download_count).toBe(3)
+    } finally {
+      await running.dashboard.close(1000)
+    }
   })
 
   test('a grant for one share does not continue another, and ends with revocation or expiry', async () => {

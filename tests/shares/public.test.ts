@@ -237,4 +237,16 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
     const single = await makeShare(e, { key: 'private/deep/notes.txt' })
     expect((await new Visitor(e).raw(single.code, '?zip=1')).status).toBe(400)
   })
+
+  test('HEAD of a folder share: one file with its length, the zip without one, bad parameters 400', async () => {
+    const s = await makeShare(e, { key: 'album/' })
+    const file = await new Visitor(e).call('HEAD', `/s/${s.code}/raw?key=${encodeURIComponent('nested/three.txt')}`)
+    expect([file.status, file.headers.get('content-length'), file.headers.get('content-disposition')]).toEqual([200, '5', 'attachment; filename="three.txt"'])
+    const zip = await new Visitor(e).call('HEAD', `/s/${s.code}/raw?zip=1`)
+    expect([zip.status, zip.headers.get('content-type'), zip.headers.get('content-disposition')]).toEqual([200, 'application/zip', 'attachment; filename="album.zip"'])
+    for (const q of ['?zip=2', '?disposition=render', `?key=${'k'.repeat(1025)}`]) expect((await new Visitor(e).call('HEAD', `/s/${s.code}/raw${q}`)).status).toBe(400)
+    expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(65)}/raw`)).status).toBe(400)
+    expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(20)}/raw`)).status).toBe(404)
+    expect(row(e, s.id).download_count).toBe(0)
+  })
 })

@@ -9,14 +9,13 @@
  * The map is a bounded LRU (Map keeps insertion order) so a flood of distinct access keys or
  * scopes cannot grow memory without limit.
  */
-import { createHash } from 'node:crypto'
 import { deriveSigningKey, type Scope } from './canonical.ts'
 
 const MAX_ENTRIES = 4096
 const cache = new Map<string, Buffer>()
 
 function fingerprint(secret: string): string {
-  return createHash('sha256').update(secret).digest('base64')
+  return new Bun.CryptoHasher('sha256').update(secret).digest('base64')
 }
 
 /** The signing key for `scope`, from the cache when possible. Callers must not mutate it. */

@@ -6,6 +6,7 @@ import type { IdentitySource } from './types.ts'
 const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' })
 const dateOnly = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' })
 const timeOnly = new Intl.DateTimeFormat(locale, { timeStyle: 'short' })
+const hourOnly = new Intl.DateTimeFormat(locale, { hour: 'numeric' })
 const integer = new Intl.NumberFormat(locale)
 
 function toDate(value: string | number | null | undefined): Date | null {
@@ -27,6 +28,12 @@ export function formatDate(value: string | number | null | undefined, fallback =
 export function formatTime(value: string | number | null | undefined, fallback = t('common.empty')): string {
   const date = toDate(value)
   return date ? timeOnly.format(date) : fallback
+}
+
+/** Just the hour ("2 PM"), for chart axes. */
+export function formatHour(value: string | number): string {
+  const date = toDate(value)
+  return date ? hourOnly.format(date) : ''
 }
 
 export function isFuture(value: string | number | null | undefined): boolean {

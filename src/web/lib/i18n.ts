@@ -9,12 +9,13 @@ import { ApiError } from './api-error.ts'
 import { admin } from './messages/admin.ts'
 import { browser } from './messages/browser.ts'
 import { core } from './messages/core.ts'
+import { credentials } from './messages/credentials.ts'
 import { errors } from './messages/errors.ts'
 import { settings } from './messages/settings.ts'
 import { shares } from './messages/shares.ts'
 import { storage } from './messages/storage.ts'
 
-const en = { ...core, ...storage, ...browser, ...settings, ...admin, ...shares, errors }
+const en = { ...core, ...storage, ...browser, ...settings, ...admin, ...shares, ...credentials, errors }
 
 type Catalogue = typeof en
 

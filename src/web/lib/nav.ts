@@ -27,6 +27,7 @@ export const WORKSPACE: NavSection = {
     { href: '/backends', label: 'nav.backends', icon: 'server', covers: ['/b/'] },
     { href: '/search', label: 'nav.search', icon: 'search' },
     { href: '/shares', label: 'shares.nav', icon: 'move' },
+    { href: '/credentials', label: 'credentials.nav', icon: 'key' },
   ],
 }
 
@@ -45,6 +46,7 @@ export const AFTER_PINS: NavSection[] = [
       { href: '/admin/backends', label: 'nav.adminBackends', icon: 'database' },
       { href: '/admin/health', label: 'nav.health', icon: 'pulse' },
       { href: '/admin/audit', label: 'nav.audit', icon: 'list' },
+      { href: '/admin/s3-proxy', label: 's3proxy.nav', icon: 'lock' },
     ],
   },
 ]

@@ -27,7 +27,7 @@ export const settings = {
       title: 'Quota',
       description: 'A soft limit warns; a hard limit refuses uploads that would pass it (HTTP 507).',
       usage: 'Storage used',
-      counted: '{count} objects, counted {time}.',
+      counted: { one: '{count} object, counted {time}.', other: '{count} objects, counted {time}.' },
       noUsage: 'Not counted yet. Recount to see the usage now.',
       soft: 'Soft limit',
       softHint: 'Warn above this size.',

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The S3 proxy vs the same S3 calls made directly to RGW, in one run: GET and
+ * PUT of 1 KiB and 1 MiB, HEAD, ListObjectsV2 (100 keys), ListBuckets (which
+ * the proxy answers itself) and bad-signature rejects, with N concurrent
+ * keep-alive clients; then the proxy's peak RSS while a 1 GiB object is
+ * uploaded and downloaded through it. The server runs in its own process
+ * (the compiled binary, or the sources with --source), so /proc figures are
+ * its alone.
+ *
+ * Both sides are driven by the same client: requests signed with our SigV4
+ * signer (UNSIGNED-PAYLOAD) and sent with keep-alive fetch, so the only
+ * difference is the hop through the proxy. Each case runs `--runs` times,
+ * alternating which side goes first; the reported ratio (proxy req/s ÷
+ * direct req/s) is the median of the per-run ratios.
+ *
+ * Usage: bun bench/proxy.ts [--duration 10] [--warmup 2] [--concurrency 16]
+ *   [--runs 3] [--cases get-1k,get-1m,put-1k,put-1m,head,list,listbuckets,badsig]
+ *   [--big-mib 1024] [--no-rss] [--no-load] [--write] [--source]
+ *   [--binary dist/stowage] [--profile DIR]
+ *
+ * --profile runs the server from the sources under `bun --cpu-prof-md` and
+ * leaves a markdown CPU profile in DIR when it stops.
+ */
+import { resolve } from 'node:path'
+import { s3Env } from '../tests/helpers/s3.ts'
+import { flags } from './lib/args.ts'
+import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
+import { cpuOf, loadAverage, memory, pidsByName, sampleRss } from './lib/proc.ts'
+import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
+import { s3Client, type S3Client } from './lib/s3.ts'
+import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
+import { median } from './lib/stats.ts'
+import { downloadStream, uploadStream } from './lib/transfer.ts'
+
+const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, source: false, binary: DIST_BINARY, profile: '' })
+const README = new URL('./README.md', import.meta.url).pathname
+const MAIN = new URL('../src/main.ts', import.meta.url).pathname
+const KiB = 1024
+const MiB = 1024 * KiB
+const LIST_KEYS = 100
+const PASSWORD = `pw-${crypto.randomUUID()}`
+
+const env = s3Env()
+const direct = s3Client(env)
+const wrongDirect = s3Client({ ...env, secretKey: 'W'.repeat(40) })
+const bucket = `bench-proxy-${Date.now().toString(36)}`
+const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypto.getRandomValues(new Uint8Array(MiB)) }
+const upstreamPids = [...pidsByName('radosgw'), ...pidsByName('ceph-osd')]
+
+let srv: BenchServer | undefined
+let proxy: S3Client
+let wrongProxy: S3Client
+let proxyUrl = ''
+
+type Side = 'proxy' | 'direct'
+type Case = { name: string; label: string; run: Record<Side, (c: OpContext, tag: string) => Promise<void>>; cleanup?: string }
+
+async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
+  await expectStatus(await res, status).catch((err: Error) => {
+    throw new Error(`${what}: ${err.message}`)
+  })
+}
+
+async function seed(): Promise<void> {
+  await must(direct.call('PUT', bucket, ''), 200, 'create bucket')
+  for (let i = 0; i < LIST_KEYS; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, (_, j) => must(direct.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list')))
+  }
+  for (const size of ['1k', '1m'] as const) await must(direct.call('PUT', bucket, `obj/${size}`, { body: payload[size] }), 200, `seed ${size}`)
+}
+
+async function start(): Promise<void> {
+  const command = f.profile
+    ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN]
+    : f.source
+      ? [process.execPath, MAIN]
+      : undefined
+  srv = await startServer({
+    binary: f.binary,
+    ...(command ? { command } : {}),
+    config: {
+      backends: [{ id: 'rgw', name: 'RGW', type: 's3', endpoint: env.endpoint, region: env.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }],
+      s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+      quotas: { scan_interval: '0' },
+    },
+    env: { RGW_AK: env.accessKey, RGW_SK: env.secretKey },
+    admin: { username: 'bench', password: PASSWORD },
+    listeners: ['s3-proxy'],
+  })
+  proxyUrl = srv.listeners['s3-proxy']!
+  const session = await signIn(srv.url, 'bench', PASSWORD)
+  const res = await fetch(`${srv.url}/api/admin/s3-credentials`, {
+    method: 'POST',
+    headers: session.headers({ mutation: true, extra: { 'content-type': 'application/json' } }),
+    body: JSON.stringify({ backend_id: 'rgw', buckets: [bucket], description: 'bench' }),
+  })
+  if (res.status !== 201) throw new Error(`minting a credential failed: ${res.status} ${await res.text()}`)
+  const cred = (await res.json()) as { access_key: string; secret_key: string }
+  proxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: cred.secret_key })
+  wrongProxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: 'W'.repeat(40) })
+}
+
+function cases(): Case[] {
+  const both = (fn: (s3: S3Client, c: OpContext, tag: string) => Promise<void>): Case['run'] => ({ proxy: (c, t) => fn(proxy, c, t), direct: (c, t) => fn(direct, c, t) })
+  const get = (size: '1k' | '1m'): Case['run'] => both(async (s3) => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200))
+  const put = (size: '1k' | '1m'): Case['run'] => both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
+  return [
+    { name: 'get-1k', label: 'GET 1 KiB', run: get('1k') },
+    { name: 'get-1m', label: 'GET 1 MiB', run: get('1m') },
+    { name: 'put-1k', label: 'PUT 1 KiB', run: put('1k'), cleanup: 'put/' },
+    { name: 'put-1m', label: 'PUT 1 MiB', run: put('1m'), cleanup: 'put/' },
+    { name: 'head', label: 'HEAD', run: both(async (s3) => expectStatus(await s3.call('HEAD', bucket, 'obj/1k'), 200)) },
+    {
+      name: 'list',
+      label: `ListObjectsV2 (${LIST_KEYS} keys)`,
+      run: both(async (s3) => expectStatus(await s3.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200)),
+    },
+    { name: 'listbuckets', label: 'ListBuckets (proxy: from the scope)', run: both(async (s3) => expectStatus(await s3.call('GET', '', ''), 200)) },
+    {
+      name: 'badsig',
+      label: 'bad-signature reject (403)',
+      run: {
+        proxy: async () => expectStatus(await wrongProxy.call('GET', bucket, 'obj/1k'), 403),
+        direct: async () => expectStatus(await wrongDirect.call('GET', bucket, 'obj/1k'), 403),
+      },
+    },
+  ].filter((c) => !f.cases || f.cases.split(',').includes(c.name))
+}
+
+type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number }
+
+async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
+  const serverPid = srv!.pid
+  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage() }
+  const r = await runLoad({ concurrency: f.concurrency, durationMs: f.duration * 1000, warmupMs: f.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
+  const self = process.cpuUsage(before.self)
+  const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
+  const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
+  if (c.cleanup) await direct.deleteKeys(bucket, await direct.listKeys(bucket, c.cleanup))
+  const s = r.summary
+  console.error(`  ${c.name.padEnd(11)} ${side.padEnd(6)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`)
+  return {
+    rps: s.rps,
+    p50: s.p50,
+    p99: s.p99,
+    errors: s.errors,
+    ...(r.firstError ? { firstError: r.firstError } : {}),
+    serverMs: perReq(cpuOf([serverPid]) - before.server),
+    upstreamMs: perReq(cpuOf(upstreamPids) - before.upstream),
+    generatorMs: perReq((self.user + self.system) / 1e6),
+  }
+}
+
+async function loadCases(list: Case[]): Promise<string> {
+  const results = new Map<string, Record<Side, Sample[]>>(list.map((c) => [c.name, { proxy: [], direct: [] }]))
+  for (let run = 0; run < f.runs; run++) {
+    console.error(`run ${run + 1}/${f.runs}`)
+    for (const c of list) {
+      const order: Side[] = run % 2 === 0 ? ['proxy', 'direct'] : ['direct', 'proxy']
+      for (const side of order) results.get(c.name)![side].push(await measure(c, side, `${side}-${run}`))
+    }
+  }
+  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs'): number => median(xs.map((x) => x[k]))
+  const rows: Cell[][] = []
+  const cpuRows: Cell[][] = []
+  for (const c of list) {
+    const { proxy: p, direct: d } = results.get(c.name)!
+    const ratios = p.map((s, i) => s.rps / d[i]!.rps)
+    const errors = [...p, ...d].reduce((n, s) => n + s.errors, 0)
+    rows.push([c.label, fixed(med(p, 'rps'), 0), fixed(med(p, 'p50'), 2), fixed(med(p, 'p99'), 2), fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors])
+    cpuRows.push([c.label, fixed(med(p, 'serverMs'), 3), fixed(med(p, 'upstreamMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(p, 'generatorMs'), 3), fixed(med(d, 'generatorMs'), 3)])
+  }
+  return [
+    `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms. "direct" is RGW itself (for ListBuckets: RGW's own ListBuckets; for rejects: RGW refusing the same wrong secret).`,
+    table(['case', 'proxy req/s', 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows),
+    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage process; RGW (radosgw + ceph-osd) while serving each side; the load generator on each side.',
+    table(['case', 'stowage', 'RGW via proxy', 'RGW direct', 'generator (proxy)', 'generator (direct)'], cpuRows),
+  ].join('\n\n')
+}
+
+async function bigTransfers(): Promise<string> {
+  const pid = srv!.pid
+  const size = f['big-mib'] * MiB
+  const key = 'big/object.bin'
+  for (let i = 0; i < 20; i++) await must(proxy.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200, 'warm-up')
+  await Bun.sleep(500)
+  const idle = memory(pid)
+  const rows: Cell[][] = []
+  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number }): Cell[] => [
+    what,
+    mib(m.baselineKiB),
+    mib(m.peakKiB),
+    `**${mib(m.peakKiB - m.baselineKiB)}**`,
+    fixed(r.bytes / MiB / r.seconds, 0),
+    m.samples,
+  ]
+  const headersOf = (init: RequestInit): Record<string, string> => Object.fromEntries(new Headers(init.headers).entries())
+  const put = proxy.request('PUT', bucket, key)
+  let sampler = sampleRss(pid, 50)
+  const up = await uploadStream(put.url, { method: 'PUT', size, headers: headersOf(put.init) })
+  const upMem = sampler.stop()
+  if (up.status !== 200) throw new Error(`upload of ${f['big-mib']} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
+  rows.push(row(`PUT ${f['big-mib']} MiB`, up, upMem))
+  console.error(`  PUT: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
+  await Bun.sleep(500)
+  const get = proxy.request('GET', bucket, key)
+  sampler = sampleRss(pid, 50)
+  const down = await downloadStream(get.url, { headers: headersOf(get.init) })
+  const downMem = sampler.stop()
+  if (down.status !== 200 || down.bytes !== size || down.md5 !== up.md5) throw new Error(`download of ${f['big-mib']} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
+  rows.push(row(`GET ${f['big-mib']} MiB`, down, downMem))
+  console.error(`  GET: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
+  await must(direct.call('DELETE', bucket, key), 204, 'delete big object')
+  return [
+    `Stowage memory during a ${f['big-mib']} MiB transfer through the S3 proxy (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB). Idle RSS after warm-up: ${mib(idle.rssKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
+    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'samples'], rows),
+  ].join('\n\n')
+}
+
+function commit(): string {
+  const r = Bun.spawnSync(['git', 'rev-parse', '--short', 'HEAD'], { cwd: new URL('..', import.meta.url).pathname, stdout: 'pipe', stderr: 'ignore' })
+  return r.exitCode === 0 ? r.stdout.toString().trim() : 'unknown'
+}
+
+async function main(): Promise<void> {
+  await seed()
+  await start()
+  const header = [
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source ? 'from the sources' : 'compiled binary'}.`,
+    `Load average before: ${loadAverage()}.`,
+  ]
+  const sections: string[] = []
+  if (!f['no-load']) sections.push(await loadCases(cases()))
+  if (!f['no-rss']) sections.push(await bigTransfers())
+  header.push(`Load average after: ${loadAverage()}.`)
+  const body = [header.join(' '), ...sections].join('\n\n')
+  console.log(`\n${body}\n`)
+  if (f.write) {
+    writeSection(README, 'proxy-results', body)
+    console.log(`wrote ${README}`)
+  }
+}
+
+async function cleanup(): Promise<void> {
+  await srv?.stop().catch(() => {})
+  const keys = await direct.listKeys(bucket, '').catch(() => [] as string[])
+  await direct.deleteKeys(bucket, keys).catch(() => {})
+  await direct.call('DELETE', bucket, '').then((r) => r.arrayBuffer(), () => undefined)
+}
+
+try {
+  await main()
+} finally {
+  await cleanup()
+}
