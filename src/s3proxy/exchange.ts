@@ -107,3 +107,27 @@ export function claimedAccessKey(authorization: string | undefined, rawQuery: st
   const m = (authorization && /Credential=([^/,\s]{1,128})\//.exec(authorization)) || /(?:^|&)X-Amz-Credential=([^%/&]{1,128})(?:%2F|\/)/.exec(rawQuery)
   return m ? m[1] : undefined
 }
+
+/** Headers as a fetch Headers (what the SigV4 verifier reads). */
+export function headersOf(req: IncomingMessage): Headers {
+  const h = new Headers()
+  const raw = req.rawHeaders
+  for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!)
+  return h
+}
+
+/** The client's address: X-Forwarded-For is believed only from trusted proxies, walked from the right. */
+export function clientIp(req: IncomingMessage, trusted: (ip: string) => boolean): string {
+  let ip = req.socket.remoteAddress ?? ''
+  if (trusted(ip)) {
+    const hops = String(req.headers['x-forwarded-for'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    for (let i = hops.length - 1; i >= 0; i--) {
+      ip = hops[i]!
+      if (!trusted(ip)) break
+    }
+  }
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip
+}

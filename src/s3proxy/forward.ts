@@ -122,6 +122,8 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
       throw bodyError(failure)
     }
     if (x.abort.signal.aborted) throw new S3Error(499, 'RequestAborted', 'The client closed the connection.', 'client-gone')
+    // A streamed body may be only partly read: close the connection after answering.
+    if (f.payload.body && !f.buffered && !f.replace) x.bodyPending = true
     const code = (err as { code?: string }).code ?? ''
     logger.warn('upstream request failed', { request_id: x.id, backend: x.backendId, error: (err as Error).message, code })
     if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ConnectionRefused|FailedToOpenSocket|ConnectionClosed/i.test(code + ' ' + (err as Error).message)) throw serviceUnavailable()

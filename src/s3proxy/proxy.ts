@@ -29,7 +29,7 @@ import { handleBucketWrite } from './bucket-write.ts'
 import { ANONYMOUS_OPS, classify, isAuthParam } from './classify.ts'
 import { preflightHeaders, responseCorsHeaders } from './cors.ts'
 import { accessDenied, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
-import { claimedAccessKey, sendBody, sendError, type Exchange } from './exchange.ts'
+import { claimedAccessKey, clientIp, headersOf, sendBody, sendError, type Exchange } from './exchange.ts'
 import { forward } from './forward.ts'
 import { checkAclHeaders } from './headers.ts'
 import { createLimits } from './limits.ts'
@@ -37,7 +37,7 @@ import { listBucketsXml } from './list-buckets.ts'
 import type { ProxyMetrics } from './metrics.ts'
 import { preparePayload } from './payload.ts'
 import { handlePostObject, isPostObject } from './post-object.ts'
-import { createQuotaGate, quotaError, type StorageGate } from './quota.ts'
+import { createQuotaGate, type StorageGate } from './quota.ts'
 import { relay } from './relay.ts'
 import { parseInbound, type Inbound } from './request.ts'
 import { checkScope, copyRangeSize, parseCopySource } from './scope.ts'
@@ -64,35 +64,12 @@ export type S3Proxy = ReturnType<typeof createS3Proxy>
 
 const ANONYMOUS_ONLY = 'Anonymous access is read-only: GetObject, HeadObject, HeadBucket and listings.'
 
-/** Headers as a fetch Headers (what the SigV4 verifier reads). */
-function headersOf(req: IncomingMessage): Headers {
-  const h = new Headers()
-  const raw = req.rawHeaders
-  for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!)
-  return h
-}
-
 export function createS3Proxy(d: ProxyDeps) {
   const cfg = d.config.s3_proxy
   const readSample = d.config.audit.sampling.proxy_success_read_rate
   const trusted = cidrMatcher(d.config.server.trusted_proxies)
   const limits = createLimits({ globalRps: cfg.global_rps, perKeyRps: cfg.per_key_rps })
   const quota = createQuotaGate(d.accounting)
-
-  function clientIp(req: IncomingMessage): string {
-    let ip = req.socket.remoteAddress ?? ''
-    if (trusted(ip)) {
-      const hops = String(req.headers['x-forwarded-for'] ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-      for (let i = hops.length - 1; i >= 0; i--) {
-        ip = hops[i]!
-        if (!trusted(ip)) break
-      }
-    }
-    return ip.startsWith('::ffff:') ? ip.slice(7) : ip
-  }
 
   function upstream(backendId: string): Upstream {
     const settings = d.registry.upstream(backendId)
@@ -209,32 +186,28 @@ export function createS3Proxy(d: ProxyDeps) {
     if (c.op === 'DeleteObjects') return handleBucketWrite(x, { up, backend, bucket, quota, query: outboundQuery(inb.params, keepParam), verified: v }, d.metrics, d.logger)
 
     const payload = preparePayload(x.req, v)
-    let settle: Awaited<ReturnType<typeof quota.put>>
-    try {
-      switch (c.op) {
-        case 'PutObject':
-          settle = await quota.put(backend, cred.backendId, bucket, inb.key!, payload.length)
-          break
-        case 'UploadPart':
-          await quota.part(cred.backendId, bucket, payload.length)
-          break
-        case 'CopyObject':
-        case 'UploadPartCopy':
-          settle = await quota.copy(backend, cred.backendId, bucket, src!, copyRangeSize(headers.get('x-amz-copy-source-range') ?? undefined), c.op === 'CopyObject')
-          break
-        case 'CompleteMultipartUpload':
-          settle = await quota.complete(backend, cred.backendId, bucket, inb.key!, inb.query.get('uploadId')!)
-          break
-        case 'DeleteObject':
-          settle = await quota.remove(backend, cred.backendId, bucket, inb.key!, inb.query.get('versionId'))
-          break
-      }
-    } catch (err) {
-      throw quotaError(err)
+    const settle = await quota.before(c.op, {
+      backend,
+      bid: cred.backendId,
+      bucket,
+      key: inb.key,
+      bytes: payload.length,
+      src,
+      copyRange: copyRangeSize(headers.get('x-amz-copy-source-range') ?? undefined),
+      uploadId: inb.query.get('uploadId'),
+      versionId: inb.query.get('versionId'),
+    })
+    let response = await forward(x, { up, bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload, copySource }, d.metrics, d.logger)
+    if (response.status < 300 && settle) {
+      // CompleteMultipartUpload and CopyObject can fail inside a 200, with an <Error> document.
+      if (c.op === 'CompleteMultipartUpload' || c.op === 'CopyObject') {
+        const text = await response.text()
+        if (!text.includes('<Error>')) quota.settle(cred.backendId, bucket, settle)
+        const headers = new Headers(response.headers)
+        headers.set('content-length', String(Buffer.byteLength(text)))
+        response = new Response(text, { status: response.status, headers })
+      } else quota.settle(cred.backendId, bucket, settle)
     }
-    const response = await forward(x, { up, bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload, copySource }, d.metrics, d.logger)
-    // CompleteMultipartUpload and CopyObject can fail inside a 200 (an <Error> body); usage is then corrected by the next scan.
-    if (response.status < 300) quota.settle(cred.backendId, bucket, settle)
     await relay(x, response, d.logger)
   }
 
@@ -296,7 +269,7 @@ export function createS3Proxy(d: ProxyDeps) {
         res,
         start: performance.now(),
         now,
-        ip: clientIp(req),
+        ip: clientIp(req, trusted),
         op: 'unknown',
         authMode: 'none',
         status: 0,

@@ -12,6 +12,7 @@
 import { BackendError, type Backend } from '../backends/backend.ts'
 import { AppError } from '../http/errors.ts'
 import type { QuotaService } from '../quotas/service.ts'
+import type { Operation } from './classify.ts'
 import { S3Error, serviceUnavailable } from './errors.ts'
 
 /** What a write must report once it succeeded: bytes and objects added (negative for deletes). */
@@ -106,6 +107,33 @@ export function createQuotaGate(gate: StorageGate) {
       }
       await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker))
       return sizes
+    },
+
+    /** The check (and the later adjustment) for one operation; quota and lookup failures come out as S3 errors. */
+    async before(
+      op: Operation,
+      o: { backend: Backend; bid: string; bucket: string; key?: string; bytes: number; src?: { bucket: string; key: string; versionId?: string }; copyRange?: number; uploadId?: string; versionId?: string },
+    ): Promise<Settle | undefined> {
+      try {
+        switch (op) {
+          case 'PutObject':
+            return await this.put(o.backend, o.bid, o.bucket, o.key!, o.bytes)
+          case 'UploadPart':
+            await this.part(o.bid, o.bucket, o.bytes)
+            return undefined
+          case 'CopyObject':
+          case 'UploadPartCopy':
+            return await this.copy(o.backend, o.bid, o.bucket, o.src!, o.copyRange, op === 'CopyObject')
+          case 'CompleteMultipartUpload':
+            return await this.complete(o.backend, o.bid, o.bucket, o.key!, o.uploadId!)
+          case 'DeleteObject':
+            return await this.remove(o.backend, o.bid, o.bucket, o.key!, o.versionId)
+          default:
+            return undefined
+        }
+      } catch (err) {
+        throw quotaError(err)
+      }
     },
 
     settle(bid: string, bucket: string, s: Settle | undefined): void {

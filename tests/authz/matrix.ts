@@ -23,7 +23,7 @@ export type Row = {
   /** The route template exactly as Elysia registers it. */
   route: string
   path?: string | ((fx: Fixture) => string | Promise<string>)
-  body?: unknown | ((fx: Fixture) => unknown | Promise<unknown>)
+  body?: ((fx: Fixture) => unknown) | Record<string, unknown> | unknown[] | string | number | boolean | null
   headers?: Record<string, string>
   /** Raw body instead of JSON (uploads). */
   raw?: (fx: Fixture) => BodyInit | Promise<BodyInit>

@@ -121,7 +121,7 @@ test('an admin adds the S3 server as a backend after a connection test, then use
   await page.getByRole('button', { name: 'Delete rgw' }).click()
   await page.getByRole('dialog', { name: 'Delete backend Ceph RGW?' }).getByRole('button', { name: 'Delete backend' }).click()
   await page.getByText('Backend Ceph RGW deleted.').waitFor()
-  expect(await page.getByRole('row').filter({ hasText: 'Ceph RGW' }).count()).toBe(0)
+  await page.getByRole('row').filter({ hasText: 'Ceph RGW' }).waitFor({ state: 'detached' })
 
   // 412 object_exists (the conflict) and 409 bucket_not_empty are provoked on purpose.
   expect(unexpected(problems, { statuses: [409, 412], aborted: true })).toEqual([])
@@ -155,7 +155,14 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
 test('the audit log filters by action prefix and offers the same filters as CSV', async () => {
   const { page, problems } = admin
   clear(problems)
-  await page.goto(`${stowage.url}/admin/audit`)
+  page.on('dialog', (d) => console.log('DIALOG', d.type(), d.message()))
+  try {
+    await page.goto(`${stowage.url}/admin/audit`, { timeout: 10000 })
+  } catch (e) {
+    console.log('GOTO FAILED', page.url())
+    await page.screenshot({ path: '/tmp/shots/audit-fail.png' })
+    throw e
+  }
   await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor()
   await page.getByLabel('Action starts with').fill('bucket.')
   const filtered = page.waitForResponse((response) => response.url().includes('/api/admin/audit?') && response.url().includes('action=bucket.'))

@@ -84,6 +84,7 @@ beforeAll(async () => {
   for (let i = 0; i < big.length; i += 65536) big.set(crypto.getRandomValues(new Uint8Array(65536)), i)
   writeFileSync(join(files, 'big.bin'), big)
   writeFileSync(join(files, 'resume.bin'), big.subarray(0, 40 * MiB - 12345))
+  writeFileSync(join(files, 'flaky.bin'), big.subarray(0, 16 * MiB + 4096))
   mkdirSync(join(files, 'album', 'day 2'), { recursive: true })
   writeFileSync(join(files, 'album', 'a.txt'), 'alpha\n')
   writeFileSync(join(files, 'album', 'b.txt'), 'bravo\n')
@@ -238,6 +239,25 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   expect(unexpected(problems, { aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 150_000)
+
+test('a part that fails is retried on its own and the upload still completes', async () => {
+  const { page, problems } = tab
+  clear(problems)
+  await page.getByRole('button', { name: 'Clear finished' }).click()
+  // The first attempt at part 2 meets a 503, as from a restarting proxy; the second goes through.
+  let attempts = 0
+  await page.route('**/multipart/parts/2?*', (route) => {
+    attempts += 1
+    return attempts === 1 ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"backend_unavailable","message":"down"}}' }) : route.continue()
+  })
+  await uploadFiles(page, [join(files, 'flaky.bin')])
+  await uploadRow(page, 'flaky.bin').getByText('Uploaded', { exact: true }).waitFor({ timeout: 60_000 })
+  await page.unrouteAll({ behavior: 'ignoreErrors' })
+  expect(attempts).toBe(2)
+  expect(sha256(await downloadRow(page, 'flaky.bin'))).toBe(sha256(readFileSync(join(files, 'flaky.bin'))))
+  expect(unexpected(problems, { statuses: [503], aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 120_000)
 
 test('folders: upload a folder, copy it to another bucket with progress, then delete it recursively', async () => {
   const { page, problems } = tab

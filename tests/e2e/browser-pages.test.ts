@@ -58,8 +58,9 @@ test('the API explorer renders offline: no failed request, no CSP violation, no 
     return route.abort()
   })
   await page.goto(`${stowage.url}/openapi`, { waitUntil: 'networkidle' })
-  // Scalar renders the operations from the spec served by the binary itself.
-  await page.getByText('/api/backends/{bid}/buckets', { exact: false }).first().waitFor({ timeout: 30_000 })
+  // Scalar renders the spec served by the binary itself (it takes a few seconds in headless Chromium).
+  await page.getByRole('heading', { name: 'Stowage API' }).first().waitFor({ timeout: 30_000 })
+  await page.getByText('Backends with health and capabilities').first().waitFor({ timeout: 30_000 })
   expect(offsite).toEqual([])
   expect(problems.failed).toEqual([])
   expect(problems.csp).toEqual([])

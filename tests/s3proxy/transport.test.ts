@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import net from 'node:net'
 import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+import { s3Env, tcpRelay, type Relay } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
 
@@ -125,3 +126,65 @@ describe('addressing', () => {
     expect((await s3Error(res)).code).toBe('InvalidURI')
   })
 })
+
+describe('an upstream that fails', () => {
+  let q: ProxyEnv
+  let relay: Relay
+  let key: Cred
+  let b: string
+  beforeAll(async () => {
+    const s3 = s3Env()
+    relay = await tcpRelay(s3.endpoint)
+    q = await proxyEnv({
+      app: {
+        backends: [
+          { id: 'rgw', type: 's3', endpoint: s3.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
+          { id: 'relayed', type: 's3', endpoint: relay.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
+        ],
+      },
+    })
+    b = await q.bucket('relayed')
+    await q.rgw.putObject(b, 'big', new Response(new Uint8Array(32 * MiB)).body!, { size: 32 * MiB })
+    key = await q.mint({ backend_id: 'relayed', buckets: [b] })
+  }, 60_000)
+  afterAll(async () => {
+    await relay.stop().catch(() => {})
+    await q.close()
+  })
+
+  test('a download whose upstream dies mid-body is cut, never completed short', async () => {
+    const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
+    r.socket.pause()
+    await until(() => relay.accepted() > 0 && r.received().length > 0, 10_000).catch(() => {})
+    await relay.stop()
+    r.socket.resume()
+    await r.closed
+    const [head, ...rest] = r.received().split('\r\n\r\n')
+    expect(head).toStartWith('HTTP/1.1 200')
+    expect(head).toContain(`content-length: ${32 * MiB}`)
+    expect(Buffer.byteLength(rest.join('\r\n\r\n'), 'latin1')).toBeLessThan(32 * MiB)
+  }, 30_000)
+
+  test('an unreachable upstream → 503 ServiceUnavailable', async () => {
+    const res = await q.signed(key, 'GET', `/${b}/big`)
+    expect(res.status).toBe(503)
+    expect((await s3Error(res)).code).toBe('ServiceUnavailable')
+  })
+})
+
+function rawRequestTo(env: ProxyEnv, head: string): { socket: net.Socket; received: () => string; closed: Promise<void> } {
+  const socket = net.connect(env.running.proxy!.port, '127.0.0.1')
+  let data = ''
+  socket.on('data', (d) => (data += d.toString('latin1')))
+  const closed = new Promise<void>((r) => socket.on('close', () => r()))
+  socket.write(head)
+  return { socket, received: () => data, closed }
+}
+
+function signedHeadFor(env: ProxyEnv, c: Cred, method: string, path: string, headers: Record<string, string>): string {
+  const h = new Headers(headers)
+  signRequest({ method, url: { host: `127.0.0.1:${env.running.proxy!.port}`, pathname: path, search: '' }, headers: h, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: c.access_key, secretKey: c.secret_key, region: 'us-east-1' })
+  let out = `${method} ${path} HTTP/1.1\r\n`
+  h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
+  return out + '\r\n'
+}

@@ -44,6 +44,8 @@ function rclone(i: SnippetInput): string {
     `endpoint = ${i.endpoint}`,
     `region = ${REGION}`,
     'force_path_style = true',
+    // A virtual credential may not create buckets; without this rclone tries before each upload.
+    'no_check_bucket = true',
   ].join('\n')
 }
 

@@ -56,8 +56,6 @@ export const core = {
     delete: 'Delete',
     apply: 'Apply',
     reset: 'Reset',
-    yes: 'Yes',
-    no: 'No',
     loadMore: 'Load more',
   },
   format: {

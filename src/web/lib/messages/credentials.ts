@@ -145,7 +145,7 @@ export const credentials = {
     modeReadOnly: 'Read-only',
     rps: '{rps} requests/s',
     rpsDefault: '{rps} requests/s (default)',
-    copyUrl: 'Copy URL of {bucket}',
+    copyUrl: 'Copy URL',
     edit: 'Change limit of {bucket}',
     remove: 'Remove binding of {bucket}',
     removeTitle: 'Remove anonymous access?',
