@@ -22,7 +22,16 @@ const gzDir = `${root}dist/gz`
 rmSync(gzDir, { recursive: true, force: true })
 const sources: Array<[string, string]> = []
 for (const f of [...new Glob('**/*').scanSync({ cwd: `${root}dist/web`, onlyFiles: true })].sort()) sources.push([`/${f}`, `dist/web/${f}`])
-sources.push(['/openapi-ui/scalar.js', 'node_modules/@scalar/api-reference/dist/browser/standalone.js'])
+// The explorer must work offline under our CSP: its bundled @font-face rules
+// point at fonts.scalar.com, so they fall back to local fonts instead.
+const scalar = (await Bun.file(`${root}node_modules/@scalar/api-reference/dist/browser/standalone.js`).text()).replace(
+  /url\(https:\/\/fonts\.scalar\.com\/([a-z]+)-[a-z-]+\.woff2\) format\("woff2"\)/g,
+  (_m, family: string) => `local("${family === 'mono' ? 'JetBrains Mono' : 'Inter'}")`,
+)
+if (scalar.includes('https://fonts.scalar.com/')) throw new Error('scalar bundle still references fonts.scalar.com; update the rewrite in scripts/build.ts')
+mkdirSync(`${root}dist/vendor`, { recursive: true })
+await Bun.write(`${root}dist/vendor/scalar.js`, scalar)
+sources.push(['/openapi-ui/scalar.js', 'dist/vendor/scalar.js'])
 
 const COMPRESSIBLE = /\.(js|css|html|svg|json|txt|map|webmanifest)$/
 for (const [url, file] of [...sources]) {

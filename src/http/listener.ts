@@ -115,6 +115,8 @@ async function serve(
     })
     const cookies = response.headers.getSetCookie()
     if (cookies.length) out['set-cookie'] = cookies
+    // A body the handler never read (an early 4xx) would sit in front of the next request on a kept-alive connection.
+    if (hasBody && !req.complete) out.connection = 'close'
     res.writeHead(status, out)
     if (method === 'HEAD' || !response.body || status === 204 || status === 304) {
       response.body?.cancel().catch(() => {})

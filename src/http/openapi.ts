@@ -18,6 +18,7 @@ const EXPLORER_HTML = `<!doctype html>
 </head>
 <body>
 <div id="api-reference"></div>
+<script src="/openapi-ui/zod-config.js"></script>
 <script src="/openapi-ui/scalar.js"></script>
 <script src="/openapi-ui/init.js"></script>
 </body>

@@ -37,5 +37,4 @@ export function spaRoutes(d: { guard: Guard }) {
   return new Elysia()
     .use(d.guard)
     .get('/*', serve, { access: 'public', detail: { hide: true } })
-    .head('/*', serve, { access: 'public', detail: { hide: true } })
 }

@@ -32,7 +32,7 @@ async function readAll(payload: Payload): Promise<Uint8Array> {
       throw err instanceof S3Error ? err : bodyError(err)
     }
   }
-  const body = payload.body
+  const body = payload.body ?? payload.raw
   if (!body) return new Uint8Array(0)
   const chunks: Uint8Array[] = []
   let size = 0

@@ -100,6 +100,16 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     }
     headers.set('content-length', String(body.byteLength))
     x.bytesIn += body.byteLength
+  } else if (f.payload.raw) {
+    const raw = f.payload.raw
+    raw.once('error', (err) => {
+      failure ??= err
+      x.abort.abort()
+    })
+    raw.once('aborted', () => x.abort.abort())
+    body = raw as unknown as ReadableStream<Uint8Array>
+    headers.set('content-length', String(f.payload.length))
+    x.bytesIn += f.payload.length
   } else if (f.payload.body) {
     body = watched(f.payload.body, x, (err) => {
       failure ??= err
@@ -123,7 +133,7 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     }
     if (x.abort.signal.aborted) throw new S3Error(499, 'RequestAborted', 'The client closed the connection.', 'client-gone')
     // A streamed body may be only partly read: close the connection after answering.
-    if (f.payload.body && !f.buffered && !f.replace) x.bodyPending = true
+    if ((f.payload.body || f.payload.raw) && !f.buffered && !f.replace) x.bodyPending = true
     const code = (err as { code?: string }).code ?? ''
     logger.warn('upstream request failed', { request_id: x.id, backend: x.backendId, error: (err as Error).message, code })
     if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ConnectionRefused|FailedToOpenSocket|ConnectionClosed/i.test(code + ' ' + (err as Error).message)) throw serviceUnavailable()

@@ -100,7 +100,7 @@ export function createS3Proxy(d: ProxyDeps) {
     const rules: CorsRule[] = []
     for (const e of d.registry.active()) if (e.type === 's3') rules.push(...rulesFor(e.id, bucket))
     const headers = preflightHeaders(rules, origin, String(method).toUpperCase(), x.req.headers['access-control-request-headers'])
-    if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.', 'cors-refused')
+    if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.', 'cors-refused')
     x.cors = headers
     sendBody(x, 200, '', {})
   }

@@ -21,7 +21,7 @@ import { passResponseHeader } from './headers.ts'
 
 const ERROR_BODY_LIMIT = 64 * 1024
 /** Responses up to this size (with a Content-Length) are read whole and written at once. */
-const SMALL_RESPONSE = 1024 * 1024
+const SMALL_RESPONSE = 64 * 1024
 const KEPT_ERROR_FIELDS = ['Key', 'BucketName', 'ArgumentName', 'ArgumentValue', 'ActualObjectSize', 'RangeRequested', 'Condition', 'UploadId', 'PartNumber', 'MinSizeAllowed', 'ProposedSize', 'MaxSizeAllowed', 'VersionId']
 /** Upstream refusals of the backend's own credentials. */
 const SIGNING_FAILURES: ReadonlySet<string> = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed', 'InvalidToken', 'ExpiredToken'])

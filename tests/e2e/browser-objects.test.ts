@@ -6,7 +6,7 @@
  * with streamed progress), drag and drop, and the phone layout.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
@@ -15,7 +15,7 @@ import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage
 
 const MiB = 1024 * 1024
 /** Where the phone screenshot goes, for a person to look at. */
-export const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
+const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
 
 let stowage: Stowage
 let browser: Browser
@@ -96,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   await stowage?.stop()
+  if (files) rmSync(files, { recursive: true, force: true })
 }, 30_000)
 
 test('create a bucket, upload, list, download the same bytes, preview an image, delete', async () => {

@@ -60,7 +60,8 @@ test('the API explorer renders offline: no failed request, no CSP violation, no 
   await page.goto(`${stowage.url}/openapi`, { waitUntil: 'networkidle' })
   // Scalar renders the spec served by the binary itself (it takes a few seconds in headless Chromium).
   await page.getByRole('heading', { name: 'Stowage API' }).first().waitFor({ timeout: 30_000 })
-  await page.getByText('Backends with health and capabilities').first().waitFor({ timeout: 30_000 })
+  await page.getByText('Dashboard API of Stowage.', { exact: false }).first().waitFor({ timeout: 30_000 })
+  await page.getByText('Liveness: the process answers').first().waitFor({ timeout: 30_000 })
   expect(offsite).toEqual([])
   expect(problems.failed).toEqual([])
   expect(problems.csp).toEqual([])

@@ -4,7 +4,7 @@
  * page gets a watcher that records console errors, uncaught exceptions, failed requests and CSP
  * violations, so each test can assert the page ran clean under the production CSP.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
@@ -34,6 +34,8 @@ export async function startStowage(env: Record<string, string> = {}): Promise<St
     stop: async () => {
       run.proc.kill('SIGTERM')
       await run.proc.exited
+      // The directory holds a copy of the 100+ MiB binary and the data written by the test.
+      rmSync(run.dir, { recursive: true, force: true })
     },
   }
 }
@@ -41,11 +43,13 @@ export async function startStowage(env: Record<string, string> = {}): Promise<St
 /** Chromium with its profile, config and cache in a temp dir (it writes ~/.config even with a user-data dir). */
 export async function launchBrowser(): Promise<Browser> {
   const home = mkdtempSync(join(tmpdir(), 'stowage-chromium-'))
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: LAUNCH_ARGS,
     env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_DATA_HOME: join(home, '.local/share'), PATH: '/usr/bin:/bin' },
   })
+  browser.on('disconnected', () => rmSync(home, { recursive: true, force: true }))
+  return browser
 }
 
 export type Problems = {
