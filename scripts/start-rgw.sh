@@ -3,7 +3,7 @@
 #
 # Starts a throwaway single-node Ceph RADOS Gateway (Debian bookworm's radosgw
 # 16.2) on 127.0.0.1: the real S3 backend that integration tests and
-# benchmarks run the proxy against. One mon, one OSD (RAM-backed memstore by
+# benchmarks run the proxy against. One mon, one OSD (bluestore on a sparse file by
 # default), no mgr, auth = none, radosgw with the beast frontend.
 # Background and measurements: shared/reference/s3-backends.md, section 2.
 #
@@ -16,8 +16,8 @@
 #   RGW_DIR          everything lives here [${TMPDIR:-/tmp}/stowage-rgw]
 #   RGW_PORT         S3 endpoint port on 127.0.0.1 [7480]
 #   RGW_MON_PORT     mon port; 3300, Ceph's default, is often taken [40300]
-#   RGW_STORE        memstore | bluestore (sparse file in RGW_DIR) [memstore]
-#   RGW_STORE_BYTES  capacity of the store [4294967296]
+#   RGW_STORE        bluestore (sparse file in RGW_DIR) | memstore (RAM) [bluestore]
+#   RGW_STORE_BYTES  capacity of the store [34359738368]; sparse, so disk use follows the data
 #   RGW_ACCESS_KEY / RGW_SECRET_KEY      user "tester"  [fixed test values]
 #   RGW_ACCESS_KEY_2 / RGW_SECRET_KEY_2  user "tenant2" [fixed test values]
 #   RGW_TIMEOUT      deadline in seconds for the whole start [120]
@@ -36,8 +36,8 @@ RGW_DIR=$(realpath -m -- "${RGW_DIR:-${TMPDIR:-/tmp}/stowage-rgw}")
 export RGW_DIR
 RGW_PORT=${RGW_PORT:-7480}
 RGW_MON_PORT=${RGW_MON_PORT:-40300}
-RGW_STORE=${RGW_STORE:-memstore}
-RGW_STORE_BYTES=${RGW_STORE_BYTES:-4294967296}
+RGW_STORE=${RGW_STORE:-bluestore}
+RGW_STORE_BYTES=${RGW_STORE_BYTES:-34359738368}
 RGW_ACCESS_KEY=${RGW_ACCESS_KEY:-stowagetestkey}
 RGW_SECRET_KEY=${RGW_SECRET_KEY:-stowagetestsecretkey0123456789abcdefghij}
 RGW_ACCESS_KEY_2=${RGW_ACCESS_KEY_2:-stowagetenant2key}

@@ -103,14 +103,15 @@ async function main(argv: string[]): Promise<number> {
       )
       const { createApp, serve, stopOnSignals, upsertAdmin } = await server()
       const app = await createApp(config)
-      // Listen first, so the banner shows the real port (with --listen :0 the OS picks it).
+      // The admin exists before the first request can arrive; the banner waits
+      // for the listener so it shows the real port (with --listen :0 the OS picks it).
+      const password = app.users.count() === 0 ? randomPassword() : undefined
+      if (password) await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
       const running = await serve(app)
       stopOnSignals(running, app.logger)
       const host = parseListen(listen)!.host
       const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${running.dashboard.port}`
-      if (app.users.count() === 0) {
-        const password = randomPassword()
-        await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
+      if (password) {
         console.error(`\n  Stowage is running at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
       } else {
         console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${join(dir, 'stowage.db')} stowage create-admin --username admin\n`)

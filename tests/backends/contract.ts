@@ -9,8 +9,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { BackendError, type Backend, type GetResult, type ListOptions, type ListResult } from '../../src/backends/backend.ts'
+import { measureStreaming, type BackendSpec } from '../helpers/stream-probe.ts'
 
-export type ContractTarget = { backend: Backend; cleanup(): Promise<void> }
+export type ContractTarget = { backend: Backend; cleanup(): Promise<void>; /** How a fresh process builds the same backend, for memory measurements. */ spec: BackendSpec }
 
 const MiB = 1024 * 1024
 
@@ -35,9 +36,8 @@ function md5hex(data: Uint8Array | string): string {
 /**
  * `total` bytes produced on demand in 1 MiB chunks; every chunk is tagged
  * with the seed and its index so a misplaced part changes the digest.
- * `onChunk` runs as each chunk is handed over (used to sample memory).
  */
-function generated(total: number, seed: number, onChunk: () => void = () => {}): { stream: ReadableStream<Uint8Array>; md5: () => string } {
+function generated(total: number, seed: number): { stream: ReadableStream<Uint8Array>; md5: () => string } {
   const hash = createHash('md5')
   let sent = 0
   const stream = new ReadableStream<Uint8Array>(
@@ -50,7 +50,6 @@ function generated(total: number, seed: number, onChunk: () => void = () => {}):
         if (n >= 8) new DataView(chunk.buffer).setUint32(4, sent / MiB)
         hash.update(chunk)
         sent += n
-        onChunk()
         controller.enqueue(chunk)
       },
     },
@@ -59,13 +58,12 @@ function generated(total: number, seed: number, onChunk: () => void = () => {}):
   return { stream, md5: () => hash.digest('hex') }
 }
 
-async function digest(stream: ReadableStream<Uint8Array>, onChunk: () => void = () => {}): Promise<{ md5: string; size: number }> {
+async function digest(stream: ReadableStream<Uint8Array>): Promise<{ md5: string; size: number }> {
   const hash = createHash('md5')
   let n = 0
   for await (const chunk of stream) {
     hash.update(chunk)
     n += chunk.byteLength
-    onChunk()
   }
   return { md5: hash.digest('hex'), size: n }
 }
@@ -465,23 +463,11 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
       'a 64 MiB object streams in and out without being held in memory',
       async () => {
         const bk = await bucket()
-        const total = 64 * MiB
-        Bun.gc(true)
-        const before = process.memoryUsage.rss()
-        let peak = before
-        const sample = (): void => {
-          peak = Math.max(peak, process.memoryUsage.rss())
-        }
-        const data = generated(total, 64, sample)
-        const { etag } = await b.putObject(bk, 'big.bin', data.stream, { size: total })
-        const md5 = data.md5()
-        expect(etag.replaceAll('"', '').split('-')[0]).toMatch(/^[0-9a-f]{32}$/)
-        const got = await b.getObject(bk, 'big.bin')
-        if (got.status === 304) throw new Error('unexpected 304')
-        expect(got.contentLength).toBe(total)
-        expect(await digest(got.body, sample)).toEqual({ md5, size: total })
-        const growth = (peak - before) / MiB
-        expect(growth).toBeLessThan(32)
+        const r = await measureStreaming(target.spec, bk, 64 * MiB)
+        expect(r.contentLength).toBe(64 * MiB)
+        expect(r.intact).toBe(true)
+        expect(r.putGrowthMiB).toBeLessThan(32)
+        expect(r.getGrowthMiB).toBeLessThan(32)
       },
       120_000,
     )

@@ -11,6 +11,7 @@ backendContract('fs', async () => {
   const backend = createFsBackend({ id: 'fs-contract', root })
   return {
     backend,
+    spec: { kind: 'fs', root },
     async cleanup() {
       await backend.close()
       await rm(root, { recursive: true, force: true })

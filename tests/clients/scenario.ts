@@ -142,6 +142,7 @@ export function conformance(spec: ClientSpec): void {
       expect(replay.status).toBe(403)
     }, 60_000)
 
+    // Clients that cannot presign uploads (noPresignPut says why) have no such step; the SDK and minio cover it.
     if (spec.noPresignPut === undefined) {
       test('a presigned PUT uploads', async () => {
         const url = await drv.presignPut!(main, 'presigned/put.txt', 300)
@@ -150,8 +151,6 @@ export function conformance(spec: ClientSpec): void {
         const got = await p.rgw.getObject(main, 'presigned/put.txt')
         expect(await new Response((got as { body: ReadableStream }).body).text()).toBe('uploaded with a presigned URL')
       }, 30_000)
-    } else {
-      test.skip(`presigned PUT (${spec.noPresignPut})`, () => {})
     }
 
     test('copies within the scope (from the read bucket too)', async () => {
