@@ -6,7 +6,8 @@
  */
 import type { Stowage } from './app.ts'
 import { parseListen } from './config/load.ts'
-import { listen, type Listener } from './http/listener.ts'
+import { listen } from './http/listener.ts'
+import type { Listener } from './http/node-server.ts'
 
 export type Running = { dashboard: Listener; /** The S3 proxy listener, when `s3_proxy.enabled`. */ proxy?: Listener; extra: Listener[]; stop(): Promise<void> }
 

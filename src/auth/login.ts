@@ -11,6 +11,7 @@
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import { fail } from '../http/errors.ts'
+import { rateLimitKey } from '../lib/cidr.ts'
 import { SlidingWindowLimiter } from '../lib/rate-limit.ts'
 import type { Metrics } from '../metrics/registry.ts'
 import type { UserStore } from '../users/store.ts'
@@ -95,7 +96,8 @@ export function createLoginService(d: LoginDeps) {
      */
     async login(username: string, password: string, origin: AuditOrigin): Promise<LoginResult> {
       const ip = origin.ip ?? ''
-      const rl = ipLimiter.hit(ip, now())
+      const ipKey = rateLimitKey(ip)
+      const rl = ipLimiter.hit(ipKey, now())
       if (!rl.ok) {
         d.metrics.loginAttempts.inc({ mode: 'local', result: 'rate_limited' })
         d.audit.record({ ...origin, username, action: 'auth.login', status: 'denied', detail: { reason: 'rate_limited' } })
@@ -112,7 +114,7 @@ export function createLoginService(d: LoginDeps) {
           refuse(origin, username, 'bad_password', STATIC_USER_ID, 'static')
         }
         phantom.delete(username.toLowerCase())
-        ipLimiter.release(ip, now())
+        ipLimiter.release(ipKey, now())
         const session = d.sessions.create(STATIC_USER_ID, 'static', { ip, userAgent: origin.userAgent ?? null })
         d.metrics.loginAttempts.inc({ mode: 'static', result: 'success' })
         d.audit.record({ ...origin, userId: STATIC_USER_ID, username: st.username, action: 'auth.login', detail: { source: 'static' } })
@@ -137,7 +139,7 @@ export function createLoginService(d: LoginDeps) {
         refuse(origin, username, ok ? 'disabled' : 'bad_password', user.id, 'local')
       }
       d.users.recordLogin(user.id, now())
-      ipLimiter.release(ip, now())
+      ipLimiter.release(ipKey, now())
       const session = d.sessions.create(user.id, user.identity_source, { ip, userAgent: origin.userAgent ?? null })
       d.metrics.loginAttempts.inc({ mode: 'local', result: 'success' })
       d.audit.record({ ...origin, userId: user.id, username: user.username, action: 'auth.login', detail: { source: 'local' } })

@@ -6,10 +6,11 @@
  * exact Content-Length, uploads of any size stream through, and a client
  * disconnect aborts the request's signal so handlers stop their upstream work.
  */
-import http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type http from 'node:http'
+import type { Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import type { RequestContext, RequestMeta } from './context.ts'
+import { headersOf, listenNode, pump, type Listener } from './node-server.ts'
 import type { Logger } from '../lib/log.ts'
 
 export type FetchHandler = (req: Request) => Promise<Response>
@@ -19,17 +20,9 @@ export type ListenerHooks = {
   onDone?(meta: RequestMeta, info: { method: string; status: number; durationMs: number; aborted: boolean; bytesOut: number }): void
 }
 
-export type Listener = {
-  readonly port: number
-  readonly host: string
-  /** Stops accepting, waits up to `timeoutMs` for in-flight requests, then cuts what is left. */
-  close(timeoutMs: number): Promise<void>
-  inFlight(): number
-}
-
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 
-export async function listen(opts: {
+export function listen(opts: {
   host: string
   port: number
   handler: FetchHandler
@@ -38,39 +31,14 @@ export async function listen(opts: {
   hooks?: ListenerHooks
   name: string
 }): Promise<Listener> {
-  let inFlight = 0
-  let drained: (() => void) | undefined
-  const server = http.createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 15_000 }, (req, res) => {
-    inFlight++
-    serve(req, res, opts).finally(() => {
-      inFlight--
-      if (inFlight === 0) drained?.()
-    })
+  return listenNode({
+    host: opts.host,
+    port: opts.port,
+    name: opts.name,
+    logger: opts.logger,
+    expectContinue: 'auto',
+    onRequest: (req, res, done) => void serve(req, res, opts).finally(done),
   })
-  server.keepAliveTimeout = 65_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const addr = server.address() as AddressInfo
-  opts.logger.info('listening', { listener: opts.name, address: `${addr.address}:${addr.port}` })
-  return {
-    port: addr.port,
-    host: addr.address,
-    inFlight: () => inFlight,
-    async close(timeoutMs) {
-      const closed = new Promise<void>((r) => server.close(() => r()))
-      server.closeIdleConnections()
-      if (inFlight > 0) {
-        await Promise.race([new Promise<void>((r) => (drained = r)), Bun.sleep(timeoutMs)])
-      }
-      server.closeAllConnections()
-      await closed
-    },
-  }
 }
 
 async function serve(
@@ -86,8 +54,7 @@ async function serve(
   })
   const socket = req.socket as Socket & { encrypted?: boolean }
   const host = safeHost(req.headers.host)
-  const headers = new Headers()
-  for (let i = 0; i < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!)
+  const headers = headersOf(req)
   const hasBody = !BODYLESS.has(method) && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0)
   let request: Request
   try {
@@ -136,36 +103,6 @@ async function serve(
     finished = true
     opts.hooks?.onDone?.(meta, { method, status, durationMs: performance.now() - meta.start, aborted: abort.signal.aborted, bytesOut })
   }
-}
-
-/** Copies a web stream to the socket, waiting for 'drain' so memory stays flat for slow clients. */
-async function pump(body: ReadableStream<Uint8Array>, res: http.ServerResponse, signal: AbortSignal): Promise<number> {
-  const reader = body.getReader()
-  let total = 0
-  const onAbort = () => reader.cancel().catch(() => {})
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done)
-            res.off('close', done)
-            resolve()
-          }
-          res.on('drain', done)
-          res.on('close', done)
-        })
-        if (signal.aborted) break
-      }
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-  return total
 }
 
 function safeHost(host: string | undefined): string {

@@ -31,3 +31,19 @@ export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
     return list.check(plain, v === 4 ? 'ipv4' : 'ipv6')
   }
 }
+
+/**
+ * The key per-client rate limits count under: an IPv4 address, or the /64 of an
+ * IPv6 address — one home or server usually owns a whole /64, so counting each
+ * of its 2^64 addresses apart would give it unlimited budgets.
+ */
+export function rateLimitKey(ip: string | null | undefined): string {
+  if (!ip) return ''
+  const plain = ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip
+  if (isIP(plain) !== 6) return plain
+  const [head, tail = ''] = plain.split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = plain.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`
+}

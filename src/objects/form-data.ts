@@ -5,8 +5,9 @@
  * chunk by chunk, keeps text fields (small) in memory and sends the file part
  * into a Spool, so memory stays flat whatever the file size.
  */
+import { tmpdir } from 'node:os'
 import { fail } from '../http/errors.ts'
-import { Spool } from './spool.ts'
+import { Spool } from '../lib/spool.ts'
 
 export type FormFile = { field: string; filename: string; contentType?: string; spool: Spool }
 export type FormUpload = { fields: Map<string, string>; file?: FormFile }
@@ -139,7 +140,7 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
         buf = buf.subarray(headersOnly ? 2 : end + 4)
         if (part.filename !== undefined && part.name === limits.fileField) {
           if (file) throw fail('bad_request', 'Send one file per upload.')
-          file = { field: part.name, filename: part.filename, ...(part.contentType ? { contentType: part.contentType } : {}), spool: new Spool() }
+          file = { field: part.name, filename: part.filename, ...(part.contentType ? { contentType: part.contentType } : {}), spool: new Spool(tmpdir(), 'stowage-upload') }
         }
         state = 'body'
       } else {

@@ -59,43 +59,6 @@ export type Operation =
 
 export type Classified = { op: Operation; access: Access }
 
-/** Query parameters that select a sub-resource (operation) rather than tune one. */
-const SUBRESOURCES: ReadonlySet<string> = new Set([
-  'accelerate',
-  'acl',
-  'analytics',
-  'attributes',
-  'cors',
-  'delete',
-  'encryption',
-  'intelligent-tiering',
-  'inventory',
-  'legal-hold',
-  'lifecycle',
-  'location',
-  'logging',
-  'metrics',
-  'notification',
-  'object-lock',
-  'ownershipControls',
-  'policy',
-  'policyStatus',
-  'publicAccessBlock',
-  'replication',
-  'requestPayment',
-  'restore',
-  'retention',
-  'select',
-  'select-type',
-  'tagging',
-  'torrent',
-  'uploadId',
-  'uploads',
-  'versioning',
-  'versions',
-  'website',
-])
-
 /** Sub-resources of bucket or object administration: refused with AccessDenied rather than NotImplemented. */
 const ADMIN: ReadonlySet<string> = new Set([
   'accelerate',
@@ -121,11 +84,29 @@ const ADMIN: ReadonlySet<string> = new Set([
   'website',
 ])
 
+/** Query parameters that select a sub-resource (operation) rather than tune one: the administrative ones and these. */
+const SUBRESOURCES: ReadonlySet<string> = new Set([
+  ...ADMIN,
+  'attributes',
+  'delete',
+  'legal-hold',
+  'location',
+  'restore',
+  'retention',
+  'select',
+  'select-type',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'versions',
+])
+
 const LIST_V1 = ['delimiter', 'encoding-type', 'marker', 'max-keys', 'prefix', 'allow-unordered']
 const LIST_V2 = ['list-type', 'continuation-token', 'fetch-owner', 'start-after', 'delimiter', 'encoding-type', 'max-keys', 'prefix', 'allow-unordered']
 const VERSIONS = ['versions', 'key-marker', 'version-id-marker', 'delimiter', 'encoding-type', 'max-keys', 'prefix']
 const UPLOADS = ['uploads', 'delimiter', 'encoding-type', 'key-marker', 'max-uploads', 'prefix', 'upload-id-marker']
 const RESPONSE = ['response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language', 'response-content-type', 'response-expires']
+const READ_OBJECT = ['versionId', 'partNumber', ...RESPONSE]
 
 const PARAMS: Record<Operation, ReadonlySet<string>> = {
   ListBuckets: new Set(['prefix', 'max-buckets', 'continuation-token', 'bucket-region']),
@@ -138,8 +119,8 @@ const PARAMS: Record<Operation, ReadonlySet<string>> = {
   HeadBucket: new Set(),
   DeleteObjects: new Set(['delete']),
   PostObject: new Set(),
-  GetObject: new Set(['versionId', 'partNumber', ...RESPONSE]),
-  HeadObject: new Set(['versionId', 'partNumber', ...RESPONSE]),
+  GetObject: new Set(READ_OBJECT),
+  HeadObject: new Set(READ_OBJECT),
   ListParts: new Set(['uploadId', 'max-parts', 'part-number-marker']),
   GetObjectTagging: new Set(['tagging', 'versionId']),
   GetObjectRetention: new Set(['retention', 'versionId']),

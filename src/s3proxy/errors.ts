@@ -24,7 +24,6 @@ export const accessDenied = (message = 'Access Denied', reason = 'access-denied'
 export const notImplemented = (message = 'A header or query you provided implies functionality that is not implemented.'): S3Error =>
   new S3Error(501, 'NotImplemented', message, 'not-implemented')
 export const invalidArgument = (message: string): S3Error => new S3Error(400, 'InvalidArgument', message, 'bad-request')
-export const invalidRequest = (message: string): S3Error => new S3Error(400, 'InvalidRequest', message, 'bad-request')
 export const slowDown = (retryAfterSeconds: number, reason: string): S3Error =>
   new S3Error(503, 'SlowDown', 'Please reduce your request rate.', reason, { 'retry-after': String(retryAfterSeconds) })
 export const internalError = (message = 'We encountered an internal error. Please try again.', reason = 'internal'): S3Error => new S3Error(500, 'InternalError', message, reason)

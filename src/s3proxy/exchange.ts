@@ -72,48 +72,10 @@ export function sendError(x: Exchange, err: S3Error): void {
   sendBody(x, err.status, xml, { 'content-type': 'application/xml', ...err.headers })
 }
 
-/** Copies a web stream to the socket, waiting for 'drain' so memory stays flat for slow clients. */
-export async function pump(body: ReadableStream<Uint8Array>, res: ServerResponse, signal: AbortSignal): Promise<number> {
-  const reader = body.getReader()
-  let total = 0
-  const onAbort = (): void => void reader.cancel().catch(() => {})
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const go = (): void => {
-            res.off('drain', go)
-            res.off('close', go)
-            resolve()
-          }
-          res.on('drain', go)
-          res.on('close', go)
-        })
-        if (signal.aborted) break
-      }
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
-  return total
-}
-
 /** Access key named in a request's Authorization header or presigned query, for audit rows of refused requests. */
 export function claimedAccessKey(authorization: string | undefined, rawQuery: string): string | undefined {
   const m = (authorization && /Credential=([^/,\s]{1,128})\//.exec(authorization)) || /(?:^|&)X-Amz-Credential=([^%/&]{1,128})(?:%2F|\/)/.exec(rawQuery)
   return m ? m[1] : undefined
-}
-
-/** Headers as a fetch Headers (what the SigV4 verifier reads). */
-export function headersOf(req: IncomingMessage): Headers {
-  const h = new Headers()
-  const raw = req.rawHeaders
-  for (let i = 0; i < raw.length; i += 2) h.append(raw[i]!, raw[i + 1]!)
-  return h
 }
 
 /** The client's address: X-Forwarded-For is believed only from trusted proxies, walked from the right. */

@@ -24,6 +24,7 @@ import type { Registry } from '../backends/registry.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { CredentialService, ResolvedCredential } from '../credentials/service.ts'
 import type { Logger } from '../lib/log.ts'
+import { Spool } from '../lib/spool.ts'
 import { S3Error, slowDown } from './errors.ts'
 import { sendBody, type Exchange } from './exchange.ts'
 import { forward } from './forward.ts'
@@ -37,7 +38,6 @@ import { checkScope } from './scope.ts'
 import { uriEncode } from './sigv4/canonical.ts'
 import { checkPolicyConditions, contentLengthRange, verifyPostPolicy, type PostPolicyFail } from './sigv4/postpolicy.ts'
 import { s3ErrorStatus } from './sigv4/verify.ts'
-import { Spool } from './spool.ts'
 import { upstreamFor } from './upstream.ts'
 
 const FIELD_BYTES = 64 * 1024
@@ -179,7 +179,7 @@ export async function handlePostObject(x: Exchange, d: PostObjectDeps): Promise<
   const range = contentLengthRange(verified.policy)
   const max = Math.min(range?.max ?? DEFAULT_MAX_FILE, DEFAULT_MAX_FILE)
 
-  const spool = new Spool(d.spoolDir)
+  const spool = new Spool(d.spoolDir, 'post-object')
   try {
     for await (const chunk of form.file.stream as AsyncIterable<Uint8Array>) {
       if (spool.size + chunk.byteLength > max) {

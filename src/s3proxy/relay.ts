@@ -14,9 +14,10 @@
  */
 import { child, parseXml, textOf } from '../backends/s3/xml.ts'
 import type { Logger } from '../lib/log.ts'
+import { pump } from '../http/node-server.ts'
 import { CONTENT_CSP, PDF_CSP } from '../http/security-headers.ts'
 import { errorXml } from './errors.ts'
-import { baseHeaders, pump, sendBody, type Exchange } from './exchange.ts'
+import { baseHeaders, sendBody, type Exchange } from './exchange.ts'
 import { passResponseHeader } from './headers.ts'
 
 const ERROR_BODY_LIMIT = 64 * 1024

@@ -9,7 +9,6 @@
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
 
 export const CODE_BYTES = 12
-export const CODE_PATTERN = /^[a-z2-7]{20}$/
 
 export function newCode(): string {
   return randomToken(CODE_BYTES)

@@ -17,6 +17,14 @@ afterEach(async () => {
 })
 
 describe('per-IP sign-in limit', () => {
+  test('IPv6 clients are counted by their /64, so rotating addresses does not reset the budget', async () => {
+    t = await testApp({ server: { trusted_proxies: ['127.0.0.1'] }, ratelimit: { login_per_ip: 3, login_window: '15m' } })
+    const from = (ip: string) => ({ 'x-forwarded-for': ip })
+    for (let i = 1; i <= 3; i++) expect((await t.login('nobody', 'wrong', from(`2001:db8:7:7::${i}`))).status).toBe(401)
+    expect((await t.login('nobody', 'wrong', from('2001:db8:7:7:ffff::42'))).status).toBe(429)
+    expect((await t.login('nobody', 'wrong', from('2001:db8:7:8::1'))).status).toBe(401)
+  })
+
   test('the defaults are 10 per 15 minutes', () => {
     const c = buildConfig({}, {})
     expect(c.ratelimit.login_per_ip).toBe(10)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import { expect, test } from 'bun:test'
-import { cidrMatcher, parseCidr } from '../../src/lib/cidr.ts'
+import { describe, expect, test } from 'bun:test'
+import { cidrMatcher, parseCidr, rateLimitKey } from '../../src/lib/cidr.ts'
 
 test('parseCidr accepts IPs and CIDRs of both families', () => {
   expect(parseCidr('10.0.0.0/8')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' })
@@ -34,4 +34,15 @@ test('an empty list trusts nobody', () => {
   const m = cidrMatcher([])
   expect(m('127.0.0.1')).toBe(false)
   expect(m('::1')).toBe(false)
+})
+
+describe('rateLimitKey', () => {
+  test('IPv4 addresses count alone; IPv6 addresses count by /64', () => {
+    expect(rateLimitKey('192.0.2.7')).toBe('192.0.2.7')
+    expect(rateLimitKey('::ffff:192.0.2.7')).toBe('192.0.2.7')
+    expect(rateLimitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64')
+    expect(rateLimitKey('2001:db8:1:2:ffff:ffff:ffff:ffff')).toBe(rateLimitKey('2001:0db8:0001:0002::9'))
+    expect(rateLimitKey('2001:db8:1:3::1')).not.toBe(rateLimitKey('2001:db8:1:2::1'))
+    expect(rateLimitKey('::1')).toBe('0:0:0:0::/64')
+  })
 })

@@ -4,28 +4,13 @@
  * RGW — with an admin, a user and a readonly client and a fresh bucket
  * created through the API. Every object and bucket suite runs once per kind.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import type { Backend } from '../../src/backends/backend.ts'
 import type { AppOptions } from '../../src/app.ts'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
-import { s3Env } from '../helpers/s3.ts'
+import { backendDoc, KINDS, type Kind } from '../helpers/kinds.ts'
 
-export type Kind = 'fs' | 'rgw'
-export const KINDS: Kind[] = ['fs', 'rgw']
-
-export function backendDoc(kind: Kind, id: string): { doc: Record<string, unknown>; env: Record<string, string>; root?: string } {
-  if (kind === 'fs') {
-    const root = mkdtempSync(join(tmpdir(), 'stowage-objects-fs-'))
-    return { doc: { id, type: 'fs', root }, env: {}, root }
-  }
-  const s3 = s3Env()
-  return {
-    doc: { id, type: 's3', endpoint: s3.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
-    env: { RGW_AK: s3.accessKey, RGW_SK: s3.secretKey },
-  }
-}
+export { KINDS, type Kind }
 
 let n = 0
 /** A fresh bucket name, unique across runs (RGW keeps buckets between runs if a test dies). */

@@ -6,16 +6,14 @@
  * and clean them up afterwards. Shared by the quota, size, settings, pin,
  * search and dashboard suites, which all run against both kinds.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import type { Backend } from '../../src/backends/backend.ts'
 import type { AppOptions } from '../../src/app.ts'
 import { testApp, type TestApp } from '../helpers/app.ts'
-import { s3Env, testBucket } from '../helpers/s3.ts'
+import { backendDoc, KINDS, type Kind } from '../helpers/kinds.ts'
+import { testBucket } from '../helpers/s3.ts'
 
-export type Kind = 'fs' | 'rgw'
-export const KINDS: Kind[] = ['fs', 'rgw']
+export { backendDoc, KINDS, type Kind }
 
 export type StorageApp = {
   t: TestApp
@@ -29,18 +27,6 @@ export type StorageApp = {
   /** `/api/backends/<bid>/buckets/<bucket>` */
   base(bucket: string): string
   cleanup(): Promise<void>
-}
-
-export function backendDoc(kind: Kind, id = kind === 'fs' ? 'local' : 'rgw'): { doc: Record<string, unknown>; env: Record<string, string>; root?: string } {
-  if (kind === 'fs') {
-    const root = mkdtempSync(join(tmpdir(), 'stowage-fs-'))
-    return { doc: { id, type: 'fs', root }, env: {}, root }
-  }
-  const s3 = s3Env()
-  return {
-    doc: { id, type: 's3', endpoint: s3.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
-    env: { RGW_AK: s3.accessKey, RGW_SK: s3.secretKey },
-  }
 }
 
 export async function emptyAndDelete(backend: Backend, bucket: string): Promise<void> {

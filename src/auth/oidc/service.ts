@@ -19,6 +19,7 @@ import { CodeChallengeMethod, generateCodeVerifier, generateState, OAuth2Client,
 import type { AuditOrigin } from '../../audit/model.ts'
 import type { AuditRecorder } from '../../audit/recorder.ts'
 import type { Config } from '../../config/schema.ts'
+import { rateLimitKey } from '../../lib/cidr.ts'
 import { SlidingWindowLimiter } from '../../lib/rate-limit.ts'
 import type { Logger } from '../../lib/log.ts'
 import type { Metrics } from '../../metrics/registry.ts'
@@ -148,7 +149,7 @@ export function createOidcService(d: OidcDeps) {
   }
 
   function refuse(r: Refusal, o: OidcRequest, attempt: Pending | undefined, remaining: Pending[]): Redirect {
-    if (r.reason !== 'rate_limited') limiter.record(o.origin.ip ?? '')
+    if (r.reason !== 'rate_limited') limiter.record(rateLimitKey(o.origin.ip))
     d.metrics.loginAttempts.inc({ mode: 'oidc', result: r.reason === 'rate_limited' ? 'rate_limited' : 'failure' })
     d.audit.record({
       ...o.origin,
@@ -203,7 +204,7 @@ export function createOidcService(d: OidcDeps) {
     /** GET /auth/login/oidc: remember a new attempt in the cookie and send the browser to the provider. */
     async start(rawNext: string | undefined, o: OidcRequest): Promise<Redirect> {
       const next = safeNextPath(rawNext)
-      if (!limiter.check(o.origin.ip ?? '').ok) return { location: loginErrorPath('rate_limited', next), cookies: [] }
+      if (!limiter.check(rateLimitKey(o.origin.ip)).ok) return { location: loginErrorPath('rate_limited', next), cookies: [] }
       let p: DiscoveredProvider
       try {
         p = await d.discovery.ensure()
@@ -221,7 +222,7 @@ export function createOidcService(d: OidcDeps) {
       const list = pending.read(o.cookie)
       const attempt = q.state ? findPending(list, q.state) : undefined
       const remaining = list.filter((p) => p !== attempt)
-      const rl = limiter.check(o.origin.ip ?? '')
+      const rl = limiter.check(rateLimitKey(o.origin.ip))
       if (!rl.ok) return refuse(new Refusal('rate_limited'), o, attempt, remaining)
       if (!attempt) return refuse(new Refusal('bad_state', { error: q.error ? clip(q.error, 64) : undefined }), o, undefined, list)
       let done: Awaited<ReturnType<typeof complete>>

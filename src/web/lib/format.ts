@@ -36,6 +36,12 @@ export function formatHour(value: string | number): string {
   return date ? hourOnly.format(date) : ''
 }
 
+/** A time as a `datetime-local` input wants it: local, without a zone. */
+export function localInput(date: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`
+}
+
 export function isFuture(value: string | number | null | undefined): boolean {
   const date = toDate(value)
   return date !== null && date.getTime() > Date.now()

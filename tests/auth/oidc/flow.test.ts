@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { TestApp } from '../../helpers/app.ts'
 import type { TestProvider } from '../../helpers/oidc-provider.ts'
-import { begin, clientFrom, discovered, finish, lastLoginEvent, loginError, me, provider, signIn, stowage, POST_LOGOUT_URI } from './fixture.ts'
+import { begin, clientFrom, discovered, lastLoginEvent, loginError, me, provider, signIn, stowage, POST_LOGOUT_URI } from './fixture.ts'
 
 let p: TestProvider
 let t: TestApp

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Expiry choices of the credential form, turned into what the API takes. */
+import { formatDateTime } from '../../lib/format.ts'
+import { t } from '../../lib/i18n.ts'
 
 export type ExpiryPreset = 'keep' | 'never' | 'day' | 'week' | 'month' | 'quarter' | 'year' | 'custom'
 
@@ -20,8 +22,11 @@ export function expiryValue(preset: ExpiryPreset, custom: string, now = Date.now
   return new Date(now + PRESET_DAYS[preset] * DAY_MS).toISOString()
 }
 
-/** `datetime-local` wants local time without a zone. */
-export function localInput(date: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0')
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`
+/** The presets with their labels; when editing a credential that expires (`current`), "keep" comes first. */
+export function expiryOptions(current: string | undefined): { value: ExpiryPreset; label: string }[] {
+  const presets: readonly ExpiryPreset[] = current ? ['keep', ...PRESETS] : PRESETS
+  return presets.map((value) => ({
+    value,
+    label: value === 'keep' ? t('credentialForm.preset.keep', { time: formatDateTime(current) }) : t(`credentialForm.preset.${value}`),
+  }))
 }
