@@ -6,6 +6,7 @@
  * The keyed maps are bounded; the least recently used key is evicted first,
  * which errs toward letting a request through rather than growing memory.
  */
+import { rateLimitKey } from '../lib/cidr.ts'
 import { TokenBucket, type LimitResult } from '../lib/rate-limit.ts'
 
 const MAX_KEYS = 100_000
@@ -37,6 +38,6 @@ export function createLimits(o: { globalRps: number; perKeyRps: number }) {
     global: (now: number): LimitResult => global.take(now),
     key: (accessKey: string, now: number): LimitResult => perKey.take(accessKey, o.perKeyRps, now),
     /** Per client IP within one anonymous binding (a rate changed on the binding applies to IPs seen after). */
-    anonymous: (bucket: string, ip: string, rps: number, now: number): LimitResult => perIp.take(`${bucket}\u0000${ip}\u0000${rps}`, rps, now),
+    anonymous: (bucket: string, ip: string, rps: number, now: number): LimitResult => perIp.take(`${bucket}\u0000${rateLimitKey(ip)}\u0000${rps}`, rps, now),
   }
 }

@@ -16,6 +16,7 @@
  * for bytes without a live grant count; grant-holders' requests do not, so a
  * viewer scrubbing through a video is never throttled.
  */
+import { rateLimitKey } from '../lib/cidr.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Passwords } from '../auth/password.ts'
@@ -75,7 +76,7 @@ export function createPublicShares(d: PublicShareDeps) {
   const wrongPasswords = new SlidingWindowLimiter(d.wrongPasswordLimit, WRONG_PASSWORD_WINDOW_MS)
 
   const limit = (ip: string): void => {
-    const r = perIp.hit(ip, d.now())
+    const r = perIp.hit(rateLimitKey(ip), d.now())
     if (!r.ok) throw fail('rate_limited', undefined, undefined, { 'retry-after': String(r.retryAfterSeconds) })
   }
 
@@ -144,7 +145,7 @@ export function createPublicShares(d: PublicShareDeps) {
       const row = checkLive(found, grantOf(found, req) !== null)
       if (row.password_hash === null) return json(await describe(row, {}))
       const origin = auditOrigin(d.context, req)
-      const who = `${row.id}|${meta.ip}`
+      const who = `${row.id}|${rateLimitKey(meta.ip)}`
       const over = wrongPasswords.check(who, d.now())
       if (!over.ok) {
         recordUnlock(origin, row, 'rate_limited')
