@@ -12,7 +12,7 @@ import { badGateway, S3Error, serviceUnavailable } from './errors.ts'
 import type { Exchange } from './exchange.ts'
 import { forwardable, withoutAwsChunked } from './headers.ts'
 import type { ProxyMetrics } from './metrics.ts'
-import type { Payload } from './payload.ts'
+import { bodySlabs, type Payload } from './payload.ts'
 import { SigV4StreamError } from './sigv4/chunked.ts'
 import { s3ErrorStatus } from './sigv4/verify.ts'
 import { sendUpstream, type Upstream } from './upstream.ts'
@@ -80,6 +80,7 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
   const method = f.replace?.method ?? x.req.method!
   let failure: unknown
   let body: ReadableStream<Uint8Array> | Uint8Array | undefined
+  let pooled: Uint8Array | undefined
   if (f.replace) {
     body = f.replace.body
     headers.set('content-length', String(f.replace.length))
@@ -92,7 +93,7 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     if (x.bodyPending && x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
     x.bodyPending = false
     try {
-      body = await f.payload.read()
+      body = pooled = await f.payload.read()
     } catch (err) {
       x.bodyPending = true
       if (err instanceof S3Error) throw err
@@ -123,6 +124,8 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
   try {
     const response = await sendUpstream(f.up, { method, bucket: f.bucket, key: f.key, query: f.query, headers, payloadHash: f.payload.payloadHash, body, signal: x.abort.signal })
     x.upstreamMs = performance.now() - started
+    // A success means the upstream read the whole body, so nothing reads the slab any more.
+    if (pooled && response.status < 300) bodySlabs.give(pooled)
     metrics.upstream.observe({ operation: x.op }, x.upstreamMs / 1000)
     return response
   } catch (err) {

@@ -26,6 +26,7 @@ import { chunkedOptionsFor, decodeAwsChunked, SigV4StreamError } from './sigv4/c
 import { verifyPayloadSha256 } from './sigv4/payload-hash.ts'
 import type { VerifyOk } from './sigv4/verify.ts'
 import { EMPTY_SHA256, UNSIGNED_PAYLOAD } from './sigv4/canonical.ts'
+import { SlabPool } from '../lib/slab-pool.ts'
 
 export type Payload = {
   body?: ReadableStream<Uint8Array>
@@ -50,26 +51,34 @@ const DECIMAL = /^\d{1,16}$/
  */
 export const SMALL_BODY = 1024 * 1024
 
+/** Where bodies read whole live; the forwarder gives a slab back once the upstream has taken it all. */
+export const bodySlabs = new SlabPool(SMALL_BODY, 16)
+
 const mismatch = (): S3Error => new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 'bad-digest')
 
 /** Reads exactly `length` bytes of a request body. */
 function readWhole(req: IncomingMessage, length: number, sha256?: string): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
-    const buf = Buffer.allocUnsafe(length)
+    const buf = bodySlabs.take(length)
     let at = 0
+    let settled = false
     const fail = (err: unknown): void => {
       req.off('data', onData)
+      if (settled) return
+      settled = true
+      bodySlabs.give(buf)
       reject(err)
     }
     const onData = (chunk: Buffer): void => {
       if (at + chunk.length > length) return fail(new SigV4StreamError('IncompleteBody', 'The request body is longer than its Content-Length'))
-      chunk.copy(buf, at)
+      buf.set(chunk, at)
       at += chunk.length
     }
     req.on('data', onData)
     req.once('end', () => {
       if (at !== length) return fail(new SigV4StreamError('IncompleteBody', 'The request body terminated unexpectedly'))
       if (sha256 !== undefined && new Bun.CryptoHasher('sha256').update(buf).digest('hex') !== sha256) return fail(mismatch())
+      settled = true
       resolve(buf)
     })
     req.once('error', fail)

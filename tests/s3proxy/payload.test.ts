@@ -85,6 +85,32 @@ describe('signed payload hash', () => {
   })
 })
 
+describe('bodies read whole share reused buffers', () => {
+  test('concurrent uploads, some refused, each store exactly their own bytes', async () => {
+    const sizes = [1024 * 1024, 700_000, 1024 * 1024, 1, 65_537, 1024 * 1024 - 1]
+    const bodies = sizes.map((n, i) => new Uint8Array(n).fill(i + 1))
+    const refused = (i: number): boolean => i % 3 === 2
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all(
+        bodies.map((body, i) => {
+          const signedFor = refused(i) ? new Uint8Array(body.byteLength).fill(200) : body
+          return p.signed(cred, 'PUT', `/${bucket}/pooled-${round}-${i}`, { body, payloadHash: sha256(signedFor) })
+        }),
+      )
+      expect(results.map((r) => r.status)).toEqual(bodies.map((_, i) => (refused(i) ? 400 : 200)))
+    }
+    for (let round = 0; round < 3; round++) {
+      for (const [i, body] of bodies.entries()) {
+        if (refused(i)) expect(await exists(`pooled-${round}-${i}`)).toBe(false)
+        else {
+          const got = await p.rgw.getObject(bucket, `pooled-${round}-${i}`)
+          expect(sha256(new Uint8Array(await new Response((got as { body: ReadableStream }).body).arrayBuffer()))).toBe(sha256(body))
+        }
+      }
+    }
+  })
+})
+
 describe('aws-chunked bodies', () => {
   const data = new Uint8Array(200_000).map((_, i) => i % 251)
 
