@@ -198,12 +198,13 @@ async function bigTransfers(writeHeaders: Record<string, string>, readHeaders: R
   await Bun.sleep(500)
   const idle = memory(serverPid)
   const rows: Cell[][] = []
-  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number }): Cell[] => [
+  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number; cpuSeconds: number }): Cell[] => [
     what,
     mib(m.baselineKiB),
     mib(m.peakKiB),
     `**${mib(m.peakKiB - m.baselineKiB)}**`,
     fixed(r.bytes / MiB / r.seconds, 0),
+    fixed((m.cpuSeconds * 1000) / (r.bytes / MiB), 2),
     m.samples,
   ]
   let sampler = sampleRss(serverPid, 50)
@@ -222,7 +223,7 @@ async function bigTransfers(writeHeaders: Record<string, string>, readHeaders: R
   await must(s3.call('DELETE', bucket, key), 204, 'delete big object')
   return [
     `Server memory during a ${f['big-mib']} MiB transfer through the dashboard (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB). Idle RSS after warm-up: ${mib(idle.rssKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
-    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'samples'], rows),
+    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'server CPU ms per MiB', 'samples'], rows),
   ].join('\n\n')
 }
 

@@ -64,13 +64,14 @@ export function cpuOf(pids: readonly number[]): number {
 
 export type RssSampler = {
   /** Stops sampling; peak is the larger of the sampled maximum and VmHWM (which also catches spikes between samples). */
-  stop(): { baselineKiB: number; peakKiB: number; samples: number }
+  stop(): { baselineKiB: number; peakKiB: number; samples: number; cpuSeconds: number }
 }
 
 /** Samples VmRSS every `everyMs`; the baseline is the RSS when sampling starts (VmHWM is reset to it first). */
 export function sampleRss(pid: number, everyMs = 50): RssSampler {
   const hwmReset = resetPeak(pid)
   const baselineKiB = memory(pid).rssKiB
+  const cpuAtStart = cpuSeconds(pid)
   let peak = baselineKiB
   let samples = 0
   const timer = setInterval(() => {
@@ -85,12 +86,14 @@ export function sampleRss(pid: number, everyMs = 50): RssSampler {
     stop() {
       clearInterval(timer)
       let hwm = Number.NaN
+      let cpu = Number.NaN
       try {
         hwm = memory(pid).hwmKiB
+        cpu = cpuSeconds(pid) - cpuAtStart
       } catch {
         // Gone.
       }
-      return { baselineKiB, peakKiB: hwmReset && Number.isFinite(hwm) ? Math.max(peak, hwm) : peak, samples }
+      return { baselineKiB, peakKiB: hwmReset && Number.isFinite(hwm) ? Math.max(peak, hwm) : peak, samples, cpuSeconds: cpu }
     },
   }
 }
