@@ -2,7 +2,8 @@
 /**
  * What only the S3 driver has to get right, against a real Ceph RGW:
  * failing fast, credentials, sockets released on abort, bounded memory on
- * large streams, the multipart switch, and keys that need escaping.
+ * large streams, the multipart switch for uploads, and keys that need
+ * escaping (copies above the single-copy limit: s3-copy.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Backend } from '../../src/backends/backend.ts'

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Where the real S3 (Ceph RGW) for integration tests is; body and bucket
- * helpers; and two TCP fixtures for failure paths: a relay that shows which
- * connections the client closes, and an endpoint that never completes a TCP
- * handshake.
+ * helpers; and fixtures for failure paths: a TCP relay that shows which
+ * connections the client closes, an HTTP gate that holds or answers chosen
+ * requests, and an endpoint that never completes a TCP handshake.
  */
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
+import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -168,6 +169,58 @@ export async function tcpRelay(target: string): Promise<Relay> {
     open: () => closedAt.filter((e) => !e.done).length,
     accepted: () => closedAt.length,
     closed: (n) => closedAt[n]?.wait ?? Promise.reject(new Error(`no connection #${n}`)),
+    async stop() {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((r) => server.close(() => r()))
+    },
+  }
+}
+
+export type GateRequest = { method: string; url: URL }
+export type GateAnswer = { status: number; body: string }
+export type GateHooks = {
+  /** Runs before the request goes upstream; it may hold it, or answer it instead. */
+  before?(r: GateRequest): Promise<GateAnswer | undefined>
+  /** Runs once the upstream's answer has been relayed. */
+  after?(r: GateRequest, status: number): void
+}
+
+/** The part number of an UploadPart(Copy) request, else undefined. */
+export function partNumberOf(r: GateRequest): number | undefined {
+  const n = r.url.searchParams.get('partNumber')
+  return r.method === 'PUT' && n && r.url.searchParams.has('uploadId') ? Number(n) : undefined
+}
+
+/**
+ * An HTTP relay to `target` (http://host:port) that shows every request to
+ * `hooks`. Headers pass as they were signed, Host included, so SigV4 still
+ * verifies upstream.
+ */
+export async function httpGate(target: string, hooks: GateHooks): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const upstream = new URL(target)
+  const sockets = new Set<net.Socket>()
+  const server = http.createServer(async (req, res) => {
+    const r = { method: req.method ?? '', url: new URL(req.url ?? '/', target) }
+    const answer = await hooks.before?.(r)
+    if (answer) {
+      res.writeHead(answer.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(answer.body) }).end(answer.body)
+      return
+    }
+    const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers)
+      upRes.pipe(res)
+      upRes.on('end', () => hooks.after?.(r, upRes.statusCode ?? 0))
+    })
+    up.on('error', () => res.destroy())
+    req.pipe(up)
+  })
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     async stop() {
       for (const s of sockets) s.destroy()
       await new Promise<void>((r) => server.close(() => r()))

@@ -57,6 +57,15 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     expect(auditRows(e.t, 'object.metadata.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { metadata: { author: 'bob' } } })
   })
 
+  test('a metadata edit keeps the object\'s tags', async () => {
+    expect((await e.put('tagged.txt', 'keep my tags', { type: 'text/plain' })).status).toBe(201)
+    expect((await putTags({ project: 'apollo', stage: 'final' }, 'tagged.txt')).status).toBe(204)
+    const res = await e.t.call('PUT', `${e.base}/object/metadata${q('tagged.txt')}`, { as: e.user, json: { metadata: { author: 'ann' } } })
+    expect(res.status).toBe(200)
+    expect((await json<Obj>(res)).metadata).toEqual({ author: 'ann' })
+    expect(await json(await tags('tagged.txt'))).toEqual({ tags: { project: 'apollo', stage: 'final' } })
+  })
+
   test('bad metadata is 400 invalid_metadata', async () => {
     for (const metadata of [{ 'bad name': 'x' }, { '': 'x' }, { ok: 'line\nbreak' }, { ok: 'ü' }, { big: 'x'.repeat(3000) }]) {
       const res = await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, { as: e.user, json: { metadata } })

@@ -7,6 +7,7 @@
 import type { Backend, Capabilities } from '../backend.ts'
 import * as buckets from './buckets.ts'
 import { createS3Http } from './client.ts'
+import * as copy from './copy.ts'
 import { backendError } from './errors.ts'
 import * as listing from './listing.ts'
 import * as objects from './objects.ts'
@@ -23,6 +24,8 @@ export type S3BackendOptions = {
   timeoutMs?: number
   /** Upload tuning; the defaults suit every S3 implementation. */
   uploads?: Partial<uploads.UploadLimits>
+  /** Server-side copy tuning; the defaults suit every S3 implementation. */
+  copies?: Partial<copy.CopyLimits>
 }
 
 const GiB = 1024 ** 3
@@ -56,6 +59,8 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
   })
   // S3 takes 5 GiB in one PUT, but B2 stops at 5 GB (10^9) and R2 at 5 GiB - 5 MiB.
   const limits: uploads.UploadLimits = { singlePutMaxBytes: 5_000_000_000, partBytes: 64 * MiB, ...opts.uploads }
+  // CopyObject has the same ceilings (S3 5 GiB, B2 5 GB); larger sources are copied in parts.
+  const copyLimits: copy.CopyLimits = { singleCopyMaxBytes: 5_000_000_000, partBytes: 256 * MiB, ...opts.copies }
 
   return {
     id: opts.id,
@@ -83,7 +88,7 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
     putObject: (bucket, key, body, o) => uploads.putObject(s3, limits, bucket, key, body, o),
     deleteObject: (bucket, key, o) => objects.deleteObject(s3, bucket, key, o?.versionId),
     deleteObjects: (bucket, keys) => objects.deleteObjects(s3, bucket, keys),
-    copyObject: (src, dst, o) => objects.copyObject(s3, src, dst, o),
+    copyObject: (src, dst, o) => copy.copyObject(s3, copyLimits, src, dst, o),
 
     getObjectTags: (bucket, key, o) => objects.getObjectTags(s3, bucket, key, o?.versionId),
     putObjectTags: (bucket, key, tags, o) => objects.putObjectTags(s3, bucket, key, tags, o?.versionId),

@@ -5,6 +5,7 @@
  * kept only in `cause`, for logs.
  */
 import { BackendError, type BackendErrorKind } from '../backend.ts'
+import { parseXml, textOf, type XmlElement } from './xml.ts'
 
 /** What an S3 error response said. */
 export class UpstreamError extends Error {
@@ -80,6 +81,16 @@ export function backendError(kind: BackendErrorKind, cause?: unknown, message = 
 
 export function fromUpstream(e: UpstreamError): BackendError {
   return backendError(kindOf(e), e)
+}
+
+/**
+ * The XML answer of a call that can fail after its 200 has been sent (copies,
+ * multipart completion): the error is then the body.
+ */
+export function resultOf(body: string): XmlElement {
+  const doc = parseXml(body)
+  if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
+  return doc
 }
 
 /** Raised by the transport when a connection or an idle socket exceeds its budget. */

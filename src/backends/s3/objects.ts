@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Reading, copying, deleting and tagging single objects. */
+/** Reading, deleting and tagging single objects. */
 import type { IncomingMessage } from 'node:http'
-import type { CopyOptions, DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
+import type { DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
 import { contentMd5, type S3Http, uriEscape } from './client.ts'
-import { backendError, fromUpstream, UpstreamError } from './errors.ts'
+import { backendError, UpstreamError } from './errors.ts'
 import { responseBody } from './streams.ts'
 import { headerValue } from './transport.ts'
 import { child, children, escapeXml, parseXml, tag, textOf } from './xml.ts'
@@ -43,7 +43,8 @@ export function infoFromHeaders(key: string, res: IncomingMessage, size: number)
   }
 }
 
-export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo> {
+/** The HEAD response itself, for callers that need headers ObjectInfo leaves out. */
+export async function headResponse(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<IncomingMessage> {
   const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, signal: opts?.signal, ok: [200, 404] })
   res.resume()
   if (res.statusCode === 404) {
@@ -52,7 +53,17 @@ export async function headObject(s3: S3Http, bucket: string, key: string, opts?:
     bucketThere.resume()
     throw backendError(bucketThere.statusCode === 404 ? 'bucket_not_found' : 'not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
   }
+  return res
+}
+
+export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo> {
+  const res = await headResponse(s3, bucket, key, opts)
   return infoFromHeaders(key, res, Number(headerValue(res, 'content-length') ?? 0))
+}
+
+/** The x-amz-copy-source value naming one object (or one version of it). */
+export function copySource(bucket: string, key: string, versionId?: string): string {
+  return `/${bucket}/${uriEscape(key).replace(/%2F/g, '/')}${versionId ? `?versionId=${uriEscape(versionId)}` : ''}`
 }
 
 function rangeHeader(r: Range | undefined): string | undefined {
@@ -120,33 +131,11 @@ export async function deleteObjects(s3: S3Http, bucket: string, keys: Array<{ ke
   }
 }
 
-/** Headers that describe the content and that REPLACE would otherwise drop. */
-const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires']
-
-export async function copyObject(s3: S3Http, src: { bucket: string; key: string }, dst: { bucket: string; key: string }, opts: CopyOptions = {}): Promise<ObjectInfo> {
-  const source = `/${src.bucket}/${uriEscape(src.key).replace(/%2F/g, '/')}${opts.srcVersionId ? `?versionId=${uriEscape(opts.srcVersionId)}` : ''}`
-  const headers: Record<string, string | undefined> = { 'x-amz-copy-source': source }
-  if (opts.metadata || opts.contentType) {
-    // REPLACE resets every content header to what this request carries, so
-    // whatever the caller did not change is carried over from the source.
-    const head = await s3.send({ method: 'HEAD', bucket: src.bucket, key: src.key, query: { versionId: opts.srcVersionId }, signal: opts.signal })
-    head.resume()
-    const current = infoFromHeaders(src.key, head, 0)
-    headers['x-amz-metadata-directive'] = 'REPLACE'
-    headers['content-type'] = opts.contentType ?? current.contentType
-    for (const h of CONTENT_HEADERS) headers[h] = headerValue(head, h)
-    Object.assign(headers, metadataHeaders(opts.metadata ?? current.metadata))
-  } else headers['x-amz-metadata-directive'] = 'COPY'
-  const { res, body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, headers, signal: opts.signal })
-  // A copy can fail after the 200 has been sent; the error is then the body.
-  const doc = parseXml(body)
-  if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
-  return headObject(s3, dst.bucket, dst.key, { versionId: headerValue(res, 'x-amz-version-id'), signal: opts.signal })
-}
-
 export async function getObjectTags(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
   const { body } = await s3.text({ method: 'GET', bucket, key, query: { tagging: '', versionId } })
   const tags: Record<string, string> = {}
+  // RGW 16.2 answers with an empty body for objects whose multipart upload was started with x-amz-tagging.
+  if (!body.trim()) return tags
   for (const t of children(child(parseXml(body), 'TagSet'), 'Tag')) tags[textOf(t, 'Key') ?? ''] = textOf(t, 'Value') ?? ''
   return tags
 }

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream'
 import type { CompletedPart, PutOptions, PutResult, UploadedPart } from '../backend.ts'
 import type { S3Http } from './client.ts'
-import { backendError, fromUpstream, UpstreamError } from './errors.ts'
+import { backendError, resultOf } from './errors.ts'
 import { headObject, metadataHeaders, quoteEtag } from './objects.ts'
 import { BodyCursor } from './streams.ts'
 import { headerValue } from './transport.ts'
@@ -75,8 +75,13 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
   }
 }
 
-export async function createMultipartUpload(s3: S3Http, bucket: string, key: string, opts: { contentType?: string; metadata?: Record<string, string> }): Promise<string> {
-  const { body } = await s3.text({ method: 'POST', bucket, key, query: { uploads: '' }, headers: { 'content-type': opts.contentType, ...metadataHeaders(opts.metadata) } })
+export async function createMultipartUpload(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  opts: { contentType?: string; metadata?: Record<string, string>; headers?: Record<string, string | undefined> },
+): Promise<string> {
+  const { body } = await s3.text({ method: 'POST', bucket, key, query: { uploads: '' }, headers: { 'content-type': opts.contentType, ...metadataHeaders(opts.metadata), ...opts.headers } })
   const uploadId = textOf(parseXml(body), 'UploadId')
   if (!uploadId) throw backendError('failed', undefined, 'The storage backend returned no upload id.')
   return uploadId
@@ -104,9 +109,7 @@ export async function completeMultipartUpload(s3: S3Http, bucket: string, key: s
   const list = parts.map((p) => tag('Part', tag('PartNumber', p.partNumber) + tag('ETag', escapeXml(quoteEtag(p.etag) ?? '')))).join('')
   const request = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`
   const { res, body } = await s3.text({ method: 'POST', bucket, key, query: { uploadId }, headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch }, body: request })
-  // Completion can fail after the 200 has been sent; the error is then the body.
-  const doc = parseXml(body)
-  if (doc.name === 'Error') throw fromUpstream(new UpstreamError(200, textOf(doc, 'Code') ?? 'InternalError', textOf(doc, 'Message') ?? ''))
+  const doc = resultOf(body)
   const versionId = headerValue(res, 'x-amz-version-id')
   // RGW 16.2 answers with an empty <ETag/>; the object itself has the right one.
   const etag = quoteEtag(textOf(doc, 'ETag')) ?? (await headObject(s3, bucket, key, { versionId })).etag ?? ''

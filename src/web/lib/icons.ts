@@ -47,6 +47,7 @@ export const ICONS = {
   move: 'M5 12h14M15 8l4 4l-4 4M9 5H5v14h4',
   filter: 'M3 5h18l-7 8v6l-4 2v-8z',
   arrowUp: 'M12 19V5M6 11l6-6l6 6',
+  arrowDown: 'M12 5v14M6 13l6 6l6-6',
   history: 'M3 12a9 9 0 1 0 3-6.7M3 4v5h5M12 8v4l3 2',
   tag: 'M3 12V3h9l9 9l-9 9zM7.5 7.5h.01',
   ruler: 'M3 17L17 3l4 4L7 21zM7 13l2 2M10 10l2 2M13 7l2 2',

@@ -38,6 +38,7 @@ export const browser = {
     emptyWritable: 'This folder is empty. Drop files here or use Upload.',
     shown: { one: '{count} item.', other: '{count} items.' },
     shownMore: { one: '{count} item loaded; there are more.', other: '{count} items loaded; there are more.' },
+    sortPartial: 'The sort covers only the items loaded so far; load more to include the rest.',
     dropHere: 'Drop to upload into {folder}',
     col: {
       name: 'Name',

@@ -2,7 +2,8 @@
 /**
  * One folder's listing, a page (1000 keys) at a time with the server's continuation token: the
  * table shows what has loaded and says so while more exists, never a silently cut list (peers.md
- * §3.2: buckets with 100k+ keys). Folders come first, each group in the server's key order.
+ * §3.2: buckets with 100k+ keys). Folders and objects are each kept in the server's key order;
+ * sort.ts arranges them for display.
  */
 import { api } from '../../lib/api.ts'
 import { apiBucket, baseName } from '../../lib/paths.ts'
@@ -10,7 +11,9 @@ import type { ObjectInfo, ObjectList } from '../../lib/storage-types.ts'
 
 export const PAGE_SIZE = 1000
 
-export type Entry = { kind: 'folder'; key: string; name: string } | { kind: 'object'; key: string; name: string; info: ObjectInfo }
+export type FolderEntry = { kind: 'folder'; key: string; name: string }
+export type ObjectEntry = { kind: 'object'; key: string; name: string; info: ObjectInfo }
+export type Entry = FolderEntry | ObjectEntry
 
 export class Listing {
   readonly backend: string
@@ -19,8 +22,10 @@ export class Listing {
   readonly folder: string
   /** Typed filter text: the listing prefix is folder + filter. */
   readonly filter: string
-  folders = $state<Entry[]>([])
-  objects = $state<Entry[]>([])
+  // Raw, not deep, state: a folder can hold thousands of entries, and they are only ever replaced
+  // (a page appended, one entry added or removed), never changed in place.
+  folders = $state.raw<FolderEntry[]>([])
+  objects = $state.raw<ObjectEntry[]>([])
   token = $state<string | undefined>(undefined)
   loading = $state(false)
   error = $state<unknown>(null)
@@ -31,10 +36,6 @@ export class Listing {
     this.bucket = bucket
     this.folder = folder
     this.filter = filter
-  }
-
-  get entries(): Entry[] {
-    return [...this.folders, ...this.objects]
   }
 
   get hasMore(): boolean {
@@ -59,12 +60,12 @@ export class Listing {
     const slash = rest.indexOf('/')
     if (slash >= 0 && slash < rest.length - 1) {
       const key = this.folder + rest.slice(0, slash + 1)
-      if (!this.folders.some((entry) => entry.key === key)) this.#insert(this.folders, { kind: 'folder', key, name: baseName(key) })
+      if (!this.folders.some((entry) => entry.key === key)) this.folders = this.#inserted(this.folders, { kind: 'folder', key, name: baseName(key) })
     } else if (rest.endsWith('/')) {
-      if (!this.folders.some((entry) => entry.key === info.key)) this.#insert(this.folders, { kind: 'folder', key: info.key, name: baseName(info.key) })
+      if (!this.folders.some((entry) => entry.key === info.key)) this.folders = this.#inserted(this.folders, { kind: 'folder', key: info.key, name: baseName(info.key) })
     } else {
-      this.objects = this.objects.filter((entry) => entry.key !== info.key)
-      this.#insert(this.objects, { kind: 'object', key: info.key, name: baseName(info.key), info })
+      const others = this.objects.filter((entry) => entry.key !== info.key)
+      this.objects = this.#inserted(others, { kind: 'object', key: info.key, name: baseName(info.key), info })
     }
   }
 
@@ -74,10 +75,10 @@ export class Listing {
   }
 
   /** Keeps key order, but only among what has loaded: a key past the last loaded page would appear twice later. */
-  #insert(list: Entry[], entry: Entry): void {
+  #inserted<T extends Entry>(list: T[], entry: T): T[] {
     const at = list.findIndex((other) => other.key > entry.key)
-    if (at >= 0) list.splice(at, 0, entry)
-    else if (!this.hasMore) list.push(entry)
+    if (at >= 0) return list.toSpliced(at, 0, entry)
+    return this.hasMore ? list : [...list, entry]
   }
 
   async #page(token: string | undefined, signal?: AbortSignal): Promise<void> {
@@ -86,9 +87,10 @@ export class Listing {
     try {
       const page = await api.get<ObjectList>(`${apiBucket(this.backend, this.bucket)}/objects`, { prefix: this.folder + this.filter, token, max_keys: PAGE_SIZE }, signal)
       if (signal?.aborted) return
-      for (const key of page.common_prefixes) this.folders.push({ kind: 'folder', key, name: baseName(key) })
+      this.folders = [...this.folders, ...page.common_prefixes.map((key): FolderEntry => ({ kind: 'folder', key, name: baseName(key) }))]
       // The folder's own placeholder object ("photos/") is the folder itself, not a child of it.
-      for (const info of page.objects) if (info.key !== this.folder) this.objects.push({ kind: 'object', key: info.key, name: baseName(info.key), info })
+      const objects = page.objects.filter((info) => info.key !== this.folder)
+      this.objects = [...this.objects, ...objects.map((info): ObjectEntry => ({ kind: 'object', key: info.key, name: baseName(info.key), info }))]
       this.token = page.is_truncated ? page.next_continuation_token : undefined
       this.loadedOnce = true
     } catch (err) {

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Server-side copies: one CopyObject up to the single-copy limit, a multipart
+ * copy above it (AWS refuses CopyObject for sources over 5 GiB, B2 over 5 GB).
+ * Either way the bytes never pass through us.
+ */
+import type { CopyOptions, ObjectInfo } from '../backend.ts'
+import type { S3Http } from './client.ts'
+import { resultOf } from './errors.ts'
+import { multipartCopy, sourceTags } from './multipart-copy.ts'
+import { copySource, headObject, headResponse, infoFromHeaders, metadataHeaders, putObjectTags } from './objects.ts'
+import { headerValue } from './transport.ts'
+
+export type CopyLimits = {
+  /** Largest source copied with one CopyObject. */
+  singleCopyMaxBytes: number
+  /** Part size of a multipart copy; kept within 5 MiB–5 GiB and raised if the source would need more than 10000 parts. */
+  partBytes: number
+}
+
+/** Headers that describe the content and that REPLACE would otherwise drop. */
+const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encoding', 'content-language', 'expires']
+
+type Ref = { bucket: string; key: string }
+
+export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: Ref, opts: CopyOptions = {}): Promise<ObjectInfo> {
+  const head = await headResponse(s3, src.bucket, src.key, { versionId: opts.srcVersionId, signal: opts.signal })
+  const source = infoFromHeaders(src.key, head, Number(headerValue(head, 'content-length') ?? 0))
+  // What the destination is to carry whenever the server will not copy it:
+  // REPLACE resets every content header, and a multipart upload starts bare.
+  const content: Record<string, string | undefined> = { 'content-type': opts.contentType ?? source.contentType, ...metadataHeaders(opts.metadata ?? source.metadata) }
+  for (const h of CONTENT_HEADERS) content[h] = headerValue(head, h)
+  const versionId =
+    source.size > limits.singleCopyMaxBytes
+      ? await multipartCopy(s3, limits.partBytes, { ...src, versionId: opts.srcVersionId, etag: source.etag, size: source.size }, dst, content, opts.signal)
+      : await singleCopy(s3, src, dst, opts.metadata || opts.contentType ? content : undefined, Number(headerValue(head, 'x-amz-tagging-count') ?? 0) > 0, opts)
+  return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal })
+}
+
+/** Returns the new object's version id, if the bucket keeps versions. */
+async function singleCopy(s3: S3Http, src: Ref, dst: Ref, replace: Record<string, string | undefined> | undefined, tagged: boolean, opts: CopyOptions): Promise<string | undefined> {
+  // RGW drops the tags on a REPLACE copy, even with x-amz-tagging-directive: COPY (AWS keeps them);
+  // read them first, since a copy onto itself leaves nothing to read them from afterwards.
+  const tags = replace && tagged ? await sourceTags(s3, { ...src, versionId: opts.srcVersionId }) : {}
+  const headers = { 'x-amz-copy-source': copySource(src.bucket, src.key, opts.srcVersionId), 'x-amz-metadata-directive': replace ? 'REPLACE' : 'COPY', ...replace }
+  const { res, body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, headers, signal: opts.signal })
+  resultOf(body)
+  const versionId = headerValue(res, 'x-amz-version-id')
+  if (Object.keys(tags).length > 0) await putObjectTags(s3, dst.bucket, dst.key, tags, versionId)
+  return versionId
+}
