@@ -8,27 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash, randomBytes } from 'node:crypto'
 import type { Backend } from '../../src/backends/backend.ts'
 import { createS3Http, type S3Http } from '../../src/backends/s3/client.ts'
-import { createS3Backend, type S3BackendOptions } from '../../src/backends/s3/driver.ts'
-import { bytes, caught, emptyAndDelete, type GateHooks, httpGate, md5Of, MiB, partNumberOf, s3Env, testBucket } from '../helpers/s3.ts'
+import { afterFirstPart as holdAfterFirstPart, bytes, caught, type GateHooks, httpGate, md5Of, MiB, partNumberOf, emptyAndDelete, rgwBackend as backend, s3Env, testBucket, useTestBucket } from '../helpers/s3.ts'
 
 const env = s3Env()
-
-function backend(over: Partial<S3BackendOptions> = {}): Backend {
-  return createS3Backend({ id: 'rgw', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true, ...over })
-}
-
-let s3: Backend
-const bucket = testBucket('s3copy')
-
-beforeAll(async () => {
-  s3 = backend()
-  await s3.createBucket(bucket)
-})
-
-afterAll(async () => {
-  await emptyAndDelete(s3, bucket)
-  await s3.close()
-})
+const { bucket, backend: s3 } = useTestBucket('s3copy')
 
 describe('copies above the single-copy limit', () => {
   const copies = { singleCopyMaxBytes: 8 * MiB, partBytes: 5 * MiB }
@@ -160,27 +143,10 @@ describe('copies above the single-copy limit', () => {
       await gate.stop()
     })
 
-    /** Holds every part after the first until the first has been copied, then runs `midway` once before part 2 goes on. */
-    function afterFirstPart(midway: () => Promise<void>): { parts: Array<[number, number]> } {
-      const seen = { parts: [] as Array<[number, number]> }
-      let firstDone!: () => void
-      const first = new Promise<void>((r) => (firstDone = r))
-      hooks = {
-        async before(r) {
-          const n = partNumberOf(r)
-          if (n === undefined || n === 1) return undefined
-          await first
-          if (n === 2) await midway()
-          return undefined
-        },
-        after(r, status) {
-          const n = partNumberOf(r)
-          if (n === undefined) return
-          seen.parts.push([n, status])
-          if (n === 1) firstDone()
-        },
-      }
-      return seen
+    function afterFirstPart(midway: () => Promise<unknown>): { parts: Array<[number, number]> } {
+      const held = holdAfterFirstPart(midway)
+      hooks = held.hooks
+      return held
     }
 
     async function expectNothingLeft(dstKey: string): Promise<void> {

@@ -5,30 +5,13 @@
  * large streams, the multipart switch for uploads, and keys that need
  * escaping (copies above the single-copy limit: s3-copy.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Backend } from '../../src/backends/backend.ts'
-import { createS3Backend, type S3BackendOptions } from '../../src/backends/s3/driver.ts'
 import { measureStreaming } from '../helpers/stream-probe.ts'
-import { bytes, caught, emptyAndDelete, md5Of, MiB, patterned, s3Env, tcpRelay, testBucket, unreachableEndpoint } from '../helpers/s3.ts'
+import { bytes, caught, md5Of, MiB, patterned, emptyAndDelete, rgwBackend as backend, s3Env, testBucket, tcpRelay, unreachableEndpoint, useTestBucket } from '../helpers/s3.ts'
 
 const env = s3Env()
-
-function backend(over: Partial<S3BackendOptions> = {}): Backend {
-  return createS3Backend({ id: 'rgw', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true, ...over })
-}
-
-let s3: Backend
-const bucket = testBucket('s3')
-
-beforeAll(async () => {
-  s3 = backend()
-  await s3.createBucket(bucket)
-})
-
-afterAll(async () => {
-  await emptyAndDelete(s3, bucket)
-  await s3.close()
-})
+const { bucket, backend: s3 } = useTestBucket('s3')
 
 describe('reaching the upstream', () => {
   test('a closed port fails at once with unavailable', async () => {

@@ -11,7 +11,9 @@ import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'bun:test'
 import { BackendError, type Backend } from '../../src/backends/backend.ts'
+import { createS3Backend, type S3BackendOptions } from '../../src/backends/s3/driver.ts'
 
 export const MiB = 1024 * 1024
 
@@ -121,6 +123,24 @@ export function testBucket(tag: string): string {
   return `t-${tag}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`.toLowerCase()
 }
 
+/** The S3 driver on the test server, path-style. */
+export function rgwBackend(over: Partial<S3BackendOptions> = {}): Backend {
+  const env = s3Env()
+  return createS3Backend({ id: 'rgw', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true, ...over })
+}
+
+/** A driver and a bucket for one test file: the bucket is made before its tests and removed, with what is left in it, after them. */
+export function useTestBucket(tag: string): { bucket: string; backend: Backend } {
+  const bucket = testBucket(tag)
+  const backend = rgwBackend()
+  beforeAll(() => backend.createBucket(bucket))
+  afterAll(async () => {
+    await emptyAndDelete(backend, bucket)
+    await backend.close()
+  })
+  return { bucket, backend }
+}
+
 export type Relay = {
   endpoint: string
   /** Client-side connections still open. */
@@ -189,6 +209,33 @@ export type GateHooks = {
 export function partNumberOf(r: GateRequest): number | undefined {
   const n = r.url.searchParams.get('partNumber')
   return r.method === 'PUT' && n && r.url.searchParams.has('uploadId') ? Number(n) : undefined
+}
+
+/**
+ * Gate hooks that hold every part after the first until the first has been
+ * copied, then run `midway` once before part 2 goes on; `parts` collects
+ * [part number, upstream status] as parts finish.
+ */
+export function afterFirstPart(midway: () => Promise<unknown>): { hooks: GateHooks; parts: Array<[number, number]> } {
+  const parts: Array<[number, number]> = []
+  let firstDone!: () => void
+  const first = new Promise<void>((r) => (firstDone = r))
+  const hooks: GateHooks = {
+    async before(r) {
+      const n = partNumberOf(r)
+      if (n === undefined || n === 1) return undefined
+      await first
+      if (n === 2) await midway()
+      return undefined
+    },
+    after(r, status) {
+      const n = partNumberOf(r)
+      if (n === undefined) return
+      parts.push([n, status])
+      if (n === 1) firstDone()
+    },
+  }
+  return { hooks, parts }
 }
 
 /**

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { Backend } from '../../src/backends/backend.ts'
 import { createS3Backend } from '../../src/backends/s3/driver.ts'
 import { errorCode } from '../helpers/app.ts'
-import { emptyAndDelete, type GateHooks, httpGate, MiB, partNumberOf, s3Env } from '../helpers/s3.ts'
+import { afterFirstPart, emptyAndDelete, type GateHooks, httpGate, MiB, s3Env } from '../helpers/s3.ts'
 import { auditRows, json, ndjson, objectEnv, q, type Env } from './fixture.ts'
 
 type Obj = { key: string; size: number; etag?: string; content_type?: string; metadata?: Record<string, string>; version_id?: string }
@@ -113,24 +113,8 @@ describe('copies above the single-copy limit through the API on rgw', () => {
 
   test('a source deleted midway is 404 and leaves no multipart upload', async () => {
     await putSource('big/gone.bin')
-    const statuses: Array<[number, number]> = []
-    let firstDone!: () => void
-    const first = new Promise<void>((r) => (firstDone = r))
-    hooks = {
-      async before(r) {
-        const n = partNumberOf(r)
-        if (n === undefined || n === 1) return undefined
-        await first
-        if (n === 2) await e.backend().deleteObject(e.bucket, 'big/gone.bin')
-        return undefined
-      },
-      after(r, status) {
-        const n = partNumberOf(r)
-        if (n === undefined) return
-        statuses.push([n, status])
-        if (n === 1) firstDone()
-      },
-    }
+    const held = afterFirstPart(() => e.backend().deleteObject(e.bucket, 'big/gone.bin'))
+    hooks = held.hooks
     try {
       const res = await copy({ src_key: 'big/gone.bin', dst_key: 'big/gone.copy' })
       expect(res.status).toBe(404)
@@ -138,7 +122,7 @@ describe('copies above the single-copy limit through the API on rgw', () => {
     } finally {
       hooks = {}
     }
-    expect(statuses).toContainEqual([1, 200])
+    expect(held.parts).toContainEqual([1, 200])
     const uploads = await json<{ uploads: unknown[] }>(await e.t.call('GET', `${e.base}/multipart?prefix=big/gone`, { as: e.reader }))
     expect(uploads.uploads).toEqual([])
     expect((await e.t.call('GET', `${e.base}/object/info${q('big/gone.copy')}`, { as: e.reader })).status).toBe(404)
