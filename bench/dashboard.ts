@@ -22,13 +22,12 @@
 import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
-import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
-import { cpuOf, loadAverage, memory, pidsByName, sampleRss, sched } from './lib/proc.ts'
-import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
+import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
+import { expectStatus } from './lib/load.ts'
+import { loadAverage, pidsByName } from './lib/proc.ts'
+import { mib, writeSection } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
-import { median } from './lib/stats.ts'
-import { downloadStream, uploadStream } from './lib/transfer.ts'
 
 const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, binary: DIST_BINARY, profile: '' })
 const README = new URL('./README.md', import.meta.url).pathname
@@ -62,7 +61,7 @@ let srv: BenchServer | undefined
 let serverPid = 0
 
 type Side = 'dashboard' | 'direct'
-type Case = { name: string; label: string; run: Record<Side, (c: OpContext, tag: string) => Promise<void>>; cleanup?: string }
+type Case = CaseOf<Side>
 
 let api = ''
 const q = (key: string): string => `key=${encodeURIComponent(key)}`
@@ -133,97 +132,33 @@ async function main(): Promise<void> {
   }
 }
 
-type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number; mainRun: number; mainWait: number }
-
-async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
-  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage(), main: sched(serverPid), at: performance.now() }
-  const r = await runLoad({ concurrency: f.concurrency, durationMs: f.duration * 1000, warmupMs: f.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
-  const self = process.cpuUsage(before.self)
-  const main = sched(serverPid)
-  const wall = (performance.now() - before.at) / 1000
-  // CPU is counted over warm-up and measurement alike, so it is divided by every request made in both.
-  const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
-  const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
-  if (c.cleanup) await s3.deleteKeys(bucket, await s3.listKeys(bucket, c.cleanup))
-  const s = r.summary
-  console.error(`  ${c.name.padEnd(7)} ${side.padEnd(9)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`)
-  return {
-    rps: s.rps,
-    p50: s.p50,
-    p99: s.p99,
-    errors: s.errors,
-    ...(r.firstError ? { firstError: r.firstError } : {}),
-    serverMs: perReq(cpuOf([serverPid]) - before.server),
-    upstreamMs: perReq(cpuOf(upstreamPids) - before.upstream),
-    generatorMs: perReq((self.user + self.system) / 1e6),
-    mainRun: (main.runSeconds - before.main.runSeconds) / wall,
-    mainWait: (main.waitSeconds - before.main.waitSeconds) / wall,
-  }
-}
-
 async function loadCases(cases: Case[]): Promise<string> {
-  const results = new Map<string, Record<Side, Sample[]>>(cases.map((c) => [c.name, { dashboard: [], direct: [] }]))
-  for (let run = 0; run < f.runs; run++) {
-    console.error(`run ${run + 1}/${f.runs}`)
-    for (const c of cases) {
-      const order: Side[] = run % 2 === 0 ? ['dashboard', 'direct'] : ['direct', 'dashboard']
-      for (const side of order) results.get(c.name)![side].push(await measure(c, side, `${side}-${run}`))
-    }
-  }
-  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs' | 'mainRun' | 'mainWait'): number => median(xs.map((x) => x[k]))
-  const pct = (v: number): string => `${fixed(v * 100, 0)} %`
-  const rows: Cell[][] = []
-  const cpuRows: Cell[][] = []
-  for (const c of cases) {
-    const { dashboard: d, direct: x } = results.get(c.name)!
-    const ratios = d.map((s, i) => s.rps / x[i]!.rps)
-    const errors = [...d, ...x].reduce((n, s) => n + s.errors, 0)
-    rows.push([c.label, fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), fixed(med(x, 'rps'), 0), fixed(med(x, 'p50'), 2), fixed(med(x, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors])
-    cpuRows.push([c.label, fixed(med(d, 'serverMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(x, 'upstreamMs'), 3), fixed(med(d, 'generatorMs'), 3), fixed(med(x, 'generatorMs'), 3), pct(med(d, 'mainRun')), pct(med(d, 'mainWait'))])
-  }
+  const probe = { serverPid, upstreamPids, cleanup: async (prefix: string) => s3.deleteKeys(bucket, await s3.listKeys(bucket, prefix)) }
+  const results = await compare(f, probe, cases, 'dashboard', 'direct')
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms.`,
-    table(['case', 'dashboard req/s', 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows),
+    throughputTable(results, 'dashboard'),
     'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server (all threads); RGW (radosgw + ceph-osd, which also serve anything else using this RGW) while serving each side; the load generator on each side. Then the share of wall time the server\'s main (JavaScript) thread spent on a CPU and waiting in a run queue for one, during the dashboard side: waiting means the server had work but no free core.',
-    table(['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'], cpuRows),
+    cpuTable(results, ['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'], true),
   ].join('\n\n')
 }
 
 async function bigTransfers(writeHeaders: Record<string, string>, readHeaders: Record<string, string>): Promise<string> {
-  const size = f['big-mib'] * MiB
   const key = 'big/object.bin'
   const url = `${api}/object?${q(key)}`
   // A few ordinary requests first, so the baseline is a warmed-up server rather than a fresh one.
   for (let i = 0; i < 20; i++) await expectStatus(await fetch(`${api}/objects?prefix=list/`, { headers: readHeaders }), 200)
-  await Bun.sleep(500)
-  const idle = memory(serverPid)
-  const rows: Cell[][] = []
-  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number; cpuSeconds: number }): Cell[] => [
-    what,
-    mib(m.baselineKiB),
-    mib(m.peakKiB),
-    `**${mib(m.peakKiB - m.baselineKiB)}**`,
-    fixed(r.bytes / MiB / r.seconds, 0),
-    fixed((m.cpuSeconds * 1000) / (r.bytes / MiB), 2),
-    m.samples,
-  ]
-  let sampler = sampleRss(serverPid, 50)
-  const up = await uploadStream(url, { method: 'POST', size, headers: writeHeaders })
-  const upMem = sampler.stop()
-  if (up.status !== 201) throw new Error(`upload of ${f['big-mib']} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
-  rows.push(row(`upload ${f['big-mib']} MiB`, up, upMem))
-  console.error(`  upload: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
-  await Bun.sleep(500)
-  sampler = sampleRss(serverPid, 50)
-  const down = await downloadStream(url, { headers: readHeaders })
-  const downMem = sampler.stop()
-  if (down.status !== 200 || down.bytes !== size || down.md5 !== up.md5) throw new Error(`download of ${f['big-mib']} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
-  rows.push(row(`download ${f['big-mib']} MiB`, down, downMem))
-  console.error(`  download: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
+  const big = await bigTransferTable({
+    pid: serverPid,
+    size: f['big-mib'] * MiB,
+    names: ['upload', 'download'],
+    upload: { url, method: 'POST', headers: writeHeaders, status: 201 },
+    download: { url, headers: readHeaders },
+  })
   await must(s3.call('DELETE', bucket, key), 204, 'delete big object')
   return [
-    `Server memory during a ${f['big-mib']} MiB transfer through the dashboard (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB). Idle RSS after warm-up: ${mib(idle.rssKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
-    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'server CPU ms per MiB', 'samples'], rows),
+    `Server memory during a ${f['big-mib']} MiB transfer through the dashboard (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB) and the server's CPU time per MiB moved. Idle RSS after warm-up: ${mib(big.idleKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
+    big.table,
   ].join('\n\n')
 }
 

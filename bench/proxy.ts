@@ -25,13 +25,12 @@
 import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
-import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
-import { cpuOf, loadAverage, memory, pidsByName, sampleRss } from './lib/proc.ts'
-import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
+import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
+import { expectStatus, type OpContext } from './lib/load.ts'
+import { loadAverage, pidsByName } from './lib/proc.ts'
+import { mib, writeSection } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
-import { median } from './lib/stats.ts'
-import { downloadStream, uploadStream } from './lib/transfer.ts'
 
 const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, source: false, binary: DIST_BINARY, profile: '' })
 const README = new URL('./README.md', import.meta.url).pathname
@@ -54,7 +53,7 @@ let wrongProxy: S3Client
 let proxyUrl = ''
 
 type Side = 'proxy' | 'direct'
-type Case = { name: string; label: string; run: Record<Side, (c: OpContext, tag: string) => Promise<void>>; cleanup?: string }
+type Case = CaseOf<Side>
 
 async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
   await expectStatus(await res, status).catch((err: Error) => {
@@ -128,94 +127,34 @@ function cases(): Case[] {
   ].filter((c) => !f.cases || f.cases.split(',').includes(c.name))
 }
 
-type Sample = { rps: number; p50: number; p99: number; errors: number; firstError?: string; serverMs: number; upstreamMs: number; generatorMs: number }
-
-async function measure(c: Case, side: Side, tag: string): Promise<Sample> {
-  const serverPid = srv!.pid
-  const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage() }
-  const r = await runLoad({ concurrency: f.concurrency, durationMs: f.duration * 1000, warmupMs: f.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
-  const self = process.cpuUsage(before.self)
-  const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
-  const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
-  if (c.cleanup) await direct.deleteKeys(bucket, await direct.listKeys(bucket, c.cleanup))
-  const s = r.summary
-  console.error(`  ${c.name.padEnd(11)} ${side.padEnd(6)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`)
-  return {
-    rps: s.rps,
-    p50: s.p50,
-    p99: s.p99,
-    errors: s.errors,
-    ...(r.firstError ? { firstError: r.firstError } : {}),
-    serverMs: perReq(cpuOf([serverPid]) - before.server),
-    upstreamMs: perReq(cpuOf(upstreamPids) - before.upstream),
-    generatorMs: perReq((self.user + self.system) / 1e6),
-  }
-}
-
 async function loadCases(list: Case[]): Promise<string> {
-  const results = new Map<string, Record<Side, Sample[]>>(list.map((c) => [c.name, { proxy: [], direct: [] }]))
-  for (let run = 0; run < f.runs; run++) {
-    console.error(`run ${run + 1}/${f.runs}`)
-    for (const c of list) {
-      const order: Side[] = run % 2 === 0 ? ['proxy', 'direct'] : ['direct', 'proxy']
-      for (const side of order) results.get(c.name)![side].push(await measure(c, side, `${side}-${run}`))
-    }
-  }
-  const med = (xs: Sample[], k: 'rps' | 'p50' | 'p99' | 'serverMs' | 'upstreamMs' | 'generatorMs'): number => median(xs.map((x) => x[k]))
-  const rows: Cell[][] = []
-  const cpuRows: Cell[][] = []
-  for (const c of list) {
-    const { proxy: p, direct: d } = results.get(c.name)!
-    const ratios = p.map((s, i) => s.rps / d[i]!.rps)
-    const errors = [...p, ...d].reduce((n, s) => n + s.errors, 0)
-    rows.push([c.label, fixed(med(p, 'rps'), 0), fixed(med(p, 'p50'), 2), fixed(med(p, 'p99'), 2), fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors])
-    cpuRows.push([c.label, fixed(med(p, 'serverMs'), 3), fixed(med(p, 'upstreamMs'), 3), fixed(med(d, 'upstreamMs'), 3), fixed(med(p, 'generatorMs'), 3), fixed(med(d, 'generatorMs'), 3)])
-  }
+  const probe = { serverPid: srv!.pid, upstreamPids, cleanup: async (prefix: string) => direct.deleteKeys(bucket, await direct.listKeys(bucket, prefix)) }
+  const results = await compare(f, probe, list, 'proxy', 'direct')
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms. "direct" is RGW itself (for ListBuckets: RGW's own ListBuckets; for rejects: RGW refusing the same wrong secret).`,
-    table(['case', 'proxy req/s', 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows),
+    throughputTable(results, 'proxy'),
     'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage process; RGW (radosgw + ceph-osd) while serving each side; the load generator on each side.',
-    table(['case', 'stowage', 'RGW via proxy', 'RGW direct', 'generator (proxy)', 'generator (direct)'], cpuRows),
+    cpuTable(results, ['case', 'stowage', 'RGW via proxy', 'RGW direct', 'generator (proxy)', 'generator (direct)'], false),
   ].join('\n\n')
 }
 
 async function bigTransfers(): Promise<string> {
-  const pid = srv!.pid
-  const size = f['big-mib'] * MiB
   const key = 'big/object.bin'
   for (let i = 0; i < 20; i++) await must(proxy.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200, 'warm-up')
-  await Bun.sleep(500)
-  const idle = memory(pid)
-  const rows: Cell[][] = []
-  const row = (what: string, r: { seconds: number; bytes: number }, m: { baselineKiB: number; peakKiB: number; samples: number; cpuSeconds: number }): Cell[] => [
-    what,
-    mib(m.baselineKiB),
-    mib(m.peakKiB),
-    `**${mib(m.peakKiB - m.baselineKiB)}**`,
-    fixed(r.bytes / MiB / r.seconds, 0),
-    fixed((m.cpuSeconds * 1000) / (r.bytes / MiB), 2),
-    m.samples,
-  ]
   const headersOf = (init: RequestInit): Record<string, string> => Object.fromEntries(new Headers(init.headers).entries())
   const put = proxy.request('PUT', bucket, key)
-  let sampler = sampleRss(pid, 50)
-  const up = await uploadStream(put.url, { method: 'PUT', size, headers: headersOf(put.init) })
-  const upMem = sampler.stop()
-  if (up.status !== 200) throw new Error(`upload of ${f['big-mib']} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
-  rows.push(row(`PUT ${f['big-mib']} MiB`, up, upMem))
-  console.error(`  PUT: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
-  await Bun.sleep(500)
   const get = proxy.request('GET', bucket, key)
-  sampler = sampleRss(pid, 50)
-  const down = await downloadStream(get.url, { headers: headersOf(get.init) })
-  const downMem = sampler.stop()
-  if (down.status !== 200 || down.bytes !== size || down.md5 !== up.md5) throw new Error(`download of ${f['big-mib']} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
-  rows.push(row(`GET ${f['big-mib']} MiB`, down, downMem))
-  console.error(`  GET: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
+  const big = await bigTransferTable({
+    pid: srv!.pid,
+    size: f['big-mib'] * MiB,
+    names: ['PUT', 'GET'],
+    upload: { url: put.url, method: 'PUT', headers: headersOf(put.init), status: 200 },
+    download: { url: get.url, headers: headersOf(get.init) },
+  })
   await must(direct.call('DELETE', bucket, key), 204, 'delete big object')
   return [
-    `Stowage memory during a ${f['big-mib']} MiB transfer through the S3 proxy (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB). Idle RSS after warm-up: ${mib(idle.rssKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
-    table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'server CPU ms per MiB', 'samples'], rows),
+    `Stowage memory during a ${f['big-mib']} MiB transfer through the S3 proxy (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB) and its CPU time per MiB moved. Idle RSS after warm-up: ${mib(big.idleKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
+    big.table,
   ].join('\n\n')
 }
 
