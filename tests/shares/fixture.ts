@@ -6,32 +6,14 @@
  */
 import { writeFileSync } from 'node:fs'
 import type { AppOptions } from '../../src/app.ts'
+import type { ShareDTO } from '../../src/shares/model.ts'
 import { cookiesOf, type Client } from '../helpers/app.ts'
 import { json, objectEnv, type Env, type Kind } from '../objects/fixture.ts'
 
 export { KINDS, json, auditRows, type Env, type Kind } from '../objects/fixture.ts'
+/** The server's own response schema, so the tests read what the API declares. */
+export type { ShareDTO }
 
-export type ShareDTO = {
-  id: string
-  code: string
-  url: string
-  kind: 'object' | 'folder'
-  backend_id: string
-  bucket: string
-  key: string
-  created_by: string
-  created_by_username: string
-  created_at: string
-  expires_at?: string
-  has_password: boolean
-  max_downloads?: number
-  download_count: number
-  downloads_left?: number
-  disposition: 'attachment' | 'inline'
-  revoked: boolean
-  revoked_at?: string
-  status: 'active' | 'expired' | 'revoked' | 'exhausted'
-}
 
 /** An app on `kind` with the share rate limit off unless a test turns it on. */
 export function shareEnv(kind: Kind, o: { app?: Record<string, unknown>; opts?: AppOptions } = {}): Promise<Env> {
