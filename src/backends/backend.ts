@@ -108,6 +108,8 @@ export type CopyOptions = {
   metadata?: Record<string, string>
   /** Replace the content type; absent keeps the source's. */
   contentType?: string
+  /** The source's size when the caller has just read it: a plain copy then needs no HEAD of its own. */
+  sourceSize?: number
   signal?: AbortSignal
 }
 

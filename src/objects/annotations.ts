@@ -37,17 +37,17 @@ export function setTags(d: ObjectDeps, t: Target, origin: AuditOrigin, key: stri
  * headers (Cache-Control, Content-Disposition…) are kept only as far as the
  * driver's copy keeps them.
  */
-export function setMetadata(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, metadata: Record<string, string>): Promise<ObjectDTO> {
+export function setMetadata(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<ObjectDTO> {
   validateKey(key)
   const clean = validateMetadata(metadata)
   return audited(d.audit, origin, { action: 'object.metadata.set', backend: t.bid, bucket: t.bucket, key, detail: { metadata: clean } }, async () => {
-    const info = await storage(t.backend.headObject(t.bucket, key), d.logger, { notFound: NO_SUCH_OBJECT })
-    await storage(
-      t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, ...(info.contentType ? { contentType: info.contentType } : {}) }),
+    const info = await storage(t.backend.headObject(t.bucket, key, { signal }), d.logger, { notFound: NO_SUCH_OBJECT })
+    const copied = await storage(
+      t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, ...(info.contentType ? { contentType: info.contentType } : {}), signal }),
       d.logger,
       { notFound: NO_SUCH_OBJECT, invalid: 'invalid_metadata' },
     )
-    return objectDTO(await storage(t.backend.headObject(t.bucket, key), d.logger, { notFound: NO_SUCH_OBJECT }))
+    return objectDTO(copied)
   })
 }
 

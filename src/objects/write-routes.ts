@@ -82,7 +82,7 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
       },
       { access: 'writer', params: BucketParams, query: KeyQuery, body: TagsBody, detail: { tags, summary: 'Replace an object’s tags (≤10; key 1–128, value ≤256 characters)' } },
     )
-    .put(`${BUCKET_PATH}/object/metadata`, ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata), {
+    .put(`${BUCKET_PATH}/object/metadata`, ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata, request.signal), {
       access: 'writer',
       params: BucketParams,
       query: KeyQuery,

@@ -128,7 +128,7 @@ describe('copies above the single-copy limit', () => {
     expect(await md5At('mpc/tagged-upload.copy')).toEqual({ md5: md5(data), size })
   }, 30_000)
 
-  describe('failing midway leaves no upload behind', () => {
+  describe('behind a gate that watches the upstream calls (failures midway leave no upload behind)', () => {
     let gate: Awaited<ReturnType<typeof httpGate>>
     let hooks: GateHooks = {}
     let through: Backend
@@ -141,6 +141,27 @@ describe('copies above the single-copy limit', () => {
     afterAll(async () => {
       await through.close()
       await gate.stop()
+    })
+
+    test('a plain copy whose size the caller knows skips the source HEAD; without the size it asks', async () => {
+      await s3.putObject(bucket, 'mpf/small.bin', new Response('small').body!, { size: 5 })
+      const seen: string[] = []
+      hooks = {
+        async before(r) {
+          seen.push(`${r.method} ${decodeURIComponent(r.url.pathname).split('/').pop()}`)
+          return undefined
+        },
+      }
+      try {
+        const known = await through.copyObject({ bucket, key: 'mpf/small.bin' }, { bucket, key: 'mpf/small.known' }, { sourceSize: 5 })
+        expect(known.size).toBe(5)
+        expect(seen).toEqual(['PUT small.known', 'HEAD small.known'])
+        seen.length = 0
+        await through.copyObject({ bucket, key: 'mpf/small.bin' }, { bucket, key: 'mpf/small.unknown' })
+        expect(seen).toEqual(['HEAD small.bin', 'PUT small.unknown', 'HEAD small.unknown'])
+      } finally {
+        hooks = {}
+      }
     })
 
     function afterFirstPart(midway: () => Promise<unknown>): { parts: Array<[number, number]> } {

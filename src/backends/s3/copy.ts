@@ -24,6 +24,10 @@ const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encodi
 type Ref = { bucket: string; key: string }
 
 export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: Ref, opts: CopyOptions = {}): Promise<ObjectInfo> {
+  if (!opts.metadata && !opts.contentType && opts.sourceSize !== undefined && opts.sourceSize <= limits.singleCopyMaxBytes) {
+    const versionId = await singleCopy(s3, src, dst, undefined, false, opts)
+    return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal })
+  }
   const head = await headResponse(s3, src.bucket, src.key, { versionId: opts.srcVersionId, signal: opts.signal })
   const source = infoFromHeaders(src.key, head, Number(headerValue(head, 'content-length') ?? 0))
   // What the destination is to carry whenever the server will not copy it:
