@@ -26,14 +26,14 @@ APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-600}
 declare -A group_bins=(
   [rgw]="/usr/bin/radosgw /usr/bin/ceph-mon /usr/bin/ceph-osd /usr/bin/ceph /usr/bin/radosgw-admin /usr/bin/monmaptool"
   [browser]="/usr/bin/chromium"
-  [clients]="/usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone"
+  [clients]="/usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/lib/python3/dist-packages/boto3"
   [bench]="/usr/bin/wrk"
   [curl]="curl"
 )
 declare -A group_pkgs=(
   [rgw]="ceph-mon ceph-osd radosgw ceph-common"
   [browser]="chromium"
-  [clients]="awscli s3cmd rclone"
+  [clients]="awscli s3cmd rclone python3-boto3"
   [bench]="wrk"
   [curl]="curl"
 )

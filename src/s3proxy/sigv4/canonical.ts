@@ -12,7 +12,10 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 
 export type Scope = { date: string; region: string; service: string }
 
-/** Reads one (lower-case) header; returns null when absent, like `Headers.get`. */
+/**
+ * Reads one (lower-case) header; returns null when absent, like `Headers.get`. Values are byte
+ * strings, one char per byte received or to be sent, as `Headers` and node:http hold them.
+ */
 export type HeaderGetter = (name: string) => string | null
 
 const HEX = '0123456789ABCDEF'
@@ -175,8 +178,14 @@ export function scopeString(scope: Scope): string {
   return scope.date + '/' + scope.region + '/' + scope.service + '/aws4_request'
 }
 
+/**
+ * The canonical request is hashed as the bytes it stands for: its header values are byte
+ * strings, so a signed header carrying UTF-8 (a file name in Content-Disposition, raw UTF-8
+ * user metadata from a Go client) is hashed once, not re-encoded as UTF-8 a second time.
+ * Everything else in it (method, URI, query) is ASCII.
+ */
 export function stringToSign(amzDate: string, scope: Scope, canonical: string): string {
-  return ALGORITHM + '\n' + amzDate + '\n' + scopeString(scope) + '\n' + sha256Hex(canonical)
+  return ALGORITHM + '\n' + amzDate + '\n' + scopeString(scope) + '\n' + sha256Hex(Buffer.from(canonical, 'latin1'))
 }
 
 // Bun.CryptoHasher rather than node:crypto: measured under Bun 1.4.5, createHmac costs ≈18 µs a
