@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { Busboy, type BusboyFileStream } from '@fastify/busboy'
-import { escapeXml } from '../backends/s3/xml.ts'
+import { escapeXmlText } from '../backends/s3/xml.ts'
 import type { Registry } from '../backends/registry.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { CredentialService, ResolvedCredential } from '../credentials/service.ts'
@@ -233,7 +233,7 @@ export async function handlePostObject(x: Exchange, d: PostObjectDeps): Promise<
       const host = d.config.s3_proxy.public_hostname || inb.host
       const scheme = d.config.s3_proxy.public_hostname ? d.config.s3_proxy.public_scheme : 'http'
       const location = inb.style === 'virtual' ? `${scheme}://${host}/${uriEncode(key, { encodeSlash: false })}` : `${scheme}://${host}/${bucket}/${uriEncode(key, { encodeSlash: false })}`
-      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXml(location)}</Location><Bucket>${escapeXml(bucket)}</Bucket><Key>${escapeXml(key)}</Key><ETag>${escapeXml(etag)}</ETag></PostResponse>`
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXmlText(location)}</Location><Bucket>${escapeXmlText(bucket)}</Bucket><Key>${escapeXmlText(key)}</Key><ETag>${escapeXmlText(etag)}</ETag></PostResponse>`
       return sendBody(x, 201, xml, { ...extra, location, 'content-type': 'application/xml' })
     }
     return sendBody(x, 204, '', extra)

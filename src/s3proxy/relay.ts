@@ -16,7 +16,7 @@ import { child, parseXml, textOf } from '../backends/s3/xml.ts'
 import type { Logger } from '../lib/log.ts'
 import { pump } from '../http/node-server.ts'
 import { CONTENT_CSP, PDF_CSP } from '../http/security-headers.ts'
-import { errorXml } from './errors.ts'
+import { errorXml, statusError } from './errors.ts'
 import { baseHeaders, sendBody, type Exchange } from './exchange.ts'
 import { passResponseHeader } from './headers.ts'
 
@@ -52,13 +52,12 @@ async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<stri
 
 async function relayError(x: Exchange, response: Response, logger: Logger): Promise<void> {
   const text = await readCapped(response.body)
-  let code = `HTTP${response.status}`
-  let message = ''
+  let { code, message } = statusError(response.status)
   const extras: Array<[string, string]> = []
   try {
     const doc = parseXml(text)
-    if (doc.name === 'Error') {
-      code = textOf(doc, 'Code') ?? code
+    if (doc.name === 'Error' && textOf(doc, 'Code')) {
+      code = textOf(doc, 'Code')!
       message = textOf(doc, 'Message') ?? ''
       for (const name of KEPT_ERROR_FIELDS) {
         const v = child(doc, name)?.text

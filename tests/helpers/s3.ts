@@ -196,8 +196,9 @@ export async function tcpRelay(target: string): Promise<Relay> {
   }
 }
 
-export type GateRequest = { method: string; url: URL }
-export type GateAnswer = { status: number; body: string }
+export type GateRequest = { method: string; url: URL; headers: http.IncomingHttpHeaders }
+/** An answer instead of the upstream's: `headers` join Content-Type (XML) and Content-Length. */
+export type GateAnswer = { status: number; body: string; headers?: Record<string, string> }
 export type GateHooks = {
   /** Runs before the request goes upstream; it may hold it, or answer it instead. */
   before?(r: GateRequest): Promise<GateAnswer | undefined>
@@ -247,10 +248,11 @@ export async function httpGate(target: string, hooks: GateHooks): Promise<{ endp
   const upstream = new URL(target)
   const sockets = new Set<net.Socket>()
   const server = http.createServer(async (req, res) => {
-    const r = { method: req.method ?? '', url: new URL(req.url ?? '/', target) }
+    const r = { method: req.method ?? '', url: new URL(req.url ?? '/', target), headers: req.headers }
     const answer = await hooks.before?.(r)
     if (answer) {
-      res.writeHead(answer.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(answer.body) }).end(answer.body)
+      req.resume()
+      res.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(req.method === 'HEAD' ? undefined : answer.body)
       return
     }
     const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {

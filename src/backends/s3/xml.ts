@@ -64,6 +64,17 @@ export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' } as Record<string, string>)[c]};`)
 }
 
+/** Characters XML 1.0 allows nowhere in a document, not even as character references; lone surrogates would not even encode. */
+const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+
+/**
+ * `escapeXml` for text that may hold anything, such as a key taken from a request URL: what
+ * XML 1.0 forbids becomes U+FFFD, so every parser (expat, the SDKs') still reads the document.
+ */
+export function escapeXmlText(s: string): string {
+  return escapeXml(s).replace(XML_FORBIDDEN, '\uFFFD')
+}
+
 /** `tag(name, inner)` with text content escaped by the caller via `escapeXml`. */
 export function tag(name: string, inner: string | number): string {
   return `<${name}>${inner}</${name}>`
