@@ -10,7 +10,7 @@ import type { Backend } from '../backends/backend.ts'
 import { children, parseXml, textOf } from '../backends/s3/xml.ts'
 import type { Logger } from '../lib/log.ts'
 import { S3Error } from './errors.ts'
-import type { Exchange } from './exchange.ts'
+import { letBodyCome, type Exchange } from './exchange.ts'
 import { bodyError, forward } from './forward.ts'
 import type { ProxyMetrics } from './metrics.ts'
 import { preparePayload, type Payload } from './payload.ts'
@@ -74,8 +74,7 @@ export async function handleBucketWrite(
     const response = await forward(x, { up: o.up, bucket: o.bucket, query: o.query, payload }, metrics, logger)
     return relay(x, response, logger)
   }
-  if (x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
-  x.bodyPending = false
+  letBodyCome(x)
   const document = await readAll(payload)
   const requested = listed(Buffer.from(document).toString('utf8'), 'Object')
   if (requested.length > 1000) throw new S3Error(400, 'MalformedXML', 'At most 1000 keys can be deleted in one request.', 'bad-request')

@@ -9,6 +9,7 @@ import type { ResolvedCredential } from '../credentials/service.ts'
 import type { Access } from './classify.ts'
 import { errorXml, type S3Error } from './errors.ts'
 import type { AuthMode } from './metrics.ts'
+import { expectsContinue, linger } from './linger.ts'
 import type { Inbound } from './request.ts'
 
 export type Exchange = {
@@ -37,17 +38,33 @@ export type Exchange = {
   upstreamMs?: number
   /** CORS headers for the actual response, when a bucket rule matched. */
   cors?: Record<string, string>
-  /** The request has a body the proxy has not started to read (an early answer then closes the connection). */
+  /** The request has a body the proxy has not (completely) read; an answer then lingers or closes (see linger.ts). */
   bodyPending: boolean
+  /** 100 Continue was sent. */
+  continued: boolean
   abort: AbortController
 }
 
 const SAFE: Record<string, string> = { 'x-content-type-options': 'nosniff' }
 
+/** What happens to an unread body once the answer is out: nothing, drained (linger.ts), or the connection closed. */
+function bodyFate(x: Exchange): 'none' | 'linger' | 'close' {
+  if (!x.bodyPending) return 'none'
+  return (expectsContinue(x.req) && !x.continued) || x.req.destroyed ? 'close' : 'linger'
+}
+
+/** The pipeline is about to read the body: a client waiting for 100 Continue gets it now. */
+export function letBodyCome(x: Exchange): void {
+  if (x.bodyPending && expectsContinue(x.req) && !x.continued) {
+    x.res.writeContinue()
+    x.continued = true
+  }
+  x.bodyPending = false
+}
+
 export function baseHeaders(x: Exchange): Record<string, string> {
   const h: Record<string, string> = { 'x-amz-request-id': x.id, ...SAFE, ...x.cors }
-  // An answer given before the body was read: drop the connection rather than read and discard the body.
-  if (x.bodyPending) h.connection = 'close'
+  if (bodyFate(x) === 'close') h.connection = 'close'
   return h
 }
 
@@ -60,6 +77,7 @@ export function sendBody(x: Exchange, status: number, body: string | Uint8Array,
     x.bytesOut += bytes.length
     x.res.end(bytes)
   }
+  if (bodyFate(x) === 'linger') linger(x.req)
 }
 
 export function sendError(x: Exchange, err: S3Error): void {

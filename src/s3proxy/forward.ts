@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Logger } from '../lib/log.ts'
 import { badGateway, S3Error, serviceUnavailable } from './errors.ts'
-import type { Exchange } from './exchange.ts'
+import { letBodyCome, type Exchange } from './exchange.ts'
 import { forwardable, withoutAwsChunked } from './headers.ts'
 import type { ProxyMetrics } from './metrics.ts'
 import { bodySlabs, type Payload } from './payload.ts'
@@ -90,8 +90,7 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     headers.set('content-length', String(f.buffered.byteLength))
     x.bytesIn += f.buffered.byteLength
   } else if (f.payload.read) {
-    if (x.bodyPending && x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
-    x.bodyPending = false
+    letBodyCome(x)
     try {
       body = pooled = await f.payload.read()
     } catch (err) {
@@ -118,8 +117,7 @@ export async function forward(x: Exchange, f: ForwardSpec, metrics: ProxyMetrics
     })
     headers.set('content-length', String(f.payload.length))
   } else if (method === 'PUT' || method === 'POST') headers.set('content-length', '0')
-  if (x.bodyPending && x.req.headers.expect?.toLowerCase() === '100-continue') x.res.writeContinue()
-  x.bodyPending = false
+  letBodyCome(x)
   const started = performance.now()
   try {
     const response = await sendUpstream(f.up, { method, bucket: f.bucket, key: f.key, query: f.query, headers, payloadHash: f.payload.payloadHash, body, signal: x.abort.signal })

@@ -26,7 +26,7 @@ import type { CredentialService, ResolvedCredential } from '../credentials/servi
 import type { Logger } from '../lib/log.ts'
 import { Spool } from '../lib/spool.ts'
 import { S3Error, slowDown } from './errors.ts'
-import { sendBody, type Exchange } from './exchange.ts'
+import { letBodyCome, sendBody, type Exchange } from './exchange.ts'
 import { forward } from './forward.ts'
 import type { Limits } from './limits.ts'
 import type { ProxyMetrics } from './metrics.ts'
@@ -148,7 +148,7 @@ export async function handlePostObject(x: Exchange, d: PostObjectDeps): Promise<
   x.bucket = bucket
   const g = d.limits.global(x.now)
   if (!g.ok) throw slowDown(g.retryAfterSeconds, 'rate-limited')
-  x.bodyPending = false
+  letBodyCome(x)
   const form = await readForm(x.req)
   const fields = form.fields
   let cred: ResolvedCredential | undefined

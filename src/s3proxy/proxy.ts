@@ -278,6 +278,7 @@ export function createS3Proxy(d: ProxyDeps) {
         bytesIn: 0,
         bytesOut: 0,
         bodyPending: hasBody,
+        continued: false,
         abort: new AbortController(),
       }
       d.metrics.inFlight.inc()
