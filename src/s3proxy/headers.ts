@@ -9,10 +9,12 @@
  * which several clients send on every upload): a virtual credential must not
  * make objects public on the upstream.
  *
+ * `response-*` overrides must be valid header values.
+ *
  * Responses pass everything except hop-by-hop headers, the upstream's own
  * request ids and CORS headers (the proxy answers CORS itself).
  */
-import { accessDenied } from './errors.ts'
+import { accessDenied, invalidArgument } from './errors.ts'
 
 const PLAIN: ReadonlySet<string> = new Set([
   'cache-control',
@@ -66,6 +68,20 @@ export function checkAclHeaders(get: (name: string) => string | undefined, names
   const acl = get('x-amz-acl')
   if (acl !== undefined && !HARMLESS_ACL.has(acl.trim().toLowerCase())) throw accessDenied('ACLs cannot be set through a virtual credential.', 'acl')
   for (const n of names) if (n.startsWith('x-amz-grant-')) throw accessDenied('ACL grants cannot be set through a virtual credential.', 'acl')
+}
+
+/** Characters no HTTP header value may carry (RFC 9110 field-value): controls other than HTAB. */
+const NOT_IN_HEADER = /[\u0000-\u0008\u000A-\u001F\u007F]/
+
+/**
+ * Refuses `response-*` overrides whose value could not be a header: the upstream writes them
+ * into its answer, which the proxy's HTTP client then cannot parse (a 502 for the client's
+ * own mistake).
+ */
+export function checkResponseOverrides(params: ReadonlyArray<{ key: string; value: string }>): void {
+  for (const p of params) {
+    if (p.key.startsWith('response-') && NOT_IN_HEADER.test(p.value)) throw invalidArgument(`The value of ${p.key.slice(0, 64)} cannot be a header value (it holds a control character).`)
+  }
 }
 
 const RESPONSE_DROP: ReadonlySet<string> = new Set([

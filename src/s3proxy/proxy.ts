@@ -32,7 +32,7 @@ import { preflightHeaders, responseCorsHeaders } from './cors.ts'
 import { accessDenied, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
 import { claimedAccessKey, clientIp, sendBody, sendError, type Exchange } from './exchange.ts'
 import { forward } from './forward.ts'
-import { checkAclHeaders } from './headers.ts'
+import { checkAclHeaders, checkResponseOverrides } from './headers.ts'
 import { createLimits } from './limits.ts'
 import { listBucketsXml } from './list-buckets.ts'
 import type { ProxyMetrics } from './metrics.ts'
@@ -135,6 +135,7 @@ export function createS3Proxy(d: ProxyDeps) {
     x.op = c.op
     x.access = c.access
     if (!ANONYMOUS_OPS.has(c.op) || inb.query.has('versionId')) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
+    checkResponseOverrides(inb.params)
     decorateCors(x, binding.backendId, inb.bucket)
     const payload = preparePayload(x.req, undefined)
     const response = await forward(x, { up: upstream(binding.backendId), bucket: inb.bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload }, d.metrics, d.logger)
@@ -173,6 +174,7 @@ export function createS3Proxy(d: ProxyDeps) {
     decorateCors(x, cred.backendId, bucket)
     checkScope(cred, bucket, c.access)
     checkAclHeaders((n) => headers.get(n) ?? undefined, headers.keys())
+    checkResponseOverrides(inb.params)
     const up = upstream(cred.backendId)
     const backend = d.registry.get(cred.backendId)
 

@@ -14,6 +14,7 @@ import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
 import { testApp, type Client, type TestApp } from '../helpers/app.ts'
 import { s3Env } from '../helpers/s3.ts'
 import type { Backend } from '../../src/backends/backend.ts'
+import type { Logger } from '../../src/lib/log.ts'
 
 export type Cred = { access_key: string; secret_key: string; buckets: Array<{ bucket: string; access: string }>; endpoint_url: string; bucket_urls: Record<string, string> }
 
@@ -55,7 +56,7 @@ export async function emptyBucket(b: Backend, bucket: string): Promise<void> {
   }
 }
 
-export async function proxyEnv(o: { s3_proxy?: Record<string, unknown>; app?: Record<string, unknown>; now?: () => number } = {}): Promise<ProxyEnv> {
+export async function proxyEnv(o: { s3_proxy?: Record<string, unknown>; app?: Record<string, unknown>; now?: () => number; logger?: Logger } = {}): Promise<ProxyEnv> {
   const s3 = s3Env()
   const fsRoot = mkdtempSync(join(tmpdir(), 'stowage-proxy-fs-'))
   const t = await testApp(
@@ -70,7 +71,7 @@ export async function proxyEnv(o: { s3_proxy?: Record<string, unknown>; app?: Re
       quotas: { scan_interval: '0' },
       ...o.app,
     },
-    { env: { RGW_AK: s3.accessKey, RGW_SK: s3.secretKey }, ...(o.now ? { now: o.now } : {}) },
+    { env: { RGW_AK: s3.accessKey, RGW_SK: s3.secretKey }, ...(o.now ? { now: o.now } : {}), ...(o.logger ? { logger: o.logger } : {}) },
   )
   const running = await serve(t.s)
   const [admin, user, reader] = [await t.user('admin'), await t.user('user'), await t.user('readonly')]
