@@ -11,8 +11,9 @@
  *
  * `response-*` overrides must be valid header values.
  *
- * Responses pass everything except hop-by-hop headers, the upstream's own
- * request ids and CORS headers (the proxy answers CORS itself).
+ * Successful responses pass everything except hop-by-hop headers, the
+ * upstream's own request ids and CORS headers (the proxy answers CORS
+ * itself); error responses pass an allowlist (see ERROR_PASS).
  */
 import { accessDenied, invalidArgument } from './errors.ts'
 
@@ -27,6 +28,7 @@ const PLAIN: ReadonlySet<string> = new Set([
   'if-match',
   'if-modified-since',
   'if-none-match',
+  'if-range',
   'if-unmodified-since',
   'range',
   'x-amz-checksum-algorithm',
@@ -101,6 +103,18 @@ const RESPONSE_DROP: ReadonlySet<string> = new Set([
 
 export function passResponseHeader(name: string): boolean {
   return !RESPONSE_DROP.has(name) && !name.startsWith('access-control-')
+}
+
+/**
+ * Headers of an upstream error answer that still describe the object (a delete marker and
+ * its version on a 404 or 405, the validators on a 412, the size on a 416, when to retry).
+ * An allowlist, because error answers may also carry what clients must not see (a Location
+ * or region pointing at the upstream), and the body they described is re-rendered.
+ */
+const ERROR_PASS: ReadonlySet<string> = new Set(['allow', 'content-range', 'etag', 'last-modified', 'retry-after', 'x-amz-delete-marker', 'x-amz-restore', 'x-amz-storage-class', 'x-amz-version-id'])
+
+export function passErrorHeader(name: string): boolean {
+  return ERROR_PASS.has(name)
 }
 
 /** Content-Encoding without the `aws-chunked` token (the proxy decodes that framing itself). */

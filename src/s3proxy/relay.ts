@@ -18,7 +18,7 @@ import { pump } from '../http/node-server.ts'
 import { CONTENT_CSP, PDF_CSP } from '../http/security-headers.ts'
 import { errorXml, statusError } from './errors.ts'
 import { baseHeaders, sendBody, type Exchange } from './exchange.ts'
-import { passResponseHeader } from './headers.ts'
+import { passErrorHeader, passResponseHeader } from './headers.ts'
 
 const ERROR_BODY_LIMIT = 64 * 1024
 /** Responses up to this size (with a Content-Length) are read whole and written at once. */
@@ -76,22 +76,25 @@ async function relayError(x: Exchange, response: Response, logger: Logger): Prom
     extras.length = 0
     x.reason = 'upstream-auth'
   } else x.reason = status >= 500 ? 'upstream-error' : 'upstream-refused'
-  const headers: Record<string, string> = { 'content-type': 'application/xml' }
-  const retry = response.headers.get('retry-after')
-  if (retry) headers['retry-after'] = retry
+  const headers: Record<string, string> = {}
+  if (x.reason !== 'upstream-auth') {
+    response.headers.forEach((value, name) => {
+      if (passErrorHeader(name)) headers[name] = value
+    })
+  }
+  headers['content-type'] = 'application/xml'
   sendBody(x, status, errorXml(code, message || code, x.inb?.resource ?? '/', x.id, extras), headers)
 }
 
 export async function relay(x: Exchange, response: Response, logger: Logger): Promise<void> {
   const method = x.req.method
-  if (response.status >= 400 && method !== 'HEAD') return relayError(x, response, logger)
+  if (response.status >= 400) return relayError(x, response, logger)
   const headers = baseHeaders(x)
   response.headers.forEach((value, name) => {
     if (passResponseHeader(name)) headers[name] = value
   })
   if ((x.op === 'GetObject' || x.op === 'HeadObject') && response.status < 300) headers['content-security-policy'] = objectCsp(response.headers.get('content-type'))
   x.status = response.status
-  if (response.status >= 400) x.reason = response.status >= 500 ? 'upstream-error' : 'upstream-refused'
   const length = Number(response.headers.get('content-length') ?? NaN)
   if (method !== 'HEAD' && response.body && length <= SMALL_RESPONSE) {
     // Read whole: one write instead of a stream of them costs measurably less CPU under Bun.
