@@ -42,7 +42,7 @@ import { createQuotaGate, type StorageGate } from './quota.ts'
 import { relay } from './relay.ts'
 import { parseInbound, type Inbound } from './request.ts'
 import { checkScope, copyRangeSize, parseCopySource } from './scope.ts'
-import { hasSigV4, verifyRequest, s3ErrorStatus } from './sigv4/verify.ts'
+import { hasSignature, verifyRequest, s3ErrorStatus } from './sigv4/verify.ts'
 import { uriEncode } from './sigv4/canonical.ts'
 import { outboundQuery, upstreamFor, type Upstream } from './upstream.ts'
 
@@ -226,7 +226,7 @@ export function createS3Proxy(d: ProxyDeps) {
     const g = limits.global(x.now)
     if (!g.ok) throw slowDown(g.retryAfterSeconds, 'rate-limited')
     const headers = headersOf(req)
-    if (cfg.anonymous_enabled && !hasSigV4({ headers, rawQuery: x.inb.rawQuery })) return anonymousRequest(x, headers)
+    if (cfg.anonymous_enabled && !hasSignature({ headers, rawQuery: x.inb.rawQuery })) return anonymousRequest(x, headers)
     return signedRequest(x, headers)
   }
 

@@ -120,6 +120,40 @@ describe('presigned URLs', () => {
   })
 })
 
+describe('Signature Version 2', () => {
+  /** A URL from boto3's default presigner, which signs SigV2 unless told to use SigV4. */
+  async function boto3Url(c: Cred, key: string): Promise<string> {
+    const script = `
+import boto3, os
+c = boto3.client('s3', endpoint_url=os.environ['PROXY'], aws_access_key_id=os.environ['AK'], aws_secret_access_key=os.environ['SK'], region_name='us-east-1')
+print(c.generate_presigned_url('get_object', Params={'Bucket': os.environ['BUCKET'], 'Key': os.environ['KEY']}, ExpiresIn=300))
+`
+    const proc = Bun.spawn(['/usr/bin/python3', '-c', script], { env: { ...process.env, PROXY: p.endpoint, AK: c.access_key, SK: c.secret_key, BUCKET: bucket, KEY: key } as Record<string, string>, stdout: 'pipe', stderr: 'pipe' })
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+    if (code !== 0) throw new Error(`python3 exited ${code}: ${err}`)
+    return out.trim()
+  }
+
+  test("a presigned URL from boto3's default signer → 400 InvalidRequest naming SigV4, as S3 answers", async () => {
+    const url = await boto3Url(cred, 'hello.txt')
+    expect(url).toContain('AWSAccessKeyId=')
+    const res = await fetch(url)
+    expect(res.status).toBe(400)
+    const e = await s3Error(res)
+    expect(e.code).toBe('InvalidRequest')
+    expect(e.message).toContain('AWS4-HMAC-SHA256')
+    expect(e.message).toContain('Signature Version 4')
+  })
+
+  test('an Authorization header of Signature Version 2 → the same answer', async () => {
+    const res = await fetch(`${p.endpoint}/${bucket}/hello.txt`, { headers: { authorization: `AWS ${cred.access_key}:frJIUN8DYpKDtOLCwo//yllqDzg=`, date: new Date().toUTCString() } })
+    expect(res.status).toBe(400)
+    const e = await s3Error(res)
+    expect(e.code).toBe('InvalidRequest')
+    expect(e.message).toContain('Signature Version 4')
+  })
+})
+
 describe('keys that stop working', () => {
   test('disabling a key refuses its very next request; enabling restores it', async () => {
     const c = await p.mint({ buckets: [bucket] })

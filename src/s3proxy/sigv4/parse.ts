@@ -6,6 +6,9 @@
  */
 import { ALGORITHM, type Scope } from './canonical.ts'
 
+/** S3's words for a mechanism other than SigV4, naming what to use instead. */
+export const UNSUPPORTED_MECHANISM = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (Signature Version 4).'
+
 export type Credential = { accessKeyId: string; scope: Scope }
 
 export type ParsedAuthorization = { credential: Credential; signedHeaders: string[]; signature: string }
@@ -60,7 +63,7 @@ export function parseAuthorization(header: string): Parsed<ParsedAuthorization> 
   const space = header.indexOf(' ')
   const algorithm = space < 0 ? header : header.slice(0, space)
   if (algorithm !== ALGORITHM) {
-    return { ok: false, unsupported: true, message: 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.' }
+    return { ok: false, unsupported: true, message: UNSUPPORTED_MECHANISM }
   }
   let credential: string | undefined
   let signedHeaders: string | undefined

@@ -8,8 +8,12 @@
  *  1. Only AWS4-HMAC-SHA256 is accepted. SigV2, SigV4a/ECDSA and anything else are refused as
  *     unsupported, and so is a request that carries both an Authorization header and a query
  *     signature (which of them would S3 have checked?).
- *  2. A request with no SigV4 material is refused with MissingAuthenticationToken; `hasSigV4`
- *     lets the caller route such requests to the anonymous path before calling us.
+ *  2. A request with no signature material is refused with MissingAuthenticationToken;
+ *     `hasSignature` lets the caller route such requests to the anonymous path before calling
+ *     us. SigV2 material (an `AWS <key>:<sig>` header, or `AWSAccessKeyId` with `Signature` in
+ *     the query, what boto3 presigns by default) counts as a signature: it is refused as
+ *     unsupported with InvalidRequest, S3's answer on a SigV4-only region, never served as an
+ *     anonymous request.
  *  3. The authentication material is parsed strictly: exactly one Credential, SignedHeaders and
  *     Signature (or each X-Amz-* query parameter), a Credential of the form
  *     `<key>/<yyyymmdd>/<region>/<service>/aws4_request` whose date equals the request date, and
@@ -48,7 +52,7 @@ import { canonicalHeaders, canonicalRequest, canonicalUri, hmac, stringToSign } 
 import { fail, type Checked } from './checks.ts'
 import type { AuthFailReason, S3AuthErrorCode } from './errors.ts'
 import { checkHeaderAuth } from './header-auth.ts'
-import { parseDecodedLength, type PayloadHash } from './parse.ts'
+import { parseDecodedLength, UNSUPPORTED_MECHANISM, type PayloadHash } from './parse.ts'
 import { checkPresigned } from './presigned.ts'
 import { cachedSigningKey } from './signing-key.ts'
 
@@ -87,10 +91,16 @@ export type VerifyOk = {
 export type VerifyFail = { ok: false; code: S3AuthErrorCode; reason: AuthFailReason; message: string }
 
 const SIGV4_QUERY = /(?:^|&)X-Amz-(?:Signature|Credential)(?:[=&]|$)/
+const SIGV2_QUERY_KEY = /(?:^|&)AWSAccessKeyId=/
+const SIGV2_QUERY_SIGNATURE = /(?:^|&)Signature=/
 
-/** True when the request carries any SigV4 material (Authorization header or presigned query). */
-export function hasSigV4(req: { headers: Headers; rawQuery: string }): boolean {
-  return req.headers.has('authorization') || SIGV4_QUERY.test(req.rawQuery)
+function hasSigV2Query(rawQuery: string): boolean {
+  return SIGV2_QUERY_KEY.test(rawQuery) && SIGV2_QUERY_SIGNATURE.test(rawQuery)
+}
+
+/** True when the request carries signature material: an Authorization header, a SigV4 presigned query, or a SigV2 one. */
+export function hasSignature(req: { headers: Headers; rawQuery: string }): boolean {
+  return req.headers.has('authorization') || SIGV4_QUERY.test(req.rawQuery) || hasSigV2Query(req.rawQuery)
 }
 
 /**
@@ -107,7 +117,10 @@ export function verifyRequest(req: SigV4Request, lookup: SecretLookup): VerifyOk
     return fail('InvalidRequest', 'malformed', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified')
   }
   const checked = authorization !== null ? checkHeaderAuth(req, authorization) : hasQueryAuth ? checkPresigned(req) : undefined
-  if (checked === undefined) return fail('MissingAuthenticationToken', 'missing-auth', 'Request is missing Authentication Token')
+  if (checked === undefined) {
+    if (hasSigV2Query(req.rawQuery)) return fail('InvalidRequest', 'unsupported', UNSUPPORTED_MECHANISM)
+    return fail('MissingAuthenticationToken', 'missing-auth', 'Request is missing Authentication Token')
+  }
   if ('ok' in checked) return checked
   return checkSignature(req, checked, lookup)
 }

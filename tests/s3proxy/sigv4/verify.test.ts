@@ -17,7 +17,7 @@ import {
 } from '../../../src/s3proxy/sigv4/canonical.ts'
 import { signingKeyCacheSize } from '../../../src/s3proxy/sigv4/signing-key.ts'
 import { presignUrl, signRequest } from '../../../src/s3proxy/sigv4/sign.ts'
-import { clearSigningKeyCache, hasSigV4, verifyRequest, type SigV4Request, type VerifyFail } from '../../../src/s3proxy/sigv4/verify.ts'
+import { clearSigningKeyCache, hasSignature, verifyRequest, type SigV4Request, type VerifyFail } from '../../../src/s3proxy/sigv4/verify.ts'
 
 const AKID = 'STOWAGEKEY1'
 const SECRET = 'stowage/secret+key=0123456789abcdefghij'
@@ -115,19 +115,26 @@ describe('1. only AWS4-HMAC-SHA256, one mechanism at a time', () => {
   })
 })
 
-describe('2. no SigV4 material', () => {
+describe('2. no signature material', () => {
   test('is MissingAuthenticationToken', () => {
     const req: SigV4Request = { method: 'GET', rawPath: '/bucket/key', rawQuery: 'list-type=2', headers: new Headers({ host: 'x' }), now: NOW }
     expect(failure(req)).toMatchObject({ code: 'MissingAuthenticationToken', reason: 'missing-auth' })
   })
-  test('hasSigV4 recognises the header and either query parameter, and nothing else', () => {
+  test('a SigV2 presigned query is signature material, refused as unsupported (InvalidRequest naming SigV4)', () => {
+    const req: SigV4Request = { method: 'GET', rawPath: '/bucket/key', rawQuery: 'AWSAccessKeyId=STWKEY&Signature=c1pRySQ%2Bzc0RTXexNMmLP1YGAII%3D&Expires=1796546838', headers: new Headers({ host: 'x' }), now: NOW }
+    expect(hasSignature(req)).toBe(true)
+    expect(failure(req)).toMatchObject({ code: 'InvalidRequest', reason: 'unsupported', message: expect.stringContaining('Signature Version 4') })
+  })
+  test('hasSignature recognises the header, either SigV4 query parameter and a SigV2 query, and nothing else', () => {
     const none = new Headers()
-    expect(hasSigV4({ headers: new Headers({ authorization: 'x' }), rawQuery: '' })).toBe(true)
-    expect(hasSigV4({ headers: none, rawQuery: 'a=1&X-Amz-Signature=abc' })).toBe(true)
-    expect(hasSigV4({ headers: none, rawQuery: 'X-Amz-Credential=a%2Fb' })).toBe(true)
-    expect(hasSigV4({ headers: none, rawQuery: 'prefix=X-Amz-Signature' })).toBe(false)
-    expect(hasSigV4({ headers: none, rawQuery: 'X-Amz-SignatureX=1' })).toBe(false)
-    expect(hasSigV4({ headers: none, rawQuery: '' })).toBe(false)
+    expect(hasSignature({ headers: new Headers({ authorization: 'x' }), rawQuery: '' })).toBe(true)
+    expect(hasSignature({ headers: none, rawQuery: 'a=1&X-Amz-Signature=abc' })).toBe(true)
+    expect(hasSignature({ headers: none, rawQuery: 'X-Amz-Credential=a%2Fb' })).toBe(true)
+    expect(hasSignature({ headers: none, rawQuery: 'Expires=1&AWSAccessKeyId=a&Signature=b' })).toBe(true)
+    expect(hasSignature({ headers: none, rawQuery: 'prefix=X-Amz-Signature' })).toBe(false)
+    expect(hasSignature({ headers: none, rawQuery: 'X-Amz-SignatureX=1' })).toBe(false)
+    expect(hasSignature({ headers: none, rawQuery: 'AWSAccessKeyId=a' })).toBe(false)
+    expect(hasSignature({ headers: none, rawQuery: '' })).toBe(false)
   })
 })
 
