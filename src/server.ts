@@ -14,6 +14,7 @@ export type Running = { dashboard: Listener; /** The S3 proxy listener, when `s3
 export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Stowage) => Promise<Listener[]> } = {}): Promise<Running> {
   const addr = parseListen(opts.listen ?? s.config.server.listen)!
   const m = s.metrics
+  const accessLevel = s.config.log.access_level
   const dashboard = await listen({
     name: 'dashboard',
     host: addr.host,
@@ -34,8 +35,10 @@ export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Sto
         m.httpRequests.inc({ method: info.method, route, status: String(info.status) })
         m.httpDuration.observe({ method: info.method, route }, info.durationMs / 1000)
         m.httpBytesOut.inc({ route }, info.bytesOut)
-        s.logger.info('request', {
+        if (accessLevel === 'off') return
+        s.logger.log(accessLevel, 'request', {
           request_id: meta.id,
+          listener: 'dashboard',
           method: info.method,
           route,
           status: info.status,

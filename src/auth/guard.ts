@@ -77,8 +77,11 @@ export function createGuard(deps: GuardDeps) {
   const auth = createAuthenticator(deps)
   const limiter = new SlidingWindowLimiter(deps.apiPerMinute, 60_000)
   return new Elysia({ name: 'stowage-guard', seed: deps.seed }).macro({
+    // Arrow functions, not methods: Elysia's handler inference (sucrose) reads each hook's
+    // source, and a method minified onto one line (`transform(a){…}`) breaks its parser, which
+    // then prints a warning with the minified source to stdout in the compiled binary.
     access: (level: Access) => ({
-      transform(ctx) {
+      transform: (ctx) => {
         const req = ctx.request
         if (level === 'public') {
           ;(ctx as Record<symbol, unknown>)[ACTOR] = auth.actor(req)
@@ -94,9 +97,7 @@ export function createGuard(deps: GuardDeps) {
         if (!rl.ok) throw fail('rate_limited', undefined, undefined, { 'retry-after': String(rl.retryAfterSeconds) })
         ;(ctx as Record<symbol, unknown>)[ACTOR] = actor
       },
-      resolve(ctx) {
-        return { actor: (ctx as Record<symbol, unknown>)[ACTOR] as Actor }
-      },
+      resolve: (ctx) => ({ actor: (ctx as Record<symbol, unknown>)[ACTOR] as Actor }),
     }),
   })
 }

@@ -56,6 +56,11 @@ export const ConfigSchema = T.Object(
       {
         level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], { default: 'info', description: 'Minimum level written to stdout.' }),
         format: T.Union([T.Literal('json'), T.Literal('text')], { default: 'json', description: '`json` writes one JSON object per line; `text` is for humans at a terminal.' }),
+        access_level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('off')], {
+          default: 'info',
+          description:
+            'Level of the access log: one line per request on both listeners (method, route template or S3 operation, status, bytes, duration, user or access key id; never secrets). Below `level` the lines are dropped; `off` writes none.',
+        }),
       },
       'Logging.',
     ),

@@ -12,8 +12,9 @@
  *  7. per-key rate limit; operation allowlist; ListBuckets from the scope;
  *  8. bucket scope (+ write access), copy-source scope, ACL headers;
  *  9. hard quota before writes; forward re-signed; relay; adjust usage;
- * 10. metrics always; audit for every write, error and denial, and a sample
- *     (`audit.sampling.proxy_success_read_rate`) of successful reads.
+ * 10. metrics and an access-log line always; audit for every write, error and
+ *     denial, and a sample (`audit.sampling.proxy_success_read_rate`) of
+ *     successful reads.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuditRecorder } from '../audit/recorder.ts'
@@ -68,6 +69,7 @@ const ANONYMOUS_ONLY = 'Anonymous access is read-only: GetObject, HeadObject, He
 export function createS3Proxy(d: ProxyDeps) {
   const cfg = d.config.s3_proxy
   const readSample = d.config.audit.sampling.proxy_success_read_rate
+  const accessLevel = d.config.log.access_level
   const trusted = cidrMatcher(d.config.server.trusted_proxies)
   const limits = createLimits({ globalRps: cfg.global_rps, perKeyRps: cfg.per_key_rps })
   const quota = createQuotaGate(d.accounting)
@@ -232,9 +234,26 @@ export function createS3Proxy(d: ProxyDeps) {
 
   function finish(x: Exchange): void {
     const m = d.metrics
+    const durationMs = performance.now() - x.start
     m.inFlight.dec()
     m.requests.inc({ operation: x.op, status: String(x.status), auth_mode: x.authMode })
-    m.duration.observe({ operation: x.op }, (performance.now() - x.start) / 1000)
+    m.duration.observe({ operation: x.op }, durationMs / 1000)
+    if (accessLevel !== 'off') {
+      d.logger.log(accessLevel, 'request', {
+        request_id: x.id,
+        listener: 's3-proxy',
+        method: x.req.method,
+        operation: x.op,
+        status: x.status,
+        duration_ms: Math.round(durationMs * 10) / 10,
+        bytes_in: x.bytesIn,
+        bytes_out: x.bytesOut,
+        auth_mode: x.authMode,
+        ...(x.cred ? { access_key: x.cred.accessKey } : x.claimedKey ? { claimed_access_key: x.claimedKey } : {}),
+        ...(x.reason !== 'ok' ? { result: x.reason } : {}),
+        ip: x.ip,
+      })
+    }
     if (x.bytesIn > 0) m.bytesIn.inc({ operation: x.op }, x.bytesIn)
     if (x.bytesOut > 0) m.bytesOut.inc({ operation: x.op }, x.bytesOut)
     if (x.status >= 400 && x.authMode !== 'cors' && x.reason !== 'ok' && !x.reason.startsWith('auth-') && !x.reason.startsWith('upstream')) m.denials.inc({ reason: x.reason })

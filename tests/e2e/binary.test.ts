@@ -2,9 +2,13 @@
 /**
  * The compiled binary alone — copied into an empty directory with no
  * node_modules and a bare environment — serves the UI (index and a deep link),
- * the API explorer with its embedded assets, and the API.
+ * the API explorer with its embedded assets, and the API; and writes nothing
+ * to stdout but one JSON object per line, one access line per request on
+ * both listeners.
  */
-import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { isolatedBinary, startBinary, type Running } from '../helpers/binary.ts'
 
 let run: Running
@@ -78,4 +82,37 @@ test('stops cleanly on SIGTERM', async () => {
   other.proc.kill('SIGTERM')
   expect(await other.proc.exited).toBe(0)
   expect(other.stdout()).toContain('"msg":"shutting down"')
+})
+
+describe('stdout', () => {
+  test('is one JSON object per line, with one access line per request on both listeners', async () => {
+    const { dir, bin } = isolatedBinary()
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      ['server:', '  listen: 127.0.0.1:0', 'db:', '  sqlite:', '    path: ./stowage.db', 's3_proxy:', '  enabled: true', '  listen: 127.0.0.1:0', 'backends:', '  - id: local', '    type: fs', '    root: ./objects', ''].join('\n'),
+    )
+    const other = await startBinary(bin, dir, ['serve', '--config', 'config.yaml'])
+    try {
+      const proxy = /"listener":"s3-proxy","address":"([^"]+)"/.exec(other.stdout())![1]!
+      // The first requests make Elysia compile every route's hooks, guarded ones included.
+      const ids: string[] = []
+      for (const path of ['/', '/healthz', '/api/me', '/api/backends', '/api/admin/users', '/api/auth/config', '/openapi/json']) {
+        const id = `stdout-${ids.length}`
+        ids.push(id)
+        await fetch(`${other.url}${path}`, { headers: { 'x-request-id': id } })
+      }
+      const s3 = await fetch(`http://${proxy}/some-bucket/some-key`)
+      expect(s3.status).toBe(403)
+      const s3Id = s3.headers.get('x-amz-request-id')!
+      await Bun.sleep(200)
+      const lines = other.stdout().split('\n').filter((l) => l !== '')
+      for (const line of lines) expect([line, (() => { try { return typeof JSON.parse(line) } catch { return 'not JSON' } })()]).toEqual([line, 'object'])
+      const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+      for (const id of ids) expect(entries.filter((e) => e.msg === 'request' && e.request_id === id)).toHaveLength(1)
+      expect(entries.filter((e) => e.msg === 'request' && e.request_id === s3Id)).toEqual([expect.objectContaining({ listener: 's3-proxy', method: 'GET', status: 403 })])
+    } finally {
+      other.proc.kill('SIGTERM')
+      await other.proc.exited
+    }
+  })
 })

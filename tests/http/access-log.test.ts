@@ -4,7 +4,8 @@
  * template (never the raw path), status, duration and user — and no secret
  * (password, session token, CSRF token, cookie) in any log line.
  */
-import { afterAll, beforeAll, expect, test, setDefaultTimeout } from 'bun:test'
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from 'bun:test'
+import { createLogger } from '../../src/lib/log.ts'
 import { PASSWORD } from '../helpers/app.ts'
 import { captureLogger, servedApp, until, type Captured, type Served } from './support.ts'
 
@@ -31,7 +32,7 @@ async function lineFor(requestId: string): Promise<Record<string, unknown>> {
 test('each line is JSON with method, route template, status, duration, bytes and ip', async () => {
   await fetch(`${served.base}/healthz`, { headers: { 'x-request-id': 'log-health' } })
   const line = await lineFor('log-health')
-  expect(line).toMatchObject({ level: 'info', msg: 'request', method: 'GET', route: '/healthz', status: 200, ip: '127.0.0.1' })
+  expect(line).toMatchObject({ level: 'info', msg: 'request', listener: 'dashboard', method: 'GET', route: '/healthz', status: 200, ip: '127.0.0.1' })
   expect(typeof line.duration_ms).toBe('number')
   expect(line.bytes_out).toBeGreaterThan(0)
   expect(line.user_id).toBeUndefined()
@@ -96,4 +97,30 @@ test('no password, token, CSRF token or cookie in any log line during login and 
     expect([secret, lines.includes(secret)]).toEqual([secret, false])
   }
   expect((await lineFor('log-change')).user_id).toBe(c.userId)
+})
+
+describe('log.access_level', () => {
+  const infoLogger = (): { lines: string[]; logger: ReturnType<typeof createLogger> } => {
+    const lines: string[] = []
+    return { lines, logger: createLogger({ level: 'info', format: 'json', write: (l) => lines.push(l) }) }
+  }
+
+  test('access lines are written at the configured level, and dropped below log.level', async () => {
+    for (const [level, expected] of [
+      ['warn', 'warn'],
+      ['debug', undefined],
+      ['off', undefined],
+    ] as const) {
+      const cap = infoLogger()
+      const s = await servedApp({ log: { access_level: level } }, { logger: cap.logger })
+      try {
+        await fetch(`${s.base}/healthz`, { headers: { 'x-request-id': `lvl-${level}` } })
+        await Bun.sleep(50)
+        const lines = cap.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.request_id === `lvl-${level}`)
+        expect([level, lines.map((e) => e.level)]).toEqual([level, expected === undefined ? [] : [expected]])
+      } finally {
+        await s.stop()
+      }
+    }
+  })
 })

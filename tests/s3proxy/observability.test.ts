@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * What the proxy records: every write, error and denial in the audit log
- * with the credential and its owner; successful reads only as sampled; and
- * Prometheus metrics with bounded labels (no keys, buckets or paths).
+ * with the credential and its owner; successful reads only as sampled;
+ * Prometheus metrics with bounded labels (no keys, buckets or paths); and one
+ * JSON access-log line per request, never with a secret.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
+import { captureLogger, until, type Captured } from '../http/support.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 
 type Row = { action: string; status: string; user_id: string | null; backend_id: string | null; bucket: string | null; object_key: string | null; request_id: string | null; ip: string | null; detail: Record<string, unknown> }
@@ -95,5 +97,61 @@ describe('read sampling 1', () => {
     const actions = rows(p).map((r) => r.action)
     expect(actions).toContain('s3.proxy.listobjectsv2')
     expect(actions).toContain('s3.proxy.listbuckets')
+  })
+})
+
+describe('access log', () => {
+  let p: ProxyEnv
+  let log: Captured
+  let bucket: string
+  let cred: Cred
+  beforeAll(async () => {
+    log = captureLogger()
+    p = await proxyEnv({ logger: log.logger })
+    bucket = await p.bucket('logged')
+    cred = await p.mint({ buckets: [bucket] })
+  })
+  afterAll(() => p.close())
+
+  const lineFor = async (requestId: string): Promise<Record<string, unknown>> => {
+    await until(() => log.entries().some((e) => e.msg === 'request' && e.request_id === requestId))
+    const lines = log.entries().filter((e) => e.msg === 'request' && e.request_id === requestId)
+    expect(lines).toHaveLength(1)
+    return lines[0]!
+  }
+
+  test('one JSON line per request: method, S3 operation, status, bytes, duration, access key id', async () => {
+    const put = await p.signed(cred, 'PUT', `/${bucket}/logged.txt`, { body: 'twelve bytes' })
+    expect(put.status).toBe(200)
+    expect(await lineFor(put.headers.get('x-amz-request-id')!)).toMatchObject({
+      level: 'info',
+      listener: 's3-proxy',
+      method: 'PUT',
+      operation: 'PutObject',
+      status: 200,
+      bytes_in: 12,
+      bytes_out: 0,
+      access_key: cred.access_key,
+      auth_mode: 'signed',
+      ip: '127.0.0.1',
+    })
+    const get = await p.signed(cred, 'GET', `/${bucket}/logged.txt`)
+    expect(await get.text()).toBe('twelve bytes')
+    const line = await lineFor(get.headers.get('x-amz-request-id')!)
+    expect(line).toMatchObject({ method: 'GET', operation: 'GetObject', status: 200, bytes_out: 12, access_key: cred.access_key })
+    expect(typeof line.duration_ms).toBe('number')
+  })
+
+  test('refusals are logged too, with the key (or the one claimed) and never a secret or signature', async () => {
+    const wrong = { access_key: cred.access_key, secret_key: 'wrong-secret-wrong-secret-wrong-secret!!' }
+    const bad = await p.signed(wrong, 'GET', `/${bucket}/logged.txt`)
+    expect(bad.status).toBe(403)
+    expect(await lineFor(bad.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, operation: 'unknown', access_key: cred.access_key, result: 'auth-bad-sig' })
+    const unknown = await p.signed({ access_key: 'STWNOBODYNOBODYNOBOD', secret_key: wrong.secret_key }, 'GET', `/${bucket}/logged.txt`)
+    expect(await lineFor(unknown.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, claimed_access_key: 'STWNOBODYNOBODYNOBOD', result: 'auth-unknown-akid' })
+    const anon = await fetch(`${p.endpoint}/${bucket}/logged.txt`)
+    expect(await lineFor(anon.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, method: 'GET' })
+    const all = log.lines.join('\n')
+    for (const secret of [cred.secret_key, wrong.secret_key, 'Signature=', 'AWS4-HMAC-SHA256']) expect([secret, all.includes(secret)]).toEqual([secret, false])
   })
 })
