@@ -5,6 +5,7 @@
  * the app learned while handling it (route template, user) for the access log.
  */
 import { cidrMatcher } from '../lib/cidr.ts'
+import { clientIp } from '../lib/client-ip.ts'
 import { requestId } from '../lib/ids.ts'
 
 export type RequestMeta = {
@@ -36,20 +37,13 @@ export function createRequestContext(trustedProxies: readonly string[]): Request
   const metas = new WeakMap<Request, RequestMeta>()
 
   const attach = (req: Request, peer: { ip: string; tls: boolean }): RequestMeta => {
-    let ip = peer.ip
+    const ip = clientIp(peer.ip, req.headers.get('x-forwarded-for'), trusted)
     let secure = peer.tls
     if (trusted(peer.ip)) {
-      // Walk X-Forwarded-For from the right: the first hop we do not trust is the client.
-      const hops = (req.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean)
-      for (let i = hops.length - 1; i >= 0; i--) {
-        ip = hops[i]!
-        if (!trusted(ip)) break
-      }
       const proto = req.headers.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase()
       if (proto === 'https') secure = true
       else if (proto === 'http') secure = false
     }
-    if (ip.startsWith('::ffff:')) ip = ip.slice(7)
     const incoming = req.headers.get('x-request-id')
     const meta: RequestMeta = { id: incoming && REQUEST_ID.test(incoming) ? incoming : requestId(), ip, secure, start: performance.now() }
     metas.set(req, meta)
