@@ -156,6 +156,38 @@ const WRITES: ReadonlySet<Operation> = new Set([
   'PutObjectLegalHold',
 ])
 
+/** The one method each operation is sent with (a POST Object goes on as a PUT of its PutObject). */
+export const METHOD_OF: Record<Operation, string> = {
+  ListBuckets: 'GET',
+  ListObjects: 'GET',
+  ListObjectsV2: 'GET',
+  ListObjectVersions: 'GET',
+  ListMultipartUploads: 'GET',
+  GetBucketLocation: 'GET',
+  GetBucketVersioning: 'GET',
+  HeadBucket: 'HEAD',
+  DeleteObjects: 'POST',
+  PostObject: 'POST',
+  GetObject: 'GET',
+  HeadObject: 'HEAD',
+  ListParts: 'GET',
+  GetObjectTagging: 'GET',
+  GetObjectRetention: 'GET',
+  GetObjectLegalHold: 'GET',
+  PutObject: 'PUT',
+  CopyObject: 'PUT',
+  UploadPart: 'PUT',
+  UploadPartCopy: 'PUT',
+  CreateMultipartUpload: 'POST',
+  CompleteMultipartUpload: 'POST',
+  AbortMultipartUpload: 'DELETE',
+  DeleteObject: 'DELETE',
+  PutObjectTagging: 'PUT',
+  DeleteObjectTagging: 'DELETE',
+  PutObjectRetention: 'PUT',
+  PutObjectLegalHold: 'PUT',
+}
+
 /** Parameters every operation may carry: SDK operation hints and presigned-URL auth. */
 export function isAuthParam(key: string): boolean {
   return key.startsWith('X-Amz-') || key.startsWith('x-amz-')

@@ -16,6 +16,8 @@ export class S3Error extends Error {
     /** A bounded label for metrics and audit (never client text). */
     readonly reason: string = code,
     readonly headers?: Record<string, string>,
+    /** Extra elements of the document (e.g. `Key`, `BucketName` from an upstream error). */
+    readonly extras?: ErrorExtras,
   ) {
     super(message)
   }

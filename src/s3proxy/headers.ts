@@ -14,7 +14,12 @@
  * Successful responses pass everything except hop-by-hop headers, the
  * upstream's own request ids and CORS headers (the proxy answers CORS
  * itself); error responses pass an allowlist (see ERROR_PASS).
+ *
+ * Object bodies (GetObject, HeadObject) carry a sandboxing CSP: the listener
+ * shares a site with the dashboard (same host, other port), so an HTML
+ * object opened from a presigned or anonymous URL must not run script.
  */
+import { CONTENT_CSP, PDF_CSP } from '../http/security-headers.ts'
 import { accessDenied, invalidArgument } from './errors.ts'
 
 const PLAIN: ReadonlySet<string> = new Set([
@@ -125,4 +130,9 @@ export function withoutAwsChunked(value: string | undefined): string | undefined
     .map((s) => s.trim())
     .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked')
   return kept.length > 0 ? kept.join(', ') : undefined
+}
+
+/** The Content-Security-Policy of an object body with this Content-Type (PDFs need the viewer's own). */
+export function objectCsp(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/pdf' ? PDF_CSP : CONTENT_CSP
 }

@@ -18,7 +18,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 
-export const LINGER_BYTES = 32 * 1024 * 1024
+const LINGER_BYTES = 32 * 1024 * 1024
 const LINGER_IDLE_MS = 5_000
 const LINGER_MAX_MS = 30_000
 

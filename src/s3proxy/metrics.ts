@@ -18,7 +18,7 @@ export function createProxyMetrics(registry: Registry, credentialCount: () => nu
   return {
     requests: new Counter({ name: 'stowage_s3_requests_total', help: 'S3 proxy requests by operation, HTTP status and auth mode.', labelNames: ['operation', 'status', 'auth_mode'] as const, registers: r }),
     duration: new Histogram({ name: 'stowage_s3_request_duration_seconds', help: 'S3 proxy request duration (until the response ended) by operation.', labelNames: ['operation'] as const, buckets: LATENCY, registers: r }),
-    upstream: new Histogram({ name: 'stowage_s3_upstream_duration_seconds', help: 'Time from sending a request upstream until its response headers arrived, by operation.', labelNames: ['operation'] as const, buckets: LATENCY, registers: r }),
+    upstream: new Histogram({ name: 'stowage_s3_upstream_duration_seconds', help: 'Time the storage path took to answer (for an upstream: until its response headers arrived), by operation.', labelNames: ['operation'] as const, buckets: LATENCY, registers: r }),
     bytesIn: new Counter({ name: 'stowage_s3_bytes_in_total', help: 'Request body bytes forwarded upstream (decoded), by operation.', labelNames: ['operation'] as const, registers: r }),
     bytesOut: new Counter({ name: 'stowage_s3_bytes_out_total', help: 'Response body bytes sent to clients, by operation.', labelNames: ['operation'] as const, registers: r }),
     inFlight: new Gauge({ name: 'stowage_s3_inflight_requests', help: 'S3 proxy requests being served.', registers: r }),

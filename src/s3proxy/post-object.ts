@@ -9,9 +9,12 @@
  * every condition except content-length-range and the credential's write
  * scope on the bucket. The file part is then spooled (memory up to 1 MiB,
  * then a private temp file under the data directory), capped at the policy's
- * content-length-range maximum (5 GiB without one), because the upstream
+ * content-length-range maximum (5 GiB without one), because the storage
  * needs its exact length; then the size is checked against the range and the
- * bucket's hard quota, and it goes upstream as a PutObject.
+ * bucket's hard quota, and the pipeline serves it as the PutObject it
+ * amounts to, on whichever path the credential's backend takes.
+ *
+ * These are the steps; the pipeline (proxy.ts) runs them in order.
  *
  * Answer (anchor §5.8): `success_action_redirect` (http/https) → 303 to it
  * with bucket, key and etag added; else `success_action_status` 200 → 200,
@@ -20,25 +23,13 @@
 import type { IncomingMessage } from 'node:http'
 import { Busboy, type BusboyFileStream } from '@fastify/busboy'
 import { escapeXmlText } from '../backends/s3/xml.ts'
-import type { Registry } from '../backends/registry.ts'
-import type { AppConfig } from '../config/load.ts'
-import type { CredentialService, ResolvedCredential } from '../credentials/service.ts'
-import type { Logger } from '../lib/log.ts'
 import { Spool } from '../lib/spool.ts'
-import { S3Error, slowDown } from './errors.ts'
-import { letBodyCome, sendBody, type Exchange } from './exchange.ts'
-import { forward } from './forward.ts'
-import type { Limits } from './limits.ts'
-import type { ProxyMetrics } from './metrics.ts'
-import type { QuotaGate } from './quota.ts'
-import { quotaError } from './quota.ts'
-import { relay } from './relay.ts'
+import type { CallBody, S3Reply } from './call.ts'
+import { S3Error } from './errors.ts'
 import type { Inbound } from './request.ts'
-import { checkScope } from './scope.ts'
 import { uriEncode } from './sigv4/canonical.ts'
-import { checkPolicyConditions, contentLengthRange, verifyPostPolicy, type PostPolicyFail } from './sigv4/postpolicy.ts'
+import { checkPolicyConditions, contentLengthRange, type PostPolicy, type PostPolicyFail } from './sigv4/postpolicy.ts'
 import { s3ErrorStatus } from './sigv4/verify.ts'
-import { upstreamFor } from './upstream.ts'
 
 const FIELD_BYTES = 64 * 1024
 const FIELDS_TOTAL = 1024 * 1024
@@ -48,33 +39,21 @@ const DEFAULT_MAX_FILE = 5 * 1024 ** 3
 /** Form fields that become headers of the upstream PutObject. */
 const HEADER_FIELDS = ['cache-control', 'content-type', 'content-disposition', 'content-encoding', 'expires', 'x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-website-redirect-location']
 
-export type PostObjectDeps = {
-  registry: Registry
-  credentials: CredentialService
-  quota: QuotaGate
-  limits: Limits
-  cors(x: Exchange, backendId: string, bucket: string): void
-  config: AppConfig
-  metrics: ProxyMetrics
-  logger: Logger
-  spoolDir: string
-}
-
 export function isPostObject(inb: Inbound, req: IncomingMessage): boolean {
   return inb.method === 'POST' && inb.bucket !== undefined && inb.key === undefined && inb.params.length === 0 && /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')
 }
 
 const malformed = (message: string): S3Error => new S3Error(400, 'MalformedPOSTRequest', message, 'bad-form')
 
-function policyError(f: PostPolicyFail): S3Error {
+export function policyError(f: PostPolicyFail): S3Error {
   return new S3Error(s3ErrorStatus(f.code), f.code, f.message, f.reason === 'policy' ? 'policy-violation' : `auth-${f.reason}`)
 }
 
-type Form = { fields: Record<string, string>; file: { stream: BusboyFileStream; filename: string; contentType: string }; done: Promise<void> }
+export type PostForm = { fields: Record<string, string>; file: { stream: BusboyFileStream; filename: string; contentType: string }; done: Promise<void> }
 
-/** Reads fields up to the file part; resolves when the file part begins. */
-function readForm(req: IncomingMessage): Promise<Form> {
-  return new Promise<Form>((resolve, reject) => {
+/** Reads the form's fields up to the file part; resolves when the file part begins. */
+export function readPostForm(req: IncomingMessage): Promise<PostForm> {
+  return new Promise<PostForm>((resolve, reject) => {
     let bb: ReturnType<typeof Busboy>
     try {
       bb = Busboy({
@@ -142,102 +121,73 @@ function redirectTo(target: string, bucket: string, key: string, etag: string): 
   return url.toString()
 }
 
-export async function handlePostObject(x: Exchange, d: PostObjectDeps): Promise<void> {
-  const inb = x.inb!
-  const bucket = inb.bucket!
-  x.bucket = bucket
-  const g = d.limits.global(x.now)
-  if (!g.ok) throw slowDown(g.retryAfterSeconds, 'rate-limited')
-  letBodyCome(x)
-  const form = await readForm(x.req)
-  const fields = form.fields
-  let cred: ResolvedCredential | undefined
-  const verified = verifyPostPolicy(fields, (akid) => (cred = d.credentials.resolve(akid, x.now))?.secret, new Date(x.now))
-  if (!verified.ok) {
-    x.cred = cred
-    x.claimedKey = fields['x-amz-credential']?.split('/')[0]?.slice(0, 128)
-    d.metrics.authFailures.inc({ reason: verified.reason === 'policy' ? 'malformed' : verified.reason })
-    x.bodyPending = true
-    throw policyError(verified)
-  }
-  x.cred = cred!
-  x.backendId = cred!.backendId
-  d.cors(x, cred!.backendId, bucket)
-  const rl = d.limits.key(cred!.accessKey, x.now)
-  if (!rl.ok) throw slowDown(rl.retryAfterSeconds, 'rate-limited')
-  checkScope(cred!, bucket, 'write')
+/** The upload a verified form asks for: the key (with `${filename}` substituted), its headers, its size cap. */
+export type PostUpload = { key: string; headers: Headers; maxBytes: number; conditionFields: Record<string, string> }
 
+/** Checks the policy's conditions (all but the size) and names the upload; throws the S3 error of the first failure. */
+export function postUpload(form: PostForm, bucket: string, policy: PostPolicy): PostUpload {
+  const fields = form.fields
   if (fields.key === undefined || fields.key === '') throw malformed('Bucket POST must contain a field named key.')
   const key = fields.key.replaceAll('${filename}', form.file.filename)
-  x.key = key
   const conditionFields = { ...fields, key }
-  const conditions = checkPolicyConditions(verified.policy, conditionFields, undefined, { bucket })
-  if (!conditions.ok) {
-    x.bodyPending = true
-    throw policyError(conditions)
-  }
-  const range = contentLengthRange(verified.policy)
-  const max = Math.min(range?.max ?? DEFAULT_MAX_FILE, DEFAULT_MAX_FILE)
+  const conditions = checkPolicyConditions(policy, conditionFields, undefined, { bucket })
+  if (!conditions.ok) throw policyError(conditions)
+  // Header values are byte strings; form fields arrive decoded from UTF-8.
+  const headers = new Headers()
+  const set = (name: string, value: string): void => headers.set(name, Buffer.from(value, 'utf8').toString('latin1'))
+  for (const name of HEADER_FIELDS) if (fields[name] !== undefined) set(name, fields[name]!)
+  if (!headers.has('content-type') && form.file.contentType) set('content-type', form.file.contentType)
+  for (const [name, value] of Object.entries(fields)) if (name.startsWith('x-amz-meta-')) set(name, value)
+  const range = contentLengthRange(policy)
+  return { key, headers, maxBytes: Math.min(range?.max ?? DEFAULT_MAX_FILE, DEFAULT_MAX_FILE), conditionFields }
+}
 
-  const spool = new Spool(d.spoolDir, 'post-object')
+/**
+ * Spools the file part (the storage needs its exact length), refusing it past the policy's
+ * maximum, then checks the size conditions. The caller disposes of the spool.
+ */
+export async function spoolPostFile(form: PostForm, upload: PostUpload, policy: PostPolicy, bucket: string, spoolDir: string): Promise<Spool> {
+  const spool = new Spool(spoolDir, 'post-object')
   try {
     for await (const chunk of form.file.stream as AsyncIterable<Uint8Array>) {
-      if (spool.size + chunk.byteLength > max) {
-        x.bodyPending = true
-        throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', 'policy-violation')
-      }
+      if (spool.size + chunk.byteLength > upload.maxBytes) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', 'policy-violation')
       await spool.write(chunk)
     }
     await form.done
-    const sized = checkPolicyConditions(verified.policy, conditionFields, spool.size, { bucket })
+    const sized = checkPolicyConditions(policy, upload.conditionFields, spool.size, { bucket })
     if (!sized.ok) throw policyError(sized)
-
-    const backend = d.registry.get(cred!.backendId)
-    let settle
-    try {
-      settle = await d.quota.put(backend, cred!.backendId, bucket, key, spool.size)
-    } catch (err) {
-      throw quotaError(err)
-    }
-    const headers: Record<string, string> = {}
-    for (const name of HEADER_FIELDS) if (fields[name] !== undefined) headers[name] = fields[name]!
-    if (headers['content-type'] === undefined && form.file.contentType) headers['content-type'] = form.file.contentType
-    for (const [name, value] of Object.entries(fields)) if (name.startsWith('x-amz-meta-')) headers[name] = value
-    const settings = d.registry.upstream(cred!.backendId)
-    if (!settings) throw new S3Error(503, 'ServiceUnavailable', 'The storage backend of this credential is unavailable.', 'backend-unavailable')
-    const response = await forward(
-      x,
-      {
-        up: upstreamFor(settings),
-        bucket,
-        key,
-        query: '',
-        payload: { length: spool.size, payloadHash: 'UNSIGNED-PAYLOAD', decoded: false },
-        replace: { method: 'PUT', headers, body: await spool.body(), length: spool.size },
-      },
-      d.metrics,
-      d.logger,
-    )
-    if (response.status >= 300) return relay(x, response, d.logger)
-    d.quota.settle(cred!.backendId, bucket, settle)
-    response.body?.cancel().catch(() => {})
-    const etag = response.headers.get('etag') ?? ''
-    const extra: Record<string, string> = { etag }
-    const version = response.headers.get('x-amz-version-id')
-    if (version) extra['x-amz-version-id'] = version
-    const redirect = fields.success_action_redirect ? redirectTo(fields.success_action_redirect, bucket, key, etag) : undefined
-    if (redirect) return sendBody(x, 303, '', { ...extra, location: redirect })
-    const status = fields.success_action_status
-    if (status === '200') return sendBody(x, 200, '', extra)
-    if (status === '201') {
-      const host = d.config.s3_proxy.public_hostname || inb.host
-      const scheme = d.config.s3_proxy.public_hostname ? d.config.s3_proxy.public_scheme : 'http'
-      const location = inb.style === 'virtual' ? `${scheme}://${host}/${uriEncode(key, { encodeSlash: false })}` : `${scheme}://${host}/${bucket}/${uriEncode(key, { encodeSlash: false })}`
-      const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXmlText(location)}</Location><Bucket>${escapeXmlText(bucket)}</Bucket><Key>${escapeXmlText(key)}</Key><ETag>${escapeXmlText(etag)}</ETag></PostResponse>`
-      return sendBody(x, 201, xml, { ...extra, location, 'content-type': 'application/xml' })
-    }
-    return sendBody(x, 204, '', extra)
-  } finally {
+    return spool
+  } catch (err) {
     await spool.dispose()
+    throw err
   }
+}
+
+/** The spooled file as a call body: whole when it stayed in memory, else streamed from its file. */
+export async function spooledBody(spool: Spool): Promise<CallBody> {
+  const body = await spool.body()
+  return body instanceof Uint8Array ? { kind: 'whole', bytes: body } : { kind: 'stream', length: spool.size, stream: body, decoded: false }
+}
+
+/** The form's answer once the PutObject succeeded: a redirect, 200, 201 with a PostResponse, or 204. */
+export function postAnswer(form: PostForm, reply: S3Reply, o: { bucket: string; key: string; inbound: Inbound; publicHostname: string; publicScheme: string }): S3Reply {
+  const fields = form.fields
+  const etag = reply.headers.etag ?? ''
+  const extra: Record<string, string> = { etag }
+  const version = reply.headers['x-amz-version-id']
+  if (version) extra['x-amz-version-id'] = version
+  const empty = { kind: 'empty' } as const
+  const redirect = fields.success_action_redirect ? redirectTo(fields.success_action_redirect, o.bucket, o.key, etag) : undefined
+  if (redirect) return { status: 303, headers: { ...extra, location: redirect }, body: empty }
+  const status = fields.success_action_status
+  if (status === '200') return { status: 200, headers: extra, body: empty }
+  if (status === '201') {
+    const host = o.publicHostname || o.inbound.host
+    const scheme = o.publicHostname ? o.publicScheme : 'http'
+    const path = uriEncode(o.key, { encodeSlash: false })
+    const location = o.inbound.style === 'virtual' ? `${scheme}://${host}/${path}` : `${scheme}://${host}/${o.bucket}/${path}`
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse><Location>${escapeXmlText(location)}</Location><Bucket>${escapeXmlText(o.bucket)}</Bucket><Key>${escapeXmlText(o.key)}</Key><ETag>${escapeXmlText(etag)}</ETag></PostResponse>`
+    return { status: 201, headers: { ...extra, location, 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
+  }
+  return { status: 204, headers: extra, body: empty }
 }

@@ -1,51 +1,63 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * The S3 proxy pipeline, per request:
+ * The S3 listener's pipeline. Every request takes these steps once, in this
+ * order, and the first that refuses answers (run, below):
  *
- *  1. request id, in-flight gauge; parse the target (path-style or virtual-hosted);
- *  2. CORS preflight (OPTIONS) — answered before authentication;
- *  3. browser POST Object (multipart/form-data to a bucket) — its own auth;
- *  4. global rate limit (before any crypto, so floods are cheap to shed);
- *  5. no SigV4 material and anonymous access on → anonymous read path;
- *  6. SigV4 verification (header or presigned), credential lookup (unknown,
- *     disabled, expired and owner-less keys all fail as InvalidAccessKeyId);
- *  7. per-key rate limit; operation allowlist; ListBuckets from the scope;
- *  8. bucket scope (+ write access), copy-source scope, ACL headers;
- *  9. hard quota before writes; forward re-signed; relay; adjust usage;
- * 10. metrics and an access-log line always; audit for every write, error and
- *     denial, and a sample (`audit.sampling.proxy_success_read_rate`) of
- *     successful reads.
+ *  1. parse the target (path-style or virtual-hosted);
+ *  2. CORS preflight (OPTIONS), answered before authentication;
+ *  3. browser POST Object: its own authentication (a signed policy form),
+ *     then the PutObject it amounts to (postObject);
+ *  4. the global rate limit, before any crypto, so floods are cheap to shed;
+ *  5. who is asking: a SigV4 signature (header or presigned) and its
+ *     credential — unknown, disabled, expired and owner-less keys all fail as
+ *     InvalidAccessKeyId — or, with no signature and anonymous access on, an
+ *     anonymous binding; then that key's (or client IP's) rate limit;
+ *  6. the operation, from the allowlist; ListBuckets is answered from the
+ *     credential's scope;
+ *  7. authorization: bucket scope and write access, the copy source's scope,
+ *     ACL headers, `response-*` overrides, and which path serves the
+ *     backend — the forwarder for `s3` backends, the engine for `fs` ones;
+ *  8. the body's framing and the hard quota, before any body byte is read
+ *     (so `Expect: 100-continue` is answered only now);
+ *  9. the body, read or wrapped once, into one immutable S3Call;
+ * 10. the path serves the call; usage is settled.
+ *
+ * One module writes every reply and error to the client (respond.ts); the
+ * request's record, which only this file writes, becomes metrics, an access
+ * line and an audit row when the request is over (record.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuditRecorder } from '../audit/recorder.ts'
+import type { CorsRule } from '../bucket-settings/model.ts'
 import type { Registry } from '../backends/registry.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { AnonymousService } from '../credentials/anonymous.ts'
 import type { CredentialService, ResolvedCredential } from '../credentials/service.ts'
-import type { CorsRule } from '../bucket-settings/model.ts'
 import { headersOf } from '../http/node-server.ts'
 import { cidrMatcher } from '../lib/cidr.ts'
+import { clientIp } from '../lib/client-ip.ts'
 import { requestId } from '../lib/ids.ts'
 import type { Logger } from '../lib/log.ts'
-import { handleBucketWrite } from './bucket-write.ts'
-import { ANONYMOUS_OPS, classify, isAuthParam } from './classify.ts'
+import type { LimitResult } from '../lib/rate-limit.ts'
+import { bodySlabs, planBody, readBody } from './body.ts'
+import type { CallBody, S3Call, S3Path, S3Reply } from './call.ts'
+import { ANONYMOUS_OPS, classify, type Classified } from './classify.ts'
 import { preflightHeaders, responseCorsHeaders } from './cors.ts'
 import { accessDenied, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
-import { claimedAccessKey, clientIp, sendBody, sendError, type Exchange } from './exchange.ts'
-import { forward } from './forward.ts'
-import { checkAclHeaders, checkResponseOverrides } from './headers.ts'
+import { createForwarder } from './forwarder.ts'
+import { checkAclHeaders, checkResponseOverrides, objectCsp } from './headers.ts'
 import { createLimits } from './limits.ts'
 import { listBucketsXml } from './list-buckets.ts'
 import type { ProxyMetrics } from './metrics.ts'
-import { preparePayload } from './payload.ts'
-import { handlePostObject, isPostObject } from './post-object.ts'
-import { createQuotaGate, type StorageGate } from './quota.ts'
-import { relay } from './relay.ts'
+import { isPostObject, policyError, postAnswer, postUpload, readPostForm, spooledBody, spoolPostFile } from './post-object.ts'
+import { createQuotaGate, type Pending, type StorageGate } from './quota.ts'
+import { createRecorder, type RequestRecord } from './record.ts'
 import { parseInbound, type Inbound } from './request.ts'
-import { checkScope, copyRangeSize, parseCopySource } from './scope.ts'
-import { hasSignature, verifyRequest, s3ErrorStatus } from './sigv4/verify.ts'
-import { uriEncode } from './sigv4/canonical.ts'
-import { outboundQuery, upstreamFor, type Upstream } from './upstream.ts'
+import { letBodyCome, sendError, sendReply, type Wire } from './respond.ts'
+import { checkScope, copyRangeSize, parseCopySource, type CopySource } from './scope.ts'
+import { claimedAccessKey } from './sigv4/parse.ts'
+import { verifyPostPolicy } from './sigv4/postpolicy.ts'
+import { hasSignature, s3ErrorStatus, verifyRequest, type VerifyOk } from './sigv4/verify.ts'
 
 export type ProxyDeps = {
   config: AppConfig
@@ -60,266 +72,312 @@ export type ProxyDeps = {
   now: () => number
   /** Where POST Object spools file parts larger than memory allows. */
   spoolDir: string
+  /** Serves credentials whose backend is of type `fs`; until it is there, they are refused as unavailable. */
+  engine?: S3Path
 }
 
 export type S3Proxy = ReturnType<typeof createS3Proxy>
 
+/** Who a request comes from, once authenticated. */
+type Identity = { kind: 'credential'; cred: ResolvedCredential; verified: VerifyOk; backendId: string } | { kind: 'anonymous'; backendId: string }
+
 const ANONYMOUS_ONLY = 'Anonymous access is read-only: GetObject, HeadObject, HeadBucket and listings.'
+/** DeleteObjects' document is read whole (1000 keys of up to 1 KiB fit easily). */
+const MAX_DOCUMENT = 2 * 1024 * 1024
+
+function shed(limit: LimitResult): void {
+  if (!limit.ok) throw slowDown(limit.retryAfterSeconds, 'rate-limited')
+}
 
 export function createS3Proxy(d: ProxyDeps) {
   const cfg = d.config.s3_proxy
-  const readSample = d.config.audit.sampling.proxy_success_read_rate
-  const accessLevel = d.config.log.access_level
   const trusted = cidrMatcher(d.config.server.trusted_proxies)
   const limits = createLimits({ globalRps: cfg.global_rps, perKeyRps: cfg.per_key_rps })
-  const quota = createQuotaGate(d.accounting)
+  const quota = createQuotaGate(d.accounting, (id) => d.registry.get(id))
+  const forwarder = createForwarder({ registry: d.registry, logger: d.logger })
+  const recorder = createRecorder(d)
 
-  function upstream(backendId: string): Upstream {
-    const settings = d.registry.upstream(backendId)
-    if (!settings) throw serviceUnavailable('The storage backend of this credential is unavailable.')
-    return upstreamFor(settings)
+  async function run(r: RequestRecord, w: Wire): Promise<S3Reply> {
+    const req = w.req
+    const target = parseInbound(req.method!, req.url ?? '/', req.headers.host ?? '', cfg.host_suffixes)
+    r.resource = target.resource
+    if (req.method === 'OPTIONS') return preflight(r, w, target)
+    if (isPostObject(target, req)) return postObject(r, w, target)
+    shed(limits.global(r.now))
+    const headers = headersOf(req)
+    const who = cfg.anonymous_enabled && !hasSignature({ headers, rawQuery: target.rawQuery }) ? anonymous(r, target) : authenticate(r, target, headers)
+    const c = operation(r, who, target, headers)
+    if (c.op === 'ListBuckets') return listBuckets(who)
+    const bucket = target.bucket!
+    r.bucket = bucket
+    r.key = target.key
+    decorateCors(w, who.backendId, bucket)
+    const copySource = authorize(who, c, bucket, target, headers)
+    const path = pathFor(who.backendId)
+    const plan = planBody(req, who.kind === 'credential' ? who.verified : undefined)
+    const pending = await quota.admit({
+      op: c.op,
+      backendId: who.backendId,
+      bucket,
+      key: target.key,
+      bytes: plan.kind === 'empty' ? 0 : plan.length,
+      copySource,
+      copyRange: copyRangeSize(headers.get('x-amz-copy-source-range') ?? undefined),
+      uploadId: target.query.get('uploadId'),
+      versionId: target.query.get('versionId'),
+    })
+    if (plan.kind !== 'empty') letBodyCome(w)
+    const body = await readBody(req, plan, { signal: w.signal, ...(c.op === 'DeleteObjects' ? { document: MAX_DOCUMENT } : {}) })
+    const call: S3Call = Object.freeze({
+      requestId: r.id,
+      op: c.op,
+      access: c.access,
+      inbound: target,
+      bucket,
+      key: target.key,
+      headers,
+      body,
+      copySource,
+      cred: who.kind === 'credential' ? who.cred : undefined,
+      backendId: who.backendId,
+      signal: w.signal,
+      now: r.now,
+    })
+    return serve(r, path, call, pending)
   }
 
-  function rulesFor(backendId: string, bucket: string): readonly CorsRule[] {
-    return d.cors.corsRules(backendId, bucket)
-  }
-
-  function decorateCors(x: Exchange, backendId: string, bucket: string): void {
-    const origin = x.req.headers.origin
-    if (origin === undefined) return
-    const rules = rulesFor(backendId, bucket)
-    if (rules.length > 0) x.cors = responseCorsHeaders(rules, origin, x.req.method!)
-  }
-
-  function preflight(x: Exchange): void {
-    x.authMode = 'cors'
-    x.op = 'CORSPreflight'
-    const origin = x.req.headers.origin
-    const method = x.req.headers['access-control-request-method']
-    const bucket = x.inb!.bucket
-    if (origin === undefined || method === undefined || bucket === undefined) {
-      throw new S3Error(400, 'BadRequest', 'Insufficient information. Origin request header needed.', 'bad-preflight')
-    }
-    const rules: CorsRule[] = []
-    for (const e of d.registry.active()) if (e.type === 's3') rules.push(...rulesFor(e.id, bucket))
-    const headers = preflightHeaders(rules, origin, String(method).toUpperCase(), x.req.headers['access-control-request-headers'])
-    if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.', 'cors-refused')
-    x.cors = headers
-    sendBody(x, 200, '', {})
-  }
-
-  /** Anonymous callers learn nothing about the allowlist: whatever is not a plain read is AccessDenied. */
-  function anonymousOp(inb: Inbound, headers: Headers): ReturnType<typeof classify> {
+  /** Runs a call on its path and settles usage; the record learns how long the path took and what came in. */
+  async function serve(r: RequestRecord, path: S3Path, call: S3Call, pending: Pending | undefined): Promise<S3Reply> {
+    await quota.measure(call, pending)
+    const started = performance.now()
+    let reply: S3Reply
     try {
-      return classify(inb, headers)
-    } catch (err) {
-      if (err instanceof S3Error && err.status !== 400) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
-      throw err
+      reply = await path.serve(call)
+    } finally {
+      r.servedMs = performance.now() - started
     }
+    reply = await quota.settle(call, reply, pending)
+    r.bytesIn = bodyLength(call.body)
+    // A success means the path took the whole body, so nothing reads the slab any more.
+    if (call.body.kind === 'whole' && reply.status < 300) bodySlabs.give(call.body.bytes)
+    if ((call.op === 'GetObject' || call.op === 'HeadObject') && reply.status < 300) reply = { ...reply, headers: { ...reply.headers, 'content-security-policy': objectCsp(reply.headers['content-type']) } }
+    return reply
   }
 
-  function keepParam(key: string): boolean {
-    return key !== 'x-id' && !isAuthParam(key)
+  /** The path that serves a backend: the forwarder for `s3`, the engine for `fs`. */
+  function pathFor(backendId: string): S3Path {
+    const fs = d.registry.entry(backendId)?.type === 'fs'
+    const path = fs ? d.engine : forwarder
+    // An fs backend while there is no engine, or an s3 backend that is disabled or gone.
+    if (!path || (!fs && !d.registry.upstream(backendId))) throw serviceUnavailable('The storage backend of this credential is unavailable.')
+    return path
   }
 
-  async function anonymousRequest(x: Exchange, headers: Headers): Promise<void> {
-    x.authMode = 'anonymous'
-    const inb = x.inb!
-    if (inb.bucket === undefined) throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
-    const binding = d.anonymous.byBucket(inb.bucket)
-    if (!binding) throw accessDenied('Access Denied', 'anonymous-unbound')
-    x.backendId = binding.backendId
-    x.bucket = inb.bucket
-    x.key = inb.key
-    const rl = limits.anonymous(binding.bucket, x.ip, binding.rps, x.now)
-    if (!rl.ok) throw slowDown(rl.retryAfterSeconds, 'rate-limited')
-    const c = anonymousOp(inb, headers)
-    x.op = c.op
-    x.access = c.access
-    if (!ANONYMOUS_OPS.has(c.op) || inb.query.has('versionId')) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
-    checkResponseOverrides(inb.params)
-    decorateCors(x, binding.backendId, inb.bucket)
-    const payload = preparePayload(x.req, undefined)
-    const response = await forward(x, { up: upstream(binding.backendId), bucket: inb.bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload }, d.metrics, d.logger)
-    await relay(x, response, d.logger)
-  }
-
-  async function signedRequest(x: Exchange, headers: Headers): Promise<void> {
-    const inb = x.inb!
+  function authenticate(r: RequestRecord, target: Inbound, headers: Headers): Identity {
     let resolved: ResolvedCredential | undefined
-    const v = verifyRequest({ method: inb.method, rawPath: inb.rawPath, rawQuery: inb.rawQuery, headers, now: new Date(x.now) }, (akid) => {
-      resolved = d.credentials.resolve(akid, x.now)
+    const v = verifyRequest({ method: target.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers, now: new Date(r.now) }, (akid) => {
+      resolved = d.credentials.resolve(akid, r.now)
       return resolved?.secret
     })
     if (!v.ok) {
-      x.cred = resolved
-      x.claimedKey = claimedAccessKey(x.req.headers.authorization, inb.rawQuery)
-      d.metrics.authFailures.inc({ reason: v.reason })
+      r.cred = resolved
+      r.claimedKey = claimedAccessKey(headers.get('authorization') ?? undefined, target.rawQuery)
+      r.authFailure = v.reason
       throw new S3Error(s3ErrorStatus(v.code), v.code, v.message, `auth-${v.reason}`)
     }
     const cred = resolved!
-    x.cred = cred
-    x.authMode = v.authMode === 'presigned' ? 'presigned' : 'signed'
-    x.backendId = cred.backendId
-    const rl = limits.key(cred.accessKey, x.now)
-    if (!rl.ok) throw slowDown(rl.retryAfterSeconds, 'rate-limited')
-    const c = classify(inb, headers)
-    x.op = c.op
-    x.access = c.access
-    if (c.op === 'ListBuckets') {
-      sendBody(x, 200, listBucketsXml(cred.buckets, cred.createdAt, cred.accessKey), { 'content-type': 'application/xml' })
-      return
+    r.cred = cred
+    r.authMode = v.authMode === 'presigned' ? 'presigned' : 'signed'
+    r.backendId = cred.backendId
+    shed(limits.key(cred.accessKey, r.now))
+    return { kind: 'credential', cred, verified: v, backendId: cred.backendId }
+  }
+
+  function anonymous(r: RequestRecord, target: Inbound): Identity {
+    r.authMode = 'anonymous'
+    if (target.bucket === undefined) throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
+    const binding = d.anonymous.byBucket(target.bucket)
+    if (!binding) throw accessDenied('Access Denied', 'anonymous-unbound')
+    r.backendId = binding.backendId
+    r.bucket = target.bucket
+    r.key = target.key
+    shed(limits.anonymous(binding.bucket, r.ip, binding.rps, r.now))
+    return { kind: 'anonymous', backendId: binding.backendId }
+  }
+
+  /** The operation; anonymous callers learn nothing about the allowlist: whatever is not a plain read is AccessDenied. */
+  function operation(r: RequestRecord, who: Identity, target: Inbound, headers: Headers): Classified {
+    let c: Classified
+    try {
+      c = classify(target, headers)
+    } catch (err) {
+      if (who.kind === 'anonymous' && err instanceof S3Error && err.status !== 400) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
+      throw err
     }
-    const bucket = inb.bucket!
-    x.bucket = bucket
-    x.key = inb.key
-    decorateCors(x, cred.backendId, bucket)
-    checkScope(cred, bucket, c.access)
+    r.op = c.op
+    r.access = c.access
+    if (who.kind === 'anonymous' && (!ANONYMOUS_OPS.has(c.op) || target.query.has('versionId'))) throw accessDenied(ANONYMOUS_ONLY, 'anonymous-op')
+    return c
+  }
+
+  /** Everything a verified request must also pass; returns the parsed copy source of a copy. */
+  function authorize(who: Identity, c: Classified, bucket: string, target: Inbound, headers: Headers): CopySource | undefined {
+    if (who.kind === 'anonymous') {
+      checkResponseOverrides(target.params)
+      return undefined
+    }
+    checkScope(who.cred, bucket, c.access)
     checkAclHeaders((n) => headers.get(n) ?? undefined, headers.keys())
-    checkResponseOverrides(inb.params)
-    const up = upstream(cred.backendId)
-    const backend = d.registry.get(cred.backendId)
-
-    let copySource: string | undefined
-    let src: ReturnType<typeof parseCopySource> | undefined
-    if (c.op === 'CopyObject' || c.op === 'UploadPartCopy') {
-      src = parseCopySource(headers.get('x-amz-copy-source')!)
-      checkScope(cred, src.bucket, 'read')
-      copySource = `/${src.bucket}/${uriEncode(src.key, { encodeSlash: false })}${src.versionId ? `?versionId=${uriEncode(src.versionId, { encodeSlash: true })}` : ''}`
-    }
-
-    if (c.op === 'DeleteObjects') return handleBucketWrite(x, { up, backend, bucket, quota, query: outboundQuery(inb.params, keepParam), verified: v }, d.metrics, d.logger)
-
-    const payload = preparePayload(x.req, v)
-    const settle = await quota.before(c.op, {
-      backend,
-      bid: cred.backendId,
-      bucket,
-      key: inb.key,
-      bytes: payload.length,
-      src,
-      copyRange: copyRangeSize(headers.get('x-amz-copy-source-range') ?? undefined),
-      uploadId: inb.query.get('uploadId'),
-      versionId: inb.query.get('versionId'),
-    })
-    let response = await forward(x, { up, bucket, key: inb.key, query: outboundQuery(inb.params, keepParam), payload, copySource }, d.metrics, d.logger)
-    if (response.status < 300 && settle) {
-      // CompleteMultipartUpload and CopyObject can fail inside a 200, with an <Error> document.
-      if (c.op === 'CompleteMultipartUpload' || c.op === 'CopyObject') {
-        const text = await response.text()
-        if (!text.includes('<Error>')) quota.settle(cred.backendId, bucket, settle)
-        const headers = new Headers(response.headers)
-        headers.set('content-length', String(Buffer.byteLength(text)))
-        response = new Response(text, { status: response.status, headers })
-      } else quota.settle(cred.backendId, bucket, settle)
-    }
-    await relay(x, response, d.logger)
+    checkResponseOverrides(target.params)
+    if (c.op !== 'CopyObject' && c.op !== 'UploadPartCopy') return undefined
+    const src = parseCopySource(headers.get('x-amz-copy-source')!)
+    checkScope(who.cred, src.bucket, 'read')
+    return src
   }
 
-  async function run(x: Exchange): Promise<void> {
-    const req = x.req
-    x.inb = parseInbound(req.method!, req.url ?? '/', req.headers.host ?? '', cfg.host_suffixes)
-    if (req.method === 'OPTIONS') return preflight(x)
-    if (isPostObject(x.inb, req)) {
-      x.op = 'PostObject'
-      x.authMode = 'post-policy'
-      return handlePostObject(x, { registry: d.registry, credentials: d.credentials, quota, limits, cors: decorateCors, config: d.config, metrics: d.metrics, logger: d.logger, spoolDir: d.spoolDir })
-    }
-    const g = limits.global(x.now)
-    if (!g.ok) throw slowDown(g.retryAfterSeconds, 'rate-limited')
-    const headers = headersOf(req)
-    if (cfg.anonymous_enabled && !hasSignature({ headers, rawQuery: x.inb.rawQuery })) return anonymousRequest(x, headers)
-    return signedRequest(x, headers)
+  function listBuckets(who: Identity): S3Reply {
+    if (who.kind !== 'credential') throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
+    const xml = listBucketsXml(who.cred.buckets, who.cred.createdAt, who.cred.accessKey)
+    return { status: 200, headers: { 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
   }
 
-  function finish(x: Exchange): void {
-    const m = d.metrics
-    const durationMs = performance.now() - x.start
-    m.inFlight.dec()
-    m.requests.inc({ operation: x.op, status: String(x.status), auth_mode: x.authMode })
-    m.duration.observe({ operation: x.op }, durationMs / 1000)
-    if (accessLevel !== 'off') {
-      d.logger.log(accessLevel, 'request', {
-        request_id: x.id,
-        listener: 's3-proxy',
-        method: x.req.method,
-        operation: x.op,
-        status: x.status,
-        duration_ms: Math.round(durationMs * 10) / 10,
-        bytes_in: x.bytesIn,
-        bytes_out: x.bytesOut,
-        auth_mode: x.authMode,
-        ...(x.cred ? { access_key: x.cred.accessKey } : x.claimedKey ? { claimed_access_key: x.claimedKey } : {}),
-        ...(x.reason !== 'ok' ? { result: x.reason } : {}),
-        ip: x.ip,
+  function preflight(r: RequestRecord, w: Wire, target: Inbound): S3Reply {
+    r.authMode = 'cors'
+    r.op = 'CORSPreflight'
+    const origin = w.req.headers.origin
+    const method = w.req.headers['access-control-request-method']
+    if (origin === undefined || method === undefined || target.bucket === undefined) {
+      throw new S3Error(400, 'BadRequest', 'Insufficient information. Origin request header needed.', 'bad-preflight')
+    }
+    const rules: CorsRule[] = []
+    for (const e of d.registry.active()) if (e.type === 's3') rules.push(...d.cors.corsRules(e.id, target.bucket))
+    const headers = preflightHeaders(rules, origin, String(method).toUpperCase(), w.req.headers['access-control-request-headers'])
+    if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.', 'cors-refused')
+    Object.assign(w.headers, headers)
+    return { status: 200, headers: {}, body: { kind: 'empty' } }
+  }
+
+  /** CORS headers for the actual response (errors included), when a rule of the bucket matches. */
+  function decorateCors(w: Wire, backendId: string, bucket: string): void {
+    const origin = w.req.headers.origin
+    if (origin === undefined) return
+    const rules = d.cors.corsRules(backendId, bucket)
+    const headers = rules.length > 0 ? responseCorsHeaders(rules, origin, w.req.method!) : undefined
+    if (headers) Object.assign(w.headers, headers)
+  }
+
+  /** A browser form upload: the policy is its authentication; the file goes to the path as a PutObject. */
+  async function postObject(r: RequestRecord, w: Wire, target: Inbound): Promise<S3Reply> {
+    r.op = 'PostObject'
+    r.authMode = 'post-policy'
+    r.access = 'write'
+    const bucket = target.bucket!
+    r.bucket = bucket
+    shed(limits.global(r.now))
+    letBodyCome(w)
+    const form = await readPostForm(w.req)
+    let resolved: ResolvedCredential | undefined
+    const verified = verifyPostPolicy(form.fields, (akid) => (resolved = d.credentials.resolve(akid, r.now))?.secret, new Date(r.now))
+    if (!verified.ok) {
+      r.cred = resolved
+      r.claimedKey = form.fields['x-amz-credential']?.split('/')[0]?.slice(0, 128)
+      r.authFailure = verified.reason === 'policy' ? 'malformed' : verified.reason
+      throw policyError(verified)
+    }
+    const cred = resolved!
+    r.cred = cred
+    r.backendId = cred.backendId
+    decorateCors(w, cred.backendId, bucket)
+    shed(limits.key(cred.accessKey, r.now))
+    checkScope(cred, bucket, 'write')
+    const upload = postUpload(form, bucket, verified.policy)
+    r.key = upload.key
+    const path = pathFor(cred.backendId)
+    const spool = await spoolPostFile(form, upload, verified.policy, bucket, d.spoolDir)
+    try {
+      const pending = await quota.admit({ op: 'PutObject', backendId: cred.backendId, bucket, key: upload.key, bytes: spool.size })
+      const call: S3Call = Object.freeze({
+        requestId: r.id,
+        op: 'PutObject',
+        access: 'write',
+        inbound: target,
+        bucket,
+        key: upload.key,
+        headers: upload.headers,
+        body: await spooledBody(spool),
+        cred,
+        backendId: cred.backendId,
+        signal: w.signal,
+        now: r.now,
       })
+      const reply = await serve(r, path, call, pending)
+      return reply.status >= 300 ? reply : postAnswer(form, reply, { bucket, key: upload.key, inbound: target, publicHostname: cfg.public_hostname, publicScheme: cfg.public_scheme })
+    } finally {
+      await spool.dispose()
     }
-    if (x.bytesIn > 0) m.bytesIn.inc({ operation: x.op }, x.bytesIn)
-    if (x.bytesOut > 0) m.bytesOut.inc({ operation: x.op }, x.bytesOut)
-    if (x.status >= 400 && x.authMode !== 'cors' && x.reason !== 'ok' && !x.reason.startsWith('auth-') && !x.reason.startsWith('upstream')) m.denials.inc({ reason: x.reason })
-    if (x.authMode === 'cors') return
-    const failed = x.status >= 400
-    if (!failed && x.access !== 'write' && !(readSample > 0 && Math.random() < readSample)) return
-    d.audit.record({
-      action: `s3.proxy.${x.op.toLowerCase()}`,
-      status: !failed ? 'ok' : x.status >= 500 ? 'error' : 'denied',
-      userId: x.cred?.userId ?? null,
-      backend: x.backendId ?? null,
-      bucket: x.bucket ?? null,
-      key: x.key ?? null,
-      requestId: x.id,
-      ip: x.ip,
-      userAgent: x.req.headers['user-agent'] ?? null,
-      detail: {
-        auth_mode: x.authMode,
-        ...(x.cred ? { access_key: x.cred.accessKey } : x.claimedKey ? { claimed_access_key: x.claimedKey } : {}),
-        status: x.status,
-        result: x.reason,
-        ...(x.bytesIn > 0 ? { bytes_in: x.bytesIn } : {}),
-      },
-    })
+  }
+
+  /** Runs the pipeline and writes its answer; the record gets the status, reason and bytes out. */
+  async function answer(r: RequestRecord, w: Wire): Promise<void> {
+    try {
+      const reply = await run(r, w)
+      r.status = reply.status
+      r.bytesOut = await sendReply(w, reply)
+    } catch (err) {
+      if (w.signal.aborted && !(err instanceof S3Error && err.reason !== 'client-gone')) return void w.res.destroy()
+      if (w.res.headersSent) return void w.res.destroy()
+      let e: S3Error
+      if (err instanceof S3Error) e = err
+      else {
+        d.logger.error('s3 proxy request failed', { request_id: r.id, op: r.op, error: (err as Error)?.message, stack: (err as Error)?.stack })
+        e = internalError()
+      }
+      r.status = e.status
+      r.reason = e.reason
+      r.bytesOut = await sendError(w, e, r.resource, r.id)
+    }
   }
 
   return {
     /** Serves one request; never throws. */
     handle(req: IncomingMessage, res: ServerResponse): void {
-      const now = d.now()
-      const hasBody = (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined
-      const x: Exchange = {
+      const abort = new AbortController()
+      const r: RequestRecord = {
         id: requestId(),
-        req,
-        res,
+        method: req.method ?? '',
+        ip: clientIp(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'] as string | undefined, trusted),
+        userAgent: req.headers['user-agent'] ?? null,
         start: performance.now(),
-        now,
-        ip: clientIp(req, trusted),
+        now: d.now(),
         op: 'unknown',
         authMode: 'none',
+        resource: '/',
         status: 0,
         reason: 'ok',
         bytesIn: 0,
         bytesOut: 0,
-        bodyPending: hasBody,
-        continued: false,
-        abort: new AbortController(),
       }
-      d.metrics.inFlight.inc()
+      const w: Wire = { req, res, signal: abort.signal, headers: { 'x-amz-request-id': r.id, 'x-content-type-options': 'nosniff' } }
+      recorder.begin()
       res.on('close', () => {
-        if (!res.writableFinished) {
-          x.abort.abort()
-          if (x.status === 0 || x.reason === 'ok') x.reason = 'client-gone'
-        }
+        if (res.writableFinished) return
+        abort.abort()
+        if (r.status === 0 || r.reason === 'ok') r.reason = 'client-gone'
       })
-      run(x)
+      answer(r, w)
         .catch((err: unknown) => {
-          if (x.abort.signal.aborted && !(err instanceof S3Error && err.reason !== 'client-gone')) return x.res.destroy()
-          if (err instanceof S3Error) return sendError(x, err)
-          d.logger.error('s3 proxy request failed', { request_id: x.id, op: x.op, error: (err as Error)?.message, stack: (err as Error)?.stack })
-          sendError(x, internalError())
+          d.logger.error('s3 proxy answer failed', { request_id: r.id, error: (err as Error)?.message })
+          res.destroy()
         })
         .finally(() => {
-          if (x.status === 0) x.status = 499
-          finish(x)
+          if (r.status === 0) r.status = 499
+          recorder.finish(r)
         })
     },
   }
+}
+
+/** Bytes the path received: the body's length (decoded, for aws-chunked). */
+function bodyLength(body: CallBody): number {
+  return body.kind === 'whole' ? body.bytes.byteLength : body.kind === 'stream' ? body.length : 0
 }

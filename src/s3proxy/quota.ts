@@ -1,26 +1,45 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Quotas and usage for proxied writes. Before bytes move, the bucket's hard
- * cap is checked for PutObject, UploadPart, CopyObject and UploadPartCopy
- * (source size from the copy range or a HEAD), CompleteMultipartUpload (the
- * sum of the uploaded parts) and PostObject; a refusal is 507 QuotaExceeded.
- * After a successful write or delete, usage is adjusted at once (when the
- * bucket is capped or size-tracked), so the dashboard and the next quota
- * check see it without waiting for a scan. Only capped or tracked buckets pay
- * for the extra HEAD/ListParts calls this needs.
+ * Quotas and usage for writes through the S3 listener, whichever path serves
+ * them. Before any body byte is read (`admit`), the bucket's hard cap is
+ * checked for PutObject (and a POST Object, once its file is spooled),
+ * UploadPart, CopyObject and UploadPartCopy (source size from the copy range
+ * or a HEAD), and CompleteMultipartUpload (the sum of the uploaded parts); a
+ * refusal is 507 QuotaExceeded. DeleteObjects' listed keys are sized once
+ * its document is read (`measure`). After a successful write or delete
+ * (`settle`), usage is adjusted at once (when the bucket is capped or
+ * size-tracked), so the dashboard and the next check see it without waiting
+ * for a scan; CompleteMultipartUpload and CopyObject can fail inside a 200,
+ * so their answer is read first. Only capped or tracked buckets pay for the
+ * extra HEAD/ListParts calls this needs.
  */
 import { BackendError, type Backend } from '../backends/backend.ts'
+import { children, parseXml, textOf } from '../backends/s3/xml.ts'
 import { AppError } from '../http/errors.ts'
 import type { QuotaService } from '../quotas/service.ts'
+import type { S3Call, S3Reply } from './call.ts'
 import type { Operation } from './classify.ts'
 import { S3Error, serviceUnavailable } from './errors.ts'
-
-/** What a write must report once it succeeded: bytes and objects added (negative for deletes). */
-export type Settle = { bytes: number; objects: number }
+import type { CopySource } from './scope.ts'
 
 export type StorageGate = Pick<QuotaService, 'assertCanWrite' | 'hasHardCap' | 'adjust' | 'bucketSize'>
 
-export function quotaError(err: unknown): S3Error {
+/** What a write will change in usage once it succeeded, decided before it runs. */
+export type Pending =
+  | { kind: 'adjust'; bytes: number; objects: number }
+  /** DeleteObjects: the sizes of the keys its document lists (known after `measure`). */
+  | { kind: 'delete-many'; sizes: Map<string, number> }
+
+/** What `admit` needs to know about a write, all of it from the request line and headers. */
+export type WritePlan = { op: Operation; backendId: string; bucket: string; key?: string; bytes: number; copySource?: CopySource; copyRange?: number; uploadId?: string; versionId?: string }
+
+type Keyed = { key: string; versionId?: string }
+
+const MAX_DELETE_KEYS = 1000
+/** Operations that change a bucket's usage (reads never pay for the lookups). */
+const COUNTED: ReadonlySet<Operation> = new Set(['PutObject', 'CopyObject', 'UploadPartCopy', 'CompleteMultipartUpload', 'DeleteObject', 'DeleteObjects'])
+
+function quotaError(err: unknown): S3Error {
   if (err instanceof S3Error) return err
   if (err instanceof AppError) {
     if (err.code === 'quota_exceeded') return new S3Error(507, 'QuotaExceeded', err.message, 'quota-exceeded')
@@ -34,7 +53,27 @@ export function quotaError(err: unknown): S3Error {
   return new S3Error(502, 'InternalError', 'The storage backend failed to answer the request.', 'upstream-error')
 }
 
-export function createQuotaGate(gate: StorageGate) {
+function listed(doc: string, parent: string): Keyed[] {
+  try {
+    return children(parseXml(doc), parent).map((o) => {
+      const versionId = textOf(o, 'VersionId')
+      return { key: textOf(o, 'Key') ?? '', ...(versionId ? { versionId } : {}) }
+    })
+  } catch {
+    return []
+  }
+}
+
+const id = (k: Keyed): string => `${k.key}\u0000${k.versionId ?? ''}`
+
+/** A reply's body as text, and the reply again with that body in bytes (it was read). */
+async function readReply(reply: S3Reply): Promise<{ text: string; reply: S3Reply }> {
+  const b = reply.body
+  const bytes = b.kind === 'bytes' ? b.bytes : b.kind === 'stream' ? new Uint8Array(await new Response(b.stream).arrayBuffer()) : new Uint8Array(0)
+  return { text: Buffer.from(bytes).toString('utf8'), reply: { ...reply, body: { kind: 'bytes', bytes } } }
+}
+
+export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Backend) {
   /** Whether usage is worth keeping exact for this bucket. */
   const cares = (bid: string, bucket: string): boolean => gate.hasHardCap(bid, bucket) || gate.bucketSize(bid, bucket).size_tracked
 
@@ -47,87 +86,67 @@ export function createQuotaGate(gate: StorageGate) {
     }
   }
 
+  /** PutObject / PostObject: `bytes` replacing whatever is at `key`. */
+  async function put(p: WritePlan): Promise<Pending> {
+    const prior = gate.hasHardCap(p.backendId, p.bucket) ? await sizeOf(backendOf(p.backendId), p.bucket, p.key!) : undefined
+    await gate.assertCanWrite(p.backendId, p.bucket, p.bytes, typeof prior === 'number' ? { replacing: prior } : undefined)
+    return { kind: 'adjust', bytes: p.bytes - (prior ?? 0), objects: typeof prior === 'number' ? 0 : 1 }
+  }
+
+  /** CopyObject / UploadPartCopy: the source's size (or the copied range) is what is added. */
+  async function copy(p: WritePlan, whole: boolean): Promise<Pending | undefined> {
+    const src = p.copySource!
+    const size = p.copyRange ?? (await sizeOf(backendOf(p.backendId), src.bucket, src.key, src.versionId))
+    if (size === null) throw new S3Error(404, 'NoSuchKey', 'The specified copy source does not exist.', 'upstream-refused')
+    if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, size)
+    return whole ? { kind: 'adjust', bytes: size, objects: 1 } : undefined
+  }
+
+  /** CompleteMultipartUpload: the sum of the parts uploaded so far. */
+  async function complete(p: WritePlan): Promise<Pending> {
+    let sum = 0
+    try {
+      for (const part of await backendOf(p.backendId).listParts(p.bucket, p.key!, p.uploadId!)) sum += part.size
+    } catch (err) {
+      if (err instanceof BackendError && err.kind === 'not_found') throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
+      throw err
+    }
+    if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, sum)
+    return { kind: 'adjust', bytes: sum, objects: 1 }
+  }
+
+  /** DeleteObject: the size that will be freed, when known. */
+  async function remove(p: WritePlan): Promise<Pending | undefined> {
+    const size = await sizeOf(backendOf(p.backendId), p.bucket, p.key!, p.versionId)
+    return size === null ? undefined : { kind: 'adjust', bytes: -size, objects: -1 }
+  }
+
+  function adjust(bid: string, bucket: string, bytes: number, objects: number): void {
+    if (bytes !== 0 || objects !== 0) gate.adjust(bid, bucket, bytes, objects)
+  }
+
   return {
-    cares,
-
-    /** PutObject / PostObject: `bytes` replacing whatever is at `key`. */
-    async put(backend: Backend, bid: string, bucket: string, key: string, bytes: number): Promise<Settle | undefined> {
-      if (!cares(bid, bucket)) return undefined
-      const prior = gate.hasHardCap(bid, bucket) ? await sizeOf(backend, bucket, key) : undefined
-      await gate.assertCanWrite(bid, bucket, bytes, typeof prior === 'number' ? { replacing: prior } : undefined)
-      return { bytes: bytes - (prior ?? 0), objects: typeof prior === 'number' ? 0 : 1 }
-    },
-
-    /** UploadPart: only the cap matters; usage grows when the upload completes. */
-    async part(bid: string, bucket: string, bytes: number): Promise<void> {
-      if (gate.hasHardCap(bid, bucket)) await gate.assertCanWrite(bid, bucket, bytes)
-    },
-
-    /** CopyObject / UploadPartCopy: the source's size (or the copied range) is what is added. */
-    async copy(backend: Backend, bid: string, bucket: string, src: { bucket: string; key: string; versionId?: string }, range: number | undefined, whole: boolean): Promise<Settle | undefined> {
-      if (!cares(bid, bucket)) return undefined
-      const size = range ?? (await sizeOf(backend, src.bucket, src.key, src.versionId))
-      if (size === null) throw new S3Error(404, 'NoSuchKey', 'The specified copy source does not exist.', 'upstream-refused')
-      if (gate.hasHardCap(bid, bucket)) await gate.assertCanWrite(bid, bucket, size)
-      return whole ? { bytes: size, objects: 1 } : undefined
-    },
-
-    /** CompleteMultipartUpload: the sum of the parts uploaded so far. */
-    async complete(backend: Backend, bid: string, bucket: string, key: string, uploadId: string): Promise<Settle | undefined> {
-      if (!cares(bid, bucket)) return undefined
-      let sum = 0
+    /** The cap check (and the later adjustment) for one write, before its body is read; failures come out as S3 errors. */
+    async admit(p: WritePlan): Promise<Pending | undefined> {
       try {
-        for (const p of await backend.listParts(bucket, key, uploadId)) sum += p.size
-      } catch (err) {
-        if (err instanceof BackendError && err.kind === 'not_found') throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
-        throw err
-      }
-      if (gate.hasHardCap(bid, bucket)) await gate.assertCanWrite(bid, bucket, sum)
-      return { bytes: sum, objects: 1 }
-    },
-
-    /** DeleteObject: the size that will be freed, when known. */
-    async remove(backend: Backend, bid: string, bucket: string, key: string, versionId: string | undefined): Promise<Settle | undefined> {
-      if (!cares(bid, bucket)) return undefined
-      const size = await sizeOf(backend, bucket, key, versionId)
-      return size === null ? undefined : { bytes: -size, objects: -1 }
-    },
-
-    /** DeleteObjects: sizes of the listed keys, looked up 16 at a time. */
-    async removeMany(backend: Backend, bid: string, bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<Map<string, number> | undefined> {
-      if (!cares(bid, bucket)) return undefined
-      const sizes = new Map<string, number>()
-      let next = 0
-      const worker = async (): Promise<void> => {
-        while (next < keys.length) {
-          const k = keys[next++]!
-          const size = await sizeOf(backend, bucket, k.key, k.versionId).catch(() => null)
-          if (size !== null) sizes.set(`${k.key}\u0000${k.versionId ?? ''}`, size)
+        if (p.op === 'UploadPart') {
+          // Only the cap matters: usage grows when the upload completes.
+          if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes)
+          return undefined
         }
-      }
-      await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker))
-      return sizes
-    },
-
-    /** The check (and the later adjustment) for one operation; quota and lookup failures come out as S3 errors. */
-    async before(
-      op: Operation,
-      o: { backend: Backend; bid: string; bucket: string; key?: string; bytes: number; src?: { bucket: string; key: string; versionId?: string }; copyRange?: number; uploadId?: string; versionId?: string },
-    ): Promise<Settle | undefined> {
-      try {
-        switch (op) {
+        if (!COUNTED.has(p.op) || !cares(p.backendId, p.bucket)) return undefined
+        switch (p.op) {
           case 'PutObject':
-            return await this.put(o.backend, o.bid, o.bucket, o.key!, o.bytes)
-          case 'UploadPart':
-            await this.part(o.bid, o.bucket, o.bytes)
-            return undefined
+            return await put(p)
           case 'CopyObject':
           case 'UploadPartCopy':
-            return await this.copy(o.backend, o.bid, o.bucket, o.src!, o.copyRange, op === 'CopyObject')
+            return await copy(p, p.op === 'CopyObject')
           case 'CompleteMultipartUpload':
-            return await this.complete(o.backend, o.bid, o.bucket, o.key!, o.uploadId!)
+            return await complete(p)
           case 'DeleteObject':
-            return await this.remove(o.backend, o.bid, o.bucket, o.key!, o.versionId)
+            return await remove(p)
+          case 'DeleteObjects':
+            return { kind: 'delete-many', sizes: new Map() }
           default:
             return undefined
         }
@@ -136,10 +155,54 @@ export function createQuotaGate(gate: StorageGate) {
       }
     },
 
-    settle(bid: string, bucket: string, s: Settle | undefined): void {
-      if (s && (s.bytes !== 0 || s.objects !== 0)) gate.adjust(bid, bucket, s.bytes, s.objects)
+    /** DeleteObjects: sizes of the keys its (whole) document lists, looked up 16 at a time. */
+    async measure(call: S3Call, pending: Pending | undefined): Promise<void> {
+      if (pending?.kind !== 'delete-many' || call.body.kind !== 'whole') return
+      const requested = listed(Buffer.from(call.body.bytes).toString('utf8'), 'Object')
+      if (requested.length > MAX_DELETE_KEYS) throw new S3Error(400, 'MalformedXML', `At most ${MAX_DELETE_KEYS} keys can be deleted in one request.`, 'bad-request')
+      const backend = backendOf(call.backendId)
+      let next = 0
+      const worker = async (): Promise<void> => {
+        while (next < requested.length) {
+          const k = requested[next++]!
+          const size = await sizeOf(backend, call.bucket, k.key, k.versionId).catch(() => null)
+          if (size !== null) pending.sizes.set(id(k), size)
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(16, requested.length) }, worker))
+    },
+
+    /** Adjusts usage after a success; returns the reply (read whole when its body had to be looked at). */
+    async settle(call: S3Call, reply: S3Reply, pending: Pending | undefined): Promise<S3Reply> {
+      if (!pending || reply.status >= 300) return reply
+      if (pending.kind === 'adjust') {
+        // CompleteMultipartUpload and CopyObject can fail inside a 200, with an <Error> document.
+        if (call.op !== 'CompleteMultipartUpload' && call.op !== 'CopyObject') {
+          adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
+          return reply
+        }
+        const read = await readReply(reply)
+        if (!read.text.includes('<Error>')) adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
+        return read.reply
+      }
+      const read = await readReply(reply)
+      let deleted = listed(read.text, 'Deleted')
+      const document = call.body.kind === 'whole' ? Buffer.from(call.body.bytes).toString('utf8') : ''
+      // Quiet mode lists only failures: everything else was deleted.
+      if (/<Quiet>\s*true\s*<\/Quiet>/i.test(document)) {
+        const failed = new Set(listed(read.text, 'Error').map(id))
+        deleted = listed(document, 'Object').filter((k) => !failed.has(id(k)))
+      }
+      let bytes = 0
+      let objects = 0
+      for (const k of deleted) {
+        const size = pending.sizes.get(id(k))
+        if (size === undefined) continue
+        bytes += size
+        objects++
+      }
+      adjust(call.backendId, call.bucket, -bytes, -objects)
+      return read.reply
     },
   }
 }
-
-export type QuotaGate = ReturnType<typeof createQuotaGate>

@@ -195,6 +195,15 @@ describe('framing', () => {
     expect((await s3Error(res)).code).toBe('MissingContentLength')
   })
 
+  test('a DeleteObjects document over 2 MiB → 400 MaxMessageLengthExceeded, nothing deleted', async () => {
+    await p.rgw.putObject(bucket, 'kept', new Response('kept').body!, { size: 4 })
+    const doc = `<Delete><Object><Key>kept</Key></Object>${'<Object><Key>x</Key></Object>'.repeat(80_000)}</Delete>`
+    const res = await p.signed(cred, 'POST', `/${bucket}?delete`, { body: doc })
+    expect(res.status).toBe(400)
+    expect((await s3Error(res)).code).toBe('MaxMessageLengthExceeded')
+    expect((await p.rgw.headObject(bucket, 'kept')).size).toBe(4)
+  })
+
   test('the AWS SDK with its default checksums uploads and downloads byte-exactly', async () => {
     const c = p.sdk(cred)
     const data = new Uint8Array(1_500_000).map((_, i) => (i * 7) % 256)

@@ -151,6 +151,19 @@ describe('POST Object', () => {
     expect(await exists('mismatch.txt')).toBe(false)
   })
 
+  test('UTF-8 in header fields (metadata, Content-Disposition) is stored byte for byte', async () => {
+    const note = 'naïve ☃'
+    const disposition = 'attachment; filename="grüße.txt"'
+    const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$x-amz-meta-note', ''], ['starts-with', '$Content-Disposition', '']], {
+      fields: { key: 'utf8-fields.txt', 'x-amz-meta-note': note, 'Content-Disposition': disposition },
+    })
+    expect((await post(form)).status).toBe(204)
+    const head = await p.signed(cred, 'HEAD', `/${bucket}/utf8-fields.txt`)
+    expect(head.status).toBe(200)
+    expect(Buffer.from(head.headers.get('x-amz-meta-note')!, 'latin1').toString('utf8')).toBe(note)
+    expect(Buffer.from(head.headers.get('content-disposition')!, 'latin1').toString('utf8')).toBe(disposition)
+  })
+
   test('a form without a file → 400 MalformedPOSTRequest', async () => {
     const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', '']], { fields: { key: 'nofile.txt' } })
     const fd = new FormData()

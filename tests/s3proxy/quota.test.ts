@@ -2,12 +2,14 @@
 /**
  * Hard quotas at the proxy (507 QuotaExceeded, S3 XML) for PutObject,
  * UploadPart, CopyObject, CompleteMultipartUpload and POST Object, and usage
- * kept current after proxied writes and deletes.
+ * kept current after proxied writes and deletes — but not after a copy that
+ * failed inside a 200.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
 import { deriveSigningKey, formatAmzDate } from '../../src/s3proxy/sigv4/canonical.ts'
+import { httpGate, s3Env } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
 
@@ -112,5 +114,54 @@ describe('usage follows proxied writes and deletes', () => {
     expect((await usage(tracked)).usage_bytes).toBe(before + 2000)
     await client.send(new DeleteObjectsCommand({ Bucket: tracked, Delete: { Objects: [{ Key: 'u2' }, { Key: 'never-existed' }] } }))
     expect((await usage(tracked)).usage_bytes).toBe(before)
+  })
+})
+
+describe('a write that fails inside a 200', () => {
+  let q: ProxyEnv
+  let gate: Awaited<ReturnType<typeof httpGate>>
+  let b: string
+  let key: Cred
+  const failInside = new Set<string>()
+
+  beforeAll(async () => {
+    const s3 = s3Env()
+    gate = await httpGate(s3.endpoint, {
+      before: async (r) =>
+        failInside.has(r.url.pathname.split('/').pop() ?? '') && r.headers['x-amz-copy-source'] !== undefined
+          ? { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>' }
+          : undefined,
+    })
+    q = await proxyEnv({
+      app: {
+        backends: [
+          { id: 'rgw', type: 's3', endpoint: s3.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
+          { id: 'gated', type: 's3', endpoint: gate.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true },
+        ],
+      },
+    })
+    b = await q.bucket('inside')
+    key = await q.mint({ backend_id: 'gated', buckets: [b] })
+    await q.rgw.putObject(b, 'source', new Response(new Uint8Array(5000)).body!, { size: 5000 })
+    expect((await q.t.call('POST', `/api/backends/gated/buckets/${b}/quota/recompute`, { as: q.admin })).status).toBe(200)
+  })
+  afterAll(async () => {
+    await q.close()
+    await gate.stop()
+  })
+
+  const used = async (): Promise<number> => ((await (await q.t.call('GET', `/api/backends/gated/buckets/${b}/quota`, { as: q.admin })).json()) as { usage_bytes: number }).usage_bytes
+
+  test('CopyObject answered 200 with an <Error> document is passed on and not counted; a real copy is', async () => {
+    const before = await used()
+    failInside.add('failed-copy')
+    const res = await q.signed(key, 'PUT', `/${b}/failed-copy`, { headers: { 'x-amz-copy-source': `/${b}/source` } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('<Code>InternalError</Code>')
+    expect(await used()).toBe(before)
+    const ok = await q.signed(key, 'PUT', `/${b}/copied`, { headers: { 'x-amz-copy-source': `/${b}/source` } })
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('CopyObjectResult')
+    expect(await used()).toBe(before + 5000)
   })
 })

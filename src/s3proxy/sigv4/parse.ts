@@ -126,3 +126,9 @@ export function parseDecodedLength(value: string | null): number | undefined {
   const n = Number(value)
   return Number.isSafeInteger(n) ? n : undefined
 }
+
+/** The access key a request's Authorization header or presigned query names, for audit rows of refused requests. */
+export function claimedAccessKey(authorization: string | undefined, rawQuery: string): string | undefined {
+  const m = (authorization && /Credential=([^/,\s]{1,128})\//.exec(authorization)) || /(?:^|&)X-Amz-Credential=([^%/&]{1,128})(?:%2F|\/)/.exec(rawQuery)
+  return m ? m[1] : undefined
+}

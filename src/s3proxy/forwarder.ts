@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The path for backends of type `s3`: a verified call goes upstream
+ * re-signed with the backend's own keys (allowlisted headers, the body in
+ * its verified form, the copy source re-encoded), and the upstream's answer
+ * comes back as the call's reply.
+ *
+ * - Successful answers keep the upstream's headers but hop-by-hop ones, its
+ *   request ids and CORS (headers.ts) and its exact Content-Length; bodies
+ *   up to SMALL_RESPONSE are read whole (one write costs measurably less CPU
+ *   under Bun than a stream of them), larger ones stream.
+ * - Error answers become an `S3Error`: the S3 code, message, a few
+ *   client-relevant fields and the allowlisted error headers survive; the
+ *   upstream's request ids, host ids and any echo of the proxy's own signing
+ *   (AWS puts the signer's access key id and string-to-sign into
+ *   SignatureDoesNotMatch) do not. An upstream that refuses the backend's own
+ *   keys is the operator's problem, not the client's: that becomes a 502.
+ * - A client that goes away aborts the upstream call; a body that fails its
+ *   signature, digest or length check aborts it too (it is never ended
+ *   cleanly), and the call fails with the body's S3 error.
+ */
+import type { Readable } from 'node:stream'
+import { child, parseXml, textOf } from '../backends/s3/xml.ts'
+import type { Registry } from '../backends/registry.ts'
+import type { Logger } from '../lib/log.ts'
+import { bodyError, clientGone } from './body.ts'
+import type { S3Call, S3Path, S3Reply } from './call.ts'
+import { isAuthParam, METHOD_OF } from './classify.ts'
+import { badGateway, S3Error, serviceUnavailable, statusError } from './errors.ts'
+import { forwardable, passErrorHeader, passResponseHeader, withoutAwsChunked } from './headers.ts'
+import { UNSIGNED_PAYLOAD, uriEncode } from './sigv4/canonical.ts'
+import { outboundQuery, sendUpstream, upstreamFor, type Upstream } from './upstream.ts'
+
+/** Responses up to this size (with a Content-Length) are read whole and written at once. */
+const SMALL_RESPONSE = 64 * 1024
+const ERROR_BODY_LIMIT = 64 * 1024
+const KEPT_ERROR_FIELDS = ['Key', 'BucketName', 'ArgumentName', 'ArgumentValue', 'ActualObjectSize', 'RangeRequested', 'Condition', 'UploadId', 'PartNumber', 'MinSizeAllowed', 'ProposedSize', 'MaxSizeAllowed', 'VersionId']
+/** Upstream refusals of the backend's own credentials. */
+const SIGNING_FAILURES: ReadonlySet<string> = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed', 'InvalidToken', 'ExpiredToken'])
+const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ConnectionRefused|FailedToOpenSocket|ConnectionClosed/i
+
+/** Request headers that pass the allowlist; checksum headers describing an aws-chunked trailer are left behind. */
+function outboundHeaders(call: S3Call): Headers {
+  const out = new Headers()
+  const decoded = call.body.kind === 'stream' && call.body.decoded
+  call.headers.forEach((value, name) => {
+    if (!forwardable(name)) return
+    if (decoded && (name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm')) return
+    const v = name === 'content-encoding' ? withoutAwsChunked(value) : value
+    if (v !== undefined) out.set(name, v)
+  })
+  const src = call.copySource
+  if (src) out.set('x-amz-copy-source', `/${src.bucket}/${uriEncode(src.key, { encodeSlash: false })}${src.versionId ? `?versionId=${uriEncode(src.versionId, { encodeSlash: true })}` : ''}`)
+  return out
+}
+
+/** Wraps a body stream so its own failure is known (fetch reports it only as a generic error). */
+function watched(body: ReadableStream<Uint8Array>, failed: (err: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader()
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller): Promise<void> {
+        try {
+          const r = await reader.read()
+          if (r.done) controller.close()
+          else controller.enqueue(r.value)
+        } catch (err) {
+          failed(err)
+          controller.error(err)
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (!body) return ''
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > ERROR_BODY_LIMIT) break
+      chunks.push(value)
+    }
+  } finally {
+    reader.cancel().catch(() => {})
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** The client's view of an upstream error answer. */
+async function upstreamError(call: S3Call, response: Response, logger: Logger): Promise<S3Error> {
+  const text = await readCapped(response.body)
+  let { code, message } = statusError(response.status)
+  const extras: Array<[string, string]> = []
+  try {
+    const doc = parseXml(text)
+    if (doc.name === 'Error' && textOf(doc, 'Code')) {
+      code = textOf(doc, 'Code')!
+      message = textOf(doc, 'Message') || code
+      for (const name of KEPT_ERROR_FIELDS) {
+        const v = child(doc, name)?.text
+        if (v !== undefined && v.length <= 1024) extras.push([name, v])
+      }
+    }
+  } catch {
+    // Not an S3 error document (a proxy in front of the backend, say): the status alone tells.
+  }
+  const status = response.status
+  if ((status === 401 || status === 403) && SIGNING_FAILURES.has(code)) {
+    logger.error('backend refused the proxy signature', { request_id: call.requestId, backend: call.backendId, code })
+    return new S3Error(502, 'InternalError', 'The storage backend refused the proxy; the administrator has been told.', 'upstream-auth')
+  }
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, name) => {
+    if (passErrorHeader(name)) headers[name] = value
+  })
+  return new S3Error(status, code, message, status >= 500 ? 'upstream-error' : 'upstream-refused', headers, extras)
+}
+
+async function replyOf(call: S3Call, response: Response): Promise<S3Reply> {
+  const headers: Record<string, string> = {}
+  response.headers.forEach((value, name) => {
+    if (passResponseHeader(name)) headers[name] = value
+  })
+  const status = response.status
+  if (call.inbound.method === 'HEAD' || !response.body || status === 204 || status === 304) {
+    response.body?.cancel().catch(() => {})
+    return { status, headers, body: { kind: 'empty' } }
+  }
+  const declared = response.headers.get('content-length')
+  const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined
+  if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: new Uint8Array(await response.arrayBuffer()) } }
+  return { status, headers, body: { kind: 'stream', length, stream: response.body } }
+}
+
+const keepParam = (key: string): boolean => key !== 'x-id' && !isAuthParam(key)
+
+export function createForwarder(d: { registry: Registry; logger: Logger }): S3Path {
+  function upstream(backendId: string): Upstream {
+    const settings = d.registry.upstream(backendId)
+    if (!settings) throw serviceUnavailable('The storage backend of this credential is unavailable.')
+    return upstreamFor(settings)
+  }
+
+  return {
+    async serve(call: S3Call): Promise<S3Reply> {
+      const up = upstream(call.backendId)
+      const method = METHOD_OF[call.op]
+      const headers = outboundHeaders(call)
+      const b = call.body
+      // A streamed body can fail (or its client go) on the way up: that stops the upstream call too.
+      const stop = b.kind === 'stream' ? new AbortController() : undefined
+      const signal = stop ? AbortSignal.any([call.signal, stop.signal]) : call.signal
+      let failure: unknown
+      const failed = (err: unknown): void => {
+        failure ??= err
+        stop?.abort()
+      }
+      let body: ReadableStream<Uint8Array> | Uint8Array | undefined
+      if (b.kind === 'whole') body = b.bytes
+      else if (b.kind === 'stream' && b.source) body = nodeBody(b.source, failed, () => stop?.abort())
+      else if (b.kind === 'stream') body = watched(b.stream, failed)
+      if (b.kind !== 'empty') headers.set('content-length', String(b.kind === 'whole' ? b.bytes.byteLength : b.length))
+      else if (method === 'PUT' || method === 'POST') headers.set('content-length', '0')
+      const payloadHash = (b.kind === 'whole' || b.kind === 'stream' ? b.sha256 : undefined) ?? UNSIGNED_PAYLOAD
+      let response: Response
+      try {
+        response = await sendUpstream(up, { method, bucket: call.bucket, key: call.key, query: outboundQuery(call.inbound.params, keepParam), headers, payloadHash, body, signal })
+      } catch (err) {
+        if (failure !== undefined) throw bodyError(failure)
+        if (signal.aborted) throw clientGone()
+        const code = (err as { code?: string }).code ?? ''
+        d.logger.warn('upstream request failed', { request_id: call.requestId, backend: call.backendId, error: (err as Error).message, code })
+        if (UNREACHABLE.test(code + ' ' + (err as Error).message)) throw serviceUnavailable()
+        throw badGateway()
+      }
+      if (response.status >= 400) throw await upstreamError(call, response, d.logger)
+      return replyOf(call, response)
+    },
+  }
+}
+
+/** A node body handed to fetch as it is; its failure is noted, and a client that goes away stops the call. */
+function nodeBody(source: Readable, failed: (err: unknown) => void, gone: () => void): ReadableStream<Uint8Array> {
+  source.once('error', failed)
+  source.once('aborted', gone)
+  return source as unknown as ReadableStream<Uint8Array>
+}
