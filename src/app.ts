@@ -36,7 +36,7 @@ import { applyPlumbing } from './http/plumbing.ts'
 import { withSecurityHeaders } from './http/security-headers.ts'
 import { spaRoutes } from './http/spa.ts'
 import { createLogger, type Logger } from './lib/log.ts'
-import { createSealer, deriveKey, loadMasterKey, type Sealer } from './lib/seal.ts'
+import { createSealer, deriveKey, keyFilePath, loadMasterKey, type Sealer } from './lib/seal.ts'
 import { shareFeature } from './shares/setup.ts'
 import { createMetrics, type Metrics } from './metrics/registry.ts'
 import { metricsRoutes } from './metrics/routes.ts'
@@ -115,7 +115,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const migrated = migrate(db)
   if (migrated.applied.length) logger.info('database migrated', { path: dbPath, applied: migrated.applied, version: migrated.version })
 
-  const keyFile = config.server.secret_key_file || join(dirname(resolve(dbPath)), 'stowage.key')
+  const keyFile = keyFilePath(config.server.secret_key_file, dbPath)
   const key = loadMasterKey(config.masterKey, keyFile)
   const sealer = key.key ? createSealer(key.key) : undefined
   const secretKeyProblem = key.key ? undefined : key.problem

@@ -45,7 +45,16 @@ export function envNameFor(key: string): string {
   return 'STOWAGE_' + key.toUpperCase().replaceAll('.', '__')
 }
 
-export async function loadConfigFile(path: string, env: Env): Promise<AppConfig> {
+export type BuildOptions = {
+  /**
+   * `skip` leaves `secrets` empty and does not require the `*_env` variables:
+   * backup and restore read only paths, and a cron job should not need the
+   * backends' keys in its environment.
+   */
+  secrets?: 'resolve' | 'skip'
+}
+
+export async function loadConfigFile(path: string, env: Env, opts: BuildOptions = {}): Promise<AppConfig> {
   const file = Bun.file(path)
   if (!(await file.exists())) throw new ConfigError([`config file not found: ${path}`])
   let raw: unknown
@@ -54,11 +63,11 @@ export async function loadConfigFile(path: string, env: Env): Promise<AppConfig>
   } catch (err) {
     throw new ConfigError([`${path}: not valid YAML: ${(err as Error).message}`])
   }
-  return buildConfig(raw ?? {}, env, path)
+  return buildConfig(raw ?? {}, env, path, opts)
 }
 
 /** Builds the frozen config from a parsed document (tests and quickstart pass objects). */
-export function buildConfig(doc: unknown, env: Env, source = 'defaults'): AppConfig {
+export function buildConfig(doc: unknown, env: Env, source = 'defaults', opts: BuildOptions = {}): AppConfig {
   const problems: string[] = []
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw new ConfigError([`${source}: the top level must be a mapping of keys`])
@@ -79,7 +88,7 @@ export function buildConfig(doc: unknown, env: Env, source = 'defaults'): AppCon
     if (typed) throw err
   }
   // Missing secrets are reported with every other problem, so one fix-and-retry round is enough.
-  const secrets = typed ? resolveSecrets(withDefaults as unknown as Config, env, problems) : {}
+  const secrets = typed && opts.secrets !== 'skip' ? resolveSecrets(withDefaults as unknown as Config, env, problems) : {}
   if (problems.length > 0) throw new ConfigError(problems)
   convertDurations(ConfigSchema, withDefaults)
   const out = { ...withDefaults, secrets, masterKey: env.STOWAGE_SECRET_KEY || undefined, source }

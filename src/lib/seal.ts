@@ -13,6 +13,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 
 const VERSION = 0x01
 
@@ -29,6 +30,11 @@ export function parseMasterKey(text: string): Uint8Array | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(s)) return Buffer.from(s, 'hex')
   if (/^[A-Za-z0-9+/]{43}=$/.test(s)) return Buffer.from(s, 'base64')
   return undefined
+}
+
+/** `server.secret_key_file`, or `stowage.key` next to the database when it is empty. */
+export function keyFilePath(configured: string, databasePath: string): string {
+  return configured || join(dirname(resolve(databasePath)), 'stowage.key')
 }
 
 export type KeySource = { key: Uint8Array; origin: 'env' | 'file' | 'created' } | { key: undefined; problem: string }
