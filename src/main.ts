@@ -8,6 +8,7 @@ import { buildConfig, ConfigError, parseListen } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
 import { createLogger } from './lib/log.ts'
 import { SchemaTooNewError } from './sqlite/migrate.ts'
+import { healthcheckCommand } from './cli/healthcheck.ts'
 import { VERSION } from './version.ts'
 
 /** The server modules load only for the commands that need them, so `--help`, `version` and usage errors answer at once. */
@@ -26,6 +27,7 @@ Commands:
   serve           Run with a config file
   create-admin    Create an admin account, or reset one you are locked out of
   hash-password   Print the argon2id hash of a password read from stdin
+  healthcheck     Exit 0 when the running server is ready (for container health checks)
   version         Print the version
 
 Run "stowage <command> --help" for a command's options.`,
@@ -49,6 +51,11 @@ changed at first sign-in.`,
 
 Reads a password from stdin (never from arguments, which other users can see in the
 process list) and prints its argon2id hash, for auth.static.password_hash_env.`,
+  healthcheck: `Usage: stowage healthcheck [--url URL] [--timeout DURATION]
+
+Exits 0 when GET URL answers 200 within DURATION (default 500ms), else 1
+with the reason on stderr. URL defaults to /readyz on 127.0.0.1 at the port of
+$STOWAGE_LISTEN, else 8080; a URL without a path means its /readyz.`,
   version: 'Usage: stowage version',
 }
 
@@ -118,6 +125,8 @@ async function main(argv: string[]): Promise<number> {
       }
       return -1
     }
+    case 'healthcheck':
+      return healthcheckCommand(rest, env)
     case 'create-admin': {
       const { flags } = parseArgs(rest, { username: 'string', email: 'string', config: 'string', 'password-stdin': 'boolean' })
       const username = flags.username as string | undefined
