@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** The `stowage` command line. */
 import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { parseArgs, readSecret, UsageError } from './cli/args.ts'
 import { resolveConfig } from './cli/config-source.ts'
 import { buildConfig, ConfigError, parseListen } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
 import { createLogger } from './lib/log.ts'
 import { SchemaTooNewError } from './sqlite/migrate.ts'
+import { quickstartLayout } from './cli/data-paths.ts'
 import { healthcheckCommand } from './cli/healthcheck.ts'
 import { VERSION } from './version.ts'
 
@@ -28,6 +29,8 @@ Commands:
   create-admin    Create an admin account, or reset one you are locked out of
   hash-password   Print the argon2id hash of a password read from stdin
   healthcheck     Exit 0 when the running server is ready (for container health checks)
+  backup          Copy the database and the master key into one archive, while running
+  restore         Put a backup's database and key back, with the server stopped
   version         Print the version
 
 Run "stowage <command> --help" for a command's options.`,
@@ -56,6 +59,22 @@ process list) and prints its argon2id hash, for auth.static.password_hash_env.`,
 Exits 0 when GET URL answers 200 within DURATION (default 500ms), else 1
 with the reason on stderr. URL defaults to /readyz on 127.0.0.1 at the port of
 $STOWAGE_LISTEN, else 8080; a URL without a path means its /readyz.`,
+  backup: `Usage: stowage backup --to FILE [--data-dir DIR | --config PATH]
+
+Writes a consistent snapshot of the database (taken while the server runs) and
+the master key file into FILE, a tar archive (gzip-compressed when FILE ends in
+.gz or .tgz) created with mode 0600 because it holds the key. FILE must not
+exist. The database and key are found as quickstart (--data-dir) or serve
+(--config, $STOWAGE_CONFIG, ./config.yaml, defaults) would find them.
+Not in the archive: object bytes (fs backends keep theirs in their directories),
+the config file and the environment.`,
+  restore: `Usage: stowage restore --from FILE (--data-dir DIR | --config PATH) [--force]
+
+Checks FILE whole (checksums, database integrity, the key against the sealed
+secrets), then puts its database and key where quickstart (--data-dir) or serve
+(--config) would look for them. Refuses while a server has the database open, and
+refuses a database at a newer schema version than the backup. --force replaces an
+existing database and key, keeping them as <name>.before-restore-<time>.`,
   version: 'Usage: stowage version',
 }
 
@@ -98,12 +117,13 @@ async function main(argv: string[]): Promise<number> {
       const dir = resolve((flags['data-dir'] as string | undefined) ?? 'data')
       const listen = (flags.listen as string | undefined) ?? env.STOWAGE_LISTEN ?? ':8080'
       if (!parseListen(listen)) throw new UsageError(`--listen must be host:port or :port, got "${listen}"`)
-      mkdirSync(join(dir, 'objects'), { recursive: true, mode: 0o700 })
+      const layout = quickstartLayout(dir)
+      mkdirSync(layout.objects, { recursive: true, mode: 0o700 })
       const config = buildConfig(
         {
-          server: { listen, secret_key_file: join(dir, 'stowage.key') },
-          db: { sqlite: { path: join(dir, 'stowage.db') } },
-          backends: [{ id: 'local', name: 'Local disk', type: 'fs', root: join(dir, 'objects') }],
+          server: { listen, secret_key_file: layout.keyFile },
+          db: { sqlite: { path: layout.database } },
+          backends: [{ id: 'local', name: 'Local disk', type: 'fs', root: layout.objects }],
         },
         env,
         `quickstart --data-dir ${dir}`,
@@ -121,12 +141,16 @@ async function main(argv: string[]): Promise<number> {
       if (password) {
         console.error(`\n  Stowage is running at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
       } else {
-        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${join(dir, 'stowage.db')} stowage create-admin --username admin\n`)
+        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${layout.database} stowage create-admin --username admin\n`)
       }
       return -1
     }
     case 'healthcheck':
       return healthcheckCommand(rest, env)
+    case 'backup':
+      return (await import('./cli/backup-commands.ts')).backupCommand(rest, env)
+    case 'restore':
+      return (await import('./cli/backup-commands.ts')).restoreCommand(rest, env)
     case 'create-admin': {
       const { flags } = parseArgs(rest, { username: 'string', email: 'string', config: 'string', 'password-stdin': 'boolean' })
       const username = flags.username as string | undefined

@@ -37,3 +37,9 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
 export function schemaVersion(db: Database): number {
   return (db.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v
 }
+
+/** The highest applied migration, or undefined when the file is not a Stowage database. */
+export function readSchemaVersion(db: Database): number | undefined {
+  const table = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()
+  return table ? schemaVersion(db) : undefined
+}

@@ -88,7 +88,7 @@ describe('help and usage', () => {
   test('--help lists the commands; no command is a usage error', async () => {
     for (const r of await Promise.all([['--help'], ['-h'], ['help']].map((args) => run(args)))) {
       expect(r.code).toBe(0)
-      for (const cmd of ['quickstart', 'serve', 'create-admin', 'hash-password', 'healthcheck', 'version']) expect(r.stdout).toContain(cmd)
+      for (const cmd of ['quickstart', 'serve', 'create-admin', 'hash-password', 'healthcheck', 'backup', 'restore', 'version']) expect(r.stdout).toContain(cmd)
     }
     const none = await run([])
     expect(none.code).toBe(2)
@@ -96,7 +96,7 @@ describe('help and usage', () => {
   }, 60_000)
 
   test('--help on each command', async () => {
-    const cmds = ['serve', 'quickstart', 'create-admin', 'hash-password', 'healthcheck', 'version']
+    const cmds = ['serve', 'quickstart', 'create-admin', 'hash-password', 'healthcheck', 'backup', 'restore', 'version']
     const results = await Promise.all(cmds.map((cmd) => run([cmd, '--help'])))
     results.forEach((r, i) => {
       expect([cmds[i], r.code]).toEqual([cmds[i], 0])
