@@ -13,7 +13,11 @@ if [ ! -x "$bun" ] || [ "$("$bun" --version 2>/dev/null)" != "$want" ]; then
   boot=.cache/bun-$want
   if [ ! -x "$boot/node_modules/.bin/bun" ]; then
     echo "bootstrap: installing bun@$want from npm" >&2
-    npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$boot" "bun@$want" >&2
+    if command -v npm >/dev/null; then
+      npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix "$boot" "bun@$want" >&2
+    else
+      node scripts/fetch-bun.mjs "$want" "$boot"
+    fi
   fi
   bun=$boot/node_modules/.bin/bun
   if ! "$bun" --version >/dev/null 2>&1; then

@@ -7,7 +7,8 @@
 # place that knows which package provides which binary.
 #
 # Usage: scripts/install-test-deps.sh [GROUP...]
-#   GROUP is one of: rgw browser clients bench curl   (default: all of them)
+#   GROUP is one of: rgw browser clients bench curl container
+#   (default: all of them)
 #
 # Presence is checked by binary rather than with dpkg, so a tool that arrived
 # some other way counts as present and a partly removed package does not.
@@ -29,6 +30,7 @@ declare -A group_bins=(
   [clients]="/usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/lib/python3/dist-packages/boto3"
   [bench]="/usr/bin/wrk"
   [curl]="curl"
+  [container]="/usr/bin/podman /usr/sbin/debootstrap"
 )
 declare -A group_pkgs=(
   [rgw]="ceph-mon ceph-osd radosgw ceph-common"
@@ -36,8 +38,9 @@ declare -A group_pkgs=(
   [clients]="awscli s3cmd rclone python3-boto3"
   [bench]="wrk"
   [curl]="curl"
+  [container]="podman debootstrap"
 )
-all_groups=(rgw browser clients bench curl)
+all_groups=(rgw browser clients bench curl container)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 
