@@ -7,7 +7,7 @@
 # place that knows which package provides which binary.
 #
 # Usage: scripts/install-test-deps.sh [GROUP...]
-#   GROUP is one of: rgw browser clients bench curl container
+#   GROUP is one of: rgw browser clients bench curl container systemd
 #   (default: all of them)
 #
 # Presence is checked by binary rather than with dpkg, so a tool that arrived
@@ -31,6 +31,7 @@ declare -A group_bins=(
   [bench]="/usr/bin/wrk"
   [curl]="curl"
   [container]="/usr/bin/podman /usr/sbin/debootstrap"
+  [systemd]="/usr/bin/systemd-analyze /usr/bin/systemctl"
 )
 declare -A group_pkgs=(
   [rgw]="ceph-mon ceph-osd radosgw ceph-common"
@@ -39,8 +40,9 @@ declare -A group_pkgs=(
   [bench]="wrk"
   [curl]="curl"
   [container]="podman debootstrap"
+  [systemd]="systemd"
 )
-all_groups=(rgw browser clients bench curl container)
+all_groups=(rgw browser clients bench curl container systemd)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 
