@@ -30,6 +30,7 @@ import { createOidc, type Oidc } from './auth/oidc/setup.ts'
 import type { AppConfig } from './config/load.ts'
 import { healthRoutes, type ReadinessCheck } from './health/routes.ts'
 import { createRequestContext, type RequestContext } from './http/context.ts'
+import { errorResponse, type AppError } from './http/errors.ts'
 import { handleHead } from './http/head.ts'
 import { openapiRoutes } from './http/openapi.ts'
 import { applyPlumbing } from './http/plumbing.ts'
@@ -236,7 +237,22 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     app: app as unknown as Elysia,
     async fetch(req) {
       const meta = context.meta(req)
-      const res = withSecurityHeaders(await (req.method === 'HEAD' ? handleHead((r) => app.handle(r), context, req) : app.handle(req)), meta)
+      // Acknowledged means audited: the answer waits until the request's audit events are committed.
+      const held = audit.hold(meta.id)
+      let answer: Response
+      try {
+        answer = await (req.method === 'HEAD' ? handleHead((r) => app.handle(r), context, req) : app.handle(req))
+        answer = await held.durable().then(
+          () => answer,
+          async (err: AppError) => {
+            await answer.body?.cancel()
+            return errorResponse(err)
+          },
+        )
+      } finally {
+        held.release()
+      }
+      const res = withSecurityHeaders(answer, meta)
       requestStats.record({ method: req.method, route: meta.route, pathname: new URL(req.url).pathname, status: res.status, userId: meta.userId, at: now() })
       return res
     },

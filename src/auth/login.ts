@@ -73,7 +73,7 @@ export function createLoginService(d: LoginDeps) {
   }
 
   const lockoutEvent = (origin: AuditOrigin, username: string, userId: string | null): void =>
-    d.audit.record({ ...origin, userId, username, action: 'auth.lockout', status: 'denied', detail: { attempts: max } })
+    void d.audit.record({ ...origin, userId, username, action: 'auth.lockout', status: 'denied', detail: { attempts: max } })
 
   /**
    * A name without an account row (unknown, OIDC-only, or any name when only the

@@ -131,7 +131,7 @@ export function createCredentialService(d: {
   }
 
   const auditRow = (origin: AuditOrigin, action: string, row: CredentialRow, caller: Caller, extra: Record<string, unknown> = {}): void =>
-    d.audit.record({
+    void d.audit.record({
       ...origin,
       action,
       backend: row.backend_id,

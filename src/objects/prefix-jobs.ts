@@ -6,7 +6,8 @@
  * · `object{src,dst,size}` · `error{src,dst,code,message}` ·
  * `done{copied,failed,bytes,cancelled?}`. Both stop when the client goes away
  * and say so in `done` and in the audit row, which lists the keys touched (up
- * to AUDIT_KEYS) and every failure (up to the same bound).
+ * to AUDIT_KEYS) and every failure (up to the same bound). `done` is sent only
+ * once that row is committed; when it cannot be, the stream ends without it.
  */
 import type { AuditOrigin, AuditStatus } from '../audit/model.ts'
 import type { ObjectInfo } from '../backends/backend.ts'
@@ -78,8 +79,7 @@ export async function deletePrefix(d: ObjectDeps, t: Target, origin: AuditOrigin
         await emit({ event: 'error', code: e.code === 'not_found' ? e.code : 'list_failed', message: e.message })
       }
       const cancelled = signal.aborted
-      await emit({ event: 'done', deleted, failed, ...(cancelled ? { cancelled: true } : {}) })
-      d.audit.record({
+      await d.audit.record({
         ...origin,
         action: 'object.delete_prefix',
         backend: t.bid,
@@ -88,6 +88,7 @@ export async function deletePrefix(d: ObjectDeps, t: Target, origin: AuditOrigin
         status: status === 'ok' && failed > 0 ? 'error' : status,
         detail: { prefix, deleted, failed, cancelled, keys, keys_truncated: deleted > keys.length, failures },
       })
+      await emit({ event: 'done', deleted, failed, ...(cancelled ? { cancelled: true } : {}) })
     },
     client,
     d.logger,
@@ -142,8 +143,7 @@ export async function copyPrefix(d: ObjectDeps, src: Target, origin: AuditOrigin
         await emit({ event: 'error', code: 'list_failed', message: e.message })
       }
       const cancelled = signal.aborted
-      await emit({ event: 'done', copied, failed, bytes, ...(cancelled ? { cancelled: true } : {}) })
-      d.audit.record({
+      await d.audit.record({
         ...origin,
         action: cross ? 'object.transfer_prefix' : 'object.copy_prefix',
         backend: src.bid,
@@ -152,6 +152,7 @@ export async function copyPrefix(d: ObjectDeps, src: Target, origin: AuditOrigin
         status: status === 'ok' && failed > 0 ? 'error' : status,
         detail: { src_prefix: body.src_prefix, dst_prefix: body.dst_prefix, dst_backend: dst.bid, dst_bucket: dst.bucket, copied, failed, bytes, cancelled, keys, keys_truncated: copied > keys.length, failures },
       })
+      await emit({ event: 'done', copied, failed, bytes, ...(cancelled ? { cancelled: true } : {}) })
     },
     client,
     d.logger,

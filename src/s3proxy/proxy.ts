@@ -24,7 +24,8 @@
  *
  * One module writes every reply and error to the client (respond.ts); the
  * request's record, which only this file writes, becomes metrics, an access
- * line and an audit row when the request is over (record.ts).
+ * line and an audit row when the request is over (record.ts) — for a write,
+ * the audit row is committed before its answer is sent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuditRecorder } from '../audit/recorder.ts'
@@ -322,6 +323,12 @@ export function createS3Proxy(d: ProxyDeps) {
     try {
       const reply = await run(r, w)
       r.status = reply.status
+      try {
+        await recorder.beforeAnswer(r)
+      } catch {
+        if (reply.body.kind === 'stream') reply.body.stream.cancel().catch(() => {})
+        throw serviceUnavailable('The audit log could not be written, so the change may or may not have been applied.', 'audit-unavailable')
+      }
       r.bytesOut = await sendReply(w, reply)
     } catch (err) {
       if (w.signal.aborted && !(err instanceof S3Error && err.reason !== 'client-gone')) return void w.res.destroy()

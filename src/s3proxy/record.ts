@@ -5,8 +5,10 @@
  * metrics always, one access-log line (at `log.access_level`), and an audit
  * row for every write, error and denial plus a sample
  * (`audit.sampling.proxy_success_read_rate`) of successful reads. CORS
- * preflights are counted but not audited.
+ * preflights are counted but not audited. A write's row is committed before
+ * its answer is sent (beforeAnswer), so an acknowledged write is audited.
  */
+import type { AuditEvent } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { ResolvedCredential } from '../credentials/service.ts'
@@ -70,11 +72,19 @@ export function createRecorder(d: { config: AppConfig; metrics: ProxyMetrics; au
     })
   }
 
+  /** Writes whose audit row was committed before their answer went out. */
+  const auditedEarly = new WeakSet<RequestRecord>()
+
   function audit(r: RequestRecord): void {
-    if (r.authMode === 'cors') return
+    if (r.authMode === 'cors' || auditedEarly.has(r)) return
     const failed = r.status >= 400
     if (!failed && r.access !== 'write' && !(readSample > 0 && Math.random() < readSample)) return
-    d.audit.record({
+    void d.audit.record(event(r))
+  }
+
+  function event(r: RequestRecord): AuditEvent {
+    const failed = r.status >= 400
+    return {
       action: `s3.proxy.${r.op.toLowerCase()}`,
       status: !failed ? 'ok' : r.status >= 500 ? 'error' : 'denied',
       userId: r.cred?.userId ?? null,
@@ -91,13 +101,22 @@ export function createRecorder(d: { config: AppConfig; metrics: ProxyMetrics; au
         result: r.reason,
         ...(r.bytesIn > 0 ? { bytes_in: r.bytesIn } : {}),
       },
-    })
+    }
   }
 
   return {
     /** A request has arrived. */
     begin(): void {
       m.inFlight.inc()
+    },
+    /**
+     * A write's answer (status known, not yet sent) may go out only once its
+     * audit row is committed; rejects with `store_unavailable` when it cannot be.
+     */
+    async beforeAnswer(r: RequestRecord): Promise<void> {
+      if (r.access !== 'write' || r.authMode === 'cors') return
+      auditedEarly.add(r)
+      await d.audit.record(event(r))
     },
     /** The request is over: its answer ended, or the client left. */
     finish(r: RequestRecord): void {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * The batched recorder: writes happen off the request path in batches, a
- * failing store keeps events for a retry, and a full queue sheds events only
- * with a counter and a log line — never silently.
+ * The group-commit recorder: events recorded in one turn of the event loop
+ * are written in one transaction, each `record()` resolves only once its
+ * event is committed, a failing store keeps events for a retry and tells the
+ * waiters, and a full queue sheds events only with a counter, a log line and
+ * a rejection — never silently.
  */
 import { describe, expect, test } from 'bun:test'
 import type { AuditEvent } from '../../src/audit/model.ts'
@@ -34,16 +36,55 @@ function harness(store: AuditStore) {
 
 const ev = (i: number): AuditEvent => ({ action: `test.${i}`, userId: 'u1', ip: '10.0.0.1' })
 
-describe('batching off the request path', () => {
-  test('record() does not touch the store; one batch is written shortly after', async () => {
+describe('group commit', () => {
+  test('events of one turn share one transaction, and each promise resolves only after it', async () => {
     const f = fakeStore()
     const { rec, value } = harness(f.store)
-    for (let i = 0; i < 10; i++) rec.record(ev(i))
+    const committedWhenResolved: number[] = []
+    const all = Array.from({ length: 10 }, (_, i) => rec.record(ev(i)).then(() => committedWhenResolved.push(f.written().length)))
     expect(f.state.calls).toBe(0)
-    await Bun.sleep(200)
+    await Promise.all(all)
     expect(f.state.batches.length).toBe(1)
+    expect(committedWhenResolved).toEqual(Array(10).fill(10))
     expect(f.written().map((e) => e.action)).toEqual(Array.from({ length: 10 }, (_, i) => `test.${i}`))
     expect(await value('stowage_audit_events_written_total')).toBe(10)
+    rec.close()
+  })
+
+  test('a commit waits for no timer: concurrent writers each see their event durable within a few turns', async () => {
+    const f = fakeStore()
+    const { rec } = harness(f.store)
+    const started = performance.now()
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let i = 0; i < 20; i++) {
+          await rec.record(ev(w * 100 + i))
+          expect(f.written().some((e) => e.action === `test.${w * 100 + i}`)).toBe(true)
+        }
+      }),
+    )
+    expect(f.written().length).toBe(320)
+    // 20 sequential commits per writer: with the old 100 ms timer this took 2 s.
+    expect(performance.now() - started).toBeLessThan(1000)
+    // Writers that record in the same turn share a transaction.
+    expect(f.state.batches.length).toBeLessThan(320)
+    rec.close()
+  })
+
+  test('hold() waits for the events of its request only', async () => {
+    const f = fakeStore()
+    const { rec } = harness(f.store)
+    const held = rec.hold('req-1')
+    void rec.record({ ...ev(1), requestId: 'req-1' })
+    void rec.record({ ...ev(2), requestId: 'other' })
+    await held.durable()
+    expect(f.written().map((e) => e.action)).toContain('test.1')
+    held.release()
+    const idle = rec.hold('req-2')
+    const t0 = performance.now()
+    await idle.durable()
+    expect(performance.now() - t0).toBeLessThan(50)
+    idle.release()
     rec.close()
   })
 
@@ -61,15 +102,6 @@ describe('batching off the request path', () => {
     rec.close()
   })
 
-  test('a full batch is written without waiting for the timer', async () => {
-    const f = fakeStore()
-    const { rec } = harness(f.store)
-    for (let i = 0; i < 256; i++) rec.record(ev(i))
-    await Bun.sleep(5)
-    expect(f.written().length).toBe(256)
-    rec.close()
-  })
-
   test('flush() and close() write synchronously', () => {
     const f = fakeStore()
     const { rec } = harness(f.store)
@@ -83,10 +115,28 @@ describe('batching off the request path', () => {
 })
 
 describe('a failing store', () => {
+  test('waiters are told the event is not durable (store_unavailable), never answered as if it were', async () => {
+    const f = fakeStore({ failing: true })
+    const { rec } = harness(f.store)
+    const held = rec.hold('req-f')
+    const outcome = rec.record({ ...ev(1), requestId: 'req-f' }).then(
+      () => 'durable',
+      (e: { code?: string }) => e.code,
+    )
+    expect(await outcome).toBe('store_unavailable')
+    expect(await held.durable().then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
+    held.release()
+    // The event is still queued: once the store recovers it is written, and later events resolve.
+    f.state.failing = false
+    await rec.record(ev(2))
+    expect(f.written().map((e) => e.action)).toEqual(['test.1', 'test.2'])
+    rec.close()
+  })
+
   test('keeps events and writes them all, in order, once the store recovers', async () => {
     const f = fakeStore({ failing: true })
     const { rec, lines, value } = harness(f.store)
-    for (let i = 0; i < 20; i++) rec.record(ev(i))
+    for (let i = 0; i < 20; i++) void rec.record(ev(i))
     rec.flush()
     expect(f.written()).toEqual([])
     expect(lines.some((l) => l.msg === 'audit write failed; will retry' && l.queued === 20)).toBe(true)
@@ -102,8 +152,9 @@ describe('a failing store', () => {
     const f = fakeStore({ failing: true, delayMs: 1 })
     const { rec, lines, value } = harness(f.store)
     const extra = 25
-    for (let i = 0; i < MAX_QUEUE + extra; i++) rec.record(ev(i))
+    const outcomes = Array.from({ length: MAX_QUEUE + extra }, (_, i) => rec.record(ev(i)))
     expect(await value('stowage_audit_events_shed_total')).toBe(extra)
+    expect(await outcomes.at(-1)!.then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
     const shedLines = lines.filter((l) => l.msg === 'audit queue full; events shed')
     expect(shedLines.length).toBeGreaterThanOrEqual(1)
     expect(shedLines[0]!.level).toBe('error')
@@ -119,14 +170,14 @@ describe('a failing store', () => {
   test('close() with a dead store sheds loudly instead of retrying forever', async () => {
     const f = fakeStore({ failing: true })
     const { rec, lines, value } = harness(f.store)
-    for (let i = 0; i < 7; i++) rec.record(ev(i))
+    for (let i = 0; i < 7; i++) void rec.record(ev(i))
     rec.close()
     const calls = f.state.calls
     expect(await value('stowage_audit_events_shed_total')).toBe(7)
     expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('shed') && l.shed === 7)).toBe(true)
     await Bun.sleep(1200)
     expect(f.state.calls).toBe(calls)
-    rec.record(ev(99))
+    expect(await rec.record(ev(99)).then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
     expect(await value('stowage_audit_events_shed_total')).toBe(8)
   })
 })

@@ -67,6 +67,13 @@ describe('POST Object', () => {
     expect(got.info.contentType).toBe('text/plain')
   })
 
+  test('a stored file is audited as a write', async () => {
+    const res = await post(signedForm(cred, [{ bucket }, ['starts-with', '$key', '']], { fields: { key: 'audited-form.txt' } }))
+    expect(res.status).toBe(204)
+    const rows = p.t.s.db.query('SELECT action, status, object_key FROM audit_events WHERE request_id = ?').all(res.headers.get('x-amz-request-id')!)
+    expect(rows).toEqual([{ action: 's3.proxy.postobject', status: 'ok', object_key: 'audited-form.txt' }])
+  })
+
   test('success_action_status 201 answers a PostResponse; ${filename} is substituted', async () => {
     const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', 'files/'], { success_action_status: '201' }], { fields: { key: 'files/${filename}', success_action_status: '201' } })
     form.fileName = 'report.csv'
