@@ -11,6 +11,7 @@ import type { AuditRecorder } from '../audit/recorder.ts'
 import { BackendError, type Backend, type LifecycleRule } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail, type ErrorCode } from '../http/errors.ts'
+import { jsonShapeProblem } from '../http/json-shape.ts'
 import type { Logger } from '../lib/log.ts'
 import { logStorageFailure, storage } from '../storage/errors.ts'
 import { validateBucketName } from '../storage/validate.ts'
@@ -64,6 +65,9 @@ export function createBucketSettings(d: { registry: Registry; audit: AuditRecord
     async setPolicy(backendId: string, bucket: string, policy: string, origin: AuditOrigin): Promise<void> {
       const b = capable(backendId, bucket, 'bucket_policy')
       if (Buffer.byteLength(policy) > MAX_POLICY_BYTES) throw fail('invalid_policy', 'The policy is larger than 256 KiB.')
+      // The document goes on to the backend's own parser: refuse what could stall it.
+      const shape = jsonShapeProblem(policy)
+      if (shape) throw fail('invalid_policy', shape)
       let parsed: unknown
       try {
         parsed = JSON.parse(policy)

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * App-wide hooks: refuse cross-site mutations, remember the route template for
- * logs and metrics, parse bodies under a per-route cap, and render every error
- * as the JSON envelope (validation failures as 400 `bad_request` with the
- * failing fields; unknown errors as a bare 500 `internal`, logged with the
- * request id but never sent to the client).
+ * logs and metrics, parse bodies under a per-route cap (JSON also under bounds
+ * on nesting and element count, see json-shape.ts), and render every error as
+ * the JSON envelope (validation failures as 400 `bad_request` with the failing
+ * fields; unknown errors as a bare 500 `internal`, logged with the request id
+ * but never sent to the client).
  */
 import type { Elysia } from 'elysia'
 import type { Logger } from '../lib/log.ts'
 import { bodyLimitFor } from './body-limits.ts'
 import type { RequestContext } from './context.ts'
 import { AppError, errorResponse, fail } from './errors.ts'
+import { jsonShapeProblem } from './json-shape.ts'
 import { isCrossSite } from './origin.ts'
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -41,6 +43,9 @@ async function parseBody(req: Request, route: string): Promise<unknown> {
   const text = await readCapped(req, limit)
   if (text === '') return null
   if (type === 'application/json' || type.endsWith('+json') || type === '') {
+    // Before the parser and the schema: both recurse, and their cost on deep or huge documents is not linear.
+    const problem = jsonShapeProblem(text)
+    if (problem) throw fail('bad_request', problem, [{ path: '/', message: problem }])
     try {
       return JSON.parse(text)
     } catch {
