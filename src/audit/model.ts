@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t, type Static } from 'elysia'
+import { integerParam, offsetPaging, type PageSize } from '../http/paging.ts'
 
 export type AuditStatus = 'ok' | 'denied' | 'error'
 
@@ -37,7 +38,11 @@ export type AuditRow = {
   detail: string | null
 }
 
-export const AuditQuery = t.Object({
+export const AUDIT_PAGE: PageSize = { max: 1000, fallback: 200 }
+/** An export may be capped with `limit`; without one it has every matching row. */
+export const MAX_EXPORT_ROWS = 100_000_000
+
+const AuditFilters = {
   user: t.Optional(t.String({ maxLength: 128, description: 'Exact user id.' })),
   action: t.Optional(t.String({ maxLength: 128, description: 'Action prefix, e.g. `auth.` or `object.delete`.' })),
   backend: t.Optional(t.String({ maxLength: 128 })),
@@ -46,10 +51,12 @@ export const AuditQuery = t.Object({
   status: t.Optional(t.Union([t.Literal('ok'), t.Literal('denied'), t.Literal('error')])),
   from: t.Optional(t.String({ format: 'date-time' })),
   to: t.Optional(t.String({ format: 'date-time' })),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000 })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
-})
+}
+
+export const AuditQuery = t.Object({ ...AuditFilters, ...offsetPaging(AUDIT_PAGE) })
 export type AuditQuery = Static<typeof AuditQuery>
+
+export const AuditExportQuery = t.Object({ ...AuditFilters, limit: t.Optional(integerParam('limit', 1, MAX_EXPORT_ROWS, 'Rows to export; default all')) })
 
 export const AuditEventDTO = t.Object({
   id: t.Integer(),

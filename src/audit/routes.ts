@@ -4,7 +4,7 @@ import type { Guard } from '../auth/guard.ts'
 import { fail } from '../http/errors.ts'
 import { iso } from '../users/model.ts'
 import { CSV_COLUMNS, csvRow } from './csv.ts'
-import { AuditEventDTO, AuditQuery, type AuditRow } from './model.ts'
+import { AUDIT_PAGE, AuditEventDTO, AuditExportQuery, AuditQuery, type AuditRow } from './model.ts'
 import type { AuditRecorder } from './recorder.ts'
 import type { AuditFilter, AuditStore } from './store.ts'
 
@@ -30,10 +30,10 @@ function toDTO(r: AuditRow): typeof AuditEventDTO.static {
   }
 }
 
-function filterOf(q: typeof AuditQuery.static): AuditFilter {
+function filterOf(q: AuditQuery | typeof AuditExportQuery.static): AuditFilter {
   for (const k of ['from', 'to'] as const) if (q[k] && Number.isNaN(Date.parse(q[k]!))) throw fail('bad_request', `${k} must be an RFC 3339 time`, [{ path: `/${k}` }])
-  const { limit: _l, offset: _o, ...f } = q
-  return f
+  const { user, action, backend, bucket, status, from, to } = q
+  return { user, action, backend, bucket, status, from, to }
 }
 
 /** Streams the export a page at a time, yielding between pages so a large log never blocks other requests. */
@@ -68,7 +68,7 @@ export function auditRoutes(d: { guard: Guard; store: AuditStore; recorder: Audi
       '/audit',
       ({ query }) => {
         d.recorder.flush()
-        const { rows, total } = d.store.list(filterOf(query), query.limit ?? 200, query.offset ?? 0)
+        const { rows, total } = d.store.list(filterOf(query), query.limit ?? AUDIT_PAGE.fallback, query.offset ?? 0)
         return { events: rows.map(toDTO), total }
       },
       { access: 'admin', query: AuditQuery, response: { 200: t.Object({ events: t.Array(AuditEventDTO), total: t.Integer() }) }, detail: { tags, summary: 'Query the audit log (newest first)' } },
@@ -88,7 +88,7 @@ export function auditRoutes(d: { guard: Guard; store: AuditStore; recorder: Audi
       },
       {
         access: 'admin',
-        query: t.Object({ ...AuditQuery.properties, limit: t.Optional(t.Numeric({ minimum: 1 })) }),
+        query: AuditExportQuery,
         detail: { tags, summary: 'Export the audit log as CSV, streamed (no row limit unless `limit` is given)' },
       },
     )

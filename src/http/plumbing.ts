@@ -57,7 +57,7 @@ async function parseBody(req: Request, route: string): Promise<unknown> {
   throw fail('unsupported_media_type', `Send application/json, not ${type}.`)
 }
 
-type ValidationIssue = { path?: string; message?: string; summary?: string }
+type ValidationIssue = { path?: string; message?: string; summary?: string; schema?: { error?: unknown } }
 
 function validationDetail(error: unknown): Array<{ path: string; message: string }> {
   const all = (error as { all?: ValidationIssue[] }).all ?? []
@@ -67,15 +67,15 @@ function validationDetail(error: unknown): Array<{ path: string; message: string
     const path = e.path || '/'
     if (seen.has(path)) continue
     seen.add(path)
-    out.push({ path, message: e.summary ?? e.message ?? 'invalid' })
+    // A schema's own `error` says what is expected in words (e.g. paging bounds) instead of a regular expression.
+    const own = e.schema?.error
+    out.push({ path, message: typeof own === 'string' ? own : (e.summary ?? e.message ?? 'invalid') })
   }
   return out
 }
 
 function validationWhere(error: unknown): string {
   const type = (error as { type?: string }).type
-  // 'property' is Elysia's numeric coercion (t.Numeric/t.Integer in a query or path) failing a range check; it does not say where.
-  if (type === 'property') return 'parameter value'
   return type === 'query' ? 'query parameters' : type === 'params' ? 'path parameters' : type === 'headers' ? 'headers' : type === 'cookie' ? 'cookies' : 'body'
 }
 

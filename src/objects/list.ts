@@ -2,7 +2,7 @@
 /** GET …/objects: one page of a listing, continuation tokens passed straight through. */
 import { storage } from '../storage/errors.ts'
 import { validateListPrefix } from '../storage/validate.ts'
-import { objectDTO, type ListDTO } from './model.ts'
+import { LIST_PAGE, objectDTO, type ListDTO } from './model.ts'
 import type { ObjectDeps, Target } from './target.ts'
 
 export type ListRequest = { prefix?: string; delimiter?: string; token?: string; max_keys?: number }
@@ -12,7 +12,7 @@ export async function listObjects(d: ObjectDeps, t: Target, q: ListRequest): Pro
   // Absent means one level ("/"); present but empty means flat.
   const delimiter = q.delimiter ?? '/'
   const page = await storage(
-    t.backend.listObjects(t.bucket, { prefix, delimiter, ...(q.token ? { token: q.token } : {}), maxKeys: q.max_keys ?? 1000 }),
+    t.backend.listObjects(t.bucket, { prefix, delimiter, ...(q.token ? { token: q.token } : {}), maxKeys: q.max_keys ?? LIST_PAGE.fallback }),
     d.logger,
     { invalid: 'bad_request' },
   )

@@ -2,6 +2,7 @@
 /** Request and response shapes of the object and multipart routes (anchor.md §4.3). */
 import { t } from 'elysia'
 import type { ObjectInfo } from '../backends/backend.ts'
+import { pageLimit, type PageSize } from '../http/paging.ts'
 
 export const BucketParams = t.Object({
   bid: t.String({ maxLength: 64 }),
@@ -38,11 +39,12 @@ export function objectDTO(o: ObjectInfo): ObjectDTO {
   }
 }
 
+export const LIST_PAGE: PageSize = { max: 1000, fallback: 1000 }
 export const ListQuery = t.Object({
   prefix: t.Optional(t.String({ description: 'Only keys starting with this.' })),
   delimiter: t.Optional(t.String({ maxLength: 16, description: 'Absent: "/" (one level). Present but empty: a flat listing.' })),
   token: t.Optional(t.String({ maxLength: 4096, description: 'next_continuation_token of the previous page.' })),
-  max_keys: t.Optional(t.Numeric({ minimum: 1, maximum: 1000, description: '1..1000, default 1000.' })),
+  max_keys: pageLimit(LIST_PAGE, 'max_keys'),
 })
 
 export const ListDTO = t.Object({

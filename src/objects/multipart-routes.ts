@@ -2,6 +2,7 @@
 /** Multipart upload routes: list/inspect (any role), create/part/complete/abort (writer). */
 import { Elysia, t } from 'elysia'
 import { auditOrigin } from '../http/origin.ts'
+import { integerParam } from '../http/paging.ts'
 import { BUCKET_PATH, BucketParams, ObjectDTO } from './model.ts'
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, MAX_PART_BYTES, MAX_PARTS, uploadPart } from './multipart.ts'
 import type { ObjectRouteDeps } from './routes.ts'
@@ -53,7 +54,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
       {
         access: 'writer',
         parse: 'none',
-        params: t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }), part: t.Numeric({ minimum: 1, maximum: MAX_PARTS }) }),
+        params: t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }), part: integerParam('part', 1, MAX_PARTS, 'Part number') }),
         query: UploadQuery,
         response: { 200: PartDTO },
         detail: {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t } from 'elysia'
+import { pageLimit, type PageSize } from '../http/paging.ts'
 
+/** Results per list (buckets, objects). */
+export const SEARCH_PAGE: PageSize = { max: 200, fallback: 50 }
 export const SearchQuery = t.Object({
   q: t.String({ minLength: 2, maxLength: 1024, description: 'At least 2 characters.' }),
-  limit: t.Optional(t.Numeric({ minimum: 1, description: 'Results per list; default 50, at most 200 (larger values are clamped).' })),
+  limit: pageLimit(SEARCH_PAGE),
 })
 
 export const PARTIAL_REASONS = ['timeout', 'cancelled', 'unavailable', 'error', 'scan_limit'] as const

@@ -18,13 +18,11 @@ import { BackendError, type Backend, type ObjectInfo } from '../backends/backend
 import type { BackendEntry, Registry } from '../backends/registry.ts'
 import type { Logger } from '../lib/log.ts'
 import { keyProblem } from '../storage/validate.ts'
-import type { PartialReason, SearchDTO } from './model.ts'
+import { SEARCH_PAGE, type PartialReason, type SearchDTO } from './model.ts'
 
 export const BUDGET_MS = 3_000
 export const KEYS_PER_BUCKET = 10_000
 export const KEYS_PER_BACKEND = 50_000
-export const DEFAULT_LIMIT = 50
-export const MAX_LIMIT = 200
 const PAGE = 1000
 const BUCKET_CONCURRENCY = 4
 
@@ -119,7 +117,7 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
   return {
     options: opts,
     async search(q: string, rawLimit: number | undefined, clientSignal: AbortSignal): Promise<SearchDTO> {
-      const limit = Math.min(MAX_LIMIT, Math.max(1, Math.floor(rawLimit ?? DEFAULT_LIMIT)))
+      const limit = rawLimit ?? SEARCH_PAGE.fallback
       const out = { buckets: [] as Array<{ backend_id: string; bucket: string }>, prefixHits: [] as Hit[], substringHits: [] as Hit[], more: false }
       const partial = new Map<string, PartialReason>()
 

@@ -12,7 +12,7 @@ import { baseType, inlineFamily } from '../objects/content-safety.ts'
 import type { Target } from '../objects/target.ts'
 import { storage } from '../storage/errors.ts'
 import { iso } from '../users/model.ts'
-import type { InfoDTO, InfoQuery, PreviewKind, SharedFile } from './model.ts'
+import { SHARED_FILES_PAGE, type InfoDTO, type InfoQuery, type PreviewKind, type SharedFile } from './model.ts'
 import type { PageTokens } from './page-token.ts'
 import { downloadsLeft } from './service.ts'
 import type { ShareRow } from './store.ts'
@@ -77,7 +77,7 @@ export async function describeShare(row: ShareRow, q: InfoQuery, d: { registry: 
     }
   }
   const token = q.token ? d.pageTokens.open(row.id, q.token) : undefined
-  const page = await neutral(() => storage(t.backend.listObjects(t.bucket, { prefix: row.object_key, delimiter: '', maxKeys: q.limit ?? 200, ...(token ? { token } : {}) }), d.logger))
+  const page = await neutral(() => storage(t.backend.listObjects(t.bucket, { prefix: row.object_key, delimiter: '', maxKeys: q.limit ?? SHARED_FILES_PAGE.fallback, ...(token ? { token } : {}) }), d.logger))
   const files: SharedFile[] = page.objects
     .filter((o) => !o.key.endsWith('/'))
     .map((o) => ({ name: o.key.slice(row.object_key.length), size: o.size, ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}) }))

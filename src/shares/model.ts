@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Request and response shapes of share links: the owners' API and the public /s/{code} endpoints. */
 import { t } from 'elysia'
+import { offsetPaging, pageLimit, type PageSize } from '../http/paging.ts'
 
 /** Share passwords are typed by recipients, not stored by them: short is allowed, empty is not. */
 export const SHARE_PASSWORD_MIN = 6
@@ -45,11 +46,11 @@ export const ShareDTO = t.Object({
 })
 export type ShareDTO = typeof ShareDTO.static
 
+export const SHARES_PAGE: PageSize = { max: 1000, fallback: 200 }
 export const ShareListQuery = t.Object({
   // Not t.UnionEnum: its implicit default would make the parameter look required in the docs.
   scope: t.Optional(t.Union([t.Literal('mine'), t.Literal('all')], { description: '`all` (admins only) lists every user’s shares.' })),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000, description: 'Default 200.' })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
+  ...offsetPaging(SHARES_PAGE),
 })
 export type ShareListQuery = typeof ShareListQuery.static
 
@@ -66,9 +67,11 @@ export const ShareIdParams = t.Object({ id: t.String({ maxLength: 64 }) })
 
 export const CodeParams = t.Object({ code: t.String({ maxLength: 64 }) })
 
+/** Files per page of a folder share. */
+export const SHARED_FILES_PAGE: PageSize = { max: 1000, fallback: 200 }
 export const InfoQuery = t.Object({
   token: t.Optional(t.String({ maxLength: 4096, description: 'Folder shares: `next_token` of the previous page.' })),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 1000, description: 'Folder shares: files per page (default 200).' })),
+  limit: pageLimit(SHARED_FILES_PAGE),
 })
 export type InfoQuery = typeof InfoQuery.static
 

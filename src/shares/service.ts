@@ -21,7 +21,7 @@ import { storage } from '../storage/errors.ts'
 import { validateBucketName, validateKey, validatePrefix } from '../storage/validate.ts'
 import { iso } from '../users/model.ts'
 import { codeHash, newCode } from './codes.ts'
-import { SHARE_PASSWORD_MIN, type CreateShareBody, type ShareDTO, type ShareListQuery, type SharePolicyDTO, type ShareStatus } from './model.ts'
+import { SHARE_PASSWORD_MIN, SHARES_PAGE, type CreateShareBody, type ShareDTO, type ShareListQuery, type SharePolicyDTO, type ShareStatus } from './model.ts'
 import type { ShareRow, ShareStore } from './store.ts'
 
 /** A folder whose first 10 000 keys are all empty subfolders is treated as empty. */
@@ -167,7 +167,7 @@ export function createShareService(d: ShareServiceDeps) {
 
     list(actor: Actor, q: ShareListQuery): { shares: ShareDTO[]; total: number } {
       if (q.scope === 'all' && actor.role !== 'admin') throw fail('forbidden', 'Only admins can list every share.')
-      const { rows, total } = d.store.list({ ...(q.scope === 'all' ? {} : { owner: actor.id }), limit: q.limit ?? 200, offset: q.offset ?? 0 })
+      const { rows, total } = d.store.list({ ...(q.scope === 'all' ? {} : { owner: actor.id }), limit: q.limit ?? SHARES_PAGE.fallback, offset: q.offset ?? 0 })
       return { shares: rows.map(toDTO), total }
     },
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t, type Static } from 'elysia'
+import { offsetPaging, type PageSize } from '../http/paging.ts'
 
 /**
  * Literal unions, never `t.UnionEnum`: UnionEnum carries a `default` (its first
@@ -60,13 +61,13 @@ export const PatchUserBody = t.Object({
   email: t.Optional(t.Union([Email, t.Literal('')])),
 })
 export const ResetPasswordBody = t.Object({ new_password: Password, must_change_pw: t.Optional(t.Boolean()) })
+export const USERS_PAGE: PageSize = { max: 500, fallback: 100 }
 export const ListUsersQuery = t.Object({
   query: t.Optional(t.String({ maxLength: 128 })),
   role: t.Optional(RoleSchema),
   source: t.Optional(t.String({ maxLength: 128 })),
   enabled: t.Optional(t.Union([t.Literal('true'), t.Literal('false')])),
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })),
-  offset: t.Optional(t.Numeric({ minimum: 0 })),
+  ...offsetPaging(USERS_PAGE),
 })
 export type ListUsersQuery = Static<typeof ListUsersQuery>
 

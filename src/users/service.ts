@@ -13,7 +13,7 @@ import type { Passwords } from '../auth/password.ts'
 import type { Sessions } from '../auth/sessions.ts'
 import { fail } from '../http/errors.ts'
 import { ulid } from '../lib/ids.ts'
-import { toUserDTO, type ListUsersQuery, type Role, type UserDTO, type UserRow } from './model.ts'
+import { toUserDTO, USERS_PAGE, type ListUsersQuery, type Role, type UserDTO, type UserRow } from './model.ts'
 import type { UserStore } from './store.ts'
 
 export type UserService = ReturnType<typeof createUserService>
@@ -57,7 +57,7 @@ export function createUserService(d: {
         role: q.role,
         source: q.source || undefined,
         enabled: q.enabled === undefined ? undefined : q.enabled === 'true',
-        limit: q.limit ?? 100,
+        limit: q.limit ?? USERS_PAGE.fallback,
         offset: q.offset ?? 0,
       })
       const t = now()

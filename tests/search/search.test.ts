@@ -56,7 +56,10 @@ describe.each(KINDS)('search on %s', (kind) => {
     const r = await search(`q=${tok}&limit=1`)
     expect(r.objects).toHaveLength(1)
     expect(r.truncated).toBe(true)
-    expect((await search(`q=${tok}&limit=5000`)).objects).toHaveLength(3)
+    expect((await search(`q=${tok}&limit=200`)).objects).toHaveLength(3)
+    const over = await app.t.call('GET', `/api/search?q=${tok}&limit=201`, { as: reader })
+    expect(over.status).toBe(400)
+    expect(((await over.json()) as { error: { detail: Array<{ path: string }> } }).error.detail[0]!.path).toBe('/limit')
   })
 
   test('queries shorter than 2 characters are refused', async () => {
