@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * App-wide hooks: refuse cross-site mutations, remember the route template for
- * logs and metrics, parse bodies under a per-route cap (JSON also under bounds
- * on nesting and element count, see json-shape.ts), and render every error as
+ * App-wide hooks: refuse cross-site mutations and malformed percent-encoding
+ * (url-encoding.ts), remember the route template for logs and metrics, parse
+ * bodies as strict UTF-8 under a per-route cap (JSON also under bounds on
+ * nesting and element count, see json-shape.ts), and render every error as
  * the JSON envelope (validation failures as 400 `bad_request` with the failing
  * fields; unknown errors as a bare 500 `internal`, logged with the request id
  * but never sent to the client).
  */
 import type { Elysia } from 'elysia'
 import type { Logger } from '../lib/log.ts'
+import { decodeUtf8 } from '../lib/utf8.ts'
 import { bodyLimitFor } from './body-limits.ts'
 import type { RequestContext } from './context.ts'
 import { AppError, errorResponse, fail } from './errors.ts'
 import { jsonShapeProblem } from './json-shape.ts'
 import { isCrossSite } from './origin.ts'
+import { urlEncodingProblem } from './url-encoding.ts'
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS'])
 
@@ -28,7 +31,9 @@ async function readCapped(req: Request, limit: number): Promise<string> {
     if (size > limit) throw fail('too_large', `The request body is limited to ${limit} bytes.`, { limit })
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  const text = decodeUtf8(Buffer.concat(chunks))
+  if (text === undefined) throw fail('bad_request', 'The body is not valid UTF-8.')
+  return text
 }
 
 /**
@@ -83,6 +88,8 @@ export function applyPlumbing(app: Elysia, d: { context: RequestContext; logger:
   app
     .onRequest(({ request }) => {
       if (!SAFE.has(request.method) && isCrossSite(request, d.publicUrl)) throw fail('csrf_invalid', 'Cross-site request refused.')
+      const badEncoding = urlEncodingProblem(request.url)
+      if (badEncoding) throw badEncoding
     })
     .onTransform({ as: 'global' }, ({ request, route }) => {
       d.context.meta(request).route = route

@@ -8,6 +8,7 @@
 import { tmpdir } from 'node:os'
 import { fail } from '../http/errors.ts'
 import { Spool } from '../lib/spool.ts'
+import { decodeUtf8 } from '../lib/utf8.ts'
 
 export type FormFile = { field: string; filename: string; contentType?: string; spool: Spool }
 export type FormUpload = { fields: Map<string, string>; file?: FormFile }
@@ -50,7 +51,9 @@ type Part = { name: string; filename?: string; contentType?: string }
 function parseHeaders(raw: Buffer): Part {
   let disposition: Map<string, string> | undefined
   let contentType: string | undefined
-  for (const line of new TextDecoder().decode(raw).split('\r\n')) {
+  const text = decodeUtf8(raw)
+  if (text === undefined) throw fail('bad_request', 'A form part header is not valid UTF-8.')
+  for (const line of text.split('\r\n')) {
     const i = line.indexOf(':')
     if (i <= 0) continue
     const name = line.slice(0, i).trim().toLowerCase()
@@ -94,7 +97,11 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
   }
 
   const endPart = (): void => {
-    if (part && part.filename === undefined) fields.set(part.name, Buffer.concat(field).toString('utf8'))
+    if (part && part.filename === undefined) {
+      const value = decodeUtf8(Buffer.concat(field))
+      if (value === undefined) throw fail('bad_request', `Form field "${part.name}" is not valid UTF-8.`, [{ path: `/${part.name}`, message: 'Not valid UTF-8' }])
+      fields.set(part.name, value)
+    }
     part = undefined
     field = []
     fieldSize = 0

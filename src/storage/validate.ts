@@ -20,6 +20,8 @@ const FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f\u202a-\u202e\u2066-\u2069]/
 
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return 'the key is empty'
+  // A lone surrogate (a JSON "\ud800" escape) has no UTF-8 encoding: backends would store something else.
+  if (!key.isWellFormed()) return 'the key is not valid UTF-8'
   if (Buffer.byteLength(key) > 1024) return 'the key is longer than 1024 bytes'
   if (FORBIDDEN.test(key)) return 'the key contains control or bidirectional-override characters'
   if (key.split('/').includes('..')) return 'the key contains a ".." segment'
