@@ -35,7 +35,8 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         access: 'writer',
         params: BucketParams,
         query: t.Object({ key: t.String() }),
-        body: t.Optional(t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) })),
+        // Not t.Optional: Elysia then validates only non-empty objects, so `[]`, `"x"` or `42` passed unchecked.
+        body: t.Union([t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) }), t.Null()], { description: 'May be empty.' }),
         response: { 201: t.Object({ bucket: t.String(), key: t.String(), upload_id: t.String() }) },
         detail: { tags, summary: 'Start a multipart upload', description: '`If-None-Match: *` refuses when the key exists (412 object_exists); send it again on complete to keep the guarantee.' },
       },
