@@ -68,6 +68,8 @@ export function createScanner(d: {
         d.logger.warn('usage scan skipped a backend', { backend: entry.id, error: err instanceof BackendError ? err.kind : (err as Error).name })
         continue
       }
+      // Closing the app does not wait for a listing in flight; the database may be gone by now.
+      if (stopped) break
       d.store.pruneUsage(entry.id, names)
       for (const bucket of names) {
         if (stopped) break
@@ -101,6 +103,7 @@ export function createScanner(d: {
         const [key, item] = queue.entries().next().value!
         queue.delete(key)
         if (running) await running
+        if (stopped) break
         if (d.wanted(item.backendId, item.bucket) && !d.store.usage(item.backendId, item.bucket)) await countOne(item.backendId, item.bucket)
       }
     } finally {

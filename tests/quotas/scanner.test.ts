@@ -113,6 +113,29 @@ describe('scanner resilience', () => {
     expect(res.status).toBe(200)
   })
 
+  test('an app closed while a scan waits on a backend: the scan stops without touching the closed database', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'stowage-scan-close-'))
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }))
+    const app = await testApp({ quotas: { scan_interval: '0' }, backends: [{ id: 'local', type: 'fs', root }] })
+    const backend = app.s.registry.get('local')
+    const list = backend.listBuckets.bind(backend)
+    let listed!: () => void
+    const listing = new Promise<void>((r) => (listed = r))
+    let release!: () => void
+    const held = new Promise<void>((r) => (release = r))
+    backend.listBuckets = async () => {
+      listed()
+      await held
+      return list()
+    }
+    const scan = app.s.accounting.scanner.runNow()
+    await listing
+    await app.close()
+    release()
+    // Its next step prunes usage rows: on the closed database that was "Cannot use a closed database".
+    expect(await scan.then(() => 'stopped', (e: Error) => e.message)).toBe('stopped')
+  })
+
   test('a bucket first seen between runs is counted in the background', async () => {
     const app = await storageApp('fs', { doc: { quotas: { scan_interval: '1h' } } })
     cleanups.push(() => app.cleanup())
