@@ -15,7 +15,7 @@
  */
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto'
 import { EMPTY_SHA256, hmac, scopeString, sha256Hex, type Scope } from './canonical.ts'
-import { checksumAlgorithmOf, checksumBase64, createChecksum, type Checksum } from './checksum.ts'
+import { checksumAlgorithmOf, checksumBase64, createChecksum, type Checksum } from '../../lib/checksum.ts'
 import { SigV4StreamError } from './errors.ts'
 
 export type ChunkedMode = 'streaming-signed' | 'streaming-signed-trailer' | 'streaming-unsigned-trailer'

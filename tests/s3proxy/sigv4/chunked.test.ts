@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { checksumBase64, createChecksum, type ChecksumAlgorithm } from '../../../src/s3proxy/sigv4/checksum.ts'
+import { checksumBase64, createChecksum, type ChecksumAlgorithm } from '../../../src/lib/checksum.ts'
 import { chunkedOptionsFor, decodeAwsChunked, SigV4StreamError, type ChunkedOptions } from '../../../src/s3proxy/sigv4/chunked.ts'
 import { concat, encodeSigned, encodeUnsigned, failingStreamOf, readAll, readError, signerFor, streamOf } from './helpers.ts'
 

@@ -5,7 +5,7 @@
  * incremental = one-shot over awkward split points.
  */
 import { describe, expect, test } from 'bun:test'
-import { checksumAlgorithmOf, checksumBase64, createChecksum, type ChecksumAlgorithm } from '../../../src/s3proxy/sigv4/checksum.ts'
+import { checksumAlgorithmOf, checksumBase64, createChecksum, type ChecksumAlgorithm } from '../../src/lib/checksum.ts'
 
 const enc = new TextEncoder()
 
