@@ -14,7 +14,13 @@
  *   opaque continuation token, max keys ≤ 1000.
  * - An operation the driver cannot do throws kind `not_supported`, and the
  *   matching capability is false so the UI can hide it.
+ * - Header-borne values (metadata values, content headers) are byte strings,
+ *   as HTTP carries them: one character per byte, U+0000–U+00FF. A driver
+ *   stores and returns them unchanged or refuses them (kind `invalid`).
  */
+import type { ChecksumAlgorithm } from '../lib/checksum.ts'
+
+export type { ChecksumAlgorithm }
 
 export type Capabilities = {
   versioning: boolean
@@ -31,9 +37,30 @@ export type Capabilities = {
   max_part_size_bytes: number
   /** Upstream presigned URLs (s3 only). */
   presign: boolean
+  /** Flexible checksums (`x-amz-checksum-*`) are verified, stored and returned. */
+  checksums: boolean
 }
 
 export type BucketInfo = { name: string; createdAt?: Date }
+
+
+/**
+ * An object's checksum as S3 reports it: the base64 digest and whether it
+ * covers the whole object or is the digest of its parts' digests (`-N`).
+ */
+export type Checksum = { algorithm: ChecksumAlgorithm; value: string; type: 'FULL_OBJECT' | 'COMPOSITE' }
+
+/** The stored content headers S3 returns with an object (byte strings). */
+export type ContentHeaders = {
+  cacheControl?: string
+  contentDisposition?: string
+  contentEncoding?: string
+  contentLanguage?: string
+  expires?: string
+}
+
+/** One part of an object written by a multipart upload; `checksum` in the upload's algorithm. */
+export type PartInfo = { size: number; checksum?: string }
 
 export type ObjectInfo = {
   key: string
@@ -45,6 +72,14 @@ export type ObjectInfo = {
   versionId?: string
   /** User metadata, lower-case keys without the `x-amz-meta-` prefix. */
   metadata?: Record<string, string>
+  /** Only from head and get. */
+  headers?: ContentHeaders
+  /** Only from head and get, on backends with the `checksums` capability. */
+  checksum?: Checksum
+  /** Only from head and get: the part layout of a multipart object (absent when it is not one, or the backend does not say). */
+  parts?: PartInfo[]
+  /** Only from head and get, when the backend says. */
+  tagCount?: number
 }
 
 export type ListOptions = {
@@ -57,6 +92,8 @@ export type ListOptions = {
   maxKeys?: number
   /** Ask for user metadata too (slower on s3). */
   withMetadata?: boolean
+  /** List only what sorts after this key (S3's `start-after` and V1 `marker`); ignored with a token. */
+  startAfter?: string
 }
 
 export type ListResult = {
@@ -75,6 +112,8 @@ export type GetOptions = {
   ifModifiedSince?: Date
   ifMatch?: string
   ifUnmodifiedSince?: Date
+  /** Read one part of a multipart object (1 on any other object reads all of it); not with `range`. */
+  partNumber?: number
   signal?: AbortSignal
 }
 
@@ -90,17 +129,31 @@ export type GetResult =
       range?: { start: number; end: number; total: number }
     }
 
+/**
+ * A checksum to compute over a body, and to verify when `value` (base64) is
+ * given: a mismatch is kind `bad_digest` and nothing is stored.
+ */
+export type ChecksumRequest = { algorithm: ChecksumAlgorithm; value?: string }
+
 export type PutOptions = {
   /** Exact byte count of `body`; drivers rely on it (S3 needs Content-Length). */
   size: number
   contentType?: string
   metadata?: Record<string, string>
+  headers?: ContentHeaders
+  tags?: Record<string, string>
+  /** Content-MD5 (base64): a body with another MD5 is kind `bad_digest` and nothing is stored. */
+  md5?: string
+  checksum?: ChecksumRequest
   /** Refuse when the key exists (kind `precondition`). */
   ifNoneMatch?: '*'
   signal?: AbortSignal
 }
 
-export type PutResult = { etag: string; versionId?: string }
+export type PutResult = { etag: string; versionId?: string; checksum?: Checksum }
+
+/** Conditions on a copy's source (S3's `x-amz-copy-source-if-*`); failing ones are kind `precondition`. */
+export type CopyConditions = { ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: Date; ifUnmodifiedSince?: Date }
 
 export type CopyOptions = {
   srcVersionId?: string
@@ -108,6 +161,13 @@ export type CopyOptions = {
   metadata?: Record<string, string>
   /** Replace the content type; absent keeps the source's. */
   contentType?: string
+  /** Replace the content headers; absent keeps the source's. */
+  headers?: ContentHeaders
+  /** Replace the tags; absent keeps the source's. */
+  tags?: Record<string, string>
+  conditions?: CopyConditions
+  /** Checksum the copy with this algorithm; absent keeps the source's algorithm, if it has one. */
+  checksumAlgorithm?: ChecksumAlgorithm
   /** The source's size when the caller has just read it: a plain copy then needs no HEAD of its own. */
   sourceSize?: number
   signal?: AbortSignal
@@ -116,8 +176,20 @@ export type CopyOptions = {
 export type VersionInfo = ObjectInfo & { versionId: string; isLatest: boolean; isDeleteMarker: boolean }
 
 export type MultipartUpload = { key: string; uploadId: string; initiated?: Date }
-export type CompletedPart = { partNumber: number; etag: string }
-export type UploadedPart = { partNumber: number; etag: string; size: number }
+/** `checksum`, when given, must equal the part's stored one (base64, in the upload's algorithm). */
+export type CompletedPart = { partNumber: number; etag: string; checksum?: string }
+export type UploadedPart = { partNumber: number; etag: string; size: number; lastModified?: Date; checksum?: string }
+
+export type CreateUploadOptions = {
+  contentType?: string
+  metadata?: Record<string, string>
+  headers?: ContentHeaders
+  tags?: Record<string, string>
+  /** Every part is checksummed with this algorithm, and the object gets a checksum of that type. */
+  checksum?: { algorithm: ChecksumAlgorithm; type: Checksum['type'] }
+}
+
+export type UploadPartOptions = { size: number; md5?: string; checksum?: ChecksumRequest; signal?: AbortSignal }
 
 export type LifecycleRule = {
   id?: string
@@ -139,6 +211,7 @@ export type BackendErrorKind =
   | 'not_empty' // bucket not empty
   | 'precondition' // If-None-Match / If-Match failed
   | 'bad_range'
+  | 'bad_digest' // the body does not match its Content-MD5 or checksum
   | 'invalid' // the backend refused the input (name, policy, lifecycle…)
   | 'not_supported'
   | 'unavailable' // cannot reach the backend
@@ -146,12 +219,16 @@ export type BackendErrorKind =
   | 'failed' // anything else from the upstream
 
 export class BackendError extends Error {
+  /** The S3 error code when one says more than the kind (`EntityTooSmall`, `InvalidPart`, `KeyTooLongError`…). */
+  readonly code?: string
+
   constructor(
     readonly kind: BackendErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string },
   ) {
     super(message, options)
+    if (options?.code !== undefined) this.code = options.code
   }
 }
 
@@ -182,11 +259,19 @@ export interface Backend {
   putObjectTags(bucket: string, key: string, tags: Record<string, string>, opts?: { versionId?: string }): Promise<void>
   listObjectVersions(bucket: string, key: string): Promise<VersionInfo[]>
 
-  createMultipartUpload(bucket: string, key: string, opts: { contentType?: string; metadata?: Record<string, string> }): Promise<string>
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: { size: number; signal?: AbortSignal }): Promise<UploadedPart>
-  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[]): Promise<PutResult>
+  createMultipartUpload(bucket: string, key: string, opts: CreateUploadOptions): Promise<string>
+  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart>
+  /** A part copied from a byte range (inclusive) of an object in this backend, or all of it. */
+  uploadPartCopy(
+    dst: { bucket: string; key: string; uploadId: string; partNumber: number },
+    src: { bucket: string; key: string; versionId?: string },
+    opts?: { range?: { start: number; end: number }; conditions?: CopyConditions; signal?: AbortSignal },
+  ): Promise<UploadedPart>
+  /** S3's rules: ascending part numbers, matching ETags, all but the last part ≥ 5 MiB (code `EntityTooSmall`). */
+  completeMultipartUpload(bucket: string, key: string, uploadId: string, parts: CompletedPart[], opts?: { ifNoneMatch?: '*' }): Promise<PutResult>
   abortMultipartUpload(bucket: string, key: string, uploadId: string): Promise<void>
   listMultipartUploads(bucket: string, opts: { prefix?: string }): Promise<MultipartUpload[]>
+  /** Every stored part, by part number. */
   listParts(bucket: string, key: string, uploadId: string): Promise<UploadedPart[]>
 
   getVersioning(bucket: string): Promise<boolean>

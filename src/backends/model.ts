@@ -15,6 +15,7 @@ export const CapabilitiesDTO = t.Object({
   max_multipart_parts: t.Integer(),
   max_part_size_bytes: t.Number(),
   presign: t.Boolean(),
+  checksums: t.Boolean(),
 })
 
 export const BackendStatusDTO = t.Object({

@@ -25,6 +25,7 @@ const BY_KIND: Record<BackendErrorKind, ErrorCode> = {
   not_empty: 'bucket_not_empty',
   precondition: 'precondition_failed',
   bad_range: 'bad_range',
+  bad_digest: 'bad_request',
   invalid: 'bad_request',
   not_supported: 'not_supported',
   unavailable: 'backend_unavailable',

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { BackendError, type Backend, type GetResult, type ListOptions, type ListResult } from '../../src/backends/backend.ts'
+import { BackendError, type Backend, type GetResult, type ListOptions, type ListResult, type PutOptions } from '../../src/backends/backend.ts'
+import { checksumBase64, createChecksum, type ChecksumAlgorithm } from '../../src/lib/checksum.ts'
 import { measureStreaming, type BackendSpec } from '../helpers/stream-probe.ts'
 
 export type ContractTarget = { backend: Backend; cleanup(): Promise<void>; /** How a fresh process builds the same backend, for memory measurements. */ spec: BackendSpec }
@@ -73,6 +74,22 @@ async function text(result: GetResult): Promise<string> {
   return new Response(result.body).text()
 }
 
+function checksumOf(algorithm: ChecksumAlgorithm, ...data: Array<Uint8Array | string>): string {
+  const c = createChecksum(algorithm)
+  for (const d of data) c.update(typeof d === 'string' ? new TextEncoder().encode(d) : d)
+  return checksumBase64(c)
+}
+
+/** `kind` and, when the driver gave one, the S3 code of a failure ('resolved' when it did not fail). */
+async function failureOf(call: Promise<unknown>): Promise<string> {
+  try {
+    await call
+    return 'resolved'
+  } catch (err) {
+    return err instanceof BackendError ? `${err.kind}${err.code ? ` ${err.code}` : ''}` : `not a BackendError: ${String(err)}`
+  }
+}
+
 /** The error kind a call failed with ('resolved' when it did not fail). */
 async function kindOf(call: Promise<unknown>): Promise<string> {
   try {
@@ -129,7 +146,7 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
       return name
     }
 
-    async function put(bucketName: string, key: string, content: string | Uint8Array, opts: { contentType?: string; metadata?: Record<string, string>; ifNoneMatch?: '*' } = {}): Promise<string> {
+    async function put(bucketName: string, key: string, content: string | Uint8Array, opts: Omit<PutOptions, 'size'> = {}): Promise<string> {
       return (await b.putObject(bucketName, key, body(content), { size: size(content), ...opts })).etag
     }
 
@@ -420,10 +437,10 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
           const uploaded = await b.uploadPart(bk, key, id, i + 1, data.stream, { size: n })
           for await (const chunk of again.stream) whole.update(chunk)
           partMd5s.push(data.md5())
-          expect(uploaded).toEqual({ partNumber: i + 1, etag: `"${partMd5s[i]}"`, size: n })
+          expect(uploaded).toMatchObject({ partNumber: i + 1, etag: `"${partMd5s[i]}"`, size: n })
         }
         const parts = await b.listParts(bk, key, id)
-        expect(parts).toEqual(sizes.map((n, i) => ({ partNumber: i + 1, etag: `"${partMd5s[i]}"`, size: n })))
+        expect(parts.map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))).toEqual(sizes.map((n, i) => ({ partNumber: i + 1, etag: `"${partMd5s[i]}"`, size: n })))
 
         const wrong = parts.map((p, i) => ({ partNumber: p.partNumber, etag: i === 1 ? `"${md5hex('nope')}"` : p.etag }))
         expect(await kindOf(b.completeMultipartUpload(bk, key, id, wrong))).toBe('invalid')
@@ -508,6 +525,120 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
       for (const v of versions) await b.deleteObject(bk, 'v', { versionId: v.versionId })
       expect(await b.listObjectVersions(bk, 'v')).toEqual([])
     })
+
+    test('content headers and tags given at PUT come back with the object', async () => {
+      const bk = await bucket()
+      const headers = { cacheControl: 'max-age=60', contentDisposition: 'attachment; filename="r.txt"', contentEncoding: 'identity', contentLanguage: 'de-CH', expires: 'Wed, 21 Oct 2037 07:28:00 GMT' }
+      await put(bk, 'h.txt', 'with headers', { contentType: 'text/plain', headers, tags: { project: 'stowage', stage: 'two words' } })
+      const info = await b.headObject(bk, 'h.txt')
+      expect(info.headers).toEqual(headers)
+      expect(info.contentType).toBe('text/plain')
+      expect(await b.getObjectTags(bk, 'h.txt')).toEqual({ project: 'stowage', stage: 'two words' })
+      if (info.tagCount !== undefined) expect(info.tagCount).toBe(2)
+      const got = await b.getObject(bk, 'h.txt')
+      expect(got.info.headers).toEqual(headers)
+      if (got.status !== 304) await got.body.cancel()
+      await put(bk, 'plain.txt', 'none')
+      expect((await b.headObject(bk, 'plain.txt')).headers ?? {}).toEqual({})
+    })
+
+    test('a body that does not match its Content-MD5 is refused and not stored', async () => {
+      const bk = await bucket()
+      const md5 = createHash('md5').update('exact').digest('base64')
+      await put(bk, 'md5-ok', 'exact', { md5 })
+      expect(await read(bk, 'md5-ok')).toBe('exact')
+      expect(await kindOf(put(bk, 'md5-bad', 'other', { md5 }))).toBe('bad_digest')
+      expect(await kindOf(b.headObject(bk, 'md5-bad'))).toBe('not_found')
+    })
+
+    test('flexible checksums are verified, stored and returned', async () => {
+      const bk = await bucket()
+      if (!b.capabilities.checksums) return
+      for (const algorithm of ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const) {
+        const value = checksumOf(algorithm, `sum ${algorithm}`)
+        const done = await b.putObject(bk, `sum-${algorithm}`, body(`sum ${algorithm}`), { size: size(`sum ${algorithm}`), checksum: { algorithm, value } })
+        expect(done.checksum).toEqual({ algorithm, value, type: 'FULL_OBJECT' })
+        expect((await b.headObject(bk, `sum-${algorithm}`)).checksum).toEqual({ algorithm, value, type: 'FULL_OBJECT' })
+        expect(await kindOf(b.putObject(bk, `bad-${algorithm}`, body('tampered'), { size: 8, checksum: { algorithm, value } }))).toBe('bad_digest')
+        expect(await kindOf(b.headObject(bk, `bad-${algorithm}`))).toBe('not_found')
+      }
+      const computed = await b.putObject(bk, 'computed', body('no value sent'), { size: 13, checksum: { algorithm: 'crc32c' } })
+      expect(computed.checksum?.value).toBe(checksumOf('crc32c', 'no value sent'))
+    })
+
+    test('startAfter lists what sorts after a key, and after a whole common prefix', async () => {
+      const bk = await bucket()
+      for (const key of ['a', 'b/1', 'b/2', 'c', 'd']) await put(bk, key, key)
+      expect((await b.listObjects(bk, { startAfter: 'a' })).objects.map((o) => o.key)).toEqual(['b/1', 'b/2', 'c', 'd'])
+      expect((await b.listObjects(bk, { startAfter: 'b/1' })).objects.map((o) => o.key)).toEqual(['b/2', 'c', 'd'])
+      const rolled = await b.listObjects(bk, { startAfter: 'b/', delimiter: '/' })
+      expect([...rolled.commonPrefixes, ...rolled.objects.map((o) => o.key)]).toEqual(['c', 'd'])
+      expect((await b.listObjects(bk, { startAfter: 'zzz' })).objects).toEqual([])
+    })
+
+    test('copies replace content headers and tags, and honour source conditions', async () => {
+      const bk = await bucket()
+      const etag = await put(bk, 'src', 'conditional copy', { contentType: 'text/plain', headers: { cacheControl: 'no-cache' }, tags: { a: '1' } })
+      const modified = (await b.headObject(bk, 'src')).lastModified!
+      const copied = await b.copyObject({ bucket: bk, key: 'src' }, { bucket: bk, key: 'replaced' }, { contentType: 'text/csv', metadata: {}, headers: { contentLanguage: 'fr' }, tags: { b: '2' } })
+      expect(copied.etag).toBe(etag)
+      const info = await b.headObject(bk, 'replaced')
+      expect(info.headers).toEqual({ contentLanguage: 'fr' })
+      expect(info.contentType).toBe('text/csv')
+      expect(await b.getObjectTags(bk, 'replaced')).toEqual({ b: '2' })
+      await b.copyObject({ bucket: bk, key: 'src' }, { bucket: bk, key: 'kept' })
+      expect((await b.headObject(bk, 'kept')).headers).toEqual({ cacheControl: 'no-cache' })
+      expect(await b.getObjectTags(bk, 'kept')).toEqual({ a: '1' })
+
+      const later = new Date(modified.getTime() + 3600_000)
+      const earlier = new Date(modified.getTime() - 3600_000)
+      const copy = (conditions: Parameters<Backend['copyObject']>[2]): Promise<string> => kindOf(b.copyObject({ bucket: bk, key: 'src' }, { bucket: bk, key: 'cond' }, conditions))
+      expect(await copy({ conditions: { ifMatch: etag } })).toBe('resolved')
+      expect(await copy({ conditions: { ifMatch: `"${md5hex('other')}"` } })).toBe('precondition')
+      expect(await copy({ conditions: { ifNoneMatch: etag } })).toBe('precondition')
+      expect(await copy({ conditions: { ifNoneMatch: `"${md5hex('other')}"` } })).toBe('resolved')
+      expect(await copy({ conditions: { ifModifiedSince: later } })).toBe('precondition')
+      expect(await copy({ conditions: { ifModifiedSince: earlier } })).toBe('resolved')
+      expect(await copy({ conditions: { ifUnmodifiedSince: earlier } })).toBe('precondition')
+      expect(await copy({ conditions: { ifUnmodifiedSince: later } })).toBe('resolved')
+    })
+
+    test(
+      'multipart: part copies from ranges, content headers, and S3 error codes',
+      async () => {
+        const bk = await bucket()
+        const source = new Uint8Array(6 * MiB).map((_, i) => (i * 7) & 0xff)
+        await put(bk, 'source.bin', source)
+        const id = await b.createMultipartUpload(bk, 'assembled.bin', { contentType: 'application/x-assembled', headers: { contentDisposition: 'inline' }, metadata: { origin: 'copy' } })
+        const first = await b.uploadPartCopy({ bucket: bk, key: 'assembled.bin', uploadId: id, partNumber: 1 }, { bucket: bk, key: 'source.bin' }, { range: { start: 0, end: 5 * MiB } })
+        expect(first).toMatchObject({ partNumber: 1, etag: `"${md5hex(source.subarray(0, 5 * MiB + 1))}"`, size: 5 * MiB + 1 })
+        const second = await b.uploadPartCopy({ bucket: bk, key: 'assembled.bin', uploadId: id, partNumber: 2 }, { bucket: bk, key: 'source.bin' }, { range: { start: 10, end: 19 } })
+        expect(second.size).toBe(10)
+        await b.completeMultipartUpload(bk, 'assembled.bin', id, [first, second].map(({ partNumber, etag }) => ({ partNumber, etag })))
+        const info = await b.headObject(bk, 'assembled.bin')
+        expect(info.size).toBe(5 * MiB + 1 + 10)
+        expect(info.contentType).toBe('application/x-assembled')
+        expect(info.headers).toEqual({ contentDisposition: 'inline' })
+        expect(info.metadata).toEqual({ origin: 'copy' })
+        const got = await b.getObject(bk, 'assembled.bin', { range: { start: 5 * MiB - 1 } })
+        if (got.status === 304) throw new Error('unexpected 304')
+        expect(Buffer.from(await new Response(got.body).arrayBuffer())).toEqual(Buffer.concat([source.subarray(5 * MiB - 1, 5 * MiB + 1), source.subarray(10, 20)]))
+
+        // RGW 16.2 refuses every later completion of an upload after one of these failures, so they get their own.
+        const failing = await b.createMultipartUpload(bk, 'failing.bin', {})
+        const whole = await b.uploadPartCopy({ bucket: bk, key: 'failing.bin', uploadId: failing, partNumber: 1 }, { bucket: bk, key: 'source.bin' })
+        expect(whole.size).toBe(6 * MiB)
+        const small = await b.uploadPart(bk, 'failing.bin', failing, 2, body('tail'), { size: 4, md5: createHash('md5').update('tail').digest('base64') })
+        const last = await b.uploadPart(bk, 'failing.bin', failing, 3, body('last'), { size: 4 })
+        expect(await kindOf(b.uploadPart(bk, 'failing.bin', failing, 4, body('tail'), { size: 4, md5: createHash('md5').update('other').digest('base64') }))).toBe('bad_digest')
+        expect(await failureOf(b.completeMultipartUpload(bk, 'failing.bin', failing, [{ partNumber: 1, etag: whole.etag }, { partNumber: 2, etag: `"${md5hex('x')}"` }]))).toBe('invalid InvalidPart')
+        // S3 says EntityTooSmall; RGW 16.2 says InvalidPart.
+        expect(await kindOf(b.completeMultipartUpload(bk, 'failing.bin', failing, [small, last].map(({ partNumber, etag }) => ({ partNumber, etag }))))).toBe('invalid')
+        await b.abortMultipartUpload(bk, 'failing.bin', failing)
+        expect(await kindOf(b.uploadPart(bk, 'failing.bin', failing, 5, body('late'), { size: 4 }))).toBe('not_found')
+      },
+      120_000,
+    )
 
     test('keys with spaces, unicode, +, %, ?, #, // and a trailing / round-trip', async () => {
       const bk = await bucket()

@@ -4,6 +4,7 @@ import { lstat, mkdir, opendir, readdir, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError, type BucketInfo } from '../backend.ts'
 import type { FsContext } from './context.ts'
+import { forgetTree } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { withLock } from './lock.ts'
 
@@ -87,6 +88,7 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
   await withLock(ctx.lockName(name), async () => {
     await requireBucket(ctx, name)
     try {
+      forgetTree(ctx.bucketDir(name))
       await removeEmptyTree(ctx.bucketDir(name))
       await rm(ctx.metaDir(name), { recursive: true, force: true })
       await rm(ctx.uploadsDir(name), { recursive: true, force: true })

@@ -10,14 +10,20 @@
  * Everything is staged on the same filesystem as the buckets so a commit is a
  * rename. Bucket names cannot start with `.`, so `.stowage` is never a bucket.
  * Staging dirs carry their process id: on start, those of dead processes (and
- * of driver instances of this process that are gone) are removed, which is how
- * a crash's half-written temp files disappear.
+ * of driver instances of this process that are gone) are recovered and
+ * removed (recover.ts), which is how a crash's half-written files disappear.
+ *
+ * None of these directories may be a symbolic link: the root refuses to open
+ * when `.stowage` or one of its three subdirectories is one, and every
+ * directory made below them is checked (`safeDir`) before anything is written
+ * into it, so a link planted there cannot send writes outside the root.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, realpath, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError } from '../backend.ts'
-import { fsFailure, isErrno } from './errors.ts'
+import { fsFailure } from './errors.ts'
+import { recoverRoot } from './recover.ts'
 
 export type FsContext = {
   /** The root with symlinks resolved; every path is built from it. */
@@ -33,24 +39,18 @@ export type FsContext = {
 }
 
 /** Staging dirs of driver instances alive in this process. */
-const live = new Set<string>()
+export const liveStaging = new Set<string>()
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return isErrno(err, 'EPERM')
-  }
+/** Creates `dir` (and its parents) and checks that no component of it is a link; kind `denied` otherwise. */
+export async function safeDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  if ((await realpath(dir)) !== dir) throw new BackendError('denied', 'a directory of the storage root is a symbolic link')
+  return dir
 }
 
-async function removeLeftovers(tmpRoot: string): Promise<void> {
-  for (const name of await readdir(tmpRoot)) {
-    const path = join(tmpRoot, name)
-    const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name)?.[1])
-    const abandoned = !Number.isSafeInteger(pid) || (pid === process.pid ? !live.has(path) : !isAlive(pid))
-    if (abandoned) await rm(path, { recursive: true, force: true })
-  }
+async function checkReal(path: string): Promise<void> {
+  const st = await lstat(path)
+  if (!st.isDirectory() || (await realpath(path)) !== path) throw new Error(`${path} is not a plain directory`)
 }
 
 export async function openContext(rootOption: string): Promise<FsContext> {
@@ -63,28 +63,39 @@ export async function openContext(rootOption: string): Promise<FsContext> {
   }
   const sys = join(root, '.stowage')
   try {
-    await Promise.all(['tmp', 'meta', 'uploads'].map((dir) => mkdir(join(sys, dir), { recursive: true })))
-    await removeLeftovers(join(sys, 'tmp'))
-    const tmp = join(sys, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`)
-    // Registered first, so another instance starting meanwhile cannot take it for a leftover.
-    live.add(tmp)
-    await mkdir(tmp)
-    return {
-      root,
-      sys,
-      tmp,
-      bucketDir: (bucket) => join(root, bucket),
-      metaDir: (bucket) => join(sys, 'meta', bucket),
-      uploadsDir: (bucket) => join(sys, 'uploads', bucket),
-      lockName: (bucket) => `${root}\0${bucket}`,
+    await mkdir(sys, { recursive: true })
+    await checkReal(sys)
+    for (const dir of ['tmp', 'meta', 'uploads']) {
+      await mkdir(join(sys, dir), { recursive: true })
+      await checkReal(join(sys, dir))
     }
   } catch (err) {
+    throw new BackendError('unavailable', 'the storage root’s .stowage directory is unusable (a symbolic link, or not writable)', { cause: err })
+  }
+  const tmp = join(sys, 'tmp', `${process.pid}-${randomBytes(6).toString('hex')}`)
+  const ctx: FsContext = {
+    root,
+    sys,
+    tmp,
+    bucketDir: (bucket) => join(root, bucket),
+    metaDir: (bucket) => join(sys, 'meta', bucket),
+    uploadsDir: (bucket) => join(sys, 'uploads', bucket),
+    lockName: (bucket) => `${root}\0${bucket}`,
+  }
+  try {
+    await recoverRoot(ctx)
+    // Registered first, so another instance starting meanwhile cannot take it for a leftover.
+    liveStaging.add(tmp)
+    await mkdir(tmp)
+    return ctx
+  } catch (err) {
+    liveStaging.delete(tmp)
     throw new BackendError('unavailable', 'cannot prepare the storage root', { cause: fsFailure(err, 'prepare root') })
   }
 }
 
 export async function closeContext(ctx: FsContext): Promise<void> {
-  live.delete(ctx.tmp)
+  liveStaging.delete(ctx.tmp)
   await rm(ctx.tmp, { recursive: true, force: true })
 }
 

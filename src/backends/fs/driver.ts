@@ -10,12 +10,16 @@
  * lifecycle, bucket policy, server-side encryption or presigned URLs. Their
  * setters throw `not_supported`; the getters answer truthfully for an
  * unversioned bucket with no policy and no rules (false, null, []).
+ *
+ * Multipart uploads left unfinished for `abandonedUploadAfterMs` are aborted
+ * by a sweep that runs when the root opens and then periodically.
  */
 import { access, constants, readdir } from 'node:fs/promises'
 import { BackendError, type Backend, type Capabilities } from '../backend.ts'
 import * as buckets from './buckets.ts'
 import { closeContext, openContext, type FsContext } from './context.ts'
 import { fsFailure } from './errors.ts'
+import * as copy from './copy.ts'
 import { listPage } from './list.ts'
 import * as multipart from './multipart.ts'
 import * as objects from './objects.ts'
@@ -32,10 +36,23 @@ const CAPABILITIES: Capabilities = Object.freeze({
   max_multipart_parts: multipart.MAX_PARTS,
   max_part_size_bytes: multipart.MAX_PART_BYTES,
   presign: false,
+  checksums: true,
 })
+
+/** The upload sweep runs this often, or more often for short ages. */
+const SWEEP_EVERY_MS = 60 * 60 * 1000
 
 function unsupported(what: string): never {
   throw new BackendError('not_supported', `${what} is not supported by the fs backend`)
+}
+
+export type FsBackendOptions = {
+  id: string
+  root: string
+  /** Abort multipart uploads older than this; 0 or absent keeps them until aborted. */
+  abandonedUploadAfterMs?: number
+  /** Told about sweeps that fail, which never fail a request. */
+  onSweepError?: (err: unknown) => void
 }
 
 /**
@@ -46,15 +63,30 @@ function unsupported(what: string): never {
  * const local = createFsBackend({ id: 'local', root: '/srv/storage' })
  * await local.putObject('photos', '2024/x.jpg', file.stream(), { size: file.size })
  */
-export function createFsBackend(opts: { id: string; root: string }): Backend {
+export function createFsBackend(opts: FsBackendOptions): Backend {
+  const maxAge = opts.abandonedUploadAfterMs ?? 0
+  let sweeper: ReturnType<typeof setInterval> | undefined
+  const sweep = (c: FsContext): void => {
+    multipart.expireUploads(c, Date.now() - maxAge).catch((err: unknown) => opts.onSweepError?.(err))
+  }
   // Opened on first use and retried after a failure, so a root that is not
   // mounted yet fails calls with `unavailable` until it appears.
   let opening: Promise<FsContext> | null = null
   const ctx = (): Promise<FsContext> => {
-    opening ??= openContext(opts.root).catch((err: unknown) => {
-      opening = null
-      throw err
-    })
+    opening ??= openContext(opts.root).then(
+      (c) => {
+        if (maxAge > 0) {
+          sweep(c)
+          sweeper = setInterval(() => sweep(c), Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4)))
+          sweeper.unref?.()
+        }
+        return c
+      },
+      (err: unknown) => {
+        opening = null
+        throw err
+      },
+    )
     return opening
   }
   /** Runs an operation on the opened root; unexpected filesystem errors become BackendErrors. */
@@ -98,7 +130,7 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
     putObject: (bucket, key, body, o) => run('put object', (c) => objects.putObject(c, bucket, key, body, o)),
     deleteObject: (bucket, key, o) => run('delete object', (c) => objects.deleteObject(c, bucket, key, o?.versionId)),
     deleteObjects: (bucket, keys) => run('delete objects', (c) => objects.deleteObjects(c, bucket, keys)),
-    copyObject: (src, dst, o) => run('copy object', (c) => objects.copyObject(c, src, dst, o ?? {})),
+    copyObject: (src, dst, o) => run('copy object', (c) => copy.copyObject(c, src, dst, o ?? {})),
 
     getObjectTags: (bucket, key, o) => run('get tags', (c) => objects.getObjectTags(c, bucket, key, o?.versionId)),
     putObjectTags: (bucket, key, tags, o) => run('put tags', (c) => objects.putObjectTags(c, bucket, key, tags, o?.versionId)),
@@ -109,7 +141,8 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
 
     createMultipartUpload: (bucket, key, o) => run('create upload', (c) => multipart.createUpload(c, bucket, key, o)),
     uploadPart: (bucket, key, id, n, body, o) => run('upload part', (c) => multipart.uploadPart(c, bucket, key, id, n, body, o)),
-    completeMultipartUpload: (bucket, key, id, parts) => run('complete upload', (c) => multipart.completeUpload(c, bucket, key, id, parts)),
+    uploadPartCopy: (dst, src, o) => run('copy part', (c) => multipart.uploadPartCopy(c, dst, src, o ?? {})),
+    completeMultipartUpload: (bucket, key, id, parts, o) => run('complete upload', (c) => multipart.completeUpload(c, bucket, key, id, parts, o)),
     abortMultipartUpload: (bucket, key, id) => run('abort upload', (c) => multipart.abortUpload(c, bucket, key, id)),
     listMultipartUploads: (bucket, o) => run('list uploads', (c) => multipart.listUploads(c, bucket, o.prefix ?? '')),
     listParts: (bucket, key, id) => run('list parts', (c) => multipart.listParts(c, bucket, key, id)),
@@ -148,6 +181,7 @@ export function createFsBackend(opts: { id: string; root: string }): Backend {
     },
 
     close: async () => {
+      clearInterval(sweeper)
       if (!opening) return
       const c = await opening.catch(() => null)
       opening = null

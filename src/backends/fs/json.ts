@@ -1,19 +1,41 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Small JSON records (sidecars, upload and part records), replaced atomically. */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, realpath, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { tempPath, type FsContext } from './context.ts'
+import { safeDir, tempPath, type FsContext } from './context.ts'
 import { isErrno } from './errors.ts'
+
+/** Records are small; anything larger is not one of ours. */
+const MAX_RECORD_BYTES = 4 * 1024 * 1024
+
+/**
+ * The text of a record; null when it is missing, not a regular file, too
+ * large, or reached through a symbolic link (the file or a directory on its
+ * way), so nothing planted under `.stowage` makes a read leave the root.
+ */
+export async function readRecord(path: string): Promise<string | null> {
+  let fh
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR', 'ELOOP')) return null
+    throw err
+  }
+  try {
+    const st = await fh.stat()
+    if (!st.isFile() || st.size > MAX_RECORD_BYTES) return null
+    if ((await realpath(dirname(path))) !== dirname(path)) return null
+    return await fh.readFile('utf8')
+  } finally {
+    await fh.close()
+  }
+}
 
 /** Null when the file is missing or not JSON: a torn or foreign record counts as none. */
 export async function readJson<T>(path: string): Promise<T | null> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null
-    throw err
-  }
+  const text = await readRecord(path)
+  if (text === null) return null
   try {
     return JSON.parse(text) as T
   } catch {
@@ -34,8 +56,9 @@ export async function stageJson(ctx: FsContext, value: unknown): Promise<string>
   return tmp
 }
 
+/** Renames a staged file to `path`, creating its directory; never through a symbolic link. */
 export async function placeFile(tmp: string, path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
+  await safeDir(dirname(path))
   await rename(tmp, path)
 }
 

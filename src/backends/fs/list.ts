@@ -5,30 +5,27 @@
  * a continuation token naming the last key or common prefix returned.
  *
  * Directory order is not key order (escapes, `.stowage=` twins, the `/` that a
- * directory adds), so each directory read is sorted by the key fragment its
- * entries stand for, and the open directories are merged: an entry for a
+ * directory adds), so each directory is read through its sorted index
+ * (dir-index.ts), and the open directories are merged: an entry for a
  * subdirectory sorts at the key prefix it holds, which is below every key in
- * it, and is only opened when it comes up. A page therefore reads the
- * directories on its way down to the token, plus those it returns keys from.
- * With a delimiter, a subdirectory whose whole content rolls up into one
- * common prefix is never read: one streamed peek confirms it holds an object.
- *
- * Memory per page is the directories on the current path, never the bucket.
- * There is no sorted readdir, though, so each page reads and sorts every
- * directory it passes through: paging through one directory of 50,000 files
- * costs a readdir of it per page.
+ * it, and is only opened when it comes up. Each directory is entered by a
+ * binary search for the token (or the prefix), and the walk stops at the
+ * first entry past the prefix, so a page costs the entries it returns plus a
+ * few searches, however large the directory. With a delimiter, a
+ * subdirectory whose whole content rolls up into one common prefix is never
+ * read: one streamed peek confirms it holds an object.
  */
-import type { Dirent } from 'node:fs'
-import { opendir, readdir, realpath } from 'node:fs/promises'
+import { opendir, realpath } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError, type ListOptions, type ListResult, type ObjectInfo } from '../backend.ts'
+import { readIndex, type DirIndex, type Entry } from './dir-index.ts'
 import { isErrno } from './errors.ts'
 import { compareKeys, encodeSegment, isCanonical, isValidKey, parseName } from './keys.ts'
 
-/** `sort` is the key or key prefix the entry stands for; `plain` when it has no UTF-16 unit ≥ U+D800. */
-type Item = { name: string; sort: string; plain: boolean } & ({ kind: 'object'; key: string; alt: boolean } | { kind: 'dir'; prefix: string })
+/** `sort` is the key or key prefix the entry stands for. */
+type Item = { name: string; sort: string; rank: number } & ({ kind: 'object'; key: string; alt: boolean } | { kind: 'dir'; prefix: string })
 
-type Cursor = { parts: string[]; prefix: string; items: Item[]; next: number }
+type Cursor = { parts: string[]; prefix: string; index: DirIndex; next: number; head?: Item }
 
 type Found = { kind: 'object'; key: string; path: string } | { kind: 'prefix'; prefix: string }
 
@@ -37,42 +34,72 @@ export type Describe = (key: string, path: string, withMetadata: boolean) => Pro
 
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP']
 
-const HIGH_UNITS = /[\ud800-\uffff]/
-
-/** A file's own name before its `.stowage=` twin, files before a directory at the same key. */
-function rank(item: Item): number {
-  if (item.kind === 'dir') return 2
-  return item.alt ? 1 : 0
-}
-
-/** Below U+D800, UTF-16 order is UTF-8 byte order, so most names sort natively. */
 function compareItems(a: Item, b: Item): number {
-  const order = a.plain && b.plain ? (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0) : compareKeys(a.sort, b.sort)
-  return order || rank(a) - rank(b)
+  return compareKeys(a.sort, b.sort) || a.rank - b.rank
 }
 
-async function readLevel(bucketDir: string, parts: string[], prefix: string): Promise<Cursor> {
-  const items: Item[] = []
-  let entries: Dirent[]
-  try {
-    entries = await readdir(join(bucketDir, ...parts), { withFileTypes: true })
-  } catch (err) {
-    if (!isErrno(err, ...MISSING)) throw err
-    entries = []
+function itemOf(prefix: string, e: Entry): Item {
+  const sort = prefix + e.local
+  if (e.dir) return { kind: 'dir', name: e.name, prefix: sort, sort, rank: e.rank }
+  return { kind: 'object', name: e.name, key: sort, alt: e.parsed.type === 'alt', sort, rank: e.rank }
+}
+
+function head(c: Cursor): Item | undefined {
+  if (c.next >= c.index.size) return undefined
+  c.head ??= itemOf(c.prefix, c.index.at(c.next))
+  return c.head
+}
+
+function advance(c: Cursor, to = c.next + 1): void {
+  if (to <= c.next) return
+  c.next = to
+  c.head = undefined
+}
+
+/** The smallest string above every string that starts with `s`, or null when there is no simple one. */
+function successor(s: string): string | null {
+  const last = s.charCodeAt(s.length - 1)
+  return s.length > 0 && last < 0xd7ff ? s.slice(0, -1) + String.fromCharCode(last + 1) : null
+}
+
+/**
+ * Moves a cursor past every entry that sorts under `skip` (a common prefix
+ * already returned), but not past a directory whose prefix `skip` lies under:
+ * it holds keys beyond `skip` too.
+ */
+function jumpPast(c: Cursor, skip: string): void {
+  if (!skip.startsWith(c.prefix)) return
+  const local = skip.slice(c.prefix.length)
+  const next = successor(local)
+  if (next === null) return
+  let to = c.index.lowerBound(next)
+  for (let j = c.index.lowerBound(local) - 1; j >= c.next; j--) {
+    const e = c.index.at(j)
+    if (!local.startsWith(e.local)) break
+    if (e.dir) to = j
   }
-  for (const entry of entries) {
-    const parsed = parseName(entry.name)
-    if (!parsed) continue
-    if (entry.isFile() && parsed.type !== 'cont') {
-      const key = prefix + parsed.fragment
-      items.push({ kind: 'object', name: entry.name, key, alt: parsed.type === 'alt', sort: key, plain: !HIGH_UNITS.test(key) })
-    } else if (entry.isDirectory() && parsed.type !== 'alt') {
-      const sub = parsed.type === 'cont' ? prefix + parsed.fragment : prefix + parsed.fragment + '/'
-      items.push({ kind: 'dir', name: entry.name, prefix: sub, sort: sub, plain: !HIGH_UNITS.test(sub) })
-    }
+  advance(c, to)
+}
+
+/**
+ * A cursor over one directory, positioned at the first entry that can hold
+ * a key at or after `bound`: the first entry from there, or a directory just
+ * before it whose prefix the bound lies under.
+ */
+async function openLevel(bucketDir: string, parts: string[], prefix: string, bound: string): Promise<Cursor | null> {
+  const index = await readIndex(join(bucketDir, ...parts))
+  if (!index) return null
+  const c: Cursor = { parts, prefix, index, next: 0 }
+  if (!bound.startsWith(prefix)) return compareKeys(bound, prefix) < 0 ? c : null
+  const local = bound.slice(prefix.length)
+  let at = index.lowerBound(local)
+  for (let j = at - 1; j >= 0; j--) {
+    const e = index.at(j)
+    if (!local.startsWith(e.local)) break
+    if (e.dir) at = j
   }
-  items.sort(compareItems)
-  return { parts, prefix, items, next: 0 }
+  advance(c, at)
+  return c
 }
 
 /** True when the directory holds at least one object, reading as little of it as possible. */
@@ -149,20 +176,29 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
   const prefix = opts.prefix ?? ''
   const delimiter = opts.delimiter ?? ''
   const max = pageSize(opts.maxKeys)
-  const { after, skip: tokenSkip } = opts.token ? decodeToken(opts.token) : { after: '', skip: null }
-  let skip = tokenSkip
-  const found: Found[] = []
-  let truncated = false
-
-  const start = await startingPoint(bucketDir, prefix)
-  let cursors = start ? [await readLevel(bucketDir, start.parts, start.prefix)] : []
-  let lastKey: string | null = null
-
   const rollup = (key: string): string | null => {
-    if (delimiter === '') return null
+    if (delimiter === '' || !key.startsWith(prefix)) return null
     const at = key.indexOf(delimiter, prefix.length)
     return at < 0 ? null : key.slice(0, at + delimiter.length)
   }
+  let after = ''
+  let skip: string | null = null
+  if (opts.token) ({ after, skip } = decodeToken(opts.token))
+  else if (opts.startAfter) {
+    after = opts.startAfter
+    // A start-after that is itself a common prefix stands for all the keys rolled into it.
+    if (rollup(after) === after) skip = after
+  }
+  const found: Found[] = []
+  let truncated = false
+
+  const bound = compareKeys(after, prefix) > 0 ? after : prefix
+  const start = await startingPoint(bucketDir, prefix)
+  const first = start && (await openLevel(bucketDir, start.parts, start.prefix, bound))
+  let cursors = first ? [first] : []
+  if (skip) for (const c of cursors) jumpPast(c, skip)
+  let lastKey: string | null = null
+
   /** Records one result; false once the page is full (so there is more). */
   const add = (entry: Found): boolean => {
     if (found.length === max) {
@@ -173,17 +209,25 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
     if (entry.kind === 'prefix') {
       skip = entry.prefix
       cursors = cursors.filter((c) => !c.prefix.startsWith(entry.prefix))
+      for (const c of cursors) jumpPast(c, entry.prefix)
     }
     return true
   }
 
   for (;;) {
     let cursor: Cursor | undefined
+    let item: Item | undefined
     for (const c of cursors) {
-      if (c.next < c.items.length && (!cursor || compareItems(c.items[c.next]!, cursor.items[cursor.next]!) < 0)) cursor = c
+      const h = head(c)
+      if (h && (!item || compareItems(h, item) < 0)) {
+        cursor = c
+        item = h
+      }
     }
-    if (!cursor) break
-    const item = cursor.items[cursor.next++]!
+    if (!cursor || !item) break
+    advance(cursor)
+    // Everything from here on sorts after the prefix's range.
+    if (!item.sort.startsWith(prefix) && !prefix.startsWith(item.sort) && compareKeys(item.sort, prefix) > 0) break
     if (item.kind === 'object') {
       const { key } = item
       if (key === lastKey || !key.startsWith(prefix) || compareKeys(key, after) <= 0 || (skip && key.startsWith(skip))) continue
@@ -204,9 +248,13 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
     if (common && compareKeys(common, after) > 0) {
       if ((await holdsObject(bucketDir, parts, sub)) && !add({ kind: 'prefix', prefix: common })) break
     } else {
-      cursors.push(await readLevel(bucketDir, parts, sub))
+      const level = await openLevel(bucketDir, parts, sub, bound)
+      if (level) {
+        if (skip) jumpPast(level, skip)
+        cursors.push(level)
+      }
     }
-    cursors = cursors.filter((c) => c.next < c.items.length)
+    cursors = cursors.filter((c) => c.next < c.index.size)
   }
 
   const files = found.filter((f) => f.kind === 'object')

@@ -3,49 +3,79 @@
  * Multipart uploads, kept across restarts as S3 keeps them, in
  * `<root>/.stowage/uploads/<bucket>/<uploadId>/`:
  *
- *   upload.json                 key, content type, metadata, initiation time
- *   00001.part, 00001.json      a part's bytes, then its record (MD5, size, stamp)
+ *   upload.json                 key, content type and headers, metadata, tags, checksum algorithm, initiation time
+ *   00001.part, 00001.json      a part's bytes, then its record (MD5, checksum, size, stamp)
+ *   complete.json               while a completion is being committed: the stamp of the assembled file
+ *
+ * Upload ids are 32 hex digits that start with the initiation time, so their
+ * order is the initiation order, as ListMultipartUploads' upload-id-marker
+ * assumes.
  *
  * A part is staged and renamed into place like an object, then its record is
  * written; the record carries the part file's inode/size/mtime, so after a
  * crash between the two a stale record no longer describes the file and the
- * part simply counts as missing. Completing streams the named parts into one
- * staging file and commits it like a put, under S3's rules (ascending part
- * numbers, matching ETags, all but the last part at least 5 MiB) and S3's
- * ETag: md5 of the concatenated binary part MD5s, then `-<part count>`.
+ * part simply counts as missing (recover.ts removes the orphan). Completing
+ * streams the named parts into one staging file and commits it like a put,
+ * under S3's rules (ascending part numbers, matching ETags and checksums, all
+ * but the last part at least 5 MiB) and S3's ETag: md5 of the concatenated
+ * binary part MD5s, then `-<part count>`. The object keeps its part sizes and
+ * part checksums, for `partNumber` reads and GetObjectAttributes.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { lstat, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BackendError, type CompletedPart, type MultipartUpload, type PutResult, type UploadedPart } from '../backend.ts'
+import {
+  BackendError,
+  type Checksum,
+  type ChecksumAlgorithm,
+  type CompletedPart,
+  type CopyConditions,
+  type CreateUploadOptions,
+  type MultipartUpload,
+  type PutResult,
+  type UploadedPart,
+  type UploadPartOptions,
+} from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import type { FsContext } from './context.ts'
+import { safeDir, type FsContext } from './context.ts'
+import { compositeChecksum, multipartEtag, verifyDigests } from './digests.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
 import { compareKeys } from './keys.ts'
 import { withLock } from './lock.ts'
-import { checkKey, normalizeMetadata } from './objects.ts'
-import { contentTypeFor, stampOf } from './sidecar.ts'
-import { commitObject, stageBody, stageFiles } from './write.ts'
+import { checkKey, checkTags, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
+import { checkCopyConditions } from '../conditions.ts'
+import { contentTypeFor, fullInfoOf, stampOf } from './sidecar.ts'
+import { locate } from './tree.ts'
+import { commitObject, stageBody, stageFiles, type Staged } from './write.ts'
 
 export const MAX_PARTS = 10_000
 export const MAX_PART_BYTES = 5 * 1024 ** 3
 const MIN_PART_BYTES = 5 * 1024 ** 2
 const UPLOAD_ID = /^[0-9a-f]{32}$/
 
-type UploadRecord = { key: string; contentType?: string; metadata: Record<string, string>; initiated: number }
-type PartRecord = UploadedPart & { ino: string; mtimeNs: string }
+export type UploadRecord = Required<Pick<CreateUploadOptions, 'metadata'>> & Omit<CreateUploadOptions, 'metadata'> & { key: string; initiated: number }
+export type PartRecord = Omit<UploadedPart, 'lastModified'> & { ino: string; mtimeNs: string; lastModified?: number }
+/** The assembled file a completion is committing. */
+export type CompleteIntent = { ino: string; size: number; mtimeNs: string }
+
+const noSuchUpload = (): BackendError =>
+  new BackendError('not_found', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { code: 'NoSuchUpload' })
 
 function uploadLock(ctx: FsContext, bucket: string, id: string): string {
   return `${ctx.lockName(bucket)}\0upload\0${id}`
 }
 
-function partBase(dir: string, partNumber: number): string {
+export function partBase(dir: string, partNumber: number): string {
   return join(dir, String(partNumber).padStart(5, '0'))
 }
 
 function bareEtag(etag: string): string {
   return etag.trim().replace(/^"(.*)"$/, '$1')
+}
+
+function newUploadId(): string {
+  return Date.now().toString(16).padStart(12, '0') + randomBytes(10).toString('hex')
 }
 
 /** The upload's directory and record; `not_found` for unknown ids, malformed ids or another key. */
@@ -55,57 +85,126 @@ async function loadUpload(ctx: FsContext, bucket: string, key: string, id: strin
     const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
     if (record?.key === key) return { dir, record }
   }
-  throw new BackendError('not_found', 'no such upload')
+  throw noSuchUpload()
 }
 
-export async function createUpload(ctx: FsContext, bucket: string, key: string, opts: { contentType?: string; metadata?: Record<string, string> }): Promise<string> {
+export async function createUpload(ctx: FsContext, bucket: string, key: string, opts: CreateUploadOptions): Promise<string> {
   await requireBucket(ctx, bucket)
   checkKey(key)
-  const record: UploadRecord = { key, contentType: opts.contentType, metadata: normalizeMetadata(opts.metadata), initiated: Date.now() }
-  const id = randomBytes(16).toString('hex')
+  if (opts.checksum?.algorithm === 'crc64nvme' && opts.checksum.type === 'COMPOSITE') {
+    throw new BackendError('invalid', 'The COMPOSITE checksum type is not supported with CRC64NVME.', { code: 'InvalidRequest' })
+  }
+  if (opts.checksum?.type === 'FULL_OBJECT' && (opts.checksum.algorithm === 'sha1' || opts.checksum.algorithm === 'sha256')) {
+    throw new BackendError('invalid', 'The FULL_OBJECT checksum type is not supported with SHA checksums.', { code: 'InvalidRequest' })
+  }
+  const record: UploadRecord = {
+    key,
+    ...(opts.contentType !== undefined ? { contentType: opts.contentType } : {}),
+    metadata: normalizeMetadata(opts.metadata),
+    headers: normalizeHeaders(opts.headers),
+    tags: checkTags(opts.tags),
+    ...(opts.checksum ? { checksum: { ...opts.checksum } } : {}),
+    initiated: Date.now(),
+  }
+  const id = newUploadId()
   await withLock(ctx.lockName(bucket), async () => {
     await requireBucket(ctx, bucket)
-    const dir = join(ctx.uploadsDir(bucket), id)
-    await mkdir(dir, { recursive: true })
+    const dir = await safeDir(join(ctx.uploadsDir(bucket), id))
     await writeJson(ctx, join(dir, 'upload.json'), record)
   })
   return id
 }
 
-export async function uploadPart(
-  ctx: FsContext,
-  bucket: string,
-  key: string,
-  id: string,
-  partNumber: number,
-  body: ReadableStream<Uint8Array>,
-  opts: { size: number; signal?: AbortSignal },
-): Promise<UploadedPart> {
-  try {
-    await requireBucket(ctx, bucket)
-    checkKey(key)
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) throw new BackendError('invalid', 'part numbers are 1 to 10000')
-    if (opts.size > MAX_PART_BYTES) throw new BackendError('invalid', 'a part is at most 5 GiB')
-    await loadUpload(ctx, bucket, key, id)
-  } catch (err) {
-    await body.cancel().catch(() => {})
-    throw err
+function checkPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+    throw new BackendError('invalid', 'Part number must be an integer between 1 and 10000, inclusive.', { code: 'InvalidArgument' })
   }
-  const staged = await stageBody(ctx, body, opts.size, opts.signal)
-  const part: PartRecord = { ...stampOf(staged.st), partNumber, etag: `"${staged.md5.toString('hex')}"` }
+}
+
+/** The algorithm parts of this upload are checksummed with; a part sent with another one is refused. */
+function partAlgorithm(record: UploadRecord, requested: UploadPartOptions['checksum']): ChecksumAlgorithm | undefined {
+  const own = record.checksum?.algorithm
+  if (own && requested && requested.algorithm !== own) {
+    throw new BackendError('invalid', `Checksum Type mismatch occurred, expected checksum Type: ${own}, actual checksum Type: ${requested.algorithm}`, { code: 'InvalidRequest' })
+  }
+  return own ?? requested?.algorithm
+}
+
+/** Moves a staged part into place and records it; the staged file is gone afterwards. */
+async function placePart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, staged: Staged, keepChecksum: boolean): Promise<UploadedPart> {
+  const uploaded: UploadedPart = {
+    partNumber,
+    etag: `"${staged.digests.md5.toString('hex')}"`,
+    size: staged.size,
+    lastModified: new Date(),
+    ...(keepChecksum && staged.digests.checksum !== undefined ? { checksum: staged.digests.checksum } : {}),
+  }
+  const record: PartRecord = { ...uploaded, ...stampOf(staged.st), lastModified: uploaded.lastModified!.getTime() }
   try {
     await withLock(uploadLock(ctx, bucket, id), async () => {
       const { dir } = await loadUpload(ctx, bucket, key, id)
       const base = partBase(dir, partNumber)
       await rename(staged.path, base + '.part')
-      await writeJson(ctx, base + '.json', part)
+      await writeJson(ctx, base + '.json', record)
     })
   } catch (err) {
     throw fsFailure(err, 'store part')
   } finally {
     await rm(staged.path, { force: true })
   }
-  return { partNumber, etag: part.etag, size: part.size }
+  return uploaded
+}
+
+export async function uploadPart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart> {
+  let algorithm: ChecksumAlgorithm | undefined
+  let own = false
+  try {
+    await requireBucket(ctx, bucket)
+    checkKey(key)
+    checkPartNumber(partNumber)
+    if (opts.size > MAX_PART_BYTES) throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
+    const { record } = await loadUpload(ctx, bucket, key, id)
+    algorithm = partAlgorithm(record, opts.checksum)
+    own = record.checksum !== undefined
+  } catch (err) {
+    await body.cancel().catch(() => {})
+    throw err
+  }
+  const staged = await stageBody(ctx, body, opts.size, { signal: opts.signal, checksum: algorithm })
+  try {
+    verifyDigests(staged.digests, opts)
+  } catch (err) {
+    await rm(staged.path, { force: true })
+    throw err
+  }
+  return placePart(ctx, bucket, key, id, partNumber, staged, own)
+}
+
+export async function uploadPartCopy(
+  ctx: FsContext,
+  dst: { bucket: string; key: string; uploadId: string; partNumber: number },
+  src: { bucket: string; key: string; versionId?: string },
+  opts: { range?: { start: number; end: number }; conditions?: CopyConditions; signal?: AbortSignal },
+): Promise<UploadedPart> {
+  await prepare(ctx, src.bucket, src.key, src.versionId)
+  await requireBucket(ctx, dst.bucket)
+  checkKey(dst.key)
+  checkPartNumber(dst.partNumber)
+  const { record } = await loadUpload(ctx, dst.bucket, dst.key, dst.uploadId)
+  const { fh, sc } = await openDescribed(ctx, src.bucket, src.key)
+  let staged
+  try {
+    checkCopyConditions(fullInfoOf(sc), opts.conditions)
+    const range = opts.range
+    if (range && (!Number.isSafeInteger(range.start) || range.start < 0 || range.end < range.start || range.end >= sc.size)) {
+      throw new BackendError('bad_range', 'The x-amz-copy-source-range value is not valid for this object.', { code: 'InvalidRange' })
+    }
+    if ((range ? range.end - range.start + 1 : sc.size) > MAX_PART_BYTES) throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
+    staged = await stageFiles(ctx, [{ file: fh, ...(range ? { start: range.start, end: range.end } : {}) }], { signal: opts.signal, checksum: record.checksum?.algorithm })
+  } finally {
+    await fh.close()
+  }
+  return placePart(ctx, dst.bucket, dst.key, dst.uploadId, dst.partNumber, staged, record.checksum !== undefined)
 }
 
 /** Parts whose record still describes the bytes beside it, by part number. */
@@ -129,42 +228,70 @@ async function readParts(dir: string): Promise<PartRecord[]> {
 export async function listParts(ctx: FsContext, bucket: string, key: string, id: string): Promise<UploadedPart[]> {
   await requireBucket(ctx, bucket)
   const { dir } = await loadUpload(ctx, bucket, key, id)
-  return (await readParts(dir)).map(({ partNumber, etag, size }) => ({ partNumber, etag, size }))
+  return (await readParts(dir)).map(({ partNumber, etag, size, lastModified, checksum }) => ({
+    partNumber,
+    etag,
+    size,
+    ...(lastModified !== undefined ? { lastModified: new Date(lastModified) } : {}),
+    ...(checksum !== undefined ? { checksum } : {}),
+  }))
 }
 
-/** The stored parts named by the request, checked against S3's rules (kind `invalid`). */
+/** The stored parts named by the request, checked against S3's rules (kind `invalid`, with S3's codes). */
 function choose(stored: PartRecord[], requested: CompletedPart[]): PartRecord[] {
-  if (requested.length === 0 || requested.length > MAX_PARTS) throw new BackendError('invalid', 'a completion names 1 to 10000 parts')
+  if (requested.length === 0) throw new BackendError('invalid', 'You must specify at least one part.', { code: 'MalformedXML' })
+  if (requested.length > MAX_PARTS) throw new BackendError('invalid', 'A completion names at most 10000 parts.', { code: 'InvalidArgument' })
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]))
   let previous = 0
-  return requested.map((want, i) => {
-    if (!(want.partNumber > previous)) throw new BackendError('invalid', 'parts must be listed in ascending order')
+  const chosen = requested.map((want) => {
+    if (!(want.partNumber > previous)) throw new BackendError('invalid', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { code: 'InvalidPartOrder' })
     previous = want.partNumber
     const have = byNumber.get(want.partNumber)
-    if (!have || typeof want.etag !== 'string' || bareEtag(have.etag) !== bareEtag(want.etag)) {
-      throw new BackendError('invalid', `part ${want.partNumber} was not uploaded or its ETag does not match`)
+    const sameChecksum = want.checksum === undefined || want.checksum === have?.checksum
+    if (!have || typeof want.etag !== 'string' || bareEtag(have.etag) !== bareEtag(want.etag) || !sameChecksum) {
+      throw new BackendError('invalid', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part’s entity tag.', { code: 'InvalidPart' })
     }
-    if (i < requested.length - 1 && have.size < MIN_PART_BYTES) throw new BackendError('invalid', `part ${want.partNumber} is smaller than 5 MiB`)
     return have
   })
+  if (chosen.slice(0, -1).some((p) => p.size < MIN_PART_BYTES)) throw new BackendError('invalid', 'Your proposed upload is smaller than the minimum allowed object size.', { code: 'EntityTooSmall' })
+  return chosen
 }
 
-export async function completeUpload(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[]): Promise<PutResult> {
+export async function completeUpload(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[], opts: { ifNoneMatch?: '*' } = {}): Promise<PutResult> {
   await requireBucket(ctx, bucket)
   checkKey(key)
   return withLock(uploadLock(ctx, bucket, id), async () => {
     const { dir, record } = await loadUpload(ctx, bucket, key, id)
     const parts = choose(await readParts(dir), requested)
-    const md5s = parts.map((p) => Buffer.from(bareEtag(p.etag), 'hex'))
-    const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${parts.length}"`
+    if (opts.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
+    const etag = multipartEtag(parts.map((p) => p.etag))
+    const wanted = record.checksum
+    const composite = wanted?.type === 'COMPOSITE' && parts.every((p) => p.checksum !== undefined)
     const staged = await stageFiles(
       ctx,
-      parts.map((p) => partBase(dir, p.partNumber) + '.part'),
+      parts.map((p) => ({ file: partBase(dir, p.partNumber) + '.part' })),
+      { checksum: wanted && !composite ? wanted.algorithm : undefined },
     )
-    const contentType = record.contentType ?? contentTypeFor(key)
-    await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata: record.metadata, tags: {} })
+    let checksum: Checksum | undefined
+    if (wanted && composite) checksum = { algorithm: wanted.algorithm, value: compositeChecksum(wanted.algorithm, parts.map((p) => p.checksum!)), type: 'COMPOSITE' }
+    else if (wanted && staged.digests.checksum !== undefined) checksum = { algorithm: wanted.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' }
+    const intent: CompleteIntent = stampOf(staged.st)
+    await writeJson(ctx, join(dir, 'complete.json'), intent)
+    await commitObject(ctx, bucket, key, staged, {
+      etag,
+      contentType: record.contentType ?? contentTypeFor(key),
+      metadata: record.metadata,
+      tags: record.tags ?? {},
+      headers: record.headers,
+      checksum,
+      parts: parts.map((p) => (p.checksum !== undefined && wanted ? { size: p.size, checksum: p.checksum } : { size: p.size })),
+      ifNoneMatch: opts.ifNoneMatch,
+    }).catch(async (err: unknown) => {
+      await rm(join(dir, 'complete.json'), { force: true })
+      throw err
+    })
     await rm(dir, { recursive: true, force: true })
-    return { etag }
+    return checksum ? { etag, checksum } : { etag }
   })
 }
 
@@ -176,19 +303,47 @@ export async function abortUpload(ctx: FsContext, bucket: string, key: string, i
   })
 }
 
-export async function listUploads(ctx: FsContext, bucket: string, prefix: string): Promise<MultipartUpload[]> {
-  await requireBucket(ctx, bucket)
-  let ids: string[]
+async function uploadIds(ctx: FsContext, bucket: string): Promise<string[]> {
   try {
-    ids = (await readdir(ctx.uploadsDir(bucket))).filter((id) => UPLOAD_ID.test(id))
+    return (await readdir(ctx.uploadsDir(bucket))).filter((id) => UPLOAD_ID.test(id))
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return []
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return []
     throw err
   }
+}
+
+export async function listUploads(ctx: FsContext, bucket: string, prefix: string): Promise<MultipartUpload[]> {
+  await requireBucket(ctx, bucket)
   const uploads: MultipartUpload[] = []
-  for (const uploadId of ids) {
+  for (const uploadId of await uploadIds(ctx, bucket)) {
     const record = await readJson<UploadRecord>(join(ctx.uploadsDir(bucket), uploadId, 'upload.json'))
-    if (record?.key.startsWith(prefix)) uploads.push({ key: record.key, uploadId, initiated: new Date(record.initiated) })
+    if (typeof record?.key === 'string' && record.key.startsWith(prefix)) uploads.push({ key: record.key, uploadId, initiated: new Date(record.initiated) })
   }
-  return uploads.sort((a, b) => compareKeys(a.key, b.key) || a.initiated!.getTime() - b.initiated!.getTime())
+  return uploads.sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1))
+}
+
+/** Aborts every upload of every bucket initiated before `before` (ms); the number aborted. */
+export async function expireUploads(ctx: FsContext, before: number): Promise<number> {
+  let aborted = 0
+  let buckets: string[]
+  try {
+    buckets = await readdir(join(ctx.sys, 'uploads'))
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return 0
+    throw err
+  }
+  for (const bucket of buckets) {
+    for (const id of await uploadIds(ctx, bucket)) {
+      const dir = join(ctx.uploadsDir(bucket), id)
+      const gone = await withLock(uploadLock(ctx, bucket, id), async () => {
+        const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
+        const initiated = record?.initiated ?? Number.parseInt(id.slice(0, 12), 16)
+        if (!(initiated < before)) return false
+        await rm(dir, { recursive: true, force: true })
+        return true
+      })
+      if (gone) aborted++
+    }
+  }
+  return aborted
 }

@@ -1,54 +1,72 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Single-object operations: head, get, put, delete, copy, tags. */
+/** Single-object operations: head, get, put, delete, tags. */
 import type { BigIntStats } from 'node:fs'
-import { lstat } from 'node:fs/promises'
-import { BackendError, type CopyOptions, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
+import { lstat, rename, rm } from 'node:fs/promises'
+import { BackendError, type ContentHeaders, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import type { FsContext } from './context.ts'
+import { tempPath, type FsContext } from './context.ts'
+import { verifyDigests } from './digests.ts'
+import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
 import { writeJson } from './json.ts'
 import { fileBody, notModified, resolveRange } from './read.ts'
-import { adopt, contentTypeFor, describes, infoOf, readSidecar, removeSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
+import { adopt, contentTypeFor, describes, fullInfoOf, infoOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
-import { commitObject, stageBody, stageFiles } from './write.ts'
+import { commitObject, stageBody } from './write.ts'
 
 /** S3 caps user metadata at 2 KB and tags at 10 pairs of 128/256 characters. */
 const METADATA_BYTES = 2048
 const MAX_TAGS = 10
+/** A header value as HTTP can carry it back: bytes, tabs and spaces, no other control character. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
 export function checkKey(key: string): void {
+  if (typeof key === 'string' && key.isWellFormed() && Buffer.byteLength(key) > 1024) {
+    throw new BackendError('invalid', 'Your key is too long.', { code: 'KeyTooLongError' })
+  }
   if (!isValidKey(key)) throw new BackendError('invalid', 'object keys are 1 to 1024 bytes of UTF-8')
 }
 
 /** An unversioned store has one version per key, which S3 calls `null`. */
 function checkVersion(versionId: string | undefined): void {
-  if (versionId !== undefined && versionId !== 'null') throw new BackendError('not_found', 'no such version')
+  if (versionId !== undefined && versionId !== 'null') throw new BackendError('not_found', 'no such version', { code: 'NoSuchVersion' })
 }
 
 export function normalizeMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   let bytes = 0
   for (const [name, value] of Object.entries(metadata ?? {})) {
-    if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)) throw new BackendError('invalid', 'invalid metadata')
+    if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name) || !HEADER_VALUE.test(value)) throw new BackendError('invalid', 'invalid metadata')
     out[name.toLowerCase()] = value
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value)
+    bytes += name.length + value.length
   }
-  if (bytes > METADATA_BYTES) throw new BackendError('invalid', 'metadata is larger than 2 KB')
+  if (bytes > METADATA_BYTES) throw new BackendError('invalid', 'Your metadata headers exceed the maximum allowed metadata size.', { code: 'MetadataTooLarge' })
   return out
 }
 
-function checkTags(tags: Record<string, string>): void {
-  const entries = Object.entries(tags)
+export function normalizeHeaders(headers: ContentHeaders | undefined): ContentHeaders {
+  const out: ContentHeaders = {}
+  for (const [name, value] of Object.entries(headers ?? {}) as Array<[keyof ContentHeaders, string | undefined]>) {
+    if (value === undefined) continue
+    if (typeof value !== 'string' || !HEADER_VALUE.test(value)) throw new BackendError('invalid', `invalid ${name}`)
+    out[name] = value
+  }
+  return out
+}
+
+export function checkTags(tags: Record<string, string> | undefined): Record<string, string> {
+  const entries = Object.entries(tags ?? {})
   const valid = entries.length <= MAX_TAGS && entries.every(([k, v]) => typeof v === 'string' && k.length >= 1 && k.length <= 128 && v.length <= 256)
-  if (!valid) throw new BackendError('invalid', 'at most 10 tags, keys of 1–128 and values of up to 256 characters')
+  if (!valid) throw new BackendError('invalid', 'at most 10 tags, keys of 1–128 and values of up to 256 characters', { code: 'InvalidTag' })
+  return Object.fromEntries(entries)
 }
 
 /** The sidecar describing this exact file, or what a dropped-in file would have. */
-async function describeNow(ctx: FsContext, bucket: string, key: string, st: BigIntStats): Promise<Sidecar> {
-  const sc = await readSidecar(sidecarPath(ctx, bucket, key))
-  return describes(sc, st) ? sc : adopt(key, st)
+export async function describeNow(ctx: FsContext, bucket: string, key: string, st: BigIntStats): Promise<Sidecar> {
+  const sc = await readSidecar(ctx, bucket, key)
+  return describes(sc, st) ? sc : adopt(bucket, key, st)
 }
 
 /**
@@ -60,17 +78,17 @@ async function describeNow(ctx: FsContext, bucket: string, key: string, st: BigI
 async function described<T extends Located>(ctx: FsContext, bucket: string, key: string, find: () => Promise<T | null>, drop: (found: T) => Promise<void>): Promise<(T & { sc: Sidecar }) | null> {
   for (let attempt = 0; ; attempt++) {
     const found = await find()
-    const sc = found && (await readSidecar(sidecarPath(ctx, bucket, key)))
+    const sc = found && (await readSidecar(ctx, bucket, key))
     if (found && describes(sc, found.st)) return { ...found, sc }
     if (attempt === 0 && (await waitIfLocked(ctx.lockName(bucket)))) {
       if (found) await drop(found)
       continue
     }
-    return found && { ...found, sc: adopt(key, found.st) }
+    return found && { ...found, sc: adopt(bucket, key, found.st) }
   }
 }
 
-async function prepare(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
+export async function prepare(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
   await requireBucket(ctx, bucket)
   checkKey(key)
   checkVersion(versionId)
@@ -79,24 +97,42 @@ async function prepare(ctx: FsContext, bucket: string, key: string, versionId?: 
 export async function headObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
   await prepare(ctx, bucket, key, versionId)
   const found = await described(ctx, bucket, key, () => locate(ctx, bucket, key), async () => {})
-  if (!found) throw new BackendError('not_found', 'no such key')
-  return infoOf(key, found.sc, true)
+  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
+  return fullInfoOf(found.sc)
 }
 
-async function openDescribed(ctx: FsContext, bucket: string, key: string): Promise<Opened & { sc: Sidecar }> {
+/** The opened object with the metadata that describes it; `not_found` when there is none. */
+export async function openDescribed(ctx: FsContext, bucket: string, key: string): Promise<Opened & { sc: Sidecar }> {
   const found = await described(ctx, bucket, key, () => openObject(ctx, bucket, key), (o) => o.fh.close())
-  if (!found) throw new BackendError('not_found', 'no such key')
+  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
   return found
+}
+
+/** The bytes of part `n`: from the object's part layout, or the whole of an object that has none. */
+function partSpan(sc: Sidecar, n: number): { start: number; end: number } {
+  const count = sc.parts?.length ?? 1
+  if (!Number.isInteger(n) || n < 1 || n > count) throw new BackendError('bad_range', 'The requested partnumber is not satisfiable', { code: 'InvalidPartNumber' })
+  if (!sc.parts) return { start: 0, end: sc.size - 1 }
+  let start = 0
+  for (let i = 0; i < n - 1; i++) start += sc.parts[i]!.size
+  return { start, end: start + sc.parts[n - 1]!.size - 1 }
 }
 
 export async function getObject(ctx: FsContext, bucket: string, key: string, opts: GetOptions): Promise<GetResult> {
   await prepare(ctx, bucket, key, opts.versionId)
+  if (opts.partNumber !== undefined && opts.range) throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
   const { fh, sc } = await openDescribed(ctx, bucket, key)
   try {
-    const info = infoOf(key, sc, true)
+    const info = fullInfoOf(sc)
     if (notModified(info, opts)) {
       await fh.close()
       return { status: 304, info }
+    }
+    if (opts.partNumber !== undefined) {
+      const { start, end } = partSpan(sc, opts.partNumber)
+      // A part read of an object that is not multipart is the whole object, as a plain 200.
+      if (!sc.parts || sc.size === 0) return { status: 200, info, body: fileBody(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
+      return { status: 206, info, body: fileBody(fh, start, end, opts.signal), contentLength: end - start + 1, range: { start, end, total: sc.size } }
     }
     if (!opts.range) return { status: 200, info, body: fileBody(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
     const { start, end } = resolveRange(opts.range, sc.size)
@@ -115,29 +151,50 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
 
 export async function putObject(ctx: FsContext, bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult> {
   let metadata: Record<string, string>
+  let headers: ContentHeaders
+  let tags: Record<string, string>
   try {
     await prepare(ctx, bucket, key)
     metadata = normalizeMetadata(opts.metadata)
+    headers = normalizeHeaders(opts.headers)
+    tags = checkTags(opts.tags)
     // Checked again at commit under the lock; this only spares streaming a doomed body.
     if (opts.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
   } catch (err) {
     await body.cancel().catch(() => {})
     throw err
   }
-  const staged = await stageBody(ctx, body, opts.size, opts.signal)
-  const etag = `"${staged.md5.toString('hex')}"`
+  const staged = await stageBody(ctx, body, opts.size, { signal: opts.signal, checksum: opts.checksum?.algorithm })
+  try {
+    verifyDigests(staged.digests, opts)
+  } catch (err) {
+    await rm(staged.path, { force: true })
+    throw err
+  }
+  const etag = `"${staged.digests.md5.toString('hex')}"`
+  const checksum = opts.checksum && staged.digests.checksum !== undefined ? { algorithm: opts.checksum.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' as const } : undefined
   const contentType = opts.contentType ?? contentTypeFor(key)
-  await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags: {}, ifNoneMatch: opts.ifNoneMatch })
-  return { etag }
+  await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ifNoneMatch: opts.ifNoneMatch })
+  return checksum ? { etag, checksum } : { etag }
 }
 
-/** S3 semantics: deleting a key that does not exist succeeds. */
+/**
+ * S3 semantics: deleting a key that does not exist succeeds. The sidecar is
+ * moved to staging before the data goes, so a crash in between leaves it for
+ * recover.ts to put back beside the data that is still there.
+ */
 export async function deleteObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
   await prepare(ctx, bucket, key, versionId)
   await withLock(ctx.lockName(bucket), async () => {
+    const parked = tempPath(ctx, 'json-deleted')
     try {
-      if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
-      await removeSidecar(sidecarPath(ctx, bucket, key))
+      await rename(sidecarPath(ctx, bucket, key), parked).catch((err: unknown) => {
+        if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
+      })
+      await trackKey(ctx.bucketDir(bucket), key, async () => {
+        if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
+      })
+      await rm(parked, { force: true })
     } catch (err) {
       throw fsFailure(err, 'delete object')
     }
@@ -155,67 +212,28 @@ export async function deleteObjects(ctx: FsContext, bucket: string, keys: Array<
       await deleteObject(ctx, bucket, key, versionId)
       result.deleted.push(versionId === undefined ? { key } : { key, versionId })
     } catch (err) {
-      const kind = err instanceof BackendError ? err.kind : 'failed'
-      result.errors.push({ key, versionId, code: S3_CODES[kind] ?? 'InternalError', message: err instanceof Error ? err.message : 'failed' })
+      const e = err instanceof BackendError ? err : undefined
+      result.errors.push({ key, versionId, code: e?.code ?? S3_CODES[e?.kind ?? 'failed'] ?? 'InternalError', message: e?.message ?? 'failed' })
     }
   }
   return result
 }
 
-type Ref = { bucket: string; key: string }
-
-/** Copying onto itself rewrites the metadata in place; S3 refuses it when nothing changes. */
-async function editInPlace(ctx: FsContext, ref: Ref, opts: CopyOptions): Promise<ObjectInfo> {
-  if (opts.metadata === undefined && opts.contentType === undefined) {
-    throw new BackendError('invalid', 'copying an object onto itself must change its metadata or content type')
-  }
-  const metadata = opts.metadata === undefined ? undefined : normalizeMetadata(opts.metadata)
-  return withLock(ctx.lockName(ref.bucket), async () => {
-    const found = await locate(ctx, ref.bucket, ref.key)
-    if (!found) throw new BackendError('not_found', 'no such key')
-    const sc = await describeNow(ctx, ref.bucket, ref.key, found.st)
-    const next: Sidecar = { ...sc, metadata: metadata ?? sc.metadata, contentType: opts.contentType ?? sc.contentType, lastModified: Date.now() }
-    await writeJson(ctx, sidecarPath(ctx, ref.bucket, ref.key), next)
-    return infoOf(ref.key, next, true)
-  })
-}
-
-export async function copyObject(ctx: FsContext, src: Ref, dst: Ref, opts: CopyOptions): Promise<ObjectInfo> {
-  await prepare(ctx, src.bucket, src.key, opts.srcVersionId)
-  await prepare(ctx, dst.bucket, dst.key)
-  if (src.bucket === dst.bucket && src.key === dst.key) return editInPlace(ctx, dst, opts)
-  const metadata = opts.metadata === undefined ? undefined : normalizeMetadata(opts.metadata)
-  const { fh, sc } = await openDescribed(ctx, src.bucket, src.key)
-  let staged
-  try {
-    staged = await stageFiles(ctx, [fh], opts.signal)
-  } finally {
-    await fh.close()
-  }
-  const written = await commitObject(ctx, dst.bucket, dst.key, staged, {
-    etag: `"${staged.md5.toString('hex')}"`,
-    contentType: opts.contentType ?? sc.contentType,
-    metadata: metadata ?? sc.metadata,
-    tags: sc.tags,
-  })
-  return infoOf(dst.key, written, true)
-}
-
 export async function getObjectTags(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
   await prepare(ctx, bucket, key, versionId)
   const found = await described(ctx, bucket, key, () => locate(ctx, bucket, key), async () => {})
-  if (!found) throw new BackendError('not_found', 'no such key')
+  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
   return { ...found.sc.tags }
 }
 
 export async function putObjectTags(ctx: FsContext, bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
   await prepare(ctx, bucket, key, versionId)
-  checkTags(tags)
+  const checked = checkTags(tags)
   await withLock(ctx.lockName(bucket), async () => {
     const found = await locate(ctx, bucket, key)
-    if (!found) throw new BackendError('not_found', 'no such key')
+    if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
     const sc = await describeNow(ctx, bucket, key, found.st)
-    await writeJson(ctx, sidecarPath(ctx, bucket, key), { ...sc, tags: { ...tags } })
+    await writeJson(ctx, sidecarPath(ctx, bucket, key), { ...sc, tags: checked })
   })
 }
 
@@ -228,5 +246,5 @@ export async function listedInfo(ctx: FsContext, bucket: string, key: string, pa
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null
     throw err
   }
-  return st.isFile() ? infoOf(key, await describeNow(ctx, bucket, key, st), withMetadata) : null
+  return st.isFile() ? infoOf(await describeNow(ctx, bucket, key, st), withMetadata) : null
 }

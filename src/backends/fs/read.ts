@@ -2,20 +2,10 @@
 /** GET semantics on an opened file: conditional headers, byte ranges, a bounded body stream. */
 import type { FileHandle } from 'node:fs/promises'
 import { BackendError, type GetOptions, type ObjectInfo, type Range } from '../backend.ts'
+import { etagListMatches, seconds } from '../conditions.ts'
 
 /** Bytes per read; also the most a body holds in memory at once (it pulls one chunk at a time). */
 const READ_CHUNK = 256 * 1024
-
-function etagListMatches(header: string, etag: string): boolean {
-  const bare = (tag: string): string => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
-  const want = bare(etag)
-  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === want)
-}
-
-/** HTTP dates carry whole seconds, so modification times compare at that precision. */
-function seconds(date: Date): number {
-  return Math.floor(date.getTime() / 1000)
-}
 
 /**
  * RFC 9110 order, which S3 follows: If-Match, else If-Unmodified-Since, can

@@ -13,9 +13,12 @@
  * A sidecar records the inode, size and mtime (ns) of the file it describes;
  * rename keeps all three. A commit renames the data, then the sidecar, so a
  * failure leaves the old pair intact; readers that see the two disagree while
- * the bucket's commit lock is held wait and look again. A mismatch with no
- * commit in flight means the file was replaced by other means: the sidecar is
- * ignored, and the file is treated like any file dropped into the folder:
+ * the bucket's commit lock is held wait and look again. Since format 2 a
+ * sidecar also names its bucket and key, so one left staged by a crash
+ * between those two renames can be put in place at the next start (see
+ * recover.ts). A mismatch with no commit in flight means the file was
+ * replaced by other means: the sidecar is ignored, and the file is treated
+ * like any file dropped into the folder:
  * - content type from the extension;
  * - ETag `"md5(ino:size:mtimeNs)-1"`: cheap and stable until the file
  *   changes, with a `-N` suffix so clients treat it like a multipart ETag
@@ -23,17 +26,21 @@
  *   first sight would make listing a folder of videos read every byte, and
  *   switching to the real MD5 later would change the ETag under clients'
  *   conditional requests.
+ *
+ * Format 1 (no bucket, key, content headers, checksum or parts) is still
+ * read; it is rewritten as format 2 the next time the object changes.
  */
 import { createHash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import { extname, join } from 'node:path'
-import type { ObjectInfo } from '../backend.ts'
+import type { Checksum, ContentHeaders, ObjectInfo, PartInfo } from '../backend.ts'
 import type { FsContext } from './context.ts'
-import { readJson } from './json.ts'
+import { readRecord } from './json.ts'
 
 export type Sidecar = {
-  v: 1
+  v: 2
+  bucket: string
+  key: string
   ino: string
   size: number
   mtimeNs: string
@@ -42,20 +49,38 @@ export type Sidecar = {
   metadata: Record<string, string>
   tags: Record<string, string>
   lastModified: number
+  headers?: ContentHeaders
+  checksum?: Checksum
+  /** The sizes (and checksums) of the parts of a multipart object, in order. */
+  parts?: PartInfo[]
 }
+
+type SidecarV1 = Omit<Sidecar, 'v' | 'bucket' | 'key' | 'headers' | 'checksum' | 'parts'> & { v: 1 }
 
 export function sidecarPath(ctx: FsContext, bucket: string, key: string): string {
   const h = createHash('sha256').update(key).digest('hex')
   return join(ctx.metaDir(bucket), h.slice(0, 2), `${h}.json`)
 }
 
-export async function readSidecar(path: string): Promise<Sidecar | null> {
-  const sc = await readJson<Sidecar>(path)
-  return sc?.v === 1 && typeof sc.etag === 'string' ? sc : null
+/** A parsed sidecar of either format, or null for anything else (torn, foreign, another key's). */
+export function parseSidecar(text: string, bucket: string, key: string): Sidecar | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  const sc = value as Partial<Sidecar> | Partial<SidecarV1> | null
+  if (!sc || typeof sc !== 'object' || typeof sc.etag !== 'string') return null
+  if (sc.v === 2) return sc.bucket === bucket && sc.key === key ? (sc as Sidecar) : null
+  if (sc.v === 1) return { ...(sc as SidecarV1), v: 2, bucket, key }
+  return null
 }
 
-export async function removeSidecar(path: string): Promise<void> {
-  await rm(path, { force: true })
+/** The sidecar of `key`; null when there is none (see readRecord for what is never followed). */
+export async function readSidecar(ctx: FsContext, bucket: string, key: string): Promise<Sidecar | null> {
+  const text = await readRecord(sidecarPath(ctx, bucket, key))
+  return text === null ? null : parseSidecar(text, bucket, key)
 }
 
 export function describes(sc: Sidecar | null, st: BigIntStats): sc is Sidecar {
@@ -77,9 +102,11 @@ function foreignEtag(st: BigIntStats): string {
 }
 
 /** The sidecar a file would have if it described itself (for files dropped in from outside). */
-export function adopt(key: string, st: BigIntStats): Sidecar {
+export function adopt(bucket: string, key: string, st: BigIntStats): Sidecar {
   return {
-    v: 1,
+    v: 2,
+    bucket,
+    key,
     ...stampOf(st),
     etag: foreignEtag(st),
     contentType: contentTypeFor(key),
@@ -89,9 +116,10 @@ export function adopt(key: string, st: BigIntStats): Sidecar {
   }
 }
 
-export function infoOf(key: string, sc: Sidecar, withMetadata: boolean): ObjectInfo {
+/** What a listing shows; head and get add the rest with `fullInfoOf`. */
+export function infoOf(sc: Sidecar, withMetadata: boolean): ObjectInfo {
   const info: ObjectInfo = {
-    key,
+    key: sc.key,
     size: sc.size,
     etag: sc.etag,
     contentType: sc.contentType,
@@ -99,5 +127,14 @@ export function infoOf(key: string, sc: Sidecar, withMetadata: boolean): ObjectI
     storageClass: 'STANDARD',
   }
   if (withMetadata) info.metadata = { ...sc.metadata }
+  return info
+}
+
+export function fullInfoOf(sc: Sidecar): ObjectInfo {
+  const info = infoOf(sc, true)
+  info.headers = { ...sc.headers }
+  info.tagCount = Object.keys(sc.tags).length
+  if (sc.checksum) info.checksum = { ...sc.checksum }
+  if (sc.parts) info.parts = sc.parts.map((p) => ({ ...p }))
   return info
 }

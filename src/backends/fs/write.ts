@@ -6,20 +6,21 @@
  * which nothing lists and the next start removes; the rename itself is atomic,
  * so a reader sees the old object or the new one, never a part.
  */
-import { createHash, type Hash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
 import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { BackendError } from '../backend.ts'
+import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
 import { tempPath, type FsContext } from './context.ts'
+import { BodyHasher, type Digests } from './digests.ts'
+import { trackKey } from './dir-index.ts'
 import { fsFailure } from './errors.ts'
 import { withLock } from './lock.ts'
 import { placeFile, stageJson } from './json.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { locate, prepareTarget } from './tree.ts'
 
-export type Staged = { path: string; size: number; md5: Buffer; st: BigIntStats }
+export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
 
 const COPY_CHUNK = 1024 * 1024
 
@@ -32,18 +33,22 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
 }
 
 /** Syncs a staged file and describes it for the commit. */
-async function finish(fh: FileHandle, path: string, size: number, hash: Hash): Promise<Staged> {
+async function finish(fh: FileHandle, path: string, size: number, hasher: BodyHasher): Promise<Staged> {
   await fh.sync()
   const st = await fh.stat({ bigint: true })
-  return { path, size, md5: hash.digest(), st }
+  return { path, size, digests: hasher.digest(), st }
 }
+
+export type StageOptions = { signal?: AbortSignal; checksum?: ChecksumAlgorithm }
 
 /**
  * Streams `body` into a staging file. The body must be exactly `size` bytes:
  * more is cut off as soon as it shows, fewer is noticed at the end, and
- * either way nothing is kept (kind `invalid`).
+ * either way nothing is kept (kind `invalid`). A body stream that errors
+ * fails the same way, with its error as the cause.
  */
-export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal): Promise<Staged> {
+export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>, size: number, opts: StageOptions = {}): Promise<Staged> {
+  const { signal } = opts
   if (!Number.isSafeInteger(size) || size < 0) {
     await body.cancel().catch(() => {})
     throw new BackendError('invalid', 'size must be a byte count')
@@ -55,7 +60,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   let fh: FileHandle | undefined
   try {
     fh = await open(path, 'wx')
-    const hash = createHash('md5')
+    const hasher = new BodyHasher(opts.checksum)
     let received = 0
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>
@@ -67,12 +72,12 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       }
       if (chunk.done) break
       received += chunk.value.byteLength
-      if (received > size) throw new BackendError('invalid', 'the body is longer than its declared size')
-      hash.update(chunk.value)
+      if (received > size) throw new BackendError('invalid', 'the body is longer than its declared size', { code: 'IncompleteBody' })
+      hasher.update(chunk.value)
       await writeAll(fh, chunk.value)
     }
-    if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size')
-    return await finish(fh, path, size, hash)
+    if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
+    return await finish(fh, path, size, hasher)
   } catch (err) {
     await reader.cancel().catch(() => {})
     await fh?.close()
@@ -86,35 +91,45 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   }
 }
 
-/** Appends one file (an open handle, or a path opened for the occasion) to a staging file. */
-async function appendFile(fh: FileHandle, source: FileHandle | string, buf: Uint8Array, hash: Hash, signal?: AbortSignal): Promise<number> {
-  const src = typeof source === 'string' ? await open(source, 'r') : source
+/** A file to copy from (an open handle, or a path opened for the occasion), whole or bytes `start..end` inclusive. */
+export type Source = { file: FileHandle | string; start?: number; end?: number }
+
+/** Appends one source to a staging file; the number of bytes copied. */
+async function appendSource(fh: FileHandle, source: Source, buf: Uint8Array, hasher: BodyHasher, signal?: AbortSignal): Promise<number> {
+  const src = typeof source.file === 'string' ? await open(source.file, 'r') : source.file
   try {
-    let pos = 0
-    for (;;) {
+    const start = source.start ?? 0
+    const stop = source.end === undefined ? Infinity : source.end + 1
+    let pos = start
+    while (pos < stop) {
       signal?.throwIfAborted()
-      const { bytesRead } = await src.read(buf, 0, buf.byteLength, pos)
-      if (bytesRead === 0) return pos
+      const want = Math.min(buf.byteLength, stop - pos)
+      const { bytesRead } = await src.read(buf, 0, want, pos)
+      if (bytesRead === 0) {
+        if (stop !== Infinity) throw new BackendError('precondition', 'the source shrank while being copied')
+        break
+      }
       pos += bytesRead
-      hash.update(buf.subarray(0, bytesRead))
+      hasher.update(buf.subarray(0, bytesRead))
       await writeAll(fh, buf.subarray(0, bytesRead))
     }
+    return pos - start
   } finally {
-    if (src !== source) await src.close()
+    if (src !== source.file) await src.close()
   }
 }
 
-/** Concatenates files into a staging file through one reused buffer, MD5 over the whole. */
-export async function stageFiles(ctx: FsContext, sources: Array<FileHandle | string>, signal?: AbortSignal): Promise<Staged> {
+/** Concatenates sources into a staging file through one reused buffer, digests over the whole. */
+export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageOptions = {}): Promise<Staged> {
   const path = tempPath(ctx, 'copy')
   const buf = new Uint8Array(COPY_CHUNK)
   let fh: FileHandle | undefined
   try {
     fh = await open(path, 'wx')
-    const hash = createHash('md5')
+    const hasher = new BodyHasher(opts.checksum)
     let size = 0
-    for (const source of sources) size += await appendFile(fh, source, buf, hash, signal)
-    return await finish(fh, path, size, hash)
+    for (const source of sources) size += await appendSource(fh, source, buf, hasher, opts.signal)
+    return await finish(fh, path, size, hasher)
   } catch (err) {
     await fh?.close()
     fh = undefined
@@ -125,9 +140,9 @@ export async function stageFiles(ctx: FsContext, sources: Array<FileHandle | str
   }
 }
 
-export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags'> & { ifNoneMatch?: '*' }
+export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts'> & { ifNoneMatch?: '*' }
 
-async function syncDir(dir: string): Promise<void> {
+export async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
   try {
     await fh.sync()
@@ -136,10 +151,16 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Moves a staged file into place as `key` and records its metadata; the staged file is gone afterwards. */
+/**
+ * Moves a staged file into place as `key` and records its metadata; the
+ * staged file is gone afterwards. Data, sidecar and both directories are
+ * synced before this returns, so an acknowledged write survives a power cut.
+ */
 export async function commitObject(ctx: FsContext, bucket: string, key: string, staged: Staged, commit: Commit): Promise<Sidecar> {
   const sidecar: Sidecar = {
-    v: 1,
+    v: 2,
+    bucket,
+    key,
     ...stampOf(staged.st),
     etag: commit.etag,
     contentType: commit.contentType,
@@ -147,20 +168,28 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     tags: commit.tags,
     lastModified: Date.now(),
   }
+  if (commit.headers && Object.keys(commit.headers).length > 0) sidecar.headers = commit.headers
+  if (commit.checksum) sidecar.checksum = commit.checksum
+  if (commit.parts) sidecar.parts = commit.parts
   let sidecarTmp: string | undefined
   try {
+    // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
     sidecarTmp = await stageJson(ctx, sidecar)
+    const scPath = sidecarPath(ctx, bucket, key)
     const dir = await withLock(ctx.lockName(bucket), async () => {
       await requireBucket(ctx, bucket)
       if (commit.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
-      const target = await prepareTarget(ctx, bucket, key)
-      // Data first: a failure here leaves the previous object and its sidecar untouched.
-      await rename(staged.path, target.path)
-      if (target.stale) await rm(target.stale, { force: true })
-      await placeFile(sidecarTmp!, sidecarPath(ctx, bucket, key))
+      const target = await trackKey(ctx.bucketDir(bucket), key, async () => {
+        const t = await prepareTarget(ctx, bucket, key)
+        // Data first: a failure here leaves the previous object and its sidecar untouched.
+        await rename(staged.path, t.path)
+        if (t.stale) await rm(t.stale, { force: true })
+        return t
+      })
+      await placeFile(sidecarTmp!, scPath)
       return dirname(target.path)
     })
-    await syncDir(dir)
+    await Promise.all([syncDir(dir), syncDir(dirname(scPath))])
     return sidecar
   } catch (err) {
     throw fsFailure(err, 'commit object')

@@ -5,10 +5,11 @@
  * Either way the bytes never pass through us.
  */
 import type { CopyOptions, ObjectInfo } from '../backend.ts'
+import { checkCopyConditions } from '../conditions.ts'
 import type { S3Http } from './client.ts'
 import { resultOf } from './errors.ts'
 import { multipartCopy, sourceTags } from './multipart-copy.ts'
-import { copySource, headObject, headResponse, infoFromHeaders, metadataHeaders, putObjectTags } from './objects.ts'
+import { contentHeaders, copyConditionHeaders, copySource, headObject, headResponse, infoFromHeaders, metadataHeaders, putObjectTags, taggingHeader } from './objects.ts'
 import { headerValue } from './transport.ts'
 
 export type CopyLimits = {
@@ -24,7 +25,8 @@ const CONTENT_HEADERS = ['cache-control', 'content-disposition', 'content-encodi
 type Ref = { bucket: string; key: string }
 
 export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: Ref, opts: CopyOptions = {}): Promise<ObjectInfo> {
-  if (!opts.metadata && !opts.contentType && opts.sourceSize !== undefined && opts.sourceSize <= limits.singleCopyMaxBytes) {
+  const replacing = opts.metadata !== undefined || opts.contentType !== undefined || opts.headers !== undefined
+  if (!replacing && !opts.conditions && opts.sourceSize !== undefined && opts.sourceSize <= limits.singleCopyMaxBytes) {
     const versionId = await singleCopy(s3, src, dst, undefined, false, opts)
     return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal })
   }
@@ -33,11 +35,15 @@ export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: 
   // What the destination is to carry whenever the server will not copy it:
   // REPLACE resets every content header, and a multipart upload starts bare.
   const content: Record<string, string | undefined> = { 'content-type': opts.contentType ?? source.contentType, ...metadataHeaders(opts.metadata ?? source.metadata) }
-  for (const h of CONTENT_HEADERS) content[h] = headerValue(head, h)
-  const versionId =
-    source.size > limits.singleCopyMaxBytes
-      ? await multipartCopy(s3, limits.partBytes, { ...src, versionId: opts.srcVersionId, etag: source.etag, size: source.size }, dst, content, opts.signal)
-      : await singleCopy(s3, src, dst, opts.metadata || opts.contentType ? content : undefined, Number(headerValue(head, 'x-amz-tagging-count') ?? 0) > 0, opts)
+  if (opts.headers) Object.assign(content, contentHeaders(opts.headers))
+  else for (const h of CONTENT_HEADERS) content[h] = headerValue(head, h)
+  // Checked on the HEAD as well as sent along: RGW 16.2 ignores x-amz-copy-source-if-*, and part copies carry none.
+  checkCopyConditions(source, opts.conditions)
+  if (source.size > limits.singleCopyMaxBytes) {
+    const versionId = await multipartCopy(s3, limits.partBytes, { ...src, versionId: opts.srcVersionId, etag: source.etag, size: source.size }, dst, content, opts.signal, opts.tags)
+    return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal })
+  }
+  const versionId = await singleCopy(s3, src, dst, replacing ? content : undefined, Number(headerValue(head, 'x-amz-tagging-count') ?? 0) > 0, opts)
   return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal })
 }
 
@@ -45,11 +51,20 @@ export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: 
 async function singleCopy(s3: S3Http, src: Ref, dst: Ref, replace: Record<string, string | undefined> | undefined, tagged: boolean, opts: CopyOptions): Promise<string | undefined> {
   // RGW drops the tags on a REPLACE copy, even with x-amz-tagging-directive: COPY (AWS keeps them);
   // read them first, since a copy onto itself leaves nothing to read them from afterwards.
-  const tags = replace && tagged ? await sourceTags(s3, { ...src, versionId: opts.srcVersionId }) : {}
-  const headers = { 'x-amz-copy-source': copySource(src.bucket, src.key, opts.srcVersionId), 'x-amz-metadata-directive': replace ? 'REPLACE' : 'COPY', ...replace }
+  const tags = opts.tags === undefined && replace && tagged ? await sourceTags(s3, { ...src, versionId: opts.srcVersionId }) : {}
+  const headers = {
+    'x-amz-copy-source': copySource(src.bucket, src.key, opts.srcVersionId),
+    'x-amz-metadata-directive': replace ? 'REPLACE' : 'COPY',
+    ...replace,
+    ...(opts.tags !== undefined ? { 'x-amz-tagging-directive': 'REPLACE', ...taggingHeader(opts.tags) } : {}),
+    ...(opts.checksumAlgorithm ? { 'x-amz-checksum-algorithm': opts.checksumAlgorithm.toUpperCase() } : {}),
+    ...copyConditionHeaders(opts.conditions),
+  }
   const { res, body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, headers, signal: opts.signal })
   resultOf(body)
   const versionId = headerValue(res, 'x-amz-version-id')
-  if (Object.keys(tags).length > 0) await putObjectTags(s3, dst.bucket, dst.key, tags, versionId)
+  // RGW also ignores x-amz-tagging on a copy, so replaced tags are put afterwards too.
+  if (opts.tags !== undefined) await putObjectTags(s3, dst.bucket, dst.key, opts.tags, versionId)
+  else if (Object.keys(tags).length > 0) await putObjectTags(s3, dst.bucket, dst.key, tags, versionId)
   return versionId
 }

@@ -33,6 +33,9 @@ const BY_CODE: Record<string, BackendErrorKind> = {
   BucketNotEmpty: 'not_empty',
   PreconditionFailed: 'precondition',
   InvalidRange: 'bad_range',
+  InvalidPartNumber: 'bad_range',
+  BadDigest: 'bad_digest',
+  InvalidDigest: 'bad_digest',
   AccessDenied: 'denied',
   AllAccessDisabled: 'denied',
   SignatureDoesNotMatch: 'denied',
@@ -54,6 +57,7 @@ const MESSAGES: Record<BackendErrorKind, string> = {
   not_empty: 'The bucket is not empty.',
   precondition: 'A precondition failed.',
   bad_range: 'The requested range cannot be satisfied.',
+  bad_digest: 'The body does not match its digest.',
   invalid: 'The storage backend refused the request as invalid.',
   not_supported: 'The storage backend does not support this operation.',
   unavailable: 'The storage backend cannot be reached.',
@@ -79,8 +83,10 @@ export function backendError(kind: BackendErrorKind, cause?: unknown, message = 
   return new BackendError(kind, message, { cause })
 }
 
+/** The upstream's S3 code travels with the error, so the S3 engine and the dashboard can be as precise as the upstream was. */
 export function fromUpstream(e: UpstreamError): BackendError {
-  return backendError(kindOf(e), e)
+  const kind = kindOf(e)
+  return new BackendError(kind, MESSAGES[kind], { cause: e, ...(/^[A-Za-z]{1,64}$/.test(e.code) ? { code: e.code } : {}) })
 }
 
 /**

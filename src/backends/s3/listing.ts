@@ -56,6 +56,7 @@ export async function listObjects(s3: S3Http, bucket: string, opts: ListOptions)
     query: {
       'list-type': 2,
       'continuation-token': opts.token || undefined,
+      'start-after': opts.token ? undefined : opts.startAfter || undefined,
       delimiter: opts.delimiter || undefined,
       'encoding-type': 'url',
       'max-keys': maxKeys,

@@ -30,10 +30,11 @@ export async function multipartCopy(
   dst: { bucket: string; key: string },
   headers: Record<string, string | undefined>,
   signal?: AbortSignal,
+  replaceTags?: Record<string, string>,
 ): Promise<string | undefined> {
-  const tags = await sourceTags(s3, src)
+  const tags = replaceTags ?? (await sourceTags(s3, src))
   // Not abortable: an upload created after we stopped listening could not be aborted.
-  const uploadId = await createMultipartUpload(s3, dst.bucket, dst.key, { headers })
+  const uploadId = await createMultipartUpload(s3, dst.bucket, dst.key, { raw: headers })
   let versionId: string | undefined
   try {
     signal?.throwIfAborted()

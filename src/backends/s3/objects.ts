@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Reading, deleting and tagging single objects. */
 import type { IncomingMessage } from 'node:http'
-import type { DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
+import type { Checksum, ChecksumAlgorithm, ContentHeaders, CopyConditions, DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
 import { contentMd5, type S3Http, uriEscape } from './client.ts'
 import { backendError, UpstreamError } from './errors.ts'
 import { responseBody } from './streams.ts'
@@ -26,12 +26,57 @@ export function metadataHeaders(metadata: Record<string, string> | undefined): R
   return out
 }
 
+/** ContentHeaders field ↔ HTTP header. */
+export const CONTENT_HEADERS: ReadonlyArray<readonly [keyof ContentHeaders, string]> = [
+  ['cacheControl', 'cache-control'],
+  ['contentDisposition', 'content-disposition'],
+  ['contentEncoding', 'content-encoding'],
+  ['contentLanguage', 'content-language'],
+  ['expires', 'expires'],
+]
+
+export function contentHeaders(headers: ContentHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [field, name] of CONTENT_HEADERS) if (headers?.[field] !== undefined) out[name] = headers[field]!
+  return out
+}
+
+export function copyConditionHeaders(c: CopyConditions | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (c?.ifMatch !== undefined) out['x-amz-copy-source-if-match'] = c.ifMatch
+  if (c?.ifNoneMatch !== undefined) out['x-amz-copy-source-if-none-match'] = c.ifNoneMatch
+  if (c?.ifModifiedSince) out['x-amz-copy-source-if-modified-since'] = c.ifModifiedSince.toUTCString()
+  if (c?.ifUnmodifiedSince) out['x-amz-copy-source-if-unmodified-since'] = c.ifUnmodifiedSince.toUTCString()
+  return out
+}
+
+/** `x-amz-tagging`: the tag set as a URL query. */
+export function taggingHeader(tags: Record<string, string> | undefined): Record<string, string> {
+  if (!tags || Object.keys(tags).length === 0) return {}
+  return { 'x-amz-tagging': Object.entries(tags).map(([k, v]) => `${uriEscape(k)}=${uriEscape(v)}`).join('&') }
+}
+
+const ALGORITHMS: readonly ChecksumAlgorithm[] = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256']
+
+function checksumFromHeaders(res: IncomingMessage): Checksum | undefined {
+  for (const algorithm of ALGORITHMS) {
+    const value = headerValue(res, `x-amz-checksum-${algorithm}`)
+    if (value) return { algorithm, value, type: headerValue(res, 'x-amz-checksum-type') === 'COMPOSITE' || /-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT' }
+  }
+  return undefined
+}
+
 export function infoFromHeaders(key: string, res: IncomingMessage, size: number): ObjectInfo {
   const metadata: Record<string, string> = {}
   for (const [name, value] of Object.entries(res.headers)) {
     if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice(11)] = Array.isArray(value) ? value.join(',') : value
   }
-  return {
+  const headers: ContentHeaders = {}
+  for (const [field, name] of CONTENT_HEADERS) {
+    const value = headerValue(res, name)
+    if (value !== undefined) headers[field] = value
+  }
+  const info: ObjectInfo = {
     key,
     size,
     etag: quoteEtag(headerValue(res, 'etag')),
@@ -40,12 +85,18 @@ export function infoFromHeaders(key: string, res: IncomingMessage, size: number)
     storageClass: headerValue(res, 'x-amz-storage-class'),
     versionId: headerValue(res, 'x-amz-version-id'),
     metadata,
+    headers,
   }
+  const tagCount = headerValue(res, 'x-amz-tagging-count')
+  if (tagCount !== undefined) info.tagCount = Number(tagCount)
+  const checksum = checksumFromHeaders(res)
+  if (checksum) info.checksum = checksum
+  return info
 }
 
 /** The HEAD response itself, for callers that need headers ObjectInfo leaves out. */
 export async function headResponse(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<IncomingMessage> {
-  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, signal: opts?.signal, ok: [200, 404] })
+  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, headers: { 'x-amz-checksum-mode': 'ENABLED' }, signal: opts?.signal, ok: [200, 404] })
   res.resume()
   if (res.statusCode === 404) {
     // A HEAD 404 has no body to say whether the key or the bucket is missing.
@@ -83,8 +134,9 @@ export async function getObject(s3: S3Http, bucket: string, key: string, opts: G
     method: 'GET',
     bucket,
     key,
-    query: { versionId: opts.versionId },
+    query: { versionId: opts.versionId, partNumber: opts.partNumber },
     headers: {
+      'x-amz-checksum-mode': 'ENABLED',
       range: rangeHeader(opts.range),
       'if-none-match': opts.ifNoneMatch,
       'if-modified-since': opts.ifModifiedSince?.toUTCString(),

@@ -5,10 +5,10 @@
  * Nothing is buffered beyond the chunk in flight.
  */
 import type { Readable } from 'node:stream'
-import type { CompletedPart, PutOptions, PutResult, UploadedPart } from '../backend.ts'
+import type { ChecksumRequest, CompletedPart, CopyConditions, CreateUploadOptions, PutOptions, PutResult, UploadedPart, UploadPartOptions } from '../backend.ts'
 import type { S3Http } from './client.ts'
 import { backendError, resultOf } from './errors.ts'
-import { headObject, metadataHeaders, quoteEtag } from './objects.ts'
+import { contentHeaders, copyConditionHeaders, copySource, headObject, metadataHeaders, parseDate, quoteEtag, taggingHeader } from './objects.ts'
 import { BodyCursor } from './streams.ts'
 import { headerValue } from './transport.ts'
 import { escapeXml, parseXml, tag, textOf } from './xml.ts'
@@ -21,6 +21,14 @@ export type UploadLimits = {
 }
 
 const MAX_PARTS = 10_000
+
+/** Digests the upstream verifies itself: Content-MD5 always, a flexible checksum where it supports them. */
+function digestHeaders(o: { md5?: string; checksum?: ChecksumRequest }): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (o.md5 !== undefined) out['content-md5'] = o.md5
+  if (o.checksum?.value !== undefined) out[`x-amz-checksum-${o.checksum.algorithm}`] = o.checksum.value
+  return out
+}
 
 function checkSize(size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) throw backendError('invalid', undefined, 'The body size must be a non-negative integer.')
@@ -35,7 +43,14 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
         method: 'PUT',
         bucket,
         key,
-        headers: { 'content-type': opts.contentType, 'if-none-match': opts.ifNoneMatch, ...metadataHeaders(opts.metadata) },
+        headers: {
+          'content-type': opts.contentType,
+          'if-none-match': opts.ifNoneMatch,
+          ...metadataHeaders(opts.metadata),
+          ...contentHeaders(opts.headers),
+          ...taggingHeader(opts.tags),
+          ...digestHeaders(opts),
+        },
         body: cursor.take(opts.size, true),
         size: opts.size,
         signal: opts.signal,
@@ -59,7 +74,7 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
     if (exists.statusCode === 200) throw backendError('precondition')
   }
   const partBytes = Math.max(limits.partBytes, Math.ceil(opts.size / MAX_PARTS))
-  const uploadId = await createMultipartUpload(s3, bucket, key, opts)
+  const uploadId = await createMultipartUpload(s3, bucket, key, { contentType: opts.contentType, metadata: opts.metadata, headers: opts.headers, tags: opts.tags })
   try {
     const parts: CompletedPart[] = []
     for (let partNumber = 1; cursor.position < opts.size; partNumber++) {
@@ -75,34 +90,70 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
   }
 }
 
-export async function createMultipartUpload(
-  s3: S3Http,
-  bucket: string,
-  key: string,
-  opts: { contentType?: string; metadata?: Record<string, string>; headers?: Record<string, string | undefined> },
-): Promise<string> {
-  const { body } = await s3.text({ method: 'POST', bucket, key, query: { uploads: '' }, headers: { 'content-type': opts.contentType, ...metadataHeaders(opts.metadata), ...opts.headers } })
+export async function createMultipartUpload(s3: S3Http, bucket: string, key: string, opts: CreateUploadOptions & { raw?: Record<string, string | undefined> }): Promise<string> {
+  const headers = {
+    'content-type': opts.contentType,
+    ...metadataHeaders(opts.metadata),
+    ...contentHeaders(opts.headers),
+    ...taggingHeader(opts.tags),
+    ...(opts.checksum ? { 'x-amz-checksum-algorithm': opts.checksum.algorithm.toUpperCase(), 'x-amz-checksum-type': opts.checksum.type } : {}),
+    ...opts.raw,
+  }
+  const { body } = await s3.text({ method: 'POST', bucket, key, query: { uploads: '' }, headers })
   const uploadId = textOf(parseXml(body), 'UploadId')
   if (!uploadId) throw backendError('failed', undefined, 'The storage backend returned no upload id.')
   return uploadId
 }
 
-async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, size: number, signal?: AbortSignal): Promise<UploadedPart> {
-  const res = await s3.send({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, body, size, signal })
+async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, size: number, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<UploadedPart> {
+  const res = await s3.send({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, headers, body, size, signal })
   res.resume()
   return { partNumber, etag: quoteEtag(headerValue(res, 'etag')) ?? '', size }
 }
 
-export async function uploadPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: { size: number; signal?: AbortSignal }): Promise<UploadedPart> {
-  checkSize(opts.size)
+function checkPartNumber(partNumber: number): void {
   if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) throw backendError('invalid', undefined, 'The part number must be between 1 and 10000.')
+}
+
+export async function uploadPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart> {
+  checkSize(opts.size)
+  checkPartNumber(partNumber)
   const cursor = new BodyCursor(body)
   try {
-    return await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(opts.size, true), opts.size, opts.signal)
+    return await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(opts.size, true), opts.size, opts.signal, digestHeaders(opts))
   } catch (err) {
     cursor.cancel(err)
     throw cursor.failure ?? err
   }
+}
+
+export async function uploadPartCopy(
+  s3: S3Http,
+  dst: { bucket: string; key: string; uploadId: string; partNumber: number },
+  src: { bucket: string; key: string; versionId?: string },
+  opts: { range?: { start: number; end: number }; conditions?: CopyConditions; signal?: AbortSignal },
+): Promise<UploadedPart> {
+  checkPartNumber(dst.partNumber)
+  const headers = {
+    'x-amz-copy-source': copySource(src.bucket, src.key, src.versionId),
+    ...(opts.range ? { 'x-amz-copy-source-range': `bytes=${opts.range.start}-${opts.range.end}` } : {}),
+    ...copyConditionHeaders(opts.conditions),
+  }
+  const { body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, query: { partNumber: dst.partNumber, uploadId: dst.uploadId }, headers, signal: opts.signal })
+  const doc = resultOf(body)
+  const etag = quoteEtag(textOf(doc, 'ETag'))
+  if (!etag) throw backendError('failed', undefined, 'The storage backend returned no ETag for a copied part.')
+  const parts = await listPartsOf(s3, dst)
+  const size = parts.get(dst.partNumber)
+  return { partNumber: dst.partNumber, etag, size: size ?? (opts.range ? opts.range.end - opts.range.start + 1 : 0), lastModified: parseDate(textOf(doc, 'LastModified')) }
+}
+
+/** Part sizes of an upload, which a CopyPartResult does not carry. */
+async function listPartsOf(s3: S3Http, dst: { bucket: string; key: string; uploadId: string; partNumber: number }): Promise<Map<number, number>> {
+  const { body } = await s3.text({ method: 'GET', bucket: dst.bucket, key: dst.key, query: { 'max-parts': 1, 'part-number-marker': dst.partNumber - 1, uploadId: dst.uploadId } })
+  const out = new Map<number, number>()
+  for (const p of parseXml(body).children) if (p.name === 'Part') out.set(Number(textOf(p, 'PartNumber')), Number(textOf(p, 'Size') ?? 0))
+  return out
 }
 
 export async function completeMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string, parts: CompletedPart[], ifNoneMatch?: '*'): Promise<PutResult> {

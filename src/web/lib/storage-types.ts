@@ -13,6 +13,7 @@ export interface Capabilities {
   max_multipart_parts: number
   max_part_size_bytes: number
   presign: boolean
+  checksums: boolean
 }
 
 /** An entry of GET /api/backends. */

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Sorted indexes of bucket directories, kept in memory so that a listing page
+ * costs a binary search and the entries it returns, not a read and sort of
+ * the whole directory (which at 100,000 files is ~250 ms a page, and grows
+ * with the square of the folder when paging through all of it).
+ *
+ * An index is a snapshot of a directory's entry names in key order (see
+ * list.ts for the order), validated by the directory's mtime on every use:
+ * files added, removed or renamed by other means (a NAS client, rsync) change
+ * it, and the next listing re-reads the directory. The driver's own commits
+ * and deletes patch the indexes they touch in place instead (`trackKey`),
+ * under the bucket lock: they stat the directory before (a snapshot that is
+ * already stale is dropped), make their change, re-stat the names they
+ * touched and take the directory's new mtime.
+ *
+ * Two changes in the same timestamp tick cannot be told apart by mtime, so a
+ * snapshot taken within RACY_NS of the directory's last change, or patched by
+ * our own write (a foreign change may have landed in the same tick), is
+ * "racy": it is used, but re-read once it is RECHECK_MS old. A file dropped
+ * in by other means therefore shows at the next listing, or, in the rare case
+ * that it lands in the same tick as one of our own writes to that directory,
+ * within RECHECK_MS.
+ *
+ * Memory: names are packed into strings of at most BLOCK entries (name plus
+ * a kind byte and a 4-byte offset, ~26 bytes per entry for 20-byte names),
+ * so a 1,000,000-file directory costs ~26 MB. Indexes live in an LRU bounded
+ * by `setIndexBudget` (bytes, all directories together); a directory larger
+ * than the whole budget is still listed, from an index built for that one
+ * call.
+ */
+import type { Dirent } from 'node:fs'
+import { lstat, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { isErrno } from './errors.ts'
+import { ALT_PREFIX, compareKeys, encodeKey, parseName, type ParsedName } from './keys.ts'
+
+/** One directory entry that can stand for objects: a file (its own name or `.stowage=`) or a directory. */
+export type Entry = {
+  name: string
+  dir: boolean
+  parsed: ParsedName
+  /** The key fragment it stands for: the file's, or the directory's with its `/` (none for continuation chunks). */
+  local: string
+  /** At equal `local`: a file's own name, then its `.stowage=` twin, then a directory. */
+  rank: number
+}
+
+export interface DirIndex {
+  readonly size: number
+  at(i: number): Entry
+  /** The first position whose entry sorts at or after `local` (with rank 0). */
+  lowerBound(local: string): number
+}
+
+const BLOCK = 512
+const RACY_NS = 50_000_000n
+export const RECHECK_MS = 10_000
+const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']
+const HIGH_UNITS = /[\ud800-\uffff]/
+
+/** Null for names that stand for nothing (our reserved space) or entries that are neither file nor directory. */
+export function entryOf(name: string, dir: boolean): Entry | null {
+  const parsed = parseName(name)
+  if (!parsed) return null
+  if (dir) {
+    if (parsed.type === 'alt') return null
+    return { name, dir, parsed, local: parsed.type === 'cont' ? parsed.fragment : parsed.fragment + '/', rank: 2 }
+  }
+  if (parsed.type === 'cont') return null
+  return { name, dir, parsed, local: parsed.fragment, rank: parsed.type === 'alt' ? 1 : 0 }
+}
+
+function compareEntries(a: Entry, b: Entry): number {
+  return compareKeys(a.local, b.local) || a.rank - b.rank
+}
+
+/** `kind byte + name` per entry, joined by NUL (no file name holds one). */
+type Block = { packed: string; offsets: Uint32Array; count: number }
+
+function pack(items: string[]): Block {
+  const offsets = new Uint32Array(items.length)
+  let at = 0
+  for (let i = 0; i < items.length; i++) {
+    offsets[i] = at
+    at += items[i]!.length + 1
+  }
+  return { packed: items.join('\0'), offsets, count: items.length }
+}
+
+function itemOf(block: Block, i: number): string {
+  const start = block.offsets[i]!
+  const end = i + 1 < block.count ? block.offsets[i + 1]! - 1 : block.packed.length
+  return block.packed.slice(start, end)
+}
+
+function decodeItem(item: string): Entry {
+  return entryOf(item.slice(1), item.charCodeAt(0) === 100)!
+}
+
+function encodeItem(e: Entry): string {
+  return (e.dir ? 'd' : 'f') + e.name
+}
+
+function unpack(block: Block): string[] {
+  return Array.from({ length: block.count }, (_, i) => itemOf(block, i))
+}
+
+class PackedIndex implements DirIndex {
+  private blocks: Block[] = []
+  private starts: number[] = []
+  size = 0
+  bytes = 0
+
+  constructor(sorted: Entry[]) {
+    for (let i = 0; i < sorted.length; i += BLOCK) this.blocks.push(pack(sorted.slice(i, i + BLOCK).map(encodeItem)))
+    this.reindex()
+  }
+
+  private reindex(): void {
+    this.blocks = this.blocks.filter((b) => b.count > 0)
+    this.starts = []
+    let n = 0
+    let bytes = 0
+    for (const b of this.blocks) {
+      this.starts.push(n)
+      n += b.count
+      bytes += b.packed.length + b.offsets.byteLength + 64
+    }
+    this.size = n
+    this.bytes = bytes
+  }
+
+  private locate(i: number): [Block, number] {
+    let lo = 0
+    let hi = this.starts.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1
+      if (this.starts[mid]! <= i) lo = mid
+      else hi = mid - 1
+    }
+    return [this.blocks[lo]!, i - this.starts[lo]!]
+  }
+
+  at(i: number): Entry {
+    const [block, j] = this.locate(i)
+    return decodeItem(itemOf(block, j))
+  }
+
+  /** First position whose entry is not below `probe`. */
+  private search(below: (e: Entry) => boolean): number {
+    let lo = 0
+    let hi = this.size
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (below(this.at(mid))) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  lowerBound(local: string): number {
+    return this.search((e) => compareKeys(e.local, local) < 0)
+  }
+
+  /** Puts `e` in its place (replacing an entry of the same name), or removes `name`. */
+  update(name: string, e: Entry | null): void {
+    const old = [entryOf(name, false), entryOf(name, true)].filter((x) => x !== null)
+    for (const o of old) {
+      // Names that are not canonical can stand for the same fragment as another; find this one among them.
+      let i = this.search((x) => compareEntries(x, o) < 0)
+      while (i < this.size && this.at(i).name !== name && compareEntries(this.at(i), o) === 0) i++
+      if (i < this.size && this.at(i).name === name) {
+        const [block, j] = this.locate(i)
+        const items = unpack(block)
+        items.splice(j, 1)
+        Object.assign(block, pack(items))
+        this.reindex()
+      }
+    }
+    if (!e) return
+    if (this.blocks.length === 0) {
+      this.blocks.push(pack([encodeItem(e)]))
+      this.reindex()
+      return
+    }
+    const i = this.search((x) => compareEntries(x, e) < 0)
+    const [block, j] = i < this.size ? this.locate(i) : [this.blocks.at(-1)!, this.blocks.at(-1)!.count]
+    const items = unpack(block)
+    items.splice(j, 0, encodeItem(e))
+    const at = this.blocks.indexOf(block)
+    this.blocks.splice(at, 1, ...(items.length > 2 * BLOCK ? [pack(items.slice(0, BLOCK)), pack(items.slice(BLOCK))] : [pack(items)]))
+    this.reindex()
+  }
+}
+
+type Snapshot = { index: PackedIndex; mtimeNs: bigint; racySince?: number }
+
+const snapshots = new Map<string, Snapshot>()
+let budget = 64 * 1024 * 1024
+let used = 0
+
+/** The memory all cached indexes may take together, in bytes. */
+export function setIndexBudget(bytes: number): void {
+  budget = bytes
+  evict()
+}
+
+function evict(): void {
+  for (const [dir, snap] of snapshots) {
+    if (used <= budget) return
+    drop(dir, snap)
+  }
+}
+
+function drop(dir: string, snap: Snapshot): void {
+  snapshots.delete(dir)
+  used -= snap.index.bytes
+}
+
+function keep(dir: string, snap: Snapshot): void {
+  const old = snapshots.get(dir)
+  if (old) drop(dir, old)
+  if (snap.index.bytes > budget) return
+  snapshots.set(dir, snap)
+  used += snap.index.bytes
+  evict()
+}
+
+async function mtimeOf(dir: string): Promise<bigint | null> {
+  try {
+    const st = await lstat(dir, { bigint: true })
+    return st.isDirectory() ? st.mtimeNs : null
+  } catch (err) {
+    if (isErrno(err, ...MISSING)) return null
+    throw err
+  }
+}
+
+function sortEntries(entries: Entry[]): Entry[] {
+  // The native sort on plain strings is several times faster than a comparator; it gives byte
+  // order when no name holds NUL (an escaped `%00`) or a UTF-16 unit at or above U+D800.
+  if (entries.some((e) => e.local.includes('\0') || HIGH_UNITS.test(e.local))) return entries.sort(compareEntries)
+  const byText = new Map<string, Entry>()
+  const keys = entries.map((e) => {
+    const k = `${e.local}\0${e.rank}${e.name}`
+    byText.set(k, e)
+    return k
+  })
+  keys.sort()
+  return keys.map((k) => byText.get(k)!)
+}
+
+async function build(dir: string): Promise<Snapshot | null> {
+  const startedNs = BigInt(Date.now()) * 1_000_000n
+  const before = await mtimeOf(dir)
+  if (before === null) return null
+  let dirents: Dirent[]
+  try {
+    dirents = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    if (isErrno(err, ...MISSING)) return null
+    throw err
+  }
+  const after = await mtimeOf(dir)
+  if (after === null) return null
+  const entries: Entry[] = []
+  for (const d of dirents) {
+    const e = d.isFile() ? entryOf(d.name, false) : d.isDirectory() ? entryOf(d.name, true) : null
+    if (e) entries.push(e)
+  }
+  const snap: Snapshot = { index: new PackedIndex(sortEntries(entries)), mtimeNs: after }
+  if (before !== after || after + RACY_NS > startedNs) snap.racySince = Date.now()
+  return snap
+}
+
+/** The directory's index, current as of this call; null when it does not exist. */
+export async function readIndex(dir: string): Promise<DirIndex | null> {
+  const mtime = await mtimeOf(dir)
+  if (mtime === null) return null
+  const cached = snapshots.get(dir)
+  if (cached && cached.mtimeNs === mtime && (cached.racySince === undefined || Date.now() - cached.racySince < RECHECK_MS)) {
+    snapshots.delete(dir)
+    snapshots.set(dir, cached)
+    return cached.index
+  }
+  const snap = await build(dir)
+  if (!snap) return null
+  keep(dir, snap)
+  return snap.index
+}
+
+/** The directories a key's path runs through, with the names a write or delete of it may add or remove in each. */
+function touched(bucketDir: string, key: string): Array<{ dir: string; names: string[] }> {
+  const { dirs, name } = encodeKey(key)
+  const out: Array<{ dir: string; names: string[] }> = []
+  let dir = bucketDir
+  for (const part of dirs) {
+    out.push({ dir, names: [part, ALT_PREFIX + part] })
+    dir = join(dir, part)
+  }
+  out.push({ dir, names: [name, ALT_PREFIX + name] })
+  return out
+}
+
+async function entryAt(dir: string, name: string): Promise<Entry | null> {
+  try {
+    const st = await lstat(join(dir, name))
+    return st.isFile() ? entryOf(name, false) : st.isDirectory() ? entryOf(name, true) : null
+  } catch (err) {
+    if (isErrno(err, ...MISSING)) return null
+    throw err
+  }
+}
+
+/**
+ * Runs a commit or delete of `key` (under its bucket lock) and brings the
+ * cached indexes of the directories it may change up to date, or drops them.
+ */
+export async function trackKey<T>(bucketDir: string, key: string, change: () => Promise<T>): Promise<T> {
+  const dirs = touched(bucketDir, key).filter((t) => snapshots.has(t.dir))
+  for (const t of dirs) {
+    const snap = snapshots.get(t.dir)!
+    if ((await mtimeOf(t.dir)) !== snap.mtimeNs) drop(t.dir, snap)
+  }
+  try {
+    return await change()
+  } finally {
+    for (const t of dirs) {
+      const snap = snapshots.get(t.dir)
+      if (!snap) continue
+      try {
+        const before = snap.index.bytes
+        for (const name of t.names) snap.index.update(name, await entryAt(t.dir, name))
+        used += snap.index.bytes - before
+        const mtime = await mtimeOf(t.dir)
+        if (mtime === null) drop(t.dir, snap)
+        else {
+          snap.mtimeNs = mtime
+          snap.racySince ??= Date.now()
+        }
+      } catch {
+        drop(t.dir, snap)
+      }
+    }
+    evict()
+  }
+}
+
+/** Forgets the indexes of a directory and everything below it (a deleted bucket). */
+export function forgetTree(dir: string): void {
+  for (const [d, snap] of snapshots) if (d === dir || d.startsWith(dir + '/')) drop(d, snap)
+}
