@@ -107,7 +107,7 @@ describe('multipart checksums', () => {
     const partSums = PARTS.map((p) => sum('crc32', p))
     const composite = createChecksum('crc32')
     for (const s of partSums) composite.update(Buffer.from(s, 'base64'))
-    const expected = { algorithm: 'crc32', value: `${checksumBase64(composite)}-3`, type: 'COMPOSITE' }
+    const expected = { algorithm: 'crc32', value: `${checksumBase64(composite)}-3`, type: 'COMPOSITE' } as const
     expect(done.checksum).toEqual(expected)
     const info = await f.b.headObject('bkt', 'comp')
     expect(info.checksum).toEqual(expected)

@@ -20,9 +20,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
-import { fsFailure } from './errors.ts'
+import { fsFailure, isErrno } from './errors.ts'
 import { recoverRoot } from './recover.ts'
 
 export type FsContext = {
@@ -41,11 +41,47 @@ export type FsContext = {
 /** Staging dirs of driver instances alive in this process. */
 export const liveStaging = new Set<string>()
 
-/** Creates `dir` (and its parents) and checks that no component of it is a link; kind `denied` otherwise. */
+const linked = (): BackendError => new BackendError('denied', 'a directory of the storage root is a symbolic link')
+
+/**
+ * Creates `dir` (and its missing parents) once the deepest one that exists is
+ * known to be reached through no link, so nothing is ever made through one;
+ * kind `denied` otherwise.
+ */
 export async function safeDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true })
-  if ((await realpath(dir)) !== dir) throw new BackendError('denied', 'a directory of the storage root is a symbolic link')
+  let existing = dir
+  const missing: string[] = []
+  for (;;) {
+    try {
+      await lstat(existing)
+      break
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err
+      missing.unshift(basename(existing))
+      existing = dirname(existing)
+    }
+  }
+  if ((await realpath(existing)) !== existing) throw linked()
+  for (const name of missing) {
+    existing = join(existing, name)
+    try {
+      await mkdir(existing)
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err
+    }
+  }
+  if ((await realpath(dir)) !== dir) throw linked()
   return dir
+}
+
+/** True for a directory that is not a link (a link planted under `.stowage` is never walked into). */
+export async function isPlainDir(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isDirectory()
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
+    throw err
+  }
 }
 
 async function checkReal(path: string): Promise<void> {

@@ -37,7 +37,7 @@ import {
   type UploadPartOptions,
 } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { safeDir, type FsContext } from './context.ts'
+import { isPlainDir, safeDir, type FsContext } from './context.ts'
 import { compositeChecksum, multipartEtag, verifyDigests } from './digests.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
@@ -304,6 +304,7 @@ export async function abortUpload(ctx: FsContext, bucket: string, key: string, i
 }
 
 async function uploadIds(ctx: FsContext, bucket: string): Promise<string[]> {
+  if (!(await isPlainDir(ctx.uploadsDir(bucket)))) return []
   try {
     return (await readdir(ctx.uploadsDir(bucket))).filter((id) => UPLOAD_ID.test(id))
   } catch (err) {
@@ -336,6 +337,7 @@ export async function expireUploads(ctx: FsContext, before: number): Promise<num
     for (const id of await uploadIds(ctx, bucket)) {
       const dir = join(ctx.uploadsDir(bucket), id)
       const gone = await withLock(uploadLock(ctx, bucket, id), async () => {
+        if (!(await isPlainDir(dir))) return false
         const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
         const initiated = record?.initiated ?? Number.parseInt(id.slice(0, 12), 16)
         if (!(initiated < before)) return false

@@ -25,7 +25,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isValidBucketName } from './buckets.ts'
-import { liveStaging, type FsContext } from './context.ts'
+import { isPlainDir, liveStaging, type FsContext } from './context.ts'
 import { isErrno } from './errors.ts'
 import { placeFile, readJson, readRecord } from './json.ts'
 import { isValidKey } from './keys.ts'
@@ -118,13 +118,17 @@ export async function recoverRoot(ctx: FsContext): Promise<void> {
     const path = join(tmpRoot, name)
     const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name)?.[1])
     const abandoned = !Number.isSafeInteger(pid) || (pid === process.pid ? !liveStaging.has(path) : !isAlive(pid))
-    if (abandoned) await recoverStaging(ctx, path)
+    if (!abandoned) continue
+    if (await isPlainDir(path)) await recoverStaging(ctx, path)
+    else await rm(path, { force: true })
   }
   if (shared) return
   const uploads = join(ctx.sys, 'uploads')
   for (const bucket of await list(uploads)) {
+    if (!(await isPlainDir(join(uploads, bucket)))) continue
     for (const id of await list(join(uploads, bucket))) {
-      if (/^[0-9a-f]{32}$/.test(id)) await sweepUpload(ctx, bucket, join(uploads, bucket, id))
+      const dir = join(uploads, bucket, id)
+      if (/^[0-9a-f]{32}$/.test(id) && (await isPlainDir(dir))) await sweepUpload(ctx, bucket, dir)
     }
   }
 }

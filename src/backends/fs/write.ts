@@ -11,7 +11,7 @@ import { open, rename, rm, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { tempPath, type FsContext } from './context.ts'
+import { safeDir, tempPath, type FsContext } from './context.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure } from './errors.ts'
@@ -176,6 +176,8 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
     sidecarTmp = await stageJson(ctx, sidecar)
     const scPath = sidecarPath(ctx, bucket, key)
+    // Made (and checked for links) before the data moves, so a bad metadata directory fails the write cleanly.
+    await safeDir(dirname(scPath))
     const dir = await withLock(ctx.lockName(bucket), async () => {
       await requireBucket(ctx, bucket)
       if (commit.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
