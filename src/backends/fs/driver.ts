@@ -123,7 +123,8 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     listObjects: (bucket, listOpts) =>
       run('list objects', async (c) => {
         await buckets.requireBucket(c, bucket)
-        return listPage(c.bucketDir(bucket), listOpts, (key, path, withMetadata) => objects.listedInfo(c, bucket, key, path, withMetadata))
+        const shards = await objects.sidecarShards(c, bucket)
+        return listPage(c.bucketDir(bucket), listOpts, (key, path, withMetadata) => objects.listedInfo(c, bucket, key, path, withMetadata, shards))
       }),
     headObject: (bucket, key, o) => run('head object', (c) => objects.headObject(c, bucket, key, o?.versionId)),
     getObject: (bucket, key, o) => run('get object', (c) => objects.getObject(c, bucket, key, o ?? {})),

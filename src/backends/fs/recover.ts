@@ -53,7 +53,7 @@ async function list(dir: string): Promise<string[]> {
 
 /** Puts a staged sidecar in place when its commit got as far as the data. */
 async function rollForward(ctx: FsContext, staged: string): Promise<void> {
-  const text = await readRecord(staged)
+  const text = readRecord(staged)
   if (text === null) return
   const raw = JSON.parse(text) as { bucket?: unknown; key?: unknown } | null
   if (!raw || typeof raw.bucket !== 'string' || typeof raw.key !== 'string' || !isValidBucketName(raw.bucket) || !isValidKey(raw.key)) return

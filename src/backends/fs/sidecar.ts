@@ -79,7 +79,7 @@ export function parseSidecar(text: string, bucket: string, key: string): Sidecar
 
 /** The sidecar of `key`; null when there is none (see readRecord for what is never followed). */
 export async function readSidecar(ctx: FsContext, bucket: string, key: string): Promise<Sidecar | null> {
-  const text = await readRecord(sidecarPath(ctx, bucket, key))
+  const text = readRecord(sidecarPath(ctx, bucket, key))
   return text === null ? null : parseSidecar(text, bucket, key)
 }
 
@@ -91,10 +91,18 @@ export function stampOf(st: BigIntStats): Pick<Sidecar, 'ino' | 'size' | 'mtimeN
   return { ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }
 }
 
+const typesByExtension = new Map<string, string>()
+
 /** By extension, from Bun's MIME table; the extension alone is passed so odd keys cannot upset it. */
 export function contentTypeFor(key: string): string {
   const ext = extname(key.slice(key.lastIndexOf('/') + 1))
-  return /^\.[A-Za-z0-9]+$/.test(ext) ? Bun.file('x' + ext).type : 'application/octet-stream'
+  if (!/^\.[A-Za-z0-9]{1,16}$/.test(ext)) return 'application/octet-stream'
+  let type = typesByExtension.get(ext)
+  if (type === undefined) {
+    type = Bun.file('x' + ext).type
+    if (typesByExtension.size < 4096) typesByExtension.set(ext, type)
+  }
+  return type
 }
 
 function foreignEtag(st: BigIntStats): string {

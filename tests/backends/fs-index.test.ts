@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The sorted directory indexes behind fs listings: a folder is read once and
+ * then paged by binary search; the driver's own writes patch the index; files
+ * added, removed or renamed by other means show at the next listing; and
+ * whatever the cache holds or drops, every listing matches an S3 reference
+ * model of the keys.
+ */
+import { afterEach, describe, expect, test } from 'bun:test'
+import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Backend, ListOptions } from '../../src/backends/backend.ts'
+import { indexStats, setIndexBudget } from '../../src/backends/fs/dir-index.ts'
+import { byteOrder, fixture, keysOf, put, seeded } from './fs-fixture.ts'
+
+afterEach(() => setIndexBudget(64 * 1024 * 1024))
+
+/** Every page of a listing, as S3 keys and common prefixes in order. */
+async function everything(b: Backend, opts: ListOptions): Promise<string[]> {
+  const out: string[] = []
+  let token: string | undefined
+  do {
+    const page = await b.listObjects('bkt', { ...opts, token })
+    out.push(...byteOrder([...page.objects.map((o) => o.key), ...page.commonPrefixes]))
+    token = page.isTruncated ? page.nextToken : undefined
+  } while (token)
+  return out
+}
+
+function reference(keys: Iterable<string>, opts: ListOptions): string[] {
+  const prefix = opts.prefix ?? ''
+  const out: string[] = []
+  for (const key of byteOrder([...keys])) {
+    if (!key.startsWith(prefix)) continue
+    const at = opts.delimiter ? key.indexOf(opts.delimiter, prefix.length) : -1
+    const entry = at < 0 ? key : key.slice(0, at + opts.delimiter!.length)
+    if (out.at(-1) !== entry) out.push(entry)
+  }
+  return out
+}
+
+describe('directory indexes', () => {
+  test('a large folder is read once, then paged through without reading it again', async () => {
+    const f = await fixture()
+    const dir = join(f.bucketDir(), 'big')
+    await mkdir(dir)
+    const names = Array.from({ length: 5000 }, (_, i) => `file-${String(i).padStart(5, '0')}.bin`)
+    for (const n of names) await writeFile(join(dir, n), 'x')
+    const before = indexStats().builds
+    const keys = await keysOf(f.b, { prefix: 'big/', maxKeys: 100 })
+    expect(keys).toEqual(names.map((n) => `big/${n}`))
+    // The folder is read once for 50 pages (the prefix starts the walk inside it).
+    expect(indexStats().builds - before).toBe(1)
+    const mid = await f.b.listObjects('bkt', { prefix: 'big/', startAfter: 'big/file-02500.bin', maxKeys: 2 })
+    expect(mid.objects.map((o) => o.key)).toEqual(['big/file-02501.bin', 'big/file-02502.bin'])
+    expect(indexStats().builds - before).toBe(1)
+  })
+
+  test('files added, removed and renamed by other means show at the next listing', async () => {
+    const f = await fixture()
+    for (const k of ['d/a', 'd/b', 'd/c']) await put(f.b, k, k)
+    expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/b', 'd/c'])
+    await writeFile(join(f.bucketDir(), 'd', 'ab'), 'dropped in')
+    expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/ab', 'd/b', 'd/c'])
+    await unlink(join(f.bucketDir(), 'd', 'b'))
+    expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/ab', 'd/c'])
+    await rename(join(f.bucketDir(), 'd', 'c'), join(f.bucketDir(), 'd', 'z'))
+    expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/ab', 'd/z'])
+    await mkdir(join(f.bucketDir(), 'd', 'sub'))
+    await writeFile(join(f.bucketDir(), 'd', 'sub', 'x'), 'x')
+    expect((await f.b.listObjects('bkt', { prefix: 'd/', delimiter: '/' })).commonPrefixes).toEqual(['d/sub/'])
+    await put(f.b, 'd/m', 'ours')
+    await writeFile(join(f.bucketDir(), 'd', 'n'), 'theirs, right after ours')
+    expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/ab', 'd/m', 'd/n', 'd/sub/x', 'd/z'])
+  })
+
+  test('the driver’s own writes and deletes patch the index instead of forcing a read', async () => {
+    const f = await fixture()
+    for (let i = 0; i < 50; i++) await put(f.b, `p/${i}`, 'x')
+    await keysOf(f.b, { prefix: 'p/' })
+    const before = indexStats().builds
+    await put(f.b, 'p/new', 'x')
+    await f.b.deleteObject('bkt', 'p/7')
+    await f.b.copyObject({ bucket: 'bkt', key: 'p/1' }, { bucket: 'bkt', key: 'p/copied' })
+    const keys = await keysOf(f.b, { prefix: 'p/' })
+    expect(keys).toContain('p/new')
+    expect(keys).toContain('p/copied')
+    expect(keys).not.toContain('p/7')
+    expect(keys).toHaveLength(51)
+    expect(indexStats().builds - before).toBe(0)
+  })
+
+  test('random own and foreign changes, any cache budget: listings always match the model', async () => {
+    for (const budget of [64 * 1024 * 1024, 2000, 0]) {
+      setIndexBudget(budget)
+      const f = await fixture()
+      const random = seeded(budget + 11)
+      const segments = ['a', 'b', 'a!', 'é', '', 'x-y', 'z'.repeat(250), '日本']
+      const keys = new Set<string>()
+      for (let step = 0; step < 300; step++) {
+        const key = Array.from({ length: 1 + random(3) }, () => segments[random(segments.length)]).join('/') || 'root'
+        const op = random(10)
+        if (op < 5) {
+          await put(f.b, key, key)
+          keys.add(key)
+        } else if (op < 7) {
+          await f.b.deleteObject('bkt', key)
+          keys.delete(key)
+        } else if (op < 8 && /^[a-z!-]{1,20}$/.test(key)) {
+          // A file dropped in where no directory is in the way is an object of its own name (longer names are not keys).
+          const path = join(f.bucketDir(), key)
+          try {
+            await writeFile(path, 'foreign')
+            keys.add(key)
+          } catch {
+            // A directory holds the name, or a file holds a parent: not droppable by hand either.
+          }
+        } else if (op < 9) {
+          const victim = [...keys].find((k) => /^[a-z!-]{1,20}$/.test(k))
+          if (victim && (await rm(join(f.bucketDir(), victim)).then(() => true, () => false))) keys.delete(victim)
+        } else {
+          const opts = [{}, { delimiter: '/' }, { prefix: 'a', delimiter: '/' }, { prefix: 'a/' }][random(4)]!
+          expect(await everything(f.b, { ...opts, maxKeys: 1 + random(4) })).toEqual(reference(keys, opts))
+        }
+      }
+      for (const opts of [{}, { delimiter: '/' }, { prefix: 'é/', delimiter: '/' }]) expect(await everything(f.b, opts)).toEqual(reference(keys, opts))
+    }
+  }, 120_000)
+})
