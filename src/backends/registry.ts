@@ -10,6 +10,7 @@ import { fail } from '../http/errors.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Sealer } from '../lib/seal.ts'
 import { BackendError, type Backend } from './backend.ts'
+import { setIndexBudget } from './fs/dir-index.ts'
 import { createFsBackend } from './fs/driver.ts'
 import { emptyHealth, recordProbe, type Health } from './health.ts'
 import { createS3Backend } from './s3/driver.ts'
@@ -49,12 +50,17 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
   // The S3 proxy re-signs requests with a backend's own keys, which otherwise live only inside its driver.
   const signing = new Map<string, S3Settings>()
   let timer: ReturnType<typeof setInterval> | undefined
+  setIndexBudget(d.config.fs.listing_cache_mib * 1024 * 1024)
+  const fsOptions = {
+    abandonedUploadAfterMs: d.config.fs.abort_incomplete_uploads_after,
+    onSweepError: (err: unknown) => d.logger.warn('fs upload sweep failed', { error: (err as Error)?.message }),
+  }
 
   for (const b of d.config.backends) {
     const type = b.type === 'fs' ? 'fs' : 's3'
     const settings: S3Settings = { id: b.id, endpoint: b.endpoint, region: b.region, accessKey: d.config.secrets[b.access_key_env]!, secretKey: d.config.secrets[b.secret_key_env]!, pathStyle: b.path_style }
     if (type === 's3') signing.set(b.id, settings)
-    const backend = type === 'fs' ? createFsBackend({ id: b.id, root: b.root }) : createS3Backend(settings)
+    const backend = type === 'fs' ? createFsBackend({ ...fsOptions, id: b.id, root: b.root }) : createS3Backend(settings)
     entries.set(b.id, { id: b.id, name: b.name || b.id, type, source: 'config', enabled: true, endpoint: type === 'fs' ? '' : b.endpoint, region: b.region, pathStyle: b.path_style, backend, health: emptyHealth() })
   }
 

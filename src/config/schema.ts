@@ -131,6 +131,16 @@ export const ConfigSchema = T.Object(
       'Authentication.',
     ),
     backends: T.Array(BackendConfig, { default: [], description: 'Storage backends defined in this file (read-only in the UI). Backends can also be added from the admin UI.' }),
+    fs: Section(
+      {
+        abort_incomplete_uploads_after: Duration(
+          '7d',
+          'Multipart uploads into `fs` backends (from S3 clients or the dashboard) still unfinished this long after they began are aborted and their parts deleted, by a sweep at start-up and then hourly. `0` keeps them until they are completed or aborted.',
+        ),
+        listing_cache_mib: Int(64, 'Memory for the sorted directory indexes that let a listing page of an `fs` folder cost the same however many files it holds (~26 bytes a file; a folder larger than this is still listed, from an index built for each page).', { minimum: 0 }),
+      },
+      'Local-directory (`fs`) backends.',
+    ),
     quotas: Section(
       { scan_interval: Duration('30m', 'How often bucket usage is recounted for quotas and sizes; `0` disables the background scan.') },
       'Bucket quotas and size tracking.',
