@@ -176,9 +176,10 @@ export type CopyOptions = {
 export type VersionInfo = ObjectInfo & { versionId: string; isLatest: boolean; isDeleteMarker: boolean }
 
 export type MultipartUpload = { key: string; uploadId: string; initiated?: Date }
-/** `checksum`, when given, must equal the part's stored one (base64, in the upload's algorithm). */
-export type CompletedPart = { partNumber: number; etag: string; checksum?: string }
-export type UploadedPart = { partNumber: number; etag: string; size: number; lastModified?: Date; checksum?: string }
+export type PartChecksum = { algorithm: ChecksumAlgorithm; value: string }
+/** `checksum`, when given, must equal the part's stored one. */
+export type CompletedPart = { partNumber: number; etag: string; checksum?: PartChecksum }
+export type UploadedPart = { partNumber: number; etag: string; size: number; lastModified?: Date; checksum?: PartChecksum }
 
 export type CreateUploadOptions = {
   contentType?: string

@@ -444,7 +444,7 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
 
         const wrong = parts.map((p, i) => ({ partNumber: p.partNumber, etag: i === 1 ? `"${md5hex('nope')}"` : p.etag }))
         expect(await kindOf(b.completeMultipartUpload(bk, key, id, wrong))).toBe('invalid')
-        expect(await kindOf(b.completeMultipartUpload(bk, key, id, [...parts, { partNumber: 4, etag: parts[0]!.etag }]))).toBe('invalid')
+        expect(await kindOf(b.completeMultipartUpload(bk, key, id, [...parts.map(({ partNumber, etag }) => ({ partNumber, etag })), { partNumber: 4, etag: parts[0]!.etag }]))).toBe('invalid')
 
         const done = await b.completeMultipartUpload(
           bk,

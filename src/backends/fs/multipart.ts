@@ -55,7 +55,8 @@ const MIN_PART_BYTES = 5 * 1024 ** 2
 const UPLOAD_ID = /^[0-9a-f]{32}$/
 
 export type UploadRecord = Required<Pick<CreateUploadOptions, 'metadata'>> & Omit<CreateUploadOptions, 'metadata'> & { key: string; initiated: number }
-export type PartRecord = Omit<UploadedPart, 'lastModified'> & { ino: string; mtimeNs: string; lastModified?: number }
+/** `checksum` is the value in the upload's algorithm. */
+export type PartRecord = Omit<UploadedPart, 'lastModified' | 'checksum'> & { ino: string; mtimeNs: string; lastModified?: number; checksum?: string }
 /** The assembled file a completion is committing. */
 export type CompleteIntent = { ino: string; size: number; mtimeNs: string }
 
@@ -130,16 +131,17 @@ function partAlgorithm(record: UploadRecord, requested: UploadPartOptions['check
   return own ?? requested?.algorithm
 }
 
-/** Moves a staged part into place and records it; the staged file is gone afterwards. */
-async function placePart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, staged: Staged, keepChecksum: boolean): Promise<UploadedPart> {
+/** Moves a staged part into place and records it (its checksum when the upload has an algorithm); the staged file is gone afterwards. */
+async function placePart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, staged: Staged, algorithm: ChecksumAlgorithm | undefined): Promise<UploadedPart> {
+  const value = algorithm ? staged.digests.checksum : undefined
   const uploaded: UploadedPart = {
     partNumber,
     etag: `"${staged.digests.md5.toString('hex')}"`,
     size: staged.size,
     lastModified: new Date(),
-    ...(keepChecksum && staged.digests.checksum !== undefined ? { checksum: staged.digests.checksum } : {}),
+    ...(algorithm && value !== undefined ? { checksum: { algorithm, value } } : {}),
   }
-  const record: PartRecord = { ...uploaded, ...stampOf(staged.st), lastModified: uploaded.lastModified!.getTime() }
+  const record: PartRecord = { partNumber, etag: uploaded.etag, ...stampOf(staged.st), lastModified: uploaded.lastModified!.getTime(), ...(value !== undefined ? { checksum: value } : {}) }
   try {
     await withLock(uploadLock(ctx, bucket, id), async () => {
       const { dir } = await loadUpload(ctx, bucket, key, id)
@@ -157,7 +159,7 @@ async function placePart(ctx: FsContext, bucket: string, key: string, id: string
 
 export async function uploadPart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart> {
   let algorithm: ChecksumAlgorithm | undefined
-  let own = false
+  let own: ChecksumAlgorithm | undefined
   try {
     await requireBucket(ctx, bucket)
     checkKey(key)
@@ -165,7 +167,7 @@ export async function uploadPart(ctx: FsContext, bucket: string, key: string, id
     if (opts.size > MAX_PART_BYTES) throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
     const { record } = await loadUpload(ctx, bucket, key, id)
     algorithm = partAlgorithm(record, opts.checksum)
-    own = record.checksum !== undefined
+    own = record.checksum?.algorithm
   } catch (err) {
     await body.cancel().catch(() => {})
     throw err
@@ -204,7 +206,7 @@ export async function uploadPartCopy(
   } finally {
     await fh.close()
   }
-  return placePart(ctx, dst.bucket, dst.key, dst.uploadId, dst.partNumber, staged, record.checksum !== undefined)
+  return placePart(ctx, dst.bucket, dst.key, dst.uploadId, dst.partNumber, staged, record.checksum?.algorithm)
 }
 
 /** Parts whose record still describes the bytes beside it, by part number. */
@@ -227,18 +229,19 @@ async function readParts(dir: string): Promise<PartRecord[]> {
 
 export async function listParts(ctx: FsContext, bucket: string, key: string, id: string): Promise<UploadedPart[]> {
   await requireBucket(ctx, bucket)
-  const { dir } = await loadUpload(ctx, bucket, key, id)
+  const { dir, record } = await loadUpload(ctx, bucket, key, id)
+  const algorithm = record.checksum?.algorithm
   return (await readParts(dir)).map(({ partNumber, etag, size, lastModified, checksum }) => ({
     partNumber,
     etag,
     size,
     ...(lastModified !== undefined ? { lastModified: new Date(lastModified) } : {}),
-    ...(checksum !== undefined ? { checksum } : {}),
+    ...(algorithm && checksum !== undefined ? { checksum: { algorithm, value: checksum } } : {}),
   }))
 }
 
 /** The stored parts named by the request, checked against S3's rules (kind `invalid`, with S3's codes). */
-function choose(stored: PartRecord[], requested: CompletedPart[]): PartRecord[] {
+function choose(stored: PartRecord[], requested: CompletedPart[], algorithm: ChecksumAlgorithm | undefined): PartRecord[] {
   if (requested.length === 0) throw new BackendError('invalid', 'You must specify at least one part.', { code: 'MalformedXML' })
   if (requested.length > MAX_PARTS) throw new BackendError('invalid', 'A completion names at most 10000 parts.', { code: 'InvalidArgument' })
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]))
@@ -247,7 +250,7 @@ function choose(stored: PartRecord[], requested: CompletedPart[]): PartRecord[] 
     if (!(want.partNumber > previous)) throw new BackendError('invalid', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { code: 'InvalidPartOrder' })
     previous = want.partNumber
     const have = byNumber.get(want.partNumber)
-    const sameChecksum = want.checksum === undefined || want.checksum === have?.checksum
+    const sameChecksum = want.checksum === undefined || (want.checksum.algorithm === algorithm && want.checksum.value === have?.checksum)
     if (!have || typeof want.etag !== 'string' || bareEtag(have.etag) !== bareEtag(want.etag) || !sameChecksum) {
       throw new BackendError('invalid', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part’s entity tag.', { code: 'InvalidPart' })
     }
@@ -262,7 +265,7 @@ export async function completeUpload(ctx: FsContext, bucket: string, key: string
   checkKey(key)
   return withLock(uploadLock(ctx, bucket, id), async () => {
     const { dir, record } = await loadUpload(ctx, bucket, key, id)
-    const parts = choose(await readParts(dir), requested)
+    const parts = choose(await readParts(dir), requested, record.checksum?.algorithm)
     if (opts.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
     const etag = multipartEtag(parts.map((p) => p.etag))
     const wanted = record.checksum

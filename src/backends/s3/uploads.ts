@@ -81,7 +81,7 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
       const size = Math.min(partBytes, opts.size - cursor.position)
       const last = cursor.position + size === opts.size
       const part = await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(size, last), size, opts.signal)
-      parts.push(part)
+      parts.push({ partNumber: part.partNumber, etag: part.etag })
     }
     return await completeMultipartUpload(s3, bucket, key, uploadId, parts, opts.ifNoneMatch)
   } catch (err) {
