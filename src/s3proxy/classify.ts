@@ -8,8 +8,9 @@
  *
  * - Allowed reads: ListBuckets (answered by the proxy), ListObjects(V2),
  *   ListObjectVersions, ListMultipartUploads, GetBucketLocation,
- *   GetBucketVersioning, HeadBucket, GetObject, HeadObject, ListParts,
- *   GetObjectTagging, GetObjectRetention, GetObjectLegalHold.
+ *   GetBucketVersioning, HeadBucket, GetObject, HeadObject,
+ *   GetObjectAttributes, ListParts, GetObjectTagging, GetObjectRetention,
+ *   GetObjectLegalHold.
  * - Allowed writes: PutObject, CopyObject, CreateMultipartUpload, UploadPart,
  *   UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
  *   DeleteObject, DeleteObjects, PostObject, Put/DeleteObjectTagging,
@@ -19,8 +20,8 @@
  *   tagging, encryption, website, logging, notification, replication,
  *   object-lock configuration, public-access block, ownership…) and ACL
  *   writes (bucket or object): 403 AccessDenied.
- * - ACL reads, and anything else (restore, select, torrent, attributes,
- *   unknown parameters): 501 NotImplemented.
+ * - ACL reads, and anything else (restore, select, torrent, unknown
+ *   parameters): 501 NotImplemented.
  */
 import { accessDenied, notImplemented, invalidArgument } from './errors.ts'
 import type { Inbound } from './request.ts'
@@ -40,6 +41,7 @@ export type Operation =
   | 'PostObject'
   | 'GetObject'
   | 'HeadObject'
+  | 'GetObjectAttributes'
   | 'ListParts'
   | 'GetObjectTagging'
   | 'GetObjectRetention'
@@ -121,6 +123,7 @@ const PARAMS: Record<Operation, ReadonlySet<string>> = {
   PostObject: new Set(),
   GetObject: new Set(READ_OBJECT),
   HeadObject: new Set(READ_OBJECT),
+  GetObjectAttributes: new Set(['attributes', 'versionId']),
   ListParts: new Set(['uploadId', 'max-parts', 'part-number-marker']),
   GetObjectTagging: new Set(['tagging', 'versionId']),
   GetObjectRetention: new Set(['retention', 'versionId']),
@@ -170,6 +173,7 @@ export const METHOD_OF: Record<Operation, string> = {
   PostObject: 'POST',
   GetObject: 'GET',
   HeadObject: 'HEAD',
+  GetObjectAttributes: 'GET',
   ListParts: 'GET',
   GetObjectTagging: 'GET',
   GetObjectRetention: 'GET',
@@ -237,6 +241,7 @@ function pick(method: string, level: 'service' | 'bucket' | 'object', sub: strin
   switch (method) {
     case 'GET':
       if (sub === undefined) return 'GetObject'
+      if (sub === 'attributes') return 'GetObjectAttributes'
       if (sub === 'uploadId') return 'ListParts'
       if (sub === 'retention') return 'GetObjectRetention'
       if (sub === 'legal-hold') return 'GetObjectLegalHold'

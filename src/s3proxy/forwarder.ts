@@ -26,7 +26,7 @@ import type { Logger } from '../lib/log.ts'
 import { bodyError, clientGone } from './body.ts'
 import type { S3Call, S3Path, S3Reply } from './call.ts'
 import { isAuthParam, METHOD_OF } from './classify.ts'
-import { badGateway, S3Error, serviceUnavailable, statusError } from './errors.ts'
+import { badGateway, notImplemented, S3Error, serviceUnavailable, statusError } from './errors.ts'
 import { forwardable, passErrorHeader, passResponseHeader, withoutAwsChunked } from './headers.ts'
 import { UNSIGNED_PAYLOAD, uriEncode } from './sigv4/canonical.ts'
 import { outboundQuery, sendUpstream, upstreamFor, type Upstream } from './upstream.ts'
@@ -151,6 +151,8 @@ export function createForwarder(d: { registry: Registry; logger: Logger }): S3Pa
 
   return {
     async serve(call: S3Call): Promise<S3Reply> {
+      // The engine serves it; forwarded, RGW 16.2 would answer it as a plain GET of the object.
+      if (call.op === 'GetObjectAttributes') throw notImplemented('GetObjectAttributes is not forwarded to S3 backends.')
       const up = upstream(call.backendId)
       const method = METHOD_OF[call.op]
       const headers = outboundHeaders(call)

@@ -33,7 +33,8 @@ import type { Dirent } from 'node:fs'
 import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno } from './errors.ts'
-import { ALT_PREFIX, compareKeys, encodeKey, parseName, type ParsedName } from './keys.ts'
+import { compareKeys } from '../../lib/key-order.ts'
+import { ALT_PREFIX, encodeKey, parseName, type ParsedName } from './keys.ts'
 
 /** One directory entry that can stand for objects: a file (its own name or `.stowage=`) or a directory. */
 export type Entry = {

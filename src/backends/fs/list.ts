@@ -20,7 +20,8 @@ import { join } from 'node:path'
 import { BackendError, type ListOptions, type ListResult, type ObjectInfo } from '../backend.ts'
 import { readIndex, type DirIndex, type Entry } from './dir-index.ts'
 import { isErrno } from './errors.ts'
-import { compareKeys, encodeSegment, isCanonical, isValidKey, parseName } from './keys.ts'
+import { compareKeys } from '../../lib/key-order.ts'
+import { encodeSegment, isCanonical, isValidKey, parseName } from './keys.ts'
 
 /** `sort` is the key or key prefix the entry stands for. */
 type Item = { name: string; sort: string; rank: number } & ({ kind: 'object'; key: string; alt: boolean } | { kind: 'dir'; prefix: string })

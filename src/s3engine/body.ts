@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The call's body as the engine consumes it: a stream of exactly its length
+ * for objects and parts (never held whole), or a small document read whole
+ * (XML requests), with its Content-MD5 checked when one was sent. A body an
+ * operation does not use is left alone: the pipeline drains it.
+ */
+import { createHash } from 'node:crypto'
+import type { CallBody } from '../s3proxy/call.ts'
+import { S3Error } from '../s3proxy/errors.ts'
+import { streamFailure } from './errors.ts'
+
+/**
+ * The body as a stream of its exact length. The call's stream is only taken
+ * on the first read, so a driver that refuses a write before reading (no
+ * such bucket, a bad key) lets go of a body nobody touched, and the pipeline
+ * can still drain it and keep the connection (linger.ts).
+ */
+export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>; size: number } {
+  if (body.kind === 'stream') {
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        async pull(c) {
+          reader ??= body.stream.getReader()
+          const { done, value } = await reader.read()
+          if (done) c.close()
+          else c.enqueue(value)
+        },
+        async cancel(reason) {
+          await reader?.cancel(reason)
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    return { stream, size: body.length }
+  }
+  const bytes = body.kind === 'whole' ? body.bytes : new Uint8Array(0)
+  return {
+    size: bytes.byteLength,
+    stream: new ReadableStream<Uint8Array>({
+      start(c) {
+        if (bytes.byteLength > 0) c.enqueue(bytes)
+        c.close()
+      },
+    }),
+  }
+}
+
+const tooBig = (): S3Error => new S3Error(400, 'MaxMessageLengthExceeded', 'Your request was too big.', 'bad-request')
+
+/** Reads an XML request document whole, up to `limit` bytes, checking its Content-MD5 if it has one. */
+export async function readDocument(body: CallBody, limit: number, md5: string | undefined): Promise<Uint8Array> {
+  let bytes: Uint8Array
+  if (body.kind === 'empty') bytes = new Uint8Array(0)
+  else if (body.kind === 'whole') bytes = body.bytes
+  else {
+    if (body.length > limit) throw tooBig()
+    const chunks: Uint8Array[] = []
+    let size = 0
+    try {
+      for await (const chunk of body.stream) {
+        size += chunk.byteLength
+        if (size > limit) throw tooBig()
+        chunks.push(chunk)
+      }
+    } catch (err) {
+      throw streamFailure(err)
+    }
+    bytes = Buffer.concat(chunks)
+  }
+  if (bytes.byteLength > limit) throw tooBig()
+  if (md5 !== undefined && createHash('md5').update(bytes).digest('base64') !== md5) {
+    throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.', 'bad-digest')
+  }
+  return bytes
+}

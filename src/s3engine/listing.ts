@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * ListObjects (V1, with `marker`), ListObjectsV2 (`continuation-token`,
+ * `start-after`, `fetch-owner`) and ListObjectVersions (an unversioned
+ * bucket: each object is its one `null` version). Prefix, delimiter,
+ * max-keys (0 to 1000; more is 1000) and `encoding-type=url` as S3 has them.
+ *
+ * V2's continuation token is the driver's own opaque token. V1 pages by key:
+ * NextMarker is the last key or common prefix returned, and a marker that is
+ * a common prefix skips every key rolled into it, as in S3.
+ */
+import type { ListOptions, ListResult } from '../backends/backend.ts'
+import type { S3Reply } from '../s3proxy/call.ts'
+import { encodingType, intParam, param, xmlReply, type OpContext } from './context.ts'
+import { s3Failure } from './errors.ts'
+import { invalidArgument } from './headers.ts'
+import { doc, el, isoTime, keyWriter, owner, wrap, type KeyWriter } from './xml.ts'
+
+type Page = { result: ListResult; max: number }
+
+async function page(c: OpContext, opts: ListOptions, max: number): Promise<Page> {
+  if (max === 0) return { result: { objects: [], commonPrefixes: [], isTruncated: false }, max }
+  try {
+    return { result: await c.backend.listObjects(c.bucket, { ...opts, maxKeys: max }), max }
+  } catch (err) {
+    const e = s3Failure(err)
+    if (opts.token && (e as { code?: string }).code === 'InvalidArgument') throw invalidArgument('The continuation token provided is incorrect')
+    throw e
+  }
+}
+
+function common(c: OpContext): { prefix: string; delimiter: string; max: number; write: KeyWriter; encoded: boolean } {
+  const encoded = encodingType(c) === 'url'
+  return { prefix: param(c, 'prefix') ?? '', delimiter: param(c, 'delimiter') ?? '', max: intParam(c, 'max-keys', 1000, 1000), write: keyWriter(encoded ? 'url' : undefined), encoded }
+}
+
+function contents(p: Page, write: KeyWriter, withOwner: string | undefined): string {
+  let out = ''
+  for (const o of p.result.objects) {
+    out += wrap(
+      'Contents',
+      el('Key', write(o.key)) + el('LastModified', isoTime(o.lastModified)) + el('ETag', o.etag ?? '') + el('Size', o.size) + (withOwner ? owner(withOwner) : '') + el('StorageClass', o.storageClass ?? 'STANDARD'),
+    )
+  }
+  for (const prefix of p.result.commonPrefixes) out += wrap('CommonPrefixes', el('Prefix', write(prefix)))
+  return out
+}
+
+/** The last entry of a page in key order: what V1's NextMarker names. */
+function lastEntry(result: ListResult): string | undefined {
+  const keys = [...result.objects.map((o) => o.key), ...result.commonPrefixes]
+  return keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).at(-1)
+}
+
+export async function listObjects(c: OpContext): Promise<S3Reply> {
+  const { prefix, delimiter, max, write, encoded } = common(c)
+  const marker = param(c, 'marker') ?? ''
+  const p = await page(c, { prefix, delimiter, ...(marker ? { startAfter: marker } : {}) }, max)
+  let inner = el('Name', c.bucket) + el('Prefix', write(prefix)) + el('Marker', write(marker))
+  const next = p.result.isTruncated ? lastEntry(p.result) : undefined
+  if (next !== undefined) inner += el('NextMarker', write(next))
+  inner += el('MaxKeys', max)
+  if (delimiter !== '') inner += el('Delimiter', write(delimiter))
+  inner += el('IsTruncated', p.result.isTruncated)
+  if (encoded) inner += el('EncodingType', 'url')
+  inner += contents(p, write, c.owner)
+  return xmlReply(doc('ListBucketResult', inner))
+}
+
+export async function listObjectsV2(c: OpContext): Promise<S3Reply> {
+  const { prefix, delimiter, max, write, encoded } = common(c)
+  const token = param(c, 'continuation-token')
+  const startAfter = param(c, 'start-after') ?? ''
+  if (token === '') throw invalidArgument('The continuation token provided is incorrect')
+  const fetchOwner = param(c, 'fetch-owner')?.toLowerCase() === 'true'
+  const p = await page(c, { prefix, delimiter, ...(token ? { token } : startAfter ? { startAfter } : {}) }, max)
+  let inner = el('Name', c.bucket) + el('Prefix', write(prefix))
+  if (startAfter !== '') inner += el('StartAfter', write(startAfter))
+  if (token !== undefined) inner += el('ContinuationToken', token)
+  inner += el('KeyCount', p.result.objects.length + p.result.commonPrefixes.length) + el('MaxKeys', max)
+  if (delimiter !== '') inner += el('Delimiter', write(delimiter))
+  inner += el('IsTruncated', p.result.isTruncated)
+  if (p.result.isTruncated && p.result.nextToken) inner += el('NextContinuationToken', p.result.nextToken)
+  if (encoded) inner += el('EncodingType', 'url')
+  inner += contents(p, write, fetchOwner ? c.owner : undefined)
+  return xmlReply(doc('ListBucketResult', inner))
+}
+
+/** Versions of an unversioned bucket: every object once, as its `null` version, the latest. */
+export async function listObjectVersions(c: OpContext): Promise<S3Reply> {
+  const { prefix, delimiter, max, write, encoded } = common(c)
+  const keyMarker = param(c, 'key-marker') ?? ''
+  const versionMarker = param(c, 'version-id-marker')
+  if (versionMarker !== undefined && keyMarker === '') throw invalidArgument('A version-id marker cannot be specified without a key marker.')
+  if (versionMarker !== undefined && versionMarker !== '' && versionMarker !== 'null') throw invalidArgument('Invalid version id specified')
+  const p = await page(c, { prefix, delimiter, ...(keyMarker ? { startAfter: keyMarker } : {}) }, max)
+  let inner = el('Name', c.bucket) + el('Prefix', write(prefix)) + el('KeyMarker', write(keyMarker)) + el('VersionIdMarker', versionMarker ?? '')
+  const next = p.result.isTruncated ? lastEntry(p.result) : undefined
+  if (next !== undefined) inner += el('NextKeyMarker', write(next)) + el('NextVersionIdMarker', 'null')
+  inner += el('MaxKeys', max)
+  if (delimiter !== '') inner += el('Delimiter', write(delimiter))
+  inner += el('IsTruncated', p.result.isTruncated)
+  if (encoded) inner += el('EncodingType', 'url')
+  for (const o of p.result.objects) {
+    inner += wrap(
+      'Version',
+      el('Key', write(o.key)) + el('VersionId', 'null') + el('IsLatest', true) + el('LastModified', isoTime(o.lastModified)) + el('ETag', o.etag ?? '') + el('Size', o.size) + owner(c.owner) + el('StorageClass', o.storageClass ?? 'STANDARD'),
+    )
+  }
+  for (const prefix of p.result.commonPrefixes) inner += wrap('CommonPrefixes', el('Prefix', write(prefix)))
+  return xmlReply(doc('ListVersionsResult', inner))
+}

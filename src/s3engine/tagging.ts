@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/** GetObjectTagging, PutObjectTagging (S3's tag rules) and DeleteObjectTagging. */
+import { child, children, parseXml, textOf } from '../backends/s3/xml.ts'
+import type { S3Reply } from '../s3proxy/call.ts'
+import { readDocument } from './body.ts'
+import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
+import { malformedXml, s3Failure } from './errors.ts'
+import { checkTagSet, md5Of } from './headers.ts'
+import { doc, el, wrap } from './xml.ts'
+
+const TAGGING_DOCUMENT_LIMIT = 64 * 1024
+
+function versionOption(c: OpContext): { versionId?: string } {
+  const versionId = versionOf(c)
+  return versionId !== undefined ? { versionId } : {}
+}
+
+export async function getObjectTagging(c: OpContext): Promise<S3Reply> {
+  let tags
+  try {
+    tags = await c.backend.getObjectTags(c.bucket, keyOf(c), versionOption(c))
+  } catch (err) {
+    throw s3Failure(err)
+  }
+  const set = Object.entries(tags)
+    .map(([k, v]) => wrap('Tag', el('Key', k) + el('Value', v)))
+    .join('')
+  return xmlReply(doc('Tagging', wrap('TagSet', set)))
+}
+
+function parseTagging(bytes: Uint8Array): Record<string, string> {
+  let root
+  try {
+    root = parseXml(Buffer.from(bytes).toString('utf8'))
+  } catch {
+    throw malformedXml()
+  }
+  const set = child(root, 'TagSet')
+  if (root.name !== 'Tagging' || !set) throw malformedXml()
+  return checkTagSet(
+    children(set, 'Tag').map((t) => {
+      const key = textOf(t, 'Key')
+      if (key === undefined) throw malformedXml()
+      return [key, textOf(t, 'Value') ?? '']
+    }),
+  )
+}
+
+export async function putObjectTagging(c: OpContext): Promise<S3Reply> {
+  const tags = parseTagging(await readDocument(c.call.body, TAGGING_DOCUMENT_LIMIT, md5Of(c.call.headers)))
+  try {
+    await c.backend.putObjectTags(c.bucket, keyOf(c), tags, versionOption(c))
+  } catch (err) {
+    throw s3Failure(err)
+  }
+  return emptyReply(200)
+}
+
+export async function deleteObjectTagging(c: OpContext): Promise<S3Reply> {
+  try {
+    await c.backend.putObjectTags(c.bucket, keyOf(c), {}, versionOption(c))
+  } catch (err) {
+    throw s3Failure(err)
+  }
+  return emptyReply(204)
+}
