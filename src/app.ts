@@ -55,6 +55,7 @@ import { createAnonymousService, type AnonymousService } from './credentials/ano
 import { credentialRoutes } from './credentials/routes.ts'
 import { createCredentialService, type CredentialService } from './credentials/service.ts'
 import { createCredentialStore } from './credentials/store.ts'
+import { createS3Engine } from './s3engine/engine.ts'
 import { createProxyService, type ProxyService } from './s3proxy/service.ts'
 import { pinRoutes } from './pins/routes.ts'
 import { createSearchService } from './search/service.ts'
@@ -164,7 +165,13 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const anonymous = createAnonymousService({ store: credentialStore, registry, audit, logger, now, defaultRps: config.s3_proxy.anonymous_rps })
   accounting.onForget(anonymous.forget)
   const spoolDir = dbPath === ':memory:' ? tmpdir() : join(dirname(resolve(dbPath)), 'tmp')
-  const s3proxy = createProxyService({ config, registry, credentials, anonymous, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry })
+  const engine = createS3Engine({
+    backend: (id) => {
+      const entry = registry.entry(id)
+      return entry?.backend ? { backend: entry.backend, region: entry.region } : undefined
+    },
+  })
+  const s3proxy = createProxyService({ config, registry, credentials, anonymous, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry, engine })
   const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
 
   const checks = (): ReadinessCheck[] => [

@@ -43,7 +43,7 @@ const ADMIN = '/api/admin/s3-credentials'
 const ANON = '/api/admin/s3-anonymous'
 
 const SCOPE_NOTE =
-  '`buckets` items are `{"bucket","access"}` with access `read` or `read-write`; a plain bucket name means read-write. Every bucket must exist on the backend, which must be an S3 backend (fs backends are refused: the proxy cannot forward to them).'
+  '`buckets` items are `{"bucket","access"}` with access `read` or `read-write`; a plain bucket name means read-write. Every bucket must exist on the backend (of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine).'
 
 export function credentialRoutes(d: CredentialRouteDeps) {
   const on = (): void => {

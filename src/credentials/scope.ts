@@ -2,7 +2,7 @@
 /**
  * Validation of what a credential or binding may point at. The dashboard has
  * no per-bucket ACL, so any writer may scope a key to any bucket, but only to
- * buckets that exist on an active S3 backend: the original let anyone mint
+ * buckets that exist on an active backend: the original let anyone mint
  * keys for arbitrary names, including buckets created later by someone else.
  */
 import type { Backend } from '../backends/backend.ts'
@@ -15,14 +15,15 @@ import type { BucketAccess, BucketScope } from './model.ts'
 
 export type ScopeInput = string | { bucket: string; access?: BucketAccess }
 
-/** The backend a credential or binding names: it must be an enabled, usable S3 backend. */
+/**
+ * The backend a credential or binding names: an enabled, usable backend of
+ * either type (`s3` backends are forwarded to, `fs` ones served by the S3
+ * engine).
+ */
 export function checkBackend(registry: Registry, backendId: string): Backend {
   const entry = registry.entry(backendId)
   if (!entry) throw fail('invalid_request', 'No such backend.', [{ path: '/backend_id' }])
-  if (entry.type !== 's3') {
-    throw fail('invalid_request', `The S3 proxy forwards to S3-compatible backends only; "${backendId}" stores objects on local disk (type fs).`, [{ path: '/backend_id' }])
-  }
-  if (!entry.backend || !registry.upstream(backendId)) throw fail('invalid_request', 'That backend is disabled or its secret cannot be opened.', [{ path: '/backend_id' }])
+  if (!entry.backend || (entry.type === 's3' && !registry.upstream(backendId))) throw fail('invalid_request', 'That backend is disabled or its secret cannot be opened.', [{ path: '/backend_id' }])
   return entry.backend
 }
 

@@ -251,7 +251,7 @@ export function createS3Proxy(d: ProxyDeps) {
       throw new S3Error(400, 'BadRequest', 'Insufficient information. Origin request header needed.', 'bad-preflight')
     }
     const rules: CorsRule[] = []
-    for (const e of d.registry.active()) if (e.type === 's3') rules.push(...d.cors.corsRules(e.id, target.bucket))
+    for (const e of d.registry.active()) rules.push(...d.cors.corsRules(e.id, target.bucket))
     const headers = preflightHeaders(rules, origin, String(method).toUpperCase(), w.req.headers['access-control-request-headers'])
     if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.', 'cors-refused')
     Object.assign(w.headers, headers)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * The conformance scenario every real S3 client runs through the proxy into
- * RGW: list buckets (only the scoped ones), small put/get, a 50 MiB
+ * The conformance scenario every real S3 client runs through the S3 listener,
+ * twice: into RGW (the forwarder) and into a local directory (the S3 engine):
+ * list buckets (only the scoped ones), small put/get, a 50 MiB
  * multipart upload and download compared by SHA-256, presigned GET (and PUT
  * where the client can presign one), copy within the scope, delete; and the
  * denials: an out-of-scope bucket, a copy from an out-of-scope source, a
@@ -16,7 +17,8 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { proxyEnv, type Cred, type ProxyEnv } from '../s3proxy/fixture.ts'
+import type { Backend } from '../../src/backends/backend.ts'
+import { bucketName, proxyEnv, type Cred, type ProxyEnv } from '../s3proxy/fixture.ts'
 
 export const MiB = 1024 * 1024
 
@@ -34,7 +36,14 @@ export type Driver = {
   remove(bucket: string, key: string): Promise<void>
 }
 
-export type Ctx = { p: ProxyEnv; dir: string; endpoint: string; port: number }
+export type Ctx = {
+  p: ProxyEnv
+  dir: string
+  endpoint: string
+  port: number
+  /** Mints a credential on the scenario's backend. */
+  mint(body: Record<string, unknown>, as?: ProxyEnv['user']): Promise<Cred>
+}
 
 export type ClientSpec = {
   name: string
@@ -75,9 +84,17 @@ export async function run(cmd: string[], env: Record<string, string | undefined>
   return out
 }
 
+/** The storage behind the listener: `rgw` is forwarded to, `local` (a directory) served by the S3 engine. */
+const TARGETS = ['rgw', 'local'] as const
+
 export function conformance(spec: ClientSpec): void {
-  describe(`${spec.name} through the proxy`, () => {
+  for (const target of TARGETS) scenario(spec, target)
+}
+
+function scenario(spec: ClientSpec, target: (typeof TARGETS)[number]): void {
+  describe(`${spec.name} through the S3 listener into ${target}`, () => {
     let p: ProxyEnv
+    let storage: Backend
     let ctx: Ctx
     let main: string
     let readable: string
@@ -89,14 +106,21 @@ export function conformance(spec: ClientSpec): void {
 
     beforeAll(async () => {
       p = await proxyEnv()
+      storage = p.t.s.registry.get(target)
       const dir = mkdtempSync(join(tmpdir(), `stowage-client-${spec.name.replace(/\W+/g, '-')}-`))
-      ctx = { p, dir, endpoint: p.endpoint, port: p.running.proxy!.port }
+      ctx = { p, dir, endpoint: p.endpoint, port: p.running.proxy!.port, mint: (body, as) => p.mint({ backend_id: target, ...body }, as) }
       await spec.setup?.(ctx)
-      main = await p.bucket('cl-main')
-      readable = await p.bucket('cl-ro')
-      foreign = await p.bucket('cl-foreign')
-      for (const b of [readable, foreign]) await p.rgw.putObject(b, 'seed.txt', new Response('seed').body!, { size: 4 })
-      rw = await p.mint({ buckets: [main, { bucket: readable, access: 'read' }] }, p.user)
+      const bucket = async (tag: string): Promise<string> => {
+        if (target === 'rgw') return p.bucket(tag)
+        const name = bucketName(tag)
+        await storage.createBucket(name)
+        return name
+      }
+      main = await bucket('cl-main')
+      readable = await bucket('cl-ro')
+      foreign = await bucket('cl-foreign')
+      for (const b of [readable, foreign]) await storage.putObject(b, 'seed.txt', new Response('seed').body!, { size: 4 })
+      rw = await ctx.mint({ buckets: [main, { bucket: readable, access: 'read' }] }, p.user)
       drv = await spec.driver(rw, ctx)
       const data = randomBytes(50 * MiB)
       big = join(dir, 'big.bin')
@@ -123,7 +147,7 @@ export function conformance(spec: ClientSpec): void {
 
     test('uploads and downloads 50 MiB in parts, byte-exact', async () => {
       await drv.upload(main, 'big/fifty.bin', big)
-      const info = await p.rgw.headObject(main, 'big/fifty.bin')
+      const info = await storage.headObject(main, 'big/fifty.bin')
       expect(info.size).toBe(50 * MiB)
       expect(info.etag).toMatch(/-\d+"?$/)
       const back = join(ctx.dir, 'big.back')
@@ -148,7 +172,7 @@ export function conformance(spec: ClientSpec): void {
         const url = await drv.presignPut!(main, 'presigned/put.txt', 300)
         const res = await fetch(url, { method: 'PUT', body: 'uploaded with a presigned URL' })
         expect(res.status).toBe(200)
-        const got = await p.rgw.getObject(main, 'presigned/put.txt')
+        const got = await storage.getObject(main, 'presigned/put.txt')
         expect(await new Response((got as { body: ReadableStream }).body).text()).toBe('uploaded with a presigned URL')
       }, 30_000)
     }
@@ -156,40 +180,40 @@ export function conformance(spec: ClientSpec): void {
     test('copies within the scope (from the read bucket too)', async () => {
       await drv.copy(main, 'dir/small.txt', main, 'dir/copy.txt')
       await drv.copy(readable, 'seed.txt', main, 'dir/seed-copy.txt')
-      expect((await p.rgw.headObject(main, 'dir/copy.txt')).size).toBe(31)
-      expect((await p.rgw.headObject(main, 'dir/seed-copy.txt')).size).toBe(4)
+      expect((await storage.headObject(main, 'dir/copy.txt')).size).toBe(31)
+      expect((await storage.headObject(main, 'dir/seed-copy.txt')).size).toBe(4)
     }, 30_000)
 
     test('deletes', async () => {
       await drv.remove(main, 'dir/copy.txt')
-      await expect(p.rgw.headObject(main, 'dir/copy.txt')).rejects.toThrow()
+      await expect(storage.headObject(main, 'dir/copy.txt')).rejects.toThrow()
     }, 30_000)
 
     test('refused: a bucket outside the scope', async () => {
       expect(await failure(() => drv.download(foreign, 'seed.txt', join(ctx.dir, 'x')))).toMatch(/AccessDenied|403|Forbidden/)
       const file = join(ctx.dir, 'small.txt')
       expect(await failure(() => drv.upload(foreign, 'planted.txt', file))).toMatch(/AccessDenied|403|Forbidden/)
-      await expect(p.rgw.headObject(foreign, 'planted.txt')).rejects.toThrow()
+      await expect(storage.headObject(foreign, 'planted.txt')).rejects.toThrow()
     }, 30_000)
 
     test('refused: a copy from a source outside the scope', async () => {
       expect(await failure(() => drv.copy(foreign, 'seed.txt', main, 'stolen.txt'))).toMatch(/AccessDenied|403|Forbidden/)
-      await expect(p.rgw.headObject(main, 'stolen.txt')).rejects.toThrow()
+      await expect(storage.headObject(main, 'stolen.txt')).rejects.toThrow()
     }, 30_000)
 
     test('refused: a write with read-only access', async () => {
       const file = join(ctx.dir, 'small.txt')
       expect(await failure(() => drv.upload(readable, 'ro-write.txt', file))).toMatch(/AccessDenied|403|Forbidden/)
-      const roKey = await p.mint({ buckets: [{ bucket: main, access: 'read' }] })
+      const roKey = await ctx.mint({ buckets: [{ bucket: main, access: 'read' }] })
       const ro = await spec.driver(roKey, ctx)
       await ro.download(main, 'dir/small.txt', join(ctx.dir, 'ro.back'))
       expect(await failure(() => ro.upload(main, 'ro-key-write.txt', file))).toMatch(/AccessDenied|403|Forbidden/)
-      await expect(p.rgw.headObject(main, 'ro-key-write.txt')).rejects.toThrow()
+      await expect(storage.headObject(main, 'ro-key-write.txt')).rejects.toThrow()
     }, 60_000)
 
     test('refused: an expired key and a disabled key', async () => {
-      const expiring = await p.mint({ buckets: [main], expires_at: new Date(Date.now() + 1500).toISOString() })
-      const disabled = await p.mint({ buckets: [main] })
+      const expiring = await ctx.mint({ buckets: [main], expires_at: new Date(Date.now() + 1500).toISOString() })
+      const disabled = await ctx.mint({ buckets: [main] })
       await p.t.call('PATCH', `/api/admin/s3-credentials/${disabled.access_key}`, { as: p.admin, json: { enabled: false } })
       await Bun.sleep(1600)
       for (const k of [expiring, disabled]) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Virtual S3 credentials through the dashboard API, on both storage kinds: on
- * an fs backend minting is refused (the proxy forwards to S3 only); on RGW
- * the self-service and admin routes create, list, change and revoke keys,
+ * Virtual S3 credentials through the dashboard API, on both storage kinds
+ * (an fs backend is served by the S3 engine, an s3 one forwarded to): the
+ * self-service and admin routes create, list, change and revoke keys,
  * validate the bucket scope, hide other users' keys and audit every change.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
@@ -31,28 +31,6 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     e = await objectEnv(kind, { app: PROXY })
   })
   afterAll(() => e.close())
-
-  if (kind === 'fs') {
-    test('minting for an fs backend is refused with a clear message', async () => {
-      for (const [path, as] of [['/api/me/s3-credentials', e.user], ['/api/admin/s3-credentials', e.admin]] as const) {
-        const res = await e.t.call('POST', path, { as, json: { backend_id: e.bid, buckets: [e.bucket] } })
-        expect(res.status).toBe(400)
-        expect(await errorCode(res)).toBe('invalid_request')
-        expect(((await res.json()) as { error: { message: string } }).error.message).toContain('S3-compatible backends only')
-      }
-    })
-    test('an anonymous binding on an fs backend is refused too', async () => {
-      const res = await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket } })
-      expect(res.status).toBe(400)
-      expect(await errorCode(res)).toBe('invalid_request')
-    })
-    test('listing works and is empty', async () => {
-      const res = await e.t.call('GET', '/api/me/s3-credentials', { as: e.reader })
-      expect(res.status).toBe(200)
-      expect(await json(res)).toEqual({ credentials: [] })
-    })
-    return
-  }
 
   const mint = async (body: Record<string, unknown>, as = e.user, path = '/api/me/s3-credentials'): Promise<Response> => e.t.call('POST', path, { as, json: { backend_id: e.bid, ...body } })
 
