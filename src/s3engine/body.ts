@@ -11,24 +11,38 @@ import { S3Error } from '../s3proxy/errors.ts'
 import { streamFailure } from './errors.ts'
 
 /**
- * The body as a stream of its exact length. The call's stream is only taken
- * on the first read, so a driver that refuses a write before reading (no
- * such bucket, a bad key) lets go of a body nobody touched, and the pipeline
- * can still drain it and keep the connection (linger.ts).
+ * The body as a stream of its exact length. The call's body is only taken on
+ * the first read, so a driver that refuses a write before reading (no such
+ * bucket, a bad key) lets go of a body nobody touched, and the pipeline can
+ * still drain it and keep the connection (linger.ts). An unsigned body is
+ * read from the node stream it arrives on, which pauses the socket while the
+ * disk catches up; its web-stream form buffers ahead without bound.
  */
 export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>; size: number } {
   if (body.kind === 'stream') {
-    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+    let next: (() => Promise<IteratorResult<Uint8Array>>) | undefined
+    let stop: ((reason: unknown) => Promise<unknown>) | undefined
+    const start = (): void => {
+      if (body.source) {
+        const it = (body.source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+        next = () => it.next()
+        stop = async () => it.return?.()
+      } else {
+        const reader = body.stream.getReader()
+        next = () => reader.read() as Promise<IteratorResult<Uint8Array>>
+        stop = (reason) => reader.cancel(reason)
+      }
+    }
     const stream = new ReadableStream<Uint8Array>(
       {
         async pull(c) {
-          reader ??= body.stream.getReader()
-          const { done, value } = await reader.read()
+          if (!next) start()
+          const { done, value } = await next!()
           if (done) c.close()
           else c.enqueue(value)
         },
         async cancel(reason) {
-          await reader?.cancel(reason)
+          await stop?.(reason)
         },
       },
       { highWaterMark: 0 },

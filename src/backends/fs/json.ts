@@ -22,10 +22,13 @@ function openedPath(fd: number, path: string): string {
  * The text of a record; null when it is missing, not a regular file, too
  * large, or reached through a symbolic link (the file or a directory on its
  * way), so nothing planted under `.stowage` makes a read leave the root.
- * Synchronous: records are small, every listed object reads one, and four
- * system calls cost less than four trips through the I/O thread pool.
+ * `dirChecked` says the caller has already made sure no directory on the way
+ * is a link (a listing checks a bucket's sidecar directories once per page),
+ * which spares the readlink. Synchronous: records are small, every listed
+ * object reads one, and a few system calls cost less than as many trips
+ * through the I/O thread pool.
  */
-export function readRecord(path: string): string | null {
+export function readRecord(path: string, opts: { dirChecked?: boolean } = {}): string | null {
   let fd: number
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
@@ -35,7 +38,7 @@ export function readRecord(path: string): string | null {
   }
   try {
     const st = fstatSync(fd)
-    if (!st.isFile() || st.size > MAX_RECORD_BYTES || openedPath(fd, path) !== path) return null
+    if (!st.isFile() || st.size > MAX_RECORD_BYTES || (!opts.dirChecked && openedPath(fd, path) !== path)) return null
     return readFileSync(fd, 'utf8')
   } finally {
     closeSync(fd)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Single-object operations: head, get, put, delete, tags. */
 import { lstatSync, type BigIntStats } from 'node:fs'
-import { readdir, rename, rm } from 'node:fs/promises'
+import { readdir, realpath, rename, rm } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { BackendError, type ContentHeaders, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
@@ -239,13 +239,15 @@ export async function putObjectTags(ctx: FsContext, bucket: string, key: string,
 }
 
 /**
- * The sidecar shard directories (`meta/<bucket>/<xx>`) that exist: a listing
- * skips the sidecar lookup of keys whose shard is absent, which in a folder
- * of files dropped in from outside is all of them.
+ * The sidecar shard directories (`meta/<bucket>/<xx>`) that exist and are no
+ * links, read once per listing page: a page skips the sidecar lookup of keys
+ * whose shard is absent (in a folder of files dropped in from outside, all
+ * of them) and reads the others without checking their path again.
  */
 export async function sidecarShards(ctx: FsContext, bucket: string): Promise<Set<string>> {
-  if (!(await isPlainDir(ctx.metaDir(bucket)))) return new Set()
-  return new Set(await readdir(ctx.metaDir(bucket)))
+  const dir = ctx.metaDir(bucket)
+  if (!(await isPlainDir(dir)) || (await realpath(dir)) !== dir) return new Set()
+  return new Set((await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name))
 }
 
 /** What a listing shows for the file it found at `path`; null when it went away meanwhile. */
@@ -260,6 +262,6 @@ export async function listedInfo(ctx: FsContext, bucket: string, key: string, pa
   }
   if (!st.isFile()) return null
   const scPath = sidecarPath(ctx, bucket, key)
-  const sc = shards.has(basename(dirname(scPath))) ? await readSidecar(ctx, bucket, key) : null
+  const sc = shards.has(basename(dirname(scPath))) ? await readSidecar(ctx, bucket, key, { dirChecked: true }) : null
   return infoOf(describes(sc, st) ? sc : adopt(bucket, key, st), withMetadata)
 }

@@ -58,7 +58,7 @@ export type Sidecar = {
 type SidecarV1 = Omit<Sidecar, 'v' | 'bucket' | 'key' | 'headers' | 'checksum' | 'parts'> & { v: 1 }
 
 export function sidecarPath(ctx: FsContext, bucket: string, key: string): string {
-  const h = createHash('sha256').update(key).digest('hex')
+  const h = Bun.SHA256.hash(key, 'hex')
   return join(ctx.metaDir(bucket), h.slice(0, 2), `${h}.json`)
 }
 
@@ -78,8 +78,8 @@ export function parseSidecar(text: string, bucket: string, key: string): Sidecar
 }
 
 /** The sidecar of `key`; null when there is none (see readRecord for what is never followed). */
-export async function readSidecar(ctx: FsContext, bucket: string, key: string): Promise<Sidecar | null> {
-  const text = readRecord(sidecarPath(ctx, bucket, key))
+export async function readSidecar(ctx: FsContext, bucket: string, key: string, opts: { dirChecked?: boolean } = {}): Promise<Sidecar | null> {
+  const text = readRecord(sidecarPath(ctx, bucket, key), opts)
   return text === null ? null : parseSidecar(text, bucket, key)
 }
 

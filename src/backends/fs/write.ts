@@ -22,6 +22,7 @@ import { locate, prepareTarget } from './tree.ts'
 
 export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
 
+/** Reads of a copy and writes of a body go in pieces of up to this size: a network body arrives in pieces of tens of KiB. */
 const COPY_CHUNK = 1024 * 1024
 
 async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
@@ -61,6 +62,8 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   try {
     fh = await open(path, 'wx')
     const hasher = new BodyHasher(opts.checksum)
+    const pending = new Uint8Array(Math.min(size, COPY_CHUNK))
+    let held = 0
     let received = 0
     for (;;) {
       let chunk: Awaited<ReturnType<typeof reader.read>>
@@ -74,9 +77,20 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       received += chunk.value.byteLength
       if (received > size) throw new BackendError('invalid', 'the body is longer than its declared size', { code: 'IncompleteBody' })
       hasher.update(chunk.value)
-      await writeAll(fh, chunk.value)
+      let data = chunk.value
+      while (data.byteLength > 0) {
+        const n = Math.min(data.byteLength, pending.byteLength - held)
+        pending.set(data.subarray(0, n), held)
+        held += n
+        data = data.subarray(n)
+        if (held === pending.byteLength) {
+          await writeAll(fh, pending)
+          held = 0
+        }
+      }
     }
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
+    if (held > 0) await writeAll(fh, pending.subarray(0, held))
     return await finish(fh, path, size, hasher)
   } catch (err) {
     await reader.cancel().catch(() => {})
