@@ -191,7 +191,7 @@ export function writeCondition(h: Headers): '*' | undefined {
 }
 
 /** An HTTP date; undefined when absent or not a date (S3, like HTTP, then ignores the condition). */
-export function httpDate(value: string | null): Date | undefined {
+function httpDate(value: string | null): Date | undefined {
   if (value === null) return undefined
   const ms = Date.parse(value)
   return Number.isNaN(ms) ? undefined : new Date(ms)

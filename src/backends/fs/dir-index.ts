@@ -56,12 +56,12 @@ export interface DirIndex {
 
 const BLOCK = 512
 const RACY_NS = 50_000_000n
-export const RECHECK_MS = 10_000
+const RECHECK_MS = 10_000
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']
 const HIGH_UNITS = /[\ud800-\uffff]/
 
 /** Null for names that stand for nothing (our reserved space) or entries that are neither file nor directory. */
-export function entryOf(name: string, dir: boolean): Entry | null {
+function entryOf(name: string, dir: boolean): Entry | null {
   const parsed = parseName(name)
   if (!parsed) return null
   if (dir) {

@@ -67,7 +67,7 @@ function uploadLock(ctx: FsContext, bucket: string, id: string): string {
   return `${ctx.lockName(bucket)}\0upload\0${id}`
 }
 
-export function partBase(dir: string, partNumber: number): string {
+function partBase(dir: string, partNumber: number): string {
   return join(dir, String(partNumber).padStart(5, '0'))
 }
 

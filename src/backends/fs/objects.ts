@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Single-object operations: head, get, put, delete, tags. */
-import { lstatSync, type BigIntStats } from 'node:fs'
+import { lstatSync, type BigIntStats, type Stats } from 'node:fs'
 import { readdir, realpath, rename, rm } from 'node:fs/promises'
 import { basename, dirname } from 'node:path'
 import { BackendError, type ContentHeaders, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
@@ -11,9 +11,9 @@ import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
-import { writeJson } from './json.ts'
+import { readRecord, writeJson } from './json.ts'
 import { fileBody, notModified, resolveRange } from './read.ts'
-import { adopt, contentTypeFor, describes, fullInfoOf, infoOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
+import { adopt, contentTypeFor, describes, fullInfoOf, infoOf, parseSidecar, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
 import { commitObject, stageBody } from './write.ts'
 
@@ -262,6 +262,39 @@ export async function listedInfo(ctx: FsContext, bucket: string, key: string, pa
   }
   if (!st.isFile()) return null
   const scPath = sidecarPath(ctx, bucket, key)
-  const sc = shards.has(basename(dirname(scPath))) ? await readSidecar(ctx, bucket, key, { dirChecked: true }) : null
+  const sc = shards.has(basename(dirname(scPath))) ? listedSidecar(scPath, bucket, key) : null
   return infoOf(describes(sc, st) ? sc : adopt(bucket, key, st), withMetadata)
+}
+
+/** Sidecars parsed for listings, by path, with the stamp of the file they were read from. */
+const listed = new Map<string, { stamp: string; sc: Sidecar }>()
+/** ~400 bytes each: a few MiB, enough for folders listed again and again a few thousand keys at a time. */
+const LISTED_MAX = 16_384
+
+/**
+ * A listing's sidecar read: a stat, and the file itself only when it is not
+ * the one parsed last time. Sidecars are replaced by rename, never edited in
+ * place, so an unchanged inode, size and mtime mean unchanged contents.
+ */
+function listedSidecar(path: string, bucket: string, key: string): Sidecar | null {
+  let st: Stats
+  try {
+    // Not bigint: a replaced sidecar has a new inode anyway, and plain stats are several times cheaper to build.
+    st = lstatSync(path)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null
+    throw err
+  }
+  if (!st.isFile()) return null
+  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`
+  const hit = listed.get(path)
+  if (hit?.stamp === stamp) return hit.sc
+  const text = readRecord(path, { dirChecked: true })
+  const sc = text === null ? null : parseSidecar(text, bucket, key)
+  listed.delete(path)
+  if (sc) {
+    listed.set(path, { stamp, sc })
+    if (listed.size > LISTED_MAX) listed.delete(listed.keys().next().value!)
+  }
+  return sc
 }

@@ -156,7 +156,7 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
 
 export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts'> & { ifNoneMatch?: '*' }
 
-export async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
   try {
     await fh.sync()
