@@ -97,6 +97,13 @@ export const settings = {
       saved: 'Lifecycle rules saved.',
       removeAll: 'Remove all rules',
       removed: 'Lifecycle rules removed.',
+      confirmTitle: 'Save rules that delete objects?',
+      confirmMessage: 'Once saved, the backend deletes these objects by itself; they cannot be brought back unless versions are kept.',
+      confirmSave: 'Save and delete as described',
+      deletesAll: '{rule}: deletes every object in bucket “{bucket}” {days} days after it was written.',
+      deletesPrefix: '{rule}: deletes objects whose keys start with “{prefix}” in bucket “{bucket}” {days} days after they were written.',
+      deletesOldAll: '{rule}: deletes old versions of every object in bucket “{bucket}” {days} days after they were replaced.',
+      deletesOldPrefix: '{rule}: deletes old versions of objects whose keys start with “{prefix}” {days} days after they were replaced.',
     },
   },
 } as const
