@@ -259,6 +259,8 @@ export interface Backend {
   getObjectTags(bucket: string, key: string, opts?: { versionId?: string }): Promise<Record<string, string>>
   putObjectTags(bucket: string, key: string, tags: Record<string, string>, opts?: { versionId?: string }): Promise<void>
   listObjectVersions(bucket: string, key: string): Promise<VersionInfo[]>
+  /** Keys directly under `prefix` whose latest version is a delete marker (at most 1000), with that marker. */
+  listDeletedKeys(bucket: string, prefix: string): Promise<VersionInfo[]>
 
   createMultipartUpload(bucket: string, key: string, opts: CreateUploadOptions): Promise<string>
   uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart>

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Tags, user metadata and versions of one object. */
+/** Tags, user metadata and versions of one object; the deleted keys of a folder. */
 import type { AuditOrigin } from '../audit/model.ts'
 import { fail } from '../http/errors.ts'
 import { storage } from '../storage/errors.ts'
 import { validateKey } from '../storage/validate.ts'
 import { audited } from './audit.ts'
-import { objectDTO, type ObjectDTO, type VersionsDTO } from './model.ts'
+import { objectDTO, type DeletedKeysDTO, type ObjectDTO, type VersionsDTO } from './model.ts'
 import { validateMetadata, validateTags } from './rules.ts'
 import type { ObjectDeps, Target } from './target.ts'
 
@@ -66,5 +66,15 @@ export async function listVersions(d: ObjectDeps, t: Target, key: string): Promi
       ...(v.storageClass ? { storage_class: v.storageClass } : {}),
       ...(v.lastModified ? { last_modified: v.lastModified.toISOString() } : {}),
     })),
+  }
+}
+
+/** Whether deletes can be undone here, and what was deleted directly under `prefix` (empty where the backend keeps no versions). */
+export async function listDeletedKeys(d: ObjectDeps, t: Target, prefix: string): Promise<DeletedKeysDTO> {
+  if (!t.backend.capabilities.versioning) return { versioned: false, deleted: [] }
+  const [versioned, markers] = await Promise.all([storage(t.backend.getVersioning(t.bucket), d.logger), storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger)])
+  return {
+    versioned,
+    deleted: markers.map((m) => ({ key: m.key, version_id: m.versionId, ...(m.lastModified ? { last_modified: m.lastModified.toISOString() } : {}) })),
   }
 }

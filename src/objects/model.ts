@@ -122,6 +122,19 @@ export const VersionsDTO = t.Object({
   ),
 })
 export type VersionsDTO = typeof VersionsDTO.static
+
+export const DeletedKeysDTO = t.Object({
+  versioned: t.Boolean({ description: 'Whether the bucket keeps versions now, so a delete can be undone.' }),
+  deleted: t.Array(
+    t.Object({
+      key: t.String(),
+      version_id: t.String({ description: 'The delete marker; deleting this version brings the key back.' }),
+      last_modified: t.Optional(t.String({ format: 'date-time' })),
+    }),
+    { description: 'Keys directly under the prefix whose latest version is a delete marker, at most 1000.' },
+  ),
+})
+export type DeletedKeysDTO = typeof DeletedKeysDTO.static
 export type ListDTO = typeof ListDTO.static
 
 export const BUCKET_PATH = '/api/backends/:bid/buckets/:bucket'

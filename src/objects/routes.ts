@@ -3,10 +3,10 @@
 import { Elysia, t } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
-import { getTags, listVersions } from './annotations.ts'
+import { getTags, listDeletedKeys, listVersions } from './annotations.ts'
 import { readObject } from './download.ts'
 import { listObjects } from './list.ts'
-import { BUCKET_PATH, BucketParams, GetQuery, KeyQuery, ListDTO, ListQuery, ObjectDTO, objectDTO, TagsDTO, VersionsDTO, ZipQuery } from './model.ts'
+import { BUCKET_PATH, BucketParams, DeletedKeysDTO, GetQuery, KeyQuery, ListDTO, ListQuery, ObjectDTO, objectDTO, TagsDTO, VersionsDTO, ZipQuery } from './model.ts'
 import { storage } from '../storage/errors.ts'
 import { validateKey } from '../storage/validate.ts'
 import { target, type ObjectDeps } from './target.ts'
@@ -63,5 +63,12 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
       query: t.Object({ key: t.String() }),
       response: { 200: VersionsDTO },
       detail: { tags, summary: 'Versions of one key (501 not_supported without versioning)' },
+    })
+    .get(`${BUCKET_PATH}/objects/deleted`, ({ params, query }) => listDeletedKeys(d, at(params), query.prefix ?? ''), {
+      access: 'any',
+      params: BucketParams,
+      query: t.Object({ prefix: t.Optional(t.String({ description: 'The folder, ending in "/"; absent for the bucket root.' })) }),
+      response: { 200: DeletedKeysDTO },
+      detail: { tags, summary: 'Deleted keys of a folder that older versions can bring back, and whether the bucket keeps versions' },
     })
 }

@@ -65,6 +65,7 @@ export const rows: Row[] = [
   { method: 'GET', route: `${B}/objects/zip`, path: at('objects/zip?key=k.txt&key=dir/'), expect: SIGNED_IN(200) },
   { method: 'GET', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), expect: SIGNED_IN(200) },
   { method: 'GET', route: `${B}/object/versions`, path: at('object/versions?key=k.txt'), expect: SIGNED_IN(501) },
+  { method: 'GET', route: `${B}/objects/deleted`, path: at('objects/deleted?prefix=dir/'), expect: SIGNED_IN(200) },
   { method: 'POST', route: `${B}/object`, path: at('object?key=up.txt'), raw: () => 'data', headers: TEXT, expect: WRITERS(201) },
   { method: 'DELETE', route: `${B}/object`, path: at('object?key=k.txt'), expect: WRITERS(204) },
   { method: 'POST', route: `${B}/objects/delete`, path: at('objects/delete'), body: { keys: [{ key: 'k.txt' }] }, expect: WRITERS(200) },

@@ -116,8 +116,9 @@ test('create a bucket, upload, list, download the same bytes, preview an image, 
   await page.getByRole('toolbar', { name: 'Actions for the selection' }).getByRole('button', { name: 'Delete' }).click()
   const confirm = page.getByRole('dialog', { name: 'Delete 2 items?' })
   await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
-  await confirm.getByText('2 objects deleted').waitFor()
-  await confirm.getByRole('button', { name: 'Close' }).last().click()
+  // A job that did everything closes its dialog and says what it did.
+  await page.locator('[aria-live="polite"]').getByText('2 objects deleted').last().waitFor()
+  await confirm.waitFor({ state: 'hidden' })
   await page.getByText('This folder is empty.', { exact: false }).waitFor()
   expect(await keysOf(page, 'holiday-photos')).toEqual([])
 
@@ -252,8 +253,9 @@ test('folders: upload a folder, copy it to another bucket with progress, then de
   await transfer.getByLabel('Destination bucket').selectOption('archive')
   await transfer.getByLabel('Destination folder').fill('2024/')
   await transfer.getByRole('button', { name: 'Copy', exact: true }).click()
-  await transfer.getByText('3 objects copied').waitFor()
-  await transfer.getByRole('button', { name: 'Close' }).last().click()
+  // A job that did everything closes its dialog and says what it did.
+  await page.locator('[aria-live="polite"]').getByText('3 objects copied').last().waitFor()
+  await transfer.waitFor({ state: 'hidden' })
   expect((await keysOf(page, 'archive')).sort()).toEqual(['2024/album/a.txt', '2024/album/b.txt', '2024/album/day 2/c.txt'])
 
   await page.getByRole('checkbox', { name: 'Select album' }).check()
@@ -261,8 +263,9 @@ test('folders: upload a folder, copy it to another bucket with progress, then de
   const confirm = page.getByRole('dialog', { name: 'Delete album/?' })
   await confirm.getByText('Folders are deleted with everything inside them', { exact: false }).waitFor()
   await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
-  await confirm.getByText('3 objects deleted').waitFor()
-  await confirm.getByRole('button', { name: 'Close' }).last().click()
+  // A job that did everything closes its dialog and says what it did.
+  await page.locator('[aria-live="polite"]').getByText('3 objects deleted').last().waitFor()
+  await confirm.waitFor({ state: 'hidden' })
   expect(await page.getByRole('link', { name: 'album/', exact: true }).count()).toBe(0)
   expect((await keysOf(page, 'holiday-photos')).filter((key) => key.startsWith('album/'))).toEqual([])
 
@@ -370,8 +373,9 @@ test('columns sort by size and date with folders first; the sort survives a relo
   await toolbar.getByRole('button', { name: 'Delete' }).click()
   const confirm = page.getByRole('dialog', { name: 'Delete c-small.txt?' })
   await confirm.getByRole('button', { name: 'Delete', exact: true }).click()
-  await confirm.getByText('1 object deleted').waitFor()
-  await confirm.getByRole('button', { name: 'Close' }).last().click()
+  // A job that did everything closes its dialog and says what it did.
+  await page.locator('[aria-live="polite"]').getByText('1 object deleted').last().waitFor()
+  await confirm.waitFor({ state: 'hidden' })
   expect((await keysOf(page, 'sorting')).sort()).toEqual(['a-large.txt', 'b-medium.txt', 'docs/inner.txt', 'file10.txt', 'file2.txt'])
 
   // Names sort naturally: file2 before file10, where S3's byte order puts file10 first.

@@ -87,6 +87,13 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     expect(body.versions.every((v) => v.key === 'doc.md' && typeof v.version_id === 'string')).toBe(true)
     expect(body.versions.filter((v) => v.is_latest).length).toBe(1)
   })
+
+  test('deleted keys of a folder: none where the backend keeps no versions', async () => {
+    const res = await e.t.call('GET', `${e.base}/objects/deleted?prefix=`, { as: e.reader })
+    expect(res.status).toBe(200)
+    const body = await json<{ versioned: boolean; deleted: unknown[] }>(res)
+    if (!e.backend().capabilities.versioning) expect(body).toEqual({ versioned: false, deleted: [] })
+  })
 })
 
 describe('versions on a versioned RGW bucket', () => {
@@ -103,6 +110,31 @@ describe('versions on a versioned RGW bucket', () => {
     } finally {
       // A versioned bucket can only be deleted once every version is gone.
       for (const v of await e.backend().listObjectVersions(e.bucket, 'v.txt').catch(() => [])) await e.backend().deleteObject(e.bucket, 'v.txt', { versionId: v.versionId }).catch(() => {})
+      await e.close()
+    }
+  }, 60_000)
+
+  test('a deleted key is listed with its delete marker, only in its own folder, and removing the marker brings it back', async () => {
+    const e = await objectEnv('rgw')
+    const keys = ['gone.txt', 'kept.txt', 'dir/inner.txt']
+    try {
+      expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)
+      for (const key of keys) expect((await e.put(key, `body of ${key}`)).status).toBe(201)
+      expect((await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'gone.txt' }, { key: 'dir/inner.txt' }] } })).status).toBe(200)
+      type Deleted = { versioned: boolean; deleted: Array<{ key: string; version_id: string; last_modified?: string }> }
+      const root = await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted`, { as: e.reader }))
+      expect(root.versioned).toBe(true)
+      expect(root.deleted.map((d) => d.key)).toEqual(['gone.txt'])
+      expect(root.deleted[0]!.last_modified).toBeString()
+      const dir = await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted?prefix=dir/`, { as: e.reader }))
+      expect(dir.deleted.map((d) => d.key)).toEqual(['dir/inner.txt'])
+
+      const undelete = await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'gone.txt', version_id: root.deleted[0]!.version_id }] } })
+      expect(undelete.status).toBe(200)
+      expect(await (await e.t.call('GET', `${e.base}/object${q('gone.txt')}`, { as: e.reader })).text()).toBe('body of gone.txt')
+      expect((await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted`, { as: e.reader }))).deleted).toEqual([])
+    } finally {
+      for (const key of keys) for (const v of await e.backend().listObjectVersions(e.bucket, key).catch(() => [])) await e.backend().deleteObject(e.bucket, key, { versionId: v.versionId }).catch(() => {})
       await e.close()
     }
   }, 60_000)

@@ -139,6 +139,10 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
       await requireBucket('list versions', bucket)
       return unsupported('versioning')
     },
+    listDeletedKeys: async (bucket) => {
+      await requireBucket('list deleted keys', bucket)
+      return unsupported('versioning')
+    },
 
     createMultipartUpload: (bucket, key, o) => run('create upload', (c) => multipart.createUpload(c, bucket, key, o)),
     uploadPart: (bucket, key, id, n, body, o) => run('upload part', (c) => multipart.uploadPart(c, bucket, key, id, n, body, o)),

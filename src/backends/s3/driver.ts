@@ -95,6 +95,7 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
     getObjectTags: (bucket, key, o) => objects.getObjectTags(s3, bucket, key, o?.versionId),
     putObjectTags: (bucket, key, tags, o) => objects.putObjectTags(s3, bucket, key, tags, o?.versionId),
     listObjectVersions: (bucket, key) => listing.listObjectVersions(s3, bucket, key),
+    listDeletedKeys: (bucket, prefix) => listing.listDeletedKeys(s3, bucket, prefix),
 
     createMultipartUpload: (bucket, key, o) => uploads.createMultipartUpload(s3, bucket, key, o),
     uploadPart: (bucket, key, uploadId, partNumber, body, o) => uploads.uploadPart(s3, bucket, key, uploadId, partNumber, body, o),

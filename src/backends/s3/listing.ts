@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Listings: buckets, objects (one ListObjectsV2 page per call), the versions
- * of one key, multipart uploads and their parts.
+ * of one key, the deleted keys of a folder, multipart uploads and their parts.
  */
 import type { BucketInfo, ListOptions, ListResult, MultipartUpload, ObjectInfo, UploadedPart, VersionInfo } from '../backend.ts'
 import type { S3Http } from './client.ts'
@@ -115,6 +115,38 @@ export async function listObjectVersions(s3: S3Http, bucket: string, key: string
       })
     }
     if (pastKey || textOf(doc, 'IsTruncated') !== 'true') return out
+    const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
+    advance([keyMarker, versionMarker], next)
+    ;[keyMarker, versionMarker] = next
+  }
+}
+
+/** How many deleted keys one folder view shows; a folder with more is rare and its first ones are enough to find. */
+export const MAX_DELETED_KEYS = 1000
+
+/**
+ * Keys directly under `prefix` whose latest version is a delete marker (deleted, but their older
+ * versions are kept), at most MAX_DELETED_KEYS. Versions of a key come newest first, so a key's
+ * delete marker marked IsLatest is the one that hides it.
+ */
+export async function listDeletedKeys(s3: S3Http, bucket: string, prefix: string): Promise<VersionInfo[]> {
+  const out: VersionInfo[] = []
+  let keyMarker: string | undefined
+  let versionMarker: string | undefined
+  for (;;) {
+    const { body } = await s3.text({
+      method: 'GET',
+      bucket,
+      query: { versions: '', delimiter: '/', 'encoding-type': 'url', 'key-marker': keyMarker, 'max-keys': 1000, prefix: prefix || undefined, 'version-id-marker': versionMarker },
+    })
+    const doc = parseXml(body)
+    const decode = keyDecoder(doc)
+    for (const m of children(doc, 'DeleteMarker')) {
+      if (textOf(m, 'IsLatest') !== 'true') continue
+      out.push({ key: decode(textOf(m, 'Key') ?? ''), size: 0, lastModified: parseDate(textOf(m, 'LastModified')), versionId: textOf(m, 'VersionId') ?? 'null', isLatest: true, isDeleteMarker: true })
+      if (out.length >= MAX_DELETED_KEYS) return out
+    }
+    if (textOf(doc, 'IsTruncated') !== 'true') return out
     const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
     advance([keyMarker, versionMarker], next)
     ;[keyMarker, versionMarker] = next
