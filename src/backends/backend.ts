@@ -29,6 +29,8 @@ export type Capabilities = {
   bucket_policy: boolean
   /** CORS rules are stored by Stowage and answered by the S3 proxy, so every backend has them. */
   cors: boolean
+  /** The backend also takes the CORS rules (PutBucketCors), so browsers talking to it directly get them. */
+  backend_cors: boolean
   tagging: boolean
   server_side_encrypt: boolean
   /** Native admin API of the upstream ('' when none). */
@@ -192,6 +194,15 @@ export type CreateUploadOptions = {
 
 export type UploadPartOptions = { size: number; md5?: string; checksum?: ChecksumRequest; signal?: AbortSignal }
 
+/** One CORS rule as S3 PutBucketCors carries it. */
+export type CorsRule = {
+  allowed_origins: string[]
+  allowed_methods: string[]
+  allowed_headers?: string[]
+  expose_headers?: string[]
+  max_age_seconds?: number
+}
+
 export type LifecycleRule = {
   id?: string
   prefix?: string
@@ -285,6 +296,8 @@ export interface Backend {
   getLifecycle(bucket: string): Promise<LifecycleRule[]>
   setLifecycle(bucket: string, rules: LifecycleRule[]): Promise<void>
   deleteLifecycle(bucket: string): Promise<void>
+  /** Replaces the bucket's CORS configuration on the backend; an empty list removes it. */
+  setCors(bucket: string, rules: CorsRule[]): Promise<void>
 
   /** Releases pooled connections and timers. */
   close(): Promise<void>

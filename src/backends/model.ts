@@ -9,6 +9,7 @@ export const CapabilitiesDTO = t.Object({
   lifecycle: t.Boolean(),
   bucket_policy: t.Boolean(),
   cors: t.Boolean(),
+  backend_cors: t.Boolean({ description: 'CORS rules are also applied to the backend itself.' }),
   tagging: t.Boolean(),
   server_side_encrypt: t.Boolean(),
   admin_api: t.String(),

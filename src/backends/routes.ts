@@ -12,7 +12,7 @@ import { iso } from '../users/model.ts'
 const Bid = t.Object({ bid: t.String({ maxLength: 64 }) })
 
 /** A disabled or unreadable backend still has a status row; its capabilities are all off. */
-const NO_CAPS = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false, checksums: false }
+const NO_CAPS = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, backend_cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false, checksums: false }
 
 function status(e: BackendEntry) {
   return statusDTO(e, e.backend?.capabilities ?? NO_CAPS)

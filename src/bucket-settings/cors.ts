@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Per-bucket CORS rules, stored in SQLite and answered by the S3 proxy. The
+ * Per-bucket CORS rules, stored in SQLite and answered by the S3 proxy, and
+ * applied to the backend too where it takes them (browsers may talk to it
+ * directly, e.g. through presigned URLs). The
  * whole table is held in memory (it is small), so `corsRules` is a map lookup
  * on the proxy's hot path and a preflight for an unknown bucket cannot grow a
  * cache; a write replaces the one bucket's entry.
@@ -50,6 +52,8 @@ export function createCorsService(d: { db: Database; registry: Registry; audit: 
       validateBucketName(bucket)
       const normal = normaliseCors(input)
       if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
+      // The backend first: if it refuses, Stowage keeps the rules it had, so both stay the same.
+      if (backend.capabilities.backend_cors) await storage(backend.setCors(bucket, normal), d.logger)
       if (normal.length === 0) remove(backendId, bucket)
       else {
         d.db

@@ -465,6 +465,7 @@ describe('driver surface', () => {
       lifecycle: false,
       bucket_policy: false,
       cors: true,
+      backend_cors: false,
       tagging: true,
       server_side_encrypt: false,
       admin_api: '',
@@ -483,6 +484,7 @@ describe('driver surface', () => {
       () => f.b.deletePolicy('bkt'),
       () => f.b.setLifecycle('bkt', []),
       () => f.b.deleteLifecycle('bkt'),
+      () => f.b.setCors('bkt', []),
       () => f.b.listObjectVersions('bkt', 'k'),
     ]) {
       expect(await kindOf(call())).toBe('not_supported')

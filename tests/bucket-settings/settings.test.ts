@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { errorCode, type Client } from '../helpers/app.ts'
+import { s3Env } from '../helpers/s3.ts'
 import { auditOf } from '../quotas/audit-rows.ts'
 import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts'
 
@@ -146,6 +147,22 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       expect(app.t.s.cors.corsRules(app.bid, c)).toEqual([])
       expect(app.t.s.db.query('SELECT COUNT(*) AS n FROM bucket_cors WHERE bucket = ?').get(c)).toEqual({ n: 0 })
       expect(auditOf(app.t, c, 'bucket.cors.set').map((e) => e.detail)).toEqual([{ rules: 2 }, { rules: 0 }])
+    })
+
+    test('on an S3 backend the rules reach the backend itself; removing them removes them there', async () => {
+      if (!app.t.s.registry.get(app.bid).capabilities.backend_cors) return
+      const c = await app.bucket('backend-cors')
+      const preflight = (origin: string): Promise<Response> =>
+        fetch(`${s3Env().endpoint}/${c}/some-key`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PUT' } })
+      expect((await preflight('https://app.example.com')).status).toBe(403)
+      const rules = [{ allowed_origins: ['https://app.example.com'], allowed_methods: ['GET', 'PUT'], expose_headers: ['ETag'], max_age_seconds: 600 }]
+      expect((await call('PUT', `${app.base(c)}/cors`, { rules })).status).toBe(204)
+      const allowed = await preflight('https://app.example.com')
+      expect(allowed.status).toBe(200)
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+      expect((await preflight('https://other.example.com')).status).toBe(403)
+      expect((await call('PUT', `${app.base(c)}/cors`, { rules: [] })).status).toBe(204)
+      expect((await preflight('https://app.example.com')).status).toBe(403)
     })
 
     test('invalid rules are 400 invalid_cors', async () => {

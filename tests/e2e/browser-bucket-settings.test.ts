@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
 import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
-import { rgwBackend, s3Env, testBucket } from '../helpers/s3.ts'
+import { emptyAndDelete, rgwBackend, s3Env, testBucket } from '../helpers/s3.ts'
 
 let stowage: Stowage
 let browser: Browser
@@ -28,9 +28,7 @@ afterAll(async () => {
   await browser?.close()
   await stowage?.stop()
   const rgw = rgwBackend()
-  const versions = await rgw.listObjectVersions(BUCKET, '').catch(() => [])
-  if (versions.length > 0) await rgw.deleteObjects(BUCKET, versions.map((v) => ({ key: v.key, versionId: v.versionId })))
-  await rgw.deleteBucket(BUCKET).catch(() => undefined)
+  await emptyAndDelete(rgw, BUCKET, ['notes.txt']).catch(() => undefined)
   await rgw.close()
 }, 30_000)
 
@@ -66,6 +64,32 @@ test('a new lifecycle rule starts empty, and a rule that deletes is saved only a
   expect(await apiCall(page, 'GET', lifecycle)).toMatchObject({ status: 200, json: { rules: [{ prefix: 'logs/', expiration_days: 30, enabled: true }] } })
   expect(unexpected(problems, { statuses: [400] })).toEqual([])
   expect(problems.csp).toEqual([])
+}, 60_000)
+
+test('the CORS card says which requests its rules govern, and saved rules reach the S3 backend', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  const preflight = (): Promise<Response> => fetch(`${s3Env().endpoint}/${BUCKET}/any-key`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' } })
+  expect((await preflight()).status).toBe(403)
+  await page.goto(`${stowage.url}/b/rgw/${BUCKET}/settings`)
+  const section = page.getByRole('region', { name: 'CORS' })
+  await section.getByText('These rules govern browser requests to Stowage’s S3 endpoint', { exact: false }).waitFor()
+  await section.getByText('they are also applied to the storage backend itself', { exact: false }).waitFor()
+  await section.getByRole('button', { name: 'Add rule' }).click()
+  await section.getByLabel('Allowed origins').fill('https://app.example.com')
+  await section.getByRole('checkbox', { name: 'PUT' }).check()
+  await section.getByRole('button', { name: 'Save CORS rules' }).click()
+  await page.getByText('CORS rules saved.').waitFor()
+  const answer = await preflight()
+  expect(answer.status).toBe(200)
+  expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+
+  // The local disk backend keeps no rules of its own, and the card says so.
+  await page.goto(`${stowage.url}/b/local`)
+  if ((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'cors-local' })).status !== 201) throw new Error('bucket not created')
+  await page.goto(`${stowage.url}/b/local/cors-local/settings`)
+  await page.getByRole('region', { name: 'CORS' }).getByText('This backend does not take CORS rules of its own', { exact: false }).waitFor()
+  expect(unexpected(problems)).toEqual([])
 }, 60_000)
 
 test('on a versioned bucket an older version is restored as current, and a deleted key is undeleted from its folder', async () => {

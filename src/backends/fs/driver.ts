@@ -30,6 +30,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   lifecycle: false,
   bucket_policy: false,
   cors: true,
+  backend_cors: false,
   tagging: true,
   server_side_encrypt: false,
   admin_api: '',
@@ -183,6 +184,11 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     deleteLifecycle: async (bucket) => {
       await requireBucket('delete lifecycle', bucket)
       return unsupported('lifecycle')
+    },
+    // Files on disk are served only through Stowage, so the proxy's rules are the only ones there are.
+    setCors: async (bucket) => {
+      await requireBucket('set CORS', bucket)
+      return unsupported('backend CORS')
     },
 
     close: async () => {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Bucket lifetime and bucket-level configuration: versioning, policy, lifecycle. */
-import type { LifecycleRule } from '../backend.ts'
+/** Bucket lifetime and bucket-level configuration: versioning, policy, lifecycle, CORS. */
+import type { CorsRule, LifecycleRule } from '../backend.ts'
 import { contentMd5, type S3Http } from './client.ts'
 import { backendError, fromUpstream } from './errors.ts'
 import { lifecycleXml, parseLifecycle } from './lifecycle.ts'
@@ -81,3 +81,23 @@ export async function setLifecycle(s3: S3Http, bucket: string, rules: LifecycleR
 }
 
 export const deleteLifecycle = (s3: S3Http, bucket: string): Promise<void> => deleteConfig(s3, bucket, 'lifecycle')
+
+export function corsXml(rules: CorsRule[]): string {
+  const list = (name: string, values: string[] | undefined): string => (values ?? []).map((v) => tag(name, escapeXml(v))).join('')
+  const body = rules
+    .map((r) =>
+      tag(
+        'CORSRule',
+        list('AllowedOrigin', r.allowed_origins) + list('AllowedMethod', r.allowed_methods) + list('AllowedHeader', r.allowed_headers) + list('ExposeHeader', r.expose_headers) + (r.max_age_seconds === undefined ? '' : tag('MaxAgeSeconds', r.max_age_seconds)),
+      ),
+    )
+    .join('')
+  return `<CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</CORSConfiguration>`
+}
+
+export async function setCors(s3: S3Http, bucket: string, rules: CorsRule[]): Promise<void> {
+  if (rules.length === 0) return deleteConfig(s3, bucket, 'cors')
+  const body = corsXml(rules)
+  const res = await s3.send({ method: 'PUT', bucket, query: { cors: '' }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
+  res.resume()
+}

@@ -37,6 +37,7 @@ const CAPABILITIES: Capabilities = {
   lifecycle: true,
   bucket_policy: true,
   cors: true,
+  backend_cors: true,
   tagging: true,
   server_side_encrypt: true,
   admin_api: '',
@@ -113,6 +114,7 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
     getLifecycle: (bucket) => buckets.getLifecycle(s3, bucket),
     setLifecycle: (bucket, rules) => buckets.setLifecycle(s3, bucket, rules),
     deleteLifecycle: (bucket) => buckets.deleteLifecycle(s3, bucket),
+    setCors: (bucket, rules) => buckets.setCors(s3, bucket, rules),
 
     async close() {
       s3.close()

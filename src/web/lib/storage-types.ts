@@ -7,6 +7,7 @@ export interface Capabilities {
   lifecycle: boolean
   bucket_policy: boolean
   cors: boolean
+  backend_cors: boolean
   tagging: boolean
   server_side_encrypt: boolean
   admin_api: string
