@@ -73,7 +73,10 @@ export async function uploadPart(d: ObjectDeps, t: Target, r: PartRequest): Prom
   }
   const body = exactLength(r.body, size)
   try {
-    const part = await storage(t.backend.uploadPart(t.bucket, r.key, r.uploadId, r.partNumber, body.stream, { size, signal: r.signal }), d.logger, { notFound: NO_SUCH_UPLOAD })
+    const part = await storage(t.backend.uploadPart(t.bucket, r.key, r.uploadId, r.partNumber, body.stream, { size, signal: r.signal }), d.logger, {
+      notFound: NO_SUCH_UPLOAD,
+      clientFault: () => body.problem() !== undefined || r.signal.aborted,
+    })
     return { part_number: part.partNumber, etag: part.etag, size: part.size }
   } catch (err) {
     const problem = body.problem()

@@ -42,10 +42,10 @@ export async function peek(stream: ReadableStream<Uint8Array>, n: number): Promi
 }
 
 /**
- * Passes a body through while checking it is exactly `size` bytes. A short or
- * long body errors the stream (so the driver abandons the write) and the
- * reason is kept in `problem`, which callers report instead of the driver's
- * generic failure.
+ * Passes a body through while checking it is exactly `size` bytes. A short,
+ * long or broken-off body errors the stream (so the driver abandons the write)
+ * and the reason is kept in `problem`, which callers report instead of the
+ * driver's generic failure.
  */
 export function exactLength(body: ReadableStream<Uint8Array> | null, size: number): { stream: ReadableStream<Uint8Array>; problem(): AppError | undefined } {
   let seen = 0
@@ -68,7 +68,23 @@ export function exactLength(body: ReadableStream<Uint8Array> | null, size: numbe
       }
     },
   })
-  return { stream: source.pipeThrough(check), problem: () => problem }
+  // A body that breaks off (the client paused, reloaded or lost its connection) is the client's
+  // doing, not the backend's: it is recorded as the problem too.
+  const reader = source.getReader()
+  const watched = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await reader.read()
+        if (r.done) controller.close()
+        else controller.enqueue(r.value)
+      } catch (err) {
+        problem ??= fail('bad_request', 'The upload was interrupted.')
+        controller.error(err)
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  return { stream: watched.pipeThrough(check), problem: () => problem }
 }
 
 /** An empty body (folders, zero-byte objects). */

@@ -61,7 +61,7 @@ async function write(d: ObjectDeps, t: Target, w: Write): Promise<ObjectDTO> {
     put = await storage(
       t.backend.putObject(t.bucket, w.key, body.stream, { size: w.size, contentType: w.contentType, ...(w.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}), signal: w.signal }),
       d.logger,
-      { precondition: 'object_exists' },
+      { precondition: 'object_exists', clientFault: () => body.problem() !== undefined || w.signal.aborted },
     )
   } catch (err) {
     const problem = body.problem()

@@ -16,6 +16,11 @@ export type StorageErrorOptions = {
   invalid?: ErrorCode
   /** Message for a missing object/upload/version (default "Not found."). */
   notFound?: string
+  /**
+   * Asked when the call fails: true when the client caused it (went away mid-body, sent a body of
+   * the wrong length), so the failure is not logged as the backend's.
+   */
+  clientFault?: () => boolean
 }
 
 const BY_KIND: Record<BackendErrorKind, ErrorCode> = {
@@ -69,7 +74,7 @@ export async function storage<T>(run: Promise<T> | (() => Promise<T>), logger: L
     return await (typeof run === 'function' ? run() : run)
   } catch (err) {
     const mapped = storageError(err, opts)
-    if (isServerSide(mapped) && !(err instanceof AppError)) logStorageFailure(logger, err)
+    if (isServerSide(mapped) && !(err instanceof AppError) && !opts.clientFault?.()) logStorageFailure(logger, err)
     throw mapped
   }
 }

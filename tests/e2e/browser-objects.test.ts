@@ -7,7 +7,7 @@
  * 3000 objects staying responsive.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -195,15 +195,27 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   // After the reload the upload is listed as interrupted until the same file is chosen again.
   const row = uploadRow(page, 'resume.bin')
   await row.getByText('Interrupted (', { exact: false }).waitFor()
+  // Its bar shows the parts the server already holds.
+  const bar = row.getByRole('progressbar')
+  const listed = await apiCall(page, 'GET', `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`)
+  const storedBytes = (listed.json as { parts: { size: number }[] }).parts.reduce((sum, part) => sum + part.size, 0)
+  const storedPercent = Math.round((storedBytes / statSync(join(files, 'resume.bin')).size) * 100)
+  for (const deadline = Date.now() + 5000; Date.now() < deadline && Number(await bar.getAttribute('aria-valuenow')) === 0; ) await Bun.sleep(50)
+  expect(Math.abs(Number(await bar.getAttribute('aria-valuenow')) - storedPercent)).toBeLessThanOrEqual(1)
   // A different file is refused: resuming must never mix two files' parts.
   let chooser = page.waitForEvent('filechooser')
   await row.getByRole('button', { name: 'Choose file to resume' }).click()
   await (await chooser).setFiles(join(files, 'big.bin'))
-  await page.getByText('That is not the same file', { exact: false }).waitFor()
+  const wrongFile = row.getByText('That is not the same file', { exact: false })
+  await wrongFile.waitFor()
   chooser = page.waitForEvent('filechooser')
   await row.getByRole('button', { name: 'Choose file to resume' }).click()
   await (await chooser).setFiles(join(files, 'resume.bin'))
   await row.getByText('Uploaded', { exact: true }).waitFor({ timeout: 60_000 })
+  // The warning was about the other file; once the right one finished, it is gone.
+  expect(await page.getByText('That is not the same file', { exact: false }).count()).toBe(0)
+  // The parts cut off by the reload were the client going away, not a failing backend.
+  expect(stowage.run.stdout()).not.toContain('storage backend failure')
 
   expect(after.filter((call) => call.startsWith('PUT')).sort()).toEqual(missing.map((n) => `PUT /multipart/parts/${n}`))
   expect(after).toContain('GET /multipart/parts')

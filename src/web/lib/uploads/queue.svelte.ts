@@ -12,7 +12,7 @@ import type { ObjectInfo } from '../storage-types.ts'
 import { identify, sameFile } from './identity.ts'
 import { runMultipart } from './multipart.ts'
 import { deleteRecord, recordsOf, saveRecord, type ResumeRecord } from './resume-store.ts'
-import { abortMultipart, MULTIPART_THRESHOLD, partSizeFor, putSmall, type Destination } from './transport.ts'
+import { abortMultipart, MULTIPART_THRESHOLD, partSizeFor, putSmall, uploadedParts, type Destination } from './transport.ts'
 
 export type UploadState = 'waiting-file' | 'queued' | 'preparing' | 'uploading' | 'completing' | 'paused' | 'conflict' | 'done' | 'failed' | 'cancelled' | 'skipped'
 
@@ -47,6 +47,8 @@ export class Upload {
   error = $state<unknown>(null)
   /** Parts found on the server when a multipart upload was resumed. */
   resumedParts = $state(0)
+  /** The last file offered to resume it was another one; cleared when the right one comes. */
+  wrongFile = $state(false)
   overwrite = false
   record: ResumeRecord | null = null
   controller: AbortController | null = null
@@ -131,6 +133,18 @@ class UploadQueue {
     for (const upload of this.items) upload.controller?.abort()
     this.#userId = userId
     this.items = recordsOf(userId).map((record) => new Upload({ backend: record.backend, bucket: record.bucket, key: record.key, size: record.file.size, record }))
+    for (const upload of this.items) void this.#showStored(upload)
+  }
+
+  /** An interrupted upload's bar shows what the server already holds, not zero. */
+  async #showStored(upload: Upload): Promise<void> {
+    if (!upload.record) return
+    try {
+      const parts = await uploadedParts(upload.destination, upload.record.uploadId, new AbortController().signal)
+      if (parts && upload.state === 'waiting-file') upload.loaded = parts.reduce((sum, part) => sum + part.size, 0)
+    } catch {
+      // Only the bar stays empty; resuming asks the server again anyway.
+    }
   }
 
   /** Queues files; a file that matches an interrupted upload to the same key continues it. */
@@ -139,6 +153,7 @@ class UploadQueue {
     for (const { file, key } of files) {
       const waiting = this.items.find((u) => u.state === 'waiting-file' && u.backend === backend && u.bucket === bucket && u.key === key && u.size === file.size)
       if (waiting?.record && sameFile(await identify(file), waiting.record.file)) {
+        waiting.wrongFile = false
         waiting.file = file
         waiting.state = 'queued'
         continue
@@ -150,7 +165,11 @@ class UploadQueue {
 
   /** Gives an interrupted upload its file back; false when it is not the same file. */
   async attach(upload: Upload, file: File): Promise<boolean> {
-    if (!upload.record || !sameFile(await identify(file), upload.record.file)) return false
+    if (!upload.record || !sameFile(await identify(file), upload.record.file)) {
+      upload.wrongFile = true
+      return false
+    }
+    upload.wrongFile = false
     upload.file = file
     upload.error = null
     upload.state = 'queued'
