@@ -11,6 +11,8 @@ export const BucketDTO = t.Object({
   size_bytes: t.Optional(t.Number()),
   object_count: t.Optional(t.Number()),
   computed_at: t.Optional(t.String({ format: 'date-time' })),
+  quota_soft_bytes: t.Optional(t.Number({ description: 'The soft quota, when one is set: above it the bucket is flagged.' })),
+  quota_hard_bytes: t.Optional(t.Number({ description: 'The hard quota, when one is set: writes beyond it are refused (507).' })),
 })
 export type BucketDTO = typeof BucketDTO.static
 

@@ -10,6 +10,9 @@ export type BucketSize = {
   object_count?: number
   /** RFC 3339 time of the last full count. */
   computed_at?: string
+  /** The bucket's quota limits, when set, so a listing can say which buckets are over them. */
+  quota_soft_bytes?: number
+  quota_hard_bytes?: number
 }
 
 export type StorageAccounting = {

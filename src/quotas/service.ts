@@ -140,13 +140,15 @@ export function createQuotaService(d: {
     },
 
     bucketSize(backendId, bucket): BucketSize {
-      if (!tracking.enabled(backendId, bucket)) return { size_tracked: false }
+      const q = store.quota(backendId, bucket)
+      const limits = { ...(q?.soft_bytes ? { quota_soft_bytes: q.soft_bytes } : {}), ...(q?.hard_bytes ? { quota_hard_bytes: q.hard_bytes } : {}) }
+      if (!tracking.enabled(backendId, bucket)) return { size_tracked: false, ...limits }
       const u = store.usage(backendId, bucket)
       if (!u) {
         scanner.enqueue(backendId, bucket)
-        return { size_tracked: true }
+        return { size_tracked: true, ...limits }
       }
-      return { size_tracked: true, size_bytes: u.bytes, object_count: u.objects, computed_at: iso(u.computed_at)! }
+      return { size_tracked: true, size_bytes: u.bytes, object_count: u.objects, computed_at: iso(u.computed_at)!, ...limits }
     },
 
     forget(backendId, bucket) {

@@ -133,6 +133,8 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   clear(problems)
   expect((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'tight' })).status).toBe(201)
   await page.goto(`${stowage.url}/b/local/tight/settings`)
+  await page.getByLabel('Soft limit').fill('0.5')
+  await page.getByLabel('Soft limit').locator('xpath=..').getByRole('combobox').selectOption({ label: 'MiB' })
   await page.getByLabel('Hard limit').fill('1')
   await page.getByLabel('Hard limit').locator('xpath=..').getByRole('combobox').selectOption({ label: 'MiB' })
   await page.getByRole('button', { name: 'Save quota' }).click()
@@ -147,10 +149,15 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   await uploadBuffer(page, 'too-much.bin', 'y'.repeat(200 * 1024), 'application/octet-stream')
   const row = uploadRow(page, 'too-much.bin')
   await row.getByText('The bucket quota is full.').waitFor()
-  await row.getByRole('button', { name: 'Retry too-much.bin' }).waitFor()
+  // Over the soft limit is said in words in the upload panel, not only by a colour.
+  await page.getByRole('region', { name: 'Uploads' }).getByText(/Bucket “tight” is over its soft quota: it uses 1,000 KiB of 512 KiB\./).waitFor()
+  // A full bucket stays full: no Retry, only Dismiss.
+  await row.getByRole('button', { name: 'Remove too-much.bin from the list' }).waitFor()
+  expect(await row.getByRole('button', { name: 'Retry too-much.bin' }).count()).toBe(0)
   // The refusal came before the request body was read; the tab must still be able to move on.
   await page.goto(`${stowage.url}/b/local`, { timeout: 10_000 })
   await page.getByRole('heading', { level: 1, name: 'Local disk' }).waitFor()
+  await page.getByRole('row').filter({ hasText: 'tight' }).getByText('Over its soft quota of 512 KiB').waitFor()
   expect(unexpected(problems, { statuses: [507], aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)

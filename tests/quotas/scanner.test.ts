@@ -44,7 +44,7 @@ describe.each(KINDS)('scanner on %s', (kind) => {
       expect(acc.store.usage(app.bid, tracked)?.bytes).toBe(4)
       expect(acc.store.usage(app.bid, quotaOnly)?.bytes).toBe(4)
       expect(acc.store.usage(app.bid, optedOut)).toBeNull()
-      expect(acc.bucketSize(app.bid, quotaOnly)).toEqual({ size_tracked: false })
+      expect(acc.bucketSize(app.bid, quotaOnly)).toEqual({ size_tracked: false, quota_hard_bytes: 10000 })
 
       expect(acc.store.usage(app.bid, gone)).not.toBeNull()
       await emptyAndDelete(app.backend(), gone)

@@ -57,11 +57,17 @@ describe.each(KINDS)('quota on the write routes of %s', (kind) => {
     ])
   })
 
-  test('the bucket list carries the tracked size', async () => {
+  test('the bucket list carries the tracked size and the quota limits', async () => {
     const b = await app.bucket('up-list')
     await app.t.call('POST', `${app.base(b)}/quota/recompute`, { as: admin })
     expect((await upload(b, 'x', 42)).status).toBe(201)
     const list = (await (await app.t.call('GET', `/api/backends/${app.bid}/buckets`, { as: user })).json()) as { buckets: Array<Record<string, unknown>> }
     expect(list.buckets.find((x) => x.name === b)).toMatchObject({ size_tracked: true, size_bytes: 42, object_count: 1 })
+    expect(list.buckets.find((x) => x.name === b)).not.toHaveProperty('quota_soft_bytes')
+
+    // With a quota, the list carries its limits, so it can say the bucket is over them.
+    expect((await app.t.call('PUT', `${app.base(b)}/quota`, { as: admin, json: { soft_bytes: 10, hard_bytes: 1000 } })).status).toBeLessThan(300)
+    const again = (await (await app.t.call('GET', `/api/backends/${app.bid}/buckets`, { as: user })).json()) as { buckets: Array<Record<string, unknown>> }
+    expect(again.buckets.find((x) => x.name === b)).toMatchObject({ size_bytes: 42, quota_soft_bytes: 10, quota_hard_bytes: 1000 })
   })
 })

@@ -43,6 +43,8 @@ export interface Bucket {
   size_bytes?: number
   object_count?: number
   computed_at?: string
+  quota_soft_bytes?: number
+  quota_hard_bytes?: number
 }
 
 export interface ObjectInfo {

@@ -115,6 +115,8 @@ export const browser = {
     near: 'It uses {used} of its {hard} hard limit; uploads that do not fit will be refused. (Counted {time}.)',
     softTitle: 'This bucket is over its soft limit',
     soft: 'It uses {used}, above the soft limit of {soft}. Uploads still work. (Counted {time}.)',
+    uploadsOverSoft: 'Bucket “{bucket}” is over its soft quota: it uses {used} of {soft}. Uploads still work until the hard limit.',
+    uploadsFull: 'Bucket “{bucket}” is full: it uses {used} of its {hard} hard limit, so uploads to it are refused. Delete something or ask an administrator to raise the quota; retrying will not help.',
   },
   details: {
     download: 'Download',

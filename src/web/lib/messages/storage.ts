@@ -39,6 +39,8 @@ export const storage = {
     delete: 'Delete {name}',
     trackingOff: 'Size tracking off',
     notCounted: 'Not counted yet',
+    overSoft: 'Over its soft quota of {soft}',
+    overHard: 'Full: at its hard quota of {hard}, uploads are refused',
     countedAt: 'Counted {time}',
     objects: { one: '{count} object', other: '{count} objects' },
     col: {
