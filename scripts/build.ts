@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Builds the one binary: the web UI (Vite) → an embed manifest of every UI
- * file, the vendored API-explorer bundle and gzip twins of compressible files
+ * file, the API explorer's Swagger UI assets and gzip twins of compressible files
  * (`with { type: 'file' }` imports, so they live inside the executable) →
  * `bun build --compile` to dist/stowage.
  *
@@ -22,16 +22,10 @@ const gzDir = `${root}dist/gz`
 rmSync(gzDir, { recursive: true, force: true })
 const sources: Array<[string, string]> = []
 for (const f of [...new Glob('**/*').scanSync({ cwd: `${root}dist/web`, onlyFiles: true })].sort()) sources.push([`/${f}`, `dist/web/${f}`])
-// The explorer must work offline under our CSP: its bundled @font-face rules
-// point at fonts.scalar.com, so they fall back to local fonts instead.
-const scalar = (await Bun.file(`${root}node_modules/@scalar/api-reference/dist/browser/standalone.js`).text()).replace(
-  /url\(https:\/\/fonts\.scalar\.com\/([a-z]+)-[a-z-]+\.woff2\) format\("woff2"\)/g,
-  (_m, family: string) => `local("${family === 'mono' ? 'JetBrains Mono' : 'Inter'}")`,
-)
-if (scalar.includes('https://fonts.scalar.com/')) throw new Error('scalar bundle still references fonts.scalar.com; update the rewrite in scripts/build.ts')
-mkdirSync(`${root}dist/vendor`, { recursive: true })
-await Bun.write(`${root}dist/vendor/scalar.js`, scalar)
-sources.push(['/openapi-ui/scalar.js', 'dist/vendor/scalar.js'])
+// The API explorer (Swagger UI) is served from the binary: no CDN, works offline. Its folder
+// carries the version, so the 1.7 MB bundle is cached for good and its compiled code with it.
+const swagger = ((await Bun.file(`${root}node_modules/swagger-ui-dist/package.json`).json()) as { version: string }).version
+for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css']) sources.push([`/assets/swagger-ui-${swagger}/${file}`, `node_modules/swagger-ui-dist/${file}`])
 
 const COMPRESSIBLE = /\.(js|css|html|svg|json|txt|map|webmanifest)$/
 for (const [url, file] of [...sources]) {

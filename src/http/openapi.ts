@@ -1,37 +1,70 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * The OpenAPI document comes from the routes' own schemas. The explorer page
- * is ours rather than the plugin's because the plugin's page has an inline
- * script (our CSP forbids it) and loads Scalar from a CDN (we are offline).
+ * (Swagger UI, at /openapi and /swagger) is ours rather than the plugin's
+ * because the plugin's page has an inline script (our CSP forbids it) and
+ * loads its bundle from a CDN (we are offline): the assets are embedded.
  */
 import { openapi } from '@elysia/openapi'
 import { Elysia } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
+import { embedded } from '../generated/embedded.js'
 
+/** Where the build put Swagger UI: under /assets/ in a folder named with its version, so it is cached for good. */
+const BUNDLE = Object.keys(embedded).find((path) => /^\/assets\/swagger-ui-[^/]+\/swagger-ui-bundle\.js$/.test(path)) ?? '/assets/swagger-ui/swagger-ui-bundle.js'
+const SWAGGER = BUNDLE.slice(0, BUNDLE.lastIndexOf('/') + 1)
+
+// The document is fetched while the bundle loads, so it is there when Swagger UI asks for it.
 const EXPLORER_HTML = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Stowage API</title>
+<meta name="color-scheme" content="light dark">
 <link rel="icon" href="/favicon.svg">
+<link rel="preload" href="/openapi/json" as="fetch" crossorigin>
+<link rel="stylesheet" href="${SWAGGER}swagger-ui.css">
+<link rel="stylesheet" href="/openapi-ui/stowage.css">
 </head>
 <body>
-<div id="api-reference"></div>
-<script src="/openapi-ui/zod-config.js"></script>
-<script src="/openapi-ui/scalar.js"></script>
+<header class="stowage-bar"><p class="brand">Stowage</p><a href="/">Back to the dashboard</a></header>
+<main id="swagger-ui"></main>
+<script src="${SWAGGER}swagger-ui-bundle.js"></script>
 <script src="/openapi-ui/init.js"></script>
 </body>
 </html>
 `
 
-export function openapiRoutes(d: { guard: Guard; version: string }) {
+type Operation = { requestBody?: { content?: Record<string, unknown> } }
+type Document = { paths?: Record<string, Record<string, Operation>> }
+type RouteBody = { method: string; path: string; hooks: { body?: unknown } }
+
+/**
+ * The plugin leaves a request body's content empty when the route parses with a function, and
+ * every route here does (the global body parser with its size limits). The body is JSON, with the
+ * route's own schema: filled in here, so the document and "Try it out" show what to send.
+ */
+export function withRequestBodies(document: Document, routes: RouteBody[]): Document {
+  for (const route of routes) {
+    const operation = document.paths?.[route.path.replace(/:([^/]+)/g, '{$1}')]?.[route.method.toLowerCase()]
+    if (!operation?.requestBody || !route.hooks.body || Object.keys(operation.requestBody.content ?? {}).length > 0) continue
+    operation.requestBody.content = { 'application/json': { schema: route.hooks.body } }
+  }
+  return document
+}
+
+const explorer = (): Response => new Response(EXPLORER_HTML, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } })
+
+export function openapiRoutes(d: { guard: Guard; version: string; routes: () => RouteBody[] }) {
   return new Elysia()
     .use(d.guard)
+    .onAfterHandle(({ path, response }) => (path === '/openapi/json' ? withRequestBodies(response as Document, d.routes()) : undefined))
     .use(
       openapi({
         path: '/openapi',
         specPath: '/openapi/json',
+        openapiVersion: '3.0.3',
         provider: null,
         documentation: {
           info: {
@@ -44,9 +77,6 @@ export function openapiRoutes(d: { guard: Guard; version: string }) {
         exclude: { paths: ['/*', '/openapi', '/swagger'], staticFile: false },
       }),
     )
-    .get('/openapi', () => new Response(EXPLORER_HTML, { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' } }), {
-      access: 'public',
-      detail: { hide: true },
-    })
-    .get('/swagger', ({ redirect }) => redirect('/openapi', 302), { access: 'public', detail: { hide: true } })
+    .get('/openapi', explorer, { access: 'public', detail: { hide: true } })
+    .get('/swagger', explorer, { access: 'public', detail: { hide: true } })
 }

@@ -27,3 +27,16 @@ test('every registered route is documented with a summary', async () => {
   expect(unsummarised).toEqual([])
   expect(t.s.app.routes.length).toBeGreaterThan(80)
 })
+
+test('every request body is documented as JSON with its schema, so the explorer can offer it', async () => {
+  const spec = (await (await t.call('GET', '/openapi/json')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } }>> }
+  const bare: string[] = []
+  for (const [path, operations] of Object.entries(spec.paths)) {
+    for (const [method, operation] of Object.entries(operations)) {
+      if (operation.requestBody && !operation.requestBody.content['application/json']?.schema) bare.push(`${method} ${path}`)
+    }
+  }
+  expect(bare).toEqual([])
+  const create = spec.paths['/api/backends/{bid}/buckets']!.post!.requestBody!.content['application/json']!.schema!
+  expect(Object.keys(create.properties ?? {})).toEqual(['name', 'region'])
+})
