@@ -208,7 +208,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
         audit,
         authConfig: () => {
           const sso = oidc.authConfig()
-          return { modes: [...config.auth.modes], allow_self_registration: false, static_admin: Boolean(staticAdmin), ...(sso ? { oidc: sso } : {}) }
+          return { modes: [...config.auth.modes], allow_self_registration: false, static_admin: Boolean(staticAdmin), password_min_length: config.auth.local.password.min_length, ...(sso ? { oidc: sso } : {}) }
         },
         logoutRedirect: oidc.logoutRedirect,
       }),

@@ -19,4 +19,5 @@ export const AuthConfigDTO = t.Object({
   allow_self_registration: t.Boolean(),
   oidc: t.Optional(t.Object({ start_url: t.String(), available: t.Boolean(), display_name: t.String(), error: t.Optional(t.String()) })),
   static_admin: t.Boolean(),
+  password_min_length: t.Integer({ description: 'The shortest password accepted, in characters (a form can say so before the first try).' }),
 })

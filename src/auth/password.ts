@@ -8,6 +8,8 @@ export const DEFAULT_HASH_PARAMS: HashParams = { memoryCost: 65536, timeCost: 2 
 
 /** Longer inputs only burn CPU: argon2 pre-hashes anyway, and nobody types 1 KiB passwords. */
 const MAX_PASSWORD_BYTES = 1024
+/** A password of fewer different characters (aaaa…, abab…) is refused whatever its length. */
+const MIN_DISTINCT = 4
 
 export type Passwords = {
   hash(password: string): Promise<string>
@@ -37,12 +39,13 @@ export function createPasswords(policy: { min_length: number }, params: HashPara
     },
     checkPolicy(password, opts) {
       const chars = [...password].length
-      if (chars < policy.min_length) throw fail('weak_password', `The password must have at least ${policy.min_length} characters.`, { min_length: policy.min_length })
-      if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw fail('weak_password', `The password must be at most ${MAX_PASSWORD_BYTES} bytes.`)
+      // `detail.rule` names the rule broken, so a client can say which one in its own words.
+      if (chars < policy.min_length) throw fail('weak_password', `The password must have at least ${policy.min_length} characters.`, { rule: 'min_length', min_length: policy.min_length })
+      if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw fail('weak_password', `The password must be at most ${MAX_PASSWORD_BYTES} bytes.`, { rule: 'max_bytes', max_bytes: MAX_PASSWORD_BYTES })
       if (opts.username && password.toLowerCase().includes(opts.username.toLowerCase())) {
-        throw fail('weak_password', 'The password must not contain the username.')
+        throw fail('weak_password', 'The password must not contain the username.', { rule: 'contains_username' })
       }
-      if (new Set(password).size < 4) throw fail('weak_password', 'The password needs more distinct characters.')
+      if (new Set(password).size < MIN_DISTINCT) throw fail('weak_password', 'The password needs more distinct characters.', { rule: 'distinct_characters', min_distinct: MIN_DISTINCT })
     },
   }
 }

@@ -21,9 +21,9 @@ describe('self-service change', () => {
     const c = await t.user('user')
     const res = await change(c, PASSWORD, 'short pw 123')
     expect(res.status).toBe(400)
-    const body = (await res.json()) as { error: { code: string; detail: { min_length: number } } }
+    const body = (await res.json()) as { error: { code: string; detail: { rule: string; min_length: number } } }
     expect(body.error.code).toBe('weak_password')
-    expect(body.error.detail.min_length).toBe(14)
+    expect(body.error.detail).toEqual({ rule: 'min_length', min_length: 14 })
     // 13 two-byte characters are still 13 characters.
     expect(await errorCode(await change(c, PASSWORD, 'äöüßéèêëïîôùû'))).toBe('weak_password')
   })
@@ -32,12 +32,17 @@ describe('self-service change', () => {
     const c = await t.user('user', { username: 'Margaret' })
     const res = await change(c, PASSWORD, 'my name is MARGARET ok')
     expect(res.status).toBe(400)
-    expect(await errorCode(res)).toBe('weak_password')
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'weak_password', detail: { rule: 'contains_username' } })
   })
 
   test('too few distinct characters is weak_password', async () => {
     const c = await t.user('user')
-    expect(await errorCode(await change(c, PASSWORD, 'abababababababab'))).toBe('weak_password')
+    const res = await change(c, PASSWORD, 'abababababababab')
+    expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'weak_password', detail: { rule: 'distinct_characters', min_distinct: 4 } })
+  })
+
+  test('the policy\'s minimum length is public, so a form can state it before the first try', async () => {
+    expect(((await (await t.call('GET', '/api/auth/config')).json()) as { password_min_length: number }).password_min_length).toBe(14)
   })
 
   test('reusing the current password is refused', async () => {

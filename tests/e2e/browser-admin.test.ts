@@ -149,6 +149,8 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   await uploadBuffer(page, 'too-much.bin', 'y'.repeat(200 * 1024), 'application/octet-stream')
   const row = uploadRow(page, 'too-much.bin')
   await row.getByText('The bucket quota is full.').waitFor()
+  // The refusal's detail in words, sizes as sizes, never the JSON it came in.
+  expect(await row.locator('p.error').textContent()).toMatch(/^The bucket quota is full\. The bucket holds 1,000 KiB of its 1 MiB hard limit; this would add 200 KiB\.$/)
   // Over the soft limit is said in words in the upload panel, not only by a colour.
   await page.getByRole('region', { name: 'Uploads' }).getByText(/Bucket “tight” is over its soft quota: it uses 1,000 KiB of 512 KiB\./).waitFor()
   // A full bucket stays full: no Retry, only Dismiss.

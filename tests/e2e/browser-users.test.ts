@@ -123,3 +123,25 @@ test('a read-only user sees no control that changes anything', async () => {
   expect(unexpected(problems, { aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)
+
+test('the password form states the rules before the first try, and a refusal names the rule broken, never raw JSON', async () => {
+  const dave = await openPage(browser)
+  expect((await apiCall(admin.page, 'POST', '/api/admin/users', { username: 'dave', password: 'river stone amber 77', role: 'user', must_change_pw: false })).status).toBe(201)
+  await signIn(dave.page, stowage.url, 'dave', 'river stone amber 77')
+  await dave.page.goto(`${stowage.url}/me/password`)
+  const form = dave.page.locator('form')
+  await form.getByText('At least 12 characters, at least 4 different ones, and not containing the username.', { exact: false }).waitFor()
+
+  const attempt = async (next: string, rule: string): Promise<string> => {
+    await changeOwnPassword(dave.page, 'river stone amber 77', next)
+    const error = form.locator('p.error').filter({ hasText: rule })
+    await error.waitFor()
+    return (await error.textContent()) ?? ''
+  }
+  const short = await attempt('tiny pw 1', 'Use at least 12 characters.')
+  expect(short).toBe('The password is too weak. Use at least 12 characters.')
+  expect(await attempt('i am dave and proud', 'It must not contain the username.')).not.toContain('{')
+  expect(await attempt('abababababababab', 'Use at least 4 different characters.')).not.toContain('{')
+  expect(unexpected(dave.problems, { statuses: [400], aborted: true })).toEqual([])
+  await dave.context.close()
+}, 60_000)

@@ -2,10 +2,9 @@
 /**
  * Every user-facing string of the web UI comes from the catalogue assembled here (one file per area
  * under messages/), so a translation is one more catalogue (users asked for one string catalogue
- * from day one: peers.md §3.8). Error codes from the API double as keys under `errors`; a code this
- * build does not know falls back to the server's own message.
+ * from day one: peers.md §3.8). Error codes from the API double as keys under `errors` (worded in
+ * error-text.ts).
  */
-import { ApiError } from './api-error.ts'
 import { admin } from './messages/admin.ts'
 import { browser } from './messages/browser.ts'
 import { core } from './messages/core.ts'
@@ -62,51 +61,4 @@ const counts = new Intl.NumberFormat(locale)
 export function tn(key: PluralKey, count: number, vars?: Vars): string {
   const form = pluralRules.select(count) === 'one' ? 'one' : 'other'
   return interpolate(lookup(`${key}.${form}`) ?? key, { ...vars, count: counts.format(count) })
-}
-
-export function hasErrorCode(code: string): boolean {
-  return Object.hasOwn(en.errors, code)
-}
-
-/** The catalogued sentence for an error code met outside an ApiError (per-object codes in progress streams). */
-export function codeText(code: string, fallback: string): string {
-  return (hasErrorCode(code) ? lookup(`errors.${code}`) : undefined) ?? (fallback || code)
-}
-
-function formatSeconds(seconds: number): string {
-  const [value, unit] = seconds >= 5400 ? [Math.ceil(seconds / 3600), 'hour'] : seconds >= 90 ? [Math.ceil(seconds / 60), 'minute'] : [seconds, 'second']
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(value)
-}
-
-/** One sentence for the user: the catalogued text for a known code, else the server's message. */
-export function errorMessage(err: unknown): string {
-  if (!(err instanceof ApiError)) return t('errors.unexpected')
-  const known = hasErrorCode(err.code) ? lookup(`errors.${err.code}`) : undefined
-  const base = known ?? (err.message || t('errors.unknown', { status: err.status }))
-  if (err.retryAfter) return `${base} ${t('errors.retryIn', { time: formatSeconds(err.retryAfter) })}`
-  return err.status === 429 ? `${base} ${t('errors.retryLater')}` : base
-}
-
-/**
- * The server's `detail`, flattened to lines: a plain string, or a list of validation problems
- * (`[{path, message}]`) as schema validators produce them.
- */
-export function errorDetails(err: unknown): string[] {
-  if (!(err instanceof ApiError) || err.detail == null || err.detail === '') return []
-  const detail = err.detail
-  if (typeof detail === 'string') return [detail]
-  const items = Array.isArray(detail) ? detail : [detail]
-  return items.map((item) => {
-    if (typeof item === 'string') return item
-    if (typeof item === 'object' && item !== null) {
-      const { path, message } = item as { path?: unknown; message?: unknown }
-      if (typeof message === 'string') return typeof path === 'string' && path ? `${path}: ${message}` : message
-    }
-    return JSON.stringify(item)
-  })
-}
-
-/** The message and its detail in one string, for the small space under a form field. */
-export function errorText(err: unknown): string {
-  return [errorMessage(err), ...errorDetails(err)].join(' ')
 }

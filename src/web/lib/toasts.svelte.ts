@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Short-lived messages after an action ("User created"), announced politely to screen readers. */
 import { ApiError, isAbort } from './api.ts'
-import { errorText } from './i18n.ts'
+import { errorText } from './error-text.ts'
 
 export type Tone = 'info' | 'success' | 'warning' | 'danger'
 

@@ -14,6 +14,7 @@ export interface AuthConfig {
   modes: AuthMode[]
   allow_self_registration: boolean
   oidc?: { start_url: string; available: boolean; display_name: string; error?: string }
+  password_min_length: number
 }
 
 /** POST /auth/login/local */

@@ -5,7 +5,7 @@
  * such bucket on this backend: …"), so that sentence is shown rather than the generic catalogue one.
  */
 import { ApiError } from '../../lib/api.ts'
-import { errorMessage } from '../../lib/i18n.ts'
+import { errorMessage } from '../../lib/error-text.ts'
 
 export type Problem = { field: string | undefined; text: string }
 

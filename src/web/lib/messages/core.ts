@@ -98,6 +98,19 @@ export const core = {
     noModes: 'No sign-in method is enabled. Ask the person who runs this Stowage.',
     configFailed: 'Could not load the sign-in options.',
   },
+  /** The `detail` of an API error in words, by what it carries. */
+  errorDetail: {
+    minLength: 'Use at least {count} characters.',
+    maxBytes: 'Use at most {size}.',
+    containsUsername: 'It must not contain the username.',
+    distinctCharacters: 'Use at least {count} different characters.',
+    quota: 'The bucket holds {used} of its {hard} hard limit; this would add {adding}.',
+    limit: 'The limit is {size}.',
+    objectSize: 'The object is {size} long.',
+    field: 'About: {field}.',
+    fieldProblem: '{field}: {message}',
+    value: '{name}: {value}',
+  },
   password: {
     title: 'Change password',
     forced: 'Choose a new password before you continue.',
@@ -105,6 +118,7 @@ export const core = {
     new: 'New password',
     confirm: 'Repeat new password',
     hint: 'A long passphrase of several words is easiest to remember.',
+    rules: 'At least {min} characters, at least 4 different ones, and not containing the username. A long passphrase of several words is easiest to remember.',
     mismatch: 'The two new passwords are different.',
     submit: 'Change password',
     changed: 'Your password was changed.',
