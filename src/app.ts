@@ -260,7 +260,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
         held.release()
       }
       const res = withSecurityHeaders(answer, meta)
-      requestStats.record({ method: req.method, route: meta.route, pathname: new URL(req.url).pathname, status: res.status, userId: meta.userId, at: now() })
+      requestStats.record({ method: req.method, route: meta.route, pathname: new URL(req.url).pathname, status: res.status, code: meta.errorCode, userId: meta.userId, at: now() })
       return res
     },
     context,

@@ -5,7 +5,6 @@
  * with a quota, as in the original).
  */
 import type { Registry } from '../backends/registry.ts'
-import { formatDuration } from '../lib/duration.ts'
 import type { QuotaService } from '../quotas/service.ts'
 import type { DashboardDTO } from './model.ts'
 import type { RequestStats } from './stats.ts'
@@ -29,16 +28,13 @@ export function createDashboardService(d: { stats: RequestStats; registry: Regis
       }
       const top = [...rows].sort((a, b) => b.bytes - a.bytes || a.backend_id.localeCompare(b.backend_id) || a.bucket.localeCompare(b.bucket)).slice(0, TOP)
       const oldest = rows.reduce<number | undefined>((min, r) => (min === undefined || r.computed_at < min ? r.computed_at : min), undefined)
-      const scan = d.scanIntervalMs > 0 ? `the background usage scan (every ${formatDuration(d.scanIntervalMs)})` : 'on-demand counts (the background scan is off: quotas.scan_interval is 0)'
-      const note =
-        `Sizes come from ${scan}, adjusted at once by writes and deletes made through Stowage; changes made directly on a backend show after the next count.` +
-        (oldest !== undefined ? ` Oldest count: ${new Date(oldest).toISOString()}.` : ' No bucket has been counted yet.')
       return {
         requests: d.stats.snapshot(),
         storage: {
           by_backend: [...byBackend.values()],
           top_buckets: top.map((r) => ({ backend_id: r.backend_id, bucket: r.bucket, bytes: r.bytes, objects: r.objects })),
-          cache_note: note,
+          scan_interval_seconds: Math.round(d.scanIntervalMs / 1000),
+          ...(oldest !== undefined ? { oldest_count_at: new Date(oldest).toISOString() } : {}),
         },
       }
     },

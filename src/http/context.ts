@@ -19,6 +19,8 @@ export type RequestMeta = {
   userId?: string
   /** The client sent HEAD; Elysia sees a GET (see head.ts). */
   head?: boolean
+  /** The catalogue code of an error answer, so statistics can tell a refusal from a fault. */
+  errorCode?: string
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/

@@ -97,9 +97,11 @@ export function applyPlumbing(app: Elysia, d: { context: RequestContext; logger:
     .onParse({ as: 'global' }, ({ request, route }) => parseBody(request, route))
     .onError({ as: 'global' }, ({ code, error, request }) => {
       const meta = d.context.meta(request)
-      if (error instanceof AppError) return errorResponse(error)
-      const cause = (error as { cause?: unknown }).cause
-      if (cause instanceof AppError) return errorResponse(cause)
+      const known = error instanceof AppError ? error : (error as { cause?: unknown }).cause
+      if (known instanceof AppError) {
+        meta.errorCode = known.code
+        return errorResponse(known)
+      }
       switch (code) {
         case 'VALIDATION':
           // A response that fails its own schema is our bug, not the client's: never echo it.

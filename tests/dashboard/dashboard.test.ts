@@ -9,8 +9,8 @@ import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts
 setDefaultTimeout(20_000)
 
 type Dashboard = {
-  requests: { total_24h: number; errors_24h: number; hourly: Array<{ unix_hour: number; requests: number; errors: number }>; by_backend: Record<string, number>; recent_errors: Array<Record<string, unknown>> }
-  storage: { by_backend: Array<{ backend_id: string; bytes: number; objects: number; buckets: number }>; top_buckets: Array<{ backend_id: string; bucket: string; bytes: number; objects: number }>; cache_note: string }
+  requests: { total_24h: number; errors_24h: number; refusals_24h: number; hourly: Array<{ unix_hour: number; requests: number; errors: number; refusals: number }>; by_backend: Record<string, number>; recent_errors: Array<Record<string, unknown>> }
+  storage: { by_backend: Array<{ backend_id: string; bytes: number; objects: number; buckets: number }>; top_buckets: Array<{ backend_id: string; bucket: string; bytes: number; objects: number }>; scan_interval_seconds: number; oldest_count_at?: string }
 }
 
 const DOWN = { id: 'down', type: 's3', endpoint: 'http://127.0.0.1:1', access_key_env: 'DOWN_AK', secret_key_env: 'DOWN_SK', path_style: true }
@@ -55,7 +55,7 @@ describe.each(KINDS)('admin dashboard with %s', (kind) => {
     expect(r.by_backend[app.bid]! - (before.requests.by_backend[app.bid] ?? 0)).toBe(2)
     expect(r.by_backend.down! - (before.requests.by_backend.down ?? 0)).toBe(1)
     expect(r.by_backend['made-up']).toBeUndefined()
-    expect(r.recent_errors[0]).toMatchObject({ path: '/api/backends/:bid/buckets/:bucket/prefix-size', method: 'GET', status: 503, user_id: user.userId, backend: 'down' })
+    expect(r.recent_errors[0]).toMatchObject({ path: '/api/backends/:bid/buckets/:bucket/prefix-size', method: 'GET', status: 503, kind: 'fault', code: 'backend_unavailable', user_id: user.userId, backend: 'down' })
     expect(Date.parse(r.recent_errors[0]!.when as string)).toBeGreaterThan(Date.now() - 60_000)
     expect(JSON.stringify(after)).not.toContain('private/')
   })
@@ -77,8 +77,24 @@ describe.each(KINDS)('admin dashboard with %s', (kind) => {
     expect(s.top_buckets).toContainEqual({ backend_id: app.bid, bucket: big, bytes: 1000, objects: 2 })
     expect(s.top_buckets).toContainEqual({ backend_id: app.bid, bucket: small, bytes: 10, objects: 1 })
     expect(s.top_buckets.findIndex((x) => x.bucket === big)).toBeLessThan(s.top_buckets.findIndex((x) => x.bucket === small))
-    expect(s.cache_note).toContain('quotas.scan_interval is 0')
-    expect(s.cache_note).toContain('Oldest count:')
+    // Figures, not sentences: the page words them and shows the time in the reader's locale.
+    expect(s.scan_interval_seconds).toBe(0)
+    expect(Date.parse(s.oldest_count_at!)).toBeGreaterThan(Date.now() - 600_000)
+  })
+
+  test('a full quota (507) or an operation the backend cannot do (501) is a refusal, not a server fault', async () => {
+    const before = (await dashboard()).requests
+    const b = await app.bucket('dash-q')
+    await app.t.call('PUT', `${app.base(b)}/quota`, { as: admin, json: { hard_bytes: 5 } })
+    const upload = await app.t.call('POST', `${app.base(b)}/object?key=big`, { as: user, body: 'x'.repeat(50), headers: { 'content-type': 'text/plain', 'content-length': '50' } })
+    expect(upload.status).toBe(507)
+    const unsupported = await app.t.call('GET', `${app.base(b)}/object/versions?key=k`, { as: user })
+    const after = (await dashboard()).requests
+    const refusals = unsupported.status === 501 ? 2 : 1
+    expect(after.refusals_24h - before.refusals_24h).toBe(refusals)
+    expect(after.errors_24h - before.errors_24h).toBe(0)
+    expect(after.recent_errors[0]).toMatchObject({ kind: 'refusal', status: unsupported.status === 501 ? 501 : 507 })
+    expect(after.recent_errors.find((e) => e.status === 507)).toMatchObject({ kind: 'refusal', code: 'quota_exceeded' })
   })
 
   test('admin only', async () => {
@@ -110,6 +126,11 @@ describe('request statistics', () => {
       [2, 1],
       [60, 60],
     ])
+    const other = createRequestStats({ now: () => now, isBackend: () => true })
+    other.record({ method: 'PUT', route: '/api/backends/:bid', pathname: '/api/backends/b1', status: 507, code: 'quota_exceeded', at: now })
+    other.record({ method: 'GET', route: '/api/backends/:bid', pathname: '/api/backends/b1', status: 503, code: 'backend_unavailable', at: now })
+    expect(other.snapshot()).toMatchObject({ errors_24h: 1, refusals_24h: 1 })
+    expect(other.snapshot().recent_errors.map((e) => e.kind)).toEqual(['fault', 'refusal'])
     expect(snap.recent_errors).toHaveLength(50)
     expect(snap.by_backend).toEqual({ b1: 62 })
     now += 23 * 3_600_000

@@ -164,6 +164,26 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   expect(problems.csp).toEqual([])
 }, 90_000)
 
+test('the dashboard counts a full quota and a disabled feature as refusals, not server faults, with local times', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  // The quota test above was refused with 507; a feature that is off answers 503 s3_proxy_disabled.
+  expect((await apiCall(page, 'POST', '/api/me/s3-credentials', { backend_id: 'local', buckets: ['tight'] })).status).toBe(503)
+  await page.goto(`${stowage.url}/admin/dashboard`)
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor()
+  const faults = page.locator('.stat').filter({ hasText: 'Server faults' })
+  const refusals = page.locator('.stat').filter({ hasText: 'Refused by design' })
+  expect(Number((await refusals.locator('.value').textContent())?.trim())).toBeGreaterThanOrEqual(2)
+  expect((await faults.locator('.value').textContent())?.trim()).toBe('0')
+  const recent = page.getByRole('table', { name: 'Recent 5xx answers' })
+  await recent.getByText('quota_exceeded').first().waitFor()
+  await recent.getByText('s3_proxy_disabled').first().waitFor()
+  expect(await recent.getByText('Fault', { exact: true }).count()).toBe(0)
+  // Times in the reader's locale, never raw ISO.
+  expect(await page.locator('main').textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/)
+  expect(unexpected(problems, { statuses: [503] })).toEqual([])
+}, 60_000)
+
 test('the audit log filters by action prefix and offers the same filters as CSV', async () => {
   const { page, problems } = admin
   clear(problems)

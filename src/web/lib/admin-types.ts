@@ -76,13 +76,15 @@ export interface Dashboard {
   requests: {
     total_24h: number
     errors_24h: number
-    hourly: { unix_hour: number; requests: number; errors: number }[]
+    refusals_24h: number
+    hourly: { unix_hour: number; requests: number; errors: number; refusals: number }[]
     by_backend: Record<string, number>
-    recent_errors: { when: string; path: string; method: string; status: number; user_id?: string; backend?: string }[]
+    recent_errors: { when: string; path: string; method: string; status: number; kind: 'fault' | 'refusal'; code?: string; user_id?: string; backend?: string }[]
   }
   storage: {
     by_backend: { backend_id: string; bytes: number; objects: number; buckets: number }[]
     top_buckets: { backend_id: string; bucket: string; bytes: number; objects: number }[]
-    cache_note: string
+    scan_interval_seconds: number
+    oldest_count_at?: string
   }
 }
