@@ -44,6 +44,7 @@ export const MAX_EXPORT_ROWS = 100_000_000
 
 const AuditFilters = {
   user: t.Optional(t.String({ maxLength: 128, description: 'Exact user id.' })),
+  username: t.Optional(t.String({ maxLength: 256, description: 'Username of who acted, in any case (as it was when the event was recorded).' })),
   action: t.Optional(t.String({ maxLength: 128, description: 'Action prefix, e.g. `auth.` or `object.delete`.' })),
   backend: t.Optional(t.String({ maxLength: 128 })),
   bucket: t.Optional(t.String({ maxLength: 255 })),

@@ -36,6 +36,7 @@ export function createAuditStore(db: Database) {
     const parts: string[] = []
     const args: Args = {}
     if (f.user) (parts.push('user_id = $user'), (args.user = f.user))
+    if (f.username) (parts.push('username = $username COLLATE NOCASE'), (args.username = f.username))
     if (f.action) (parts.push("action LIKE $action ESCAPE '\\'"), (args.action = f.action.replace(/[\\%_]/g, (c) => '\\' + c) + '%'))
     if (f.backend) (parts.push('backend_id = $backend'), (args.backend = f.backend))
     if (f.bucket) (parts.push('bucket = $bucket'), (args.bucket = f.bucket))

@@ -20,8 +20,8 @@ beforeAll(async () => {
   const rec = t.s.audit.record
   rec({ ts: T0, action: 'object.upload', userId: 'u-1', backend: 'nas', bucket: 'photos', key: 'a.jpg', status: 'ok' })
   rec({ ts: T0 + 1 * H, action: 'object.delete', userId: 'u-1', backend: 'nas', bucket: 'photos', key: 'a.jpg', status: 'ok' })
-  rec({ ts: T0 + 2 * H, action: 'object.upload', userId: 'u-2', backend: 'minio', bucket: 'docs', key: 'b.pdf', status: 'error' })
-  rec({ ts: T0 + 3 * H, action: 'share.create', userId: 'u-2', backend: 'minio', bucket: 'docs', status: 'ok' })
+  rec({ ts: T0 + 2 * H, action: 'object.upload', userId: 'u-2', username: 'Grace', backend: 'minio', bucket: 'docs', key: 'b.pdf', status: 'error' })
+  rec({ ts: T0 + 3 * H, action: 'share.create', userId: 'u-2', username: 'Grace', backend: 'minio', bucket: 'docs', status: 'ok' })
   rec({ ts: T0 + 4 * H, action: 'objectXdelete', userId: 'u-3', status: 'denied' })
   rec({ ts: T0 + 5 * H, action: 'object_upload', userId: 'u-3', status: 'ok' })
   t.s.audit.flush()
@@ -46,6 +46,12 @@ test('newest first, with the DTO fields', async () => {
 test('user is an exact user id', async () => {
   expect(actions(await get(`${inWindow}&user=u-2`))).toEqual(['share.create@3', 'object.upload@2'])
   expect((await get(`${inWindow}&user=u-`)).total).toBe(0)
+})
+
+test('username is the actor\'s name in any case, never a part of it', async () => {
+  expect(actions(await get(`${inWindow}&username=grace`))).toEqual(['share.create@3', 'object.upload@2'])
+  expect(actions(await get(`${inWindow}&username=GRACE`))).toEqual(['share.create@3', 'object.upload@2'])
+  expect((await get(`${inWindow}&username=gra`)).total).toBe(0)
 })
 
 test('action is a prefix, with LIKE wildcards taken literally', async () => {

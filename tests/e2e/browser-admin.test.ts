@@ -5,9 +5,14 @@
  * non-empty bucket), upload conflicts, quota banners and refusals, and the audit log filters.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
 import { s3Env } from '../helpers/s3.ts'
+
+const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
 
 let stowage: Stowage
 let browser: Browser
@@ -201,6 +206,44 @@ test('the audit log filters by action prefix and offers the same filters as CSV'
   expect(href).toBe('/api/admin/audit.csv?action=bucket.')
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()])
   expect(download.suggestedFilename()).toMatch(/^audit-\d{8}-\d{6}\.csv$/)
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 60_000)
+
+test('the audit log filters by username, names the user a user event is about, shows details as fields, and keeps its filters in the URL', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  expect((await apiCall(page, 'POST', '/api/admin/users', { username: 'erin', password: 'copper meadow stone 2', role: 'user' })).status).toBe(201)
+  await page.goto(`${stowage.url}/admin/audit`)
+  await page.getByLabel('User', { exact: true }).fill('ADMIN')
+  await page.getByLabel('Action starts with').fill('user.')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  await page.waitForURL((url) => url.searchParams.get('username') === 'ADMIN' && url.searchParams.get('action') === 'user.')
+  const row = page.getByRole('row').filter({ hasText: 'user.create' }).first()
+  await row.getByText('User erin').waitFor()
+  await row.getByRole('button', { name: 'Show' }).click()
+  const fields = row.locator('dl')
+  await fields.getByText('target username').waitFor()
+  expect(await fields.textContent()).not.toContain('{')
+  expect(await row.getByRole('cell').filter({ hasText: 'role' }).getByText('user', { exact: true }).count()).toBe(1)
+
+  // The address is the view: opened afresh (or shared), it shows the same filtered log.
+  const shared = page.url()
+  const other = await openPage(browser, { viewport: { width: 375, height: 812 }, colorScheme: 'dark' })
+  await other.context.addCookies(await page.context().cookies())
+  await other.page.goto(shared)
+  await other.page.getByRole('row').filter({ hasText: 'user.create' }).first().getByText('User erin').waitFor()
+  expect(await other.page.getByLabel('User', { exact: true }).inputValue()).toBe('ADMIN')
+  expect((await other.page.locator('tbody td[data-label="Action"]').allTextContents()).every((action) => action.trim().startsWith('user.'))).toBe(true)
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await other.page.screenshot({ path: join(SCREENSHOTS, 'audit-375-dark.png'), fullPage: true })
+  await other.context.close()
+  await page.screenshot({ path: join(SCREENSHOTS, 'audit.png'), fullPage: true })
+
+  // A username that acted on nothing finds nothing, and says so.
+  await page.getByLabel('User', { exact: true }).fill('nobody')
+  await page.getByRole('button', { name: 'Apply' }).click()
+  await page.getByText('No events match these filters.').waitFor()
   expect(unexpected(problems, { aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)
