@@ -89,7 +89,9 @@ test('scrolling to the end loads every page as it goes, with only the rows on sc
     }
     return { mostRows, steps, stuck: true }
   }, key(COUNT - 1))
+  const long = await page.evaluate(() => (window as unknown as { longFrames: number[] }).longFrames.length)
   const longest = await longestFrame(page)
+  console.log(`${long} frames over 50 ms`)
   console.log(`100 000 keys scrolled to the end in ${Date.now() - started} ms over ${result.steps} frames; at most ${result.mostRows} rows in the page; longest frame ${longest} ms`)
   expect(result).not.toHaveProperty('stuck')
   expect(result.mostRows).toBeLessThan(100)
@@ -115,7 +117,7 @@ test('shift-click selects a range, sorting and the arrow keys work in the window
   await page.keyboard.press('End')
   await page.waitForFunction((name) => document.activeElement?.textContent?.trim() === name, key(999))
 
-  await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click()
+  // Listed in name order already, the first click on Name turns it round.
   await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click()
   expect(await page.getByRole('columnheader', { name: 'Name' }).getAttribute('aria-sort')).toBe('descending')
   await page.waitForFunction((name) => document.querySelector('tbody tr[data-index="0"] .name span')?.textContent === name, key(999))

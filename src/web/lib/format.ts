@@ -53,6 +53,9 @@ export function formatCount(value: number): string {
 
 /** IEC symbols: they say 1024 where "kB" would mean 1000, and they are the same in every language. */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const
+// Made once: building a NumberFormat costs far more than using one, and a long listing formats thousands of sizes.
+const wholeNumber = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 })
+const oneDecimal = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 })
 
 /** Bytes in binary multiples, as the quota form takes them: "23 B", "1.5 MiB", "120 GiB". */
 export function formatBytes(bytes: number): string {
@@ -62,8 +65,8 @@ export function formatBytes(bytes: number): string {
     value /= 1024
     unit += 1
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)} ${UNITS[unit]}`
+  const format = unit === 0 || value >= 100 ? wholeNumber : oneDecimal
+  return `${format.format(value)} ${UNITS[unit]}`
 }
 
 export function formatSpeed(bytesPerSecond: number): string {
