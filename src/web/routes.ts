@@ -33,7 +33,7 @@ const ROUTES: RouteDef[] = [
   { pattern: '/login', title: 'login.title', layout: 'bare', load: () => import('./pages/Login.svelte') },
   // Share links are opened by people without an account, so /s/* must never ask for a session.
   { pattern: '/s/:code', title: 'recipient.title', layout: 'bare', load: () => import('./pages/share/SharePage.svelte') },
-  { pattern: '/', title: 'backends.title', layout: 'shell', redirect: '/backends', load: () => import('./pages/backends/Backends.svelte') },
+  { pattern: '/', title: 'backends.title', layout: 'shell', load: () => import('./pages/Home.svelte') },
   { pattern: '/backends', title: 'backends.title', layout: 'shell', load: () => import('./pages/backends/Backends.svelte') },
   { pattern: '/b/:backend', title: 'buckets.title', layout: 'shell', load: () => import('./pages/buckets/Buckets.svelte') },
   { pattern: '/b/:backend/:bucket/settings', title: 'settings.title', layout: 'shell', adminOnly: true, strict: true, load: () => import('./pages/settings/BucketSettings.svelte') },

@@ -33,10 +33,14 @@ test('the quickstart password signs in, a new password is forced, then the backe
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
   await page.getByLabel('Repeat new password').fill(NEW_PASSWORD)
   await page.getByRole('button', { name: 'Change password' }).click()
-  await page.waitForURL('**/backends')
-  await page.getByRole('heading', { level: 1, name: 'Backends' }).waitFor()
-  await page.getByRole('heading', { level: 2, name: 'Local disk' }).waitFor()
+  // With one backend, signing in lands on its buckets, not on a list of one backend.
+  await page.waitForURL('**/b/local')
+  await page.getByRole('heading', { level: 1, name: 'Local disk' }).waitFor()
   await page.getByText('Healthy').waitFor()
+  // The two menu entries about backends say which is which.
+  const nav = page.getByRole('navigation', { name: 'Main' })
+  await nav.getByRole('link', { name: 'Backends', exact: true }).waitFor()
+  await nav.getByRole('link', { name: 'Manage backends', exact: true }).waitFor()
   // The first /api/me before signing in answers 401; nothing else may fail.
   expect(unexpected(problems, { statuses: [401] })).toEqual([])
   expect(problems.csp).toEqual([])

@@ -120,7 +120,12 @@ test('shift-click selects a range, sorting and the arrow keys work in the window
   // Listed in name order already, the first click on Name turns it round.
   await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click()
   expect(await page.getByRole('columnheader', { name: 'Name' }).getAttribute('aria-sort')).toBe('descending')
-  await page.waitForFunction((name) => document.querySelector('tbody tr[data-index="0"] .name span')?.textContent === name, key(999))
+  // End came near the end of the first page, so more pages may have loaded: the top row is the
+  // last loaded name, at least the first page's last.
+  await page.waitForFunction(() => document.querySelector('tbody tr[data-index="1"]') !== null)
+  const top = await rowNames(page)
+  expect(top.slice(0, 3)).toEqual(top.slice(0, 3).toSorted().reverse())
+  expect(top[0]! >= key(999)).toBe(true)
   // The selection follows the keys through the new order.
   await page.getByText('4 selected').waitFor()
   expect(unexpected(problems, { aborted: true })).toEqual([])

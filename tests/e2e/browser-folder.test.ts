@@ -72,3 +72,46 @@ test('the filter matches anywhere in a name, in any case, and can ask the server
   expect(unexpected(problems, { aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)
+
+test('first minutes: honest labels, no region on a local disk, a new folder opened, "Pin bucket" in a folder, a finished upload list folds away', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  // The quickstart backend has no config file to edit.
+  await page.goto(`${stowage.url}/admin/backends`)
+  const local = page.getByRole('row').filter({ hasText: 'Local disk' })
+  await local.getByText('Set when Stowage starts', { exact: false }).waitFor()
+  expect(await page.getByText('Edit in the config file').count()).toBe(0)
+
+  await page.goto(`${stowage.url}/b/local`)
+  await page.getByRole('button', { name: 'New bucket' }).click()
+  const create = page.getByRole('dialog', { name: 'New bucket' })
+  await create.getByLabel('Name').waitFor()
+  expect(await create.getByLabel('Region').count()).toBe(0)
+  await create.getByRole('button', { name: 'Cancel' }).click()
+
+  await page.goto(`${stowage.url}/b/local/library`)
+  await page.getByRole('button', { name: 'New folder' }).click()
+  const folder = page.getByRole('dialog', { name: 'New folder' })
+  await folder.getByLabel('Folder name').fill('2026')
+  await folder.getByRole('button', { name: 'Create folder' }).click()
+  // Opened at once, so the next upload lands in it.
+  await page.waitForURL('**/b/local/library/2026/')
+  await page.getByRole('heading', { level: 1, name: '2026' }).waitFor()
+  await page.getByRole('button', { name: 'Pin bucket' }).waitFor()
+
+  const chooser = page.waitForEvent('filechooser')
+  await page.getByRole('button', { name: 'Upload files' }).click()
+  await (await chooser).setFiles([{ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('plan') }])
+  const panel = page.getByRole('region', { name: 'Uploads' })
+  await panel.getByText('Uploaded', { exact: true }).waitFor()
+  expect(await apiCall(page, 'GET', '/api/backends/local/buckets/library/object/info?key=2026%2Fplan.txt')).toMatchObject({ status: 200 })
+  // Everything went up: the list folds away by itself, the summary stays.
+  await panel.getByRole('list').waitFor({ state: 'hidden', timeout: 15_000 })
+  await panel.getByText('1 of 1 done').waitFor()
+
+  // A metadata edit says what it does to the Modified time.
+  await page.getByRole('button', { name: 'plan.txt', exact: true }).click()
+  await page.getByRole('dialog', { name: 'plan.txt' }).getByText('its Modified time becomes the time of saving', { exact: false }).waitFor()
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 90_000)

@@ -57,9 +57,9 @@ test('an admin creates a user, changes the role, resets the password and deletes
   await signIn(carol.page, stowage.url, 'carol', 'copper meadow stone 2')
   if (new URL(carol.page.url()).pathname === '/me/password') {
     await changeOwnPassword(carol.page, 'copper meadow stone 2', 'quiet harbor violet 3')
-    await carol.page.waitForURL('**/backends')
+    await carol.page.waitForURL('**/b/local')
   }
-  await carol.page.getByRole('heading', { level: 1, name: 'Backends' }).waitFor()
+  await carol.page.getByRole('heading', { level: 1, name: 'Local disk' }).waitFor()
   expect(await carol.page.getByText('Administration').count()).toBe(0)
   expect(unexpected(carol.problems, { aborted: true })).toEqual([])
 

@@ -11,7 +11,7 @@ export const admin = {
     sourceDb: 'Added here',
     sourceConfig: 'Config file',
     readOnly: 'read-only',
-    managedInConfig: 'Edit in the config file',
+    managedInConfig: 'Set when Stowage starts (config file, environment or quickstart); not editable here',
     edit: 'Edit {name}',
     delete: 'Delete {name}',
     col: {

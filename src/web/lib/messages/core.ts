@@ -23,7 +23,7 @@ export const core = {
     profile: 'Profile',
     dashboard: 'Dashboard',
     users: 'Users',
-    adminBackends: 'Backends',
+    adminBackends: 'Manage backends',
     health: 'Backend health',
     audit: 'Audit log',
   },
