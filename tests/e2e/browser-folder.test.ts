@@ -32,7 +32,10 @@ beforeAll(async () => {
   writeDiskObjects(
     stowage,
     'archive',
-    Array.from({ length: 1100 }, (_, i) => ({ key: `log-${String(i).padStart(4, '0')}.txt`, bytes: text('x'), modified })).concat([{ key: 'zeta-report.txt', bytes: text('z'), modified }]),
+    Array.from({ length: 1100 }, (_, i) => ({ key: `log-${String(i).padStart(4, '0')}.txt`, bytes: text('x'), modified })).concat([
+      { key: 'zeta-report.txt', bytes: text('z'), modified },
+      { key: 'notes.txt', bytes: text('old'), modified },
+    ]),
   )
 }, 90_000)
 
@@ -112,6 +115,53 @@ test('first minutes: honest labels, no region on a local disk, a new folder open
   // A metadata edit says what it does to the Modified time.
   await page.getByRole('button', { name: 'plan.txt', exact: true }).click()
   await page.getByRole('dialog', { name: 'plan.txt' }).getByText('its Modified time becomes the time of saving', { exact: false }).waitFor()
+  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(problems.csp).toEqual([])
+}, 90_000)
+
+test('copy picks its destination from lists, and a name already there is replaced, skipped or kept as well, as chosen', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  const read = async (bucket: string, key: string): Promise<string> => (await page.request.get(`${stowage.url}/api/backends/local/buckets/${bucket}/object?key=${encodeURIComponent(key)}`)).text()
+  await page.goto(`${stowage.url}/b/local/library`)
+  const open = async (): Promise<ReturnType<typeof page.getByRole>> => {
+    await page.getByRole('checkbox', { name: 'Select notes.txt' }).check()
+    await page.getByRole('toolbar', { name: 'Actions for the selection' }).getByRole('button', { name: 'Copy or move' }).click()
+    return page.getByRole('dialog', { name: 'Copy notes.txt' })
+  }
+
+  let dialog = await open()
+  // The folder field is empty, not a made-up example that looks filled in.
+  expect(await dialog.getByLabel('Destination folder').getAttribute('placeholder')).toBeNull()
+  await dialog.getByLabel('Destination bucket').selectOption('archive')
+  await dialog.getByLabel('Destination folder').fill('')
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.getByText('notes.txt already exists there. What should happen to it?').waitFor()
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.getByText('Choose what to do with the names that already exist.').waitFor()
+  await dialog.getByLabel('Keep both', { exact: false }).check()
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.waitFor({ state: 'hidden' })
+  expect(await read('archive', 'notes (1).txt')).toBe('notes')
+  expect(await read('archive', 'notes.txt')).toBe('old')
+
+  dialog = await open()
+  await dialog.getByLabel('Destination bucket').selectOption('archive')
+  await dialog.getByLabel('Destination folder').fill('')
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.getByLabel('Skip them').check()
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.waitFor({ state: 'hidden' })
+  expect(await read('archive', 'notes.txt')).toBe('old')
+
+  // The picker: the bucket's folders are offered, one click goes into one.
+  dialog = await open()
+  await dialog.getByLabel('Destination folder').fill('')
+  await dialog.getByRole('group', { name: 'Folders in library/' }).getByRole('button', { name: 'Reports/' }).click()
+  expect(await dialog.getByLabel('Destination folder').inputValue()).toBe('Reports/')
+  await dialog.getByRole('button', { name: 'Copy', exact: true }).click()
+  await dialog.waitFor({ state: 'hidden' })
+  expect(await read('library', 'Reports/notes.txt')).toBe('notes')
   expect(unexpected(problems, { aborted: true })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)

@@ -111,7 +111,8 @@ export async function transferItems(
   source: { backend: string; bucket: string },
   items: Item[],
   to: Destination,
-  options: { move: boolean; rename?: string },
+  /** `names`: a destination name per item key, for items that must not keep their own ("keep both"). */
+  options: { move: boolean; rename?: string; names?: Map<string, string> },
   progress: JobProgress,
   signal: AbortSignal,
 ): Promise<Set<string>> {
@@ -119,7 +120,7 @@ export async function transferItems(
   const moved = new Set<string>()
   for (const item of items) {
     if (signal.aborted) break
-    const name = options.rename ?? baseName(item.key)
+    const name = options.rename ?? options.names?.get(item.key) ?? baseName(item.key)
     progress.current = item.key
     if (item.kind === 'object') {
       const dst = to.prefix + name
