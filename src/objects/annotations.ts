@@ -3,7 +3,7 @@
 import type { AuditOrigin } from '../audit/model.ts'
 import { fail } from '../http/errors.ts'
 import { storage } from '../storage/errors.ts'
-import { validateKey } from '../storage/validate.ts'
+import { validateKey, validateListPrefix } from '../storage/validate.ts'
 import { audited } from './audit.ts'
 import { objectDTO, type DeletedKeysDTO, type ObjectDTO, type VersionsDTO } from './model.ts'
 import { validateMetadata, validateTags } from './rules.ts'
@@ -71,6 +71,7 @@ export async function listVersions(d: ObjectDeps, t: Target, key: string): Promi
 
 /** Whether deletes can be undone here, and what was deleted directly under `prefix` (empty where the backend keeps no versions). */
 export async function listDeletedKeys(d: ObjectDeps, t: Target, prefix: string): Promise<DeletedKeysDTO> {
+  validateListPrefix(prefix)
   if (!t.backend.capabilities.versioning) return { versioned: false, deleted: [] }
   const [versioned, markers] = await Promise.all([storage(t.backend.getVersioning(t.bucket), d.logger), storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger)])
   return {

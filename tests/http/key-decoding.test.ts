@@ -54,6 +54,7 @@ const EXPECTED = [
   `GET ${B}/object/tags query.key`,
   `GET ${B}/object/versions query.key`,
   `GET ${B}/objects query.prefix`,
+  `GET ${B}/objects/deleted query.prefix`,
   `POST ${B}/object query.key`,
   `DELETE ${B}/object query.key`,
   `POST ${B}/objects/delete body.keys`,
