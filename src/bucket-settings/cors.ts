@@ -47,7 +47,8 @@ export function createCorsService(d: { db: Database; registry: Registry; audit: 
       return { rules: [...(rules.get(bucketKey(backendId, bucket)) ?? NONE)] }
     },
 
-    async set(actor: Actor, backendId: string, bucket: string, input: CorsRule[], origin: AuditOrigin): Promise<void> {
+    /** `actor` is who changes them: a dashboard user, or the owner of the S3 credential that sent PutBucketCors. */
+    async set(actor: Pick<Actor, 'id'>, backendId: string, bucket: string, input: CorsRule[], origin: AuditOrigin): Promise<void> {
       const backend = d.registry.get(backendId)
       validateBucketName(bucket)
       const normal = normaliseCors(input)

@@ -1,20 +1,36 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t, type Static } from 'elysia'
 
-export const BucketAccess = t.UnionEnum(['read', 'read-write'], { description: '`read` allows reads only; `read-write` also allows writes and deletes of objects.' })
+export const BucketAccess = t.UnionEnum(['read', 'read-write', 'owner'], {
+  description:
+    '`read` allows reads only; `read-write` also allows writes and deletes of objects; `owner` (granted by admins only) also creates and deletes the buckets it covers and sets their versioning, CORS, lifecycle and tagging.',
+})
 export type BucketAccess = Static<typeof BucketAccess>
 
 const BucketName = t.String({ minLength: 1, maxLength: 63 })
+// Length and characters are checked by credentials/scope.ts, which names the catalogued error.
+const Prefix = t.String({ maxLength: 63, description: 'A bucket-name prefix, e.g. `team-a-` (1–62 characters of a-z, 0-9, "." and "-", starting with a letter or digit): every bucket whose name starts with it, existing or created later.' })
 
-export const BucketScope = t.Object({ bucket: t.String(), access: BucketAccess })
+export const ExactScope = t.Object({ bucket: t.String(), access: BucketAccess })
+export const PrefixScope = t.Object({ prefix: t.String(), access: BucketAccess })
+export const BucketScope = t.Union([ExactScope, PrefixScope])
+export type ExactScope = Static<typeof ExactScope>
+export type PrefixScope = Static<typeof PrefixScope>
 export type BucketScope = Static<typeof BucketScope>
 
 /** The original took plain bucket names; those still work and mean read-write. */
-const BucketScopeInput = t.Union([BucketName, t.Object({ bucket: BucketName, access: t.Optional(BucketAccess) })], {
-  description: 'A bucket name (read-write, as in the original API) or `{"bucket","access"}`.',
-})
+const BucketScopeInput = t.Union(
+  [BucketName, t.Object({ bucket: BucketName, access: t.Optional(BucketAccess) }, { additionalProperties: false }), t.Object({ prefix: Prefix, access: t.Optional(BucketAccess) }, { additionalProperties: false })],
+  {
+    description: 'A bucket name (read-write, as in the original API), `{"bucket","access"}`, or (admins only) `{"prefix","access"}`.',
+  },
+)
 
-const Buckets = t.Array(BucketScopeInput, { minItems: 1, maxItems: 100, description: 'One or more existing buckets on the backend, each with its access.' })
+const Buckets = t.Array(BucketScopeInput, {
+  minItems: 1,
+  maxItems: 100,
+  description: 'One or more entries: existing buckets of the backend, or (admins only) bucket-name prefixes, each with its access.',
+})
 const Description = t.String({ maxLength: 256 })
 const ExpiresAt = t.String({ format: 'date-time', description: 'RFC 3339 time in the future; after it the key stops working.' })
 
@@ -49,7 +65,7 @@ export const CredentialDTO = t.Object({
   access_key: t.String(),
   secret_key: t.Optional(t.String({ description: 'Only in the answer to the create call; never shown again.' })),
   backend_id: t.String(),
-  buckets: t.Array(BucketScope),
+  buckets: t.Array(BucketScope, { description: 'Exact buckets `{"bucket","access"}` and bucket-name prefixes `{"prefix","access"}`.' }),
   user_id: t.Optional(t.String()),
   description: t.String(),
   enabled: t.Boolean(),
@@ -60,7 +76,7 @@ export const CredentialDTO = t.Object({
   updated_at: t.String({ format: 'date-time' }),
   updated_by: t.Optional(t.String()),
   endpoint_url: t.String({ description: 'The S3 endpoint to configure in clients (path-style).' }),
-  bucket_urls: t.Record(t.String(), t.String(), { description: 'Bucket name → its path-style URL on the proxy.' }),
+  bucket_urls: t.Record(t.String(), t.String(), { description: 'Exact bucket name → its path-style URL on the proxy.' }),
 })
 export type CredentialDTO = Static<typeof CredentialDTO>
 

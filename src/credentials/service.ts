@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Virtual S3 credentials: minted by users for themselves or by admins, scoped
- * to existing buckets on one S3 backend, each bucket `read` or `read-write`.
+ * to existing buckets on one S3 backend, each bucket `read` or `read-write`;
+ * admins may also grant bucket-name prefixes (tenant namespaces) and `owner`
+ * access (see access.ts for how entries combine).
  *
  * The proxy authenticates from an in-memory map rebuilt from SQLite after
  * every change, so a create, scope change, disable or revoke applies to the
@@ -22,7 +24,8 @@ import type { Sealer } from '../lib/seal.ts'
 import { clearSigningKeyCache } from '../s3proxy/sigv4/verify.ts'
 import { iso } from '../users/model.ts'
 import { newAccessKeyId, newSecretKey } from './keys.ts'
-import type { AdminCreateCredentialBody, BucketAccess, BucketScope, CredentialDTO, PatchCredentialBody } from './model.ts'
+import { indexScope } from './access.ts'
+import type { AdminCreateCredentialBody, BucketAccess, BucketScope, CredentialDTO, PatchCredentialBody, PrefixScope } from './model.ts'
 import { checkBackend, checkScopes, type ScopeInput } from './scope.ts'
 import { scopesOf, type CredentialRow, type CredentialStore } from './store.ts'
 import type { ProxyUrls } from './urls.ts'
@@ -32,7 +35,11 @@ export type ResolvedCredential = {
   accessKey: string
   secret: string
   backendId: string
+  /** Exact bucket entries. */
   scopes: ReadonlyMap<string, BucketAccess>
+  /** Bucket-name prefix entries. */
+  prefixes: readonly PrefixScope[]
+  /** Every entry, as stored. */
   buckets: readonly BucketScope[]
   userId: string | null
   createdAt: number
@@ -69,11 +76,13 @@ export function createCredentialService(d: {
         if (row.enabled !== 1) continue
         try {
           const buckets = scopesOf(row)
+          const { exact, prefixes } = indexScope(buckets)
           next.set(row.access_key, {
             accessKey: row.access_key,
             secret: d.sealer.open(row.secret_key_enc, sealContext(row.access_key)),
             backendId: row.backend_id,
-            scopes: new Map(buckets.map((b) => [b.bucket, b.access])),
+            scopes: exact,
+            prefixes,
             buckets,
             userId: row.user_id,
             createdAt: row.created_at,
@@ -106,7 +115,7 @@ export function createCredentialService(d: {
       updated_at: iso(row.updated_at)!,
       ...(row.updated_by ? { updated_by: row.updated_by } : {}),
       endpoint_url: urls.endpoint,
-      bucket_urls: Object.fromEntries(buckets.map((b) => [b.bucket, urls.bucket(b.bucket)])),
+      bucket_urls: Object.fromEntries(buckets.flatMap((b) => ('bucket' in b ? [[b.bucket, urls.bucket(b.bucket)]] : []))),
     }
   }
 
@@ -157,7 +166,7 @@ export function createCredentialService(d: {
           readOnly = owner.role === 'readonly'
         }
       }
-      return { accessKey: c.accessKey, secret: c.secret, backendId: c.backendId, scopes: c.scopes, buckets: c.buckets, userId: c.userId, createdAt: c.createdAt, readOnly }
+      return { accessKey: c.accessKey, secret: c.secret, backendId: c.backendId, scopes: c.scopes, prefixes: c.prefixes, buckets: c.buckets, userId: c.userId, createdAt: c.createdAt, readOnly }
     },
 
     /** Every credential (admin), or one user's. */
@@ -171,7 +180,7 @@ export function createCredentialService(d: {
       const expiresAt = futureExpiry(body.expires_at)
       const owner = caller.self ? actor.id : (body.user_id ?? null)
       if (owner !== null && !ownerExists(owner)) throw fail('invalid_request', 'No such user.', [{ path: '/user_id' }])
-      const buckets = await checkScopes(backend, body.buckets as ScopeInput[], [], d.logger)
+      const buckets = await checkScopes(backend, body.buckets as ScopeInput[], [], { adminGrants: !caller.self, logger: d.logger })
       const secret = newSecretKey()
       const now = d.now()
       let row: CredentialRow | undefined
@@ -210,7 +219,7 @@ export function createCredentialService(d: {
       const changed: string[] = []
       if (body.buckets !== undefined) {
         const backend = checkBackend(d.registry, row.backend_id)
-        const buckets = await checkScopes(backend, body.buckets as ScopeInput[], scopesOf(row), d.logger)
+        const buckets = await checkScopes(backend, body.buckets as ScopeInput[], scopesOf(row), { adminGrants: !caller.self, logger: d.logger })
         fields.buckets = JSON.stringify(buckets)
         changed.push('buckets')
       }

@@ -15,18 +15,24 @@
  *   UploadPartCopy, CompleteMultipartUpload, AbortMultipartUpload,
  *   DeleteObject, DeleteObjects, PostObject, Put/DeleteObjectTagging,
  *   PutObjectRetention, PutObjectLegalHold.
- * - Bucket administration (create/delete bucket, every other bucket
- *   sub-resource read or write: policy, CORS, lifecycle, versioning writes,
- *   tagging, encryption, website, logging, notification, replication,
- *   object-lock configuration, public-access block, ownership…) and ACL
- *   writes (bucket or object): 403 AccessDenied.
+ * - Bucket administration for `owner` scopes: CreateBucket, DeleteBucket,
+ *   PutBucketVersioning, Get/Put/DeleteBucketCors,
+ *   Get/Put/DeleteBucketLifecycle(Configuration), Get/Put/DeleteBucketTagging.
+ *   Reading those settings needs `owner` too: like the dashboard's bucket
+ *   settings, they say who else can reach the data.
+ * - Every other bucket sub-resource, read or write (policy, encryption,
+ *   website, logging, notification, replication, object-lock configuration,
+ *   public-access block, ownership…) and ACL writes (bucket or object):
+ *   403 AccessDenied, whatever the scope. Policies and ACLs would grant
+ *   access past Stowage's own model.
  * - ACL reads, and anything else (restore, select, torrent, unknown
  *   parameters): 501 NotImplemented.
  */
 import { accessDenied, notImplemented, invalidArgument } from './errors.ts'
 import type { Inbound } from './request.ts'
 
-export type Access = 'read' | 'write'
+/** What an operation needs of the scope: any access, `read-write` (or `owner`), or `owner`. */
+export type Access = 'read' | 'write' | 'owner'
 
 export type Operation =
   | 'ListBuckets'
@@ -58,6 +64,18 @@ export type Operation =
   | 'DeleteObjectTagging'
   | 'PutObjectRetention'
   | 'PutObjectLegalHold'
+  | 'CreateBucket'
+  | 'DeleteBucket'
+  | 'PutBucketVersioning'
+  | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
+  | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle'
+  | 'GetBucketTagging'
+  | 'PutBucketTagging'
+  | 'DeleteBucketTagging'
 
 export type Classified = { op: Operation; access: Access }
 
@@ -140,6 +158,18 @@ const PARAMS: Record<Operation, ReadonlySet<string>> = {
   DeleteObjectTagging: new Set(['tagging', 'versionId']),
   PutObjectRetention: new Set(['retention', 'versionId']),
   PutObjectLegalHold: new Set(['legal-hold', 'versionId']),
+  CreateBucket: new Set(),
+  DeleteBucket: new Set(),
+  PutBucketVersioning: new Set(['versioning']),
+  GetBucketCors: new Set(['cors']),
+  PutBucketCors: new Set(['cors']),
+  DeleteBucketCors: new Set(['cors']),
+  GetBucketLifecycleConfiguration: new Set(['lifecycle']),
+  PutBucketLifecycleConfiguration: new Set(['lifecycle']),
+  DeleteBucketLifecycle: new Set(['lifecycle']),
+  GetBucketTagging: new Set(['tagging']),
+  PutBucketTagging: new Set(['tagging']),
+  DeleteBucketTagging: new Set(['tagging']),
 }
 
 const WRITES: ReadonlySet<Operation> = new Set([
@@ -157,6 +187,22 @@ const WRITES: ReadonlySet<Operation> = new Set([
   'DeleteObjectTagging',
   'PutObjectRetention',
   'PutObjectLegalHold',
+])
+
+/** Bucket administration: the operations an `owner` scope adds. */
+export const OWNER_OPS: ReadonlySet<Operation> = new Set([
+  'CreateBucket',
+  'DeleteBucket',
+  'PutBucketVersioning',
+  'GetBucketCors',
+  'PutBucketCors',
+  'DeleteBucketCors',
+  'GetBucketLifecycleConfiguration',
+  'PutBucketLifecycleConfiguration',
+  'DeleteBucketLifecycle',
+  'GetBucketTagging',
+  'PutBucketTagging',
+  'DeleteBucketTagging',
 ])
 
 /** The one method each operation is sent with (a POST Object goes on as a PUT of its PutObject). */
@@ -190,6 +236,26 @@ export const METHOD_OF: Record<Operation, string> = {
   DeleteObjectTagging: 'DELETE',
   PutObjectRetention: 'PUT',
   PutObjectLegalHold: 'PUT',
+  CreateBucket: 'PUT',
+  DeleteBucket: 'DELETE',
+  PutBucketVersioning: 'PUT',
+  GetBucketCors: 'GET',
+  PutBucketCors: 'PUT',
+  DeleteBucketCors: 'DELETE',
+  GetBucketLifecycleConfiguration: 'GET',
+  PutBucketLifecycleConfiguration: 'PUT',
+  DeleteBucketLifecycle: 'DELETE',
+  GetBucketTagging: 'GET',
+  PutBucketTagging: 'PUT',
+  DeleteBucketTagging: 'DELETE',
+}
+
+/** Bucket settings an owner may read and change, by sub-resource and method. */
+const SETTINGS: Readonly<Record<string, Partial<Record<string, Operation>>>> = {
+  versioning: { GET: 'GetBucketVersioning', PUT: 'PutBucketVersioning' },
+  cors: { GET: 'GetBucketCors', PUT: 'PutBucketCors', DELETE: 'DeleteBucketCors' },
+  lifecycle: { GET: 'GetBucketLifecycleConfiguration', PUT: 'PutBucketLifecycleConfiguration', DELETE: 'DeleteBucketLifecycle' },
+  tagging: { GET: 'GetBucketTagging', PUT: 'PutBucketTagging', DELETE: 'DeleteBucketTagging' },
 }
 
 /** Parameters every operation may carry: SDK operation hints and presigned-URL auth. */
@@ -214,8 +280,9 @@ function pick(method: string, level: 'service' | 'bucket' | 'object', sub: strin
       if (method === 'PUT') return 'PutObjectTagging'
       if (method === 'DELETE') return 'DeleteObjectTagging'
     }
-    if (level === 'bucket' && sub === 'versioning' && method === 'GET') return 'GetBucketVersioning'
-    throw accessDenied('Bucket and object administration is not available to virtual credentials.', 'admin-op')
+    const setting = level === 'bucket' ? SETTINGS[sub]?.[method] : undefined
+    if (setting) return setting
+    throw accessDenied('Bucket policies, ACLs and this bucket setting are not available through the S3 proxy.', 'admin-op')
   }
   if (level === 'bucket') {
     switch (method) {
@@ -232,8 +299,10 @@ function pick(method: string, level: 'service' | 'bucket' | 'object', sub: strin
         if (sub === 'delete') return 'DeleteObjects'
         break
       case 'PUT':
+        if (sub === undefined) return 'CreateBucket'
+        break
       case 'DELETE':
-        if (sub === undefined) throw accessDenied('Creating and deleting buckets is not available to virtual credentials.', 'admin-op')
+        if (sub === undefined) return 'DeleteBucket'
         break
     }
     throw notImplemented()
@@ -290,7 +359,7 @@ export function classify(inb: Inbound, headers: { has(name: string): boolean }):
   for (const p of inb.params) {
     if (!allowed.has(p.key) && !ignorable(p.key)) throw notImplemented(`The parameter ${p.key.slice(0, 64)} is not supported for ${op}.`)
   }
-  return { op, access: WRITES.has(op) ? 'write' : 'read' }
+  return { op, access: OWNER_OPS.has(op) ? 'owner' : WRITES.has(op) ? 'write' : 'read' }
 }
 
 /** Operations an anonymous binding may perform (read-only, current versions only). */

@@ -12,15 +12,19 @@
  *     credential — unknown, disabled, expired and owner-less keys all fail as
  *     InvalidAccessKeyId — or, with no signature and anonymous access on, an
  *     anonymous binding; then that key's (or client IP's) rate limit;
- *  6. the operation, from the allowlist; ListBuckets is answered from the
- *     credential's scope;
- *  7. authorization: bucket scope and write access, the copy source's scope,
- *     ACL headers, `response-*` overrides, and which path serves the
- *     backend — the forwarder for `s3` backends, the engine for `fs` ones;
+ *  6. the operation, from the allowlist; ListBuckets is answered here, from
+ *     the credential's scope (and the backend's listing when the scope has
+ *     bucket-name prefixes);
+ *  7. authorization: bucket scope and the access the operation needs (a new
+ *     bucket's name is checked before anything reaches the backend), the
+ *     copy source's scope, ACL headers, `response-*` overrides, and which
+ *     path serves the call — the forwarder for `s3` backends, the engine for
+ *     `fs` ones, and for either the CORS service for bucket CORS;
  *  8. the body's framing and the hard quota, before any body byte is read
  *     (so `Expect: 100-continue` is answered only now);
  *  9. the body, read or wrapped once, into one immutable S3Call;
- * 10. the path serves the call; usage is settled.
+ * 10. the path serves the call; usage is settled (a deleted bucket's quota,
+ *     CORS rules, pins and anonymous binding are forgotten).
  *
  * One module writes every reply and error to the client (respond.ts); the
  * request's record, which only this file writes, becomes metrics, an access
@@ -29,7 +33,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuditRecorder } from '../audit/recorder.ts'
+import type { AuditOrigin } from '../audit/model.ts'
 import type { CorsRule } from '../bucket-settings/model.ts'
+import { BackendError, type BucketInfo } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { AnonymousService } from '../credentials/anonymous.ts'
@@ -40,15 +46,18 @@ import { clientIp } from '../lib/client-ip.ts'
 import { requestId } from '../lib/ids.ts'
 import type { Logger } from '../lib/log.ts'
 import type { LimitResult } from '../lib/rate-limit.ts'
+import type { QuotaService } from '../quotas/service.ts'
+import { isBucketName } from '../storage/validate.ts'
 import { bodySlabs, planBody, readBody } from './body.ts'
+import { createCorsPath, type CorsStore } from './bucket-cors.ts'
 import type { CallBody, S3Call, S3Path, S3Reply } from './call.ts'
-import { ANONYMOUS_OPS, classify, type Classified } from './classify.ts'
+import { ANONYMOUS_OPS, classify, OWNER_OPS, type Classified, type Operation } from './classify.ts'
 import { preflightHeaders, responseCorsHeaders } from './cors.ts'
-import { accessDenied, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
+import { accessDenied, badGateway, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
 import { checkAclHeaders, checkResponseOverrides, objectCsp } from './headers.ts'
 import { createLimits } from './limits.ts'
-import { listBucketsXml } from './list-buckets.ts'
+import { listBucketsXml, needsListing, visibleBuckets } from './list-buckets.ts'
 import type { ProxyMetrics } from './metrics.ts'
 import { isPostObject, policyError, postAnswer, postUpload, readPostForm, spooledBody, spoolPostFile } from './post-object.ts'
 import { createQuotaGate, type Pending, type StorageGate } from './quota.ts'
@@ -65,8 +74,9 @@ export type ProxyDeps = {
   registry: Registry
   credentials: CredentialService
   anonymous: AnonymousService
-  accounting: StorageGate
-  cors: { corsRules(backendId: string, bucket: string): readonly CorsRule[] }
+  /** Quotas and usage; `forget` drops a deleted bucket's settings everywhere. */
+  accounting: StorageGate & Pick<QuotaService, 'forget'>
+  cors: CorsStore & { corsRules(backendId: string, bucket: string): readonly CorsRule[] }
   audit: AuditRecorder
   metrics: ProxyMetrics
   logger: Logger
@@ -83,8 +93,11 @@ export type S3Proxy = ReturnType<typeof createS3Proxy>
 type Identity = { kind: 'credential'; cred: ResolvedCredential; verified: VerifyOk; backendId: string } | { kind: 'anonymous'; backendId: string }
 
 const ANONYMOUS_ONLY = 'Anonymous access is read-only: GetObject, HeadObject, HeadBucket and listings.'
-/** DeleteObjects' document is read whole (1000 keys of up to 1 KiB fit easily). */
+/** Documents are read whole: DeleteObjects' (1000 keys of up to 1 KiB fit easily) and bucket configurations. */
 const MAX_DOCUMENT = 2 * 1024 * 1024
+
+/** Served by the CORS service, whichever path serves the backend. */
+const CORS_OPS: ReadonlySet<Operation> = new Set(['GetBucketCors', 'PutBucketCors', 'DeleteBucketCors'])
 
 function shed(limit: LimitResult): void {
   if (!limit.ok) throw slowDown(limit.retryAfterSeconds, 'rate-limited')
@@ -96,6 +109,7 @@ export function createS3Proxy(d: ProxyDeps) {
   const limits = createLimits({ globalRps: cfg.global_rps, perKeyRps: cfg.per_key_rps })
   const quota = createQuotaGate(d.accounting, (id) => d.registry.get(id))
   const forwarder = createForwarder({ registry: d.registry, logger: d.logger })
+  const corsPath = createCorsPath({ cors: d.cors, registry: d.registry, logger: d.logger })
   const recorder = createRecorder(d)
 
   async function run(r: RequestRecord, w: Wire): Promise<S3Reply> {
@@ -114,7 +128,9 @@ export function createS3Proxy(d: ProxyDeps) {
     r.key = target.key
     decorateCors(w, who.backendId, bucket)
     const copySource = authorize(who, c, bucket, target, headers)
-    const path = pathFor(who.backendId)
+    // The backend must be usable for bucket CORS too, though the rules are Stowage's.
+    const storagePath = pathFor(who.backendId)
+    const path = CORS_OPS.has(c.op) ? { serve: (call: S3Call) => corsPath.serve(call, originOf(r)) } : storagePath
     const plan = planBody(req, who.kind === 'credential' ? who.verified : undefined)
     const pending = await quota.admit({
       op: c.op,
@@ -128,7 +144,7 @@ export function createS3Proxy(d: ProxyDeps) {
       versionId: target.query.get('versionId'),
     })
     if (plan.kind !== 'empty') letBodyCome(w)
-    const body = await readBody(req, plan, { signal: w.signal, ...(c.op === 'DeleteObjects' ? { document: MAX_DOCUMENT } : {}) })
+    const body = await readBody(req, plan, { signal: w.signal, ...(c.op === 'DeleteObjects' || OWNER_OPS.has(c.op) ? { document: MAX_DOCUMENT } : {}) })
     const call: S3Call = Object.freeze({
       requestId: r.id,
       op: c.op,
@@ -158,6 +174,8 @@ export function createS3Proxy(d: ProxyDeps) {
       r.servedMs = performance.now() - started
     }
     reply = await quota.settle(call, reply, pending)
+    // A bucket of the same name made later, by anyone, starts without the old one's settings.
+    if (call.op === 'DeleteBucket' && reply.status < 300) d.accounting.forget(call.backendId, call.bucket)
     r.bytesIn = bodyLength(call.body)
     // A success means the path took the whole body, so nothing reads the slab any more.
     if (call.body.kind === 'whole' && reply.status < 300) bodySlabs.give(call.body.bytes)
@@ -227,6 +245,7 @@ export function createS3Proxy(d: ProxyDeps) {
       checkResponseOverrides(target.params)
       return undefined
     }
+    if (c.op === 'CreateBucket') checkNewBucket(bucket, headers)
     checkScope(who.cred, bucket, c.access)
     checkAclHeaders((n) => headers.get(n) ?? undefined, headers.keys())
     checkResponseOverrides(target.params)
@@ -236,10 +255,27 @@ export function createS3Proxy(d: ProxyDeps) {
     return src
   }
 
-  function listBuckets(who: Identity): S3Reply {
+  async function listBuckets(who: Identity): Promise<S3Reply> {
     if (who.kind !== 'credential') throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
-    const xml = listBucketsXml(who.cred.buckets, who.cred.createdAt, who.cred.accessKey)
+    const cred = who.cred
+    const entry = d.registry.entry(cred.backendId)
+    let listed: BucketInfo[] | undefined
+    if (needsListing(cred, entry?.type)) {
+      if (!entry?.backend) throw serviceUnavailable('The storage backend of this credential is unavailable.')
+      try {
+        listed = await entry.backend.listBuckets()
+      } catch (err) {
+        d.logger.warn('listing buckets for ListBuckets failed', { backend: cred.backendId, error: (err as Error).message })
+        throw err instanceof BackendError && err.kind === 'unavailable' ? serviceUnavailable() : badGateway()
+      }
+    }
+    const xml = listBucketsXml(visibleBuckets(cred, listed), cred.accessKey)
     return { status: 200, headers: { 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
+  }
+
+  /** Who and where, for the audit events a service records on the credential's behalf. */
+  function originOf(r: RequestRecord): AuditOrigin {
+    return { userId: r.cred?.userId ?? null, requestId: r.id, ip: r.ip, userAgent: r.userAgent }
   }
 
   function preflight(r: RequestRecord, w: Wire, target: Inbound): S3Reply {
@@ -387,4 +423,16 @@ export function createS3Proxy(d: ProxyDeps) {
 /** Bytes the path received: the body's length (decoded, for aws-chunked). */
 function bodyLength(body: CallBody): number {
   return body.kind === 'whole' ? body.bytes.byteLength : body.kind === 'stream' ? body.length : 0
+}
+
+/**
+ * CreateBucket's own checks, before the scope is even looked at (so the
+ * answer says nothing about which names exist): the name must be a bucket
+ * name, and object lock cannot be switched on (its compliance mode would
+ * keep objects even from the administrator, and its configuration is not
+ * an owner's to set).
+ */
+function checkNewBucket(bucket: string, headers: Headers): void {
+  if (!isBucketName(bucket)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', 'bad-request')
+  if ((headers.get('x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true') throw accessDenied('Object lock cannot be enabled through the S3 proxy.', 'admin-op')
 }

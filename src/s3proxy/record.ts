@@ -3,7 +3,7 @@
  * What one request through the S3 listener leaves behind, written from a
  * single per-request record that only the pipeline fills in: Prometheus
  * metrics always, one access-log line (at `log.access_level`), and an audit
- * row for every write, error and denial plus a sample
+ * row for every write, bucket administration, error and denial plus a sample
  * (`audit.sampling.proxy_success_read_rate`) of successful reads. CORS
  * preflights are counted but not audited. A write's row is committed before
  * its answer is sent (beforeAnswer), so an acknowledged write is audited.
@@ -78,7 +78,7 @@ export function createRecorder(d: { config: AppConfig; metrics: ProxyMetrics; au
   function audit(r: RequestRecord): void {
     if (r.authMode === 'cors' || auditedEarly.has(r)) return
     const failed = r.status >= 400
-    if (!failed && r.access !== 'write' && !(readSample > 0 && Math.random() < readSample)) return
+    if (!failed && (r.access ?? 'read') === 'read' && !(readSample > 0 && Math.random() < readSample)) return
     void d.audit.record(event(r))
   }
 
@@ -114,7 +114,7 @@ export function createRecorder(d: { config: AppConfig; metrics: ProxyMetrics; au
      * audit row is committed; rejects with `store_unavailable` when it cannot be.
      */
     async beforeAnswer(r: RequestRecord): Promise<void> {
-      if (r.access !== 'write' || r.authMode === 'cors') return
+      if ((r.access ?? 'read') === 'read' || r.authMode === 'cors') return
       auditedEarly.add(r)
       await d.audit.record(event(r))
     },

@@ -1,22 +1,28 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Scope rules for virtual credentials. A request may touch a bucket only when
- * the credential lists that exact bucket name (on its one backend), with
- * `read-write` access for writes. CopyObject and UploadPartCopy also read
- * their `x-amz-copy-source`, which therefore needs read access too (the
- * original forwarded the copy source unchecked, so any key could read any
- * bucket on the backend by copying it into its own).
+ * an entry of the credential covers it (the exact name, or a bucket-name
+ * prefix it starts with; see credentials/access.ts), on the credential's one
+ * backend: writes need `read-write` or `owner`, bucket administration needs
+ * `owner`, and an owner demoted to readonly keeps reads only. CopyObject and
+ * UploadPartCopy also read their `x-amz-copy-source`, which therefore needs
+ * read access too (the original forwarded the copy source unchecked, so any
+ * key could read any bucket on the backend by copying it into its own).
  */
+import { accessFor } from '../credentials/access.ts'
 import type { ResolvedCredential } from '../credentials/service.ts'
 import type { Access } from './classify.ts'
 import { accessDenied, invalidArgument } from './errors.ts'
 
 export type CopySource = { bucket: string; key: string; versionId?: string }
 
-export function checkScope(cred: ResolvedCredential, bucket: string, access: Access): void {
-  const granted = cred.scopes.get(bucket)
+export function checkScope(cred: ResolvedCredential, bucket: string, need: Access): void {
+  const granted = accessFor({ exact: cred.scopes, prefixes: cred.prefixes }, bucket)
   if (granted === undefined) throw accessDenied(`The credential has no access to bucket ${bucket.slice(0, 63)}.`, 'scope-violation')
-  if (access === 'write' && (granted !== 'read-write' || cred.readOnly)) throw accessDenied('The credential may only read this bucket.', 'read-only')
+  if (need === 'read') return
+  if (cred.readOnly) throw accessDenied('The credential may only read this bucket.', 'read-only')
+  if (need === 'write' && granted === 'read') throw accessDenied('The credential may only read this bucket.', 'read-only')
+  if (need === 'owner' && granted !== 'owner') throw accessDenied('Creating, deleting and configuring buckets needs owner access to them.', 'not-owner')
 }
 
 /**

@@ -8,10 +8,12 @@ import { fail } from '../http/errors.ts'
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/
 
+export function isBucketName(name: string): boolean {
+  return BUCKET.test(name) && !name.includes('..') && !IPV4.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias')
+}
+
 export function validateBucketName(name: string): string {
-  if (!BUCKET.test(name) || name.includes('..') || IPV4.test(name) || name.startsWith('xn--') || name.endsWith('-s3alias')) {
-    throw fail('invalid_bucket_name')
-  }
+  if (!isBucketName(name)) throw fail('invalid_bucket_name')
   return name
 }
 
