@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs, readSecret, UsageError } from './cli/args.ts'
 import { resolveConfig } from './cli/config-source.ts'
-import { buildConfig, ConfigError, parseListen } from './config/load.ts'
+import { buildConfig, ConfigError, parseListen, type AppConfig } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
 import { createLogger } from './lib/log.ts'
 import { SchemaTooNewError } from './sqlite/migrate.ts'
@@ -39,11 +39,13 @@ Run "stowage <command> --help" for a command's options.`,
 Runs the dashboard (and the S3 proxy when s3_proxy.enabled is true).
 The config comes from --config, else $STOWAGE_CONFIG, else ./config.yaml, else defaults;
 STOWAGE_* environment variables override file values (see docs/reference/config.md).`,
-  quickstart: `Usage: stowage quickstart [--data-dir DIR] [--listen ADDR]
+  quickstart: `Usage: stowage quickstart [--data-dir DIR] [--listen ADDR] [--s3-listen ADDR | --no-s3]
 
 Creates DIR (default ./data) with the database, the master key and a local-disk
 storage backend named "local" (DIR/objects), makes an admin account with a random
-password printed once, and serves the dashboard on ADDR (default :8080).`,
+password printed once, and serves the dashboard on ADDR (default :8080) and the
+S3 endpoint on --s3-listen (default :8090; keys are made on the dashboard's
+S3 credentials page). --no-s3 serves the dashboard only.`,
   'create-admin': `Usage: stowage create-admin --username NAME [--email EMAIL] [--config PATH] [--password-stdin]
 
 Creates a local admin. If NAME exists it becomes an enabled, unlocked admin with the
@@ -76,6 +78,18 @@ secrets), then puts its database and key where quickstart (--data-dir) or serve
 refuses a database at a newer schema version than the backup. --force replaces an
 existing database and key, keeping them as <name>.before-restore-<time>.`,
   version: 'Usage: stowage version',
+}
+
+/** The host a browser or client on this machine uses for a listen address. */
+function hostOf(listen: string): string {
+  const host = parseListen(listen)!.host
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+}
+
+/** What S3 clients are told to use: the configured public name, else this machine and the bound port. */
+function s3Endpoint(config: AppConfig, host: string, port: number): string {
+  const p = config.s3_proxy
+  return p.public_hostname ? `${p.public_scheme}://${p.public_hostname}` : `http://${host}:${port}`
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -113,10 +127,13 @@ async function main(argv: string[]): Promise<number> {
       return -1
     }
     case 'quickstart': {
-      const { flags } = parseArgs(rest, { 'data-dir': 'string', listen: 'string' })
+      const { flags } = parseArgs(rest, { 'data-dir': 'string', listen: 'string', 's3-listen': 'string', 'no-s3': 'boolean' })
       const dir = resolve((flags['data-dir'] as string | undefined) ?? 'data')
       const listen = (flags.listen as string | undefined) ?? env.STOWAGE_LISTEN ?? ':8080'
       if (!parseListen(listen)) throw new UsageError(`--listen must be host:port or :port, got "${listen}"`)
+      if (flags['no-s3'] && flags['s3-listen'] !== undefined) throw new UsageError('--s3-listen and --no-s3 exclude each other')
+      const s3Listen = (flags['s3-listen'] as string | undefined) ?? ':8090'
+      if (!parseListen(s3Listen)) throw new UsageError(`--s3-listen must be host:port or :port, got "${s3Listen}"`)
       const layout = quickstartLayout(dir)
       mkdirSync(layout.objects, { recursive: true, mode: 0o700 })
       const config = buildConfig(
@@ -124,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
           server: { listen, secret_key_file: layout.keyFile },
           db: { sqlite: { path: layout.database } },
           backends: [{ id: 'local', name: 'Local disk', type: 'fs', root: layout.objects }],
+          s3_proxy: { enabled: !flags['no-s3'], listen: s3Listen },
         },
         env,
         `quickstart --data-dir ${dir}`,
@@ -136,12 +154,12 @@ async function main(argv: string[]): Promise<number> {
       if (password) await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
       const running = await serve(app)
       stopOnSignals(running, app.logger)
-      const host = parseListen(listen)!.host
-      const url = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${running.dashboard.port}`
+      const url = `http://${hostOf(listen)}:${running.dashboard.port}`
+      const s3 = running.proxy ? `\n  S3 endpoint: ${s3Endpoint(config, hostOf(config.s3_proxy.listen), running.proxy.port)}  (keys: S3 credentials in the dashboard)\n` : ''
       if (password) {
-        console.error(`\n  Stowage is running at ${url}\n\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
+        console.error(`\n  Stowage is running at ${url}\n${s3}\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
       } else {
-        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${layout.database} stowage create-admin --username admin\n`)
+        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n${s3}  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${layout.database} stowage create-admin --username admin\n`)
       }
       return -1
     }

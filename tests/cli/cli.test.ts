@@ -272,10 +272,12 @@ describe('serve', () => {
 describe('quickstart', () => {
   test('creates the data directory and an admin, serves on the real port, and a restart keeps the data', async () => {
     const data = join(tempDir(), 'data')
-    const qs = start(['quickstart', '--data-dir', data, '--listen', '127.0.0.1:0'])
-    const banner = await qs.waitFor(/running at (http:\/\/127\.0\.0\.1:(\d+))[\s\S]*Sign in as:\s+admin\s+Password:\s+(\S+)/, 'stderr')
-    const [, base, port, password] = banner
+    const qs = start(['quickstart', '--data-dir', data, '--listen', '127.0.0.1:0', '--s3-listen', '127.0.0.1:0'])
+    const banner = await qs.waitFor(/running at (http:\/\/127\.0\.0\.1:(\d+))\s+S3 endpoint: (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Sign in as:\s+admin\s+Password:\s+(\S+)/, 'stderr')
+    const [, base, port, s3, password] = banner
     expect(Number(port)).toBeGreaterThan(0)
+    expect(s3).not.toBe(base)
+    expect((await fetch(`${s3}/`)).status).toBe(403)
     const login = await fetch(`${base}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
     expect(login.status).toBe(200)
     expect(await login.json()).toEqual({ status: 'ok', source: 'local', must_change_pw: true })
@@ -295,9 +297,11 @@ describe('quickstart', () => {
     expect(statSync(join(data, 'stowage.key')).mode & 0o777).toBe(0o600)
 
     // A second start finds the admin and prints no password.
-    const again = start(['quickstart', '--data-dir', data, '--listen', '127.0.0.1:0'])
+    const again = start(['quickstart', '--data-dir', data, '--listen', '127.0.0.1:0', '--no-s3'])
     const m = await again.waitFor(/running at (http:\/\/127\.0\.0\.1:\d+) \(data in/, 'stderr')
     expect(again.out.stderr).not.toContain('Password:')
+    expect(again.out.stderr).not.toContain('S3 endpoint')
+    expect(again.out.stdout).not.toContain('"listener":"s3-proxy"')
     const relogin = await fetch(`${m[1]}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'my own quickstart password' }) })
     expect(relogin.status).toBe(200)
     expect(await again.stop()).toBe(0)
@@ -314,5 +318,17 @@ describe('quickstart', () => {
     const r = await run(['quickstart', '--data-dir', tempDir(), '--listen', 'nonsense'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('--listen must be host:port')
+  }, 60_000)
+
+  test('a bad --s3-listen, or --s3-listen with --no-s3, is a usage error; the two listeners must differ', async () => {
+    const bad = await run(['quickstart', '--data-dir', tempDir(), '--s3-listen', 'nonsense'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--s3-listen must be host:port')
+    const both = await run(['quickstart', '--data-dir', tempDir(), '--s3-listen', ':9000', '--no-s3'])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain('exclude each other')
+    const same = await run(['quickstart', '--data-dir', tempDir(), '--listen', '127.0.0.1:18555', '--s3-listen', '127.0.0.1:18555'])
+    expect(same.code).toBe(1)
+    expect(same.stderr).toContain('s3_proxy.listen: must differ from server.listen')
   }, 60_000)
 })

@@ -15,7 +15,7 @@ let run: Running
 
 beforeAll(async () => {
   const { dir, bin } = isolatedBinary()
-  run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0'])
+  run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', '--s3-listen', '127.0.0.1:0'])
 })
 afterAll(() => {
   run.proc.kill('SIGTERM')
@@ -75,6 +75,17 @@ test('quickstart printed a one-time admin password that signs in and must be cha
   expect(await res.json()).toMatchObject({ status: 'ok', must_change_pw: true })
 })
 
+test('quickstart serves S3 too and prints its endpoint next to the password', async () => {
+  for (let i = 0; i < 100 && !/S3 endpoint:/.test(run.stderr()); i++) await Bun.sleep(20)
+  const endpoint = /S3 endpoint: (http:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr())![1]!
+  expect(run.stderr().indexOf('S3 endpoint:')).toBeLessThan(run.stderr().indexOf('Password:'))
+  expect(endpoint).toBe(`http://127.0.0.1:${/"listener":"s3-proxy","address":"127\.0\.0\.1:(\d+)"/.exec(run.stdout())![1]}`)
+  // An unsigned request is an S3 refusal, not a connection error.
+  const res = await fetch(`${endpoint}/`)
+  expect(res.status).toBe(403)
+  expect(await res.text()).toContain('<Code>MissingAuthenticationToken</Code>')
+})
+
 test('unknown API paths are JSON 404s, not the UI', async () => {
   const res = await fetch(`${run.url}/api/nope`)
   expect(res.status).toBe(404)
@@ -83,7 +94,7 @@ test('unknown API paths are JSON 404s, not the UI', async () => {
 
 test('stops cleanly on SIGTERM', async () => {
   const { dir, bin } = isolatedBinary()
-  const other = await startBinary(bin, dir, ['quickstart', '--data-dir', './d', '--listen', '127.0.0.1:0'])
+  const other = await startBinary(bin, dir, ['quickstart', '--data-dir', './d', '--listen', '127.0.0.1:0', '--no-s3'])
   other.proc.kill('SIGTERM')
   expect(await other.proc.exited).toBe(0)
   expect(other.stdout()).toContain('"msg":"shutting down"')

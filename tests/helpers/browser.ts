@@ -18,11 +18,14 @@ export const NEW_PASSWORD = 'tidy harbour lantern 4821'
 
 export type Stowage = { run: Running; url: string; adminPassword: string; stop: () => Promise<void> }
 
-/** Starts `dist/stowage quickstart` from an empty directory and reads the one-time admin password from stderr. */
-export async function startStowage(env: Record<string, string> = {}): Promise<Stowage> {
+/**
+ * Starts `dist/stowage quickstart` from an empty directory and reads the one-time admin password from stderr.
+ * `args` go to quickstart after the listen addresses (e.g. `--no-s3`).
+ */
+export async function startStowage(env: Record<string, string> = {}, args: string[] = ['--s3-listen', '127.0.0.1:0']): Promise<Stowage> {
   const { dir, bin } = isolatedBinary()
   // Many sign-ins from one address in a short test run; the per-IP limiter has its own tests.
-  const run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0'], { STOWAGE_RATELIMIT__LOGIN_PER_IP: '0', ...env })
+  const run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', ...args], { STOWAGE_RATELIMIT__LOGIN_PER_IP: '0', ...env })
   // stderr is read asynchronously; the banner may land just after the listener answers.
   let password: string | undefined
   for (const deadline = Date.now() + 5000; !password && Date.now() < deadline; await Bun.sleep(20)) password = /Password:\s+(\S+)/.exec(run.stderr())?.[1]
