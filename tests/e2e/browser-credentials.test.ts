@@ -26,6 +26,9 @@ const AWS = '/usr/bin/aws'
 const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
 const rgw = s3Env()
 const BUCKET = testBucket('cred-ui')
+/** A tenant namespace of this run only (RGW is shared). */
+const PREFIX = `${testBucket('ns').slice(0, 40)}-`
+const PYTHON = '/usr/bin/python3'
 
 let dir: string
 let run: Running
@@ -181,10 +184,12 @@ afterAll(async () => {
   await run?.proc.exited
   // The bucket lives on the shared RGW: empty and remove it with the RGW's own key.
   const direct = client({ accessKey: rgw.accessKey, secret: rgw.secretKey }, rgw.endpoint)
-  const listed = await direct.send(new ListObjectsV2Command({ Bucket: BUCKET })).catch(() => undefined)
-  const objects = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }))
-  if (objects.length > 0) await direct.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: objects } }))
-  await direct.send(new DeleteBucketCommand({ Bucket: BUCKET })).catch(() => undefined)
+  for (const bucket of [BUCKET, `${PREFIX}example`]) {
+    const listed = await direct.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined)
+    const objects = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }))
+    if (objects.length > 0) await direct.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }))
+    await direct.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined)
+  }
 }, 30_000)
 
 describe('S3 credentials with the proxy on', () => {
@@ -200,12 +205,15 @@ describe('S3 credentials with the proxy on', () => {
     await page.getByRole('button', { name: 'New credential' }).click()
     const drawer = page.getByRole('dialog', { name: 'New S3 credential' })
     await drawer.waitFor()
-    // Only the S3 backend is offered; the fs backend "local" cannot serve S3 clients, and the form says why.
+    // Both backends are offered: the local one is served by Stowage's own S3 engine.
     const backend = drawer.getByLabel('Backend')
-    expect(await backend.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['rgw'])
-    await drawer.getByText('backends that keep objects on local disk cannot be used').waitFor()
+    expect(await backend.locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['local', 'rgw'])
+    await backend.selectOption('rgw')
+    // Users grant exact buckets only: no owner level, no prefixes.
+    expect(await drawer.getByRole('group', { name: 'Bucket-name prefixes' }).count()).toBe(0)
     await drawer.getByRole('checkbox', { name: BUCKET }).check()
     expect(await drawer.getByLabel(`Access to ${BUCKET}`).inputValue()).toBe('read-write')
+    expect(await drawer.getByLabel(`Access to ${BUCKET}`).locator('option').allTextContents()).toEqual(['read', 'read-write'])
     await drawer.getByLabel('Description').fill('browser test key')
     await drawer.getByRole('radio', { name: 'In 30 days' }).check()
     await page.screenshot({ path: join(SCREENSHOTS, 'credentials-create.png') })
@@ -330,6 +338,7 @@ describe('S3 credentials with the proxy on', () => {
     await page.getByRole('button', { name: 'New credential' }).click()
     const drawer = page.getByRole('dialog', { name: 'New S3 credential' })
     await drawer.getByLabel('Owner').selectOption({ label: 'alice (User)' })
+    await drawer.getByLabel('Backend').selectOption('rgw')
     await drawer.getByRole('checkbox', { name: BUCKET }).check()
     await drawer.getByLabel(`Access to ${BUCKET}`).selectOption('read')
     await drawer.getByLabel('Description').fill('made by the admin')
@@ -354,7 +363,8 @@ describe('S3 credentials with the proxy on', () => {
     expect((await fetch(unsigned)).status).toBe(403)
     await page.getByRole('button', { name: 'Add binding' }).click()
     const dialog = page.getByRole('dialog', { name: 'Allow anonymous reads' })
-    expect(await dialog.getByLabel('Backend').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['rgw'])
+    expect(await dialog.getByLabel('Backend').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['local', 'rgw'])
+    await dialog.getByLabel('Backend').selectOption('rgw')
     await dialog.getByLabel('Bucket').selectOption(BUCKET)
     await dialog.getByLabel('Requests per second per client IP').fill('5')
     await dialog.getByRole('button', { name: 'Save binding' }).click()
@@ -390,6 +400,101 @@ describe('S3 credentials with the proxy on', () => {
     clean(alice)
   }, 90_000)
 
+  test('an admin grants a tenant namespace in the scope editor; its restic, AWS CLI profile and boto3 snippets work as pasted', async () => {
+    const { page } = admin
+    await page.goto(`${run.url}/admin/s3-proxy`)
+    await page.getByRole('button', { name: 'New credential' }).click()
+    const drawer = page.getByRole('dialog', { name: 'New S3 credential' })
+    await drawer.getByLabel('Owner').selectOption({ label: 'alice (User)' })
+    await drawer.getByLabel('Backend').selectOption('rgw')
+    const prefixes = drawer.getByRole('group', { name: 'Bucket-name prefixes' })
+    // A bad prefix is caught in the form, next to the field.
+    await prefixes.getByLabel('New bucket-name prefix').fill('Team_A')
+    await prefixes.getByRole('button', { name: 'Add prefix' }).click()
+    await prefixes.getByText('A prefix has 1–62 characters').waitFor()
+    await prefixes.getByLabel('New bucket-name prefix').fill(PREFIX)
+    expect(await prefixes.getByLabel('Access for the new prefix').inputValue()).toBe('owner')
+    await prefixes.getByRole('button', { name: 'Add prefix' }).click()
+    expect(await prefixes.getByLabel(`Access to buckets starting with ${PREFIX}`).inputValue()).toBe('owner')
+    expect(await drawer.getByRole('checkbox', { name: BUCKET }).isChecked()).toBe(false)
+    await page.screenshot({ path: join(SCREENSHOTS, 'credentials-namespace.png') })
+    await drawer.getByLabel('Description').fill('team namespace')
+    await drawer.getByRole('button', { name: 'Create credential' }).click()
+    const made = await readSecretPanel(page)
+    const bucket = `${PREFIX}example`
+    await page.getByText(`${bucket} is an example name`).waitFor()
+    const resticSnippet = await snippetText(page, 'restic')
+    const profileSnippet = await snippetText(page, 'AWS CLI profile')
+    const boto3Snippet = await snippetText(page, 'boto3 (Python)')
+    await page.screenshot({ path: join(SCREENSHOTS, 'credentials-namespace-secret.png'), fullPage: true })
+    await page.getByRole('button', { name: 'I have saved the secret' }).click()
+    const row = page.getByRole('row').filter({ hasText: made.accessKey })
+    await row.getByText(`${PREFIX}*`).waitFor()
+    await row.getByText('owner', { exact: true }).waitFor()
+    await page.screenshot({ path: join(SCREENSHOTS, 'credentials-namespace-table.png') })
+
+    // restic, as pasted: init creates the bucket inside the namespace (owner access) and the repository in it.
+    const noKey = { accessKey: '', secret: '' }
+    const restic = await shell(['bash', '-euc', resticSnippet], noKey, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', RESTIC_PASSWORD: 'restic repository password', RESTIC_CACHE_DIR: join(dir, 'restic-cache') })
+    expect(restic.code, restic.out).toBe(0)
+    expect(restic.out).toContain('created restic repository')
+    // The AWS CLI profile, as pasted: saved in ~/.aws, then the bucket is listed through it.
+    const profile = await shell(['bash', '-euc', profileSnippet], noKey, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' })
+    expect(profile.code, profile.out).toBe(0)
+    expect(profile.out).toContain('PRE restic/')
+    expect(readFileSync(join(dir, 'aws-home', 'config'), 'utf8')).toContain('addressing_style = path')
+    // boto3, as pasted.
+    const boto3 = await shell([PYTHON, '-c', boto3Snippet], noKey, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' })
+    expect(boto3.code, boto3.out).toBe(0)
+    expect(boto3.out).toContain('restic/config')
+    // The namespace ends at its prefix.
+    expect(await refused(() => client(made).send(new ListObjectsV2Command({ Bucket: BUCKET })))).toBe(403)
+    expect((await client(made).send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual([bucket])
+
+    // The owner sees the prefix on her page; she can lower or drop it, never add one.
+    await alice.page.goto(`${run.url}/credentials`)
+    const mine = alice.page.getByRole('row').filter({ hasText: made.accessKey })
+    await mine.getByRole('button', { name: `Edit ${made.accessKey}` }).click()
+    const edit = alice.page.getByRole('dialog', { name: `Edit ${made.accessKey}` })
+    const granted = edit.getByRole('group', { name: 'Bucket-name prefixes' })
+    await granted.getByText('An administrator gave this key').waitFor()
+    expect(await granted.getByLabel(`Access to buckets starting with ${PREFIX}`).locator('option').allTextContents()).toEqual(['read', 'read-write', 'owner'])
+    expect(await granted.getByLabel('New bucket-name prefix').count()).toBe(0)
+    await granted.getByLabel(`Access to buckets starting with ${PREFIX}`).selectOption('read')
+    await edit.getByRole('button', { name: 'Save changes' }).click()
+    await toast(alice.page, `Credential ${made.accessKey} saved.`)
+    expect(await refused(() => client(made).send(new PutObjectCommand({ Bucket: bucket, Key: 'denied', Body: 'no' })))).toBe(403)
+
+    // The scope editor on a 375 px phone and on a dark desktop, for the screenshots.
+    for (const [name, viewport, colorScheme] of [
+      ['credentials-namespace-375-light.png', { width: 375, height: 812 }, 'light'],
+      ['credentials-namespace-375-dark.png', { width: 375, height: 812 }, 'dark'],
+      ['credentials-namespace-dark.png', { width: 1280, height: 900 }, 'dark'],
+    ] as const) {
+      const w = await openPage(browser, { viewport, colorScheme })
+      await w.context.addCookies(await admin.context.cookies())
+      await w.page.goto(`${run.url}/admin/s3-proxy`, { waitUntil: 'networkidle' })
+      await w.page.getByRole('button', { name: 'New credential' }).click()
+      const form = w.page.getByRole('dialog', { name: 'New S3 credential' })
+      await form.getByLabel('Backend').selectOption('rgw')
+      await form.getByRole('checkbox', { name: BUCKET }).check()
+      await form.getByLabel(`Access to ${BUCKET}`).selectOption('owner')
+      await form.getByLabel('New bucket-name prefix').fill('team-a-')
+      await form.getByRole('button', { name: 'Add prefix' }).click()
+      await form.getByLabel('New bucket-name prefix').fill('shared-')
+      await form.getByLabel('Access for the new prefix').selectOption('read')
+      await form.getByRole('button', { name: 'Add prefix' }).click()
+      await form.getByLabel('Access to buckets starting with shared-').waitFor()
+      expect(await w.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(viewport.width)
+      await w.page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true })
+      clean(w)
+      await w.context.close()
+    }
+
+    clean(admin)
+    clean(alice)
+  }, 120_000)
+
   test('a read-only user sees their credentials but no create, switch, edit or revoke controls, on a phone too', async () => {
     const ritaId = await createUser('rita', 'readonly')
     const res = await apiCall(admin.page, 'POST', '/api/admin/s3-credentials', { backend_id: 'rgw', buckets: [{ bucket: BUCKET, access: 'read' }], user_id: ritaId, description: 'rita reads' })
@@ -418,7 +523,7 @@ describe('S3 credentials with the proxy on', () => {
 
 describe('S3 credentials with the proxy off', () => {
   test('both pages say the proxy is disabled and how to turn it on', async () => {
-    const stowage = await startStowage()
+    const stowage = await startStowage({}, ['--no-s3'])
     try {
       const w = await openPage(browser)
       await firstAdminSignIn(w.page, stowage)

@@ -1,27 +1,37 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Client setup for a freshly minted credential, ready to paste. Every snippet uses path-style
- * addressing against the proxy's endpoint URL, because the proxy cannot count on wildcard DNS for
- * bucket sub-domains. Snippets are code only; the words around them live in the catalogue.
+ * addressing against the S3 endpoint URL, because Stowage cannot count on wildcard DNS for bucket
+ * sub-domains (and `bucket.localhost` resolves nowhere). Snippets are code only; the words around
+ * them live in the catalogue.
  */
 
-export type SnippetClient = 'awscli' | 'rclone' | 's3cmd' | 'sdk'
+export type SnippetClient = 'awscli' | 'awsprofile' | 'rclone' | 's3cmd' | 'restic' | 'boto3' | 'sdk'
 
-export const SNIPPET_CLIENTS: readonly SnippetClient[] = ['awscli', 'rclone', 's3cmd', 'sdk']
+export const SNIPPET_CLIENTS: readonly SnippetClient[] = ['awscli', 'awsprofile', 'rclone', 's3cmd', 'restic', 'boto3', 'sdk']
 
-/** The proxy does not check the region in a signature, but every client needs one to sign with. */
+/** Stowage does not check the region in a signature, but every client needs one to sign with. */
 export const REGION = 'us-east-1'
+
+/** The profile the AWS CLI snippet configures, and the remote name of the rclone one. */
+export const PROFILE = 'stowage'
 
 export interface SnippetInput {
   endpoint: string
   accessKey: string
   secretKey: string
+  /** A bucket of the scope (for a prefix-only key, a name inside the prefix). */
   bucket: string
 }
 
 /** POSIX shell single quotes: nothing inside is expanded. */
 function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`
+}
+
+/** Python string literal. */
+function py(value: string): string {
+  return JSON.stringify(value)
 }
 
 /** The environment variables scope the key to this shell, so no `aws configure` profile is touched. */
@@ -34,9 +44,25 @@ function awscli(i: SnippetInput): string {
   ].join('\n')
 }
 
+/**
+ * A named profile in ~/.aws. AWS CLI 2.13 and later read `endpoint_url` from it; older ones (Debian
+ * 12 ships 2.9) ignore it and go to AWS, so the command still names the endpoint.
+ */
+function awsprofile(i: SnippetInput): string {
+  const set = (key: string, value: string): string => `aws configure set ${key} ${shellQuote(value)} --profile ${PROFILE}`
+  return [
+    set('aws_access_key_id', i.accessKey),
+    set('aws_secret_access_key', i.secretKey),
+    set('region', REGION),
+    set('endpoint_url', i.endpoint),
+    set('s3.addressing_style', 'path'),
+    `aws --profile ${PROFILE} --endpoint-url ${shellQuote(i.endpoint)} s3 ls ${shellQuote(`s3://${i.bucket}/`)}`,
+  ].join('\n')
+}
+
 function rclone(i: SnippetInput): string {
   return [
-    '[stowage]',
+    `[${PROFILE}]`,
     'type = s3',
     'provider = Other',
     `access_key_id = ${i.accessKey}`,
@@ -44,7 +70,7 @@ function rclone(i: SnippetInput): string {
     `endpoint = ${i.endpoint}`,
     `region = ${REGION}`,
     'force_path_style = true',
-    // A virtual credential may not create buckets; without this rclone tries before each upload.
+    // Without it rclone tries to create the bucket before each upload, which only owner keys may.
     'no_check_bucket = true',
   ].join('\n')
 }
@@ -64,6 +90,36 @@ function s3cmd(i: SnippetInput): string {
   ].join('\n')
 }
 
+/** restic asks for the repository's own password when RESTIC_PASSWORD is not set, which is the safer default. */
+function restic(i: SnippetInput): string {
+  return [
+    `export AWS_ACCESS_KEY_ID=${shellQuote(i.accessKey)}`,
+    `export AWS_SECRET_ACCESS_KEY=${shellQuote(i.secretKey)}`,
+    `export AWS_DEFAULT_REGION=${REGION}`,
+    `export RESTIC_REPOSITORY=${shellQuote(`s3:${i.endpoint}/${i.bucket}/restic`)}`,
+    'restic -o s3.bucket-lookup=path init',
+  ].join('\n')
+}
+
+/** SigV4 explicitly: boto3 presigns with SigV2 by default, which Stowage refuses. */
+function boto3(i: SnippetInput): string {
+  return [
+    'import boto3',
+    'from botocore.config import Config',
+    '',
+    's3 = boto3.client(',
+    "    's3',",
+    `    endpoint_url=${py(i.endpoint)},`,
+    `    region_name=${py(REGION)},`,
+    `    aws_access_key_id=${py(i.accessKey)},`,
+    `    aws_secret_access_key=${py(i.secretKey)},`,
+    "    config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}),",
+    ')',
+    `for item in s3.list_objects_v2(Bucket=${py(i.bucket)}).get('Contents', []):`,
+    "    print(item['Key'])",
+  ].join('\n')
+}
+
 function sdk(i: SnippetInput): string {
   return [
     "import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'",
@@ -79,7 +135,7 @@ function sdk(i: SnippetInput): string {
   ].join('\n')
 }
 
-const BUILDERS: Record<SnippetClient, (input: SnippetInput) => string> = { awscli, rclone, s3cmd, sdk }
+const BUILDERS: Record<SnippetClient, (input: SnippetInput) => string> = { awscli, awsprofile, rclone, s3cmd, restic, boto3, sdk }
 
 export function snippet(client: SnippetClient, input: SnippetInput): string {
   return BUILDERS[client](input)

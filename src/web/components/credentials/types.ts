@@ -2,11 +2,33 @@
 /** Shapes of the S3 credential and anonymous-binding API (src/credentials/model.ts) as the web UI reads them. */
 import { ApiError } from '../../lib/api.ts'
 
-export type BucketAccess = 'read' | 'read-write'
+export type BucketAccess = 'read' | 'read-write' | 'owner'
 
-export interface BucketScope {
+/** Access levels in increasing order; `owner` only an admin grants. */
+export const ACCESS_LEVELS: readonly BucketAccess[] = ['read', 'read-write', 'owner']
+
+export interface ExactScope {
   bucket: string
   access: BucketAccess
+}
+
+/** Every bucket whose name starts with `prefix`, existing or made later (granted by admins). */
+export interface PrefixScope {
+  prefix: string
+  access: BucketAccess
+}
+
+export type BucketScope = ExactScope | PrefixScope
+
+export function isPrefixScope(scope: BucketScope): scope is PrefixScope {
+  return 'prefix' in scope
+}
+
+/** The same rule the server applies (src/credentials/scope.ts), so a bad prefix is caught before saving. */
+export function prefixProblem(prefix: string): 'charset' | 'dots' | undefined {
+  if (!/^[a-z0-9][a-z0-9.-]{0,61}$/.test(prefix)) return 'charset'
+  if (prefix.includes('..')) return 'dots'
+  return undefined
 }
 
 export interface CredentialDTO {
