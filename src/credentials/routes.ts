@@ -43,7 +43,7 @@ const ADMIN = '/api/admin/s3-credentials'
 const ANON = '/api/admin/s3-anonymous'
 
 const SCOPE_NOTE =
-  '`buckets` items are `{"bucket","access"}` with access `read` or `read-write`; a plain bucket name means read-write. Every bucket must exist on the backend (of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine).'
+  '`buckets` items are `{"bucket","access"}` (an existing bucket; a plain name means read-write) or, granted by admins only, `{"prefix","access"}` (every bucket whose name starts with it, existing or created later). Access is `read`, `read-write` or, granted by admins only, `owner` (also creates, deletes and configures the buckets it covers). On the self-service routes a prefix or owner entry is 403 `admin_only_scope` unless the key already had it with at least that access. The backend may be of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine.'
 
 export function credentialRoutes(d: CredentialRouteDeps) {
   const on = (): void => {
