@@ -64,7 +64,7 @@ function writer(s: Session): { writes: Write[]; stop: () => Promise<void> } {
 }
 
 test('a backup taken during writes restores every acknowledged write and every sealed secret', async () => {
-  const server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0'], { STOWAGE_RATELIMIT__API_PER_MINUTE: '0' })
+  const server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', '--no-s3'], { STOWAGE_RATELIMIT__API_PER_MINUTE: '0' })
   running.push(server)
   const session = await firstSignIn(server.url, await oneTimePassword(server.stderr), PASSWORD)
 
@@ -115,7 +115,7 @@ test('a backup taken during writes restores every acknowledged write and every s
   for (const [i, r] of rows.entries()) expect(sealer.open(r.secret_key_enc, sealContext(r.id))).toBe(w.writes[i]!.secret)
 
   // The restored directory is a working Stowage: the account, the backends and their secrets.
-  const again = await startBinary(bin, dir, ['quickstart', '--data-dir', './restored', '--listen', '127.0.0.1:0'])
+  const again = await startBinary(bin, dir, ['quickstart', '--data-dir', './restored', '--listen', '127.0.0.1:0', '--no-s3'])
   running.push(again)
   expect(again.stderr()).not.toContain('Password:')
   const ready = (await (await fetch(`${again.url}/readyz`)).json()) as { checks: Record<string, { ok: boolean }> }

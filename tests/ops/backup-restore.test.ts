@@ -45,7 +45,7 @@ async function stowage(cwd: string, args: string[], opts: { env?: Record<string,
 
 /** A stopped quickstart data directory with one marker user and one sealed backend secret. */
 async function dataDir(cwd: string, name: string, marker: string, env: Record<string, string> = {}): Promise<string> {
-  const s = await startBinary(bin, cwd, ['quickstart', '--data-dir', name, '--listen', '127.0.0.1:0'], env)
+  const s = await startBinary(bin, cwd, ['quickstart', '--data-dir', name, '--listen', '127.0.0.1:0', '--no-s3'], env)
   s.proc.kill('SIGTERM')
   expect(await s.proc.exited).toBe(0)
   const dir = join(cwd, name)
@@ -221,7 +221,7 @@ describe('restore refuses', () => {
     const cwd = workDir()
     await dataDir(cwd, 'data', 'erin')
     expect((await stowage(cwd, ['backup', '--data-dir', 'data', '--to', 'b.tar'])).code).toBe(0)
-    const s = await startBinary(bin, cwd, ['quickstart', '--data-dir', 'data', '--listen', '127.0.0.1:0'])
+    const s = await startBinary(bin, cwd, ['quickstart', '--data-dir', 'data', '--listen', '127.0.0.1:0', '--no-s3'])
     servers.push(s)
     // The live server may write meanwhile, so "untouched" is: the same files, the same database inode.
     const state = () => ({ files: readdirSync(join(cwd, 'data')).sort(), inode: statSync(join(cwd, 'data', 'stowage.db')).ino })

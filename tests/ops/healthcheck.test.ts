@@ -17,7 +17,7 @@ const port = (url: string) => new URL(url).port
 
 beforeAll(async () => {
   ;({ bin, dir } = isolatedBinary())
-  server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0'])
+  server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', '--no-s3'])
 })
 afterAll(() => {
   if (server.proc.exitCode === null) server.proc.kill('SIGKILL')
