@@ -102,14 +102,20 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
     return whole ? { kind: 'adjust', bytes: size, objects: 1 } : undefined
   }
 
-  /** CompleteMultipartUpload: the sum of the parts uploaded so far. */
-  async function complete(p: WritePlan): Promise<Pending> {
+  /**
+   * CompleteMultipartUpload: the sum of the parts uploaded so far. An upload the storage no longer
+   * lists adds nothing: when its object is there it may have been completed already, which RGW
+   * and AWS answer with success again, so the storage decides; when not, it is NoSuchUpload.
+   */
+  async function complete(p: WritePlan): Promise<Pending | undefined> {
     let sum = 0
+    const backend = backendOf(p.backendId)
     try {
-      for (const part of await backendOf(p.backendId).listParts(p.bucket, p.key!, p.uploadId!)) sum += part.size
+      for (const part of await backend.listParts(p.bucket, p.key!, p.uploadId!)) sum += part.size
     } catch (err) {
-      if (err instanceof BackendError && err.kind === 'not_found') throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
-      throw err
+      if (!(err instanceof BackendError && err.kind === 'not_found')) throw err
+      if ((await sizeOf(backend, p.bucket, p.key!)) !== null) return undefined
+      throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
     }
     if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, sum)
     return { kind: 'adjust', bytes: sum, objects: 1 }

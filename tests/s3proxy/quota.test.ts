@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
 import { deriveSigningKey, formatAmzDate } from '../../src/s3proxy/sigv4/canonical.ts'
 import { httpGate, s3Env } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
@@ -163,5 +163,23 @@ describe('a write that fails inside a 200', () => {
     expect(ok.status).toBe(200)
     expect(await ok.text()).toContain('CopyObjectResult')
     expect(await used()).toBe(before + 5000)
+  })
+})
+
+describe('CompleteMultipartUpload on a capped bucket', () => {
+  test('completing an upload again answers as the storage does, not NoSuchUpload from the cap check', async () => {
+    const bucket = await p.bucket('recomplete')
+    expect((await p.t.call('PUT', `/api/backends/rgw/buckets/${bucket}/quota`, { as: p.admin, json: { hard_bytes: 8 * MiB } })).status).toBe(200)
+    const c = p.sdk(await p.mint({ buckets: [bucket] }))
+    const mp = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'twice' }))
+    const part = await c.send(new UploadPartCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, PartNumber: 1, Body: 'once' }))
+    const parts = { Parts: [{ PartNumber: 1, ETag: part.ETag }] }
+    await c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, MultipartUpload: parts }))
+    // RGW (like AWS) answers a repeated completion of a completed upload with success.
+    expect((await c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, MultipartUpload: parts }))).$metadata.httpStatusCode).toBe(200)
+    expect((await usage(bucket)).usage_bytes).toBe(4)
+    const gone = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'aborted' }))
+    await c.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: gone.UploadId }))
+    expect(await refusal(() => c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: gone.UploadId, MultipartUpload: parts })))).toEqual({ status: 404, code: 'NoSuchUpload' })
   })
 })
