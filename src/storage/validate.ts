@@ -8,8 +8,9 @@ import { fail } from '../http/errors.ts'
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 const IPV4 = /^\d+\.\d+\.\d+\.\d+$/
 
+/** S3's rules, including the DNS one RGW and AWS still apply: no dash next to a dot. */
 export function isBucketName(name: string): boolean {
-  return BUCKET.test(name) && !name.includes('..') && !IPV4.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias')
+  return BUCKET.test(name) && !/\.\.|\.-|-\./.test(name) && !IPV4.test(name) && !name.startsWith('xn--') && !name.endsWith('-s3alias')
 }
 
 export function validateBucketName(name: string): string {

@@ -39,7 +39,7 @@ describe.each(KINDS)('buckets on %s', (kind) => {
   })
 
   test('an invalid name is 400 invalid_bucket_name', async () => {
-    for (const name of ['ab', 'UPPER', '-lead', 'a..b', '192.168.1.1', 'x'.repeat(64)]) {
+    for (const name of ['ab', 'UPPER', '-lead', 'a..b', 'a.-b', 'a-.b', '192.168.1.1', 'x'.repeat(64)]) {
       const res = await e.t.call('POST', `/api/backends/${e.bid}/buckets`, { as: e.admin, json: { name } })
       expect(res.status).toBe(400)
       expect(await errorCode(res)).toBe('invalid_bucket_name')

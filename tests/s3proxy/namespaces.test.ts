@@ -140,7 +140,11 @@ describe('an owner prefix', () => {
     expect((await s3Error(escape)).code).toBe('NoSuchKey')
     expect((await p.signed(owner, 'GET', `/${encodeURIComponent(outside)}?list-type=2`)).status).toBe(403)
     // Not bucket names, so no prefix covers them.
-    for (const odd of [`${prefix}x%00`, `${prefix}X`, `${prefix}x..y`, `${prefix}x_y`]) expect((await p.signed(owner, 'PUT', `/${odd}`)).status).toBe(400)
+    for (const odd of [`${prefix}x%00`, `${prefix}X`, `${prefix}x..y`, `${prefix}x_y`, `${prefix}x.-y`, `${prefix}x-.y`]) {
+      const res = await p.signed(owner, 'PUT', `/${odd}`)
+      expect(res.status).toBe(400)
+      expect((await s3Error(res)).code).toBe('InvalidBucketName')
+    }
   })
 
   test('versioning, tagging and lifecycle go to the backend', async () => {
