@@ -7,7 +7,7 @@
 # place that knows which package provides which binary.
 #
 # Usage: scripts/install-test-deps.sh [GROUP...]
-#   GROUP is one of: rgw browser clients bench curl container systemd
+#   GROUP is one of: rgw browser clients s3tests bench curl container systemd
 #   (default: all of them)
 #
 # Presence is checked by binary rather than with dpkg, so a tool that arrived
@@ -27,7 +27,9 @@ APT_LOCK_TIMEOUT=${APT_LOCK_TIMEOUT:-600}
 declare -A group_bins=(
   [rgw]="/usr/bin/radosgw /usr/bin/ceph-mon /usr/bin/ceph-osd /usr/bin/ceph /usr/bin/radosgw-admin /usr/bin/monmaptool"
   [browser]="/usr/bin/chromium"
-  [clients]="/usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/lib/python3/dist-packages/boto3"
+  [clients]="/usr/bin/aws /usr/bin/s3cmd /usr/bin/rclone /usr/bin/restic /usr/lib/python3/dist-packages/boto3"
+  # What the ceph s3-tests runner (../shared/tools/run-s3-tests.sh) imports, from Debian's python3.
+  [s3tests]="/usr/lib/python3/dist-packages/pytest /usr/lib/python3/dist-packages/boto3 /usr/lib/python3/dist-packages/yaml /usr/lib/python3/dist-packages/munch /usr/lib/python3/dist-packages/gevent /usr/lib/python3/dist-packages/isodate /usr/lib/python3/dist-packages/requests /usr/lib/python3/dist-packages/pytz /usr/lib/python3/dist-packages/httplib2 /usr/lib/python3/dist-packages/lxml"
   [bench]="/usr/bin/wrk"
   [curl]="curl"
   [container]="/usr/bin/podman /usr/sbin/debootstrap"
@@ -36,13 +38,14 @@ declare -A group_bins=(
 declare -A group_pkgs=(
   [rgw]="ceph-mon ceph-osd radosgw ceph-common"
   [browser]="chromium"
-  [clients]="awscli s3cmd rclone python3-boto3"
+  [clients]="awscli s3cmd rclone restic python3-boto3"
+  [s3tests]="python3-pytest python3-boto3 python3-yaml python3-munch python3-gevent python3-isodate python3-requests python3-tz python3-httplib2 python3-lxml"
   [bench]="wrk"
   [curl]="curl"
   [container]="podman debootstrap"
   [systemd]="systemd"
 )
-all_groups=(rgw browser clients bench curl container systemd)
+all_groups=(rgw browser clients s3tests bench curl container systemd)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 
