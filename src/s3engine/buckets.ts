@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Bucket-level reads: HeadBucket, GetBucketLocation and GetBucketVersioning
- * (never enabled on a directory). Creating and deleting buckets and their
- * settings (versioning, CORS, lifecycle, tagging) belong here too once the
- * pipeline lets such calls through; the seam already has them.
+ * (never enabled on a directory). Creating, deleting and configuring buckets
+ * is bucket-admin.ts.
  */
 import type { S3Reply } from '../s3proxy/call.ts'
 import { emptyReply, xmlReply, type OpContext } from './context.ts'
 import { noSuchBucket, s3Failure } from './errors.ts'
 import { doc, el, text } from './xml.ts'
 
-async function requireBucket(c: OpContext): Promise<void> {
+/** NoSuchBucket unless the call's bucket exists. */
+export async function requireBucket(c: OpContext): Promise<void> {
   let exists
   try {
     exists = await c.backend.bucketExists(c.bucket)

@@ -13,7 +13,8 @@
  * Operations with no handler here answer 501 NotImplemented, never a success
  * that did not happen: object lock retention and legal holds, which a
  * directory cannot enforce. (ListBuckets is the pipeline's, from the
- * credential's scope; a POST Object arrives as the PutObject it amounts to.)
+ * credential's scope; so is bucket CORS, from Stowage's own rules; a POST
+ * Object arrives as the PutObject it amounts to.)
  *
  * @example
  * const engine = createS3Engine({ backend: (id) => ({ backend: registry.get(id), region: 'us-east-1' }) })
@@ -24,6 +25,7 @@ import type { Operation } from '../s3proxy/classify.ts'
 import type { S3Call, S3Path, S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, serviceUnavailable } from '../s3proxy/errors.ts'
 import { getObjectAttributes } from './attributes.ts'
+import { createBucket, deleteBucket, deleteNothing, getBucketLifecycle, getBucketTagging, putBucketLifecycle, putBucketTagging, putBucketVersioning } from './bucket-admin.ts'
 import { getBucketLocation, getBucketVersioning, headBucket } from './buckets.ts'
 import type { Handler } from './context.ts'
 import { copyObject, uploadPartCopy } from './copy.ts'
@@ -63,6 +65,15 @@ export function createS3Engine(deps: EngineDeps): S3Path {
     DeleteObject: deleteObject,
     PutObjectTagging: putObjectTagging,
     DeleteObjectTagging: deleteObjectTagging,
+    CreateBucket: createBucket,
+    DeleteBucket: deleteBucket,
+    PutBucketVersioning: putBucketVersioning,
+    GetBucketLifecycleConfiguration: getBucketLifecycle,
+    PutBucketLifecycleConfiguration: putBucketLifecycle,
+    DeleteBucketLifecycle: deleteNothing,
+    GetBucketTagging: getBucketTagging,
+    PutBucketTagging: putBucketTagging,
+    DeleteBucketTagging: deleteNothing,
   }
 
   async function serve(call: S3Call): Promise<S3Reply> {

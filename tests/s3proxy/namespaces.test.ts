@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Tenant namespaces through the S3 listener into real RGW: a credential
- * scoped to a bucket-name prefix with `owner` access creates and deletes
- * buckets inside the prefix and sets their versioning, CORS (through
- * Stowage's own CORS store), lifecycle and tagging; nothing outside the
- * prefix is reachable or revealed, whatever the spelling; `read-write` and
- * `read` prefixes reach objects only; policies and ACLs stay refused; a
- * deleted bucket's settings are forgotten; everything is audited.
+ * Tenant namespaces through the S3 listener, into real RGW and into a local
+ * directory (the S3 engine): a credential scoped to a bucket-name prefix
+ * with `owner` access creates and deletes buckets inside the prefix and sets
+ * their versioning, CORS (through Stowage's own CORS store), lifecycle and
+ * tagging — on RGW forwarded, on a directory what it can hold and 501 for
+ * the rest; nothing outside the prefix is reachable or revealed, whatever
+ * the spelling; `read-write` and `read` prefixes reach objects only;
+ * policies and ACLs stay refused; a deleted bucket's settings are
+ * forgotten; everything is audited.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import {
@@ -292,5 +294,65 @@ describe('what other access levels may do', () => {
     expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${b}x` })))).toEqual({ status: 403, code: 'AccessDenied' })
     // Exact entries only: ListBuckets is the scope, no backend listing needed.
     expect((await c.send(new ListBucketsCommand({}))).Buckets!.map((x) => x.Name)).toEqual([b])
+  })
+})
+
+describe('an owner prefix on a local directory (the S3 engine)', () => {
+  let fsOwner: Cred
+  let c: S3Client
+  const local = (): ReturnType<ProxyEnv['t']['s']['registry']['get']> => p.t.s.registry.get('local')
+  beforeAll(async () => {
+    fsOwner = await p.mint({ backend_id: 'local', buckets: [{ prefix, access: 'owner' }] })
+    c = p.sdk(fsOwner)
+  })
+
+  test('creates, lists, fills and deletes buckets inside the prefix; nothing outside', async () => {
+    const b = `${prefix}disk`
+    await c.send(new CreateBucketCommand({ Bucket: b }))
+    expect(await local().bucketExists(b)).toBe(true)
+    // us-east-1, as AWS and RGW answer there: the bucket is the namespace owner's already.
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'kept', Body: 'kept' }))
+    expect((await c.send(new CreateBucketCommand({ Bucket: b }))).$metadata.httpStatusCode).toBe(200)
+    expect(await (await c.send(new GetObjectCommand({ Bucket: b, Key: 'kept' }))).Body!.transformToString()).toBe('kept')
+    await local().deleteObject(b, 'kept')
+    expect((await c.send(new ListBucketsCommand({}))).Buckets!.map((x) => x.Name)).toEqual([b])
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'v' }))
+    expect(await refused(c.send(new DeleteBucketCommand({ Bucket: b })))).toEqual({ status: 409, code: 'BucketNotEmpty' })
+    await local().deleteObject(b, 'k')
+    await c.send(new DeleteBucketCommand({ Bucket: b }))
+    expect(await local().bucketExists(b)).toBe(false)
+    expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${run}-b-disk` })))).toEqual({ status: 403, code: 'AccessDenied' })
+    expect(await local().bucketExists(`${run}-b-disk`)).toBe(false)
+    expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${prefix}far`, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toEqual({ status: 400, code: 'InvalidLocationConstraint' })
+  })
+
+  test('what a directory cannot hold is 501, never a false success; reads and deletes answer as for a bucket without it', async () => {
+    const b = `${prefix}settings-disk`
+    await c.send(new CreateBucketCommand({ Bucket: b }))
+    expect(await refused(c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } })))).toEqual({ status: 501, code: 'NotImplemented' })
+    await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }))
+    expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined()
+    const lifecycle = { Rules: [{ ID: 'old', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } }] }
+    expect(await refused(c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: lifecycle })))).toEqual({ status: 501, code: 'NotImplemented' })
+    expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+    await c.send(new DeleteBucketLifecycleCommand({ Bucket: b }))
+    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } })))).toEqual({ status: 501, code: 'NotImplemented' })
+    expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchTagSet' })
+    await c.send(new DeleteBucketTaggingCommand({ Bucket: b }))
+    expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: `${prefix}missing` })))).toEqual({ status: 404, code: 'NoSuchBucket' })
+    const malformed = await p.signed(fsOwner, 'PUT', `/${b}?versioning`, { body: '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>' })
+    expect((await s3Error(malformed)).code).toBe('MalformedXML')
+  })
+
+  test('CORS is Stowage’s own here too: the dashboard shows it and preflights use it', async () => {
+    const b = `${prefix}cors-disk`
+    await c.send(new CreateBucketCommand({ Bucket: b }))
+    await c.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET'] }] } }))
+    expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({ rules: [{ allowed_origins: ['https://app.example'], allowed_methods: ['GET'] }] })
+    expect((await c.send(new GetBucketCorsCommand({ Bucket: b }))).CORSRules).toEqual([{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET'] }])
+    const preflight = await fetch(`${p.endpoint}/${b}/x`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } })
+    expect(preflight.status).toBe(200)
+    await c.send(new DeleteBucketCommand({ Bucket: b }))
+    expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({ rules: [] })
   })
 })

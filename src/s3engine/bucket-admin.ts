@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Bucket administration on a directory, for keys with `owner` access (the
+ * pipeline has checked the scope and the new bucket's name).
+ *
+ * - CreateBucket and DeleteBucket are the backend's own. Creating a bucket
+ *   that exists succeeds in us-east-1, as on AWS and RGW there (every
+ *   bucket of the directory is the namespace owner's to use), and is 409
+ *   BucketAlreadyOwnedByYou in any other region; deleting one that still
+ *   holds anything is 409 BucketNotEmpty.
+ * - A directory keeps one version of each key, has no bucket tags and
+ *   nothing that would apply lifecycle rules: asking for one of those
+ *   (versioning Enabled, PutBucketLifecycleConfiguration, PutBucketTagging)
+ *   is 501 NotImplemented, never a success that did not happen. Reading one
+ *   answers as S3 does for a bucket without it, deleting one succeeds (there
+ *   is nothing to delete), and versioning `Suspended` succeeds: it asks for
+ *   what the bucket already is, one `null` version per key (GetBucketVersioning
+ *   keeps saying it was never versioned).
+ *
+ * Bucket CORS is not here: the pipeline serves it from Stowage's own rules
+ * for every backend.
+ */
+import { BackendError } from '../backends/backend.ts'
+import { child, parseXml, textOf, type XmlElement } from '../backends/s3/xml.ts'
+import type { S3Reply } from '../s3proxy/call.ts'
+import { notImplemented, S3Error } from '../s3proxy/errors.ts'
+import { readDocument } from './body.ts'
+import { requireBucket } from './buckets.ts'
+import { emptyReply, type OpContext } from './context.ts'
+import { malformedXml, s3Failure } from './errors.ts'
+import { md5Of } from './headers.ts'
+
+const DOCUMENT_LIMIT = 64 * 1024
+
+async function documentOf(c: OpContext): Promise<string | undefined> {
+  const bytes = await readDocument(c.call.body, DOCUMENT_LIMIT, md5Of(c.call.headers))
+  return bytes.byteLength === 0 ? undefined : Buffer.from(bytes).toString('utf8')
+}
+
+function parse(document: string, root: string): XmlElement {
+  let el: XmlElement
+  try {
+    el = parseXml(document)
+  } catch {
+    throw malformedXml()
+  }
+  if (el.name !== root) throw malformedXml()
+  return el
+}
+
+export async function createBucket(c: OpContext): Promise<S3Reply> {
+  const document = await documentOf(c)
+  const constraint = document === undefined ? '' : (textOf(parse(document, 'CreateBucketConfiguration'), 'LocationConstraint') ?? '').trim()
+  // S3 names us-east-1 with an empty constraint; any other region is not where this bucket would be.
+  if (constraint !== '' && constraint !== c.region) throw new S3Error(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid.', 'bad-request')
+  try {
+    await c.backend.createBucket(c.bucket)
+  } catch (err) {
+    if (!(err instanceof BackendError && err.kind === 'exists' && c.region === 'us-east-1')) throw s3Failure(err)
+  }
+  return emptyReply(200, { location: `/${c.bucket}` })
+}
+
+export async function deleteBucket(c: OpContext): Promise<S3Reply> {
+  try {
+    await c.backend.deleteBucket(c.bucket)
+  } catch (err) {
+    throw s3Failure(err)
+  }
+  return emptyReply(204)
+}
+
+export async function putBucketVersioning(c: OpContext): Promise<S3Reply> {
+  const document = await documentOf(c)
+  if (document === undefined) throw malformedXml()
+  const config = parse(document, 'VersioningConfiguration')
+  const status = textOf(config, 'Status')?.trim()
+  if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml()
+  await requireBucket(c)
+  if (status === 'Enabled') throw notImplemented('Versioning is not available on this storage: a directory keeps one version of each key.')
+  if (child(config, 'MfaDelete')?.text.trim() === 'Enabled') throw notImplemented('MFA delete is not available on this storage.')
+  return emptyReply(200)
+}
+
+export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
+  await requireBucket(c)
+  throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', 'not-found')
+}
+
+export async function putBucketLifecycle(c: OpContext): Promise<S3Reply> {
+  await requireBucket(c)
+  throw notImplemented('Lifecycle rules are not available on this storage: nothing would apply them.')
+}
+
+export async function getBucketTagging(c: OpContext): Promise<S3Reply> {
+  await requireBucket(c)
+  throw new S3Error(404, 'NoSuchTagSet', 'The TagSet does not exist.', 'not-found')
+}
+
+export async function putBucketTagging(c: OpContext): Promise<S3Reply> {
+  await requireBucket(c)
+  throw notImplemented('Bucket tags are not available on this storage.')
+}
+
+/** DeleteBucketLifecycle and DeleteBucketTagging: there is nothing to delete. */
+export async function deleteNothing(c: OpContext): Promise<S3Reply> {
+  await requireBucket(c)
+  return emptyReply(204)
+}
