@@ -8,6 +8,9 @@ import type { Database } from 'bun:sqlite'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { Elysia } from 'elysia'
+import { accessRoutes } from './access/routes.ts'
+import { createAccessService, type AccessService } from './access/service.ts'
+import { createGrantStore } from './access/store.ts'
 import { createAuditRecorder, type AuditRecorder } from './audit/recorder.ts'
 import { auditRoutes } from './audit/routes.ts'
 import { createAuditStore } from './audit/store.ts'
@@ -97,6 +100,8 @@ export type Stowage = {
   sealer: Sealer | undefined
   secretKeyProblem: string | undefined
   registry: Registry
+  /** Grants and the views compiled from them: who may touch which backend, bucket and folder. */
+  access: AccessService
   /** Quotas and bucket usage: every write path asks it first and reports to it after. */
   accounting: QuotaService
   /** Per-bucket CORS rules for the S3 proxy (`cors.corsRules(backendId, bucket)`). */
@@ -145,14 +150,15 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     now,
   })
   const userService = createUserService({ users, sessions, passwords, audit, preventReuse: config.auth.local.password.prevent_reuse, onUnlock: (name) => login.clearPhantom(name), now })
-  const guardDeps = { sessions, users, context, staticUsername: staticAdmin?.username, apiPerMinute: config.ratelimit.api_per_minute, seed: crypto.randomUUID() }
-  const guard = createGuard(guardDeps)
-  const authn = createAuthenticator(guardDeps)
-  const oidc = createOidc(config, { users, sessions, audit, metrics, logger, context, now })
-
   const backendStore = createBackendStore(db)
   const registry = createRegistry({ config, store: backendStore, sealer, logger })
   registry.start()
+  const access = createAccessService({ store: createGrantStore(db), users, registry, audit, defaultAccess: config.access.default, staticUsername: staticAdmin?.username, now })
+  const guardDeps = { sessions, users, context, staticUsername: staticAdmin?.username, apiPerMinute: config.ratelimit.api_per_minute, seed: crypto.randomUUID(), access }
+  const guard = createGuard(guardDeps)
+  const authn = createAuthenticator(guardDeps)
+  const oidc = createOidc(config, { users, sessions, audit, metrics, logger, context, access, now })
+
   const backendAdmin = createBackendAdmin({ registry, store: backendStore, sealer, audit, now })
   const accounting = createQuotaService({ db, registry, audit, logger, now, scanIntervalMs: config.quotas.scan_interval })
   accounting.start()
@@ -160,6 +166,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const pins = createPinService({ db, registry, now })
   accounting.onForget(cors.forget)
   accounting.onForget(pins.forget)
+  accounting.onForget(access.forgetBucket)
   const credentialStore = createCredentialStore(db)
   const credentials = createCredentialService({ store: credentialStore, registry, sealer, audit, logger, now, staticUsername: staticAdmin?.username })
   const anonymous = createAnonymousService({ store: credentialStore, registry, audit, logger, now, defaultRps: config.s3_proxy.anonymous_rps })
@@ -215,9 +222,10 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     )
     .use(oidcRoutes({ guard, context, oidc: oidc.service }))
     .use(userRoutes({ guard, context, users: userService }))
+    .use(accessRoutes({ guard, context, access }))
     .use(auditRoutes({ guard, store: auditStore, recorder: audit }))
     .use(backendRoutes({ guard, context, registry, admin: backendAdmin }))
-    .use(bucketRoutes({ guard, context, buckets: createBucketService({ registry, audit, accounting, logger, now }) }))
+    .use(bucketRoutes({ guard, context, access, buckets: createBucketService({ registry, audit, accounting, logger, now }) }))
     .use(objectReadRoutes({ guard, context, registry, audit, accounting, logger }))
     .use(objectWriteRoutes({ guard, context, registry, audit, accounting, logger }))
     .use(multipartRoutes({ guard, context, registry, audit, accounting, logger }))
@@ -276,6 +284,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     sealer,
     secretKeyProblem,
     registry,
+    access,
     accounting,
     cors,
     credentials,

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * The authorization matrix: every route the app registers × {anonymous,
- * readonly, user, admin} → the expected status. A route without a row fails
- * the suite, so a new endpoint cannot ship without deciding who may call it.
- * Each attempt gets a fresh session, so destructive rows (logout, delete)
- * cannot disturb the next attempt.
+ * readonly, user, admin, stranger (a user without grants)} → the expected
+ * status. A route without a row fails the suite, so a new endpoint cannot
+ * ship without deciding who may call it. Each attempt gets a fresh session,
+ * so destructive rows (logout, delete) cannot disturb the next attempt.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { Client, TestApp } from './helpers/app.ts'
 import { matrixApp, resolveRow, ROWS } from './authz/harness.ts'
-import type { Fixture, Who } from './authz/matrix.ts'
+import { WHO, type Fixture, type Who } from './authz/matrix.ts'
 
 let t: TestApp
 let fx: (as?: Client) => Fixture
+let caller: (who: Who) => Promise<Client | undefined>
 
 beforeAll(async () => {
-  ;({ t, fx } = await matrixApp())
+  ;({ t, fx, caller } = await matrixApp())
 })
 afterAll(() => t.close())
 
@@ -30,8 +31,8 @@ test('every registered route has exactly one row in the matrix', () => {
 })
 
 describe.each(ROWS)('$method $route', (row) => {
-  test.each(['anon', 'readonly', 'user', 'admin'] as Who[])('as %s', async (who) => {
-    const as = who === 'anon' ? undefined : await t.user(who)
+  test.each(WHO)('as %s', async (who) => {
+    const as = await caller(who)
     const { path, init } = await resolveRow(row, fx(as))
     const res = await t.call(row.method, path, { as, ...init })
     if (res.status !== row.expect[who]) throw new Error(`${who}: expected ${row.expect[who]}, got ${res.status} ${await res.text()}`)

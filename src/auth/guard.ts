@@ -4,8 +4,16 @@
  * it before the body is validated, so anonymous callers learn nothing from
  * validation errors. Order: session (401) → CSRF on mutations (403) →
  * must-change-password gate (403) → role (403) → per-session rate limit (429).
+ *
+ * Routes that touch storage also declare `needs` (access/needs.ts): after
+ * validation and before the handler, the caller's grants must cover what the
+ * request names (403 `access_denied` or `read_only_access`); the handler gets
+ * the decision as `granted`, for listings it must narrow.
  */
 import { Elysia } from 'elysia'
+import { decide, type Decision } from '../access/decide.ts'
+import type { Need, RequestParts } from '../access/needs.ts'
+import type { AccessService } from '../access/service.ts'
 import { fail } from '../http/errors.ts'
 import type { RequestContext } from '../http/context.ts'
 import { constantTimeEqual } from '../lib/crypto.ts'
@@ -29,7 +37,11 @@ export type GuardDeps = {
   staticUsername: string | undefined
   apiPerMinute: number
   seed: string
+  access: AccessService
 }
+
+/** Marks a route's `needs` hook, so tests can list which routes declare one. */
+export const NEEDS_TAG = Symbol.for('stowage.needs')
 
 export function readCookie(header: string | null, name: string): string | undefined {
   if (!header) return undefined
@@ -49,7 +61,7 @@ export function readCookie(header: string | null, name: string): string | undefi
 
 export type Authenticator = { actor(req: Request): Actor | null }
 
-export function createAuthenticator(deps: Omit<GuardDeps, 'apiPerMinute' | 'seed'>): Authenticator {
+export function createAuthenticator(deps: Omit<GuardDeps, 'apiPerMinute' | 'seed' | 'access'>): Authenticator {
   return {
     actor(req) {
       const session = deps.sessions.resolve(readCookie(req.headers.get('cookie'), SESSION_COOKIE))
@@ -99,6 +111,16 @@ export function createGuard(deps: GuardDeps) {
       },
       resolve: (ctx) => ({ actor: (ctx as Record<symbol, unknown>)[ACTOR] as Actor }),
     }),
+    needs: (need: Need) => {
+      // Named property reads, not `need(ctx)`: Elysia parses only the parts its hooks visibly use.
+      const check = (ctx: Omit<RequestParts, 'actor'>): { granted: Decision } => {
+        const actor = (ctx as unknown as Record<symbol, unknown>)[ACTOR] as Actor | null | undefined
+        if (!actor) throw fail('unauthorized')
+        return { granted: decide(deps.access.viewFor(actor), need({ params: ctx.params, query: ctx.query, body: ctx.body, actor })) }
+      }
+      Object.assign(check, { [NEEDS_TAG]: need })
+      return { resolve: check }
+    },
   })
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { Elysia, t } from 'elysia'
+import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
@@ -28,12 +29,13 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
   }
   return new Elysia()
     .use(d.guard)
-    .get('/api/backends', () => ({ backends: d.registry.entries().filter((e) => e.enabled).map(status) }), {
+    .get('/api/backends', ({ granted }) => ({ backends: d.registry.entries().filter((e) => e.enabled && granted.view.backendVisible(e.id)).map(status) }), {
       access: 'any',
+      needs: NEED.view,
       response: { 200: t.Object({ backends: t.Array(BackendStatusDTO) }) },
-      detail: { tags, summary: 'Backends with health and capabilities' },
+      detail: { tags, summary: 'The backends you have access to, with health and capabilities' },
     })
-    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', params: Bid, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
+    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', needs: NEED.backend, params: Bid, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
     .get(
       '/api/backends/:bid/health',
       async ({ params }) => {
@@ -41,7 +43,7 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
         const h = await d.registry.probe(params.bid)
         return { healthy: h.healthy, ...(h.lastProbeAt ? { last_probe_at: iso(h.lastProbeAt)! } : {}), ...(h.lastError ? { last_error: h.lastError } : {}), latency_ms: h.latencyMs }
       },
-      { access: 'any', params: Bid, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
+      { access: 'any', needs: NEED.backend, params: Bid, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
     )
     .get('/api/admin/backends/health', () => ({ backends: d.registry.entries().map(healthDTO) }), {
       access: 'admin',

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { Elysia } from 'elysia'
+import { NEED } from '../access/needs.ts'
+import { WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
@@ -11,6 +13,7 @@ import type { BucketSettings } from './service.ts'
 const tags = ['bucket settings']
 const base = '/api/backends/:bid/buckets/:bucket'
 const params = BucketParams
+const needs = NEED.wholeBucket(WRITE)
 
 /** Bucket settings are admin-only, reads included: a policy or CORS rule set says who else can reach the data. */
 export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext; settings: BucketSettings; cors: CorsService }) {
@@ -18,20 +21,20 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
   return new Elysia()
     .use(d.guard)
     .get(`${base}/versioning`, ({ params: p }) => d.settings.versioning(p.bid, p.bucket), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       response: { 200: VersioningDTO },
       detail: { tags, summary: 'Versioning state (501 on backends without versioning)' },
     })
     .put(`${base}/versioning`, ({ actor, params: p, body, request }) => d.settings.setVersioning(p.bid, p.bucket, body.enabled, origin(request, actor)), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       body: VersioningDTO,
       response: { 200: VersioningDTO },
       detail: { tags, summary: 'Enable or suspend versioning' },
     })
     .get(`${base}/cors`, ({ params: p }) => d.cors.get(p.bid, p.bucket), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       response: { 200: CorsDTO },
       detail: { tags, summary: 'CORS rules the S3 proxy answers for this bucket' },
@@ -42,10 +45,10 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
         await d.cors.set(actor, p.bid, p.bucket, body.rules, origin(request, actor))
         set.status = 204
       },
-      { access: 'admin', params, body: CorsDTO, detail: { tags, summary: 'Replace the CORS rules (an empty list removes them)' } },
+      { access: 'admin', needs, params, body: CorsDTO, detail: { tags, summary: 'Replace the CORS rules (an empty list removes them)' } },
     )
     .get(`${base}/policy`, ({ params: p }) => d.settings.policy(p.bid, p.bucket), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       response: { 200: PolicyDTO },
       detail: { tags, summary: 'Bucket policy ("" when none; 501 on backends without policies)' },
@@ -56,7 +59,7 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
         await d.settings.setPolicy(p.bid, p.bucket, body.policy, origin(request, actor))
         set.status = 204
       },
-      { access: 'admin', params, body: PolicyDTO, detail: { tags, summary: 'Set the bucket policy (a JSON document, at most 256 KiB)' } },
+      { access: 'admin', needs, params, body: PolicyDTO, detail: { tags, summary: 'Set the bucket policy (a JSON document, at most 256 KiB)' } },
     )
     .delete(
       `${base}/policy`,
@@ -64,16 +67,16 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
         await d.settings.deletePolicy(p.bid, p.bucket, origin(request, actor))
         set.status = 204
       },
-      { access: 'admin', params, detail: { tags, summary: 'Remove the bucket policy' } },
+      { access: 'admin', needs, params, detail: { tags, summary: 'Remove the bucket policy' } },
     )
     .get(`${base}/lifecycle`, ({ params: p }) => d.settings.lifecycle(p.bid, p.bucket), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       response: { 200: LifecycleDTO },
       detail: { tags, summary: 'Lifecycle rules (501 on backends without lifecycle support)' },
     })
     .put(`${base}/lifecycle`, ({ actor, params: p, body, request }) => d.settings.setLifecycle(p.bid, p.bucket, body.rules, origin(request, actor)), {
-      access: 'admin',
+      access: 'admin', needs,
       params,
       body: LifecycleDTO,
       response: { 200: LifecycleDTO },
@@ -85,6 +88,6 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
         await d.settings.deleteLifecycle(p.bid, p.bucket, origin(request, actor))
         set.status = 204
       },
-      { access: 'admin', params, detail: { tags, summary: 'Remove all lifecycle rules' } },
+      { access: 'admin', needs, params, detail: { tags, summary: 'Remove all lifecycle rules' } },
     )
 }

@@ -5,6 +5,7 @@
  * a page of widgets asking at once costs one ListBuckets; create and delete
  * drop the cache so the next listing is fresh.
  */
+import { READ, type AccessView } from '../access/view.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { BucketInfo } from '../backends/backend.ts'
@@ -52,14 +53,20 @@ export function createBucketService(d: { registry: Registry; audit: AuditRecorde
   }
 
   return {
-    async list(bid: string): Promise<{ buckets: BucketDTO[] }> {
-      const buckets = [...(await fetchBuckets(bid))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    /** The buckets the view may see; a bucket's size only where it may read all of it. */
+    async list(bid: string, view: AccessView): Promise<{ buckets: BucketDTO[] }> {
+      const all = view.backendLevel(bid) >= READ
+      const named = all ? undefined : view.namedBuckets(bid)
+      const buckets = (await fetchBuckets(bid)).filter((b) => named === undefined || named.has(b.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       return {
-        buckets: buckets.map((b) => ({
-          name: b.name,
-          ...(b.createdAt ? { created_at: b.createdAt.toISOString() } : {}),
-          ...d.accounting.bucketSize(bid, b.name),
-        })),
+        buckets: buckets.map((b) => {
+          const size = d.accounting.bucketSize(bid, b.name)
+          return {
+            name: b.name,
+            ...(b.createdAt ? { created_at: b.createdAt.toISOString() } : {}),
+            ...(view.levelAt(bid, b.name, '') >= READ ? size : { size_tracked: size.size_tracked }),
+          }
+        }),
       }
     },
 

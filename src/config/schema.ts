@@ -130,6 +130,16 @@ export const ConfigSchema = T.Object(
       },
       'Authentication.',
     ),
+    access: Section(
+      {
+        default: T.Union([T.Literal('none'), T.Literal('read'), T.Literal('read-write')], {
+          default: 'none',
+          description:
+            'What every `user` and `readonly` account may do on every backend without a grant. `none` (the default) shows them nothing until an admin grants access; `read-write` restores the open behaviour of earlier versions. `readonly` accounts never exceed `read`; admins always have everything.',
+        }),
+      },
+      'Who may see which bucket: grants are made by admins in the UI or under `/api/admin/grants`; this is the floor every account gets.',
+    ),
     backends: T.Array(BackendConfig, { default: [], description: 'Storage backends defined in this file (read-only in the UI). Backends can also be added from the admin UI.' }),
     fs: Section(
       {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Multipart upload routes: list/inspect (any role), create/part/complete/abort (writer). */
+/** Multipart upload routes: list/inspect (any role, read access), create/part/complete/abort (writer, read-write access). */
 import { Elysia, t } from 'elysia'
+import { NEED } from '../access/needs.ts'
+import { READ, WRITE } from '../access/view.ts'
 import { auditOrigin } from '../http/origin.ts'
 import { integerParam } from '../http/paging.ts'
 import { BUCKET_PATH, BucketParams, ObjectDTO } from './model.ts'
@@ -19,6 +21,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     .use(d.guard)
     .get(`${BUCKET_PATH}/multipart`, ({ params, query }) => listUploads(d, at(params), query.prefix), {
       access: 'any',
+      needs: NEED.prefixQuery(READ),
       params: BucketParams,
       query: t.Object({ prefix: t.Optional(t.String()) }),
       response: { 200: t.Object({ uploads: t.Array(t.Object({ key: t.String(), upload_id: t.String(), initiated: t.Optional(t.String({ format: 'date-time' })) })) }) },
@@ -33,6 +36,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
       },
       {
         access: 'writer',
+        needs: NEED.key(WRITE),
         params: BucketParams,
         query: t.Object({ key: t.String() }),
         // Not t.Optional: Elysia then validates only non-empty objects, so `[]`, `"x"` or `42` passed unchecked.
@@ -43,6 +47,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     )
     .get(`${BUCKET_PATH}/multipart/parts`, ({ params, query }) => listParts(d, at(params), query.key, query.upload_id), {
       access: 'any',
+      needs: NEED.key(READ),
       params: BucketParams,
       query: UploadQuery,
       response: { 200: t.Object({ parts: t.Array(PartDTO) }) },
@@ -54,6 +59,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         uploadPart(d, at(params), { key: query.key, uploadId: query.upload_id, partNumber: params.part, headers: request.headers, body: request.body, signal: request.signal }),
       {
         access: 'writer',
+        needs: NEED.key(WRITE),
         parse: 'none',
         params: t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }), part: integerParam('part', 1, MAX_PARTS, 'Part number') }),
         query: UploadQuery,
@@ -70,6 +76,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
       ({ actor, params, query, body, request }) => completeUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
       {
         access: 'writer',
+        needs: NEED.key(WRITE),
         params: BucketParams,
         query: UploadQuery,
         body: t.Object({ parts: t.Array(t.Object({ PartNumber: t.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: t.String({ minLength: 1, maxLength: 256 }) }), { minItems: 1, maxItems: MAX_PARTS }) }),
@@ -83,6 +90,6 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         await abortUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id)
         set.status = 204
       },
-      { access: 'writer', params: BucketParams, query: UploadQuery, detail: { tags, summary: 'Abort a multipart upload and drop its parts' } },
+      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: UploadQuery, detail: { tags, summary: 'Abort a multipart upload and drop its parts' } },
     )
 }

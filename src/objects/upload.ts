@@ -7,7 +7,8 @@
  *   no size limit (use it from the UI);
  * - form: multipart/form-data with `file`, `key`?, `content_type`?; read as a
  *   stream, the file spooled (memory, then a temp file), limited to
- *   FORM_UPLOAD_MAX bytes.
+ *   FORM_UPLOAD_MAX bytes. Without `?key=` the key comes from the form, so
+ *   the caller needs read-write on the whole bucket (access/needs.ts).
  * Quota is asked before any byte moves and usage adjusted after.
  */
 import type { AuditOrigin } from '../audit/model.ts'
@@ -105,7 +106,10 @@ async function uploadForm(d: ObjectDeps, t: Target, origin: AuditOrigin, req: Up
   const form = await readForm(req.body, type, { fileBytes: FORM_UPLOAD_MAX, fieldBytes: 8 * 1024, totalBytes: FORM_UPLOAD_MAX + MiB, fileField: 'file' })
   try {
     if (!form.file) throw fail('bad_request', 'The form has no `file` part.', [{ path: '/file', message: 'required' }])
-    const key = validateKey(form.fields.get('key') || req.query.key || form.file.filename)
+    const named = form.fields.get('key')
+    // The guard checked `?key=` (or the whole bucket without it): the key it checked is the key written.
+    if (req.query.key !== undefined && named && named !== req.query.key) throw fail('bad_request', 'The form names another key than `?key=`; give the key once.', [{ path: '/key', message: 'differs from the query' }])
+    const key = validateKey(req.query.key ?? (named || form.file.filename))
     const contentType = contentTypeOf(form.fields.get('content_type'), req.query.content_type, form.file.contentType)
     const size = form.file.spool.size
     const body = await form.file.spool.stream()

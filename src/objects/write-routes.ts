@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Object routes that change data (writer: admin or user). */
+/** Object routes that change data (writer: admin or user, with read-write access to what they name). */
 import { Elysia } from 'elysia'
+import { NEED } from '../access/needs.ts'
+import { WRITE } from '../access/view.ts'
 import { auditOrigin } from '../http/origin.ts'
 import { setMetadata, setTags } from './annotations.ts'
 import { copyObject } from './copy.ts'
@@ -25,7 +27,7 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         set.status = 201
         return out
       },
-      { access: 'writer', parse: 'none', params: BucketParams, query: UploadQuery, response: { 201: ObjectDTO }, detail: { tags, summary: 'Upload an object', description: UPLOAD } },
+      { access: 'writer', needs: NEED.upload, parse: 'none', params: BucketParams, query: UploadQuery, response: { 201: ObjectDTO }, detail: { tags, summary: 'Upload an object', description: UPLOAD } },
     )
     .delete(
       `${BUCKET_PATH}/object`,
@@ -33,10 +35,11 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         await deleteObject(d, at(params), auditOrigin(d.context, request, actor), query.key, query.version_id)
         set.status = 204
       },
-      { access: 'writer', params: BucketParams, query: KeyQuery, detail: { tags, summary: 'Delete an object (404 when there is none)' } },
+      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: KeyQuery, detail: { tags, summary: 'Delete an object (404 when there is none)' } },
     )
     .post(`${BUCKET_PATH}/objects/delete`, ({ actor, params, body, request }) => bulkDelete(d, at(params), auditOrigin(d.context, request, actor), body.keys), {
       access: 'writer',
+      needs: NEED.bodyKeys,
       params: BucketParams,
       body: BulkDeleteBody,
       response: { 200: BulkDeleteDTO },
@@ -44,12 +47,14 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     })
     .post(`${BUCKET_PATH}/objects/delete-prefix`, ({ actor, params, body, request }) => deletePrefix(d, at(params), auditOrigin(d.context, request, actor), body.prefix, request.signal), {
       access: 'writer',
+      needs: NEED.bodyPrefix(WRITE),
       params: BucketParams,
       body: DeletePrefixBody,
       detail: { tags, summary: 'Delete everything under a folder, streaming NDJSON progress', description: 'Events: start{prefix}, object{key}, error{key,code,message}, done{deleted,failed,cancelled?}. Stops when the client disconnects.' },
     })
     .post(`${BUCKET_PATH}/objects/copy-prefix`, ({ actor, params, body, request }) => copyPrefix(d, at(params), auditOrigin(d.context, request, actor), body, request.signal), {
       access: 'writer',
+      needs: NEED.copyPrefix,
       params: BucketParams,
       body: CopyPrefixBody,
       detail: {
@@ -65,10 +70,11 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         set.status = 201
         return out
       },
-      { access: 'writer', params: BucketParams, body: FolderBody, response: { 201: ObjectDTO }, detail: { tags, summary: 'Create a folder (a zero-byte "key/" placeholder)' } },
+      { access: 'writer', needs: NEED.folder, params: BucketParams, body: FolderBody, response: { 201: ObjectDTO }, detail: { tags, summary: 'Create a folder (a zero-byte "key/" placeholder)' } },
     )
     .post(`${BUCKET_PATH}/object/copy`, ({ actor, params, body, request }) => copyObject(d, at(params), auditOrigin(d.context, request, actor), body, request.signal), {
       access: 'writer',
+      needs: NEED.copy,
       params: BucketParams,
       body: CopyBody,
       response: { 200: CopyDTO },
@@ -80,10 +86,11 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         await setTags(d, at(params), auditOrigin(d.context, request, actor), query.key, body.tags, query.version_id)
         set.status = 204
       },
-      { access: 'writer', params: BucketParams, query: KeyQuery, body: TagsBody, detail: { tags, summary: 'Replace an object’s tags (≤10; key 1–128, value ≤256 characters)' } },
+      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: KeyQuery, body: TagsBody, detail: { tags, summary: 'Replace an object’s tags (≤10; key 1–128, value ≤256 characters)' } },
     )
     .put(`${BUCKET_PATH}/object/metadata`, ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata, request.signal), {
       access: 'writer',
+      needs: NEED.key(WRITE),
       params: BucketParams,
       query: KeyQuery,
       body: MetadataBody,

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { Elysia, t } from 'elysia'
+import { NEED } from '../access/needs.ts'
+import { READ } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import { PinBody, PinDTO, PinParams } from './model.ts'
 import type { PinService } from './service.ts'
@@ -9,10 +11,11 @@ const tags = ['me']
 export function pinRoutes(d: { guard: Guard; pins: PinService }) {
   return new Elysia()
     .use(d.guard)
-    .get('/api/me/pins', ({ actor }) => ({ pins: d.pins.list(actor) }), {
+    .get('/api/me/pins', ({ actor, granted }) => ({ pins: d.pins.list(actor).filter((p) => granted.view.bucketLevel(p.backend_id, p.bucket) >= READ) }), {
       access: 'any',
+      needs: NEED.view,
       response: { 200: t.Object({ pins: t.Array(PinDTO) }) },
-      detail: { tags, summary: 'Your pinned buckets, oldest first' },
+      detail: { tags, summary: 'Your pinned buckets you still have access to, oldest first' },
     })
     .post(
       '/api/me/pins',
@@ -20,7 +23,7 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
         set.status = 201
         return d.pins.add(actor, body)
       },
-      { access: 'writer', body: PinBody, response: { 201: PinDTO }, detail: { tags, summary: 'Pin a bucket (idempotent)' } },
+      { access: 'writer', needs: NEED.pin, body: PinBody, response: { 201: PinDTO }, detail: { tags, summary: 'Pin a bucket you have access to (idempotent)' } },
     )
     .delete(
       '/api/me/pins/:bid/:bucket',
@@ -28,6 +31,7 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
         d.pins.remove(actor, params.bid, params.bucket)
         set.status = 204
       },
+      // No grant needed: a pin of a bucket you lost access to must still be removable.
       { access: 'writer', params: PinParams, detail: { tags, summary: 'Unpin a bucket (idempotent)' } },
     )
 }

@@ -45,7 +45,8 @@ export type QuotaService = StorageAccounting & {
   tracking: TrackingStore
   usage: UsageTracker
   scanner: Scanner
-  get(backendId: string, bucket: string): QuotaDTO
+  /** `usage: false` leaves out the usage figures (for callers who may not read the whole bucket). */
+  get(backendId: string, bucket: string, opts?: { usage: boolean }): QuotaDTO
   set(actor: Actor, backendId: string, bucket: string, body: QuotaBody, origin: AuditOrigin): Promise<QuotaDTO>
   remove(backendId: string, bucket: string, origin: AuditOrigin): void
   recompute(backendId: string, bucket: string): Promise<QuotaDTO>
@@ -86,9 +87,9 @@ export function createQuotaService(d: {
     if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
   }
 
-  function dto(backendId: string, bucket: string): QuotaDTO {
+  function dto(backendId: string, bucket: string, withUsage = true): QuotaDTO {
     const q = store.quota(backendId, bucket)
-    const u = store.usage(backendId, bucket)
+    const u = withUsage ? store.usage(backendId, bucket) : null
     return {
       configured: q !== null,
       ...(q
@@ -158,9 +159,9 @@ export function createQuotaService(d: {
       for (const fn of forgotten) fn(backendId, bucket)
     },
 
-    get(backendId, bucket) {
+    get(backendId, bucket, opts) {
       bucketOf(backendId, bucket)
-      return dto(backendId, bucket)
+      return dto(backendId, bucket, opts?.usage ?? true)
     },
 
     async set(actor, backendId, bucket, body, origin) {

@@ -13,7 +13,12 @@
  * backend call that is already in flight when the budget ends is abandoned,
  * not cancelled (the driver API takes no signal for listings); no new call
  * starts after it.
+ *
+ * Only what the caller may read is searched and shown: backends and buckets
+ * without a grant are skipped, a bucket granted only in part is scanned from
+ * its granted folders, and every hit is checked against the grants again.
  */
+import { READ, type AccessView } from '../access/view.ts'
 import { BackendError, type Backend, type ObjectInfo } from '../backends/backend.ts'
 import type { BackendEntry, Registry } from '../backends/registry.ts'
 import type { Logger } from '../lib/log.ts'
@@ -53,6 +58,7 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
 
   async function searchBackend(
     entry: BackendEntry,
+    view: AccessView,
     q: string,
     limit: number,
     signal: AbortSignal,
@@ -63,7 +69,11 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
     const needle = q.toLowerCase()
     const prefixable = keyProblem(q) === undefined
     const hit = (bucket: string, o: ObjectInfo): Hit => ({ backend_id: entry.id, bucket, key: o.key, size: o.size, ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}) })
-    const names = (await until(backend.listBuckets(), signal)).map((b) => b.name).sort()
+    const readable = (bucket: string, key: string): boolean => view.levelAt(entry.id, bucket, key) >= READ
+    const names = (await until(backend.listBuckets(), signal))
+      .map((b) => b.name)
+      .filter((name) => view.bucketLevel(entry.id, name) >= READ)
+      .sort()
     for (const name of names) if (name.toLowerCase().includes(needle)) out.buckets.push({ backend_id: entry.id, bucket: name })
     if (names.length === 0) return
     const share = Math.max(1, Math.min(opts.keysPerBucket, Math.max(PAGE, Math.floor(opts.keysPerBackend / names.length))))
@@ -72,29 +82,39 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
       // One hit past the limit tells "exactly `limit`" apart from "more than `limit`".
       const cap = limit + 1
       let found = 0
-      if (prefixable) {
-        const page = await until(backend.listObjects(bucket, { prefix: q, delimiter: '', maxKeys: Math.min(PAGE, cap) }), signal)
-        for (const o of page.objects) out.prefixHits.push(hit(bucket, o))
-        found += page.objects.length
+      const roots = view.readableRoots(entry.id, bucket)
+      // Keys starting with the query, inside the readable folders: the query itself when it reaches into
+      // one, the folder when the query is a start of its name.
+      const starts = prefixable ? [...new Set(roots.flatMap((r) => (q.startsWith(r) ? [q] : r.startsWith(q) ? [r] : [])))] : []
+      for (const prefix of starts) {
+        if (found >= cap) break
+        const page = await until(backend.listObjects(bucket, { prefix, delimiter: '', maxKeys: Math.min(PAGE, cap - found) }), signal)
+        for (const o of page.objects) {
+          if (!readable(bucket, o.key)) continue
+          out.prefixHits.push(hit(bucket, o))
+          found++
+        }
         if (page.isTruncated || found >= cap) out.more = true
       }
       let scanned = 0
-      let token: string | undefined
-      while (found < cap) {
-        const page = await until(backend.listObjects(bucket, { delimiter: '', token, maxKeys: Math.min(PAGE, share - scanned) }), signal)
-        scanned += page.objects.length
-        for (const o of page.objects) {
-          // Keys starting with the query came from the prefix listing already.
-          if ((prefixable && o.key.startsWith(q)) || !o.key.toLowerCase().includes(needle)) continue
-          out.substringHits.push(hit(bucket, o))
-          if (++found >= cap) {
-            out.more = true
-            break
+      for (const root of roots) {
+        let token: string | undefined
+        while (found < cap) {
+          const page = await until(backend.listObjects(bucket, { prefix: root, delimiter: '', token, maxKeys: Math.min(PAGE, share - scanned) }), signal)
+          scanned += page.objects.length
+          for (const o of page.objects) {
+            // Keys starting with the query came from the prefix listing already.
+            if ((prefixable && o.key.startsWith(q)) || !o.key.toLowerCase().includes(needle) || !readable(bucket, o.key)) continue
+            out.substringHits.push(hit(bucket, o))
+            if (++found >= cap) {
+              out.more = true
+              break
+            }
           }
+          if (!page.isTruncated || !page.nextToken) break
+          if (scanned >= share) return cut('scan_limit')
+          token = page.nextToken
         }
-        if (!page.isTruncated || !page.nextToken) return
-        if (scanned >= share) return cut('scan_limit')
-        token = page.nextToken
       }
     }
 
@@ -116,13 +136,13 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
 
   return {
     options: opts,
-    async search(q: string, rawLimit: number | undefined, clientSignal: AbortSignal): Promise<SearchDTO> {
+    async search(view: AccessView, q: string, rawLimit: number | undefined, clientSignal: AbortSignal): Promise<SearchDTO> {
       const limit = rawLimit ?? SEARCH_PAGE.fallback
       const out = { buckets: [] as Array<{ backend_id: string; bucket: string }>, prefixHits: [] as Hit[], substringHits: [] as Hit[], more: false }
       const partial = new Map<string, PartialReason>()
 
       await Promise.all(
-        d.registry.active().map(async (entry) => {
+        d.registry.active().filter((entry) => view.backendVisible(entry.id)).map(async (entry) => {
           const cut = (reason: PartialReason): void => {
             const had = partial.get(entry.id)
             if (!had || SEVERITY[reason] > SEVERITY[had]) partial.set(entry.id, reason)
@@ -132,7 +152,7 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
           const failed = new AbortController()
           const signal = AbortSignal.any([budget, clientSignal, failed.signal])
           try {
-            await searchBackend(entry, q, limit, signal, out, cut)
+            await searchBackend(entry, view, q, limit, signal, out, cut)
           } catch (err) {
             failed.abort()
             if (err instanceof Stopped) cut(clientSignal.aborted ? 'cancelled' : 'timeout')

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { Elysia } from 'elysia'
+import { NEED } from '../access/needs.ts'
+import { READ, WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
@@ -15,12 +17,14 @@ export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: Si
     .use(d.guard)
     .get(`${base}/size-tracking`, ({ params }) => d.sizes.tracking(params.bid, params.bucket), {
       access: 'any',
+      needs: NEED.bucket,
       params: BucketParams,
       response: { 200: TrackingDTO },
       detail: { tags, summary: 'Whether the background scan keeps this bucket\'s size' },
     })
     .put(`${base}/size-tracking`, ({ actor, params, body, request }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, auditOrigin(d.context, request, actor)), {
       access: 'admin',
+      needs: NEED.wholeBucket(WRITE),
       params: BucketParams,
       body: TrackingBody,
       response: { 200: TrackingDTO },
@@ -28,6 +32,7 @@ export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: Si
     })
     .get(`${base}/prefix-size`, ({ params, query }) => d.sizes.prefixSize(params.bid, params.bucket, query.prefix), {
       access: 'any',
+      needs: NEED.prefixQuery(READ),
       params: BucketParams,
       query: PrefixSizeQuery,
       response: { 200: PrefixSizeDTO },

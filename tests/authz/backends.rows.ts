@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Backend status, health and admin CRUD routes. Database backends for the admin rows are made fresh per attempt. */
 import { sealContext } from '../../src/backends/registry.ts'
-import { ADMIN, SIGNED_IN, type Fixture, type Row } from './matrix.ts'
+import { ADMIN, GRANTED, SIGNED_IN, type Fixture, type Row } from './matrix.ts'
 
 /** Nothing listens on port 1, so probes of these backends fail fast and harmlessly. */
 const UNREACHABLE = 'http://127.0.0.1:1'
@@ -23,8 +23,8 @@ const creds = { endpoint: UNREACHABLE, access_key: 'AKIA', secret_key: 'secret' 
 
 export const rows: Row[] = [
   { method: 'GET', route: '/api/backends', expect: SIGNED_IN(200) },
-  { method: 'GET', route: '/api/backends/:bid', path: '/api/backends/local', expect: SIGNED_IN(200) },
-  { method: 'GET', route: '/api/backends/:bid/health', path: '/api/backends/local/health', expect: SIGNED_IN(200) },
+  { method: 'GET', route: '/api/backends/:bid', path: '/api/backends/local', expect: GRANTED(200) },
+  { method: 'GET', route: '/api/backends/:bid/health', path: '/api/backends/local/health', expect: GRANTED(200) },
   { method: 'GET', route: '/api/admin/backends/health', expect: ADMIN(200) },
   { method: 'GET', route: '/api/admin/backends', expect: ADMIN(200) },
   { method: 'POST', route: '/api/admin/backends', body: (fx) => ({ id: `new${fx.seq()}`, ...creds }), expect: ADMIN(201) },

@@ -2,11 +2,15 @@
 /**
  * Shapes of the authorization matrix. Each feature keeps its rows in
  * `tests/authz/<feature>.rows.ts`; tests/authz.test.ts and tests/csrf.test.ts
- * run them all against one app that has an `fs` backend named "local".
+ * run them all against one app that has an `fs` backend named "local", with
+ * the shipped `access.default: none`. `readonly` and `user` callers hold a
+ * read-write grant on all of "local" (readonly is capped at read); a
+ * `stranger` is a `user` without any grant.
  */
 import type { Client, TestApp } from '../helpers/app.ts'
 
-export type Who = 'anon' | 'readonly' | 'user' | 'admin'
+export type Who = 'anon' | 'readonly' | 'user' | 'admin' | 'stranger'
+export const WHO: Who[] = ['anon', 'readonly', 'user', 'admin', 'stranger']
 
 export type Fixture = {
   t: TestApp
@@ -14,8 +18,11 @@ export type Fixture = {
   seq(): number
   /** A fresh ordinary user's id (a target for admin user routes). */
   victim(): Promise<string>
+  /** A fresh signed-in user with read-write on all of "local" (to make shares and the like). */
+  granted(): Promise<Client>
   /** The client making this attempt (undefined when anonymous). */
   as?: Client
+  who: Who
 }
 
 export type Row = {
@@ -32,7 +39,11 @@ export type Row = {
   public?: boolean
 }
 
-export const ALL = (n: number): Record<Who, number> => ({ anon: n, readonly: n, user: n, admin: n })
-export const SIGNED_IN = (n: number): Record<Who, number> => ({ anon: 401, readonly: n, user: n, admin: n })
-export const WRITERS = (n: number): Record<Who, number> => ({ anon: 401, readonly: 403, user: n, admin: n })
-export const ADMIN = (n: number): Record<Who, number> => ({ anon: 401, readonly: 403, user: 403, admin: n })
+export const ALL = (n: number): Record<Who, number> => ({ anon: n, readonly: n, user: n, admin: n, stranger: n })
+export const SIGNED_IN = (n: number): Record<Who, number> => ({ anon: 401, readonly: n, user: n, admin: n, stranger: n })
+export const WRITERS = (n: number): Record<Who, number> => ({ anon: 401, readonly: 403, user: n, admin: n, stranger: n })
+export const ADMIN = (n: number): Record<Who, number> => ({ anon: 401, readonly: 403, user: 403, admin: n, stranger: 403 })
+/** Storage routes: any role with a grant; a stranger is refused (403 access_denied) before the backend is asked. */
+export const GRANTED = (n: number): Record<Who, number> => ({ anon: 401, readonly: n, user: n, admin: n, stranger: 403 })
+/** Storage writes: readonly is refused by role, a stranger by grants. */
+export const GRANTED_WRITERS = (n: number): Record<Who, number> => ({ anon: 401, readonly: 403, user: n, admin: n, stranger: 403 })

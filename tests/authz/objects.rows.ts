@@ -6,7 +6,7 @@
  * rows never disturb the next one.
  */
 import type { Backend } from '../../src/backends/backend.ts'
-import { ADMIN, SIGNED_IN, WRITERS, type Fixture, type Row } from './matrix.ts'
+import { ADMIN, GRANTED, GRANTED_WRITERS, type Fixture, type Row } from './matrix.ts'
 
 const B = '/api/backends/:bid/buckets/:bucket'
 const local = (fx: Fixture): Backend => fx.t.s.registry.get('local')
@@ -46,8 +46,8 @@ const withUpload =
 const TEXT = { 'content-type': 'text/plain', 'content-length': '4' }
 
 export const rows: Row[] = [
-  { method: 'GET', route: '/api/backends/:bid/buckets', path: '/api/backends/local/buckets', expect: SIGNED_IN(200) },
-  { method: 'POST', route: '/api/backends/:bid/buckets', path: '/api/backends/local/buckets', body: (fx: Fixture) => ({ name: `authz-new-${fx.seq()}` }), expect: ADMIN(201) },
+  { method: 'GET', route: '/api/backends/:bid/buckets', path: '/api/backends/local/buckets', expect: GRANTED(200) },
+  { method: 'POST', route: '/api/backends/:bid/buckets', path: '/api/backends/local/buckets', body: (fx: Fixture) => ({ name: `authz-new-${fx.seq()}` }), expect: GRANTED_WRITERS(201) },
   {
     method: 'DELETE',
     route: '/api/backends/:bid/buckets/:bucket',
@@ -58,27 +58,27 @@ export const rows: Row[] = [
     },
     expect: ADMIN(204),
   },
-  { method: 'GET', route: `${B}/objects`, path: at('objects'), expect: SIGNED_IN(200) },
-  { method: 'GET', route: `${B}/object`, path: at('object?key=k.txt'), headers: { range: 'bytes=0-1' }, expect: SIGNED_IN(206) },
-  { method: 'HEAD', route: `${B}/object`, path: at('object?key=k.txt'), expect: SIGNED_IN(200) },
-  { method: 'GET', route: `${B}/object/info`, path: at('object/info?key=k.txt'), expect: SIGNED_IN(200) },
-  { method: 'GET', route: `${B}/objects/zip`, path: at('objects/zip?key=k.txt&key=dir/'), expect: SIGNED_IN(200) },
-  { method: 'GET', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), expect: SIGNED_IN(200) },
-  { method: 'GET', route: `${B}/object/versions`, path: at('object/versions?key=k.txt'), expect: SIGNED_IN(501) },
-  { method: 'GET', route: `${B}/objects/deleted`, path: at('objects/deleted?prefix=dir/'), expect: SIGNED_IN(200) },
-  { method: 'POST', route: `${B}/object`, path: at('object?key=up.txt'), raw: () => 'data', headers: TEXT, expect: WRITERS(201) },
-  { method: 'DELETE', route: `${B}/object`, path: at('object?key=k.txt'), expect: WRITERS(204) },
-  { method: 'POST', route: `${B}/objects/delete`, path: at('objects/delete'), body: { keys: [{ key: 'k.txt' }] }, expect: WRITERS(200) },
-  { method: 'POST', route: `${B}/objects/delete-prefix`, path: at('objects/delete-prefix'), body: { prefix: 'dir/' }, expect: WRITERS(200) },
-  { method: 'POST', route: `${B}/objects/copy-prefix`, path: at('objects/copy-prefix'), body: { src_prefix: 'dir/', dst_prefix: 'copy/' }, expect: WRITERS(200) },
-  { method: 'POST', route: `${B}/objects/folder`, path: at('objects/folder'), body: { key: 'new-folder' }, expect: WRITERS(201) },
-  { method: 'POST', route: `${B}/object/copy`, path: at('object/copy'), body: { src_key: 'k.txt', dst_key: 'k-copy.txt' }, expect: WRITERS(200) },
-  { method: 'PUT', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), body: { tags: { a: 'b' } }, expect: WRITERS(204) },
-  { method: 'PUT', route: `${B}/object/metadata`, path: at('object/metadata?key=k.txt'), body: { metadata: { a: 'b' } }, expect: WRITERS(200) },
-  { method: 'GET', route: `${B}/multipart`, path: at('multipart'), expect: SIGNED_IN(200) },
-  { method: 'POST', route: `${B}/multipart`, path: at('multipart?key=mp.bin'), body: { content_type: 'application/octet-stream' }, expect: WRITERS(201) },
-  { method: 'GET', route: `${B}/multipart/parts`, path: withUpload('multipart/parts'), expect: SIGNED_IN(200) },
-  { method: 'PUT', route: `${B}/multipart/parts/:part`, path: withUpload('multipart/parts/1'), raw: () => 'part', headers: { 'content-length': '4' }, expect: WRITERS(200) },
-  { method: 'POST', route: `${B}/multipart/complete`, path: withUpload('multipart/complete', { part: true }), body: (fx: Fixture) => ({ parts: uploadedParts.get(fx) ?? [] }), expect: WRITERS(200) },
-  { method: 'DELETE', route: `${B}/multipart`, path: withUpload('multipart'), expect: WRITERS(204) },
+  { method: 'GET', route: `${B}/objects`, path: at('objects'), expect: GRANTED(200) },
+  { method: 'GET', route: `${B}/object`, path: at('object?key=k.txt'), headers: { range: 'bytes=0-1' }, expect: GRANTED(206) },
+  { method: 'HEAD', route: `${B}/object`, path: at('object?key=k.txt'), expect: GRANTED(200) },
+  { method: 'GET', route: `${B}/object/info`, path: at('object/info?key=k.txt'), expect: GRANTED(200) },
+  { method: 'GET', route: `${B}/objects/zip`, path: at('objects/zip?key=k.txt&key=dir/'), expect: GRANTED(200) },
+  { method: 'GET', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), expect: GRANTED(200) },
+  { method: 'GET', route: `${B}/object/versions`, path: at('object/versions?key=k.txt'), expect: GRANTED(501) },
+  { method: 'GET', route: `${B}/objects/deleted`, path: at('objects/deleted?prefix=dir/'), expect: GRANTED(200) },
+  { method: 'POST', route: `${B}/object`, path: at('object?key=up.txt'), raw: () => 'data', headers: TEXT, expect: GRANTED_WRITERS(201) },
+  { method: 'DELETE', route: `${B}/object`, path: at('object?key=k.txt'), expect: GRANTED_WRITERS(204) },
+  { method: 'POST', route: `${B}/objects/delete`, path: at('objects/delete'), body: { keys: [{ key: 'k.txt' }] }, expect: GRANTED_WRITERS(200) },
+  { method: 'POST', route: `${B}/objects/delete-prefix`, path: at('objects/delete-prefix'), body: { prefix: 'dir/' }, expect: GRANTED_WRITERS(200) },
+  { method: 'POST', route: `${B}/objects/copy-prefix`, path: at('objects/copy-prefix'), body: { src_prefix: 'dir/', dst_prefix: 'copy/' }, expect: GRANTED_WRITERS(200) },
+  { method: 'POST', route: `${B}/objects/folder`, path: at('objects/folder'), body: { key: 'new-folder' }, expect: GRANTED_WRITERS(201) },
+  { method: 'POST', route: `${B}/object/copy`, path: at('object/copy'), body: { src_key: 'k.txt', dst_key: 'k-copy.txt' }, expect: GRANTED_WRITERS(200) },
+  { method: 'PUT', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), body: { tags: { a: 'b' } }, expect: GRANTED_WRITERS(204) },
+  { method: 'PUT', route: `${B}/object/metadata`, path: at('object/metadata?key=k.txt'), body: { metadata: { a: 'b' } }, expect: GRANTED_WRITERS(200) },
+  { method: 'GET', route: `${B}/multipart`, path: at('multipart'), expect: GRANTED(200) },
+  { method: 'POST', route: `${B}/multipart`, path: at('multipart?key=mp.bin'), body: { content_type: 'application/octet-stream' }, expect: GRANTED_WRITERS(201) },
+  { method: 'GET', route: `${B}/multipart/parts`, path: withUpload('multipart/parts'), expect: GRANTED(200) },
+  { method: 'PUT', route: `${B}/multipart/parts/:part`, path: withUpload('multipart/parts/1'), raw: () => 'part', headers: { 'content-length': '4' }, expect: GRANTED_WRITERS(200) },
+  { method: 'POST', route: `${B}/multipart/complete`, path: withUpload('multipart/complete', { part: true }), body: (fx: Fixture) => ({ parts: uploadedParts.get(fx) ?? [] }), expect: GRANTED_WRITERS(200) },
+  { method: 'DELETE', route: `${B}/multipart`, path: withUpload('multipart'), expect: GRANTED_WRITERS(204) },
 ]

@@ -47,7 +47,9 @@ export function cookiesOf(res: Response): string {
 
 export async function testApp(doc: Record<string, unknown> = {}, opts: AppOptions & { env?: Record<string, string> } = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-test-'))
-  const base = { db: { sqlite: { path: join(dir, 'stowage.db') } }, ratelimit: { login_per_ip: 1000 } }
+  // Suites about roles and storage run with the open policy of before grants; the grant suites
+  // (tests/grants) set `access.default: none`, the shipped default, and grant what they test.
+  const base = { db: { sqlite: { path: join(dir, 'stowage.db') } }, ratelimit: { login_per_ip: 1000 }, access: { default: 'read-write' } }
   const config = buildConfig(deepMerge(base, doc), opts.env ?? {}, 'test')
   const s = await createApp(config, { hashParams: FAST_HASH, defaultMetrics: false, logger: silentLogger, ...opts })
   let n = 0

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Cross-backend search: matching, limits, budgets and what was cut short. */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { adminView } from '../../src/access/view.ts'
 import { silentLogger } from '../../src/lib/log.ts'
 import { createSearchService } from '../../src/search/service.ts'
 import { errorCode, type Client } from '../helpers/app.ts'
@@ -70,7 +71,7 @@ describe.each(KINDS)('search on %s', (kind) => {
 
   test('the per-bucket scan budget is reported as scan_limit', async () => {
     const svc = createSearchService({ registry: app.t.s.registry, logger: silentLogger, options: { keysPerBucket: 2, keysPerBackend: 2 } })
-    const r = await svc.search(`${tok.slice(1)}/readme`, 50, new AbortController().signal)
+    const r = await svc.search(adminView(), `${tok.slice(1)}/readme`, 50, new AbortController().signal)
     // "<tok>/readme.md" sorts last in the bucket, so a scan of its first two keys misses it.
     expect(r.objects.filter((o) => o.bucket === b)).toEqual([])
     expect(r.partial).toEqual([{ backend_id: app.bid, reason: 'scan_limit' }])
@@ -113,7 +114,7 @@ describe('search cut short', () => {
     const client = new AbortController()
     setTimeout(() => client.abort(), 100)
     const started = performance.now()
-    const r = await svc.search('found-me', 50, client.signal)
+    const r = await svc.search(adminView(), 'found-me', 50, client.signal)
     expect(performance.now() - started).toBeLessThan(1_000)
     expect(r.partial).toEqual([{ backend_id: 'slow', reason: 'cancelled' }])
   })

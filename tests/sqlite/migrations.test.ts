@@ -21,6 +21,7 @@ const PINNED: Record<string, string> = {
   '0002_storage.sql': '9dad94820de05b599e281aa90aad7eee4573c48a0142fa06de8880706b2c9a4b',
   '0003_s3proxy.sql': 'b64397aefcd78bcdb4555f85fc95ce53189b6d9b004b53ae9659d36cb750f8b2',
   '0004_shares.sql': 'b10db8232be8800ed29084218ed0bb1dc79563dd71e9157851c29baa92f82a6c',
+  '0005_grants.sql': '2dda2ca088ca7d43e1f088fdf9c23af1131d6f74e8c0e48ef3562474f1276a4e',
 }
 
 const dbDir = new URL('../../db/', import.meta.url).pathname

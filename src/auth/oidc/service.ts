@@ -85,6 +85,8 @@ export type OidcDeps = {
   audit: AuditRecorder
   metrics: Metrics
   logger: Logger
+  /** Remembers the groups of each sign-in: group grants apply to the groups of the latest one. */
+  groups: { recordGroups(userId: string, groups: readonly string[]): void }
   perIp: { limit: number; windowMs: number }
   now?: () => number
 }
@@ -195,6 +197,7 @@ export function createOidcService(d: OidcDeps) {
     const result = provisionUser(d.users, { issuer: cfg.issuer, claims, role, now: now() })
     if (!result.ok) throw new Refusal('disabled', { sub: clip(claims.sub, 255) }, result.user)
     if (result.emailDropped) d.logger.info('oidc email already used by another account; not stored', { user_id: result.user.id })
+    d.groups.recordGroups(result.user.id, values)
     return { userId: result.user.id, username: result.user.username, identitySource: result.user.identity_source, role, created: result.created, idToken }
   }
 

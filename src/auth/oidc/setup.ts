@@ -14,7 +14,7 @@ import type { UserStore } from '../../users/store.ts'
 import type { Actor } from '../actor.ts'
 import type { Sessions } from '../sessions.ts'
 import { createDiscovery, type Discovery } from './discovery.ts'
-import { createOidcService, OIDC_START_PATH, type OidcService } from './service.ts'
+import { createOidcService, OIDC_START_PATH, type OidcDeps, type OidcService } from './service.ts'
 
 export type OidcAuthConfig = { start_url: string; available: boolean; display_name: string; error?: string }
 
@@ -31,7 +31,7 @@ export type Oidc = {
 
 export function createOidc(
   config: AppConfig,
-  d: { users: UserStore; sessions: Sessions; audit: AuditRecorder; metrics: Metrics; logger: Logger; context: RequestContext; now?: () => number },
+  d: { users: UserStore; sessions: Sessions; audit: AuditRecorder; metrics: Metrics; logger: Logger; context: RequestContext; access: OidcDeps['groups']; now?: () => number },
 ): Oidc {
   const cfg = config.auth.oidc
   if (!config.auth.modes.includes('oidc')) {
@@ -45,6 +45,7 @@ export function createOidc(
     publicUrl: config.server.public_url,
     discovery,
     users: d.users,
+    groups: d.access,
     sessions: d.sessions,
     audit: d.audit,
     metrics: d.metrics,

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Grants: made, changed and revoked by admins (each change audited), made
+ * for a user who creates a bucket, dropped with a bucket deleted through
+ * Stowage (so a bucket of the same name made later starts with no grants),
+ * and compiled into one view per account.
+ *
+ * Views are cached per account and role and rebuilt after any change that
+ * can alter one (a grant, a user's groups at sign-in): every change bumps one
+ * generation number, so the next request — a dashboard call, a share
+ * download, an S3 request with the account's key — sees it at once, while
+ * requests in between cost a map lookup.
+ */
+import type { AuditOrigin } from '../audit/model.ts'
+import type { AuditRecorder } from '../audit/recorder.ts'
+import { STATIC_USER_ID } from '../auth/actor.ts'
+import type { Registry } from '../backends/registry.ts'
+import { fail } from '../http/errors.ts'
+import { ulid } from '../lib/ids.ts'
+import { validateBucketName, validatePrefix } from '../storage/validate.ts'
+import { iso, type Role } from '../users/model.ts'
+import type { UserStore } from '../users/store.ts'
+import { GRANTS_PAGE, type CreateGrantBody, type GrantDTO, type GrantListQuery, type MyAccessDTO, type MyGrantDTO } from './model.ts'
+import type { GrantOrigin, GrantRow, GrantStore } from './store.ts'
+import { adminView, compileView, levelOf, nameOf, NONE, READ, WRITE, type AccessName, type AccessView, type Level, type Rule } from './view.ts'
+
+export type DefaultAccess = 'none' | AccessName
+
+/** Who a view is for: the signed-in actor, or the owner of a share or key. */
+export type Principal = { id: string; role: Role }
+
+/** Views kept before the cache starts over (one per active account is plenty). */
+const MAX_CACHED = 10_000
+const GROUP = /^[^\u0000-\u001f\u007f]{1,256}$/
+
+const SYSTEM: AuditOrigin = { userId: null, username: null, requestId: null, ip: null, userAgent: null }
+
+export type AccessService = ReturnType<typeof createAccessService>
+
+export function createAccessService(d: { store: GrantStore; users: UserStore; registry: Registry; audit: AuditRecorder; defaultAccess: DefaultAccess; staticUsername: string | undefined; now: () => number }) {
+  let generation = 0
+  const cache = new Map<string, { generation: number; view: AccessView }>()
+  const changed = (): void => {
+    generation++
+    cache.clear()
+  }
+  const defaultLevel: Level = d.defaultAccess === 'none' ? NONE : levelOf(d.defaultAccess)
+  const capOf = (role: Role): Level => (role === 'readonly' ? READ : WRITE)
+  const rulesOf = (rows: readonly GrantRow[]): Rule[] => [
+    ...rows.map((g) => ({ backend: g.backend_id, bucket: g.bucket, prefix: g.prefix, level: levelOf(g.access) })),
+    ...(defaultLevel > NONE ? [{ backend: '*', bucket: '', prefix: '', level: defaultLevel }] : []),
+  ]
+
+  function viewFor(p: Principal): AccessView {
+    if (p.role === 'admin') return adminView()
+    const key = `${p.id}\u0000${p.role}`
+    const hit = cache.get(key)
+    if (hit && hit.generation === generation) return hit.view
+    const view = compileView(rulesOf(d.store.forUser(p.id)), capOf(p.role))
+    if (cache.size >= MAX_CACHED) cache.clear()
+    cache.set(key, { generation, view })
+    return view
+  }
+
+  /** The view of a stored account as it is now; undefined when it is gone or disabled. */
+  function viewForUser(userId: string): AccessView | undefined {
+    if (userId === STATIC_USER_ID) return d.staticUsername ? adminView() : undefined
+    const u = d.users.get(userId)
+    if (!u || u.enabled !== 1) return undefined
+    return viewFor({ id: u.id, role: u.role })
+  }
+
+  const username = (g: GrantRow): string | undefined => (g.subject_type === 'user' ? (d.users.get(g.subject)?.username ?? undefined) : undefined)
+
+  const toDTO = (g: GrantRow): GrantDTO => {
+    const name = username(g)
+    return {
+      id: g.id,
+      subject_type: g.subject_type,
+      subject: g.subject,
+      ...(name ? { subject_name: name } : {}),
+      backend_id: g.backend_id,
+      bucket: g.bucket,
+      prefix: g.prefix,
+      access: g.access,
+      origin: g.origin,
+      created_at: iso(g.created_at)!,
+      ...(g.created_by ? { created_by: g.created_by } : {}),
+      updated_at: iso(g.updated_at)!,
+      ...(g.updated_by ? { updated_by: g.updated_by } : {}),
+    }
+  }
+
+  function record(origin: AuditOrigin, action: string, g: GrantRow, extra: Record<string, unknown> = {}): void {
+    d.audit.record({
+      ...origin,
+      action,
+      backend: g.backend_id,
+      bucket: g.bucket || null,
+      key: g.prefix || null,
+      detail: { grant_id: g.id, subject_type: g.subject_type, subject: g.subject, ...(username(g) ? { subject_name: username(g) } : {}), prefix: g.prefix, access: g.access, origin: g.origin, ...extra },
+    })
+  }
+
+  /** The target of a new grant, checked and normalised: '' for "every bucket" and "the whole bucket". */
+  function target(body: CreateGrantBody): { backend: string; bucket: string; prefix: string } {
+    const bucket = body.bucket ?? ''
+    const prefix = body.prefix ?? ''
+    if (body.backend_id === '*') {
+      if (bucket || prefix) throw fail('invalid_grant', 'A grant on every backend cannot name a bucket or a folder.', [{ path: bucket ? '/bucket' : '/prefix' }])
+    } else if (!d.registry.entry(body.backend_id)) {
+      throw fail('invalid_grant', 'No such backend.', [{ path: '/backend_id' }])
+    }
+    if (bucket) {
+      try {
+        validateBucketName(bucket)
+      } catch {
+        throw fail('invalid_bucket_name', undefined, [{ path: '/bucket' }])
+      }
+    }
+    if (prefix) {
+      if (!bucket) throw fail('invalid_grant', 'A folder grant needs its bucket.', [{ path: '/bucket' }])
+      validatePrefix(prefix)
+    }
+    return { backend: body.backend_id, bucket, prefix }
+  }
+
+  function subject(body: CreateGrantBody): { type: 'user' | 'group'; id: string } {
+    if ((body.user_id === undefined) === (body.group === undefined)) throw fail('invalid_grant', 'Give either user_id or group.', [{ path: '/user_id' }])
+    if (body.user_id !== undefined) {
+      if (!d.users.get(body.user_id)) throw fail('invalid_grant', 'No such user.', [{ path: '/user_id' }])
+      return { type: 'user', id: body.user_id }
+    }
+    if (!GROUP.test(body.group!)) throw fail('invalid_grant', 'A group name is 1–256 characters without control characters.', [{ path: '/group' }])
+    return { type: 'group', id: body.group! }
+  }
+
+  function mustGet(id: string): GrantRow {
+    const g = d.store.get(id)
+    if (!g) throw fail('not_found', 'No such grant.')
+    return g
+  }
+
+  function insert(origin: AuditOrigin, s: { type: 'user' | 'group'; id: string }, t: { backend: string; bucket: string; prefix: string }, access: AccessName, kind: GrantOrigin, by: string | null): GrantRow {
+    const now = d.now()
+    const row: GrantRow = { id: ulid(now), subject_type: s.type, subject: s.id, backend_id: t.backend, bucket: t.bucket, prefix: t.prefix, access, origin: kind, created_at: now, created_by: by, updated_at: now, updated_by: by }
+    d.store.insert(row)
+    changed()
+    record(origin, 'grant.create', row)
+    return row
+  }
+
+  return {
+    viewFor,
+    viewForUser,
+
+    /** GET /api/me/access: the caller's grants as the rules apply them. */
+    mine(p: Principal): MyAccessDTO {
+      if (p.role === 'admin') return { role: p.role, all: true, grants: [] }
+      const cap = capOf(p.role)
+      const capped = (a: AccessName): AccessName => nameOf(Math.min(levelOf(a), cap) as Level) as AccessName
+      const grants: MyGrantDTO[] = d.store.forUser(p.id).map((g) => ({
+        backend_id: g.backend_id,
+        bucket: g.bucket,
+        prefix: g.prefix,
+        access: capped(g.access),
+        via: g.subject_type,
+        ...(g.subject_type === 'group' ? { group: g.subject } : {}),
+      }))
+      if (defaultLevel > NONE) grants.push({ backend_id: '*', bucket: '', prefix: '', access: capped(d.defaultAccess as AccessName), via: 'default' })
+      return { role: p.role, all: false, grants }
+    },
+
+    list(q: GrantListQuery): { grants: GrantDTO[]; total: number; groups?: string[] } {
+      const groups = q.user_id !== undefined ? d.store.groupsOf(q.user_id) : undefined
+      const { rows, total } = d.store.list({
+        ...(q.user_id !== undefined ? { userId: q.user_id, ...(q.with_groups === 'true' ? { groupsOfUser: groups } : {}) } : {}),
+        ...(q.group !== undefined ? { group: q.group } : {}),
+        ...(q.backend_id !== undefined ? { backendId: q.backend_id, ...(q.bucket !== undefined ? { bucket: q.bucket } : {}), broader: q.with_broader === 'true' } : {}),
+        limit: q.limit ?? GRANTS_PAGE.fallback,
+        offset: q.offset ?? 0,
+      })
+      return { grants: rows.map(toDTO), total, ...(groups ? { groups } : {}) }
+    },
+
+    create(actorId: string, body: CreateGrantBody, origin: AuditOrigin): GrantDTO {
+      const s = subject(body)
+      const t = target(body)
+      const existing = d.store.find(s.type, s.id, t.backend, t.bucket, t.prefix)
+      if (existing) throw fail('grant_exists', undefined, { id: existing.id })
+      return toDTO(insert(origin, s, t, body.access, 'admin', actorId))
+    },
+
+    update(actorId: string, id: string, access: AccessName, origin: AuditOrigin): GrantDTO {
+      const g = mustGet(id)
+      if (g.access !== access) {
+        d.store.setAccess(id, access, d.now(), actorId)
+        changed()
+        record(origin, 'grant.update', { ...g, access }, { previous_access: g.access })
+      }
+      return toDTO(mustGet(id))
+    },
+
+    remove(id: string, origin: AuditOrigin): void {
+      const g = mustGet(id)
+      d.store.remove(id)
+      changed()
+      record(origin, 'grant.delete', g)
+    },
+
+    groups() {
+      return { groups: d.store.seenGroups().map((g) => ({ name: g.name, users: g.users, last_seen_at: iso(g.last_seen_at)! })) }
+    },
+
+    /** A user who created a bucket may read and write it, whatever else changes later. */
+    creatorGrant(p: Principal, backendId: string, bucket: string, origin: AuditOrigin): void {
+      if (p.role === 'admin' || d.store.find('user', p.id, backendId, bucket, '')) return
+      insert(origin, { type: 'user', id: p.id }, { backend: backendId, bucket, prefix: '' }, 'read-write', 'creator', p.id)
+    },
+
+    /** A deleted bucket's grants go with it; a bucket of the same name made later starts without them. */
+    forgetBucket(backendId: string, bucket: string): void {
+      const rows = d.store.onBucket(backendId, bucket)
+      if (rows.length === 0) return
+      for (const g of rows) {
+        d.store.remove(g.id)
+        record(SYSTEM, 'grant.delete', g, { reason: 'bucket_deleted' })
+      }
+      changed()
+    },
+
+    /** The groups of a user's latest single sign-on. */
+    recordGroups(userId: string, groups: readonly string[]): void {
+      if (d.store.setGroups(userId, groups.filter((g) => GROUP.test(g)), d.now())) changed()
+    },
+  }
+}
