@@ -236,7 +236,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
     .use(credentialRoutes({ guard, context, credentials, anonymous, enabled: config.s3_proxy.enabled, urls: s3proxy.urls }))
     .use(dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }))
-    .use(shareFeature({ db, config, guard, context, registry, passwords, audit, accounting, logger, key: key.key ? deriveKey(key.key, 'share-unlock') : undefined, now }))
+    .use(shareFeature({ db, config, guard, context, registry, passwords, audit, accounting, access, logger, key: key.key ? deriveKey(key.key, 'share-unlock') : undefined, now }))
     .use(openapiRoutes({ guard, version: VERSION, routes: () => root.routes }))
     .use(spaRoutes({ guard }))
 

@@ -8,7 +8,9 @@ export const SHARE_PASSWORD_MIN = 6
 
 export const Disposition = t.Union([t.Literal('attachment'), t.Literal('inline')])
 export const ShareKind = t.Union([t.Literal('object'), t.Literal('folder')])
-export const ShareStatus = t.Union([t.Literal('active'), t.Literal('expired'), t.Literal('revoked'), t.Literal('exhausted')])
+export const ShareStatus = t.Union([t.Literal('active'), t.Literal('expired'), t.Literal('revoked'), t.Literal('exhausted'), t.Literal('access_revoked')], {
+  description: '`access_revoked`: the creator can no longer read what the link points at, so it does not open (until they can again).',
+})
 export type ShareStatus = typeof ShareStatus.static
 
 export const CreateShareBody = t.Object({

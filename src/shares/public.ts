@@ -54,6 +54,8 @@ export type PublicShareDeps = {
   logger: Logger
   perMinute: number
   wrongPasswordLimit: number
+  /** Whether the share's creator may still read its target (asked on every request). */
+  stillShared: (row: ShareRow) => boolean
   now: () => number
 }
 
@@ -86,11 +88,15 @@ export function createPublicShares(d: PublicShareDeps) {
   const describe = (row: ShareRow, q: InfoQuery) => describeShare(row, q, d)
   const json = (body: unknown, extra: Record<string, string> = {}): Response => new Response(JSON.stringify(body), { headers: { ...INFO_HEADERS, ...extra } })
 
-  /** Refuses revoked and expired shares, and exhausted ones unless this client is mid-download. */
+  /**
+   * Refuses revoked and expired shares, exhausted ones unless this client is mid-download, and
+   * shares whose creator can no longer read what they point at (410 `access_revoked`).
+   */
   function checkLive(row: ShareRow | null, hasGrant: boolean): ShareRow {
     if (!row) throw fail('not_found')
     const status = shareStatus(row, d.now())
     if (status === 'revoked' || status === 'expired' || (status === 'exhausted' && !hasGrant)) throw fail(status)
+    if (!d.stillShared(row)) throw fail('access_revoked')
     return row
   }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Owners' share-link routes: list (any role), create and revoke (writers). */
 import { Elysia } from 'elysia'
+import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
@@ -32,12 +33,14 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
       },
       {
         access: 'writer',
+        needs: NEED.share,
         body: CreateShareBody,
         response: { 201: ShareDTO },
         detail: {
           tags,
           summary: 'Create a share link to an object or a folder',
-          description: 'The object must exist (or the folder hold at least one file). `shares.max_lifetime` and `shares.require_password` apply.',
+          description:
+            'You must be able to read it, and the object must exist (or the folder hold at least one file). `shares.max_lifetime` and `shares.require_password` apply. The link stops working (410 `access_revoked`) while you cannot read it any more.',
         },
       },
     )

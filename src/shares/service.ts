@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Creating, listing and revoking share links. Anyone who may write may share
- * any object or folder they can read (there are no per-bucket ACLs); the
- * target must exist when the link is made. Owners see and revoke their own
+ * an object or folder they may read (the route's `needs` checks the grant);
+ * the target must exist when the link is made. A link opens only while its
+ * creator can still read its target (`stillShared`, asked on every public
+ * request): losing the grant closes it as `access_revoked`, regaining it opens
+ * it again. Owners see and revoke their own
  * links; admins may list everyone's (`scope=all`) and revoke any. Someone
  * else's share is "not found", never "forbidden", so ids reveal nothing.
  * Revoking keeps the row (status `revoked`) for the list and the audit trail.
@@ -40,6 +43,8 @@ export type ShareServiceDeps = {
   logger: Logger
   policy: SharePolicy
   publicUrl: string
+  /** Whether the share's creator may still read its target, by their grants as they are now. */
+  stillShared: (row: ShareRow) => boolean
   now: () => number
 }
 
@@ -58,6 +63,11 @@ export type ShareService = ReturnType<typeof createShareService>
 
 export function createShareService(d: ShareServiceDeps) {
   const base = d.publicUrl.replace(/\/+$/, '')
+
+  const liveStatus = (r: ShareRow): ShareStatus => {
+    const status = shareStatus(r, d.now())
+    return status === 'active' && !d.stillShared(r) ? 'access_revoked' : status
+  }
 
   const toDTO = (r: ShareRow): ShareDTO => {
     const left = downloadsLeft(r)
@@ -81,7 +91,7 @@ export function createShareService(d: ShareServiceDeps) {
       revoked: r.revoked === 1,
       ...(r.revoked_at !== null ? { revoked_at: iso(r.revoked_at)! } : {}),
       ...(r.last_accessed_at !== null ? { last_accessed_at: iso(r.last_accessed_at)! } : {}),
-      status: shareStatus(r, d.now()),
+      status: liveStatus(r),
     }
   }
 

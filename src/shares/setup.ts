@@ -3,6 +3,9 @@
 import type { Database } from 'bun:sqlite'
 import { randomBytes } from 'node:crypto'
 import { Elysia } from 'elysia'
+import { allows } from '../access/decide.ts'
+import type { AccessService } from '../access/service.ts'
+import { READ } from '../access/view.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { Passwords } from '../auth/password.ts'
@@ -16,7 +19,7 @@ import { createPublicShares } from './public.ts'
 import { publicShareRoutes } from './public-routes.ts'
 import { shareRoutes } from './routes.ts'
 import { createShareService } from './service.ts'
-import { createShareStore } from './store.ts'
+import { createShareStore, type ShareRow } from './store.ts'
 import { createShareCookies } from './unlock.ts'
 
 export type ShareFeatureDeps = {
@@ -28,6 +31,7 @@ export type ShareFeatureDeps = {
   passwords: Passwords
   audit: AuditRecorder
   accounting: StorageAccounting
+  access: AccessService
   logger: Logger
   /** `deriveKey(master, 'share-unlock')`; undefined without a master key (cookies then last one process). */
   key: Uint8Array | undefined
@@ -37,6 +41,10 @@ export type ShareFeatureDeps = {
 export function shareFeature(d: ShareFeatureDeps) {
   const store = createShareStore(d.db)
   const key = d.key ?? new Uint8Array(randomBytes(32))
+  const stillShared = (row: ShareRow): boolean => {
+    const view = d.access.viewForUser(row.created_by)
+    return view !== undefined && allows(view, [{ kind: 'path', backend: row.backend_id, bucket: row.bucket, path: row.object_key, level: READ }])
+  }
   const shares = createShareService({
     store,
     registry: d.registry,
@@ -45,6 +53,7 @@ export function shareFeature(d: ShareFeatureDeps) {
     logger: d.logger,
     policy: { maxLifetimeMs: d.config.shares.max_lifetime, requirePassword: d.config.shares.require_password },
     publicUrl: d.config.server.public_url,
+    stillShared,
     now: d.now,
   })
   const pub = createPublicShares({
@@ -59,6 +68,7 @@ export function shareFeature(d: ShareFeatureDeps) {
     logger: d.logger,
     perMinute: d.config.ratelimit.share_per_minute,
     wrongPasswordLimit: d.config.shares.wrong_password_limit,
+    stillShared,
     now: d.now,
   })
   return new Elysia().use(shareRoutes({ guard: d.guard, context: d.context, shares })).use(publicShareRoutes({ guard: d.guard, context: d.context, shares: pub }))
