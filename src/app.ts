@@ -178,7 +178,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
       return entry?.backend ? { backend: entry.backend, region: entry.region } : undefined
     },
   })
-  const s3proxy = createProxyService({ config, registry, credentials, anonymous, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry, engine })
+  const s3proxy = createProxyService({ config, registry, credentials, anonymous, access, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry, engine })
   const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
 
   const checks = (): ReadinessCheck[] => [

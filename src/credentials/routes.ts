@@ -6,6 +6,7 @@
  * the authorization matrix covers them either way.
  */
 import { Elysia } from 'elysia'
+import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
@@ -43,7 +44,7 @@ const ADMIN = '/api/admin/s3-credentials'
 const ANON = '/api/admin/s3-anonymous'
 
 const SCOPE_NOTE =
-  '`buckets` items are `{"bucket","access"}` (an existing bucket; a plain name means read-write) or, granted by admins only, `{"prefix","access"}` (every bucket whose name starts with it, existing or created later). Access is `read`, `read-write` or, granted by admins only, `owner` (also creates, deletes and configures the buckets it covers). On the self-service routes a prefix or owner entry is 403 `admin_only_scope` unless the key already had it with at least that access. The backend may be of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine.'
+  '`buckets` items are `{"bucket","access"}` (an existing bucket; a plain name means read-write) or, granted by admins only, `{"prefix","access"}` (every bucket whose name starts with it, existing or created later). Access is `read`, `read-write` or, granted by admins only, `owner` (also creates, deletes and configures the buckets it covers). On the self-service routes a prefix or owner entry is 403 `admin_only_scope` unless the key already had it with at least that access, and each bucket needs a grant of yours at that access. The backend may be of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine. Whatever the scope says, a key owned by a user never does more than the owner\'s grants allow at the time of each request (folder grants included).'
 
 export function credentialRoutes(d: CredentialRouteDeps) {
   const on = (): void => {
@@ -71,6 +72,7 @@ export function credentialRoutes(d: CredentialRouteDeps) {
       },
       {
         access: 'writer',
+        needs: NEED.credentialScope((r) => (r.body as { backend_id: string }).backend_id),
         body: CreateCredentialBody,
         response: { 201: CredentialDTO },
         detail: { tags: me, summary: 'Mint a virtual S3 credential for yourself', description: `The answer carries \`secret_key\` once. ${SCOPE_NOTE}` },
@@ -82,7 +84,14 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         on()
         return d.credentials.update(actor, params.akid, body, auditOrigin(d.context, request, actor), { self: true }, d.urls(request))
       },
-      { access: 'writer', params: CredentialParams, body: PatchCredentialBody, response: { 200: CredentialDTO }, detail: { tags: me, summary: 'Change the scope, description, expiry or enabled state of your credential', description: SCOPE_NOTE } },
+      {
+        access: 'writer',
+        needs: NEED.credentialScope((r) => d.credentials.backendOf(r.params.akid ?? '', r.actor.id)),
+        params: CredentialParams,
+        body: PatchCredentialBody,
+        response: { 200: CredentialDTO },
+        detail: { tags: me, summary: 'Change the scope, description, expiry or enabled state of your credential', description: SCOPE_NOTE },
+      },
     )
     .delete(
       `${ME}/:akid`,

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Validation of what a credential or binding may point at. The dashboard has
- * no per-bucket ACL, so any writer may scope a key to any bucket, but only to
- * buckets that exist on an active backend: the original let anyone mint
- * keys for arbitrary names, including buckets created later by someone else.
- * Names not yet taken are an admin's to hand out, as bucket-name prefixes.
+ * Validation of what a credential or binding may point at: only buckets that
+ * exist on an active backend (the original let anyone mint keys for
+ * arbitrary names, including buckets created later by someone else). Names
+ * not yet taken are an admin's to hand out, as bucket-name prefixes. Whether
+ * the caller may scope a key to a bucket at all is their grants' business
+ * (the routes' `needs`).
  */
 import type { Backend } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'

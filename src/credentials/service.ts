@@ -169,6 +169,12 @@ export function createCredentialService(d: {
       return { accessKey: c.accessKey, secret: c.secret, backendId: c.backendId, scopes: c.scopes, prefixes: c.prefixes, buckets: c.buckets, userId: c.userId, createdAt: c.createdAt, readOnly }
     },
 
+    /** The backend of a user's own credential; undefined for another's (which then answers 404). */
+    backendOf(accessKey: string, userId: string): string | undefined {
+      const row = d.store.get(accessKey)
+      return row && row.user_id === userId ? row.backend_id : undefined
+    },
+
     /** Every credential (admin), or one user's. */
     list(urls: ProxyUrls, userId?: string): CredentialDTO[] {
       return (userId === undefined ? d.store.list() : d.store.listByUser(userId)).map((r) => toDTO(r, urls))

@@ -23,7 +23,7 @@ export function createProxyMetrics(registry: Registry, credentialCount: () => nu
     bytesOut: new Counter({ name: 'stowage_s3_bytes_out_total', help: 'Response body bytes sent to clients, by operation.', labelNames: ['operation'] as const, registers: r }),
     inFlight: new Gauge({ name: 'stowage_s3_inflight_requests', help: 'S3 proxy requests being served.', registers: r }),
     authFailures: new Counter({ name: 'stowage_s3_auth_failures_total', help: 'Refused S3 proxy authentications by reason.', labelNames: ['reason'] as const, registers: r }),
-    denials: new Counter({ name: 'stowage_s3_denials_total', help: 'Authenticated S3 proxy requests refused, by reason (scope-violation, read-only, admin-op, acl, quota-exceeded, rate-limited, …).', labelNames: ['reason'] as const, registers: r }),
+    denials: new Counter({ name: 'stowage_s3_denials_total', help: 'Authenticated S3 proxy requests refused, by reason (scope-violation, read-only, grant-denied, grant-read-only, admin-op, acl, quota-exceeded, rate-limited, …).', labelNames: ['reason'] as const, registers: r }),
     credentials: new Gauge({
       name: 'stowage_s3_credentials',
       help: 'Virtual credentials the proxy can authenticate (enabled, with a readable secret).',

@@ -14,15 +14,17 @@
  *     anonymous binding; then that key's (or client IP's) rate limit;
  *  6. the operation, from the allowlist; ListBuckets is answered here, from
  *     the credential's scope (and the backend's listing when the scope has
- *     bucket-name prefixes);
+ *     bucket-name prefixes), less what the key owner's grants hide;
  *  7. authorization: bucket scope and the access the operation needs (a new
  *     bucket's name is checked before anything reaches the backend), the
- *     copy source's scope, ACL headers, `response-*` overrides, and which
- *     path serves the call — the forwarder for `s3` backends, the engine for
- *     `fs` ones, and for either the CORS service for bucket CORS;
+ *     copy source's scope, the key owner's grants as they are now
+ *     (grants.ts), ACL headers, `response-*` overrides, and which path serves
+ *     the call — the forwarder for `s3` backends, the engine for `fs` ones,
+ *     and for either the CORS service for bucket CORS;
  *  8. the body's framing and the hard quota, before any body byte is read
  *     (so `Expect: 100-continue` is answered only now);
- *  9. the body, read or wrapped once, into one immutable S3Call;
+ *  9. the body, read or wrapped once, into one immutable S3Call (the keys of
+ *     a DeleteObjects document are checked against the owner's grants here);
  * 10. the path serves the call; usage is settled (a deleted bucket's quota,
  *     CORS rules, pins and anonymous binding are forgotten).
  *
@@ -32,6 +34,7 @@
  * the audit row is committed before its answer is sent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AccessView } from '../access/view.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { CorsRule } from '../bucket-settings/model.ts'
@@ -55,6 +58,7 @@ import { ANONYMOUS_OPS, classify, OWNER_OPS, type Classified, type Operation } f
 import { preflightHeaders, responseCorsHeaders } from './cors.ts'
 import { accessDenied, badGateway, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
+import { checkDeleteKeys, checkOwner, checkOwnerUpload, visibleToOwner } from './grants.ts'
 import { checkAclHeaders, checkResponseOverrides, objectCsp } from './headers.ts'
 import { createLimits } from './limits.ts'
 import { listBucketsXml, needsListing, visibleBuckets } from './list-buckets.ts'
@@ -74,6 +78,8 @@ export type ProxyDeps = {
   registry: Registry
   credentials: CredentialService
   anonymous: AnonymousService
+  /** The grants of a key's owner as they are now; undefined when the owner is gone or disabled. */
+  access: { viewForUser(userId: string): AccessView | undefined }
   /** Quotas and usage; `forget` drops a deleted bucket's settings everywhere. */
   accounting: StorageGate & Pick<QuotaService, 'forget'>
   cors: CorsStore & { corsRules(backendId: string, bucket: string): readonly CorsRule[] }
@@ -145,6 +151,8 @@ export function createS3Proxy(d: ProxyDeps) {
     })
     if (plan.kind !== 'empty') letBodyCome(w)
     const body = await readBody(req, plan, { signal: w.signal, ...(c.op === 'DeleteObjects' || OWNER_OPS.has(c.op) ? { document: MAX_DOCUMENT } : {}) })
+    const owner = ownerView(who.kind === 'credential' ? who.cred : undefined)
+    if (owner && c.op === 'DeleteObjects' && body.kind === 'whole') checkDeleteKeys(owner, who.backendId, bucket, body.bytes)
     const call: S3Call = Object.freeze({
       requestId: r.id,
       op: c.op,
@@ -239,6 +247,14 @@ export function createS3Proxy(d: ProxyDeps) {
     return c
   }
 
+  /** The grants of the key's owner, as they are now: undefined for keys owned by nobody (and anonymous requests). */
+  function ownerView(cred: ResolvedCredential | undefined): AccessView | undefined {
+    if (!cred || cred.userId === null) return undefined
+    const view = d.access.viewForUser(cred.userId)
+    if (!view) throw accessDenied("The key's owner has no access to this.", 'grant-denied')
+    return view
+  }
+
   /** Everything a verified request must also pass; returns the parsed copy source of a copy. */
   function authorize(who: Identity, c: Classified, bucket: string, target: Inbound, headers: Headers): CopySource | undefined {
     if (who.kind === 'anonymous') {
@@ -249,9 +265,11 @@ export function createS3Proxy(d: ProxyDeps) {
     checkScope(who.cred, bucket, c.access)
     checkAclHeaders((n) => headers.get(n) ?? undefined, headers.keys())
     checkResponseOverrides(target.params)
-    if (c.op !== 'CopyObject' && c.op !== 'UploadPartCopy') return undefined
-    const src = parseCopySource(headers.get('x-amz-copy-source')!)
-    checkScope(who.cred, src.bucket, 'read')
+    const copy = c.op === 'CopyObject' || c.op === 'UploadPartCopy'
+    const src = copy ? parseCopySource(headers.get('x-amz-copy-source')!) : undefined
+    if (src) checkScope(who.cred, src.bucket, 'read')
+    const owner = ownerView(who.cred)
+    if (owner) checkOwner(owner, who.backendId, c, bucket, target, src)
     return src
   }
 
@@ -269,7 +287,9 @@ export function createS3Proxy(d: ProxyDeps) {
         throw err instanceof BackendError && err.kind === 'unavailable' ? serviceUnavailable() : badGateway()
       }
     }
-    const xml = listBucketsXml(visibleBuckets(cred, listed), cred.accessKey)
+    const owner = ownerView(cred)
+    const visible = visibleBuckets(cred, listed)
+    const xml = listBucketsXml(owner ? visibleToOwner(owner, cred.backendId, visible) : visible, cred.accessKey)
     return { status: 200, headers: { 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
   }
 
@@ -329,6 +349,8 @@ export function createS3Proxy(d: ProxyDeps) {
     checkScope(cred, bucket, 'write')
     const upload = postUpload(form, bucket, verified.policy)
     r.key = upload.key
+    const owner = ownerView(cred)
+    if (owner) checkOwnerUpload(owner, cred.backendId, bucket, upload.key)
     const path = pathFor(cred.backendId)
     const spool = await spoolPostFile(form, upload, verified.policy, bucket, d.spoolDir)
     try {
