@@ -82,10 +82,14 @@ async function shell(cmd: string[], k: Key, env: Record<string, string> = {}): P
 
 const aws = (k: Key, ...args: string[]): Promise<{ code: number; out: string }> => shell([AWS, '--endpoint-url', proxy, ...args], k)
 
+/** A user with read-write on the RGW backend (a readonly account only reads there). */
 async function createUser(username: string, role: 'user' | 'readonly'): Promise<string> {
   const res = await apiCall(admin.page, 'POST', '/api/admin/users', { username, password: NEW_PASSWORD, role, must_change_pw: false })
   if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${JSON.stringify(res.json)}`)
-  return (res.json as { id: string }).id
+  const id = (res.json as { id: string }).id
+  const grant = await apiCall(admin.page, 'POST', '/api/admin/grants', { user_id: id, backend_id: 'rgw', access: 'read-write' })
+  if (grant.status !== 201) throw new Error(`grant ${username}: ${grant.status} ${JSON.stringify(grant.json)}`)
+  return id
 }
 
 /** Reads the one-time panel in the open drawer, checks what it promises, and closes it. */

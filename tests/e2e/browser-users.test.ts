@@ -83,6 +83,8 @@ test('a read-only user sees no control that changes anything', async () => {
   // Setup through the API as the admin: a read-only account and a bucket with one object.
   const made = await apiCall(admin.page, 'POST', '/api/admin/users', { username: 'rita', password: 'silver orchard maple 7', role: 'readonly', must_change_pw: false })
   expect(made.status).toBe(201)
+  // Even a read-write grant leaves a read-only account reading.
+  expect((await apiCall(admin.page, 'POST', '/api/admin/grants', { user_id: (made.json as { id: string }).id, backend_id: 'local', access: 'read-write' })).status).toBe(201)
   expect((await apiCall(admin.page, 'POST', '/api/backends/local/buckets', { name: 'shared-docs' })).status).toBe(201)
   const uploaded = await apiCall(admin.page, 'POST', '/api/backends/local/buckets/shared-docs/object?key=readme.txt', new TextEncoder().encode('read me\n'), { 'content-type': 'text/plain' })
   expect(uploaded.status).toBe(201)

@@ -5,6 +5,7 @@
  * from day one: peers.md §3.8). Error codes from the API double as keys under `errors` (worded in
  * error-text.ts).
  */
+import { access } from './messages/access.ts'
 import { admin } from './messages/admin.ts'
 import { browser } from './messages/browser.ts'
 import { core } from './messages/core.ts'
@@ -14,7 +15,7 @@ import { settings } from './messages/settings.ts'
 import { shares } from './messages/shares.ts'
 import { storage } from './messages/storage.ts'
 
-const en = { ...core, ...storage, ...browser, ...settings, ...admin, ...shares, ...credentials, errors }
+const en = { ...core, ...storage, ...browser, ...settings, ...admin, ...access, ...shares, ...credentials, errors }
 
 type Catalogue = typeof en
 

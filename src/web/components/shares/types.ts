@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Shapes of the share API (src/shares/model.ts) as the web UI reads them, and link helpers. */
 
-export type ShareStatus = 'active' | 'expired' | 'revoked' | 'exhausted'
+export type ShareStatus = 'active' | 'expired' | 'revoked' | 'exhausted' | 'access_revoked'
 export type Disposition = 'attachment' | 'inline'
 
 export interface ShareDTO {

@@ -78,8 +78,8 @@ export const core = {
   },
   roleHelp: {
     admin: 'Manages users, backends and settings, and can do everything a user can.',
-    user: 'Browses, uploads, changes and shares objects in every bucket.',
-    readonly: 'Browses and downloads; cannot change anything.',
+    user: 'Browses, uploads, changes and shares objects where they are granted access.',
+    readonly: 'Browses and downloads where they are granted access; cannot change anything.',
   },
   source: {
     local: 'Local account',
@@ -175,6 +175,7 @@ export const core = {
       actions: 'Actions',
     },
     action: {
+      access: 'Access of {name}',
       edit: 'Edit {name}',
       resetPassword: 'Reset password of {name}',
       unlock: 'Unlock {name}',

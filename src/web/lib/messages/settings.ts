@@ -5,6 +5,9 @@ export const settings = {
     title: 'Bucket settings',
     heading: 'Settings of {bucket}',
     back: 'Back to the objects',
+    tabs: 'Bucket settings sections',
+    tabSettings: 'Settings',
+    tabAccess: 'Access',
     unsupported: 'This backend does not support this setting, so it cannot be changed here.',
     changedBy: 'Last changed {time} by {user}.',
     versioning: {

@@ -15,6 +15,7 @@ export const storage = {
     title: 'Backends',
     manage: 'Manage backends',
     empty: 'No storage backend is configured yet.',
+    noAccess: 'No storage has been shared with you yet. Ask an administrator for access.',
     typeFs: 'Files on the server',
     typeS3: 'S3-compatible',
     capabilities: 'Capabilities',
