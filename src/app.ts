@@ -149,11 +149,20 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     perIp: { limit: config.ratelimit.login_per_ip, windowMs: config.ratelimit.login_window },
     now,
   })
-  const userService = createUserService({ users, sessions, passwords, audit, preventReuse: config.auth.local.password.prevent_reuse, onUnlock: (name) => login.clearPhantom(name), now })
   const backendStore = createBackendStore(db)
   const registry = createRegistry({ config, store: backendStore, sealer, logger })
   registry.start()
   const access = createAccessService({ store: createGrantStore(db), users, registry, audit, defaultAccess: config.access.default, staticUsername: staticAdmin?.username, now })
+  const userService = createUserService({
+    users,
+    sessions,
+    passwords,
+    audit,
+    preventReuse: config.auth.local.password.prevent_reuse,
+    onUnlock: (name) => login.clearPhantom(name),
+    onDelete: access.forgetUser,
+    now,
+  })
   const guardDeps = { sessions, users, context, staticUsername: staticAdmin?.username, apiPerMinute: config.ratelimit.api_per_minute, seed: crypto.randomUUID(), access }
   const guard = createGuard(guardDeps)
   const authn = createAuthenticator(guardDeps)

@@ -229,6 +229,16 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
       changed()
     },
 
+    /** A deleted account's grants go with it, each recorded. */
+    forgetUser(userId: string, origin: AuditOrigin): void {
+      const rows = d.store.list({ userId, limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows
+      for (const g of rows) {
+        d.store.remove(g.id)
+        record(origin, 'grant.delete', g, { reason: 'user_deleted' })
+      }
+      if (rows.length) changed()
+    },
+
     /** The groups of a user's latest single sign-on. */
     recordGroups(userId: string, groups: readonly string[]): void {
       if (d.store.setGroups(userId, groups.filter((g) => GROUP.test(g)), d.now())) changed()

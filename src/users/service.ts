@@ -25,6 +25,8 @@ export function createUserService(d: {
   audit: AuditRecorder
   preventReuse: boolean
   onUnlock?: (username: string) => void
+  /** Before an account is deleted: its grants go with it, each recorded. */
+  onDelete?: (userId: string, origin: AuditOrigin) => void
   now?: () => number
 }) {
   const now = d.now ?? Date.now
@@ -122,6 +124,7 @@ export function createUserService(d: {
       const u = mustGet(id)
       if (id === actor.id) throw fail('self_delete')
       if (wouldRemoveLastAdmin(u, { deleted: true })) throw fail('last_admin')
+      d.onDelete?.(id, origin)
       d.users.delete(id)
       d.sessions.revokeUser(id)
       audit(origin, 'user.delete', u)

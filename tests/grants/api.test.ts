@@ -180,6 +180,15 @@ describe('buckets made and deleted', () => {
     expect(buckets.buckets.map((b) => b.name)).toEqual(['maker-bucket'])
   })
 
+  test("a deleted account's grants go with it, each recorded", async () => {
+    const leaver = await app.t.user('user')
+    const g = await app.grant({ user_id: leaver.userId, backend_id: app.bid, bucket: 'leaving', access: 'read' })
+    expect((await app.t.call('DELETE', `/api/admin/users/${leaver.userId}`, { as: app.admin })).status).toBe(204)
+    expect(await app.ok('GET', `/api/admin/grants?user_id=${leaver.userId}`, app.admin)).toMatchObject({ grants: [], total: 0 })
+    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)).toMatchObject({ user_id: app.admin.userId, bucket: 'leaving' })
+    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ reason: 'user_deleted' })
+  })
+
   test('a bucket deleted through Stowage takes its grants along; one made later with its name starts with none', async () => {
     const holder = await app.t.user('user')
     await app.backend().createBucket('doomed-bucket')
