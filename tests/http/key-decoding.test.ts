@@ -76,6 +76,7 @@ const EXPECTED = [
   'GET /api/search query.q',
   'POST /api/shares body.key',
   'GET /s/:code/raw query.key',
+  'POST /api/admin/grants body.prefix',
 ].sort()
 
 /** `path` with `name` set to the raw (not re-encoded) `value`. */

@@ -33,6 +33,8 @@ const BOUNDS: Record<string, [number, number]> = {
   'GET /api/admin/audit limit': [1, 1000],
   'GET /api/admin/audit offset': [0, MAX_OFFSET],
   'GET /api/admin/audit.csv limit': [1, MAX_EXPORT_ROWS],
+  'GET /api/admin/grants limit': [1, 1000],
+  'GET /api/admin/grants offset': [0, MAX_OFFSET],
   'GET /api/admin/users limit': [1, 500],
   'GET /api/admin/users offset': [0, MAX_OFFSET],
   'GET /api/backends/:bid/buckets/:bucket/objects max_keys': [1, 1000],
