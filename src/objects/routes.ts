@@ -71,6 +71,7 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
     })
     .get(`${BUCKET_PATH}/objects/deleted`, ({ params, query }) => listDeletedKeys(d, at(params), query.prefix ?? ''), {
       access: 'any',
+      needs: NEED.prefixQuery(READ),
       params: BucketParams,
       query: t.Object({ prefix: t.Optional(t.String({ description: 'The folder, ending in "/"; absent for the bucket root.' })) }),
       response: { 200: DeletedKeysDTO },
