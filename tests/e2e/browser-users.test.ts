@@ -52,6 +52,11 @@ test('an admin creates a user, changes the role, resets the password and deletes
   await reset.waitFor({ state: 'hidden' })
   await page.getByText('Password of carol was reset.').waitFor()
 
+  // A new account sees nothing until granted: carol gets the local backend.
+  const users = (await apiCall(page, 'GET', '/api/admin/users')).json as { users: { id: string; username: string }[] }
+  const carolId = users.users.find((u) => u.username === 'carol')!.id
+  expect((await apiCall(page, 'POST', '/api/admin/grants', { user_id: carolId, backend_id: 'local', access: 'read' })).status).toBe(201)
+
   // carol signs in with the reset password in her own browser context.
   const carol = await openPage(browser)
   await signIn(carol.page, stowage.url, 'carol', 'copper meadow stone 2')
