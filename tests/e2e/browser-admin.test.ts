@@ -31,7 +31,8 @@ async function uploadBuffer(page: Page, name: string, body: string, mimeType = '
 }
 
 beforeAll(async () => {
-  ;[stowage, browser] = await Promise.all([startStowage(), launchBrowser()])
+  // The S3 listener off (quickstart turns it on): a feature that is off is one of the refusals counted below.
+  ;[stowage, browser] = await Promise.all([startStowage({}, ['--no-s3']), launchBrowser()])
   admin = await openPage(browser)
   await firstAdminSignIn(admin.page, stowage)
 }, 90_000)
@@ -129,7 +130,7 @@ test('an admin adds the S3 server as a backend after a connection test, then use
   await page.getByRole('row').filter({ hasText: 'Ceph RGW' }).waitFor({ state: 'detached' })
 
   // 412 object_exists (the conflict) and 409 bucket_not_empty are provoked on purpose.
-  expect(unexpected(problems, { statuses: [409, 412], aborted: true })).toEqual([])
+  expect(unexpected(problems, { statuses: [409, 412] })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 120_000)
 
@@ -165,7 +166,7 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   await page.goto(`${stowage.url}/b/local`, { timeout: 10_000 })
   await page.getByRole('heading', { level: 1, name: 'Local disk' }).waitFor()
   await page.getByRole('row').filter({ hasText: 'tight' }).getByText('Over its soft quota of 512 KiB').waitFor()
-  expect(unexpected(problems, { statuses: [507], aborted: true })).toEqual([])
+  expect(unexpected(problems, { statuses: [507] })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)
 
@@ -206,7 +207,7 @@ test('the audit log filters by action prefix and offers the same filters as CSV'
   expect(href).toBe('/api/admin/audit.csv?action=bucket.')
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()])
   expect(download.suggestedFilename()).toMatch(/^audit-\d{8}-\d{6}\.csv$/)
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)
 
@@ -244,6 +245,6 @@ test('the audit log filters by username, names the user a user event is about, s
   await page.getByLabel('User', { exact: true }).fill('nobody')
   await page.getByRole('button', { name: 'Apply' }).click()
   await page.getByText('No events match these filters.').waitFor()
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)

@@ -93,7 +93,7 @@ test('the first screen shows the operations list within a second, rendered once,
 
   expect(offsite).toEqual([])
   expect(problems.csp).toEqual([])
-  // Reloading the page six times cancels what the last load still fetched (the favicon, a lazy chunk): aborts, not failures.
+  // Reloads cancel what the last load still fetched (the favicon, a lazy chunk): aborts, not failures.
   expect(problems.failed.filter((text) => !text.endsWith('net::ERR_ABORTED'))).toEqual([])
   expect(problems.exceptions).toEqual([])
 }, 90_000)

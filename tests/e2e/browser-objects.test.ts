@@ -122,7 +122,7 @@ test('create a bucket, upload, list, download the same bytes, preview an image, 
   await page.getByText('This folder is empty.', { exact: false }).waitFor()
   expect(await keysOf(page, 'holiday-photos')).toEqual([])
 
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)
 
@@ -157,7 +157,7 @@ test('a 40 MiB file goes up as 16 MiB parts with visible progress and downloads 
   const info = await apiCall(page, 'GET', '/api/backends/local/buckets/holiday-photos/object/info?key=big.bin')
   expect((info.json as { size: number }).size).toBe(40 * MiB)
   expect(sha256(await downloadRow(page, 'big.bin'))).toBe(sha256(readFileSync(join(files, 'big.bin'))))
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 120_000)
 
@@ -174,16 +174,19 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
     return records.find((r) => r.key === 'resume.bin')?.uploadId ?? false
   })
   const uploadId = (await record.jsonValue()) as string
-  const partsOnServer = async (): Promise<number[]> => {
+  const partsListed = async (): Promise<{ part_number: number; size: number }[]> => {
     const result = await apiCall(page, 'GET', `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`)
-    return (result.json as { parts: { part_number: number }[] }).parts.map((part) => part.part_number).sort()
+    return (result.json as { parts: { part_number: number; size: number }[] }).parts
   }
+  const partsOnServer = async (): Promise<number[]> => (await partsListed()).map((part) => part.part_number).sort()
+  const percentOf = (parts: { size: number }[]): number => Math.round((parts.reduce((sum, part) => sum + part.size, 0) / statSync(join(files, 'resume.bin')).size) * 100)
   for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await partsOnServer()).length === 0; ) await Bun.sleep(50)
 
   // The reload cuts off the parts still in flight.
   await page.reload()
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 })
-  const stored = await partsOnServer()
+  const storedAtReload = await partsListed()
+  const stored = storedAtReload.map((part) => part.part_number).sort()
   expect(stored.length).toBeGreaterThan(0)
   expect(stored.length).toBeLessThan(3)
   const missing = [1, 2, 3].filter((n) => !stored.includes(n))
@@ -195,13 +198,13 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   // After the reload the upload is listed as interrupted until the same file is chosen again.
   const row = uploadRow(page, 'resume.bin')
   await row.getByText('Interrupted (', { exact: false }).waitFor()
-  // Its bar shows the parts the server already holds.
+  // Its bar shows the parts the server already holds: at least those stored when the page went away,
+  // at most those stored now (a part whose last bytes had left before the reload may land after it).
   const bar = row.getByRole('progressbar')
-  const listed = await apiCall(page, 'GET', `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`)
-  const storedBytes = (listed.json as { parts: { size: number }[] }).parts.reduce((sum, part) => sum + part.size, 0)
-  const storedPercent = Math.round((storedBytes / statSync(join(files, 'resume.bin')).size) * 100)
   for (const deadline = Date.now() + 5000; Date.now() < deadline && Number(await bar.getAttribute('aria-valuenow')) === 0; ) await Bun.sleep(50)
-  expect(Math.abs(Number(await bar.getAttribute('aria-valuenow')) - storedPercent)).toBeLessThanOrEqual(1)
+  const shown = Number(await bar.getAttribute('aria-valuenow'))
+  expect(shown).toBeGreaterThanOrEqual(percentOf(storedAtReload) - 1)
+  expect(shown).toBeLessThanOrEqual(percentOf(await partsListed()) + 1)
   // A different file is refused: resuming must never mix two files' parts.
   let chooser = page.waitForEvent('filechooser')
   await row.getByRole('button', { name: 'Choose file to resume' }).click()
@@ -217,13 +220,16 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   // The parts cut off by the reload were the client going away, not a failing backend.
   expect(stowage.run.stdout()).not.toContain('storage backend failure')
 
-  expect(after.filter((call) => call.startsWith('PUT')).sort()).toEqual(missing.map((n) => `PUT /multipart/parts/${n}`))
+  // Only parts missing at the reload are sent again (one that landed after it need not be).
+  const resent = after.filter((call) => call.startsWith('PUT')).map((call) => Number(call.split('/').pop()))
+  expect(resent.length).toBeGreaterThan(0)
+  expect(resent.filter((n) => !missing.includes(n))).toEqual([])
   expect(after).toContain('GET /multipart/parts')
   expect(after).toContain('POST /multipart/complete')
   expect(await page.evaluate(() => localStorage.getItem('stowage.uploads.v1'))).toBeNull()
   expect(sha256(await downloadRow(page, 'resume.bin'))).toBe(sha256(readFileSync(join(files, 'resume.bin'))))
   // The part uploads cut off by the reload are aborted requests; nothing else failed.
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 150_000)
 
@@ -242,7 +248,7 @@ test('a part that fails is retried on its own and the upload still completes', a
   await page.unrouteAll({ behavior: 'ignoreErrors' })
   expect(attempts).toBe(2)
   expect(sha256(await downloadRow(page, 'flaky.bin'))).toBe(sha256(readFileSync(join(files, 'flaky.bin'))))
-  expect(unexpected(problems, { statuses: [503], aborted: true })).toEqual([])
+  expect(unexpected(problems, { statuses: [503] })).toEqual([])
   expect(problems.csp).toEqual([])
 }, 120_000)
 
@@ -281,7 +287,7 @@ test('folders: upload a folder, copy it to another bucket with progress, then de
   expect(await page.getByRole('link', { name: 'album/', exact: true }).count()).toBe(0)
   expect((await keysOf(page, 'holiday-photos')).filter((key) => key.startsWith('album/'))).toEqual([])
 
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 90_000)
 
@@ -300,7 +306,7 @@ test('files dropped on the folder are uploaded into it', async () => {
   await region.dispatchEvent('drop', { dataTransfer: transfer })
   await page.getByRole('button', { name: 'dropped.txt', exact: true }).waitFor()
   expect(await keysOf(page, 'holiday-photos')).toContain('dropped.txt')
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)
 
@@ -321,7 +327,7 @@ test('at 375 px the object browser fits the screen, in light and dark', async ()
     await phone.page.screenshot({ path: join(SCREENSHOTS, `object-browser-375-${scheme}.png`), fullPage: true })
   }
   console.log(`phone screenshots in ${SCREENSHOTS}`)
-  expect(unexpected(phone.problems, { aborted: true })).toEqual([])
+  expect(unexpected(phone.problems)).toEqual([])
   expect(phone.problems.csp).toEqual([])
   await phone.context.close()
 }, 60_000)
@@ -397,7 +403,7 @@ test('columns sort by size and date with folders first; the sort survives a relo
   await header('Name').getByRole('button').click()
   expect(await sortState()).toEqual({ Name: 'ascending', Size: null, Modified: null })
   expect(await rowNames(page)).toEqual(['docs', 'a-large.txt', 'b-medium.txt', 'file2.txt', 'file10.txt'])
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 60_000)
 
@@ -442,6 +448,6 @@ test('a folder of 3000 objects: every page loaded, then re-sorted, without long 
   expect(await rows.count()).toBeLessThan(200)
 
   console.log(`${count} objects: pages 2 and 3 loaded and drawn in ${loads.join(', ')}; re-sorted in ${sortMs.join(' and ')} ms (longest frame ${sortFrame} ms) with ${rendered} rows drawn`)
-  expect(unexpected(problems, { aborted: true })).toEqual([])
+  expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 120_000)
