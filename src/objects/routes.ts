@@ -36,7 +36,7 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
       `${BUCKET_PATH}/object`,
       ({ params, query, request }) =>
         readObject(at(params), d.context.meta(request).head ? 'HEAD' : 'GET', { key: query.key, ...(query.version_id ? { versionId: query.version_id } : {}), disposition: query.disposition ?? 'attachment', headers: request.headers, signal: request.signal }, d.logger),
-      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object (HEAD answers the same headers without the body)', description: DOWNLOAD } },
+      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object', head: 'An object’s download headers, without the body', description: DOWNLOAD } },
     )
     .get(
       `${BUCKET_PATH}/object/info`,
