@@ -2,7 +2,7 @@
 /** Request and response shapes of the grant routes and `GET /api/me/access`. */
 import { t, type Static } from 'elysia'
 import { offsetPaging, type PageSize } from '../http/paging.ts'
-import { RoleSchema } from '../users/model.ts'
+import { RoleSchema } from '../auth/roles.ts'
 
 // Literal unions, not t.UnionEnum: UnionEnum's built-in default would fill absent fields and filters.
 export const AccessSchema = t.Union([t.Literal('read'), t.Literal('read-write')], { description: '`read`: list, download, share and search. `read-write`: also upload, change and delete.' })

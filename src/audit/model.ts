@@ -2,7 +2,9 @@
 import { t, type Static } from 'elysia'
 import { integerParam, offsetPaging, type PageSize } from '../http/paging.ts'
 
-export type AuditStatus = 'ok' | 'denied' | 'error'
+// Not t.UnionEnum: its built-in default would silently filter every query to 'ok'.
+export const AuditStatus = t.Union([t.Literal('ok'), t.Literal('denied'), t.Literal('error')])
+export type AuditStatus = Static<typeof AuditStatus>
 
 export type AuditEvent = {
   action: string
@@ -48,8 +50,7 @@ const AuditFilters = {
   action: t.Optional(t.String({ maxLength: 128, description: 'Action prefix, e.g. `auth.` or `object.delete`.' })),
   backend: t.Optional(t.String({ maxLength: 128 })),
   bucket: t.Optional(t.String({ maxLength: 255 })),
-  // Not t.UnionEnum: its built-in default would silently filter every query to 'ok'.
-  status: t.Optional(t.Union([t.Literal('ok'), t.Literal('denied'), t.Literal('error')])),
+  status: t.Optional(AuditStatus),
   from: t.Optional(t.String({ format: 'date-time' })),
   to: t.Optional(t.String({ format: 'date-time' })),
 }
@@ -71,6 +72,8 @@ export const AuditEventDTO = t.Object({
   request_id: t.Optional(t.String()),
   ip: t.Optional(t.String()),
   user_agent: t.Optional(t.String()),
-  status: t.String(),
+  status: AuditStatus,
   detail: t.Optional(t.String({ description: 'JSON object as a string.' })),
 })
+
+export const AuditPageDTO = t.Object({ events: t.Array(AuditEventDTO), total: t.Integer() })

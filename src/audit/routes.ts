@@ -4,7 +4,7 @@ import type { Guard } from '../auth/guard.ts'
 import { fail } from '../http/errors.ts'
 import { iso } from '../users/model.ts'
 import { CSV_COLUMNS, csvRow } from './csv.ts'
-import { AUDIT_PAGE, AuditEventDTO, AuditExportQuery, AuditQuery, type AuditRow } from './model.ts'
+import { AUDIT_PAGE, AuditEventDTO, AuditExportQuery, AuditPageDTO, AuditQuery, type AuditRow } from './model.ts'
 import type { AuditRecorder } from './recorder.ts'
 import type { AuditFilter, AuditStore } from './store.ts'
 
@@ -71,7 +71,7 @@ export function auditRoutes(d: { guard: Guard; store: AuditStore; recorder: Audi
         const { rows, total } = d.store.list(filterOf(query), query.limit ?? AUDIT_PAGE.fallback, query.offset ?? 0)
         return { events: rows.map(toDTO), total }
       },
-      { access: 'admin', query: AuditQuery, response: { 200: t.Object({ events: t.Array(AuditEventDTO), total: t.Integer() }) }, detail: { tags, summary: 'Query the audit log (newest first)' } },
+      { access: 'admin', query: AuditQuery, response: { 200: AuditPageDTO }, detail: { tags, summary: 'Query the audit log (newest first)' } },
     )
     .get(
       '/audit.csv',

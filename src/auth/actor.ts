@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import type { Role, UserRow } from '../users/model.ts'
+import type { UserRow } from '../users/model.ts'
 import type { UserStore } from '../users/store.ts'
+import type { Role } from './roles.ts'
 import type { Session } from './sessions.ts'
 
 /** The signed-in principal a handler acts for. */

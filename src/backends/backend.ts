@@ -18,30 +18,12 @@
  *   as HTTP carries them: one character per byte, U+0000–U+00FF. A driver
  *   stores and returns them unchanged or refuses them (kind `invalid`).
  */
+import type { CorsRule, LifecycleRule } from '../bucket-settings/model.ts'
 import type { ChecksumAlgorithm } from '../lib/checksum.ts'
+import type { Capabilities } from './model.ts'
 
-export type { ChecksumAlgorithm }
-
-export type Capabilities = {
-  versioning: boolean
-  object_lock: boolean
-  lifecycle: boolean
-  bucket_policy: boolean
-  /** CORS rules are stored by Stowage and answered by the S3 proxy, so every backend has them. */
-  cors: boolean
-  /** The backend also takes the CORS rules (PutBucketCors), so browsers talking to it directly get them. */
-  backend_cors: boolean
-  tagging: boolean
-  server_side_encrypt: boolean
-  /** Native admin API of the upstream ('' when none). */
-  admin_api: string
-  max_multipart_parts: number
-  max_part_size_bytes: number
-  /** Upstream presigned URLs (s3 only). */
-  presign: boolean
-  /** Flexible checksums (`x-amz-checksum-*`) are verified, stored and returned. */
-  checksums: boolean
-}
+// Capabilities and the bucket rules are also the API's wire shapes, so they are defined once, as its schemas.
+export type { Capabilities, ChecksumAlgorithm, CorsRule, LifecycleRule }
 
 export type BucketInfo = { name: string; createdAt?: Date }
 
@@ -193,26 +175,6 @@ export type CreateUploadOptions = {
 }
 
 export type UploadPartOptions = { size: number; md5?: string; checksum?: ChecksumRequest; signal?: AbortSignal }
-
-/** One CORS rule as S3 PutBucketCors carries it. */
-export type CorsRule = {
-  allowed_origins: string[]
-  allowed_methods: string[]
-  allowed_headers?: string[]
-  expose_headers?: string[]
-  max_age_seconds?: number
-}
-
-export type LifecycleRule = {
-  id?: string
-  prefix?: string
-  enabled: boolean
-  expiration_days?: number
-  noncurrent_expire_days?: number
-  abort_incomplete_days?: number
-  transition_days?: number
-  transition_storage_class?: string
-}
 
 export type DeleteResult = { deleted: Array<{ key: string; versionId?: string }>; errors: Array<{ key: string; versionId?: string; code: string; message: string }> }
 

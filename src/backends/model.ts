@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import { t } from 'elysia'
-import { iso } from '../users/model.ts'
-import type { BackendEntry } from './registry.ts'
+import { t, type Static } from 'elysia'
 
+/** What a backend can do, so the UI hides what it cannot; drivers declare it (backend.ts). */
 export const CapabilitiesDTO = t.Object({
   versioning: t.Boolean(),
   object_lock: t.Boolean(),
   lifecycle: t.Boolean(),
   bucket_policy: t.Boolean(),
-  cors: t.Boolean(),
-  backend_cors: t.Boolean({ description: 'CORS rules are also applied to the backend itself.' }),
+  cors: t.Boolean({ description: 'CORS rules are stored by Stowage and answered by the S3 proxy, so every backend has them.' }),
+  backend_cors: t.Boolean({ description: 'CORS rules are also applied to the backend itself (PutBucketCors), so browsers talking to it directly get them.' }),
   tagging: t.Boolean(),
   server_side_encrypt: t.Boolean(),
-  admin_api: t.String(),
+  admin_api: t.String({ description: "Native admin API of the upstream ('' when none)." }),
   max_multipart_parts: t.Integer(),
   max_part_size_bytes: t.Number(),
-  presign: t.Boolean(),
-  checksums: t.Boolean(),
+  presign: t.Boolean({ description: 'Upstream presigned URLs (s3 only).' }),
+  checksums: t.Boolean({ description: 'Flexible checksums (`x-amz-checksum-*`) are verified, stored and returned.' }),
 })
+export type Capabilities = Static<typeof CapabilitiesDTO>
 
 export const BackendStatusDTO = t.Object({
   id: t.String(),
@@ -29,6 +29,8 @@ export const BackendStatusDTO = t.Object({
   last_probe_at: t.Optional(t.String({ format: 'date-time' })),
   last_error: t.Optional(t.String()),
 })
+
+export const BackendListDTO = t.Object({ backends: t.Array(BackendStatusDTO) })
 
 export const HealthDTO = t.Object({
   healthy: t.Boolean(),
@@ -47,6 +49,8 @@ export const ProbeHistoryDTO = t.Object({
   history: t.Array(t.Object({ at: t.String({ format: 'date-time' }), healthy: t.Boolean(), latency_ms: t.Number(), error: t.Optional(t.String()) })),
 })
 
+export const ProbeHistoryListDTO = t.Object({ backends: t.Array(ProbeHistoryDTO) })
+
 export const AdminBackendDTO = t.Object({
   id: t.String(),
   name: t.String(),
@@ -64,6 +68,10 @@ export const AdminBackendDTO = t.Object({
   created_at: t.Optional(t.String({ format: 'date-time' })),
   updated_at: t.Optional(t.String({ format: 'date-time' })),
 })
+
+export const AdminBackendListDTO = t.Object({ backends: t.Array(AdminBackendDTO) })
+
+export const BackendTestDTO = t.Object({ healthy: t.Boolean(), latency_ms: t.Number(), error: t.Optional(t.String()) })
 
 const BackendId = t.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'Lowercase letters, digits, "-" and "_"; up to 64 characters.' })
 const Endpoint = t.String({ minLength: 1, maxLength: 2048, description: 'http(s)://host[:port], no path.' })
@@ -98,50 +106,3 @@ export const TestBackendBody = t.Object({
   access_key: t.String({ minLength: 1, maxLength: 256 }),
   secret_key: t.String({ minLength: 1, maxLength: 1024 }),
 })
-
-const optIso = (k: string, ms: number | undefined) => (ms ? { [k]: iso(ms)! } : {})
-
-export function statusDTO(e: BackendEntry, caps: typeof CapabilitiesDTO.static): typeof BackendStatusDTO.static {
-  return {
-    id: e.id,
-    name: e.name,
-    type: e.type,
-    source: e.source,
-    capabilities: caps,
-    healthy: e.health.healthy,
-    ...optIso('last_probe_at', e.health.lastProbeAt),
-    ...(e.health.lastError ? { last_error: e.health.lastError } : {}),
-  }
-}
-
-export function adminDTO(e: BackendEntry): typeof AdminBackendDTO.static {
-  return {
-    id: e.id,
-    name: e.name,
-    type: e.type,
-    endpoint: e.endpoint,
-    region: e.region,
-    path_style: e.pathStyle,
-    ...(e.accessKey ? { access_key: e.accessKey } : {}),
-    secret_set: e.source === 'db' || e.type === 's3',
-    enabled: e.enabled,
-    source: e.source,
-    healthy: e.health.healthy,
-    ...(e.health.lastError ? { last_error: e.health.lastError } : {}),
-    ...optIso('last_probe_at', e.health.lastProbeAt),
-    ...optIso('created_at', e.row?.created_at),
-    ...optIso('updated_at', e.row?.updated_at),
-  }
-}
-
-export function healthDTO(e: BackendEntry): typeof ProbeHistoryDTO.static {
-  return {
-    id: e.id,
-    name: e.name,
-    healthy: e.health.healthy,
-    ...optIso('last_probe_at', e.health.lastProbeAt),
-    ...(e.health.lastError ? { last_error: e.health.lastError } : {}),
-    latency_ms: e.health.latencyMs,
-    history: e.health.history.map((h) => ({ at: iso(h.at)!, healthy: h.healthy, latency_ms: h.latencyMs, ...(h.error ? { error: h.error } : {}) })),
-  }
-}

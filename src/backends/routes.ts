@@ -5,15 +5,15 @@ import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
 import { auditOrigin } from '../http/origin.ts'
-import type { BackendAdmin } from './admin-service.ts'
-import { AdminBackendDTO, BackendStatusDTO, CreateBackendBody, HealthDTO, healthDTO, PatchBackendBody, ProbeHistoryDTO, statusDTO, TestBackendBody } from './model.ts'
-import type { BackendEntry, Registry } from './registry.ts'
+import { BackendParams } from '../buckets/model.ts'
 import { iso } from '../users/model.ts'
-
-const Bid = t.Object({ bid: t.String({ maxLength: 64 }) })
+import type { BackendAdmin } from './admin-service.ts'
+import { healthDTO, statusDTO } from './dto.ts'
+import { AdminBackendDTO, AdminBackendListDTO, BackendListDTO, BackendStatusDTO, BackendTestDTO, CreateBackendBody, HealthDTO, PatchBackendBody, ProbeHistoryListDTO, TestBackendBody, type Capabilities } from './model.ts'
+import type { BackendEntry, Registry } from './registry.ts'
 
 /** A disabled or unreadable backend still has a status row; its capabilities are all off. */
-const NO_CAPS = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, backend_cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false, checksums: false }
+const NO_CAPS: Capabilities = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, backend_cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false, checksums: false }
 
 function status(e: BackendEntry) {
   return statusDTO(e, e.backend?.capabilities ?? NO_CAPS)
@@ -32,10 +32,10 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
     .get('/api/backends', ({ granted }) => ({ backends: d.registry.entries().filter((e) => e.enabled && granted.view.backendVisible(e.id)).map(status) }), {
       access: 'any',
       needs: NEED.view,
-      response: { 200: t.Object({ backends: t.Array(BackendStatusDTO) }) },
+      response: { 200: BackendListDTO },
       detail: { tags, summary: 'The backends you have access to, with health and capabilities' },
     })
-    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', needs: NEED.backend, params: Bid, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
+    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', needs: NEED.backend, params: BackendParams, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
     .get(
       '/api/backends/:bid/health',
       async ({ params }) => {
@@ -43,16 +43,16 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
         const h = await d.registry.probe(params.bid)
         return { healthy: h.healthy, ...(h.lastProbeAt ? { last_probe_at: iso(h.lastProbeAt)! } : {}), ...(h.lastError ? { last_error: h.lastError } : {}), latency_ms: h.latencyMs }
       },
-      { access: 'any', needs: NEED.backend, params: Bid, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
+      { access: 'any', needs: NEED.backend, params: BackendParams, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
     )
     .get('/api/admin/backends/health', () => ({ backends: d.registry.entries().map(healthDTO) }), {
       access: 'admin',
-      response: { 200: t.Object({ backends: t.Array(ProbeHistoryDTO) }) },
+      response: { 200: ProbeHistoryListDTO },
       detail: { tags: adminTags, summary: 'All backends with their last 20 probes' },
     })
     .get('/api/admin/backends', () => ({ backends: d.admin.list() }), {
       access: 'admin',
-      response: { 200: t.Object({ backends: t.Array(AdminBackendDTO) }) },
+      response: { 200: AdminBackendListDTO },
       detail: { tags: adminTags, summary: 'Backends from config and the database (secrets never included)' },
     })
     .post(
@@ -66,13 +66,13 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
     .post('/api/admin/backends/test', ({ actor, body, request }) => d.admin.test(body, auditOrigin(d.context, request, actor)), {
       access: 'admin',
       body: TestBackendBody,
-      response: { 200: t.Object({ healthy: t.Boolean(), latency_ms: t.Number(), error: t.Optional(t.String()) }) },
+      response: { 200: BackendTestDTO },
       detail: { tags: adminTags, summary: 'Try endpoint and credentials without saving' },
     })
-    .get('/api/admin/backends/:bid', ({ params }) => d.admin.get(params.bid), { access: 'admin', params: Bid, response: { 200: AdminBackendDTO }, detail: { tags: adminTags, summary: 'One backend' } })
+    .get('/api/admin/backends/:bid', ({ params }) => d.admin.get(params.bid), { access: 'admin', params: BackendParams, response: { 200: AdminBackendDTO }, detail: { tags: adminTags, summary: 'One backend' } })
     .patch('/api/admin/backends/:bid', ({ actor, params, body, request }) => d.admin.update(actor, params.bid, body, auditOrigin(d.context, request, actor)), {
       access: 'admin',
-      params: Bid,
+      params: BackendParams,
       body: PatchBackendBody,
       response: { 200: AdminBackendDTO },
       detail: { tags: adminTags, summary: 'Change a database backend (an omitted secret is kept)' },
@@ -83,6 +83,6 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
         await d.admin.remove(params.bid, auditOrigin(d.context, request, actor))
         set.status = 204
       },
-      { access: 'admin', params: Bid, detail: { tags: adminTags, summary: 'Remove a database backend' } },
+      { access: 'admin', params: BackendParams, detail: { tags: adminTags, summary: 'Remove a database backend' } },
     )
 }

@@ -5,6 +5,7 @@ export const VersioningDTO = t.Object({ enabled: t.Boolean() })
 
 export const CORS_METHODS = ['GET', 'PUT', 'POST', 'DELETE', 'HEAD'] as const
 
+/** One CORS rule as S3 PutBucketCors carries it. */
 export const CorsRule = t.Object({
   allowed_origins: t.Array(t.String({ maxLength: 512 }), { maxItems: 100, description: '`*`, or `scheme://host[:port]` with at most one `*` wildcard, e.g. `https://*.example.com`.' }),
   allowed_methods: t.Array(t.String({ maxLength: 16 }), { maxItems: 5, description: 'Any of GET, PUT, POST, DELETE, HEAD.' }),
@@ -28,5 +29,7 @@ export const LifecycleRule = t.Object({
   transition_days: t.Optional(t.Integer()),
   transition_storage_class: t.Optional(t.String({ maxLength: 64 })),
 })
+
+export type LifecycleRule = typeof LifecycleRule.static
 
 export const LifecycleDTO = t.Object({ rules: t.Array(LifecycleRule, { description: 'At most 1000 rules; an empty list removes them.' }) })

@@ -2,7 +2,8 @@
 import { t } from 'elysia'
 
 export const BackendParams = t.Object({ bid: t.String({ maxLength: 64 }) })
-export const BucketPathParams = t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }) })
+/** The path parameters of every route under a bucket (objects, settings, quotas, pins, anonymous bindings). */
+export const BucketParams = t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }) })
 
 export const BucketDTO = t.Object({
   name: t.String(),
@@ -15,6 +16,7 @@ export const BucketDTO = t.Object({
   quota_hard_bytes: t.Optional(t.Number({ description: 'The hard quota, when one is set: writes beyond it are refused (507).' })),
 })
 export type BucketDTO = typeof BucketDTO.static
+export const BucketListDTO = t.Object({ buckets: t.Array(BucketDTO) })
 
 export const CreateBucketBody = t.Object({
   name: t.String({ maxLength: 255, description: '3–63 characters of a-z, 0-9, "." and "-", starting and ending with a letter or digit.' }),

@@ -6,7 +6,7 @@ import { WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
-import { BackendParams, BucketDTO, BucketPathParams, CreateBucketBody } from './model.ts'
+import { BackendParams, BucketDTO, BucketListDTO, BucketParams, CreateBucketBody } from './model.ts'
 import type { BucketService } from './service.ts'
 
 export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets: BucketService; access: AccessService }) {
@@ -17,7 +17,7 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
       access: 'any',
       needs: NEED.backend,
       params: BackendParams,
-      response: { 200: t.Object({ buckets: t.Array(BucketDTO) }) },
+      response: { 200: BucketListDTO },
       detail: { tags, summary: 'The buckets of a backend you may see, with their tracked sizes (sizes only where you may read the whole bucket)' },
     })
     .post(
@@ -48,6 +48,6 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
         await d.buckets.remove(auditOrigin(d.context, request, actor), params.bid, params.bucket)
         set.status = 204
       },
-      { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketPathParams, detail: { tags, summary: 'Delete an empty bucket (409 bucket_not_empty otherwise); its grants go with it' } },
+      { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketParams, detail: { tags, summary: 'Delete an empty bucket (409 bucket_not_empty otherwise); its grants go with it' } },
     )
 }

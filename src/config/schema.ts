@@ -6,6 +6,7 @@
  * Secrets never live here: keys ending in `_env` name an environment variable.
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox'
+import { ROLES } from '../auth/roles.ts'
 import { DURATION_PATTERN } from '../lib/duration.ts'
 
 /** A duration written like "15m" in YAML; the loader hands out milliseconds. */
@@ -20,9 +21,8 @@ const StrList = (def: string[], description: string) => T.Array(T.String(), { de
 const Section = <P extends Record<string, TSchema>>(props: P, description: string) =>
   T.Object(props, { additionalProperties: false, default: {}, description })
 
-export const ROLES = ['admin', 'user', 'readonly'] as const
-export const Role = T.Union(ROLES.map((r) => T.Literal(r)))
-export type Role = Static<typeof Role>
+/** Sign-in modes; `GET /api/auth/config` lists the enabled ones. */
+export const AuthMode = T.Union([T.Literal('local'), T.Literal('oidc'), T.Literal('static')])
 
 export const BackendConfig = T.Object(
   {
@@ -72,7 +72,7 @@ export const ConfigSchema = T.Object(
     ),
     auth: Section(
       {
-        modes: T.Array(T.Union([T.Literal('local'), T.Literal('oidc'), T.Literal('static')]), { default: ['local'], minItems: 1, description: 'Enabled sign-in modes: any of `local`, `oidc`, `static`.' }),
+        modes: T.Array(AuthMode, { default: ['local'], minItems: 1, description: 'Enabled sign-in modes: any of `local`, `oidc`, `static`.' }),
         session: Section(
           {
             lifetime: Duration('8h', 'Absolute session lifetime: a session ends this long after sign-in, however active.'),

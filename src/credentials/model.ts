@@ -94,8 +94,6 @@ export const AnonymousBody = t.Object({
 })
 export type AnonymousBody = Static<typeof AnonymousBody>
 
-export const AnonymousParams = t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }) })
-
 export const AnonymousDTO = t.Object({
   backend_id: t.String(),
   bucket: t.String(),

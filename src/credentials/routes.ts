@@ -8,6 +8,7 @@
 import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
+import { BucketParams } from '../buckets/model.ts'
 import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
 import { auditOrigin } from '../http/origin.ts'
@@ -17,7 +18,6 @@ import {
   AnonymousBody,
   AnonymousDTO,
   AnonymousList,
-  AnonymousParams,
   CreateCredentialBody,
   CredentialDTO,
   CredentialList,
@@ -174,7 +174,7 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         d.anonymous.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
         set.status = 204
       },
-      { access: 'admin', params: AnonymousParams, detail: { tags: admin, summary: 'Remove an anonymous binding' } },
+      { access: 'admin', params: BucketParams, detail: { tags: admin, summary: 'Remove an anonymous binding' } },
     )
     .get(
       '/api/admin/s3-proxy/credentials',

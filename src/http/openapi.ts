@@ -36,9 +36,21 @@ const EXPLORER_HTML = `<!doctype html>
 </html>
 `
 
-type Operation = { requestBody?: { content?: Record<string, unknown> } }
+declare module 'elysia/types' {
+  interface DocumentDecoration {
+    /**
+     * On a GET route whose handler answers HEAD itself (src/http/head.ts) as part of its contract:
+     * the summary of that HEAD operation, which the document then lists beside the GET.
+     */
+    head?: string
+  }
+}
+
+type Operation = { operationId?: string; summary?: string; description?: string; head?: string; requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { description?: string; content?: unknown }> }
 type Document = { paths?: Record<string, Record<string, Operation>> }
 type RouteBody = { method: string; path: string; hooks: { body?: unknown } }
+
+const documentPath = (path: string): string => path.replace(/:([^/]+)/g, '{$1}')
 
 /**
  * The plugin leaves a request body's content empty when the route parses with a function, and
@@ -47,9 +59,27 @@ type RouteBody = { method: string; path: string; hooks: { body?: unknown } }
  */
 export function withRequestBodies(document: Document, routes: RouteBody[]): Document {
   for (const route of routes) {
-    const operation = document.paths?.[route.path.replace(/:([^/]+)/g, '{$1}')]?.[route.method.toLowerCase()]
+    const operation = document.paths?.[documentPath(route.path)]?.[route.method.toLowerCase()]
     if (!operation?.requestBody || !route.hooks.body || Object.keys(operation.requestBody.content ?? {}).length > 0) continue
     operation.requestBody.content = { 'application/json': { schema: route.hooks.body } }
+  }
+  return document
+}
+
+/**
+ * A client's HEAD reaches Elysia as a GET (src/http/head.ts), so the plugin sees no HEAD route. A GET
+ * that declares `detail.head` answers it on purpose: its HEAD operation is the GET's, with that
+ * summary and each response's headers but no body.
+ */
+export function withHeadOperations(document: Document): Document {
+  for (const operations of Object.values(document.paths ?? {})) {
+    const get = operations.get
+    if (!get?.head) continue
+    const { head: summary, ...rest } = get
+    operations.get = rest
+    const responses = Object.fromEntries(Object.entries(rest.responses ?? {}).map(([status, { content: _body, ...response }]) => [status, response]))
+    // Operation ids must be unique in a document.
+    operations.head = { ...rest, summary, responses, ...(rest.operationId ? { operationId: rest.operationId.replace(/^get/, 'head') } : {}) }
   }
   return document
 }
@@ -59,7 +89,7 @@ const explorer = (): Response => new Response(EXPLORER_HTML, { headers: { 'conte
 export function openapiRoutes(d: { guard: Guard; version: string; routes: () => RouteBody[] }) {
   return new Elysia()
     .use(d.guard)
-    .onAfterHandle(({ path, response }) => (path === '/openapi/json' ? withRequestBodies(response as Document, d.routes()) : undefined))
+    .onAfterHandle(({ path, response }) => (path === '/openapi/json' ? withHeadOperations(withRequestBodies(response as Document, d.routes())) : undefined))
     .use(
       openapi({
         path: '/openapi',

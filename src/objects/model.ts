@@ -4,11 +4,6 @@ import { t } from 'elysia'
 import type { ObjectInfo } from '../backends/backend.ts'
 import { pageLimit, type PageSize } from '../http/paging.ts'
 
-export const BucketParams = t.Object({
-  bid: t.String({ maxLength: 64 }),
-  bucket: t.String({ maxLength: 255 }),
-})
-
 const Key = t.String({ description: 'Object key: 1–1024 bytes, no control or bidi-override characters, no ".." segment.' })
 const VersionId = t.String({ maxLength: 1024 })
 
@@ -136,5 +131,23 @@ export const DeletedKeysDTO = t.Object({
 })
 export type DeletedKeysDTO = typeof DeletedKeysDTO.static
 export type ListDTO = typeof ListDTO.static
+
+export const MultipartCreatedDTO = t.Object({ bucket: t.String(), key: t.String(), upload_id: t.String() })
+export const PartDTO = t.Object({ part_number: t.Integer(), etag: t.String(), size: t.Number() })
+export const PartListDTO = t.Object({ parts: t.Array(PartDTO) })
+
+/** NDJSON events of POST …/objects/delete-prefix, one a line. */
+export type DeletePrefixEvent =
+  | { event: 'start'; prefix: string }
+  | { event: 'object'; key: string }
+  | { event: 'error'; key?: string; code: string; message: string }
+  | { event: 'done'; deleted: number; failed: number; cancelled?: boolean }
+
+/** NDJSON events of POST …/objects/copy-prefix, one a line. */
+export type CopyPrefixEvent =
+  | { event: 'start'; src_prefix: string; dst_prefix: string }
+  | { event: 'object'; src: string; dst: string; size: number }
+  | { event: 'error'; src?: string; dst?: string; code: string; message: string }
+  | { event: 'done'; copied: number; failed: number; bytes: number; cancelled?: boolean }
 
 export const BUCKET_PATH = '/api/backends/:bid/buckets/:bucket'

@@ -3,15 +3,15 @@
 import { Elysia, t } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ, WRITE } from '../access/view.ts'
+import { BucketParams } from '../buckets/model.ts'
 import { auditOrigin } from '../http/origin.ts'
 import { integerParam } from '../http/paging.ts'
-import { BUCKET_PATH, BucketParams, ObjectDTO } from './model.ts'
+import { BUCKET_PATH, MultipartCreatedDTO, ObjectDTO, PartDTO, PartListDTO } from './model.ts'
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, MAX_PART_BYTES, MAX_PARTS, uploadPart } from './multipart.ts'
 import type { ObjectRouteDeps } from './routes.ts'
 import { target } from './target.ts'
 
 const UploadQuery = t.Object({ key: t.String(), upload_id: t.String() })
-const PartDTO = t.Object({ part_number: t.Integer(), etag: t.String(), size: t.Number() })
 const ifNoneMatch = (h: Headers): boolean => h.get('if-none-match')?.trim() === '*'
 
 export function multipartRoutes(d: ObjectRouteDeps) {
@@ -41,7 +41,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         query: t.Object({ key: t.String() }),
         // Not t.Optional: Elysia then validates only non-empty objects, so `[]`, `"x"` or `42` passed unchecked.
         body: t.Union([t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) }), t.Null()], { description: 'May be empty.' }),
-        response: { 201: t.Object({ bucket: t.String(), key: t.String(), upload_id: t.String() }) },
+        response: { 201: MultipartCreatedDTO },
         detail: { tags, summary: 'Start a multipart upload', description: '`If-None-Match: *` refuses when the key exists (412 object_exists); send it again on complete to keep the guarantee.' },
       },
     )
@@ -50,7 +50,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
       needs: NEED.key(READ),
       params: BucketParams,
       query: UploadQuery,
-      response: { 200: t.Object({ parts: t.Array(PartDTO) }) },
+      response: { 200: PartListDTO },
       detail: { tags, summary: 'Parts already uploaded (to resume after a reload)' },
     })
     .put(
@@ -61,7 +61,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         access: 'writer',
         needs: NEED.key(WRITE),
         parse: 'none',
-        params: t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }), part: integerParam('part', 1, MAX_PARTS, 'Part number') }),
+        params: t.Object({ ...BucketParams.properties, part: integerParam('part', 1, MAX_PARTS, 'Part number') }),
         query: UploadQuery,
         response: { 200: PartDTO },
         detail: {

@@ -8,9 +8,9 @@
  */
 import type { Logger } from '../lib/log.ts'
 
-export type Emit = (event: Record<string, unknown>) => Promise<void>
+export type Emit<E> = (event: E) => Promise<void>
 
-export function ndjsonResponse(job: (emit: Emit, signal: AbortSignal) => Promise<void>, client: AbortSignal, logger: Logger): Response {
+export function ndjsonResponse<E>(job: (emit: Emit<E>, signal: AbortSignal) => Promise<void>, client: AbortSignal, logger: Logger): Response {
   const stop = new AbortController()
   const signal = AbortSignal.any([client, stop.signal])
   const encoder = new TextEncoder()
@@ -18,7 +18,7 @@ export function ndjsonResponse(job: (emit: Emit, signal: AbortSignal) => Promise
   let wake: (() => void) | undefined
   let closed = false
 
-  const emit: Emit = async (event) => {
+  const emit: Emit<E> = async (event) => {
     if (closed || stop.signal.aborted) return
     controller.enqueue(encoder.encode(JSON.stringify(event) + '\n'))
     if ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((resolve) => (wake = resolve))

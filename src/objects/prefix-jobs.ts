@@ -15,7 +15,8 @@ import { fail } from '../http/errors.ts'
 import { storage, storageError } from '../storage/errors.ts'
 import { keyProblem, validatePrefix } from '../storage/validate.ts'
 import { copyOne } from './copy.ts'
-import { eachLimited, ndjsonResponse, type Emit } from './ndjson.ts'
+import type { CopyPrefixEvent, DeletePrefixEvent } from './model.ts'
+import { eachLimited, ndjsonResponse } from './ndjson.ts'
 import { recordDelete } from './quota.ts'
 import { validateMetadata } from './rules.ts'
 import { destination, type ObjectDeps, type Target } from './target.ts'
@@ -46,7 +47,7 @@ export async function deletePrefix(d: ObjectDeps, t: Target, origin: AuditOrigin
   if (prefix === '') throw fail('invalid_prefix', 'Refusing to delete a whole bucket: give a folder prefix.', [{ path: '/prefix' }])
   validatePrefix(prefix)
   await requireBucket(d, t)
-  return ndjsonResponse(
+  return ndjsonResponse<DeletePrefixEvent>(
     async (emit, signal) => {
       const keys: string[] = []
       const failures: Array<{ key: string; code: string }> = []
@@ -108,8 +109,8 @@ export async function copyPrefix(d: ObjectDeps, src: Target, origin: AuditOrigin
   await requireBucket(d, src)
   if (dst.bid !== src.bid || dst.bucket !== src.bucket) await requireBucket(d, dst)
   const cross = dst.bid !== src.bid
-  return ndjsonResponse(
-    async (emit: Emit, signal: AbortSignal) => {
+  return ndjsonResponse<CopyPrefixEvent>(
+    async (emit, signal) => {
       const keys: string[] = []
       const failures: Array<{ src: string; code: string }> = []
       let copied = 0

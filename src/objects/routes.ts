@@ -3,12 +3,13 @@
 import { Elysia, t } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ } from '../access/view.ts'
+import { BucketParams } from '../buckets/model.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { getTags, listDeletedKeys, listVersions } from './annotations.ts'
 import { readObject } from './download.ts'
 import { listObjects } from './list.ts'
-import { BUCKET_PATH, BucketParams, DeletedKeysDTO, GetQuery, KeyQuery, ListDTO, ListQuery, ObjectDTO, objectDTO, TagsDTO, VersionsDTO, ZipQuery } from './model.ts'
+import { BUCKET_PATH, DeletedKeysDTO, GetQuery, KeyQuery, ListDTO, ListQuery, ObjectDTO, objectDTO, TagsDTO, VersionsDTO, ZipQuery } from './model.ts'
 import { storage } from '../storage/errors.ts'
 import { validateKey } from '../storage/validate.ts'
 import { target, type ObjectDeps } from './target.ts'
@@ -35,7 +36,7 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
       `${BUCKET_PATH}/object`,
       ({ params, query, request }) =>
         readObject(at(params), d.context.meta(request).head ? 'HEAD' : 'GET', { key: query.key, ...(query.version_id ? { versionId: query.version_id } : {}), disposition: query.disposition ?? 'attachment', headers: request.headers, signal: request.signal }, d.logger),
-      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object (HEAD answers the same headers without the body)', description: DOWNLOAD } },
+      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object', head: 'An object’s download headers, without the body', description: DOWNLOAD } },
     )
     .get(
       `${BUCKET_PATH}/object/info`,

@@ -6,5 +6,4 @@ export type PinBody = typeof PinBody.static
 
 export const PinDTO = t.Object({ backend_id: t.String(), bucket: t.String(), created_at: t.String({ format: 'date-time' }) })
 export type PinDTO = typeof PinDTO.static
-
-export const PinParams = t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }) })
+export const PinListDTO = t.Object({ pins: t.Array(PinDTO) })

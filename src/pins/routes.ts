@@ -3,7 +3,8 @@ import { Elysia, t } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
-import { PinBody, PinDTO, PinParams } from './model.ts'
+import { BucketParams } from '../buckets/model.ts'
+import { PinBody, PinDTO, PinListDTO } from './model.ts'
 import type { PinService } from './service.ts'
 
 const tags = ['me']
@@ -14,7 +15,7 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
     .get('/api/me/pins', ({ actor, granted }) => ({ pins: d.pins.list(actor).filter((p) => granted.view.bucketLevel(p.backend_id, p.bucket) >= READ) }), {
       access: 'any',
       needs: NEED.view,
-      response: { 200: t.Object({ pins: t.Array(PinDTO) }) },
+      response: { 200: PinListDTO },
       detail: { tags, summary: 'Your pinned buckets you still have access to, oldest first' },
     })
     .post(
@@ -32,6 +33,6 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
         set.status = 204
       },
       // No grant needed: a pin of a bucket you lost access to must still be removable.
-      { access: 'writer', params: PinParams, detail: { tags, summary: 'Unpin a bucket (idempotent)' } },
+      { access: 'writer', params: BucketParams, detail: { tags, summary: 'Unpin a bucket (idempotent)' } },
     )
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t } from 'elysia'
 
-export const BucketParams = t.Object({ bid: t.String({ maxLength: 64 }), bucket: t.String({ maxLength: 255 }) })
-
 export const QuotaBody = t.Object({
   soft_bytes: t.Optional(t.Integer({ description: 'Warn (audit event, UI banner) above this many bytes; 0 or absent means no soft cap.' })),
   hard_bytes: t.Optional(t.Integer({ description: 'Refuse writes (507) that would pass this many bytes; 0 or absent means no hard cap.' })),

@@ -5,7 +5,8 @@ import { READ, WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
-import { BucketParams, QuotaBody, QuotaDTO } from './model.ts'
+import { BucketParams } from '../buckets/model.ts'
+import { QuotaBody, QuotaDTO } from './model.ts'
 import type { QuotaService } from './service.ts'
 
 const tags = ['bucket settings']

@@ -47,6 +47,6 @@ export function publicShareRoutes(d: { guard: Guard; context: RequestContext; sh
       access: 'public',
       params: CodeParams,
       query: RawQuery,
-      detail: { tags, summary: 'Download the shared file', description: RAW },
+      detail: { tags, summary: 'Download the shared file', head: 'The shared file’s headers; never counts a download', description: RAW },
     })
 }

@@ -5,7 +5,7 @@ import { READ, WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
-import { BucketParams } from '../quotas/model.ts'
+import { BucketParams } from '../buckets/model.ts'
 import { PrefixSizeDTO, PrefixSizeQuery, TrackingBody, TrackingDTO } from './model.ts'
 import type { SizeService } from './service.ts'
 

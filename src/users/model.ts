@@ -1,14 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { t, type Static } from 'elysia'
+import { RoleSchema, type Role } from '../auth/roles.ts'
 import { offsetPaging, type PageSize } from '../http/paging.ts'
-
-/**
- * Literal unions, never `t.UnionEnum`: UnionEnum carries a `default` (its first
- * value) that Elysia fills into absent fields — an omitted `role` would become
- * 'admin', and an absent `?role=` filter would list only admins.
- */
-export const RoleSchema = t.Union([t.Literal('admin'), t.Literal('user'), t.Literal('readonly')])
-export type Role = Static<typeof RoleSchema>
 
 export type UserRow = {
   id: string
@@ -43,6 +36,8 @@ export const UserDTO = t.Object({
   last_login_at: t.Optional(t.String({ format: 'date-time' })),
 })
 export type UserDTO = Static<typeof UserDTO>
+
+export const UserListDTO = t.Object({ users: t.Array(UserDTO), total: t.Integer() })
 
 export const Username = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$', description: 'Letters, digits, ".", "_", "@" and "-".' })
 export const Email = t.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })

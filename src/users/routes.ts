@@ -3,7 +3,7 @@ import { Elysia, t } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
 import type { RequestContext } from '../http/context.ts'
 import { auditOrigin } from '../http/origin.ts'
-import { CreateUserBody, ListUsersQuery, PatchUserBody, ResetPasswordBody, UserDTO } from './model.ts'
+import { CreateUserBody, ListUsersQuery, PatchUserBody, ResetPasswordBody, UserDTO, UserListDTO } from './model.ts'
 import type { UserService } from './service.ts'
 
 const IdParams = t.Object({ id: t.String({ maxLength: 64 }) })
@@ -15,7 +15,7 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
     .get('', ({ query }) => d.users.list(query), {
       access: 'admin',
       query: ListUsersQuery,
-      response: { 200: t.Object({ users: t.Array(UserDTO), total: t.Integer() }) },
+      response: { 200: UserListDTO },
       detail: { tags, summary: 'List users (filters: query, role, source, enabled)' },
     })
     .post(

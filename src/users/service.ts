@@ -13,7 +13,8 @@ import type { Passwords } from '../auth/password.ts'
 import type { Sessions } from '../auth/sessions.ts'
 import { fail } from '../http/errors.ts'
 import { ulid } from '../lib/ids.ts'
-import { toUserDTO, USERS_PAGE, type ListUsersQuery, type Role, type UserDTO, type UserRow } from './model.ts'
+import type { Role } from '../auth/roles.ts'
+import { toUserDTO, USERS_PAGE, type ListUsersQuery, type UserDTO, type UserRow } from './model.ts'
 import type { UserStore } from './store.ts'
 
 export type UserService = ReturnType<typeof createUserService>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import type { Database } from 'bun:sqlite'
-import type { Role, UserRow } from './model.ts'
+import type { Role } from '../auth/roles.ts'
+import type { UserRow } from './model.ts'
 
 export type UserFilter = { query?: string; role?: Role; source?: string; enabled?: boolean; limit: number; offset: number }
 export type NewUser = {

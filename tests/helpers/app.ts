@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { createApp, type AppOptions, type Stowage } from '../../src/app.ts'
 import { buildConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/lib/log.ts'
-import type { Role } from '../../src/users/model.ts'
+import type { Role } from '../../src/auth/roles.ts'
 import { ulid } from '../../src/lib/ids.ts'
 
 export const FAST_HASH = { memoryCost: 1024, timeCost: 1 }

@@ -11,11 +11,10 @@
  * original silently made every unmapped user a `user`.
  */
 import { sha256Hex } from '../../lib/crypto.ts'
-import type { Role } from '../../users/model.ts'
+import { ROLES, type Role } from '../roles.ts'
 
-export type RoleMapping = { admin: readonly string[]; user: readonly string[]; readonly: readonly string[] }
+export type RoleMapping = Record<Role, readonly string[]>
 
-const ROLE_ORDER: Role[] = ['admin', 'user', 'readonly']
 const USERNAME_MAX = 64
 const EMAIL = /^[^\s@]+@[^\s@]+$/
 
@@ -42,7 +41,7 @@ export function claimValues(v: unknown): string[] {
 
 export function mapRole(values: readonly string[], mapping: RoleMapping, defaultRole: Role | ''): Role | null {
   const have = new Set(values)
-  for (const role of ROLE_ORDER) if (mapping[role].some((v) => have.has(v))) return role
+  for (const role of ROLES) if (mapping[role].some((v) => have.has(v))) return role
   return defaultRole || null
 }
 

@@ -9,7 +9,8 @@
  * disabled and cannot sign in.
  */
 import { ulid } from '../../lib/ids.ts'
-import type { Role, UserRow } from '../../users/model.ts'
+import type { UserRow } from '../../users/model.ts'
+import type { Role } from '../roles.ts'
 import type { UserStore } from '../../users/store.ts'
 import { isFormOf, usernameBase, usernameWithSuffix, verifiedEmail } from './claims.ts'
 

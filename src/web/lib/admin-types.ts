@@ -1,90 +1,18 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** JSON shapes of the admin routes (backends, health, audit, dashboard), names exactly as on the wire. */
+/** JSON shapes of the admin routes (backends, health, audit, dashboard), taken from the server's schemas (see types.ts). */
+import type { Static } from '@sinclair/typebox'
+import type { AuditEventDTO, AuditPageDTO, AuditStatus } from '../../audit/model.ts'
+import type { AdminBackendDTO, BackendTestDTO, CreateBackendBody, PatchBackendBody, ProbeHistoryDTO } from '../../backends/model.ts'
+import type { DashboardDTO } from '../../dashboard/model.ts'
 
-/** An entry of GET /api/admin/backends; the secret itself is never sent back. */
-export interface AdminBackend {
-  id: string
-  name: string
-  type: string
-  endpoint: string
-  region: string
-  path_style: boolean
-  access_key?: string
-  secret_set: boolean
-  enabled: boolean
-  /** `config` rows come from the config file and cannot be changed here; `db` rows can. */
-  source: string
-  healthy: boolean
-  last_error?: string
-  last_probe_at?: string
-  created_at?: string
-  updated_at?: string
-}
+export type { AuditStatus }
 
-export interface BackendInput {
-  id?: string
-  name?: string
-  endpoint?: string
-  region?: string
-  path_style?: boolean
-  access_key?: string
-  secret_key?: string
-  enabled?: boolean
-}
-
-export interface BackendTestResult {
-  healthy: boolean
-  latency_ms: number
-  error?: string
-}
-
-export interface ProbeHistory {
-  id: string
-  name: string
-  healthy: boolean
-  last_probe_at?: string
-  last_error?: string
-  latency_ms: number
-  history: { at: string; healthy: boolean; latency_ms: number; error?: string }[]
-}
-
-export type AuditStatus = 'ok' | 'denied' | 'error'
-
-export interface AuditEvent {
-  id: number
-  timestamp: string
-  user_id?: string
-  username?: string
-  action: string
-  backend?: string
-  bucket?: string
-  key?: string
-  request_id?: string
-  ip?: string
-  user_agent?: string
-  status: string
-  /** A JSON object as a string. */
-  detail?: string
-}
-
-export interface AuditPage {
-  events: AuditEvent[]
-  total: number
-}
-
-export interface Dashboard {
-  requests: {
-    total_24h: number
-    errors_24h: number
-    refusals_24h: number
-    hourly: { unix_hour: number; requests: number; errors: number; refusals: number }[]
-    by_backend: Record<string, number>
-    recent_errors: { when: string; path: string; method: string; status: number; kind: 'fault' | 'refusal'; code?: string; user_id?: string; backend?: string }[]
-  }
-  storage: {
-    by_backend: { backend_id: string; bytes: number; objects: number; buckets: number }[]
-    top_buckets: { backend_id: string; bucket: string; bytes: number; objects: number }[]
-    scan_interval_seconds: number
-    oldest_count_at?: string
-  }
-}
+/** An entry of GET /api/admin/backends; the secret itself is never sent back. `config` rows come from the config file and cannot be changed here. */
+export type AdminBackend = Static<typeof AdminBackendDTO>
+/** The body of a create (every field) or an edit (any of them). */
+export type BackendInput = Partial<Static<typeof CreateBackendBody> & Static<typeof PatchBackendBody>>
+export type BackendTestResult = Static<typeof BackendTestDTO>
+export type ProbeHistory = Static<typeof ProbeHistoryDTO>
+export type AuditEvent = Static<typeof AuditEventDTO>
+export type AuditPage = Static<typeof AuditPageDTO>
+export type Dashboard = DashboardDTO

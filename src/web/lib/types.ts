@@ -1,69 +1,29 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** JSON shapes of the dashboard API as the SPA uses them (field names exactly as on the wire). */
+/**
+ * JSON shapes of the sign-in, profile and user routes, taken from the server's schemas: a field
+ * the server renames or drops fails the type-check here rather than a page. Type-only imports,
+ * erased by the build, so no server code reaches the bundle.
+ */
+import type { Static } from '@sinclair/typebox'
+import type { AuthConfigDTO, LoginResponse, MeDTO } from '../../auth/model.ts'
+import type { Role } from '../../auth/roles.ts'
+import type { CreateUserBody, PatchUserBody, UserDTO, UserListDTO } from '../../users/model.ts'
 
-export const ROLES = ['admin', 'user', 'readonly'] as const
-export type Role = (typeof ROLES)[number]
+export type { Role, UserDTO }
+
+/** Every role, in the order forms offer them; `satisfies` fails the type-check when the server's roles change. */
+export const ROLES = Object.keys({ admin: 0, user: 0, readonly: 0 } satisfies Record<Role, 0>) as Role[]
 
 /** `local`, `static`, or `oidc:<issuer host>`. */
-export type IdentitySource = string
-
-export type AuthMode = 'local' | 'oidc' | 'static'
+export type IdentitySource = UserDTO['identity_source']
 
 /** GET /api/auth/config */
-export interface AuthConfig {
-  modes: AuthMode[]
-  allow_self_registration: boolean
-  oidc?: { start_url: string; available: boolean; display_name: string; error?: string }
-  password_min_length: number
-}
-
+export type AuthConfig = Static<typeof AuthConfigDTO>
 /** POST /auth/login/local */
-export interface LoginResult {
-  status: 'ok'
-  source: 'local' | 'static'
-  must_change_pw: boolean
-}
-
+export type LoginResult = Static<typeof LoginResponse>
 /** GET /api/me */
-export interface Me {
-  id: string
-  username: string
-  role: Role
-  identity_source: IdentitySource
-  must_change_pw: boolean
-  email?: string
-}
-
-/** An entry of GET /api/admin/users; timestamps are RFC 3339 strings. */
-export interface UserDTO {
-  id: string
-  username: string
-  email?: string
-  role: Role
-  identity_source: IdentitySource
-  enabled: boolean
-  must_change_pw: boolean
-  failed_attempts: number
-  locked_until?: string
-  created_at: string
-  last_login_at?: string
-}
-
-export interface UserList {
-  users: UserDTO[]
-  total: number
-}
-
-export interface CreateUserInput {
-  username: string
-  email?: string
-  password: string
-  role: Role
-  must_change_pw?: boolean
-}
-
-export interface UpdateUserInput {
-  role?: Role
-  enabled?: boolean
-  email?: string
-}
+export type Me = Static<typeof MeDTO>
+/** GET /api/admin/users */
+export type UserList = Static<typeof UserListDTO>
+export type CreateUserInput = Static<typeof CreateUserBody>
+export type UpdateUserInput = Static<typeof PatchUserBody>

@@ -1,24 +1,27 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Shapes of the S3 credential and anonymous-binding API (src/credentials/model.ts) as the web UI reads them. */
+/**
+ * Shapes of the S3 credential and anonymous-binding API, taken from the server's schemas
+ * (src/credentials/model.ts; see lib/types.ts), and helpers the credential pages share.
+ */
+import type {
+  AdminCreateCredentialBody,
+  AnonymousBody,
+  AnonymousDTO as ServerAnonymous,
+  BucketAccess,
+  BucketScope,
+  CredentialDTO as ServerCredential,
+  ExactScope,
+  MergedAnonymousDTO,
+  MergedCredentialDTO,
+  PatchCredentialBody,
+  PrefixScope,
+} from '../../../credentials/model.ts'
 import { ApiError } from '../../lib/api.ts'
 
-export type BucketAccess = 'read' | 'read-write' | 'owner'
+export type { BucketAccess, BucketScope, ExactScope, PrefixScope }
 
-/** Access levels in increasing order; `owner` only an admin grants. */
-export const ACCESS_LEVELS: readonly BucketAccess[] = ['read', 'read-write', 'owner']
-
-export interface ExactScope {
-  bucket: string
-  access: BucketAccess
-}
-
-/** Every bucket whose name starts with `prefix`, existing or made later (granted by admins). */
-export interface PrefixScope {
-  prefix: string
-  access: BucketAccess
-}
-
-export type BucketScope = ExactScope | PrefixScope
+/** Access levels in increasing order; `owner` only an admin grants. `satisfies` fails the type-check when the server's levels change. */
+export const ACCESS_LEVELS = Object.keys({ read: 0, 'read-write': 0, owner: 0 } satisfies Record<BucketAccess, 0>) as BucketAccess[]
 
 export function isPrefixScope(scope: BucketScope): scope is PrefixScope {
   return 'prefix' in scope
@@ -31,70 +34,14 @@ export function prefixProblem(prefix: string): 'charset' | 'dots' | undefined {
   return undefined
 }
 
-export interface CredentialDTO {
-  access_key: string
-  /** Only in the answer to the create call. */
-  secret_key?: string
-  backend_id: string
-  buckets: BucketScope[]
-  user_id?: string
-  description: string
-  enabled: boolean
-  expires_at?: string
-  expired: boolean
-  created_at: string
-  created_by?: string
-  updated_at: string
-  updated_by?: string
-  endpoint_url: string
-  bucket_urls: Record<string, string>
-  /** Only in the admin's merged view. */
-  source?: string
-}
-
-export interface CredentialList {
-  credentials: CredentialDTO[]
-}
-
-export interface CreateCredential {
-  backend_id: string
-  buckets: BucketScope[]
-  description?: string
-  expires_at?: string
-  /** Admin route only: the owner. */
-  user_id?: string
-}
-
-export interface PatchCredential {
-  buckets?: BucketScope[]
-  description?: string
-  enabled?: boolean
-  /** A new expiry; "" removes it. */
-  expires_at?: string
-}
-
-export interface AnonymousDTO {
-  backend_id: string
-  bucket: string
-  mode: 'ReadOnly'
-  per_source_ip_rps: number
-  effective_rps: number
-  url: string
-  created_at: string
-  created_by?: string
-  updated_at: string
-  source?: string
-}
-
-export interface AnonymousList {
-  bindings: AnonymousDTO[]
-}
-
-export interface AnonymousInput {
-  backend_id: string
-  bucket: string
-  per_source_ip_rps: number
-}
+/** `source` only in the admin's merged view. */
+export type CredentialDTO = ServerCredential & Partial<Pick<MergedCredentialDTO, 'source'>>
+export type CredentialList = { credentials: CredentialDTO[] }
+export type CreateCredential = AdminCreateCredentialBody
+export type PatchCredential = PatchCredentialBody
+export type AnonymousDTO = ServerAnonymous & Partial<Pick<MergedAnonymousDTO, 'source'>>
+export type AnonymousList = { bindings: AnonymousDTO[] }
+export type AnonymousInput = AnonymousBody
 
 export type CredentialStatus = 'active' | 'disabled' | 'expired'
 
