@@ -222,6 +222,11 @@ export async function unshareContainer(image: string, volume: string, port: numb
     volumeDir: async () => vol,
     async remove() {
       if (proc && proc.exitCode === null) {
+        // The container's first process first: it dropped privileges, which clears the parent-death
+        // signal --kill-child set, so killing unshare alone would leave it running.
+        try {
+          process.kill(child(), 'SIGKILL')
+        } catch {}
         proc.kill('SIGKILL')
         await proc.exited
       }
