@@ -153,9 +153,19 @@ describe('PutObject and GetObject', () => {
     }
     expect((await f.send('PUT', '/bkt/std', { body: 'x', headers: { 'x-amz-storage-class': 'STANDARD' } })).status).toBe(200)
     expect((await f.send('HEAD', '/bkt/no')).status).toBe(404)
+  })
+
+  test('retention and legal holds: a bucket without Object Lock, as S3 answers for one', async () => {
+    const f = await engineFixture()
+    await f.send('PUT', '/bkt/std', { body: 'x' })
     for (const op of ['retention', 'legal-hold']) {
-      expect((await f.send('GET', `/bkt/std?${op}`)).code).toBe('NotImplemented')
-      expect((await f.send('PUT', `/bkt/std?${op}`, { body: '<x/>' })).code).toBe('NotImplemented')
+      const got = await f.send('GET', `/bkt/std?${op}`)
+      expect([got.status, got.code, got.text]).toEqual([400, 'InvalidRequest', 'Bucket is missing Object Lock Configuration'])
+      const put = await f.send('PUT', `/bkt/std?${op}`, { body: '<x/>' })
+      expect([put.status, put.code]).toEqual([400, 'InvalidRequest'])
+      expect((await f.send('GET', `/bkt/gone?${op}`)).code).toBe('NoSuchKey')
+      expect((await f.send('GET', `/nobucket/std?${op}`)).code).toBe('NoSuchBucket')
+      expect((await f.send('PUT', `/nobucket/std?${op}`, { body: '<x/>' })).code).toBe('NoSuchBucket')
     }
   })
 })
