@@ -154,7 +154,7 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
   }
 }
 
-export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts'> & { ifNoneMatch?: '*' }
+export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts' | 'uploadId'> & { ifNoneMatch?: '*' }
 
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
@@ -185,6 +185,7 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
   if (commit.headers && Object.keys(commit.headers).length > 0) sidecar.headers = commit.headers
   if (commit.checksum) sidecar.checksum = commit.checksum
   if (commit.parts) sidecar.parts = commit.parts
+  if (commit.uploadId) sidecar.uploadId = commit.uploadId
   let sidecarTmp: string | undefined
   try {
     // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
