@@ -143,6 +143,29 @@ describe('GetObjectAttributes', () => {
 })
 
 describe('buckets', () => {
+  test('a lifecycle document S3 would refuse is refused as S3 refuses it; a valid one is NotImplemented', async () => {
+    const f = await engineFixture()
+    const rule = (inner: string): string => `<Rule>${inner}</Rule>`
+    const lifecycle = (...rules: string[]): string => `<LifecycleConfiguration>${rules.join('')}</LifecycleConfiguration>`
+    const ok = '<Filter><Prefix>tmp/</Prefix></Filter><Expiration><Days>2</Days></Expiration>'
+    const put = (body: string): Promise<{ status: number; code?: string }> => f.send('PUT', '/bkt?lifecycle', { body })
+    const cases: Array<[string, number, string]> = [
+      [lifecycle(rule(`<ID>${'a'.repeat(256)}</ID><Status>Enabled</Status>${ok}`)), 400, 'InvalidArgument'],
+      [lifecycle(rule(`<ID>r</ID><Status>Enabled</Status>${ok}`), rule(`<ID>r</ID><Status>Enabled</Status>${ok}`)), 400, 'InvalidArgument'],
+      [lifecycle(rule(`<ID>r</ID><Status>enabled</Status>${ok}`)), 400, 'MalformedXML'],
+      [lifecycle(rule(`<ID>r</ID><Status>disabled</Status>${ok}`)), 400, 'MalformedXML'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>1970-08-23T03:28:21Z</Date></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>20200101</Date></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Transition><Date>2022-09-27T01:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>')), 400, 'InvalidArgument'],
+      [lifecycle(), 400, 'MalformedXML'],
+      ['<NotLifecycle/>', 400, 'MalformedXML'],
+      [lifecycle(rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`), rule(`<ID>b</ID><Status>Disabled</Status><Filter/><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>`)), 501, 'NotImplemented'],
+    ]
+    for (const [body, status, code] of cases) expect(await put(body)).toMatchObject({ status, code })
+    expect(await f.send('PUT', '/nobucket?lifecycle', { body: cases[0]![0] })).toMatchObject({ status: 404, code: 'NoSuchBucket' })
+    expect(await f.send('GET', '/bkt?lifecycle')).toMatchObject({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+  })
+
   test('HeadBucket, GetBucketLocation and GetBucketVersioning', async () => {
     const f = await engineFixture()
     expect((await f.send('HEAD', '/bkt')).status).toBe(200)
