@@ -129,8 +129,14 @@ export type PutOptions = {
   /** Content-MD5 (base64): a body with another MD5 is kind `bad_digest` and nothing is stored. */
   md5?: string
   checksum?: ChecksumRequest
-  /** Refuse when the key exists (kind `precondition`). */
-  ifNoneMatch?: '*'
+  /**
+   * Write only over an existing object whose ETag is in this list, or over
+   * any with `*`: kind `not_found` (NoSuchKey) when there is none,
+   * `precondition` when its ETag differs. Checked atomically with the write.
+   */
+  ifMatch?: string
+  /** Refuse when the key exists (`*`) or its ETag is in this list (kind `precondition`). */
+  ifNoneMatch?: string
   signal?: AbortSignal
 }
 

@@ -11,7 +11,8 @@
  * - A directory keeps one version of each key, has no bucket tags and
  *   nothing that would apply lifecycle rules: asking for one of those
  *   (versioning Enabled, PutBucketLifecycleConfiguration, PutBucketTagging)
- *   is 501 NotImplemented, never a success that did not happen. Reading one
+ *   is 501 NotImplemented, never a success that did not happen (a lifecycle
+ *   document S3 would refuse is refused first, lifecycle.ts). Reading one
  *   answers as S3 does for a bucket without it, deleting one succeeds (there
  *   is nothing to delete), and versioning `Suspended` succeeds: it asks for
  *   what the bucket already is, one `null` version per key (GetBucketVersioning
@@ -29,6 +30,7 @@ import { requireBucket } from './buckets.ts'
 import { emptyReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
 import { md5Of } from './headers.ts'
+import { checkLifecycleDocument } from './lifecycle.ts'
 
 const DOCUMENT_LIMIT = 64 * 1024
 
@@ -89,6 +91,7 @@ export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
 
 export async function putBucketLifecycle(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
+  checkLifecycleDocument(await documentOf(c))
   throw notImplemented('Lifecycle rules are not available on this storage: nothing would apply them.')
 }
 

@@ -11,8 +11,9 @@
  * empty. Header values are byte strings, as the call's are.
  *
  * Operations with no handler here answer 501 NotImplemented, never a success
- * that did not happen: object lock retention and legal holds, which a
- * directory cannot enforce. (ListBuckets is the pipeline's, from the
+ * that did not happen. Object retention and legal holds have handlers that
+ * say what S3 says of a bucket without Object Lock, which a directory always
+ * is (object-lock.ts). (ListBuckets is the pipeline's, from the
  * credential's scope; so is bucket CORS, from Stowage's own rules; a POST
  * Object arrives as the PutObject it amounts to.)
  *
@@ -30,6 +31,7 @@ import { getBucketLocation, getBucketVersioning, headBucket } from './buckets.ts
 import type { Handler } from './context.ts'
 import { copyObject, uploadPartCopy } from './copy.ts'
 import { listObjects, listObjectsV2, listObjectVersions } from './listing.ts'
+import { getObjectLock, putObjectLock } from './object-lock.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.ts'
 import { getObject, headObject } from './reads.ts'
 import { deleteObjectTagging, getObjectTagging, putObjectTagging } from './tagging.ts'
@@ -55,6 +57,10 @@ export function createS3Engine(deps: EngineDeps): S3Path {
     GetObjectAttributes: getObjectAttributes,
     ListParts: listParts,
     GetObjectTagging: getObjectTagging,
+    GetObjectRetention: getObjectLock,
+    GetObjectLegalHold: getObjectLock,
+    PutObjectRetention: putObjectLock,
+    PutObjectLegalHold: putObjectLock,
     PutObject: putObject,
     CopyObject: copyObject,
     UploadPart: uploadPart,

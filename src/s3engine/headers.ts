@@ -7,8 +7,8 @@
  *
  * Anything that asks for what the engine cannot do (server-side encryption,
  * object lock, website redirects, storage classes other than STANDARD,
- * appends, conditional writes other than `If-None-Match: *`) is refused with
- * 501 NotImplemented rather than silently ignored.
+ * appends, conditions on a completion other than `If-None-Match: *`) is
+ * refused with 501 NotImplemented rather than silently ignored.
  */
 import type { ChecksumAlgorithm, ChecksumRequest, ContentHeaders, CopyConditions, Range } from '../backends/backend.ts'
 import { S3Error, notImplemented } from '../s3proxy/errors.ts'
@@ -181,7 +181,18 @@ export function refuseUnsupported(h: Headers): void {
   if (storageClass !== null && storageClass.trim() !== 'STANDARD') throw notImplemented('Only the STANDARD storage class is available on this storage.')
 }
 
-/** Conditional writes S3 supports: `If-None-Match: *` only here; anything else is refused rather than ignored. */
+/**
+ * A PUT's conditions, checked by the driver atomically with the write:
+ * If-Match (an ETag list, or `*` for any object; NoSuchKey when there is
+ * none, as on AWS) and If-None-Match (`*`, or an ETag list, as RGW takes).
+ */
+export function putConditions(h: Headers): { ifMatch?: string; ifNoneMatch?: string } {
+  const ifMatch = h.get('if-match')
+  const ifNoneMatch = h.get('if-none-match')
+  return { ...(ifMatch !== null ? { ifMatch } : {}), ...(ifNoneMatch !== null ? { ifNoneMatch } : {}) }
+}
+
+/** A completion's condition: `If-None-Match: *` only; anything else is refused rather than ignored. */
 export function writeCondition(h: Headers): '*' | undefined {
   if (h.has('if-match')) throw notImplemented('Conditional writes with If-Match are not supported by this storage.')
   const none = h.get('if-none-match')

@@ -5,7 +5,9 @@
  * bucket: each object is its one `null` version). Prefix, delimiter,
  * max-keys (0 to 1000; more is 1000) and `encoding-type=url` as S3 has them.
  *
- * V2's continuation token is the driver's own opaque token. V1 pages by key:
+ * V2's continuation token is the driver's own opaque token (an empty one is
+ * none, as on RGW). RGW's `allow-unordered=true` is served sorted, and
+ * refused with a delimiter as RGW refuses it. V1 pages by key:
  * NextMarker is the last key or common prefix returned, and a marker that is
  * a common prefix skips every key rolled into it, as in S3.
  */
@@ -31,7 +33,10 @@ async function page(c: OpContext, opts: ListOptions, max: number): Promise<Page>
 
 function common(c: OpContext): { prefix: string; delimiter: string; max: number; write: KeyWriter; encoded: boolean } {
   const encoded = encodingType(c) === 'url'
-  return { prefix: param(c, 'prefix') ?? '', delimiter: param(c, 'delimiter') ?? '', max: intParam(c, 'max-keys', 1000, 1000), write: keyWriter(encoded ? 'url' : undefined), encoded }
+  const delimiter = param(c, 'delimiter') ?? ''
+  // RGW's `allow-unordered`: a sorted page is one of the orders it allows, but it cannot roll keys up under a delimiter.
+  if (delimiter !== '' && param(c, 'allow-unordered')?.toLowerCase() === 'true') throw invalidArgument('allow-unordered cannot be used with a delimiter.')
+  return { prefix: param(c, 'prefix') ?? '', delimiter, max: intParam(c, 'max-keys', 1000, 1000), write: keyWriter(encoded ? 'url' : undefined), encoded }
 }
 
 function contents(p: Page, write: KeyWriter, withOwner: string | undefined): string {
@@ -69,9 +74,9 @@ export async function listObjects(c: OpContext): Promise<S3Reply> {
 
 export async function listObjectsV2(c: OpContext): Promise<S3Reply> {
   const { prefix, delimiter, max, write, encoded } = common(c)
+  // An empty token is no token (RGW, MinIO); it is still echoed.
   const token = param(c, 'continuation-token')
   const startAfter = param(c, 'start-after') ?? ''
-  if (token === '') throw invalidArgument('The continuation token provided is incorrect')
   const fetchOwner = param(c, 'fetch-owner')?.toLowerCase() === 'true'
   const p = await page(c, { prefix, delimiter, ...(token ? { token } : startAfter ? { startAfter } : {}) }, max)
   let inner = el('Name', c.bucket) + el('Prefix', write(prefix))

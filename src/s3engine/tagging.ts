@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** GetObjectTagging, PutObjectTagging (S3's tag rules) and DeleteObjectTagging. */
+/**
+ * GetObjectTagging, PutObjectTagging (S3's tag rules) and DeleteObjectTagging.
+ * A tag set comes back sorted by key in byte order, as RGW answers, whatever
+ * order it was sent in.
+ */
 import { child, children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { compareKeys } from '../lib/key-order.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { readDocument } from './body.ts'
 import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
@@ -23,6 +28,7 @@ export async function getObjectTagging(c: OpContext): Promise<S3Reply> {
     throw s3Failure(err)
   }
   const set = Object.entries(tags)
+    .sort(([a], [b]) => compareKeys(a, b))
     .map(([k, v]) => wrap('Tag', el('Key', k) + el('Value', v)))
     .join('')
   return xmlReply(doc('Tagging', wrap('TagSet', set)))

@@ -8,14 +8,15 @@
  * `x-amz-checksum-*` header, or the aws-chunked trailer the pipeline's
  * decoder has already verified (the driver computes the same algorithm and
  * stores it). Without Content-Type the object is `binary/octet-stream`, as
- * in S3.
+ * in S3. If-Match and If-None-Match are checked against the object the key
+ * holds at the moment the new one replaces it.
  */
 import { children, parseXml, textOf } from '../backends/s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { bodyStream, readDocument } from './body.ts'
 import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
-import { checksumOf, contentHeadersOf, md5Of, metadataOf, refuseUnsupported, taggingOf, writeCondition } from './headers.ts'
+import { checksumOf, contentHeadersOf, md5Of, metadataOf, putConditions, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, text, wrap } from './xml.ts'
 
 /** DeleteObjects takes up to 1000 keys of up to 1 KiB each, plus the markup. */
@@ -24,7 +25,7 @@ const DELETE_DOCUMENT_LIMIT = 2 * 1024 * 1024
 export async function putObject(c: OpContext): Promise<S3Reply> {
   const h = c.call.headers
   refuseUnsupported(h)
-  const ifNoneMatch = writeCondition(h)
+  const conditions = putConditions(h)
   const checksum = checksumOf(h)
   const md5 = md5Of(h)
   const tags = taggingOf(h)
@@ -39,7 +40,7 @@ export async function putObject(c: OpContext): Promise<S3Reply> {
       ...(tags ? { tags } : {}),
       ...(md5 !== undefined ? { md5 } : {}),
       ...(checksum ? { checksum } : {}),
-      ...(ifNoneMatch ? { ifNoneMatch } : {}),
+      ...conditions,
       signal: c.call.signal,
     })
   } catch (err) {

@@ -124,17 +124,36 @@ describe('PutObject and GetObject', () => {
     }
   })
 
-  test('If-None-Match: * writes once; other conditional writes are not implemented', async () => {
+  test('If-None-Match: * writes once', async () => {
     const f = await engineFixture()
     expect((await f.send('PUT', '/bkt/once', { body: 'first', headers: { 'if-none-match': '*' } })).status).toBe(200)
     const again = await f.send('PUT', '/bkt/once', { body: 'second', headers: { 'if-none-match': '*' } })
     expect([again.status, again.code]).toEqual([412, 'PreconditionFailed'])
     expect((await f.send('GET', '/bkt/once')).text).toBe('first')
-    const conditional: Array<Record<string, string>> = [{ 'if-match': '"x"' }, { 'if-none-match': '"x"' }]
-    for (const headers of conditional) {
-      const r = await f.send('PUT', '/bkt/once', { body: 'x', headers })
-      expect([r.status, r.code]).toEqual([501, 'NotImplemented'])
-    }
+  })
+
+  test('If-Match and If-None-Match with ETags: checked against the object the key holds', async () => {
+    const f = await engineFixture()
+    const etag = (await f.send('PUT', '/bkt/c', { body: 'bar' })).headers.etag!
+    const put = (body: string, headers: Record<string, string>, key = 'c'): Promise<{ status: number; code?: string }> => f.send('PUT', `/bkt/${key}`, { body, headers })
+    // If-Match: the current ETag (quoted or not, or in a list) or *; anything else is 412, and nothing changes.
+    expect(await put('no', { 'if-match': '"ABCORZ"' })).toMatchObject({ status: 412, code: 'PreconditionFailed' })
+    expect((await f.send('GET', '/bkt/c')).text).toBe('bar')
+    expect((await put('zar', { 'if-match': etag.replaceAll('"', '') })).status).toBe(200)
+    const zar = (await f.send('HEAD', '/bkt/c')).headers.etag!
+    expect((await put('car', { 'if-match': `"other", ${zar}` })).status).toBe(200)
+    expect((await put('dar', { 'if-match': '*' })).status).toBe(200)
+    expect((await f.send('GET', '/bkt/c')).text).toBe('dar')
+    // No object: If-Match is NoSuchKey (AWS), and nothing is written.
+    expect(await put('x', { 'if-match': '*' }, 'absent')).toMatchObject({ status: 404, code: 'NoSuchKey' })
+    expect(await put('x', { 'if-match': etag }, 'absent')).toMatchObject({ status: 404, code: 'NoSuchKey' })
+    expect((await f.send('HEAD', '/bkt/absent')).status).toBe(404)
+    // If-None-Match with ETags: refused only when the current one is listed.
+    const dar = (await f.send('HEAD', '/bkt/c')).headers.etag!
+    expect(await put('no', { 'if-none-match': dar.replaceAll('"', '') })).toMatchObject({ status: 412, code: 'PreconditionFailed' })
+    expect((await put('ear', { 'if-none-match': 'ABCORZ' })).status).toBe(200)
+    expect((await put('new', { 'if-none-match': 'ABCORZ' }, 'fresh')).status).toBe(200)
+    expect((await f.send('GET', '/bkt/c')).text).toBe('ear')
   })
 
   test('what a directory cannot do is refused with NotImplemented, and nothing is written', async () => {
@@ -153,9 +172,19 @@ describe('PutObject and GetObject', () => {
     }
     expect((await f.send('PUT', '/bkt/std', { body: 'x', headers: { 'x-amz-storage-class': 'STANDARD' } })).status).toBe(200)
     expect((await f.send('HEAD', '/bkt/no')).status).toBe(404)
+  })
+
+  test('retention and legal holds: a bucket without Object Lock, as S3 answers for one', async () => {
+    const f = await engineFixture()
+    await f.send('PUT', '/bkt/std', { body: 'x' })
     for (const op of ['retention', 'legal-hold']) {
-      expect((await f.send('GET', `/bkt/std?${op}`)).code).toBe('NotImplemented')
-      expect((await f.send('PUT', `/bkt/std?${op}`, { body: '<x/>' })).code).toBe('NotImplemented')
+      const got = await f.send('GET', `/bkt/std?${op}`)
+      expect([got.status, got.code, got.text]).toEqual([400, 'InvalidRequest', 'Bucket is missing Object Lock Configuration'])
+      const put = await f.send('PUT', `/bkt/std?${op}`, { body: '<x/>' })
+      expect([put.status, put.code]).toEqual([400, 'InvalidRequest'])
+      expect((await f.send('GET', `/bkt/gone?${op}`)).code).toBe('NoSuchKey')
+      expect((await f.send('GET', `/nobucket/std?${op}`)).code).toBe('NoSuchBucket')
+      expect((await f.send('PUT', `/nobucket/std?${op}`, { body: '<x/>' })).code).toBe('NoSuchBucket')
     }
   })
 })

@@ -104,6 +104,17 @@ describe('tagging', () => {
       ['project', 'stowage & co'],
       ['é', ''],
     ])
+    const unsorted = '<Tagging><TagSet><Tag><Key>z</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag><Tag><Key>B</Key><Value>3</Value></Tag></TagSet></Tagging>'
+    expect((await f.send('PUT', '/bkt/t?tagging', { body: unsorted })).status).toBe(200)
+    const sorted = (await f.send('GET', '/bkt/t?tagging')).xml()
+    // Sorted by key in byte order, as RGW returns a tag set, not in the order sent.
+    expect(children(sorted.children.find((c) => c.name === 'TagSet'), 'Tag').map((t) => textOf(t, 'Key'))).toEqual(['B', 'a', 'z'])
+    await f.send('PUT', '/bkt/h', { body: 'h', headers: { 'x-amz-tagging': 'foo=bar&bar' } })
+    const fromHeader = (await f.send('GET', '/bkt/h?tagging')).xml()
+    expect(children(fromHeader.children.find((c) => c.name === 'TagSet'), 'Tag').map((t) => [textOf(t, 'Key'), textOf(t, 'Value')])).toEqual([
+      ['bar', ''],
+      ['foo', 'bar'],
+    ])
     expect((await f.send('DELETE', '/bkt/t?tagging')).status).toBe(204)
     expect(children((await f.send('GET', '/bkt/t?tagging')).xml().children[0], 'Tag')).toEqual([])
     const eleven = `<Tagging><TagSet>${Array.from({ length: 11 }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('')}</TagSet></Tagging>`
@@ -132,6 +143,29 @@ describe('GetObjectAttributes', () => {
 })
 
 describe('buckets', () => {
+  test('a lifecycle document S3 would refuse is refused as S3 refuses it; a valid one is NotImplemented', async () => {
+    const f = await engineFixture()
+    const rule = (inner: string): string => `<Rule>${inner}</Rule>`
+    const lifecycle = (...rules: string[]): string => `<LifecycleConfiguration>${rules.join('')}</LifecycleConfiguration>`
+    const ok = '<Filter><Prefix>tmp/</Prefix></Filter><Expiration><Days>2</Days></Expiration>'
+    const put = (body: string): Promise<{ status: number; code?: string }> => f.send('PUT', '/bkt?lifecycle', { body })
+    const cases: Array<[string, number, string]> = [
+      [lifecycle(rule(`<ID>${'a'.repeat(256)}</ID><Status>Enabled</Status>${ok}`)), 400, 'InvalidArgument'],
+      [lifecycle(rule(`<ID>r</ID><Status>Enabled</Status>${ok}`), rule(`<ID>r</ID><Status>Enabled</Status>${ok}`)), 400, 'InvalidArgument'],
+      [lifecycle(rule(`<ID>r</ID><Status>enabled</Status>${ok}`)), 400, 'MalformedXML'],
+      [lifecycle(rule(`<ID>r</ID><Status>disabled</Status>${ok}`)), 400, 'MalformedXML'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>1970-08-23T03:28:21Z</Date></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>20200101</Date></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Transition><Date>2022-09-27T01:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>')), 400, 'InvalidArgument'],
+      [lifecycle(), 400, 'MalformedXML'],
+      ['<NotLifecycle/>', 400, 'MalformedXML'],
+      [lifecycle(rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`), rule(`<ID>b</ID><Status>Disabled</Status><Filter/><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>`)), 501, 'NotImplemented'],
+    ]
+    for (const [body, status, code] of cases) expect(await put(body)).toMatchObject({ status, code })
+    expect(await f.send('PUT', '/nobucket?lifecycle', { body: cases[0]![0] })).toMatchObject({ status: 404, code: 'NoSuchBucket' })
+    expect(await f.send('GET', '/bkt?lifecycle')).toMatchObject({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+  })
+
   test('HeadBucket, GetBucketLocation and GetBucketVersioning', async () => {
     const f = await engineFixture()
     expect((await f.send('HEAD', '/bkt')).status).toBe(200)

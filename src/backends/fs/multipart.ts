@@ -45,7 +45,7 @@ import { compareKeys } from '../../lib/key-order.ts'
 import { withLock } from './lock.ts'
 import { checkKey, checkTags, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
 import { checkCopyConditions } from '../conditions.ts'
-import { contentTypeFor, fullInfoOf, stampOf } from './sidecar.ts'
+import { contentTypeFor, describes, fullInfoOf, readSidecar, stampOf } from './sidecar.ts'
 import { locate } from './tree.ts'
 import { commitObject, stageBody, stageFiles, type Staged } from './write.ts'
 
@@ -260,11 +260,31 @@ function choose(stored: PartRecord[], requested: CompletedPart[], algorithm: Che
   return chosen
 }
 
+/**
+ * A completion repeated after the first succeeded: S3 and RGW answer it with
+ * success again, so a client whose first answer was lost can retry. It is
+ * when the key still holds the object made from this upload (its sidecar
+ * names the upload) and the same parts are named; otherwise NoSuchUpload.
+ */
+async function completedBefore(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[]): Promise<PutResult> {
+  const found = await locate(ctx, bucket, key)
+  const sc = found ? await readSidecar(ctx, bucket, key) : null
+  if (!found || !describes(sc, found.st) || sc.uploadId !== id || requested.length === 0 || multipartEtag(requested.map((p) => p.etag)) !== sc.etag) throw noSuchUpload()
+  return sc.checksum ? { etag: sc.etag, checksum: sc.checksum } : { etag: sc.etag }
+}
+
 export async function completeUpload(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[], opts: { ifNoneMatch?: '*' } = {}): Promise<PutResult> {
   await requireBucket(ctx, bucket)
   checkKey(key)
   return withLock(uploadLock(ctx, bucket, id), async () => {
-    const { dir, record } = await loadUpload(ctx, bucket, key, id)
+    let loaded
+    try {
+      loaded = await loadUpload(ctx, bucket, key, id)
+    } catch (err) {
+      if (err instanceof BackendError && err.kind === 'not_found') return completedBefore(ctx, bucket, key, id, requested)
+      throw err
+    }
+    const { dir, record } = loaded
     const parts = choose(await readParts(dir), requested, record.checksum?.algorithm)
     if (opts.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
     const etag = multipartEtag(parts.map((p) => p.etag))
@@ -288,6 +308,7 @@ export async function completeUpload(ctx: FsContext, bucket: string, key: string
       headers: record.headers,
       checksum,
       parts: parts.map((p) => (p.checksum !== undefined && wanted ? { size: p.size, checksum: p.checksum } : { size: p.size })),
+      uploadId: id,
       ifNoneMatch: opts.ifNoneMatch,
     }).catch(async (err: unknown) => {
       await rm(join(dir, 'complete.json'), { force: true })

@@ -15,6 +15,7 @@ import { readRecord, writeJson } from './json.ts'
 import { fileBody, notModified, resolveRange } from './read.ts'
 import { adopt, contentTypeFor, describes, fullInfoOf, infoOf, parseSidecar, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
+import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { commitObject, stageBody } from './write.ts'
 
 /** S3 caps user metadata at 2 KB and tags at 10 pairs of 128/256 characters. */
@@ -151,6 +152,10 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
 }
 
 export async function putObject(ctx: FsContext, bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult> {
+  const conditions: WriteConditions = {
+    ...(opts.ifMatch !== undefined ? { ifMatch: opts.ifMatch } : {}),
+    ...(opts.ifNoneMatch !== undefined ? { ifNoneMatch: opts.ifNoneMatch } : {}),
+  }
   let metadata: Record<string, string>
   let headers: ContentHeaders
   let tags: Record<string, string>
@@ -160,7 +165,7 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
     headers = normalizeHeaders(opts.headers)
     tags = checkTags(opts.tags)
     // Checked again at commit under the lock; this only spares streaming a doomed body.
-    if (opts.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
+    await checkWriteConditions(ctx, bucket, key, conditions)
   } catch (err) {
     await body.cancel().catch(() => {})
     throw err
@@ -175,7 +180,7 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
   const etag = `"${staged.digests.md5.toString('hex')}"`
   const checksum = opts.checksum && staged.digests.checksum !== undefined ? { algorithm: opts.checksum.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' as const } : undefined
   const contentType = opts.contentType ?? contentTypeFor(key)
-  await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ifNoneMatch: opts.ifNoneMatch })
+  await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ...conditions })
   return checksum ? { etag, checksum } : { etag }
 }
 

@@ -53,6 +53,8 @@ export type Sidecar = {
   checksum?: Checksum
   /** The sizes (and checksums) of the parts of a multipart object, in order. */
   parts?: PartInfo[]
+  /** The multipart upload the object was completed from: a repeated completion of it is answered as the first was. */
+  uploadId?: string
 }
 
 type SidecarV1 = Omit<Sidecar, 'v' | 'bucket' | 'key' | 'headers' | 'checksum' | 'parts'> & { v: 1 }

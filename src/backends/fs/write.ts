@@ -12,13 +12,14 @@ import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
 import { safeDir, tempPath, type FsContext } from './context.ts'
+import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure } from './errors.ts'
 import { withLock } from './lock.ts'
 import { placeFile, stageJson } from './json.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
-import { locate, prepareTarget } from './tree.ts'
+import { prepareTarget } from './tree.ts'
 
 export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
 
@@ -154,7 +155,7 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
   }
 }
 
-export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts'> & { ifNoneMatch?: '*' }
+export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts' | 'uploadId'> & WriteConditions
 
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r')
@@ -185,6 +186,7 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
   if (commit.headers && Object.keys(commit.headers).length > 0) sidecar.headers = commit.headers
   if (commit.checksum) sidecar.checksum = commit.checksum
   if (commit.parts) sidecar.parts = commit.parts
+  if (commit.uploadId) sidecar.uploadId = commit.uploadId
   let sidecarTmp: string | undefined
   try {
     // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
@@ -194,7 +196,7 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     await safeDir(dirname(scPath))
     const dir = await withLock(ctx.lockName(bucket), async () => {
       await requireBucket(ctx, bucket)
-      if (commit.ifNoneMatch === '*' && (await locate(ctx, bucket, key))) throw new BackendError('precondition', 'the object already exists')
+      await checkWriteConditions(ctx, bucket, key, commit)
       const target = await trackKey(ctx.bucketDir(bucket), key, async () => {
         const t = await prepareTarget(ctx, bucket, key)
         // Data first: a failure here leaves the previous object and its sidecar untouched.

@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream'
 import type { ChecksumRequest, CompletedPart, CopyConditions, CreateUploadOptions, PutOptions, PutResult, UploadedPart, UploadPartOptions } from '../backend.ts'
 import type { S3Http } from './client.ts'
+import { etagListMatches } from '../conditions.ts'
 import { backendError, resultOf } from './errors.ts'
 import { contentHeaders, copyConditionHeaders, copySource, headObject, metadataHeaders, parseDate, quoteEtag, taggingHeader } from './objects.ts'
 import { BodyCursor } from './streams.ts'
@@ -46,6 +47,7 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
         headers: {
           'content-type': opts.contentType,
           'if-none-match': opts.ifNoneMatch,
+          'if-match': opts.ifMatch,
           ...metadataHeaders(opts.metadata),
           ...contentHeaders(opts.headers),
           ...taggingHeader(opts.tags),
@@ -66,12 +68,15 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
 }
 
 async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, key: string, cursor: BodyCursor, opts: PutOptions): Promise<PutResult> {
-  if (opts.ifNoneMatch) {
+  if (opts.ifNoneMatch !== undefined || opts.ifMatch !== undefined) {
     // RGW 16.2 ignores If-None-Match on CompleteMultipartUpload, so check up
-    // front too; AWS also honours the header sent with the completion.
+    // front too; AWS also honours If-None-Match: * sent with the completion.
     const exists = await s3.send({ method: 'HEAD', bucket, key, signal: opts.signal, ok: [200, 404] })
     exists.resume()
-    if (exists.statusCode === 200) throw backendError('precondition')
+    const etag = exists.statusCode === 200 ? (headerValue(exists, 'etag') ?? '') : undefined
+    if (opts.ifMatch !== undefined && etag === undefined) throw backendError('not_found')
+    if (opts.ifMatch !== undefined && !etagListMatches(opts.ifMatch, etag!)) throw backendError('precondition')
+    if (opts.ifNoneMatch !== undefined && etag !== undefined && etagListMatches(opts.ifNoneMatch, etag)) throw backendError('precondition')
   }
   const partBytes = Math.max(limits.partBytes, Math.ceil(opts.size / MAX_PARTS))
   const uploadId = await createMultipartUpload(s3, bucket, key, { contentType: opts.contentType, metadata: opts.metadata, headers: opts.headers, tags: opts.tags })
@@ -83,7 +88,7 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
       const part = await sendPart(s3, bucket, key, uploadId, partNumber, cursor.take(size, last), size, opts.signal)
       parts.push({ partNumber: part.partNumber, etag: part.etag })
     }
-    return await completeMultipartUpload(s3, bucket, key, uploadId, parts, opts.ifNoneMatch)
+    return await completeMultipartUpload(s3, bucket, key, uploadId, parts, opts.ifNoneMatch === '*' ? '*' : undefined)
   } catch (err) {
     await abortMultipartUpload(s3, bucket, key, uploadId).catch(() => {})
     throw err
