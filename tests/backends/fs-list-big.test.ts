@@ -13,7 +13,7 @@ import { listPage } from '../../src/backends/fs/list.ts'
 const root = mkdtempSync(join(tmpdir(), 'stowage-fs-big-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const describe = async (key: string) => ({ key, size: 0 })
+const describe = (key: string) => ({ key, size: 0 })
 const past = new Date(Date.now() - 60_000)
 
 async function walk(prefix: string, delimiter: string): Promise<string[]> {

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Backend, type ListOptions } from '../../src/backends/backend.ts'
+import { type Backend, type ListOptions, type ObjectInfo } from '../../src/backends/backend.ts'
 import { createFsBackend } from '../../src/backends/fs/driver.ts'
 import { ALT_PREFIX, encodeKey, isCanonical, NAME_LIMIT, parseName } from '../../src/backends/fs/keys.ts'
 import { body, byteOrder, failingBody, fixture, keysOf, kindOf, MiB, put, read, seeded, stagingFiles, walk } from './fs-fixture.ts'
@@ -350,6 +350,28 @@ describe('files dropped into the folder', () => {
     const info = await f.b.headObject('bkt', 'doc.txt')
     expect(info).toMatchObject({ size: 7, contentType: 'text/plain;charset=utf-8', metadata: {} })
     expect(info.etag).toMatch(/-1"$/)
+  })
+
+  test('a listing shows every change since the last one: rewrites in place, metadata edits, overwrites, deletes', async () => {
+    const f = await fixture()
+    const listing = async (): Promise<Record<string, ObjectInfo>> => Object.fromEntries((await f.b.listObjects('bkt', { withMetadata: true })).objects.map((o) => [o.key, o]))
+    await f.b.putObject('bkt', 'edited.txt', body('one'), { size: 3, contentType: 'text/x-one', metadata: { v: '1' } })
+    await put(f.b, 'rewritten.txt', 'bee')
+    const first = await listing()
+    await Bun.sleep(20)
+    // Truncated and written again by other means: the same inode and size, a new mtime, the directory untouched.
+    await writeFile(join(f.bucketDir(), 'rewritten.txt'), 'BEE')
+    await f.b.copyObject({ bucket: 'bkt', key: 'edited.txt' }, { bucket: 'bkt', key: 'edited.txt' }, { contentType: 'text/x-two', metadata: { v: '2' } })
+    const second = await listing()
+    expect(second['edited.txt']).toMatchObject({ etag: first['edited.txt']!.etag, size: 3, contentType: 'text/x-two', metadata: { v: '2' } })
+    expect(second['edited.txt']!.lastModified!.getTime()).toBeGreaterThan(first['edited.txt']!.lastModified!.getTime())
+    expect(second['rewritten.txt']!.etag).toMatch(/-1"$/)
+    expect(second['rewritten.txt']!.etag).toBe((await f.b.headObject('bkt', 'rewritten.txt')).etag)
+    await put(f.b, 'edited.txt', 'three')
+    await f.b.deleteObject('bkt', 'rewritten.txt')
+    const third = await listing()
+    expect(Object.keys(third)).toEqual(['edited.txt'])
+    expect(third['edited.txt']).toMatchObject({ size: 5, etag: `"${createHash('md5').update('three').digest('hex')}"`, metadata: {} })
   })
 
   test('directories made by hand are buckets when their names are valid', async () => {

@@ -6,6 +6,7 @@ import { BackendError, type BucketInfo } from '../backend.ts'
 import type { FsContext } from './context.ts'
 import { forgetTree } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
+import { forgetListedUnder } from './listed.ts'
 import { withLock } from './lock.ts'
 
 /** S3's rules: 3–63 of [a-z0-9.-], alphanumeric at both ends, no `..`, not an IP address. */
@@ -89,6 +90,7 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
     await requireBucket(ctx, name)
     try {
       forgetTree(ctx.bucketDir(name))
+      forgetListedUnder(ctx.bucketDir(name))
       await removeEmptyTree(ctx.bucketDir(name))
       await rm(ctx.metaDir(name), { recursive: true, force: true })
       await rm(ctx.uploadsDir(name), { recursive: true, force: true })

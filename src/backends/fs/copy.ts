@@ -11,6 +11,7 @@ import type { FsContext } from './context.ts'
 import { locate } from './tree.ts'
 import { withLock } from './lock.ts'
 import { writeJson } from './json.ts'
+import { forgetListed } from './listed.ts'
 import { checkTags, describeNow, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
 import { checkCopyConditions } from '../conditions.ts'
 import { fullInfoOf, sidecarPath, type Sidecar } from './sidecar.ts'
@@ -41,6 +42,7 @@ async function editInPlace(ctx: FsContext, ref: Ref, opts: CopyOptions): Promise
     checkCopyConditions(fullInfoOf(sc), opts.conditions)
     const next: Sidecar = { ...sc, ...changes, lastModified: Date.now() }
     await writeJson(ctx, sidecarPath(ctx, ref.bucket, ref.key), next)
+    forgetListed(ctx, ref.bucket, ref.key)
     return fullInfoOf(next)
   })
 }

@@ -21,6 +21,7 @@ import { closeContext, openContext, type FsContext } from './context.ts'
 import { fsFailure } from './errors.ts'
 import * as copy from './copy.ts'
 import { listPage } from './list.ts'
+import { forgetListedUnder, listedView } from './listed.ts'
 import * as multipart from './multipart.ts'
 import * as objects from './objects.ts'
 
@@ -76,6 +77,8 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
   const ctx = (): Promise<FsContext> => {
     opening ??= openContext(opts.root).then(
       (c) => {
+        // Recovery may have put sidecars in place behind what listings knew.
+        forgetListedUnder(c.root)
         if (maxAge > 0) {
           sweep(c)
           sweeper = setInterval(() => sweep(c), Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4)))
@@ -124,8 +127,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     listObjects: (bucket, listOpts) =>
       run('list objects', async (c) => {
         await buckets.requireBucket(c, bucket)
-        const shards = await objects.sidecarShards(c, bucket)
-        return listPage(c.bucketDir(bucket), listOpts, (key, path, withMetadata) => objects.listedInfo(c, bucket, key, path, withMetadata, shards))
+        return listPage(c.bucketDir(bucket), listOpts, listedView(c, bucket))
       }),
     headObject: (bucket, key, o) => run('head object', (c) => objects.headObject(c, bucket, key, o?.versionId)),
     getObject: (bucket, key, o) => run('get object', (c) => objects.getObject(c, bucket, key, o ?? {})),

@@ -118,6 +118,8 @@ export function parseName(name: string): ParsedName | null {
 /** The component names of one segment: continuation chunks, then the last name. */
 export function encodeSegment(segment: string): string[] {
   if (segment === '') return [EMPTY_NAME]
+  const whole = encodeName(segment)
+  if (byteLength(whole) <= NAME_LIMIT) return [whole]
   const names: string[] = []
   let rest = Array.from(segment)
   for (;;) {

@@ -26,12 +26,12 @@ import { encodeSegment, isCanonical, isValidKey, parseName } from './keys.ts'
 /** `sort` is the key or key prefix the entry stands for. */
 type Item = { name: string; sort: string; rank: number } & ({ kind: 'object'; key: string; alt: boolean } | { kind: 'dir'; prefix: string })
 
-type Cursor = { parts: string[]; prefix: string; index: DirIndex; next: number; head?: Item }
+type Cursor = { parts: string[]; dir: string; prefix: string; index: DirIndex; next: number; head?: Item }
 
 type Found = { kind: 'object'; key: string; path: string } | { kind: 'prefix'; prefix: string }
 
 /** Builds the listed ObjectInfo of a file; null when it vanished meanwhile. */
-export type Describe = (key: string, path: string, withMetadata: boolean) => Promise<ObjectInfo | null>
+export type Describe = (key: string, path: string, withMetadata: boolean) => ObjectInfo | null
 
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP']
 
@@ -88,9 +88,10 @@ function jumpPast(c: Cursor, skip: string): void {
  * before it whose prefix the bound lies under.
  */
 async function openLevel(bucketDir: string, parts: string[], prefix: string, bound: string): Promise<Cursor | null> {
-  const index = await readIndex(join(bucketDir, ...parts))
+  const dir = join(bucketDir, ...parts)
+  const index = await readIndex(dir)
   if (!index) return null
-  const c: Cursor = { parts, prefix, index, next: 0 }
+  const c: Cursor = { parts, dir, prefix, index, next: 0 }
   if (!bound.startsWith(prefix)) return compareKeys(bound, prefix) < 0 ? c : null
   const local = bound.slice(prefix.length)
   let at = index.lowerBound(local)
@@ -160,19 +161,6 @@ function pageSize(maxKeys: number | undefined): number {
   return Math.min(maxKeys, 1000)
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i]!)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
-}
-
 export async function listPage(bucketDir: string, opts: ListOptions, describe: Describe): Promise<ListResult> {
   const prefix = opts.prefix ?? ''
   const delimiter = opts.delimiter ?? ''
@@ -236,7 +224,7 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
       if (!isCanonical(key, parts, item.alt)) continue
       lastKey = key
       const common = rollup(key)
-      const entry: Found = common ? { kind: 'prefix', prefix: common } : { kind: 'object', key, path: join(bucketDir, ...parts) }
+      const entry: Found = common ? { kind: 'prefix', prefix: common } : { kind: 'object', key, path: `${cursor.dir}/${item.name}` }
       if (!add(entry)) break
       continue
     }
@@ -258,13 +246,16 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
     cursors = cursors.filter((c) => c.next < c.index.size)
   }
 
-  const files = found.filter((f) => f.kind === 'object')
-  const infos = await mapLimit(files, 32, (f) => describe(f.key, f.path, opts.withMetadata === true))
-  const result: ListResult = {
-    objects: infos.filter((info) => info !== null),
-    commonPrefixes: found.flatMap((f) => (f.kind === 'prefix' ? [f.prefix] : [])),
-    isTruncated: truncated,
+  const objects: ObjectInfo[] = []
+  const commonPrefixes: string[] = []
+  for (const f of found) {
+    if (f.kind === 'prefix') commonPrefixes.push(f.prefix)
+    else {
+      const info = describe(f.key, f.path, opts.withMetadata === true)
+      if (info) objects.push(info)
+    }
   }
+  const result: ListResult = { objects, commonPrefixes, isTruncated: truncated }
   if (truncated) result.nextToken = encodeToken(found.at(-1)!)
   return result
 }

@@ -1,19 +1,19 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Single-object operations: head, get, put, delete, tags. */
-import { lstatSync, type BigIntStats, type Stats } from 'node:fs'
-import { readdir, realpath, rename, rm } from 'node:fs/promises'
-import { basename, dirname } from 'node:path'
+import type { BigIntStats } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
 import { BackendError, type ContentHeaders, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { isPlainDir, tempPath, type FsContext } from './context.ts'
+import { tempPath, type FsContext } from './context.ts'
 import { verifyDigests } from './digests.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
-import { readRecord, writeJson } from './json.ts'
+import { writeJson } from './json.ts'
+import { forgetListed } from './listed.ts'
 import { fileBody, notModified, resolveRange } from './read.ts'
-import { adopt, contentTypeFor, describes, fullInfoOf, infoOf, parseSidecar, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
+import { adopt, contentTypeFor, describes, fullInfoOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { commitObject, stageBody } from './write.ts'
@@ -197,6 +197,7 @@ export async function deleteObject(ctx: FsContext, bucket: string, key: string, 
       await rename(sidecarPath(ctx, bucket, key), parked).catch((err: unknown) => {
         if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
       })
+      forgetListed(ctx, bucket, key)
       await trackKey(ctx.bucketDir(bucket), key, async () => {
         if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
       })
@@ -240,66 +241,6 @@ export async function putObjectTags(ctx: FsContext, bucket: string, key: string,
     if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
     const sc = await describeNow(ctx, bucket, key, found.st)
     await writeJson(ctx, sidecarPath(ctx, bucket, key), { ...sc, tags: checked })
+    forgetListed(ctx, bucket, key)
   })
-}
-
-/**
- * The sidecar shard directories (`meta/<bucket>/<xx>`) that exist and are no
- * links, read once per listing page: a page skips the sidecar lookup of keys
- * whose shard is absent (in a folder of files dropped in from outside, all
- * of them) and reads the others without checking their path again.
- */
-export async function sidecarShards(ctx: FsContext, bucket: string): Promise<Set<string>> {
-  const dir = ctx.metaDir(bucket)
-  if (!(await isPlainDir(dir)) || (await realpath(dir)) !== dir) return new Set()
-  return new Set((await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name))
-}
-
-/** What a listing shows for the file it found at `path`; null when it went away meanwhile. */
-export async function listedInfo(ctx: FsContext, bucket: string, key: string, path: string, withMetadata: boolean, shards: Set<string>): Promise<ObjectInfo | null> {
-  let st: BigIntStats
-  try {
-    // Synchronous, like the sidecar read after it: a page stats a thousand files, each a few microseconds.
-    st = lstatSync(path, { bigint: true })
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null
-    throw err
-  }
-  if (!st.isFile()) return null
-  const scPath = sidecarPath(ctx, bucket, key)
-  const sc = shards.has(basename(dirname(scPath))) ? listedSidecar(scPath, bucket, key) : null
-  return infoOf(describes(sc, st) ? sc : adopt(bucket, key, st), withMetadata)
-}
-
-/** Sidecars parsed for listings, by path, with the stamp of the file they were read from. */
-const listed = new Map<string, { stamp: string; sc: Sidecar }>()
-/** ~400 bytes each: a few MiB, enough for folders listed again and again a few thousand keys at a time. */
-const LISTED_MAX = 16_384
-
-/**
- * A listing's sidecar read: a stat, and the file itself only when it is not
- * the one parsed last time. Sidecars are replaced by rename, never edited in
- * place, so an unchanged inode, size and mtime mean unchanged contents.
- */
-function listedSidecar(path: string, bucket: string, key: string): Sidecar | null {
-  let st: Stats
-  try {
-    // Not bigint: a replaced sidecar has a new inode anyway, and plain stats are several times cheaper to build.
-    st = lstatSync(path)
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return null
-    throw err
-  }
-  if (!st.isFile()) return null
-  const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`
-  const hit = listed.get(path)
-  if (hit?.stamp === stamp) return hit.sc
-  const text = readRecord(path, { dirChecked: true })
-  const sc = text === null ? null : parseSidecar(text, bucket, key)
-  listed.delete(path)
-  if (sc) {
-    listed.set(path, { stamp, sc })
-    if (listed.size > LISTED_MAX) listed.delete(listed.keys().next().value!)
-  }
-  return sc
 }

@@ -126,8 +126,11 @@ export function adopt(bucket: string, key: string, st: BigIntStats): Sidecar {
   }
 }
 
+/** The sidecar fields a listing shows. */
+export type Listed = Pick<Sidecar, 'key' | 'size' | 'etag' | 'contentType' | 'lastModified' | 'metadata'>
+
 /** What a listing shows; head and get add the rest with `fullInfoOf`. */
-export function infoOf(sc: Sidecar, withMetadata: boolean): ObjectInfo {
+export function infoOf(sc: Listed, withMetadata: boolean): ObjectInfo {
   const info: ObjectInfo = {
     key: sc.key,
     size: sc.size,

@@ -18,6 +18,7 @@ import { trackKey } from './dir-index.ts'
 import { fsFailure } from './errors.ts'
 import { withLock } from './lock.ts'
 import { placeFile, stageJson } from './json.ts'
+import { forgetListed } from './listed.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { prepareTarget } from './tree.ts'
 
@@ -205,6 +206,7 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
         return t
       })
       await placeFile(sidecarTmp!, scPath)
+      forgetListed(ctx, bucket, key)
       return dirname(target.path)
     })
     await Promise.all([syncDir(dir), syncDir(dirname(scPath))])
