@@ -28,11 +28,15 @@
  *   [--runs 3] [--cases get-1k,get-1m,put-1k,put-1m,list] [--big-mib 1024]
  *   [--folders 100000,1000000] [--root DIR] [--keep-folders]
  *   [--no-load] [--no-big] [--no-folders] [--write] [--source] [--binary dist/stowage]
+ *   [--profile DIR]
+ *
+ * --profile runs the server from the sources under `bun --cpu-prof-md` and
+ * leaves a markdown CPU profile in DIR when it stops.
  */
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { indexStats } from '../src/backends/fs/dir-index.ts'
 import { createFsBackend } from '../src/backends/fs/driver.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
@@ -61,6 +65,7 @@ const f = flags(process.argv.slice(2), {
   write: false,
   source: false,
   binary: DIST_BINARY,
+  profile: '',
 })
 const README = new URL('./README.md', import.meta.url).pathname
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname
@@ -99,9 +104,10 @@ async function seed(s3: S3Client): Promise<void> {
 async function start(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   mkdirSync(join(fsRoot, bucket), { recursive: true })
+  const command = f.profile ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN] : f.source ? [process.execPath, MAIN] : undefined
   srv = await startServer({
     binary: f.binary,
-    ...(f.source ? { command: [process.execPath, MAIN] } : {}),
+    ...(command ? { command } : {}),
     config: {
       backends: [{ id: 'local', name: 'Local', type: 'fs', root: fsRoot }],
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
@@ -260,7 +266,7 @@ function commit(): string {
 async function main(): Promise<void> {
   mkdirSync(f.root, { recursive: true })
   const header = [
-    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.source ? 'from the sources' : 'compiled binary'}, filesystem of ${f.root} (device ${statSync(f.root).dev}).`,
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source ? 'from the sources' : 'compiled binary'}, filesystem of ${f.root} (device ${statSync(f.root).dev}).`,
     `Load average before: ${loadAverage()}.`,
   ]
   const sections: string[] = []
