@@ -14,6 +14,7 @@ import { requireBucket } from './buckets.ts'
 import { safeDir, tempPath, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
+import { syncDir } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure } from './errors.ts'
 import { withLock } from './lock.ts'
@@ -157,15 +158,6 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
 }
 
 export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts' | 'uploadId'> & WriteConditions
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
-  try {
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
 
 /**
  * Moves a staged file into place as `key` and records its metadata; the
