@@ -108,9 +108,18 @@ test('quickstart prints an S3 endpoint; a key made in the UI for the local backe
   const init = await run(['bash', '-euc', restic], resticEnv)
   expect(init.code, init.out).toBe(0)
   expect(init.out).toContain('created restic repository')
-  const backup = await run(['bash', '-euc', `${restic.split('\n').filter((l) => l.startsWith('export ')).join('\n')}\nrestic -o s3.bucket-lookup=path backup '${file}'`], resticEnv)
+  const exports = restic.split('\n').filter((l) => l.startsWith('export ')).join('\n')
+  const backup = await run(['bash', '-euc', `${exports}\nrestic -o s3.bucket-lookup=path backup '${file}'`], resticEnv)
   expect(backup.code, backup.out).toBe(0)
   expect(existsSync(join(stowage.run.dir, 'data', 'objects', BUCKET, 'restic', 'config'))).toBe(true)
+  // Every pack read back and verified, then the file restored byte for byte.
+  const check = await run(['bash', '-euc', `${exports}\nrestic -o s3.bucket-lookup=path check --read-data`], resticEnv)
+  expect(check.code, check.out).toBe(0)
+  expect(check.out).toContain('no errors were found')
+  const target = join(home, 'restored')
+  const restore = await run(['bash', '-euc', `${exports}\nrestic -o s3.bucket-lookup=path restore latest --target '${target}'`], resticEnv)
+  expect(restore.code, restore.out).toBe(0)
+  expect(readFileSync(join(target, file)).equals(data)).toBe(true)
 
   // boto3 and the AWS SDK for JavaScript, as pasted into a program.
   const boto3 = await run(['/usr/bin/python3', '-c', await snippetText(page, 'boto3 (Python)')])
