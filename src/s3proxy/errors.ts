@@ -6,7 +6,7 @@
  * pipeline renders it once.
  */
 import { STATUS_CODES } from 'node:http'
-import { escapeXmlText } from '../backends/s3/xml.ts'
+import { escapeXmlText } from '../s3/xml.ts'
 
 export class S3Error extends Error {
   constructor(

@@ -20,7 +20,7 @@
  *   cleanly), and the call fails with the body's S3 error.
  */
 import type { Readable } from 'node:stream'
-import { child, parseXml, textOf } from '../backends/s3/xml.ts'
+import { child, parseXml, textOf } from '../s3/xml.ts'
 import type { Registry } from '../backends/registry.ts'
 import type { Logger } from '../lib/log.ts'
 import { bodyError, clientGone } from './body.ts'
@@ -28,7 +28,7 @@ import type { S3Call, S3Path, S3Reply } from './call.ts'
 import { isAuthParam, METHOD_OF } from './classify.ts'
 import { badGateway, notImplemented, S3Error, serviceUnavailable, statusError } from './errors.ts'
 import { forwardable, passErrorHeader, passResponseHeader, withoutAwsChunked } from './headers.ts'
-import { UNSIGNED_PAYLOAD, uriEncode } from './sigv4/canonical.ts'
+import { UNSIGNED_PAYLOAD, uriEncode } from '../s3/canonical.ts'
 import { outboundQuery, sendUpstream, upstreamFor, type Upstream } from './upstream.ts'
 
 /** Responses up to this size (with a Content-Length) are read whole and written at once. */

@@ -14,7 +14,7 @@
  * extra HEAD/ListParts calls this needs.
  */
 import { BackendError, type Backend } from '../backends/backend.ts'
-import { children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { children, parseXml, textOf } from '../s3/xml.ts'
 import { AppError } from '../http/errors.ts'
 import type { QuotaService } from '../quotas/service.ts'
 import type { S3Call, S3Reply } from './call.ts'

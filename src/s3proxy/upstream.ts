@@ -16,8 +16,8 @@ import http from 'node:http'
 import https from 'node:https'
 import { Readable } from 'node:stream'
 import type { S3Settings } from '../backends/registry.ts'
-import { uriEncode } from './sigv4/canonical.ts'
-import { signRequest } from './sigv4/sign.ts'
+import { uriEncode } from '../s3/canonical.ts'
+import { signRequest } from '../s3/sign.ts'
 
 export type Upstream = {
   settings: S3Settings

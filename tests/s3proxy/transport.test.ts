@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import net from 'node:net'
-import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+import { signRequest } from '../../src/s3/sign.ts'
 import { s3Env, tcpRelay, type Relay } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'

@@ -5,7 +5,7 @@ import { contentMd5, type S3Http } from './client.ts'
 import { backendError, fromUpstream } from './errors.ts'
 import { lifecycleXml, parseLifecycle } from './lifecycle.ts'
 import { parseUpstreamError } from './transport.ts'
-import { escapeXml, parseXml, tag, textOf } from './xml.ts'
+import { escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
 
 export async function bucketExists(s3: S3Http, bucket: string): Promise<boolean> {
   const res = await s3.send({ method: 'HEAD', bucket, ok: [200, 404] })

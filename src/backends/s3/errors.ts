@@ -5,7 +5,7 @@
  * kept only in `cause`, for logs.
  */
 import { BackendError, type BackendErrorKind } from '../backend.ts'
-import { parseXml, textOf, type XmlElement } from './xml.ts'
+import { parseXml, textOf, type XmlElement } from '../../s3/xml.ts'
 
 /** What an S3 error response said. */
 export class UpstreamError extends Error {

@@ -7,7 +7,7 @@ import type { BucketInfo, ListOptions, ListResult, MultipartUpload, ObjectInfo, 
 import type { S3Http } from './client.ts'
 import { backendError } from './errors.ts'
 import { headObject, parseDate, quoteEtag } from './objects.ts'
-import { child, children, parseXml, textOf, type XmlElement } from './xml.ts'
+import { child, children, parseXml, textOf, type XmlElement } from '../../s3/xml.ts'
 
 /**
  * Keys are requested url-encoded so that characters XML 1.0 cannot carry

@@ -11,7 +11,7 @@ import type { S3Http } from './client.ts'
 import { backendError, resultOf } from './errors.ts'
 import { copySource, getObjectTags, headObject, putObjectTags, quoteEtag } from './objects.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload } from './uploads.ts'
-import { textOf } from './xml.ts'
+import { textOf } from '../../s3/xml.ts'
 
 const MiB = 1024 ** 2
 const MIN_PART = 5 * MiB

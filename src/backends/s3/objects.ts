@@ -6,7 +6,7 @@ import { contentMd5, type S3Http, uriEscape } from './client.ts'
 import { backendError, UpstreamError } from './errors.ts'
 import { responseBody } from './streams.ts'
 import { headerValue } from './transport.ts'
-import { child, children, escapeXml, parseXml, tag, textOf } from './xml.ts'
+import { child, children, escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
 
 /** ETags in the quoted form S3 sends them in; some servers and callers leave the quotes off. */
 export function quoteEtag(etag: string | undefined): string | undefined {

@@ -9,7 +9,7 @@ import https from 'node:https'
 import type { Socket } from 'node:net'
 import type { Client } from 'minio'
 import { NetworkTimeout, UpstreamError } from './errors.ts'
-import { parseXml, textOf } from './xml.ts'
+import { parseXml, textOf } from '../../s3/xml.ts'
 
 /** Per-call state riding on the request options minio passes through. */
 export const CALL = Symbol('stowage.s3.call')

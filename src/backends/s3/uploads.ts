@@ -12,7 +12,7 @@ import { backendError, resultOf } from './errors.ts'
 import { contentHeaders, copyConditionHeaders, copySource, headObject, metadataHeaders, parseDate, quoteEtag, taggingHeader } from './objects.ts'
 import { BodyCursor } from './streams.ts'
 import { headerValue } from './transport.ts'
-import { escapeXml, parseXml, tag, textOf } from './xml.ts'
+import { escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
 
 export type UploadLimits = {
   /** Largest object sent as one PUT. */
