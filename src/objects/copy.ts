@@ -33,7 +33,7 @@ export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: T
   await assertWrite(d.accounting, dst, info.size, prior)
   if (src.bid === dst.bid) {
     await storage(
-      src.backend.copyObject({ bucket: src.bucket, key: srcKey }, { bucket: dst.bucket, key: dstKey }, { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), sourceSize: info.size, signal: o.signal }),
+      src.backend.copyObject({ bucket: src.bucket, key: srcKey }, { bucket: dst.bucket, key: dstKey }, { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), source: info, signal: o.signal }),
       d.logger,
       { notFound: 'No such source object.' },
     )

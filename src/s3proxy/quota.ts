@@ -79,7 +79,8 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
 
   async function sizeOf(backend: Backend, bucket: string, key: string, versionId?: string): Promise<number | null> {
     try {
-      return (await backend.headObject(bucket, key, versionId ? { versionId } : undefined)).size
+      // bucketKnown: the write that follows fails on a missing bucket anyway, so one HEAD will do.
+      return (await backend.headObject(bucket, key, { ...(versionId ? { versionId } : {}), bucketKnown: true })).size
     } catch (err) {
       if (err instanceof BackendError && err.kind === 'not_found') return null
       throw err

@@ -37,7 +37,7 @@ async function addMetadata(s3: S3Http, bucket: string, objects: ObjectInfo[]): P
     while (next < objects.length) {
       const o = objects[next++]!
       try {
-        const head = await headObject(s3, bucket, o.key)
+        const head = await headObject(s3, bucket, o.key, { bucketKnown: true })
         o.metadata = head.metadata
         o.contentType = head.contentType
       } catch {

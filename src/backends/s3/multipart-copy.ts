@@ -113,6 +113,6 @@ async function copyPart(s3: S3Http, src: CopySource, dst: { bucket: string; key:
  */
 async function assertUnchanged(s3: S3Http, src: CopySource, signal?: AbortSignal): Promise<void> {
   if (src.versionId || !src.etag) return
-  const now = await headObject(s3, src.bucket, src.key, { signal })
+  const now = await headObject(s3, src.bucket, src.key, { signal, bucketKnown: true })
   if (now.etag !== src.etag) throw backendError('precondition', undefined, CHANGED)
 }
