@@ -150,6 +150,8 @@ export type PutResult = {
    * second the write took). Absent: ask headObject.
    */
   lastModified?: Date
+  /** The object as read back, when the driver had to read it anyway (RGW 16.2 completes a multipart upload with an empty ETag). */
+  object?: ObjectInfo
 }
 
 /** Conditions on a copy's source (S3's `x-amz-copy-source-if-*`); failing ones are kind `precondition`. */

@@ -167,7 +167,7 @@ export async function completeMultipartUpload(s3: S3Http, bucket: string, key: s
   // RGW 16.2 answers with an empty <ETag/>; the object itself has the right one.
   const versionId = headerValue(res, 'x-amz-version-id')
   const info = await headObject(s3, bucket, key, { ...(versionId ? { versionId } : {}), bucketKnown: true })
-  return { etag: info.etag ?? '', ...(versionId ? { versionId } : {}), ...(info.lastModified ? { lastModified: info.lastModified } : {}) }
+  return { etag: info.etag ?? '', ...(versionId ? { versionId } : {}), ...(info.lastModified ? { lastModified: info.lastModified } : {}), object: info }
 }
 
 /** A write's result from its answer's headers. */
