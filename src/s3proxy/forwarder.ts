@@ -8,7 +8,8 @@
  * - Successful answers keep the upstream's headers but hop-by-hop ones, its
  *   request ids and CORS (headers.ts) and its exact Content-Length; bodies
  *   up to SMALL_RESPONSE are read whole (one write costs measurably less CPU
- *   under Bun than a stream of them), larger ones stream.
+ *   under Bun than a stream of them), larger ones are written to the client
+ *   as they arrive, with no web stream in between.
  * - Error answers become an `S3Error`: the S3 code, message, a few
  *   client-relevant fields and the allowlisted error headers survive; the
  *   upstream's request ids, host ids and any echo of the proxy's own signing
@@ -111,8 +112,7 @@ async function replyOf(call: S3Call, answer: Answer): Promise<S3Reply> {
   const declared = answer.headers['content-length']
   const length = declared !== undefined && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined
   if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: await answer.bytes(SMALL_RESPONSE) } }
-  const stream = answer.stream()
-  return { status, headers, body: stream ? { kind: 'stream', length, stream } : { kind: 'empty' } }
+  return { status, headers, body: { kind: 'stream', length, get stream() { return answer.stream() }, pipe: (out, signal) => answer.pipe(out, signal) } }
 }
 
 const keepParam = (key: string): boolean => key !== 'x-id' && !isAuthParam(key)

@@ -152,6 +152,18 @@ describe('an upstream that fails', () => {
     await q.close()
   })
 
+  test('a client that goes away mid-download closes the upstream connection and leaves no request in flight', async () => {
+    const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
+    // Stops reading after the first MiB, so the answer cannot have ended.
+    r.socket.on('data', () => r.received().length > MiB && r.socket.pause())
+    await until(() => r.received().length > MiB, 10_000)
+    const openDuring = relay.open()
+    r.socket.destroy()
+    await until(() => q.running.proxy!.inFlight() === 0, 10_000)
+    // The upstream connection was mid-answer: it is closed, not pooled.
+    await until(() => relay.open() < openDuring, 10_000)
+  }, 30_000)
+
   test('a download whose upstream dies mid-body is cut, never completed short', async () => {
     const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
     r.socket.pause()
