@@ -16,7 +16,9 @@
  * segments need no detour (the WHATWG URL parser would resolve them).
  *
  * What it does not do: redirects, decompression, cookies, proxies, HTTP/2,
- * pipelining. Request bodies have a Content-Length (S3 needs one).
+ * pipelining. Request bodies have a Content-Length (S3 needs one). An https
+ * upstream's certificate is checked against the system's CAs and those in
+ * NODE_EXTRA_CA_CERTS (read at startup), the way for a private CA.
  */
 import net from 'node:net'
 import tls from 'node:tls'
@@ -25,6 +27,7 @@ import type { Readable } from 'node:stream'
 /** One read's worth; every connection reads into it, and nothing keeps a view of it past the read. */
 const RECEIVE = Buffer.allocUnsafe(128 * 1024)
 const MAX_HEAD = 64 * 1024
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1')
 
 export type ResponseHead = { status: number; headers: Record<string, string> }
 
@@ -95,12 +98,25 @@ const enum Phase {
   Done,
 }
 
+/**
+ * A Content-Length value: digits only (no sign, exponent or hex that Number() would take), up to
+ * 2^53 - 1 (far above 4 GiB); repeats of one value, which RFC 9112 lets a recipient accept, count once.
+ */
+export function contentLength(value: string): number | undefined {
+  const first = value.indexOf(',') < 0 ? value : value.split(',').map((v) => v.trim()).reduce((a, b) => (a === b ? a : ''))
+  if (!/^\d{1,16}$/.test(first)) return undefined
+  const n = Number(first)
+  return Number.isSafeInteger(n) ? n : undefined
+}
+
 class Connection {
   readonly socket: net.Socket
   private connected = false
   private connectTimer: ReturnType<typeof setTimeout> | undefined
   /** Responses this connection has finished; a failure before any byte of the next may be a stale keep-alive. */
   served = 0
+  /** When it went back to the pool. */
+  idleSince = 0
 
   private sink: Sink | undefined
   private onFail: ((err: TransportError, retryable: boolean) => void) | undefined
@@ -262,7 +278,11 @@ class Connection {
       return
     }
     if (this.sink) this.fail(new TransportError('broken', 'the upstream closed the connection before the answer ended'), this.served > 0 && !this.received)
-    else this.socket.destroy()
+    else {
+      // The server closed an idle connection: out of the pool now, not when 'close' comes.
+      this.pool.forget(this)
+      this.socket.destroy()
+    }
   }
 
   private onRead(n: number): boolean {
@@ -316,16 +336,28 @@ class Connection {
   }
 
   private readHead(buf: Buffer, off: number, n: number): number {
-    const before = this.headText.length
-    this.headText += buf.toString('latin1', off, n)
-    const end = this.headText.indexOf('\r\n\r\n', Math.max(0, before - 3))
-    if (end < 0) {
-      if (this.headText.length > MAX_HEAD) throw new TransportError('broken', 'the upstream sent an oversized response head')
-      return n
+    let text: string
+    let consumed: number
+    if (this.headText === '') {
+      // The usual case, a head whole in one read: only its own bytes become a string, not the body after it.
+      const end = buf.subarray(0, n).indexOf(HEAD_END, off)
+      if (end - off > MAX_HEAD || (end < 0 && n - off > MAX_HEAD)) throw new TransportError('broken', 'the upstream sent an oversized response head')
+      if (end < 0) {
+        this.headText = buf.toString('latin1', off, n)
+        return n
+      }
+      text = buf.toString('latin1', off, end)
+      consumed = end + 4
+    } else {
+      const before = this.headText.length
+      this.headText += buf.toString('latin1', off, Math.min(n, off + MAX_HEAD + 4))
+      const end = this.headText.indexOf('\r\n\r\n', Math.max(0, before - 3))
+      if (end > MAX_HEAD || (end < 0 && this.headText.length > MAX_HEAD)) throw new TransportError('broken', 'the upstream sent an oversized response head')
+      if (end < 0) return n
+      consumed = off + (end + 4 - before)
+      text = this.headText.slice(0, end)
+      this.headText = ''
     }
-    const consumed = off + (end + 4 - before)
-    const text = this.headText.slice(0, end)
-    this.headText = ''
     const lineEnd = text.indexOf('\r\n')
     const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd)
     const m = /^HTTP\/1\.([01]) (\d{3})/.exec(statusLine)
@@ -350,8 +382,8 @@ class Connection {
     if (this.bodyless || status === 204 || status === 304) this.phase = Phase.Done
     else if (te !== undefined && te.toLowerCase() !== 'identity') this.phase = Phase.ChunkSize
     else if (headers['content-length'] !== undefined) {
-      const length = Number(headers['content-length'])
-      if (!Number.isSafeInteger(length) || length < 0) throw new TransportError('broken', 'the upstream sent an invalid Content-Length')
+      const length = contentLength(headers['content-length'])
+      if (length === undefined) throw new TransportError('broken', 'the upstream sent an invalid Content-Length')
       this.remaining = length
       this.phase = length === 0 ? Phase.Done : Phase.Length
     } else {
@@ -365,8 +397,8 @@ class Connection {
 
   /** A chunk-size line, the CRLF after a chunk, or a trailer line. */
   private readLine(buf: Buffer, off: number, n: number): number {
-    const nl = buf.indexOf(10, off)
-    if (nl < 0 || nl >= n) {
+    const nl = buf.subarray(0, n).indexOf(10, off)
+    if (nl < 0) {
       this.lineText += buf.toString('latin1', off, n)
       if (this.lineText.length > 4096) throw new TransportError('broken', 'the upstream sent an oversized chunk line')
       return n
@@ -406,6 +438,11 @@ class Connection {
   }
 }
 
+/** Methods RFC 9110 calls idempotent: sending one twice has the effect of sending it once. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
+/** How long a connection stays safe from a server's idle close, for requests that cannot be retried (servers allow seconds). */
+const FRESH_MS = 1_000
+
 /** The connections to one origin. */
 export class Pool {
   private readonly idle: Connection[] = []
@@ -414,12 +451,16 @@ export class Pool {
   constructor(private readonly o: PoolOptions) {}
 
   /**
-   * Sends `req`; answers go to `sink`. A pooled connection the server closed while it sat idle
-   * fails before any byte comes back: a request whose body can be sent again is then retried
-   * once on a fresh connection.
+   * Sends `req`; answers go to `sink`.
+   *
+   * A pooled connection the server closed while it sat idle fails before any byte comes back,
+   * and the request may or may not have reached the server. One that is safe to send twice (an
+   * idempotent method, a body that can be sent again) is then retried once on a new
+   * connection. Any other (a POST, a streamed body) is never retried; it goes on a connection
+   * that was in use moments ago, which no server closes as idle, or on a new one.
    */
   request(req: WireRequest, sink: Sink, idleMs: number): Exchange {
-    const replayable = req.body === undefined || typeof req.body === 'string' || req.body instanceof Uint8Array
+    const replayable = IDEMPOTENT.has(req.method) && (req.body === undefined || typeof req.body === 'string' || req.body instanceof Uint8Array)
     let current: Exchange
     let retried = false
     const attempt = (conn: Connection): void => {
@@ -430,11 +471,25 @@ export class Pool {
         } else sink.error(err)
       })
     }
-    attempt(this.idle.pop() ?? new Connection(this, this.o))
+    attempt(this.pooled(replayable ? Infinity : FRESH_MS) ?? new Connection(this, this.o))
     return {
       pause: () => current.pause(),
       resume: () => current.resume(),
       abort: (reason) => current.abort(reason),
+    }
+  }
+
+  /** The connection that went idle last, if it has been idle at most `maxIdleMs`. */
+  private pooled(maxIdleMs: number): Connection | undefined {
+    for (;;) {
+      const conn = this.idle.at(-1)
+      if (!conn) return undefined
+      if (conn.socket.destroyed || !conn.socket.writable) {
+        this.idle.pop()
+        continue
+      }
+      if (performance.now() - conn.idleSince > maxIdleMs) return undefined
+      return this.idle.pop()
     }
   }
 
@@ -446,6 +501,7 @@ export class Pool {
     }
     conn.socket.resume()
     conn.socket.setTimeout(this.o.keepAliveMs)
+    conn.idleSince = performance.now()
     this.idle.push(conn)
   }
 

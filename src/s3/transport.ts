@@ -11,7 +11,7 @@
  * never times out; one whose consumer stops reading does, after `idleMs`.
  */
 import type { Writable } from 'node:stream'
-import { Pool, TransportError, type Exchange, type ResponseHead, type WireRequest } from './http1.ts'
+import { contentLength, Pool, TransportError, type Exchange, type ResponseHead, type WireRequest } from './http1.ts'
 
 export type Timeouts = { idleMs: number; connectMs?: number }
 
@@ -54,10 +54,11 @@ export class Answer {
     this.headers = head.headers
   }
 
-  /** The declared body length, or -1. */
+  /** The declared body length, or -1 (none, or a chunked body, whose Content-Length does not count). */
   get contentLength(): number {
     const v = this.headers['content-length']
-    return v === undefined ? -1 : Number(v)
+    const te = this.headers['transfer-encoding']
+    return v === undefined || (te !== undefined && te.toLowerCase() !== 'identity') ? -1 : (contentLength(v) ?? -1)
   }
 
   /** @internal The exchange's body events. */

@@ -109,8 +109,7 @@ async function replyOf(call: S3Call, answer: Answer): Promise<S3Reply> {
     await answer.discard()
     return { status, headers, body: { kind: 'empty' } }
   }
-  const declared = answer.headers['content-length']
-  const length = declared !== undefined && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined
+  const length = answer.contentLength < 0 ? undefined : answer.contentLength
   if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: await answer.bytes(SMALL_RESPONSE) } }
   return { status, headers, body: { kind: 'stream', length, get stream() { return answer.stream() }, pipe: (out, signal) => answer.pipe(out, signal) } }
 }
