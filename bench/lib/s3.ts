@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Direct S3 calls for the "upstream alone" side of a comparison: path-style
- * requests signed with our own SigV4 signer (src/s3proxy/sigv4/sign.ts: no SDK
+ * requests signed with our own SigV4 signer (src/s3/sign.ts: no SDK
  * overhead) and UNSIGNED-PAYLOAD, as the s3 driver signs its own calls, sent
  * with the same keep-alive `fetch` the dashboard side uses.
  *
@@ -10,8 +10,8 @@
  * await s3.call('PUT', 'bench', 'a/b.bin', { body: new Uint8Array(1024) })
  * const res = await s3.call('GET', 'bench', '', { query: { 'list-type': '2', prefix: 'a/' } })
  */
-import { uriEncode } from '../../src/s3proxy/sigv4/canonical.ts'
-import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+import { uriEncode } from '../../src/s3/canonical.ts'
+import { signRequest } from '../../src/s3/sign.ts'
 
 export type S3Target = { endpoint: string; region: string; accessKey: string; secretKey: string }
 

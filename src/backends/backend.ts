@@ -140,7 +140,19 @@ export type PutOptions = {
   signal?: AbortSignal
 }
 
-export type PutResult = { etag: string; versionId?: string; checksum?: Checksum }
+export type PutResult = {
+  etag: string
+  versionId?: string
+  checksum?: Checksum
+  /**
+   * When the write completed, by the storage's clock, if the driver learns it for free (S3
+   * answers a write with its Date but no Last-Modified; the object's own can differ by the
+   * second the write took). Absent: ask headObject.
+   */
+  lastModified?: Date
+  /** The object as read back, when the driver had to read it anyway (RGW 16.2 completes a multipart upload with an empty ETag). */
+  object?: ObjectInfo
+}
 
 /** Conditions on a copy's source (S3's `x-amz-copy-source-if-*`); failing ones are kind `precondition`. */
 export type CopyConditions = { ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: Date; ifUnmodifiedSince?: Date }
@@ -158,8 +170,12 @@ export type CopyOptions = {
   conditions?: CopyConditions
   /** Checksum the copy with this algorithm; absent keeps the source's algorithm, if it has one. */
   checksumAlgorithm?: ChecksumAlgorithm
-  /** The source's size when the caller has just read it: a plain copy then needs no HEAD of its own. */
-  sourceSize?: number
+  /**
+   * The source's info when the caller has just read it (a listing entry will do): a plain copy
+   * then needs no HEAD of its own, and the copy's info is this one with the new ETag, date and
+   * version, so it is as complete as this one.
+   */
+  source?: ObjectInfo
   signal?: AbortSignal
 }
 
@@ -226,7 +242,11 @@ export interface Backend {
   bucketExists(name: string): Promise<boolean>
 
   listObjects(bucket: string, opts: ListOptions): Promise<ListResult>
-  headObject(bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo>
+  /**
+   * `bucketKnown`: the caller knows the bucket exists, or treats a missing one like a missing
+   * object; a miss is then `not_found` without finding out which (the s3 driver saves a call).
+   */
+  headObject(bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<ObjectInfo>
   getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>
   putObject(bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult>
   deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<void>

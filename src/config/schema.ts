@@ -29,7 +29,7 @@ export const BackendConfig = T.Object(
     id: T.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'Stable identifier used in URLs and the database. Lowercase letters, digits, `-` and `_`.' }),
     name: Str('', 'Display name; defaults to the id.'),
     type: T.Union([T.Literal('s3'), T.Literal('s3v4'), T.Literal('fs')], { description: '`s3` for any S3-compatible upstream (`s3v4` is accepted as an alias), `fs` for a local directory.' }),
-    endpoint: Str('', 's3 only: upstream base URL, e.g. `http://127.0.0.1:9000`.'),
+    endpoint: Str('', 's3 only: upstream base URL, e.g. `http://127.0.0.1:9000`. An https endpoint needs a certificate from a CA the system trusts, or from one in the file NODE_EXTRA_CA_CERTS names.'),
     region: Str('us-east-1', 's3 only: signing region.'),
     path_style: Bool(true, 's3 only: path-style addressing (`http://host/bucket/key`); most self-hosted servers need it.'),
     access_key_env: Str('', 's3 only: name of the environment variable holding the access key.'),

@@ -32,23 +32,17 @@ export function setTags(d: ObjectDeps, t: Target, origin: AuditOrigin, key: stri
 }
 
 /**
- * Replaces the user metadata by copying the object onto itself. The content
- * type is re-sent so it survives (the original reset it); other system
- * headers (Cache-Control, Content-Disposition…) are kept only as far as the
- * driver's copy keeps them.
+ * Replaces the user metadata by copying the object onto itself. Every driver's
+ * copy keeps the content type when only the metadata is replaced (the
+ * original reset it); other system headers (Cache-Control,
+ * Content-Disposition…) are kept as far as the driver's copy keeps them.
  */
 export function setMetadata(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<ObjectDTO> {
   validateKey(key)
   const clean = validateMetadata(metadata)
-  return audited(d.audit, origin, { action: 'object.metadata.set', backend: t.bid, bucket: t.bucket, key, detail: { metadata: clean } }, async () => {
-    const info = await storage(t.backend.headObject(t.bucket, key, { signal }), d.logger, { notFound: NO_SUCH_OBJECT })
-    const copied = await storage(
-      t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, ...(info.contentType ? { contentType: info.contentType } : {}), signal }),
-      d.logger,
-      { notFound: NO_SUCH_OBJECT, invalid: 'invalid_metadata' },
-    )
-    return objectDTO(copied)
-  })
+  return audited(d.audit, origin, { action: 'object.metadata.set', backend: t.bid, bucket: t.bucket, key, detail: { metadata: clean } }, async () =>
+    objectDTO(await storage(t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, signal }), d.logger, { notFound: NO_SUCH_OBJECT, invalid: 'invalid_metadata' })),
+  )
 }
 
 export async function listVersions(d: ObjectDeps, t: Target, key: string): Promise<VersionsDTO> {

@@ -25,29 +25,31 @@ export type CopyOne = {
   info?: ObjectInfo
 }
 
-/** Copies one object, quota-checked; returns the bytes written. */
-export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: Target, dstKey: string, o: CopyOne): Promise<number> {
+/** Copies one object, quota-checked; returns what was written (as complete as the source info it started from). */
+export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: Target, dstKey: string, o: CopyOne): Promise<ObjectInfo> {
   const version = o.versionId ? { versionId: o.versionId } : {}
   const info = o.info ?? (await storage(src.backend.headObject(src.bucket, srcKey, { ...version, signal: o.signal }), d.logger, { notFound: 'No such source object.' }))
   const prior = await priorSize(d.accounting, dst, dstKey, d.logger)
   await assertWrite(d.accounting, dst, info.size, prior)
   if (src.bid === dst.bid) {
-    await storage(
-      src.backend.copyObject({ bucket: src.bucket, key: srcKey }, { bucket: dst.bucket, key: dstKey }, { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), sourceSize: info.size, signal: o.signal }),
+    const copied = await storage(
+      src.backend.copyObject({ bucket: src.bucket, key: srcKey }, { bucket: dst.bucket, key: dstKey }, { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), source: info, signal: o.signal }),
       d.logger,
       { notFound: 'No such source object.' },
     )
     recordWrite(d.accounting, dst, info.size, prior)
-    return info.size
+    return copied
   }
   const got = await storage(src.backend.getObject(src.bucket, srcKey, { ...version, signal: o.signal }), d.logger, { notFound: 'No such source object.' })
   if (got.status === 304) throw fail('backend_error')
+  const metadata = o.metadata ?? got.info.metadata
+  let put
   try {
-    await storage(
+    put = await storage(
       dst.backend.putObject(dst.bucket, dstKey, got.body, {
         size: got.contentLength,
         ...(got.info.contentType ? { contentType: got.info.contentType } : {}),
-        ...((o.metadata ?? got.info.metadata) ? { metadata: o.metadata ?? got.info.metadata } : {}),
+        ...(metadata ? { metadata } : {}),
         signal: o.signal,
       }),
       d.logger,
@@ -57,7 +59,7 @@ export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: T
     throw err
   }
   recordWrite(d.accounting, dst, got.contentLength, prior)
-  return got.contentLength
+  return { key: dstKey, size: got.contentLength, ...(got.info.contentType ? { contentType: got.info.contentType } : {}), ...(metadata ? { metadata } : {}), ...put }
 }
 
 export type CopyRequest = {
@@ -83,9 +85,8 @@ export function copyObject(d: ObjectDeps, src: Target, origin: AuditOrigin, body
   const cross = dst.bid !== src.bid
   const detail = { dst_bucket: dst.bucket, dst_key: body.dst_key, ...(cross ? { dst_backend: dst.bid } : {}), ...(body.version_id ? { version_id: body.version_id } : {}) }
   return audited(d.audit, origin, { action: cross ? 'object.transfer' : 'object.copy', backend: src.bid, bucket: src.bucket, key: body.src_key, detail }, async (detail) => {
-    const size = await copyOne(d, src, body.src_key, dst, body.dst_key, { ...(body.version_id ? { versionId: body.version_id } : {}), ...(metadata ? { metadata } : {}), signal })
-    detail.size = size
-    const info = await headOrNull(dst, body.dst_key, d.logger).catch(() => null)
-    return { backend: dst.bid, bucket: dst.bucket, object: objectDTO(info ?? { key: body.dst_key, size }) }
+    const info = await copyOne(d, src, body.src_key, dst, body.dst_key, { ...(body.version_id ? { versionId: body.version_id } : {}), ...(metadata ? { metadata } : {}), signal })
+    detail.size = info.size
+    return { backend: dst.bid, bucket: dst.bucket, object: objectDTO(info.lastModified ? info : ((await headOrNull(dst, body.dst_key, d.logger, { bucketKnown: true }).catch(() => null)) ?? info)) }
   })
 }

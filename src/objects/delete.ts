@@ -19,7 +19,7 @@ const HEAD_CONCURRENCY = 16
 export function deleteObject(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, versionId?: string): Promise<void> {
   validateKey(key)
   return audited(d.audit, origin, { action: 'object.delete', backend: t.bid, bucket: t.bucket, key, detail: versionId ? { version_id: versionId } : {} }, async (detail) => {
-    const info = await headOrNull(t, key, d.logger, versionId)
+    const info = await headOrNull(t, key, d.logger, versionId ? { versionId } : {})
     if (!info) throw fail('not_found', 'No such object.')
     await storage(t.backend.deleteObject(t.bucket, key, versionId ? { versionId } : undefined), d.logger, { notFound: 'No such object.' })
     detail.size = info.size
@@ -40,7 +40,7 @@ async function sizesOf(t: Target, keys: BulkKey[], d: ObjectDeps): Promise<Map<s
   const worker = async (): Promise<void> => {
     while (next < keys.length) {
       const k = keys[next++]!
-      const info = await headOrNull(t, k.key, d.logger, k.version_id).catch(() => null)
+      const info = await headOrNull(t, k.key, d.logger, { ...(k.version_id ? { versionId: k.version_id } : {}), bucketKnown: true }).catch(() => null)
       if (info) sizes.set(`${k.key}\u0000${k.version_id ?? ''}`, info.size)
     }
   }

@@ -123,7 +123,7 @@ export async function copyPrefix(d: ObjectDeps, src: Target, origin: AuditOrigin
         const problem = keyProblem(dstKey)
         try {
           if (problem) throw fail('invalid_key', `The destination key is not valid: ${problem}.`)
-          const size = await copyOne(d, src, o.key, dst, dstKey, { info: o, ...(metadata ? { metadata } : {}), signal })
+          const { size } = await copyOne(d, src, o.key, dst, dstKey, { info: o, ...(metadata ? { metadata } : {}), signal })
           copied++
           bytes += size
           bounded(keys, o.key)

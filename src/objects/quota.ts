@@ -14,7 +14,7 @@ export type Prior = number | null | undefined
 
 export async function priorSize(acc: StorageAccounting, t: Target, key: string, logger: Logger): Promise<Prior> {
   if (!acc.hasHardCap(t.bid, t.bucket)) return undefined
-  const info = await headOrNull(t, key, logger)
+  const info = await headOrNull(t, key, logger, { bucketKnown: true })
   return info ? info.size : null
 }
 

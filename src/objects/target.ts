@@ -40,11 +40,15 @@ export function destination(registry: Registry, src: Target, dst: { backend?: st
   return { bid, bucket, backend }
 }
 
-/** The object's info, or null when there is none (any other failure is thrown). */
-export function headOrNull(t: Target, key: string, logger: Logger, versionId?: string): Promise<ObjectInfo | null> {
+/**
+ * The object's info, or null when there is none (any other failure is thrown). `bucketKnown`:
+ * a missing bucket counts as a missing object, for callers whose next call fails on it anyway
+ * (the s3 driver then makes one call, not two).
+ */
+export function headOrNull(t: Target, key: string, logger: Logger, o: { versionId?: string; bucketKnown?: boolean } = {}): Promise<ObjectInfo | null> {
   return storage(async () => {
     try {
-      return await t.backend.headObject(t.bucket, key, versionId ? { versionId } : undefined)
+      return await t.backend.headObject(t.bucket, key, { ...(o.versionId ? { versionId: o.versionId } : {}), ...(o.bucketKnown ? { bucketKnown: true } : {}) })
     } catch (err) {
       if (err instanceof BackendError && err.kind === 'not_found') return null
       throw err

@@ -50,7 +50,7 @@ type Write = {
 async function write(d: ObjectDeps, t: Target, w: Write): Promise<ObjectDTO> {
   let prior: Prior
   if (w.ifNoneMatch) {
-    if (await headOrNull(t, w.key, d.logger)) throw fail('object_exists')
+    if (await headOrNull(t, w.key, d.logger, { bucketKnown: true })) throw fail('object_exists')
     prior = null
   } else {
     prior = await priorSize(d.accounting, t, w.key, d.logger)
@@ -71,10 +71,9 @@ async function write(d: ObjectDeps, t: Target, w: Write): Promise<ObjectDTO> {
     throw err
   }
   recordWrite(d.accounting, t, w.size, prior)
-  const info = await headOrNull(t, w.key, d.logger).catch(() => null)
-  return info
-    ? objectDTO(info)
-    : objectDTO({ key: w.key, size: w.size, etag: put.etag, contentType: w.contentType, ...(put.versionId ? { versionId: put.versionId } : {}) })
+  const written = { key: w.key, size: w.size, contentType: w.contentType, ...put }
+  // A driver that does not say when it wrote (a local disk) is asked; that costs no upstream call.
+  return objectDTO(put.lastModified ? written : ((await headOrNull(t, w.key, d.logger, { bucketKnown: true }).catch(() => null)) ?? written))
 }
 
 export type UploadRequest = {

@@ -22,7 +22,7 @@
  * for every backend.
  */
 import { BackendError } from '../backends/backend.ts'
-import { child, parseXml, textOf, type XmlElement } from '../backends/s3/xml.ts'
+import { child, parseXml, textOf, type XmlElement } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, S3Error } from '../s3proxy/errors.ts'
 import { readDocument } from './body.ts'

@@ -8,7 +8,7 @@
  * (InvalidArgument); dates of expirations and transitions in ISO 8601 at
  * midnight UTC (InvalidArgument).
  */
-import { child, children, parseXml, textOf, type XmlElement } from '../backends/s3/xml.ts'
+import { child, children, parseXml, textOf, type XmlElement } from '../s3/xml.ts'
 import { malformedXml } from './errors.ts'
 import { invalidArgument } from './headers.ts'
 

@@ -7,10 +7,10 @@
  * page over the driver's full answer with S3's markers.
  */
 import type { ChecksumAlgorithm, CompletedPart, CreateUploadOptions, MultipartUpload } from '../backends/backend.ts'
-import { children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { children, parseXml, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { compareKeys } from '../lib/key-order.ts'
-import { uriEncode } from '../s3proxy/sigv4/canonical.ts'
+import { uriEncode } from '../s3/canonical.ts'
 import { bodyStream, readDocument } from './body.ts'
 import { emptyReply, encodingType, intParam, keyOf, param, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, malformedXml, s3Failure } from './errors.ts'

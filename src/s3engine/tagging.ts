@@ -4,7 +4,7 @@
  * A tag set comes back sorted by key in byte order, as RGW answers, whatever
  * order it was sent in.
  */
-import { child, children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { child, children, parseXml, textOf } from '../s3/xml.ts'
 import { compareKeys } from '../lib/key-order.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { readDocument } from './body.ts'

@@ -11,7 +11,7 @@
  * in S3. If-Match and If-None-Match are checked against the object the key
  * holds at the moment the new one replaces it.
  */
-import { children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { children, parseXml, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { bodyStream, readDocument } from './body.ts'
 import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'

@@ -8,7 +8,7 @@
  * and clients that care ask for `encoding-type=url` instead. CR is written as
  * a reference too, since parsers turn a literal one into LF.
  */
-import { uriEncode } from '../s3proxy/sigv4/canonical.ts'
+import { uriEncode } from '../s3/canonical.ts'
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 

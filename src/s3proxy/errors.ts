@@ -5,8 +5,7 @@
  * so every S3 client understands a refusal. Handlers throw `S3Error`; the
  * pipeline renders it once.
  */
-import { STATUS_CODES } from 'node:http'
-import { escapeXmlText } from '../backends/s3/xml.ts'
+import { escapeXmlText } from '../s3/xml.ts'
 
 export class S3Error extends Error {
   constructor(
@@ -44,33 +43,4 @@ export function errorXml(code: string, message: string, resource: string, reques
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<Error><Code>${escapeXmlText(code)}</Code><Message>${escapeXmlText(message)}</Message>${extra}<Resource>${escapeXmlText(resource)}</Resource><RequestId>${escapeXmlText(requestId)}</RequestId></Error>`
   )
-}
-
-/**
- * S3 codes for a bare status (an upstream error without an S3 document). Where S3 has a code
- * for what the status means, that code; a 404 is `NotFound`, the name the SDKs give a bodiless
- * 404 (it may be the bucket, the key or the upload that is missing).
- */
-const STATUS_CODE_NAMES: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'AccessDenied',
-  403: 'AccessDenied',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  408: 'RequestTimeout',
-  409: 'OperationAborted',
-  411: 'MissingContentLength',
-  412: 'PreconditionFailed',
-  413: 'EntityTooLarge',
-  416: 'InvalidRange',
-  429: 'SlowDown',
-  500: 'InternalError',
-  501: 'NotImplemented',
-  503: 'ServiceUnavailable',
-}
-
-/** The code and message for a status that came without an error document. */
-export function statusError(status: number): { code: string; message: string } {
-  const code = STATUS_CODE_NAMES[status] ?? (status >= 500 ? 'InternalError' : 'InvalidRequest')
-  return { code, message: STATUS_CODES[status] ?? code }
 }

@@ -8,7 +8,8 @@
  * - Successful answers keep the upstream's headers but hop-by-hop ones, its
  *   request ids and CORS (headers.ts) and its exact Content-Length; bodies
  *   up to SMALL_RESPONSE are read whole (one write costs measurably less CPU
- *   under Bun than a stream of them), larger ones stream.
+ *   under Bun than a stream of them), larger ones are written to the client
+ *   as they arrive, with no web stream in between.
  * - Error answers become an `S3Error`: the S3 code, message, a few
  *   client-relevant fields and the allowlisted error headers survive; the
  *   upstream's request ids, host ids and any echo of the proxy's own signing
@@ -20,24 +21,31 @@
  *   cleanly), and the call fails with the body's S3 error.
  */
 import type { Readable } from 'node:stream'
-import { child, parseXml, textOf } from '../backends/s3/xml.ts'
-import type { Registry } from '../backends/registry.ts'
+import type { Registry, S3Settings } from '../backends/registry.ts'
 import type { Logger } from '../lib/log.ts'
+import { uriEncode } from '../s3/canonical.ts'
+import { createS3Client, type S3Client } from '../s3/client.ts'
+import { readErrorDocument } from '../s3/error-document.ts'
+import { TransportError } from '../s3/http1.ts'
+import type { Answer } from '../s3/transport.ts'
+import { child } from '../s3/xml.ts'
 import { bodyError, clientGone } from './body.ts'
 import type { S3Call, S3Path, S3Reply } from './call.ts'
 import { isAuthParam, METHOD_OF } from './classify.ts'
-import { badGateway, notImplemented, S3Error, serviceUnavailable, statusError } from './errors.ts'
+import { badGateway, notImplemented, S3Error, serviceUnavailable } from './errors.ts'
 import { forwardable, passErrorHeader, passResponseHeader, withoutAwsChunked } from './headers.ts'
-import { UNSIGNED_PAYLOAD, uriEncode } from './sigv4/canonical.ts'
-import { outboundQuery, sendUpstream, upstreamFor, type Upstream } from './upstream.ts'
 
 /** Responses up to this size (with a Content-Length) are read whole and written at once. */
 const SMALL_RESPONSE = 64 * 1024
-const ERROR_BODY_LIMIT = 64 * 1024
+/**
+ * No progress for this long fails a forwarded request. Longer than the driver's: a client's
+ * CopyObject or CompleteMultipartUpload may keep the upstream busy for minutes before it
+ * answers (what fetch's own idle timeout allowed before).
+ */
+const IDLE_MS = 300_000
 const KEPT_ERROR_FIELDS = ['Key', 'BucketName', 'ArgumentName', 'ArgumentValue', 'ActualObjectSize', 'RangeRequested', 'Condition', 'UploadId', 'PartNumber', 'MinSizeAllowed', 'ProposedSize', 'MaxSizeAllowed', 'VersionId']
 /** Upstream refusals of the backend's own credentials. */
 const SIGNING_FAILURES: ReadonlySet<string> = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed', 'InvalidToken', 'ExpiredToken'])
-const UNREACHABLE = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ConnectionRefused|FailedToOpenSocket|ConnectionClosed/i
 
 /** Request headers that pass the allowlist; checksum headers describing an aws-chunked trailer are left behind. */
 function outboundHeaders(call: S3Call): Headers {
@@ -75,78 +83,51 @@ function watched(body: ReadableStream<Uint8Array>, failed: (err: unknown) => voi
   )
 }
 
-async function readCapped(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (!body) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      size += value.byteLength
-      if (size > ERROR_BODY_LIMIT) break
-      chunks.push(value)
-    }
-  } finally {
-    reader.cancel().catch(() => {})
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 /** The client's view of an upstream error answer. */
-async function upstreamError(call: S3Call, response: Response, logger: Logger): Promise<S3Error> {
-  const text = await readCapped(response.body)
-  let { code, message } = statusError(response.status)
+async function upstreamError(call: S3Call, answer: Answer, logger: Logger): Promise<S3Error> {
+  const doc = await readErrorDocument(answer)
   const extras: Array<[string, string]> = []
-  try {
-    const doc = parseXml(text)
-    if (doc.name === 'Error' && textOf(doc, 'Code')) {
-      code = textOf(doc, 'Code')!
-      message = textOf(doc, 'Message') || code
-      for (const name of KEPT_ERROR_FIELDS) {
-        const v = child(doc, name)?.text
-        if (v !== undefined && v.length <= 1024) extras.push([name, v])
-      }
-    }
-  } catch {
-    // Not an S3 error document (a proxy in front of the backend, say): the status alone tells.
+  for (const name of KEPT_ERROR_FIELDS) {
+    const v = child(doc.element, name)?.text
+    if (v !== undefined && v.length <= 1024) extras.push([name, v])
   }
-  const status = response.status
-  if ((status === 401 || status === 403) && SIGNING_FAILURES.has(code)) {
-    logger.error('backend refused the proxy signature', { request_id: call.requestId, backend: call.backendId, code })
+  const status = answer.status
+  if ((status === 401 || status === 403) && SIGNING_FAILURES.has(doc.code)) {
+    logger.error('backend refused the proxy signature', { request_id: call.requestId, backend: call.backendId, code: doc.code })
     return new S3Error(502, 'InternalError', 'The storage backend refused the proxy; the administrator has been told.', 'upstream-auth')
   }
   const headers: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
-    if (passErrorHeader(name)) headers[name] = value
-  })
-  return new S3Error(status, code, message, status >= 500 ? 'upstream-error' : 'upstream-refused', headers, extras)
+  for (const name in answer.headers) if (passErrorHeader(name)) headers[name] = answer.headers[name]!
+  return new S3Error(status, doc.code, doc.message, status >= 500 ? 'upstream-error' : 'upstream-refused', headers, extras)
 }
 
-async function replyOf(call: S3Call, response: Response): Promise<S3Reply> {
+async function replyOf(call: S3Call, answer: Answer): Promise<S3Reply> {
   const headers: Record<string, string> = {}
-  response.headers.forEach((value, name) => {
-    if (passResponseHeader(name)) headers[name] = value
-  })
-  const status = response.status
-  if (call.inbound.method === 'HEAD' || !response.body || status === 204 || status === 304) {
-    response.body?.cancel().catch(() => {})
+  for (const name in answer.headers) if (passResponseHeader(name)) headers[name] = answer.headers[name]!
+  const status = answer.status
+  if (call.inbound.method === 'HEAD' || status === 204 || status === 304) {
+    await answer.discard()
     return { status, headers, body: { kind: 'empty' } }
   }
-  const declared = response.headers.get('content-length')
-  const length = declared !== null && /^\d{1,16}$/.test(declared) ? Number(declared) : undefined
-  if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: new Uint8Array(await response.arrayBuffer()) } }
-  return { status, headers, body: { kind: 'stream', length, stream: response.body } }
+  const length = answer.contentLength < 0 ? undefined : answer.contentLength
+  if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: await answer.bytes(SMALL_RESPONSE) } }
+  return { status, headers, body: { kind: 'stream', length, get stream() { return answer.stream() }, pipe: (out, signal) => answer.pipe(out, signal) } }
 }
 
 const keepParam = (key: string): boolean => key !== 'x-id' && !isAuthParam(key)
 
 export function createForwarder(d: { registry: Registry; logger: Logger }): S3Path {
-  function upstream(backendId: string): Upstream {
+  // The registry swaps a backend's settings object when the backend changes, which retires its client.
+  const clients = new WeakMap<S3Settings, S3Client>()
+  function upstream(backendId: string): S3Client {
     const settings = d.registry.upstream(backendId)
     if (!settings) throw serviceUnavailable('The storage backend of this credential is unavailable.')
-    return upstreamFor(settings)
+    let client = clients.get(settings)
+    if (!client) {
+      client = createS3Client(settings, { idleMs: IDLE_MS })
+      clients.set(settings, client)
+    }
+    return client
   }
 
   return {
@@ -165,33 +146,51 @@ export function createForwarder(d: { registry: Registry; logger: Logger }): S3Pa
         failure ??= err
         stop?.abort()
       }
-      let body: ReadableStream<Uint8Array> | Uint8Array | undefined
+      let body: ReadableStream<Uint8Array> | Uint8Array | Readable | undefined
       if (b.kind === 'whole') body = b.bytes
       else if (b.kind === 'stream' && b.source) body = nodeBody(b.source, failed, () => stop?.abort())
       else if (b.kind === 'stream') body = watched(b.stream, failed)
       if (b.kind !== 'empty') headers.set('content-length', String(b.kind === 'whole' ? b.bytes.byteLength : b.length))
       else if (method === 'PUT' || method === 'POST') headers.set('content-length', '0')
-      const payloadHash = (b.kind === 'whole' || b.kind === 'stream' ? b.sha256 : undefined) ?? UNSIGNED_PAYLOAD
-      let response: Response
+      const payloadHash = b.kind === 'whole' || b.kind === 'stream' ? b.sha256 : undefined
+      let answer: Answer
       try {
-        response = await sendUpstream(up, { method, bucket: call.bucket, key: call.key, query: outboundQuery(call.inbound.params, keepParam), headers, payloadHash, body, signal })
+        answer = await up.send({
+          method,
+          bucket: call.bucket,
+          ...(call.key !== undefined ? { key: call.key } : {}),
+          query: outboundQuery(call.inbound.params, keepParam),
+          headers,
+          ...(payloadHash ? { payloadHash } : {}),
+          ...(body !== undefined ? { body } : {}),
+          signal,
+        })
       } catch (err) {
         if (failure !== undefined) throw bodyError(failure)
         if (signal.aborted) throw clientGone()
-        const code = (err as { code?: string }).code ?? ''
-        d.logger.warn('upstream request failed', { request_id: call.requestId, backend: call.backendId, error: (err as Error).message, code })
-        if (UNREACHABLE.test(code + ' ' + (err as Error).message)) throw serviceUnavailable()
+        d.logger.warn('upstream request failed', { request_id: call.requestId, backend: call.backendId, error: (err as Error).message, code: (err as { code?: string }).code ?? '' })
+        if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'timeout')) throw serviceUnavailable()
         throw badGateway()
       }
-      if (response.status >= 400) throw await upstreamError(call, response, d.logger)
-      return replyOf(call, response)
+      if (answer.status >= 400) throw await upstreamError(call, answer, d.logger)
+      return replyOf(call, answer)
     },
   }
 }
 
-/** A node body handed to fetch as it is; its failure is noted, and a client that goes away stops the call. */
-function nodeBody(source: Readable, failed: (err: unknown) => void, gone: () => void): ReadableStream<Uint8Array> {
+/** A node body handed to the transport as it is; its failure is noted, and a client that goes away stops the call. */
+function nodeBody(source: Readable, failed: (err: unknown) => void, gone: () => void): Readable {
   source.once('error', failed)
   source.once('aborted', gone)
-  return source as unknown as ReadableStream<Uint8Array>
+  return source
+}
+
+/** AWS URI-encodes decoded query parameters for the outbound request, dropping presigned-URL auth and SDK hints. */
+export function outboundQuery(params: ReadonlyArray<{ key: string; value: string }>, keep: (key: string) => boolean): string {
+  let out = ''
+  for (const p of params) {
+    if (!keep(p.key)) continue
+    out += (out === '' ? '' : '&') + uriEncode(p.key, { encodeSlash: true }) + '=' + uriEncode(p.value, { encodeSlash: true })
+  }
+  return out
 }

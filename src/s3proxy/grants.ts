@@ -21,7 +21,7 @@
  */
 import { decide, type Want } from '../access/decide.ts'
 import { READ, WRITE, type AccessView } from '../access/view.ts'
-import { children, parseXml } from '../backends/s3/xml.ts'
+import { children, parseXml } from '../s3/xml.ts'
 import { AppError } from '../http/errors.ts'
 import type { Classified, Operation } from './classify.ts'
 import { accessDenied, type S3Error } from './errors.ts'

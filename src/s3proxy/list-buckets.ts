@@ -13,7 +13,7 @@
  *   has them, as in the first case.
  */
 import type { BucketInfo } from '../backends/backend.ts'
-import { escapeXml } from '../backends/s3/xml.ts'
+import { escapeXml } from '../s3/xml.ts'
 import { accessFor } from '../credentials/access.ts'
 import type { ResolvedCredential } from '../credentials/service.ts'
 

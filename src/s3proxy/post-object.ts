@@ -22,12 +22,12 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { Busboy, type BusboyFileStream } from '@fastify/busboy'
-import { escapeXmlText } from '../backends/s3/xml.ts'
+import { escapeXmlText } from '../s3/xml.ts'
 import { Spool } from '../lib/spool.ts'
 import type { CallBody, S3Reply } from './call.ts'
 import { S3Error } from './errors.ts'
 import type { Inbound } from './request.ts'
-import { uriEncode } from './sigv4/canonical.ts'
+import { uriEncode } from '../s3/canonical.ts'
 import { checkPolicyConditions, contentLengthRange, type PostPolicy, type PostPolicyFail } from './sigv4/postpolicy.ts'
 import { s3ErrorStatus } from './sigv4/verify.ts'
 

@@ -14,7 +14,7 @@
  * extra HEAD/ListParts calls this needs.
  */
 import { BackendError, type Backend } from '../backends/backend.ts'
-import { children, parseXml, textOf } from '../backends/s3/xml.ts'
+import { children, parseXml, textOf } from '../s3/xml.ts'
 import { AppError } from '../http/errors.ts'
 import type { QuotaService } from '../quotas/service.ts'
 import type { S3Call, S3Reply } from './call.ts'
@@ -79,7 +79,8 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
 
   async function sizeOf(backend: Backend, bucket: string, key: string, versionId?: string): Promise<number | null> {
     try {
-      return (await backend.headObject(bucket, key, versionId ? { versionId } : undefined)).size
+      // bucketKnown: the write that follows fails on a missing bucket anyway, so one HEAD will do.
+      return (await backend.headObject(bucket, key, { ...(versionId ? { versionId } : {}), bucketKnown: true })).size
     } catch (err) {
       if (err instanceof BackendError && err.kind === 'not_found') return null
       throw err

@@ -7,7 +7,7 @@
  * has its audit event. Repeated, because one lucky kill proves little.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
-import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+import { signRequest } from '../../src/s3/sign.ts'
 import { s3Env, useTestBucket } from '../helpers/s3.ts'
 import { serverProcess, type ServerProcess, type Session } from '../helpers/server-process.ts'
 

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { presignUrl } from '../../src/s3proxy/sigv4/sign.ts'
+import { presignUrl } from '../../src/s3/sign.ts'
 import { conformance, run, type Ctx, type Driver, type Key } from './scenario.ts'
 
 let n = 0

@@ -5,7 +5,7 @@
  * encoding-type=url and fetch-owner, on keys that XML cannot carry as text.
  */
 import { describe, expect, test } from 'bun:test'
-import { children, parseXml, textOf, type XmlElement } from '../../src/backends/s3/xml.ts'
+import { children, parseXml, textOf, type XmlElement } from '../../src/s3/xml.ts'
 import { engineFixture, path, type EngineFixture } from './fixture.ts'
 
 const KEYS = ['a', 'a/1', 'a/2', 'b/x/1', 'b/y', 'c d', 'e+f', '~', 'é']

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { children, textOf } from '../../src/backends/s3/xml.ts'
+import { children, textOf } from '../../src/s3/xml.ts'
 import { checksumBase64, createChecksum } from '../../src/lib/checksum.ts'
 import { engineFixture, MiB, type EngineFixture } from './fixture.ts'
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { children, textOf } from '../../src/backends/s3/xml.ts'
+import { children, textOf } from '../../src/s3/xml.ts'
 import { createS3Engine } from '../../src/s3engine/engine.ts'
 import { buildCall, credential, engineFixture, path, serve } from './fixture.ts'
 

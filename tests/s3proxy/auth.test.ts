@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
-import { presignUrl } from '../../src/s3proxy/sigv4/sign.ts'
+import { presignUrl } from '../../src/s3/sign.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
 

@@ -8,7 +8,7 @@
  * mid-send. A client that keeps sending past the bound is cut off.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { presignUrl } from '../../src/s3proxy/sigv4/sign.ts'
+import { presignUrl } from '../../src/s3/sign.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 
 const MiB = 1024 * 1024

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { deriveSigningKey, formatAmzDate } from '../../src/s3proxy/sigv4/canonical.ts'
+import { deriveSigningKey, formatAmzDate } from '../../src/s3/canonical.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error, xml, textOf } from './xml.ts'
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
-import { deriveSigningKey, formatAmzDate } from '../../src/s3proxy/sigv4/canonical.ts'
+import { deriveSigningKey, formatAmzDate } from '../../src/s3/canonical.ts'
 import { httpGate, s3Env } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'

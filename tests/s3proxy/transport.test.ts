@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import net from 'node:net'
-import { signRequest } from '../../src/s3proxy/sigv4/sign.ts'
+import { signRequest } from '../../src/s3/sign.ts'
 import { s3Env, tcpRelay, type Relay } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
@@ -151,6 +151,18 @@ describe('an upstream that fails', () => {
     await relay.stop().catch(() => {})
     await q.close()
   })
+
+  test('a client that goes away mid-download closes the upstream connection and leaves no request in flight', async () => {
+    const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
+    // Stops reading after the first MiB, so the answer cannot have ended.
+    r.socket.on('data', () => r.received().length > MiB && r.socket.pause())
+    await until(() => r.received().length > MiB, 10_000)
+    const openDuring = relay.open()
+    r.socket.destroy()
+    await until(() => q.running.proxy!.inFlight() === 0, 10_000)
+    // The upstream connection was mid-answer: it is closed, not pooled.
+    await until(() => relay.open() < openDuring, 10_000)
+  }, 30_000)
 
   test('a download whose upstream dies mid-body is cut, never completed short', async () => {
     const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Reading the proxy's S3 XML answers in tests. */
-import { parseXml, textOf, children, type XmlElement } from '../../src/backends/s3/xml.ts'
+import { parseXml, textOf, children, type XmlElement } from '../../src/s3/xml.ts'
 
 export type S3ErrorDoc = { code: string; message: string; resource: string; requestId: string; doc: XmlElement }
 

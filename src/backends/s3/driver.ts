@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * The Backend for any S3-compatible upstream (MinIO, Garage, SeaweedFS, Ceph
- * RGW, AWS, R2, B2, Wasabi). Requests are signed by the minio client and
- * sent over a keep-alive pool; bodies stream both ways.
+ * RGW, AWS, R2, B2, Wasabi). Requests go through the shared S3 client
+ * (src/s3/: signing, keep-alive transport); bodies stream both ways.
  */
 import type { Backend, Capabilities } from '../backend.ts'
 import * as buckets from './buckets.ts'
@@ -20,7 +20,7 @@ export type S3BackendOptions = {
   accessKey: string
   secretKey: string
   pathStyle: boolean
-  /** Idle budget of a request: no byte moving for this long fails it. Connects get at most 5 s of it. Default 30 s. */
+  /** Idle budget of a request: no progress (connecting included) for this long fails it. Default 30 s. */
   timeoutMs?: number
   /** Upload tuning; the defaults suit every S3 implementation. */
   uploads?: Partial<uploads.UploadLimits>
@@ -58,7 +58,7 @@ export function createS3Backend(opts: S3BackendOptions): Backend {
     accessKey: opts.accessKey,
     secretKey: opts.secretKey,
     pathStyle: opts.pathStyle,
-    timeouts: { connectMs: Math.min(idleMs, 5_000), idleMs },
+    timeouts: { idleMs },
   })
   // S3 takes 5 GiB in one PUT, but B2 stops at 5 GB (10^9) and R2 at 5 GiB - 5 MiB.
   const limits: uploads.UploadLimits = { singlePutMaxBytes: 5_000_000_000, partBytes: 64 * MiB, ...opts.uploads }

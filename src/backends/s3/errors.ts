@@ -5,7 +5,9 @@
  * kept only in `cause`, for logs.
  */
 import { BackendError, type BackendErrorKind } from '../backend.ts'
-import { parseXml, textOf, type XmlElement } from './xml.ts'
+import type { ErrorDocument } from '../../s3/error-document.ts'
+import { TransportError } from '../../s3/http1.ts'
+import { parseXml, textOf, type XmlElement } from '../../s3/xml.ts'
 
 /** What an S3 error response said. */
 export class UpstreamError extends Error {
@@ -83,6 +85,10 @@ export function backendError(kind: BackendErrorKind, cause?: unknown, message = 
   return new BackendError(kind, message, { cause })
 }
 
+export function upstreamError(doc: ErrorDocument, deleteMarker = false): UpstreamError {
+  return new UpstreamError(doc.status, doc.code, doc.message, doc.requestId, deleteMarker)
+}
+
 /** The upstream's S3 code travels with the error, so the S3 engine and the dashboard can be as precise as the upstream was. */
 export function fromUpstream(e: UpstreamError): BackendError {
   const kind = kindOf(e)
@@ -99,22 +105,6 @@ export function resultOf(body: string): XmlElement {
   return doc
 }
 
-/** Raised by the transport when a connection or an idle socket exceeds its budget. */
-export class NetworkTimeout extends Error {
-  readonly code = 'ETIMEDOUT'
-  constructor(phase: 'connect' | 'idle', ms: number) {
-    super(`${phase} timeout after ${ms} ms`)
-    this.name = 'NetworkTimeout'
-  }
-}
-
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED'])
-
-function isNetworkError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && NETWORK_CODES.has(code)
-}
-
 /**
  * Any failure of a request that produced no S3 error document. A caller's
  * abort is not a backend failure: its reason is rethrown as is, the way
@@ -123,6 +113,9 @@ function isNetworkError(err: unknown): boolean {
 export function fromThrown(err: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted) return signal.reason
   if (err instanceof BackendError) return err
-  if (isNetworkError(err)) return backendError('unavailable', err)
+  if (err instanceof TransportError) {
+    if (err.kind === 'oversized') return backendError('failed', err, 'The storage backend sent an oversized response.')
+    return backendError('unavailable', err)
+  }
   return backendError('failed', err)
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** LifecycleRule ⇄ S3 LifecycleConfiguration XML. */
 import type { LifecycleRule } from '../backend.ts'
-import { child, children, escapeXml, tag, textOf, type XmlElement } from './xml.ts'
+import { child, children, escapeXml, tag, textOf, type XmlElement } from '../../s3/xml.ts'
 
 function days(el: XmlElement | undefined, name: string): number | undefined {
   const v = textOf(el, name)

@@ -7,7 +7,7 @@ import type { BucketInfo, ListOptions, ListResult, MultipartUpload, ObjectInfo, 
 import type { S3Http } from './client.ts'
 import { backendError } from './errors.ts'
 import { headObject, parseDate, quoteEtag } from './objects.ts'
-import { child, children, parseXml, textOf, type XmlElement } from './xml.ts'
+import { child, children, parseXml, textOf, type XmlElement } from '../../s3/xml.ts'
 
 /**
  * Keys are requested url-encoded so that characters XML 1.0 cannot carry
@@ -37,7 +37,7 @@ async function addMetadata(s3: S3Http, bucket: string, objects: ObjectInfo[]): P
     while (next < objects.length) {
       const o = objects[next++]!
       try {
-        const head = await headObject(s3, bucket, o.key)
+        const head = await headObject(s3, bucket, o.key, { bucketKnown: true })
         o.metadata = head.metadata
         o.contentType = head.contentType
       } catch {

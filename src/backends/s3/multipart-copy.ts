@@ -11,7 +11,7 @@ import type { S3Http } from './client.ts'
 import { backendError, resultOf } from './errors.ts'
 import { copySource, getObjectTags, headObject, putObjectTags, quoteEtag } from './objects.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload } from './uploads.ts'
-import { textOf } from './xml.ts'
+import { textOf } from '../../s3/xml.ts'
 
 const MiB = 1024 ** 2
 const MIN_PART = 5 * MiB
@@ -113,6 +113,6 @@ async function copyPart(s3: S3Http, src: CopySource, dst: { bucket: string; key:
  */
 async function assertUnchanged(s3: S3Http, src: CopySource, signal?: AbortSignal): Promise<void> {
   if (src.versionId || !src.etag) return
-  const now = await headObject(s3, src.bucket, src.key, { signal })
+  const now = await headObject(s3, src.bucket, src.key, { signal, bucketKnown: true })
   if (now.etag !== src.etag) throw backendError('precondition', undefined, CHANGED)
 }

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Reading, deleting and tagging single objects. */
-import type { IncomingMessage } from 'node:http'
 import type { Checksum, ChecksumAlgorithm, ContentHeaders, CopyConditions, DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
-import { contentMd5, type S3Http, uriEscape } from './client.ts'
+import { uriEncode } from '../../s3/canonical.ts'
+import type { Answer } from '../../s3/transport.ts'
+import { child, children, escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
+import { contentMd5, headerValue, type S3Http } from './client.ts'
 import { backendError, UpstreamError } from './errors.ts'
-import { responseBody } from './streams.ts'
-import { headerValue } from './transport.ts'
-import { child, children, escapeXml, parseXml, tag, textOf } from './xml.ts'
 
 /** ETags in the quoted form S3 sends them in; some servers and callers leave the quotes off. */
 export function quoteEtag(etag: string | undefined): string | undefined {
@@ -53,12 +52,12 @@ export function copyConditionHeaders(c: CopyConditions | undefined): Record<stri
 /** `x-amz-tagging`: the tag set as a URL query. */
 export function taggingHeader(tags: Record<string, string> | undefined): Record<string, string> {
   if (!tags || Object.keys(tags).length === 0) return {}
-  return { 'x-amz-tagging': Object.entries(tags).map(([k, v]) => `${uriEscape(k)}=${uriEscape(v)}`).join('&') }
+  return { 'x-amz-tagging': Object.entries(tags).map(([k, v]) => `${uriEncode(k, { encodeSlash: true })}=${uriEncode(v, { encodeSlash: true })}`).join('&') }
 }
 
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256']
 
-function checksumFromHeaders(res: IncomingMessage): Checksum | undefined {
+function checksumFromHeaders(res: Answer): Checksum | undefined {
   for (const algorithm of ALGORITHMS) {
     const value = headerValue(res, `x-amz-checksum-${algorithm}`)
     if (value) return { algorithm, value, type: headerValue(res, 'x-amz-checksum-type') === 'COMPOSITE' || /-\d+$/.test(value) ? 'COMPOSITE' : 'FULL_OBJECT' }
@@ -66,11 +65,9 @@ function checksumFromHeaders(res: IncomingMessage): Checksum | undefined {
   return undefined
 }
 
-export function infoFromHeaders(key: string, res: IncomingMessage, size: number): ObjectInfo {
+export function infoFromHeaders(key: string, res: Answer, size: number): ObjectInfo {
   const metadata: Record<string, string> = {}
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice(11)] = Array.isArray(value) ? value.join(',') : value
-  }
+  for (const name in res.headers) if (name.startsWith('x-amz-meta-')) metadata[name.slice(11)] = res.headers[name]!
   const headers: ContentHeaders = {}
   for (const [field, name] of CONTENT_HEADERS) {
     const value = headerValue(res, name)
@@ -95,26 +92,25 @@ export function infoFromHeaders(key: string, res: IncomingMessage, size: number)
 }
 
 /** The HEAD response itself, for callers that need headers ObjectInfo leaves out. */
-export async function headResponse(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<IncomingMessage> {
-  const res = await s3.send({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, headers: { 'x-amz-checksum-mode': 'ENABLED' }, signal: opts?.signal, ok: [200, 404] })
-  res.resume()
-  if (res.statusCode === 404) {
+export async function headResponse(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<Answer> {
+  const res = await s3.call({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, headers: { 'x-amz-checksum-mode': 'ENABLED' }, signal: opts?.signal, ok: [200, 404] })
+  if (res.status === 404) {
+    if (opts?.bucketKnown) throw backendError('not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
     // A HEAD 404 has no body to say whether the key or the bucket is missing.
-    const bucketThere = await s3.send({ method: 'HEAD', bucket, signal: opts?.signal, ok: [200, 403, 404] })
-    bucketThere.resume()
-    throw backendError(bucketThere.statusCode === 404 ? 'bucket_not_found' : 'not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
+    const bucketThere = await s3.call({ method: 'HEAD', bucket, signal: opts?.signal, ok: [200, 403, 404] })
+    throw backendError(bucketThere.status === 404 ? 'bucket_not_found' : 'not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
   }
   return res
 }
 
-export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal }): Promise<ObjectInfo> {
+export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<ObjectInfo> {
   const res = await headResponse(s3, bucket, key, opts)
   return infoFromHeaders(key, res, Number(headerValue(res, 'content-length') ?? 0))
 }
 
 /** The x-amz-copy-source value naming one object (or one version of it). */
 export function copySource(bucket: string, key: string, versionId?: string): string {
-  return `/${bucket}/${uriEscape(key).replace(/%2F/g, '/')}${versionId ? `?versionId=${uriEscape(versionId)}` : ''}`
+  return `/${bucket}/${uriEncode(key, { encodeSlash: false })}${versionId ? `?versionId=${uriEncode(versionId, { encodeSlash: true })}` : ''}`
 }
 
 function rangeHeader(r: Range | undefined): string | undefined {
@@ -147,27 +143,26 @@ export async function getObject(s3: S3Http, bucket: string, key: string, opts: G
     ok: [200, 206, 304],
   })
   const contentLength = Number(headerValue(res, 'content-length') ?? 0)
-  if (res.statusCode === 304) {
-    res.resume()
+  if (res.status === 304) {
+    await res.discard()
     const info = infoFromHeaders(key, res, 0)
     info.etag ??= singleEtag(opts.ifNoneMatch)
     return { status: 304, info }
   }
-  if (res.statusCode === 206) {
+  if (res.status === 206) {
     const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(headerValue(res, 'content-range') ?? '')
     if (!m) {
-      res.destroy()
+      res.stream().cancel().catch(() => {})
       throw backendError('failed', undefined, 'The storage backend sent a partial response without a valid Content-Range.')
     }
     const range = { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) }
-    return { status: 206, info: infoFromHeaders(key, res, range.total), body: responseBody(res, opts.signal), contentLength, range }
+    return { status: 206, info: infoFromHeaders(key, res, range.total), body: res.stream(), contentLength, range }
   }
-  return { status: 200, info: infoFromHeaders(key, res, contentLength), body: responseBody(res, opts.signal), contentLength }
+  return { status: 200, info: infoFromHeaders(key, res, contentLength), body: res.stream(), contentLength }
 }
 
 export async function deleteObject(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<void> {
-  const res = await s3.send({ method: 'DELETE', bucket, key, query: { versionId }, ok: [200, 204] })
-  res.resume()
+  await s3.call({ method: 'DELETE', bucket, key, query: { versionId }, ok: [200, 204] })
 }
 
 export async function deleteObjects(s3: S3Http, bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<DeleteResult> {
@@ -197,6 +192,5 @@ export async function putObjectTags(s3: S3Http, bucket: string, key: string, tag
     .map(([k, v]) => tag('Tag', tag('Key', escapeXml(k)) + tag('Value', escapeXml(v))))
     .join('')
   const body = `<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('TagSet', set)}</Tagging>`
-  const res = await s3.send({ method: 'PUT', bucket, key, query: { tagging: '', versionId }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
-  res.resume()
+  await s3.call({ method: 'PUT', bucket, key, query: { tagging: '', versionId }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
 }

@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Bridges between the web streams of the Backend interface and the Node
- * streams node:http speaks, pull-driven in both directions so at most a
- * chunk or two is in memory, however large the object.
+ * Request bodies cut from the Backend interface's web streams, pull-driven so
+ * at most a chunk or two is in memory, however large the object.
  */
-import type { IncomingMessage } from 'node:http'
-import { Readable } from 'node:stream'
 import { backendError } from './errors.ts'
 
 /**
@@ -61,35 +58,35 @@ export class BodyCursor {
   }
 
   /**
-   * The next `n` bytes as a Node stream. It errors if the source ends early
-   * or, when `last`, holds more than `n` bytes: then the error comes before
-   * the final byte is sent, so the upstream never completes a wrong object.
+   * The next `n` bytes as a stream. It errors if the source ends early or,
+   * when `last`, holds more than `n` bytes: then the error comes before the
+   * final byte is sent, so the upstream never completes a wrong object.
    */
-  take(n: number, last: boolean): Readable {
+  take(n: number, last: boolean): ReadableStream<Uint8Array> {
     let remaining = n
-    const source = new Readable({
-      highWaterMark: 0,
-      read: () => {
-        const step = async (): Promise<void> => {
-          if (remaining === 0) {
-            if (last && !(await this.atEnd())) throw lengthMismatch('longer')
-            source.push(null)
-            return
-          }
-          const chunk = await this.next(remaining)
-          if (!chunk) throw lengthMismatch('shorter')
-          remaining -= chunk.length
-          if (remaining === 0 && last && !(await this.atEnd())) throw lengthMismatch('longer')
-          source.push(chunk)
-          if (remaining === 0) source.push(null)
-        }
-        step().catch((err: unknown) => {
-          this.failure ??= err as Error
-          source.destroy(err as Error)
-        })
+    const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+      if (remaining === 0) {
+        if (last && !(await this.atEnd())) throw lengthMismatch('longer')
+        controller.close()
+        return
+      }
+      const chunk = await this.next(remaining)
+      if (!chunk) throw lengthMismatch('shorter')
+      remaining -= chunk.length
+      if (remaining === 0 && last && !(await this.atEnd())) throw lengthMismatch('longer')
+      controller.enqueue(chunk)
+      if (remaining === 0) controller.close()
+    }
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) =>
+          step(controller).catch((err: unknown) => {
+            this.failure ??= err as Error
+            throw err
+          }),
       },
-    })
-    return source
+      { highWaterMark: 0 },
+    )
   }
 
   /** Stops reading the source; pending reads reject. */
@@ -102,37 +99,7 @@ function lengthMismatch(how: 'shorter' | 'longer'): Error {
   return backendError('invalid', undefined, `The request body is ${how} than its declared size.`)
 }
 
-/**
- * An upstream response body as a web stream. Cancelling it, or aborting
- * `signal`, destroys the response and with it the socket: a half-read body
- * cannot go back to the keep-alive pool.
- */
-export function responseBody(res: IncomingMessage, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  const onAbort = (): void => {
-    res.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  const release = (): void => signal?.removeEventListener('abort', onAbort)
-  const iterator = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller): Promise<void> {
-        try {
-          const r = await iterator.next()
-          if (r.done) {
-            release()
-            controller.close()
-          } else controller.enqueue(r.value)
-        } catch (err) {
-          release()
-          controller.error(signal?.aborted ? signal.reason : backendError('unavailable', err, 'The storage backend connection broke during the download.'))
-        }
-      },
-      cancel(): void {
-        release()
-        res.destroy()
-      },
-    },
-    { highWaterMark: 0 },
-  )
+/** The body of an empty object. */
+export function emptyBody(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
 }

@@ -4,15 +4,14 @@
  * limit, a multipart upload fed part by part from the same stream above it.
  * Nothing is buffered beyond the chunk in flight.
  */
-import type { Readable } from 'node:stream'
 import type { ChecksumRequest, CompletedPart, CopyConditions, CreateUploadOptions, PutOptions, PutResult, UploadedPart, UploadPartOptions } from '../backend.ts'
-import type { S3Http } from './client.ts'
+import type { Answer } from '../../s3/transport.ts'
+import { escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
 import { etagListMatches } from '../conditions.ts'
+import { headerValue, type S3Http } from './client.ts'
 import { backendError, resultOf } from './errors.ts'
 import { contentHeaders, copyConditionHeaders, copySource, headObject, metadataHeaders, parseDate, quoteEtag, taggingHeader } from './objects.ts'
 import { BodyCursor } from './streams.ts'
-import { headerValue } from './transport.ts'
-import { escapeXml, parseXml, tag, textOf } from './xml.ts'
 
 export type UploadLimits = {
   /** Largest object sent as one PUT. */
@@ -40,7 +39,7 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
   const cursor = new BodyCursor(body)
   try {
     if (opts.size <= limits.singlePutMaxBytes) {
-      const res = await s3.send({
+      const res = await s3.call({
         method: 'PUT',
         bucket,
         key,
@@ -57,8 +56,7 @@ export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string
         size: opts.size,
         signal: opts.signal,
       })
-      res.resume()
-      return { etag: quoteEtag(headerValue(res, 'etag')) ?? '', versionId: headerValue(res, 'x-amz-version-id') }
+      return written(quoteEtag(headerValue(res, 'etag')) ?? '', res)
     }
     return await putMultipart(s3, limits, bucket, key, cursor, opts)
   } catch (err) {
@@ -71,9 +69,8 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
   if (opts.ifNoneMatch !== undefined || opts.ifMatch !== undefined) {
     // RGW 16.2 ignores If-None-Match on CompleteMultipartUpload, so check up
     // front too; AWS also honours If-None-Match: * sent with the completion.
-    const exists = await s3.send({ method: 'HEAD', bucket, key, signal: opts.signal, ok: [200, 404] })
-    exists.resume()
-    const etag = exists.statusCode === 200 ? (headerValue(exists, 'etag') ?? '') : undefined
+    const exists = await s3.call({ method: 'HEAD', bucket, key, signal: opts.signal, ok: [200, 404] })
+    const etag = exists.status === 200 ? (headerValue(exists, 'etag') ?? '') : undefined
     if (opts.ifMatch !== undefined && etag === undefined) throw backendError('not_found')
     if (opts.ifMatch !== undefined && !etagListMatches(opts.ifMatch, etag!)) throw backendError('precondition')
     if (opts.ifNoneMatch !== undefined && etag !== undefined && etagListMatches(opts.ifNoneMatch, etag)) throw backendError('precondition')
@@ -110,9 +107,8 @@ export async function createMultipartUpload(s3: S3Http, bucket: string, key: str
   return uploadId
 }
 
-async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: Readable, size: number, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<UploadedPart> {
-  const res = await s3.send({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, headers, body, size, signal })
-  res.resume()
+async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<UploadedPart> {
+  const res = await s3.call({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, headers, body, size, signal })
   return { partNumber, etag: quoteEtag(headerValue(res, 'etag')) ?? '', size }
 }
 
@@ -166,13 +162,21 @@ export async function completeMultipartUpload(s3: S3Http, bucket: string, key: s
   const request = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`
   const { res, body } = await s3.text({ method: 'POST', bucket, key, query: { uploadId }, headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch }, body: request })
   const doc = resultOf(body)
-  const versionId = headerValue(res, 'x-amz-version-id')
+  const etag = quoteEtag(textOf(doc, 'ETag'))
+  if (etag) return written(etag, res)
   // RGW 16.2 answers with an empty <ETag/>; the object itself has the right one.
-  const etag = quoteEtag(textOf(doc, 'ETag')) ?? (await headObject(s3, bucket, key, { versionId })).etag ?? ''
-  return { etag, versionId }
+  const versionId = headerValue(res, 'x-amz-version-id')
+  const info = await headObject(s3, bucket, key, { ...(versionId ? { versionId } : {}), bucketKnown: true })
+  return { etag: info.etag ?? '', ...(versionId ? { versionId } : {}), ...(info.lastModified ? { lastModified: info.lastModified } : {}), object: info }
+}
+
+/** A write's result from its answer's headers. */
+function written(etag: string, res: Answer): PutResult {
+  const versionId = headerValue(res, 'x-amz-version-id')
+  const lastModified = parseDate(headerValue(res, 'date'))
+  return { etag, ...(versionId ? { versionId } : {}), ...(lastModified ? { lastModified } : {}) }
 }
 
 export async function abortMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string): Promise<void> {
-  const res = await s3.send({ method: 'DELETE', bucket, key, query: { uploadId }, ok: [200, 204] })
-  res.resume()
+  await s3.call({ method: 'DELETE', bucket, key, query: { uploadId }, ok: [200, 204] })
 }

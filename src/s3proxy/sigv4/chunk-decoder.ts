@@ -14,7 +14,7 @@
  *   AWS4-HMAC-SHA256-TRAILER\n<amz date>\n<scope>\n<last chunk signature>\n<sha256("name:value\n"…)>
  */
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto'
-import { EMPTY_SHA256, hmac, scopeString, sha256Hex, type Scope } from './canonical.ts'
+import { EMPTY_SHA256, hmac, scopeString, sha256Hex, type Scope } from '../../s3/canonical.ts'
 import { checksumAlgorithmOf, checksumBase64, createChecksum, type Checksum } from '../../lib/checksum.ts'
 import { SigV4StreamError } from './errors.ts'
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** The Authorization-header half of verification: parse, time window and payload mode. */
-import { canonicalQuery, formatAmzDate, parseAmzDate, parseQuery } from './canonical.ts'
+import { canonicalQuery, formatAmzDate, parseAmzDate, parseQuery } from '../../s3/canonical.ts'
 import { MAX_SKEW_MS, checkSignedHeaders, fail, type Checked } from './checks.ts'
 import { parseAuthorization, parsePayloadHash } from './parse.ts'
 import type { SigV4Request, VerifyFail } from './verify.ts'

@@ -4,7 +4,7 @@
  * SignedHeaders, signatures and the payload-hash header). Each returns a value or a short
  * reason; verify.ts turns reasons into S3 error codes for the auth mode at hand.
  */
-import { ALGORITHM, type Scope } from './canonical.ts'
+import { ALGORITHM, type Scope } from '../../s3/canonical.ts'
 
 /** S3's words for a mechanism other than SigV4, naming what to use instead. */
 export const UNSUPPORTED_MECHANISM = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256 (Signature Version 4).'

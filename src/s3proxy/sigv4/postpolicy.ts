@@ -11,10 +11,10 @@
  * checkPolicyConditions for content-length-range.
  */
 import { timingSafeEqual } from 'node:crypto'
-import { hmac, parseAmzDate, type Scope } from './canonical.ts'
+import { hmac, parseAmzDate, type Scope } from '../../s3/canonical.ts'
 import type { AuthFailReason, S3AuthErrorCode } from './errors.ts'
 import { isSignatureHex, parseCredential } from './parse.ts'
-import { cachedSigningKey } from './signing-key.ts'
+import { cachedSigningKey } from '../../s3/signing-key.ts'
 import type { SecretLookup } from './verify.ts'
 
 export type PolicyCondition =

@@ -5,7 +5,7 @@
  * is the whole point of presigning (the original checked skew first and so killed every URL
  * after 15 minutes).
  */
-import { UNSIGNED_PAYLOAD, canonicalQuery, parseAmzDate, parseQuery, type QueryPair } from './canonical.ts'
+import { UNSIGNED_PAYLOAD, canonicalQuery, parseAmzDate, parseQuery, type QueryPair } from '../../s3/canonical.ts'
 import { MAX_SKEW_MS, checkSignedHeaders, fail, type Checked } from './checks.ts'
 import { isSignatureHex, parseCredential, parsePayloadHash, parseSignedHeaders } from './parse.ts'
 import type { SigV4Request, VerifyFail } from './verify.ts'

@@ -48,15 +48,15 @@
  *     it after credential reloads.
  */
 import { timingSafeEqual } from 'node:crypto'
-import { canonicalHeaders, canonicalRequest, canonicalUri, hmac, stringToSign } from './canonical.ts'
+import { canonicalHeaders, canonicalRequest, canonicalUri, hmac, stringToSign } from '../../s3/canonical.ts'
 import { fail, type Checked } from './checks.ts'
 import type { AuthFailReason, S3AuthErrorCode } from './errors.ts'
 import { checkHeaderAuth } from './header-auth.ts'
 import { parseDecodedLength, UNSUPPORTED_MECHANISM, type PayloadHash } from './parse.ts'
 import { checkPresigned } from './presigned.ts'
-import { cachedSigningKey } from './signing-key.ts'
+import { cachedSigningKey } from '../../s3/signing-key.ts'
 
-export { clearSigningKeyCache } from './signing-key.ts'
+export { clearSigningKeyCache } from '../../s3/signing-key.ts'
 export { s3ErrorStatus } from './errors.ts'
 export type { AuthFailReason, S3AuthErrorCode } from './errors.ts'
 

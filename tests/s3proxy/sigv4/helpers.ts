@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Stream and aws-chunked helpers shared by the SigV4 tests. */
 import { createHmac } from 'node:crypto'
-import { EMPTY_SHA256, deriveSigningKey, scopeString, sha256Hex, type Scope } from '../../../src/s3proxy/sigv4/canonical.ts'
+import { EMPTY_SHA256, deriveSigningKey, scopeString, sha256Hex, type Scope } from '../../../src/s3/canonical.ts'
 
 export const enc = new TextEncoder()
 

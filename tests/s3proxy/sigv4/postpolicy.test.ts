@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { describe, expect, test } from 'bun:test'
 import example from '../../fixtures/sigv4/post-policy-example.json'
-import { deriveSigningKey, hmac } from '../../../src/s3proxy/sigv4/canonical.ts'
+import { deriveSigningKey, hmac } from '../../../src/s3/canonical.ts'
 import { checkPolicyConditions, contentLengthRange, verifyPostPolicy, type PostPolicy } from '../../../src/s3proxy/sigv4/postpolicy.ts'
 
 const lower = (fields: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v]))

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash, randomBytes } from 'node:crypto'
-import { EMPTY_SHA256, uriEncode } from '../../../src/s3proxy/sigv4/canonical.ts'
+import { EMPTY_SHA256, uriEncode } from '../../../src/s3/canonical.ts'
 import { checksumBase64, createChecksum } from '../../../src/lib/checksum.ts'
 import { decodeAwsChunked, type ChunkedOptions } from '../../../src/s3proxy/sigv4/chunked.ts'
-import { presignUrl, signRequest } from '../../../src/s3proxy/sigv4/sign.ts'
+import { presignUrl, signRequest } from '../../../src/s3/sign.ts'
 import { s3Env, testBucket } from '../../helpers/s3.ts'
 import { encodeUnsigned, signerFor, streamOf } from './helpers.ts'
 

@@ -13,7 +13,7 @@ import {
   canonicalUri,
   parseQuery,
   stringToSign,
-} from '../../../src/s3proxy/sigv4/canonical.ts'
+} from '../../../src/s3/canonical.ts'
 import { chunkedOptionsFor, decodeAwsChunked } from '../../../src/s3proxy/sigv4/chunked.ts'
 import { verifyPayloadSha256 } from '../../../src/s3proxy/sigv4/payload-hash.ts'
 import { verifyRequest, type VerifyOk } from '../../../src/s3proxy/sigv4/verify.ts'

@@ -14,9 +14,9 @@ import {
   hmac,
   parseQuery,
   stringToSign,
-} from '../../../src/s3proxy/sigv4/canonical.ts'
-import { signingKeyCacheSize } from '../../../src/s3proxy/sigv4/signing-key.ts'
-import { presignUrl, signRequest } from '../../../src/s3proxy/sigv4/sign.ts'
+} from '../../../src/s3/canonical.ts'
+import { signingKeyCacheSize } from '../../../src/s3/signing-key.ts'
+import { presignUrl, signRequest } from '../../../src/s3/sign.ts'
 import { clearSigningKeyCache, hasSignature, verifyRequest, type SigV4Request, type VerifyFail } from '../../../src/s3proxy/sigv4/verify.ts'
 
 const AKID = 'STOWAGEKEY1'

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** The outbound signer against the S3 documentation examples and against our own verifier. */
 import { describe, expect, test } from 'bun:test'
-import ex from '../../fixtures/sigv4/s3-examples.json'
-import { EMPTY_SHA256 } from '../../../src/s3proxy/sigv4/canonical.ts'
-import { presignUrl, signRequest } from '../../../src/s3proxy/sigv4/sign.ts'
-import { verifyRequest } from '../../../src/s3proxy/sigv4/verify.ts'
+import ex from '../fixtures/sigv4/s3-examples.json'
+import { EMPTY_SHA256 } from '../../src/s3/canonical.ts'
+import { presignUrl, signRequest } from '../../src/s3/sign.ts'
+import { verifyRequest } from '../../src/s3proxy/sigv4/verify.ts'
 
 const { accessKeyId, secretAccessKey } = ex.credentials
 const DOC_DATE = new Date('2013-05-24T00:00:00Z')

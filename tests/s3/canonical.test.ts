@@ -6,7 +6,7 @@
  * check that the path is kept as sent and that everything else matches.
  */
 import { describe, expect, test } from 'bun:test'
-import suite from '../../fixtures/sigv4/aws-sig-v4-test-suite.json'
+import suite from '../fixtures/sigv4/aws-sig-v4-test-suite.json'
 import {
   canonicalHeaders,
   canonicalQuery,
@@ -18,8 +18,8 @@ import {
   sha256Hex,
   stringToSign,
   uriEncode,
-} from '../../../src/s3proxy/sigv4/canonical.ts'
-import { authzParts, getter, parseReq } from './vectors.ts'
+} from '../../src/s3/canonical.ts'
+import { authzParts, getter, parseReq } from '../s3proxy/sigv4/vectors.ts'
 
 const { credentials } = suite
 const scope = { date: credentials.amzDate.slice(0, 8), region: credentials.region, service: credentials.service }
