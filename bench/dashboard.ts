@@ -29,7 +29,19 @@ import { mib, writeSection } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
 
-const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, binary: DIST_BINARY, profile: '' })
+const f = flags(process.argv.slice(2), {
+  duration: 10,
+  warmup: 2,
+  concurrency: 16,
+  runs: 3,
+  cases: '',
+  'big-mib': 1024,
+  'no-rss': false,
+  'no-load': false,
+  write: false,
+  binary: DIST_BINARY,
+  profile: '',
+})
 const README = new URL('./README.md', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -45,9 +57,14 @@ const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypt
 async function seed(): Promise<void> {
   await must(s3.call('PUT', bucket, ''), 200, 'create bucket')
   for (let i = 0; i < LIST_KEYS; i += 20) {
-    await Promise.all(Array.from({ length: 20 }, (_, j) => must(s3.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list')))
+    await Promise.all(
+      Array.from({ length: 20 }, (_, j) =>
+        must(s3.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list'),
+      ),
+    )
   }
-  for (const size of ['1k', '1m'] as const) await must(s3.call('PUT', bucket, `obj/${size}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200, `seed ${size}`)
+  for (const size of ['1k', '1m'] as const)
+    await must(s3.call('PUT', bucket, `obj/${size}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200, `seed ${size}`)
 }
 
 async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
@@ -70,8 +87,23 @@ async function main(): Promise<void> {
   await seed()
   srv = await startServer({
     binary: f.binary,
-    ...(f.profile ? { command: [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, new URL('../src/main.ts', import.meta.url).pathname] } : {}),
-    config: { backends: [{ id: 'rgw', name: 'RGW', type: 's3', endpoint: env.endpoint, region: env.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }] },
+    ...(f.profile
+      ? { command: [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, new URL('../src/main.ts', import.meta.url).pathname] }
+      : {}),
+    config: {
+      backends: [
+        {
+          id: 'rgw',
+          name: 'RGW',
+          type: 's3',
+          endpoint: env.endpoint,
+          region: env.region,
+          access_key_env: 'RGW_AK',
+          secret_key_env: 'RGW_SK',
+          path_style: true,
+        },
+      ],
+    },
     env: { RGW_AK: env.accessKey, RGW_SK: env.secretKey },
     admin: { username: 'bench', password: PASSWORD },
   })
@@ -88,8 +120,13 @@ async function main(): Promise<void> {
     direct: async () => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200),
   })
   const put = (size: '1k' | '1m'): Case['run'] => ({
-    dashboard: async (c, tag) => expectStatus(await fetch(`${api}/object?${q(`put/${tag}/${c.worker}-${c.seq}`)}`, { method: 'POST', headers: write, body: payload[size] }), 201),
-    direct: async (c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200),
+    dashboard: async (c, tag) =>
+      expectStatus(await fetch(`${api}/object?${q(`put/${tag}/${c.worker}-${c.seq}`)}`, { method: 'POST', headers: write, body: payload[size] }), 201),
+    direct: async (c, tag) =>
+      expectStatus(
+        await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }),
+        200,
+      ),
   })
   const all: Case[] = [
     {
@@ -97,7 +134,11 @@ async function main(): Promise<void> {
       label: `list (${LIST_KEYS} keys)`,
       run: {
         dashboard: async () => expectStatus(await fetch(`${api}/objects?prefix=list/`, { headers: read }), 200),
-        direct: async () => expectStatus(await s3.call('GET', bucket, '', { query: { 'list-type': '2', delimiter: '/', 'encoding-type': 'url', 'max-keys': '1000', prefix: 'list/' } }), 200),
+        direct: async () =>
+          expectStatus(
+            await s3.call('GET', bucket, '', { query: { 'list-type': '2', delimiter: '/', 'encoding-type': 'url', 'max-keys': '1000', prefix: 'list/' } }),
+            200,
+          ),
       },
     },
     {
@@ -138,8 +179,12 @@ async function loadCases(cases: Case[]): Promise<string> {
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms.`,
     throughputTable(results, 'dashboard'),
-    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server (all threads); RGW (radosgw + ceph-osd, which also serve anything else using this RGW) while serving each side; the load generator on each side. Then the share of wall time the server\'s main (JavaScript) thread spent on a CPU and waiting in a run queue for one, during the dashboard side: waiting means the server had work but no free core.',
-    cpuTable(results, ['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'], true),
+    "CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage server (all threads); RGW (radosgw + ceph-osd, which also serve anything else using this RGW) while serving each side; the load generator on each side. Then the share of wall time the server's main (JavaScript) thread spent on a CPU and waiting in a run queue for one, during the dashboard side: waiting means the server had work but no free core.",
+    cpuTable(
+      results,
+      ['case', 'server', 'RGW via dashboard', 'RGW direct', 'generator (dashboard)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'],
+      true,
+    ),
   ].join('\n\n')
 }
 
@@ -171,7 +216,10 @@ async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
   const keys = await s3.listKeys(bucket, '').catch(() => [] as string[])
   await s3.deleteKeys(bucket, keys).catch(() => {})
-  await s3.call('DELETE', bucket, '').then((r) => r.arrayBuffer(), () => undefined)
+  await s3.call('DELETE', bucket, '').then(
+    (r) => r.arrayBuffer(),
+    () => undefined,
+  )
 }
 
 try {

@@ -96,7 +96,11 @@ async function must(res: Promise<Response>, status: number, what: string): Promi
 /** The same keys on both sides: the list folder and the objects GET reads. */
 async function seed(s3: S3Client): Promise<void> {
   for (let i = 0; i < LIST_KEYS; i += 50) {
-    await Promise.all(Array.from({ length: 50 }, (_, j) => must(s3.call('PUT', bucket, `list/obj-${String(i + j).padStart(4, '0')}`, { body: payload['1k'] }), 200, 'seed list')))
+    await Promise.all(
+      Array.from({ length: 50 }, (_, j) =>
+        must(s3.call('PUT', bucket, `list/obj-${String(i + j).padStart(4, '0')}`, { body: payload['1k'] }), 200, 'seed list'),
+      ),
+    )
   }
   for (const size of ['1k', '1m'] as const) await must(s3.call('PUT', bucket, `obj/${size}`, { body: payload[size] }), 200, `seed ${size}`)
 }
@@ -104,7 +108,11 @@ async function seed(s3: S3Client): Promise<void> {
 async function start(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   mkdirSync(join(fsRoot, bucket), { recursive: true })
-  const command = f.profile ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN] : f.source ? [process.execPath, MAIN] : undefined
+  const command = f.profile
+    ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN]
+    : f.source
+      ? [process.execPath, MAIN]
+      : undefined
   srv = await startServer({
     binary: f.binary,
     ...(command ? { command } : {}),
@@ -128,9 +136,13 @@ async function start(): Promise<void> {
 }
 
 function cases(): Case[] {
-  const both = (fn: (s3: S3Client, c: OpContext, tag: string) => Promise<void>): Case['run'] => ({ engine: (c, t) => fn(engine, c, t), rgw: (c, t) => fn(rgw, c, t) })
+  const both = (fn: (s3: S3Client, c: OpContext, tag: string) => Promise<void>): Case['run'] => ({
+    engine: (c, t) => fn(engine, c, t),
+    rgw: (c, t) => fn(rgw, c, t),
+  })
   const get = (size: '1k' | '1m'): Case['run'] => both(async (s3) => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200))
-  const put = (size: '1k' | '1m'): Case['run'] => both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
+  const put = (size: '1k' | '1m'): Case['run'] =>
+    both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
   const list: Case['run'] = both(async (s3) => expectStatus(await s3.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200))
   const all: Case[] = [
     { name: 'get-1k', label: 'GET 1 KiB', run: get('1k') },
@@ -241,7 +253,16 @@ async function pageCosts(n: number): Promise<Cell[]> {
     rmSync(dropped)
     if (around.objects[0]?.key !== `big/${dropped.split('/').at(-1)}`) throw new Error('the dropped file did not appear')
     const sorted = [...costs].sort((a, b2) => a - b2)
-    return [n.toLocaleString('en'), fixed(first, 0), fixed(median(costs), 1), fixed(sorted[Math.floor(sorted.length * 0.9)] ?? 0, 1), fixed(sorted.at(-1) ?? 0, 1), fixed(all, 1), fixed(afterDrop, 0), fixed(indexMiB, 1)]
+    return [
+      n.toLocaleString('en'),
+      fixed(first, 0),
+      fixed(median(costs), 1),
+      fixed(sorted[Math.floor(sorted.length * 0.9)] ?? 0, 1),
+      fixed(sorted.at(-1) ?? 0, 1),
+      fixed(all, 1),
+      fixed(afterDrop, 0),
+      fixed(indexMiB, 1),
+    ]
   } finally {
     await b.close()
     rmSync(join(root, '.stowage'), { recursive: true, force: true })
@@ -295,7 +316,10 @@ async function cleanup(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   const keys = await rgw.listKeys(bucket, '').catch(() => [] as string[])
   await rgw.deleteKeys(bucket, keys).catch(() => {})
-  await rgw.call('DELETE', bucket, '').then((r) => r.arrayBuffer(), () => undefined)
+  await rgw.call('DELETE', bucket, '').then(
+    (r) => r.arrayBuffer(),
+    () => undefined,
+  )
 }
 
 try {

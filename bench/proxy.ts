@@ -32,7 +32,20 @@ import { mib, writeSection } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
 
-const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', 'big-mib': 1024, 'no-rss': false, 'no-load': false, write: false, source: false, binary: DIST_BINARY, profile: '' })
+const f = flags(process.argv.slice(2), {
+  duration: 10,
+  warmup: 2,
+  concurrency: 16,
+  runs: 3,
+  cases: '',
+  'big-mib': 1024,
+  'no-rss': false,
+  'no-load': false,
+  write: false,
+  source: false,
+  binary: DIST_BINARY,
+  profile: '',
+})
 const README = new URL('./README.md', import.meta.url).pathname
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
@@ -64,7 +77,11 @@ async function must(res: Promise<Response>, status: number, what: string): Promi
 async function seed(): Promise<void> {
   await must(direct.call('PUT', bucket, ''), 200, 'create bucket')
   for (let i = 0; i < LIST_KEYS; i += 20) {
-    await Promise.all(Array.from({ length: 20 }, (_, j) => must(direct.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list')))
+    await Promise.all(
+      Array.from({ length: 20 }, (_, j) =>
+        must(direct.call('PUT', bucket, `list/obj-${String(i + j).padStart(3, '0')}`, { body: payload['1k'] }), 200, 'seed list'),
+      ),
+    )
   }
   for (const size of ['1k', '1m'] as const) await must(direct.call('PUT', bucket, `obj/${size}`, { body: payload[size] }), 200, `seed ${size}`)
 }
@@ -79,7 +96,18 @@ async function start(): Promise<void> {
     binary: f.binary,
     ...(command ? { command } : {}),
     config: {
-      backends: [{ id: 'rgw', name: 'RGW', type: 's3', endpoint: env.endpoint, region: env.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }],
+      backends: [
+        {
+          id: 'rgw',
+          name: 'RGW',
+          type: 's3',
+          endpoint: env.endpoint,
+          region: env.region,
+          access_key_env: 'RGW_AK',
+          secret_key_env: 'RGW_SK',
+          path_style: true,
+        },
+      ],
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
       quotas: { scan_interval: '0' },
     },
@@ -101,9 +129,13 @@ async function start(): Promise<void> {
 }
 
 function cases(): Case[] {
-  const both = (fn: (s3: S3Client, c: OpContext, tag: string) => Promise<void>): Case['run'] => ({ proxy: (c, t) => fn(proxy, c, t), direct: (c, t) => fn(direct, c, t) })
+  const both = (fn: (s3: S3Client, c: OpContext, tag: string) => Promise<void>): Case['run'] => ({
+    proxy: (c, t) => fn(proxy, c, t),
+    direct: (c, t) => fn(direct, c, t),
+  })
   const get = (size: '1k' | '1m'): Case['run'] => both(async (s3) => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200))
-  const put = (size: '1k' | '1m'): Case['run'] => both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
+  const put = (size: '1k' | '1m'): Case['run'] =>
+    both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
   return [
     { name: 'get-1k', label: 'GET 1 KiB', run: get('1k') },
     { name: 'get-1m', label: 'GET 1 MiB', run: get('1m') },
@@ -186,7 +218,10 @@ async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
   const keys = await direct.listKeys(bucket, '').catch(() => [] as string[])
   await direct.deleteKeys(bucket, keys).catch(() => {})
-  await direct.call('DELETE', bucket, '').then((r) => r.arrayBuffer(), () => undefined)
+  await direct.call('DELETE', bucket, '').then(
+    (r) => r.arrayBuffer(),
+    () => undefined,
+  )
 }
 
 try {

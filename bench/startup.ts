@@ -42,12 +42,21 @@ async function startOnce(bin: string, dir: string): Promise<Start> {
   const config = writeBenchConfig(dir, { backends: [{ id: 'local', type: 'fs', root: join(dir, 'objects') }] }, `127.0.0.1:${port}`)
   const url = `http://127.0.0.1:${port}/healthz`
   const started = performance.now()
-  const proc = Bun.spawn([bin, 'serve', '--config', config], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })
+  const proc = Bun.spawn([bin, 'serve', '--config', config], {
+    cwd: dir,
+    env: { PATH: '/usr/bin:/bin', HOME: dir },
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'ignore',
+  })
   try {
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`stowage exited with ${proc.exitCode} before answering`)
       if (performance.now() - started > 30_000) throw new Error('stowage did not answer /healthz within 30 s')
-      const ok = await fetch(url, { keepalive: false }).then((r) => r.status === 200, () => false)
+      const ok = await fetch(url, { keepalive: false }).then(
+        (r) => r.status === 200,
+        () => false,
+      )
       if (ok) break
       await Bun.sleep(2)
     }
@@ -83,7 +92,10 @@ async function startups(): Promise<{ rows: Cell[][]; rssKiB: number }> {
     return [what, xs.length, fixed(percentile(ms, 0.5), 0), fixed(ms[0]!, 0), fixed(ms[ms.length - 1]!, 0)]
   }
   const rss = Float64Array.from([...first, ...again].map((x) => x.rssKiB)).sort()
-  return { rows: [row('empty data directory (creates the database and master key)', first), row('existing data directory', again)], rssKiB: percentile(rss, 0.5) }
+  return {
+    rows: [row('empty data directory (creates the database and master key)', first), row('existing data directory', again)],
+    rssKiB: percentile(rss, 0.5),
+  }
 }
 
 async function logins(): Promise<string> {
@@ -105,7 +117,10 @@ async function logins(): Promise<string> {
     console.error(`  logins: p50 ${fixed(s.p50, 1)} ms, p99 ${fixed(s.p99, 1)} ms`)
     return [
       `Sign-in (\`POST /auth/login/local\`, argon2id m=${DEFAULT_HASH_PARAMS.memoryCost / 1024} MiB, t=${DEFAULT_HASH_PARAMS.timeCost}: the production parameters, hash made by \`create-admin\`), ${f.logins} sequential sign-ins at concurrency 1, ms:`,
-      table(['sign-ins', 'req/s', 'p50', 'p99', 'max', 'server CPU per sign-in', 'RSS before → peak (MiB)'], [[s.ok, fixed(s.rps, 1), fixed(s.p50, 1), fixed(s.p99, 1), fixed(s.max, 1), `${fixed(cpuMs, 0)} ms`, `${mib(mem.baselineKiB)} → ${mib(mem.peakKiB)}`]]),
+      table(
+        ['sign-ins', 'req/s', 'p50', 'p99', 'max', 'server CPU per sign-in', 'RSS before → peak (MiB)'],
+        [[s.ok, fixed(s.rps, 1), fixed(s.p50, 1), fixed(s.p99, 1), fixed(s.max, 1), `${fixed(cpuMs, 0)} ms`, `${mib(mem.baselineKiB)} → ${mib(mem.peakKiB)}`]],
+      ),
     ].join('\n\n')
   } finally {
     await srv.stop()

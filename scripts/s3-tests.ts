@@ -95,13 +95,19 @@ export function compare(expected: readonly string[], outcomes: ReadonlyMap<strin
   const expectedSet = new Set(expected)
   return {
     regressions: expected.filter((t) => outcomes.get(t) !== 'passed').sort(),
-    newPasses: [...outcomes].filter(([t, o]) => o === 'passed' && !expectedSet.has(t)).map(([t]) => t).sort(),
+    newPasses: [...outcomes]
+      .filter(([t, o]) => o === 'passed' && !expectedSet.has(t))
+      .map(([t]) => t)
+      .sort(),
     counts,
   }
 }
 
 export function writeList(path: PathName, outcomes: ReadonlyMap<string, Outcome>): void {
-  const passed = [...outcomes].filter(([, o]) => o === 'passed').map(([t]) => t).sort()
+  const passed = [...outcomes]
+    .filter(([, o]) => o === 'passed')
+    .map(([t]) => t)
+    .sort()
   const head = [
     '# SPDX-License-Identifier: AGPL-3.0-or-later',
     `# ceph s3-tests (s3tests/functional/test_s3.py) that pass through Stowage's S3 listener, path ${path}.`,
@@ -177,11 +183,21 @@ export async function startServer(): Promise<Server> {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, S3TESTS_RGW_AK: rgw.accessKey, S3TESTS_RGW_SK: rgw.secretKey }
   const main = join(ROOT, 'src/main.ts')
   const password = `s3-tests ${crypto.randomUUID()}`
-  const admin = Bun.spawn([process.execPath, main, 'create-admin', '--username', 's3tests', '--password-stdin', '--config', config], { env, stdin: new TextEncoder().encode(password), stdout: 'ignore', stderr: 'pipe' })
+  const admin = Bun.spawn([process.execPath, main, 'create-admin', '--username', 's3tests', '--password-stdin', '--config', config], {
+    env,
+    stdin: new TextEncoder().encode(password),
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
   if ((await admin.exited) !== 0) throw new Error(`create-admin failed: ${await new Response(admin.stderr).text()}`)
   storeTenantCredential(dir)
   const logFile = join(dir, 'stowage.log')
-  const proc = Bun.spawn([process.execPath, main, 'serve', '--config', config], { env, stdin: 'ignore', stdout: Bun.file(logFile), stderr: Bun.file(join(dir, 'stowage.err')) })
+  const proc = Bun.spawn([process.execPath, main, 'serve', '--config', config], {
+    env,
+    stdin: 'ignore',
+    stdout: Bun.file(logFile),
+    stderr: Bun.file(join(dir, 'stowage.err')),
+  })
   const address = (listener: string): number | undefined => {
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''
     const m = new RegExp(`"msg":"listening","listener":"${listener}","address":"[^"]*:(\\d+)"`).exec(log)
@@ -193,10 +209,16 @@ export async function startServer(): Promise<Server> {
     if (!process.env.S3TESTS_KEEP) rmSync(dir, { recursive: true, force: true })
   }
   try {
-    const dashPort = await waitFor('the dashboard listener', () => (proc.exitCode !== null ? Promise.reject(new Error(`stowage exited: ${readFileSync(join(dir, 'stowage.err'), 'utf8')}`)) : address('dashboard')))
+    const dashPort = await waitFor('the dashboard listener', () =>
+      proc.exitCode !== null ? Promise.reject(new Error(`stowage exited: ${readFileSync(join(dir, 'stowage.err'), 'utf8')}`)) : address('dashboard'),
+    )
     const s3Port = await waitFor('the S3 listener', () => address('s3-proxy'))
     const dashboard = `http://127.0.0.1:${dashPort}`
-    const login = await fetch(`${dashboard}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 's3tests', password }) })
+    const login = await fetch(`${dashboard}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 's3tests', password }),
+    })
     if (login.status !== 200) throw new Error(`sign-in failed: ${login.status} ${await login.text()}`)
     const cookie = login.headers
       .getSetCookie()
@@ -252,7 +274,8 @@ export async function runSuite(server: Server, path: PathName, pytestArgs: reado
 export function report(path: PathName, c: Comparison, listed: number): string {
   const lines = [`${path}: ${c.counts.passed} passed, ${c.counts.failed} failed, ${c.counts.error} errors, ${c.counts.skipped} skipped (pass list: ${listed})`]
   if (c.regressions.length) lines.push(`  no longer passing (${c.regressions.length}):`, ...c.regressions.map((t) => `    ${t}`))
-  if (c.newPasses.length) lines.push(`  passing and not on the list yet (${c.newPasses.length}; raise it with --update):`, ...c.newPasses.map((t) => `    ${t}`))
+  if (c.newPasses.length)
+    lines.push(`  passing and not on the list yet (${c.newPasses.length}; raise it with --update):`, ...c.newPasses.map((t) => `    ${t}`))
   return lines.join('\n')
 }
 

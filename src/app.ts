@@ -152,7 +152,15 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const backendStore = createBackendStore(db)
   const registry = createRegistry({ config, store: backendStore, sealer, logger })
   registry.start()
-  const access = createAccessService({ store: createGrantStore(db), users, registry, audit, defaultAccess: config.access.default, staticUsername: staticAdmin?.username, now })
+  const access = createAccessService({
+    store: createGrantStore(db),
+    users,
+    registry,
+    audit,
+    defaultAccess: config.access.default,
+    staticUsername: staticAdmin?.username,
+    now,
+  })
   const userService = createUserService({
     users,
     sessions,
@@ -163,7 +171,15 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     onDelete: access.forgetUser,
     now,
   })
-  const guardDeps = { sessions, users, context, staticUsername: staticAdmin?.username, apiPerMinute: config.ratelimit.api_per_minute, seed: crypto.randomUUID(), access }
+  const guardDeps = {
+    sessions,
+    users,
+    context,
+    staticUsername: staticAdmin?.username,
+    apiPerMinute: config.ratelimit.api_per_minute,
+    seed: crypto.randomUUID(),
+    access,
+  }
   const guard = createGuard(guardDeps)
   const authn = createAuthenticator(guardDeps)
   const oidc = createOidc(config, { users, sessions, audit, metrics, logger, context, access, now })
@@ -187,7 +203,21 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
       return entry?.backend ? { backend: entry.backend, region: entry.region } : undefined
     },
   })
-  const s3proxy = createProxyService({ config, registry, credentials, anonymous, access, accounting, cors, audit, logger, now, spoolDir, promRegistry: metrics.registry, engine })
+  const s3proxy = createProxyService({
+    config,
+    registry,
+    credentials,
+    anonymous,
+    access,
+    accounting,
+    cors,
+    audit,
+    logger,
+    now,
+    spoolDir,
+    promRegistry: metrics.registry,
+    engine,
+  })
   const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
 
   const checks = (): ReadinessCheck[] => [
@@ -224,7 +254,13 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
         audit,
         authConfig: () => {
           const sso = oidc.authConfig()
-          return { modes: [...config.auth.modes], allow_self_registration: false, static_admin: Boolean(staticAdmin), password_min_length: config.auth.local.password.min_length, ...(sso ? { oidc: sso } : {}) }
+          return {
+            modes: [...config.auth.modes],
+            allow_self_registration: false,
+            static_admin: Boolean(staticAdmin),
+            password_min_length: config.auth.local.password.min_length,
+            ...(sso ? { oidc: sso } : {}),
+          }
         },
         logoutRedirect: oidc.logoutRedirect,
       }),
@@ -244,8 +280,25 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     .use(pinRoutes({ guard, pins }))
     .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
     .use(credentialRoutes({ guard, context, credentials, anonymous, enabled: config.s3_proxy.enabled, urls: s3proxy.urls }))
-    .use(dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }))
-    .use(shareFeature({ db, config, guard, context, registry, passwords, audit, accounting, access, logger, key: key.key ? deriveKey(key.key, 'share-unlock') : undefined, now }))
+    .use(
+      dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }),
+    )
+    .use(
+      shareFeature({
+        db,
+        config,
+        guard,
+        context,
+        registry,
+        passwords,
+        audit,
+        accounting,
+        access,
+        logger,
+        key: key.key ? deriveKey(key.key, 'share-unlock') : undefined,
+        now,
+      }),
+    )
     .use(openapiRoutes({ guard, version: VERSION, routes: () => root.routes }))
     .use(spaRoutes({ guard }))
 
@@ -277,7 +330,15 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
         held.release()
       }
       const res = withSecurityHeaders(answer, meta)
-      requestStats.record({ method: req.method, route: meta.route, pathname: new URL(req.url).pathname, status: res.status, code: meta.errorCode, userId: meta.userId, at: now() })
+      requestStats.record({
+        method: req.method,
+        route: meta.route,
+        pathname: new URL(req.url).pathname,
+        status: res.status,
+        code: meta.errorCode,
+        userId: meta.userId,
+        at: now(),
+      })
       return res
     },
     context,

@@ -14,7 +14,11 @@ import { VERSION } from './version.ts'
 
 /** The server modules load only for the commands that need them, so `--help`, `version` and usage errors answer at once. */
 async function server() {
-  const [{ createApp }, { serve, stopOnSignals }, { upsertAdmin }] = await Promise.all([import('./app.ts'), import('./server.ts'), import('./cli/bootstrap-admin.ts')])
+  const [{ createApp }, { serve, stopOnSignals }, { upsertAdmin }] = await Promise.all([
+    import('./app.ts'),
+    import('./server.ts'),
+    import('./cli/bootstrap-admin.ts'),
+  ])
   return { createApp, serve, stopOnSignals, upsertAdmin }
 }
 
@@ -155,11 +159,17 @@ async function main(argv: string[]): Promise<number> {
       const running = await serve(app)
       stopOnSignals(running, app.logger)
       const url = `http://${hostOf(listen)}:${running.dashboard.port}`
-      const s3 = running.proxy ? `\n  S3 endpoint: ${s3Endpoint(config, hostOf(config.s3_proxy.listen), running.proxy.port)}  (keys: S3 credentials in the dashboard)\n` : ''
+      const s3 = running.proxy
+        ? `\n  S3 endpoint: ${s3Endpoint(config, hostOf(config.s3_proxy.listen), running.proxy.port)}  (keys: S3 credentials in the dashboard)\n`
+        : ''
       if (password) {
-        console.error(`\n  Stowage is running at ${url}\n${s3}\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`)
+        console.error(
+          `\n  Stowage is running at ${url}\n${s3}\n  Sign in as:  admin\n  Password:    ${password}\n\n  This password is shown once; you will be asked to change it.\n  Data lives in ${dir}\n`,
+        )
       } else {
-        console.error(`\n  Stowage is running at ${url} (data in ${dir}).\n${s3}  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${layout.database} stowage create-admin --username admin\n`)
+        console.error(
+          `\n  Stowage is running at ${url} (data in ${dir}).\n${s3}  Forgot the admin password? Run: STOWAGE_SQLITE_PATH=${layout.database} stowage create-admin --username admin\n`,
+        )
       }
       return -1
     }
@@ -172,7 +182,8 @@ async function main(argv: string[]): Promise<number> {
     case 'create-admin': {
       const { flags } = parseArgs(rest, { username: 'string', email: 'string', config: 'string', 'password-stdin': 'boolean' })
       const username = flags.username as string | undefined
-      if (!username || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(username)) throw new UsageError('--username is required (letters, digits, ".", "_", "@", "-")')
+      if (!username || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(username))
+        throw new UsageError('--username is required (letters, digits, ".", "_", "@", "-")')
       const config = await resolveConfig(flags.config as string | undefined, env)
       const { createApp, upsertAdmin } = await server()
       // Logs go to stderr here: stdout carries only the generated password, so `> file` captures just that.

@@ -15,7 +15,12 @@ export function flags<T extends Record<string, FlagValue>>(argv: string[], defau
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg)
-    if (!m || !(m[1]! in defaults)) throw new Error(`unknown argument "${arg}"; flags: ${Object.keys(defaults).map((k) => `--${k}`).join(' ')}`)
+    if (!m || !(m[1]! in defaults))
+      throw new Error(
+        `unknown argument "${arg}"; flags: ${Object.keys(defaults)
+          .map((k) => `--${k}`)
+          .join(' ')}`,
+      )
     const name = m[1]!
     const kind = typeof defaults[name]
     if (kind === 'boolean') {

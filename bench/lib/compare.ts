@@ -13,7 +13,17 @@ import { downloadStream, uploadStream, type TransferResult } from './transfer.ts
 
 export type Case<S extends string> = { name: string; label: string; run: Record<S, (c: OpContext, tag: string) => Promise<void>>; cleanup?: string }
 
-export type Sample = { rps: number; p50: number; p99: number; errors: number; serverMs: number; upstreamMs: number; generatorMs: number; mainRun: number; mainWait: number }
+export type Sample = {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  serverMs: number
+  upstreamMs: number
+  generatorMs: number
+  mainRun: number
+  mainWait: number
+}
 
 export type LoadShape = { concurrency: number; duration: number; warmup: number; runs: number }
 
@@ -22,7 +32,12 @@ type Probe = { serverPid: number; upstreamPids: readonly number[]; cleanup(prefi
 async function measure<S extends string>(shape: LoadShape, probe: Probe, c: Case<S>, side: S, tag: string): Promise<Sample> {
   const { serverPid, upstreamPids } = probe
   const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage(), main: sched(serverPid), at: performance.now() }
-  const r = await runLoad({ concurrency: shape.concurrency, durationMs: shape.duration * 1000, warmupMs: shape.warmup * 1000, op: (ctx) => c.run[side](ctx, tag) })
+  const r = await runLoad({
+    concurrency: shape.concurrency,
+    durationMs: shape.duration * 1000,
+    warmupMs: shape.warmup * 1000,
+    op: (ctx) => c.run[side](ctx, tag),
+  })
   const self = process.cpuUsage(before.self)
   const main = sched(serverPid)
   const wall = (performance.now() - before.at) / 1000
@@ -31,7 +46,9 @@ async function measure<S extends string>(shape: LoadShape, probe: Probe, c: Case
   const perReq = (seconds: number): number => (total > 0 ? (seconds * 1000) / total : Number.NaN)
   if (c.cleanup) await probe.cleanup(c.cleanup)
   const s = r.summary
-  console.error(`  ${c.name.padEnd(11)} ${side.padEnd(9)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`)
+  console.error(
+    `  ${c.name.padEnd(11)} ${side.padEnd(9)} ${fixed(s.rps, 0).padStart(6)} req/s  p50 ${fixed(s.p50, 2)} ms  p99 ${fixed(s.p99, 2)} ms  errors ${s.errors}${r.firstError ? ` (${r.firstError})` : ''}`,
+  )
   return {
     rps: s.rps,
     p50: s.p50,
@@ -68,7 +85,18 @@ export function throughputTable(results: Compared[], ours: string): string {
   const rows = results.map(({ label, ours: o, direct: d }): Cell[] => {
     const ratios = o.map((s, i) => s.rps / d[i]!.rps)
     const errors = [...o, ...d].reduce((n, s) => n + s.errors, 0)
-    return [label, fixed(med(o, 'rps'), 0), fixed(med(o, 'p50'), 2), fixed(med(o, 'p99'), 2), fixed(med(d, 'rps'), 0), fixed(med(d, 'p50'), 2), fixed(med(d, 'p99'), 2), `**${fixed(median(ratios), 2)}**`, ratios.map((r) => fixed(r, 2)).join(' / '), errors]
+    return [
+      label,
+      fixed(med(o, 'rps'), 0),
+      fixed(med(o, 'p50'), 2),
+      fixed(med(o, 'p99'), 2),
+      fixed(med(d, 'rps'), 0),
+      fixed(med(d, 'p50'), 2),
+      fixed(med(d, 'p99'), 2),
+      `**${fixed(median(ratios), 2)}**`,
+      ratios.map((r) => fixed(r, 2)).join(' / '),
+      errors,
+    ]
   })
   return table(['case', `${ours} req/s`, 'p50', 'p99', 'direct req/s', 'p50', 'p99', 'ratio (median)', 'ratio per run', 'errors'], rows)
 }
@@ -122,7 +150,8 @@ export async function bigTransferTable(t: BigTransfer): Promise<{ idleKiB: numbe
   sampler = sampleRss(t.pid, 50)
   const down = await downloadStream(t.download.url, { headers: t.download.headers })
   const downMem = sampler.stop()
-  if (down.status !== 200 || down.bytes !== t.size || down.md5 !== up.md5) throw new Error(`${t.names[1]} of ${sizeMiB} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
+  if (down.status !== 200 || down.bytes !== t.size || down.md5 !== up.md5)
+    throw new Error(`${t.names[1]} of ${sizeMiB} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
   rows.push(row(`${t.names[1]} ${sizeMiB} MiB`, down, downMem))
   console.error(`  ${t.names[1]}: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
   return { idleKiB: idle.rssKiB, table: table(['transfer', 'baseline RSS', 'peak RSS', 'growth', 'MiB/s', 'server CPU ms per MiB', 'samples'], rows) }

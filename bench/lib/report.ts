@@ -16,7 +16,9 @@ export type Cell = string | number
 
 /** A markdown table; numbers are right-aligned. */
 export function table(headers: string[], rows: Cell[][]): string {
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^[-+]?[\d.,]+\s*(%|×|ms|MiB|KiB|s)?$/.test(String(r[i] ?? ''))))
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || /^[-+]?[\d.,]+\s*(%|×|ms|MiB|KiB|s)?$/.test(String(r[i] ?? ''))),
+  )
   const line = (cells: Cell[]): string => `| ${cells.map((c) => String(c)).join(' | ')} |`
   return [line(headers), line(headers.map((_, i) => (numeric[i] ? '---:' : '---'))), ...rows.map(line)].join('\n')
 }

@@ -47,8 +47,19 @@ export function s3Client(t: S3Target): S3Client {
     const pathname = `/${bucket}${key ? `/${uriEncode(key, { encodeSlash: false })}` : ''}`
     const search = o.query && Object.keys(o.query).length ? `?${encodeQuery(o.query)}` : ''
     const headers = new Headers(o.headers)
-    signRequest({ method, url: { host: base.host, pathname, search }, headers, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: t.accessKey, secretKey: t.secretKey, region: t.region })
-    return { url: `${base.protocol}//${base.host}${pathname}${search}`, init: { method, headers, ...(o.body !== undefined ? { body: o.body } : {}), ...(o.signal ? { signal: o.signal } : {}) } }
+    signRequest({
+      method,
+      url: { host: base.host, pathname, search },
+      headers,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      accessKeyId: t.accessKey,
+      secretKey: t.secretKey,
+      region: t.region,
+    })
+    return {
+      url: `${base.protocol}//${base.host}${pathname}${search}`,
+      init: { method, headers, ...(o.body !== undefined ? { body: o.body } : {}), ...(o.signal ? { signal: o.signal } : {}) },
+    }
   }
   const call: S3Client['call'] = (method, bucket, key, o) => {
     const r = request(method, bucket, key, o)
@@ -74,7 +85,15 @@ export function s3Client(t: S3Target): S3Client {
         const res = await call('GET', bucket, '', { query: { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) } })
         const xml = await res.text()
         if (res.status !== 200) throw new Error(`ListObjectsV2 failed: ${res.status} ${xml.slice(0, 300)}`)
-        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'))
+        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g))
+          keys.push(
+            m[1]!
+              .replace(/&lt;/g, '<')
+              .replace(/&gt;/g, '>')
+              .replace(/&quot;/g, '"')
+              .replace(/&apos;/g, "'")
+              .replace(/&amp;/g, '&'),
+          )
         token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)</.exec(xml)?.[1] : undefined
       } while (token)
       return keys

@@ -62,7 +62,10 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   const out: Record<string, unknown> = { ...a }
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k]
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) ? merge(cur as Record<string, unknown>, v as Record<string, unknown>) : v
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)
+        ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v
   }
   return out
 }
@@ -91,7 +94,10 @@ function listenersIn(log: string): Record<string, string> {
 /** Writes `dir`/config.yaml: BENCH_CONFIG, then `config`, with the database and master key in `dir`. Returns its path. */
 export function writeBenchConfig(dir: string, config: Record<string, unknown> = {}, listen = '127.0.0.1:0'): string {
   const path = join(dir, 'config.yaml')
-  const doc = merge(merge(BENCH_CONFIG, config), { server: { listen, secret_key_file: join(dir, 'stowage.key') }, db: { sqlite: { path: join(dir, 'stowage.db') } } })
+  const doc = merge(merge(BENCH_CONFIG, config), {
+    server: { listen, secret_key_file: join(dir, 'stowage.key') },
+    db: { sqlite: { path: join(dir, 'stowage.db') } },
+  })
   // JSON is YAML.
   writeFileSync(path, JSON.stringify(doc, null, 2))
   return path
@@ -105,7 +111,13 @@ export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
   const configPath = writeBenchConfig(dir, o.config)
   const env = { PATH: '/usr/bin:/bin', HOME: dir, ...o.env }
   if (o.admin) {
-    const r = Bun.spawnSync([...cmd, 'create-admin', '--username', o.admin.username, '--password-stdin', '--config', configPath], { cwd: dir, env, stdin: Buffer.from(`${o.admin.password}\n`), stdout: 'pipe', stderr: 'pipe' })
+    const r = Bun.spawnSync([...cmd, 'create-admin', '--username', o.admin.username, '--password-stdin', '--config', configPath], {
+      cwd: dir,
+      env,
+      stdin: Buffer.from(`${o.admin.password}\n`),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
     if (r.exitCode !== 0) {
       rmSync(dir, { recursive: true, force: true })
       throw new Error(`create-admin failed (${r.exitCode}): ${r.stderr.toString()}${r.stdout.toString()}`)
@@ -114,14 +126,23 @@ export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
   const logPath = join(dir, 'server.log')
   const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '')
   const started = performance.now()
-  const proc = Bun.spawn([...cmd, 'serve', '--config', configPath, ...(o.args ?? [])], { cwd: dir, env, stdin: 'ignore', stdout: Bun.file(logPath), stderr: Bun.file(join(dir, 'server.err')) })
+  const proc = Bun.spawn([...cmd, 'serve', '--config', configPath, ...(o.args ?? [])], {
+    cwd: dir,
+    env,
+    stdin: 'ignore',
+    stdout: Bun.file(logPath),
+    stderr: Bun.file(join(dir, 'server.err')),
+  })
   const want = ['dashboard', ...(o.listeners ?? [])]
   const deadline = Date.now() + 30_000
   let listeners: Record<string, string> = {}
   while (Date.now() < deadline && proc.exitCode === null) {
     listeners = listenersIn(log())
     if (want.every((n) => listeners[n])) {
-      const ok = await fetch(`${listeners.dashboard}/healthz`).then((r) => r.status === 200, () => false)
+      const ok = await fetch(`${listeners.dashboard}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
       if (ok) break
     }
     await Bun.sleep(10)
@@ -153,7 +174,11 @@ export type Session = {
 
 /** Signs in with POST /auth/login/local and returns the session's cookie and CSRF token. */
 export async function signIn(url: string, username: string, password: string): Promise<Session> {
-  const res = await fetch(`${url}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  const res = await fetch(`${url}/auth/login/local`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
   if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`)
   await res.arrayBuffer()
   const cookie = res.headers

@@ -8,7 +8,10 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 export function median(xs: readonly number[]): number {
-  return percentile([...xs].sort((a, b) => a - b), 0.5)
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  )
 }
 
 export type Summary = {

@@ -24,7 +24,11 @@ export type Want =
 export type Decision = { view: AccessView; listing?: Listing }
 
 function refuse(have: Level, w: Want): never {
-  const where = { backend: w.backend, ...('bucket' in w ? { bucket: w.bucket } : {}), ...(w.kind === 'path' ? { path: w.path } : w.kind === 'list' ? { path: w.prefix } : {}) }
+  const where = {
+    backend: w.backend,
+    ...('bucket' in w ? { bucket: w.bucket } : {}),
+    ...(w.kind === 'path' ? { path: w.path } : w.kind === 'list' ? { path: w.prefix } : {}),
+  }
   throw have >= READ ? fail('read_only_access', undefined, where) : fail('access_denied', undefined, where)
 }
 

@@ -5,13 +5,20 @@ import { offsetPaging, type PageSize } from '../http/paging.ts'
 import { RoleSchema } from '../auth/roles.ts'
 
 // Literal unions, not t.UnionEnum: UnionEnum's built-in default would fill absent fields and filters.
-export const AccessSchema = t.Union([t.Literal('read'), t.Literal('read-write')], { description: '`read`: list, download, share and search. `read-write`: also upload, change and delete.' })
+export const AccessSchema = t.Union([t.Literal('read'), t.Literal('read-write')], {
+  description: '`read`: list, download, share and search. `read-write`: also upload, change and delete.',
+})
 export const SubjectType = t.Union([t.Literal('user'), t.Literal('group')])
 export const Origin = t.Union([t.Literal('admin'), t.Literal('creator'), t.Literal('upgrade')], {
-  description: '`admin`: made by an admin. `creator`: the user created the bucket. `upgrade`: carried over from before grants existed (all backends, what the account could already do).',
+  description:
+    '`admin`: made by an admin. `creator`: the user created the bucket. `upgrade`: carried over from before grants existed (all backends, what the account could already do).',
 })
 
-const BackendId = t.String({ minLength: 1, maxLength: 64, description: 'A backend id, or `*` for every backend (present and future, config-file ones included).' })
+const BackendId = t.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'A backend id, or `*` for every backend (present and future, config-file ones included).',
+})
 const Bucket = t.String({ maxLength: 63, description: 'A bucket name; empty or absent: every bucket of the backend.' })
 const Prefix = t.String({ maxLength: 1024, description: 'A folder inside the bucket, ending in "/"; empty or absent: the whole bucket.' })
 
@@ -50,8 +57,16 @@ export const GrantListQuery = t.Object({
   group: t.Optional(t.String({ maxLength: 256, description: 'Grants made to this group.' })),
   backend_id: t.Optional(t.String({ maxLength: 64, description: 'Grants on this backend (`*`: grants on every backend).' })),
   bucket: t.Optional(t.String({ maxLength: 63, description: 'With `backend_id`: grants on this bucket.' })),
-  with_groups: t.Optional(t.Union([t.Literal('true'), t.Literal('false')], { description: 'With `user_id`: also the grants of the groups the user was seen with at the latest sign-on.' })),
-  with_broader: t.Optional(t.Union([t.Literal('true'), t.Literal('false')], { description: 'With `backend_id`: also grants on every backend; with `bucket`: also grants on the whole backend.' })),
+  with_groups: t.Optional(
+    t.Union([t.Literal('true'), t.Literal('false')], {
+      description: 'With `user_id`: also the grants of the groups the user was seen with at the latest sign-on.',
+    }),
+  ),
+  with_broader: t.Optional(
+    t.Union([t.Literal('true'), t.Literal('false')], {
+      description: 'With `backend_id`: also grants on every backend; with `bucket`: also grants on the whole backend.',
+    }),
+  ),
   ...offsetPaging(GRANTS_PAGE),
 })
 export type GrantListQuery = Static<typeof GrantListQuery>
@@ -59,13 +74,15 @@ export type GrantListQuery = Static<typeof GrantListQuery>
 export const GrantListDTO = t.Object({
   grants: t.Array(GrantDTO),
   total: t.Integer(),
-  groups: t.Optional(t.Array(t.String(), { description: 'With `user_id`: the groups of the user\'s latest sign-on.' })),
+  groups: t.Optional(t.Array(t.String(), { description: "With `user_id`: the groups of the user's latest sign-on." })),
 })
 
 export const GrantIdParams = t.Object({ id: t.String({ maxLength: 64 }) })
 
 export const GroupsDTO = t.Object({
-  groups: t.Array(t.Object({ name: t.String(), users: t.Integer(), last_seen_at: t.String({ format: 'date-time' }) }), { description: 'Groups seen at sign-in, by name.' }),
+  groups: t.Array(t.Object({ name: t.String(), users: t.Integer(), last_seen_at: t.String({ format: 'date-time' }) }), {
+    description: 'Groups seen at sign-in, by name.',
+  }),
 })
 
 export const MyGrantDTO = t.Object({
@@ -73,7 +90,9 @@ export const MyGrantDTO = t.Object({
   bucket: t.String({ description: 'Empty: every bucket.' }),
   prefix: t.String({ description: 'Empty: the whole bucket.' }),
   access: AccessSchema,
-  via: t.Union([t.Literal('user'), t.Literal('group'), t.Literal('default')], { description: '`user`: granted to you; `group`: to one of your groups; `default`: `access.default` of the config.' }),
+  via: t.Union([t.Literal('user'), t.Literal('group'), t.Literal('default')], {
+    description: '`user`: granted to you; `group`: to one of your groups; `default`: `access.default` of the config.',
+  }),
   group: t.Optional(t.String()),
 })
 export type MyGrantDTO = Static<typeof MyGrantDTO>

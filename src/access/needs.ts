@@ -22,7 +22,13 @@ const path = (r: RequestParts, p: string, level: Level): Want => ({ kind: 'path'
 /** A copy's destination: another bucket and backend when the body names them. */
 function destination(r: RequestParts, key: string): Want {
   const here = at(r)
-  return { kind: 'path', backend: str(field(r.body, 'dst_backend')) || here.backend, bucket: str(field(r.body, 'dst_bucket')) || here.bucket, path: key, level: WRITE }
+  return {
+    kind: 'path',
+    backend: str(field(r.body, 'dst_backend')) || here.backend,
+    bucket: str(field(r.body, 'dst_bucket')) || here.bucket,
+    path: key,
+    level: WRITE,
+  }
 }
 
 const levelName = (v: unknown): Level => (v === 'read' ? READ : WRITE)
@@ -32,14 +38,20 @@ export const NEED = {
   view: (() => []) satisfies Need,
   backend: ((r) => [{ kind: 'backend', backend: str(r.params.bid) }]) satisfies Need,
   bucket: ((r) => [{ kind: 'bucket', ...at(r) }]) satisfies Need,
-  wholeBucket: (level: Level): Need => (r) => [path(r, '', level)],
+  wholeBucket:
+    (level: Level): Need =>
+    (r) => [path(r, '', level)],
   createBucket: ((r) => [{ kind: 'create-bucket', backend: str(r.params.bid) }]) satisfies Need,
   /** One level of the folder at `?prefix=`. */
   list: ((r) => [{ kind: 'list', ...at(r), prefix: str(r.query.prefix) }]) satisfies Need,
   /** Everything under `?prefix=` (absent: the whole bucket). */
-  prefixQuery: (level: Level): Need => (r) => [path(r, str(r.query.prefix), level)],
+  prefixQuery:
+    (level: Level): Need =>
+    (r) => [path(r, str(r.query.prefix), level)],
   /** The key at `?key=`. */
-  key: (level: Level): Need => (r) => [path(r, str(r.query.key), level)],
+  key:
+    (level: Level): Need =>
+    (r) => [path(r, str(r.query.key), level)],
   /** An upload: the key at `?key=`; a form upload without one names its key in the body, so it needs the whole bucket. */
   upload: ((r) => [path(r, str(r.query.key), WRITE)]) satisfies Need,
   /** A folder placeholder `body.key` + "/". */
@@ -53,7 +65,9 @@ export const NEED = {
     return (Array.isArray(keys) ? keys : []).map((k) => path(r, str(field(k, 'key')), WRITE))
   }) satisfies Need,
   /** Everything under `body.prefix`. */
-  bodyPrefix: (level: Level): Need => (r) => [path(r, str(field(r.body, 'prefix')), level)],
+  bodyPrefix:
+    (level: Level): Need =>
+    (r) => [path(r, str(field(r.body, 'prefix')), level)],
   /** Every `?key=` of a zip; a key ending in "/" is a whole folder. */
   zipKeys: ((r) => {
     const keys = r.query.key
@@ -64,19 +78,25 @@ export const NEED = {
   /** A folder copy: read everything under the source prefix, write under the destination prefix. */
   copyPrefix: ((r) => [path(r, str(field(r.body, 'src_prefix')), READ), destination(r, str(field(r.body, 'dst_prefix')))]) satisfies Need,
   /** A share of `body.key` (a folder when it ends in "/") on `body.backend_id`/`body.bucket`. */
-  share: ((r) => [{ kind: 'path', backend: str(field(r.body, 'backend_id')), bucket: str(field(r.body, 'bucket')), path: str(field(r.body, 'key')), level: READ }]) satisfies Need,
+  share: ((r) => [
+    { kind: 'path', backend: str(field(r.body, 'backend_id')), bucket: str(field(r.body, 'bucket')), path: str(field(r.body, 'key')), level: READ },
+  ]) satisfies Need,
   /** A pin of `body.backend_id`/`body.bucket`. */
   pin: ((r) => [{ kind: 'bucket', backend: str(field(r.body, 'backend_id')), bucket: str(field(r.body, 'bucket')) }]) satisfies Need,
   /**
    * A credential's scope: for each bucket, some grant in it at the scope's access. The key's owner
    * is held to their grants again on every request, prefixes included (s3proxy/grants.ts).
    */
-  credentialScope: (backendOf: (r: RequestParts) => string | undefined): Need => (r) => {
-    const backend = backendOf(r)
-    const buckets = field(r.body, 'buckets')
-    if (backend === undefined || !Array.isArray(buckets)) return []
-    return buckets.map((b) =>
-      typeof b === 'string' ? { kind: 'bucket', backend, bucket: b, level: WRITE } : { kind: 'bucket', backend, bucket: str(field(b, 'bucket')), level: levelName(field(b, 'access')) },
-    )
-  },
+  credentialScope:
+    (backendOf: (r: RequestParts) => string | undefined): Need =>
+    (r) => {
+      const backend = backendOf(r)
+      const buckets = field(r.body, 'buckets')
+      if (backend === undefined || !Array.isArray(buckets)) return []
+      return buckets.map((b) =>
+        typeof b === 'string'
+          ? { kind: 'bucket', backend, bucket: b, level: WRITE }
+          : { kind: 'bucket', backend, bucket: str(field(b, 'bucket')), level: levelName(field(b, 'access')) },
+      )
+    },
 } as const

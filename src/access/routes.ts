@@ -17,7 +17,7 @@ export function accessRoutes(d: { guard: Guard; context: RequestContext; access:
     .get('/api/me/access', ({ actor }) => d.access.mine(actor), {
       access: 'any',
       response: { 200: MyAccessDTO },
-      detail: { tags: ['me'], summary: 'What you may touch: your grants, your groups\' and the default', description: SCOPE },
+      detail: { tags: ['me'], summary: "What you may touch: your grants, your groups' and the default", description: SCOPE },
     })
     .get('/api/admin/grants', ({ query }) => d.access.list(query), {
       access: 'admin',
@@ -38,20 +38,28 @@ export function accessRoutes(d: { guard: Guard; context: RequestContext; access:
         detail: { tags, summary: 'Grant a user or a group access (409 grant_exists when that exact grant is there)', description: SCOPE },
       },
     )
-    .patch('/api/admin/grants/:id', ({ actor, params, body, request }) => d.access.update(actor.id, params.id, body.access, auditOrigin(d.context, request, actor)), {
-      access: 'admin',
-      params: GrantIdParams,
-      body: PatchGrantBody,
-      response: { 200: GrantDTO },
-      detail: { tags, summary: 'Change a grant between read and read-write (effective at once)' },
-    })
+    .patch(
+      '/api/admin/grants/:id',
+      ({ actor, params, body, request }) => d.access.update(actor.id, params.id, body.access, auditOrigin(d.context, request, actor)),
+      {
+        access: 'admin',
+        params: GrantIdParams,
+        body: PatchGrantBody,
+        response: { 200: GrantDTO },
+        detail: { tags, summary: 'Change a grant between read and read-write (effective at once)' },
+      },
+    )
     .delete(
       '/api/admin/grants/:id',
       ({ actor, params, request, set }) => {
         d.access.remove(params.id, auditOrigin(d.context, request, actor))
         set.status = 204
       },
-      { access: 'admin', params: GrantIdParams, detail: { tags, summary: 'Revoke a grant (effective at once: pages, share links and S3 keys of those it covered)' } },
+      {
+        access: 'admin',
+        params: GrantIdParams,
+        detail: { tags, summary: 'Revoke a grant (effective at once: pages, share links and S3 keys of those it covered)' },
+      },
     )
     .get('/api/admin/groups', () => d.access.groups(), {
       access: 'admin',

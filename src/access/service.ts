@@ -38,7 +38,15 @@ const SYSTEM: AuditOrigin = { userId: null, username: null, requestId: null, ip:
 
 export type AccessService = ReturnType<typeof createAccessService>
 
-export function createAccessService(d: { store: GrantStore; users: UserStore; registry: Registry; audit: AuditRecorder; defaultAccess: DefaultAccess; staticUsername: string | undefined; now: () => number }) {
+export function createAccessService(d: {
+  store: GrantStore
+  users: UserStore
+  registry: Registry
+  audit: AuditRecorder
+  defaultAccess: DefaultAccess
+  staticUsername: string | undefined
+  now: () => number
+}) {
   let generation = 0
   const cache = new Map<string, { generation: number; view: AccessView }>()
   const changed = (): void => {
@@ -99,7 +107,16 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
       backend: g.backend_id,
       bucket: g.bucket || null,
       key: g.prefix || null,
-      detail: { grant_id: g.id, subject_type: g.subject_type, subject: g.subject, ...(username(g) ? { subject_name: username(g) } : {}), prefix: g.prefix, access: g.access, origin: g.origin, ...extra },
+      detail: {
+        grant_id: g.id,
+        subject_type: g.subject_type,
+        subject: g.subject,
+        ...(username(g) ? { subject_name: username(g) } : {}),
+        prefix: g.prefix,
+        access: g.access,
+        origin: g.origin,
+        ...extra,
+      },
     })
   }
 
@@ -108,7 +125,8 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
     const bucket = body.bucket ?? ''
     const prefix = body.prefix ?? ''
     if (body.backend_id === '*') {
-      if (bucket || prefix) throw fail('invalid_grant', 'A grant on every backend cannot name a bucket or a folder.', [{ path: bucket ? '/bucket' : '/prefix' }])
+      if (bucket || prefix)
+        throw fail('invalid_grant', 'A grant on every backend cannot name a bucket or a folder.', [{ path: bucket ? '/bucket' : '/prefix' }])
     } else if (!d.registry.entry(body.backend_id)) {
       throw fail('invalid_grant', 'No such backend.', [{ path: '/backend_id' }])
     }
@@ -142,9 +160,29 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
     return g
   }
 
-  function insert(origin: AuditOrigin, s: { type: 'user' | 'group'; id: string }, t: { backend: string; bucket: string; prefix: string }, access: AccessName, kind: GrantOrigin, by: string | null): GrantRow {
+  function insert(
+    origin: AuditOrigin,
+    s: { type: 'user' | 'group'; id: string },
+    t: { backend: string; bucket: string; prefix: string },
+    access: AccessName,
+    kind: GrantOrigin,
+    by: string | null,
+  ): GrantRow {
     const now = d.now()
-    const row: GrantRow = { id: ulid(now), subject_type: s.type, subject: s.id, backend_id: t.backend, bucket: t.bucket, prefix: t.prefix, access, origin: kind, created_at: now, created_by: by, updated_at: now, updated_by: by }
+    const row: GrantRow = {
+      id: ulid(now),
+      subject_type: s.type,
+      subject: s.id,
+      backend_id: t.backend,
+      bucket: t.bucket,
+      prefix: t.prefix,
+      access,
+      origin: kind,
+      created_at: now,
+      created_by: by,
+      updated_at: now,
+      updated_by: by,
+    }
     d.store.insert(row)
     changed()
     record(origin, 'grant.create', row)
@@ -177,7 +215,9 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
       const { rows, total } = d.store.list({
         ...(q.user_id !== undefined ? { userId: q.user_id, ...(q.with_groups === 'true' ? { groupsOfUser: groups } : {}) } : {}),
         ...(q.group !== undefined ? { group: q.group } : {}),
-        ...(q.backend_id !== undefined ? { backendId: q.backend_id, ...(q.bucket !== undefined ? { bucket: q.bucket } : {}), broader: q.with_broader === 'true' } : {}),
+        ...(q.backend_id !== undefined
+          ? { backendId: q.backend_id, ...(q.bucket !== undefined ? { bucket: q.bucket } : {}), broader: q.with_broader === 'true' }
+          : {}),
         limit: q.limit ?? GRANTS_PAGE.fallback,
         offset: q.offset ?? 0,
       })
@@ -242,7 +282,14 @@ export function createAccessService(d: { store: GrantStore; users: UserStore; re
 
     /** The groups of a user's latest single sign-on. */
     recordGroups(userId: string, groups: readonly string[]): void {
-      if (d.store.setGroups(userId, groups.filter((g) => GROUP.test(g)), d.now())) changed()
+      if (
+        d.store.setGroups(
+          userId,
+          groups.filter((g) => GROUP.test(g)),
+          d.now(),
+        )
+      )
+        changed()
     },
   }
 }

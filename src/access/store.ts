@@ -72,7 +72,9 @@ export function createGrantStore(db: Database) {
       args.backend = f.backendId
       if (f.bucket !== undefined) {
         args.bucket = f.bucket
-        parts.push(f.broader ? "(backend_id = '*' OR (backend_id = $backend AND (bucket = '' OR bucket = $bucket)))" : '(backend_id = $backend AND bucket = $bucket)')
+        parts.push(
+          f.broader ? "(backend_id = '*' OR (backend_id = $backend AND (bucket = '' OR bucket = $bucket)))" : '(backend_id = $backend AND bucket = $bucket)',
+        )
       } else {
         parts.push(f.broader ? "(backend_id = '*' OR backend_id = $backend)" : 'backend_id = $backend')
       }
@@ -82,7 +84,8 @@ export function createGrantStore(db: Database) {
 
   return {
     get: (id: string): GrantRow | null => byId.get(id),
-    find: (type: 'user' | 'group', subject: string, backendId: string, bucket: string, prefix: string): GrantRow | null => bySubjectTarget.get(type, subject, backendId, bucket, prefix),
+    find: (type: 'user' | 'group', subject: string, backendId: string, bucket: string, prefix: string): GrantRow | null =>
+      bySubjectTarget.get(type, subject, backendId, bucket, prefix),
     /** Every grant that applies to a user: their own and their groups'. */
     forUser: (userId: string): GrantRow[] => forUser.all(userId, userId),
     onBucket: (backendId: string, bucket: string): GrantRow[] => onBucket.all(backendId, bucket),
@@ -90,7 +93,9 @@ export function createGrantStore(db: Database) {
     list(f: GrantFilter): { rows: GrantRow[]; total: number } {
       const w = where(f)
       const rows = db
-        .query<GrantRow, Record<string, string | number>>(`SELECT * FROM access_grants ${w.sql} ORDER BY backend_id, bucket, prefix, subject_type, subject LIMIT $limit OFFSET $offset`)
+        .query<GrantRow, Record<string, string | number>>(
+          `SELECT * FROM access_grants ${w.sql} ORDER BY backend_id, bucket, prefix, subject_type, subject LIMIT $limit OFFSET $offset`,
+        )
         .all({ ...w.args, limit: f.limit, offset: f.offset })
       const total = db.query<{ n: number }, Record<string, string | number>>(`SELECT COUNT(*) AS n FROM access_grants ${w.sql}`).get(w.args)!.n
       return { rows, total }

@@ -1,7 +1,21 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import type { AuditRow } from './model.ts'
 
-export const CSV_COLUMNS = ['id', 'timestamp', 'user_id', 'username', 'action', 'backend', 'bucket', 'key', 'request_id', 'ip', 'user_agent', 'status', 'detail'] as const
+export const CSV_COLUMNS = [
+  'id',
+  'timestamp',
+  'user_id',
+  'username',
+  'action',
+  'backend',
+  'bucket',
+  'key',
+  'request_id',
+  'ip',
+  'user_agent',
+  'status',
+  'detail',
+] as const
 
 /**
  * Spreadsheets run cells starting with = + - @ (and tab/CR tricks) as formulas;
@@ -15,5 +29,23 @@ export function csvCell(value: string | number | null | undefined): string {
 }
 
 export function csvRow(r: AuditRow): string {
-  return [r.id, new Date(r.ts).toISOString(), r.user_id, r.username, r.action, r.backend_id, r.bucket, r.object_key, r.request_id, r.ip, r.user_agent, r.status, r.detail].map(csvCell).join(',') + '\r\n'
+  return (
+    [
+      r.id,
+      new Date(r.ts).toISOString(),
+      r.user_id,
+      r.username,
+      r.action,
+      r.backend_id,
+      r.bucket,
+      r.object_key,
+      r.request_id,
+      r.ip,
+      r.user_agent,
+      r.status,
+      r.detail,
+    ]
+      .map(csvCell)
+      .join(',') + '\r\n'
+  )
 }

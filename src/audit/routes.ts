@@ -31,7 +31,8 @@ function toDTO(r: AuditRow): typeof AuditEventDTO.static {
 }
 
 function filterOf(q: AuditQuery | typeof AuditExportQuery.static): AuditFilter {
-  for (const k of ['from', 'to'] as const) if (q[k] && Number.isNaN(Date.parse(q[k]!))) throw fail('bad_request', `${k} must be an RFC 3339 time`, [{ path: `/${k}` }])
+  for (const k of ['from', 'to'] as const)
+    if (q[k] && Number.isNaN(Date.parse(q[k]!))) throw fail('bad_request', `${k} must be an RFC 3339 time`, [{ path: `/${k}` }])
   const { user, username, action, backend, bucket, status, from, to } = q
   return { user, username, action, backend, bucket, status, from, to }
 }

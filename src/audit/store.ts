@@ -51,7 +51,9 @@ export function createAuditStore(db: Database) {
 
     list(f: AuditFilter, limit: number, offset: number): { rows: AuditRow[]; total: number } {
       const w = where(f)
-      const rows = db.query<AuditRow, Args>(`SELECT * FROM audit_events ${w.sql} ORDER BY id DESC LIMIT $limit OFFSET $offset`).all({ ...w.args, limit, offset })
+      const rows = db
+        .query<AuditRow, Args>(`SELECT * FROM audit_events ${w.sql} ORDER BY id DESC LIMIT $limit OFFSET $offset`)
+        .all({ ...w.args, limit, offset })
       const total = db.query<{ n: number }, Args>(`SELECT COUNT(*) AS n FROM audit_events ${w.sql}`).get(w.args)!.n
       return { rows, total }
     },

@@ -40,12 +40,15 @@ export function createPasswords(policy: { min_length: number }, params: HashPara
     checkPolicy(password, opts) {
       const chars = [...password].length
       // `detail.rule` names the rule broken, so a client can say which one in its own words.
-      if (chars < policy.min_length) throw fail('weak_password', `The password must have at least ${policy.min_length} characters.`, { rule: 'min_length', min_length: policy.min_length })
-      if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw fail('weak_password', `The password must be at most ${MAX_PASSWORD_BYTES} bytes.`, { rule: 'max_bytes', max_bytes: MAX_PASSWORD_BYTES })
+      if (chars < policy.min_length)
+        throw fail('weak_password', `The password must have at least ${policy.min_length} characters.`, { rule: 'min_length', min_length: policy.min_length })
+      if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+        throw fail('weak_password', `The password must be at most ${MAX_PASSWORD_BYTES} bytes.`, { rule: 'max_bytes', max_bytes: MAX_PASSWORD_BYTES })
       if (opts.username && password.toLowerCase().includes(opts.username.toLowerCase())) {
         throw fail('weak_password', 'The password must not contain the username.', { rule: 'contains_username' })
       }
-      if (new Set(password).size < MIN_DISTINCT) throw fail('weak_password', 'The password needs more distinct characters.', { rule: 'distinct_characters', min_distinct: MIN_DISTINCT })
+      if (new Set(password).size < MIN_DISTINCT)
+        throw fail('weak_password', 'The password needs more distinct characters.', { rule: 'distinct_characters', min_distinct: MIN_DISTINCT })
     },
   }
 }

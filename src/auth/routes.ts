@@ -13,7 +13,14 @@ import type { Sessions } from './sessions.ts'
 export type AuthConfigView = () => typeof AuthConfigDTO.static
 
 export function meDTO(a: Actor): typeof MeDTO.static {
-  return { id: a.id, username: a.username, role: a.role, identity_source: a.identitySource, must_change_pw: a.mustChangePw, ...(a.email ? { email: a.email } : {}) }
+  return {
+    id: a.id,
+    username: a.username,
+    role: a.role,
+    identity_source: a.identitySource,
+    must_change_pw: a.mustChangePw,
+    ...(a.email ? { email: a.email } : {}),
+  }
 }
 
 /** Session cookies: HttpOnly token, script-readable CSRF twin, both ending with the session. */
@@ -67,7 +74,11 @@ export function authRoutes(d: {
       },
       { access: 'public', detail: { tags: ['auth'], summary: 'End the session' } },
     )
-    .get('/api/auth/config', () => d.authConfig(), { access: 'public', response: { 200: AuthConfigDTO }, detail: { tags: ['auth'], summary: 'Enabled sign-in modes and the SSO start URL' } })
+    .get('/api/auth/config', () => d.authConfig(), {
+      access: 'public',
+      response: { 200: AuthConfigDTO },
+      detail: { tags: ['auth'], summary: 'Enabled sign-in modes and the SSO start URL' },
+    })
     .get('/api/me', ({ actor }) => meDTO(actor), { access: 'session', response: { 200: MeDTO }, detail: { tags: ['me'], summary: 'The signed-in user' } })
     .post(
       '/api/me/password',
@@ -75,6 +86,11 @@ export function authRoutes(d: {
         await d.userService.changeOwnPassword(actor, body.current_password, body.new_password, auditOrigin(d.context, request, actor))
         return { status: 'ok' as const }
       },
-      { access: 'session', body: ChangePasswordBody, response: { 200: StatusOk }, detail: { tags: ['me'], summary: 'Change your own password (ends your other sessions)' } },
+      {
+        access: 'session',
+        body: ChangePasswordBody,
+        response: { 200: StatusOk },
+        detail: { tags: ['me'], summary: 'Change your own password (ends your other sessions)' },
+      },
     )
 }

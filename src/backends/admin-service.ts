@@ -82,13 +82,13 @@ export function createBackendAdmin(d: { registry: Registry; store: BackendStore;
       const e = dbEntry(id)
       const row = { ...e.row! }
       const fields: string[] = []
-      if (body.name !== undefined) (row.name = body.name.trim() || id), fields.push('name')
-      if (body.endpoint !== undefined) (row.endpoint = normaliseEndpoint(body.endpoint)), fields.push('endpoint')
-      if (body.region !== undefined) (row.region = body.region || 'us-east-1'), fields.push('region')
-      if (body.path_style !== undefined) (row.path_style = body.path_style ? 1 : 0), fields.push('path_style')
-      if (body.access_key !== undefined) (row.access_key = body.access_key), fields.push('access_key')
-      if (body.secret_key !== undefined) (row.secret_key_enc = sealer().seal(body.secret_key, sealContext(id))), fields.push('secret_key')
-      if (body.enabled !== undefined) (row.enabled = body.enabled ? 1 : 0), fields.push('enabled')
+      if (body.name !== undefined) ((row.name = body.name.trim() || id), fields.push('name'))
+      if (body.endpoint !== undefined) ((row.endpoint = normaliseEndpoint(body.endpoint)), fields.push('endpoint'))
+      if (body.region !== undefined) ((row.region = body.region || 'us-east-1'), fields.push('region'))
+      if (body.path_style !== undefined) ((row.path_style = body.path_style ? 1 : 0), fields.push('path_style'))
+      if (body.access_key !== undefined) ((row.access_key = body.access_key), fields.push('access_key'))
+      if (body.secret_key !== undefined) ((row.secret_key_enc = sealer().seal(body.secret_key, sealContext(id))), fields.push('secret_key'))
+      if (body.enabled !== undefined) ((row.enabled = body.enabled ? 1 : 0), fields.push('enabled'))
       row.updated_at = now()
       row.updated_by = actor.id
       d.store.update(row)
@@ -106,7 +106,14 @@ export function createBackendAdmin(d: { registry: Registry; store: BackendStore;
 
     async test(body: typeof TestBackendBody.static, origin: AuditOrigin): Promise<{ healthy: boolean; latency_ms: number; error?: string }> {
       const endpoint = normaliseEndpoint(body.endpoint)
-      const b = d.registry.build({ id: 'test', endpoint, region: body.region || 'us-east-1', accessKey: body.access_key, secretKey: body.secret_key, pathStyle: body.path_style !== false })
+      const b = d.registry.build({
+        id: 'test',
+        endpoint,
+        region: body.region || 'us-east-1',
+        accessKey: body.access_key,
+        secretKey: body.secret_key,
+        pathStyle: body.path_style !== false,
+      })
       const started = performance.now()
       let error: string | undefined
       try {

@@ -27,7 +27,6 @@ export type { Capabilities, ChecksumAlgorithm, CorsRule, LifecycleRule }
 
 export type BucketInfo = { name: string; createdAt?: Date }
 
-
 /**
  * An object's checksum as S3 reports it: the base64 digest and whether it
  * covers the whole object or is the digest of its parts' digests (`-N`).
@@ -198,7 +197,10 @@ export type CreateUploadOptions = {
 
 export type UploadPartOptions = { size: number; md5?: string; checksum?: ChecksumRequest; signal?: AbortSignal }
 
-export type DeleteResult = { deleted: Array<{ key: string; versionId?: string }>; errors: Array<{ key: string; versionId?: string; code: string; message: string }> }
+export type DeleteResult = {
+  deleted: Array<{ key: string; versionId?: string }>
+  errors: Array<{ key: string; versionId?: string; code: string; message: string }>
+}
 
 export type BackendErrorKind =
   | 'not_found' // no such bucket / key / upload / version
@@ -262,7 +264,14 @@ export interface Backend {
   listDeletedKeys(bucket: string, prefix: string): Promise<VersionInfo[]>
 
   createMultipartUpload(bucket: string, key: string, opts: CreateUploadOptions): Promise<string>
-  uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart>
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array>,
+    opts: UploadPartOptions,
+  ): Promise<UploadedPart>
   /** A part copied from a byte range (inclusive) of an object in this backend, or all of it. */
   uploadPartCopy(
     dst: { bucket: string; key: string; uploadId: string; partNumber: number },

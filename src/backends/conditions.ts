@@ -3,7 +3,11 @@
 import { BackendError, type CopyConditions, type ObjectInfo } from './backend.ts'
 
 export function etagListMatches(header: string, etag: string): boolean {
-  const bare = (tag: string): string => tag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
+  const bare = (tag: string): string =>
+    tag
+      .trim()
+      .replace(/^W\//, '')
+      .replace(/^"(.*)"$/, '$1')
   const want = bare(etag)
   return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === want)
 }

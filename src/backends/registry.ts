@@ -58,14 +58,44 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
 
   for (const b of d.config.backends) {
     const type = b.type === 'fs' ? 'fs' : 's3'
-    const settings: S3Settings = { id: b.id, endpoint: b.endpoint, region: b.region, accessKey: d.config.secrets[b.access_key_env]!, secretKey: d.config.secrets[b.secret_key_env]!, pathStyle: b.path_style }
+    const settings: S3Settings = {
+      id: b.id,
+      endpoint: b.endpoint,
+      region: b.region,
+      accessKey: d.config.secrets[b.access_key_env]!,
+      secretKey: d.config.secrets[b.secret_key_env]!,
+      pathStyle: b.path_style,
+    }
     if (type === 's3') signing.set(b.id, settings)
     const backend = type === 'fs' ? createFsBackend({ ...fsOptions, id: b.id, root: b.root }) : createS3Backend(settings)
-    entries.set(b.id, { id: b.id, name: b.name || b.id, type, source: 'config', enabled: true, endpoint: type === 'fs' ? '' : b.endpoint, region: b.region, pathStyle: b.path_style, backend, health: emptyHealth() })
+    entries.set(b.id, {
+      id: b.id,
+      name: b.name || b.id,
+      type,
+      source: 'config',
+      enabled: true,
+      endpoint: type === 'fs' ? '' : b.endpoint,
+      region: b.region,
+      pathStyle: b.path_style,
+      backend,
+      health: emptyHealth(),
+    })
   }
 
   function fromRow(row: BackendRow, health = emptyHealth()): BackendEntry {
-    const entry: BackendEntry = { id: row.id, name: row.name, type: 's3', source: 'db', enabled: row.enabled === 1, endpoint: row.endpoint, region: row.region, pathStyle: row.path_style === 1, accessKey: row.access_key, health, row }
+    const entry: BackendEntry = {
+      id: row.id,
+      name: row.name,
+      type: 's3',
+      source: 'db',
+      enabled: row.enabled === 1,
+      endpoint: row.endpoint,
+      region: row.region,
+      pathStyle: row.path_style === 1,
+      accessKey: row.access_key,
+      health,
+      row,
+    }
     if (!entry.enabled) return entry
     if (!d.sealer) {
       health.lastError = 'the master key is missing, so the secret key cannot be opened'
@@ -73,7 +103,14 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
     }
     try {
       const secretKey = d.sealer.open(row.secret_key_enc, sealContext(row.id))
-      const settings: S3Settings = { id: row.id, endpoint: row.endpoint, region: row.region, accessKey: row.access_key, secretKey, pathStyle: row.path_style === 1 }
+      const settings: S3Settings = {
+        id: row.id,
+        endpoint: row.endpoint,
+        region: row.region,
+        accessKey: row.access_key,
+        secretKey,
+        pathStyle: row.path_style === 1,
+      }
       entry.backend = createS3Backend(settings)
       signing.set(row.id, settings)
     } catch (err) {

@@ -9,11 +9,37 @@ import { BackendParams } from '../buckets/model.ts'
 import { iso } from '../users/model.ts'
 import type { BackendAdmin } from './admin-service.ts'
 import { healthDTO, statusDTO } from './dto.ts'
-import { AdminBackendDTO, AdminBackendListDTO, BackendListDTO, BackendStatusDTO, BackendTestDTO, CreateBackendBody, HealthDTO, PatchBackendBody, ProbeHistoryListDTO, TestBackendBody, type Capabilities } from './model.ts'
+import {
+  AdminBackendDTO,
+  AdminBackendListDTO,
+  BackendListDTO,
+  BackendStatusDTO,
+  BackendTestDTO,
+  CreateBackendBody,
+  HealthDTO,
+  PatchBackendBody,
+  ProbeHistoryListDTO,
+  TestBackendBody,
+  type Capabilities,
+} from './model.ts'
 import type { BackendEntry, Registry } from './registry.ts'
 
 /** A disabled or unreadable backend still has a status row; its capabilities are all off. */
-const NO_CAPS: Capabilities = { versioning: false, object_lock: false, lifecycle: false, bucket_policy: false, cors: false, backend_cors: false, tagging: false, server_side_encrypt: false, admin_api: '', max_multipart_parts: 0, max_part_size_bytes: 0, presign: false, checksums: false }
+const NO_CAPS: Capabilities = {
+  versioning: false,
+  object_lock: false,
+  lifecycle: false,
+  bucket_policy: false,
+  cors: false,
+  backend_cors: false,
+  tagging: false,
+  server_side_encrypt: false,
+  admin_api: '',
+  max_multipart_parts: 0,
+  max_part_size_bytes: 0,
+  presign: false,
+  checksums: false,
+}
 
 function status(e: BackendEntry) {
   return statusDTO(e, e.backend?.capabilities ?? NO_CAPS)
@@ -29,19 +55,39 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
   }
   return new Elysia()
     .use(d.guard)
-    .get('/api/backends', ({ granted }) => ({ backends: d.registry.entries().filter((e) => e.enabled && granted.view.backendVisible(e.id)).map(status) }), {
+    .get(
+      '/api/backends',
+      ({ granted }) => ({
+        backends: d.registry
+          .entries()
+          .filter((e) => e.enabled && granted.view.backendVisible(e.id))
+          .map(status),
+      }),
+      {
+        access: 'any',
+        needs: NEED.view,
+        response: { 200: BackendListDTO },
+        detail: { tags, summary: 'The backends you have access to, with health and capabilities' },
+      },
+    )
+    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), {
       access: 'any',
-      needs: NEED.view,
-      response: { 200: BackendListDTO },
-      detail: { tags, summary: 'The backends you have access to, with health and capabilities' },
+      needs: NEED.backend,
+      params: BackendParams,
+      response: { 200: BackendStatusDTO },
+      detail: { tags, summary: 'One backend' },
     })
-    .get('/api/backends/:bid', ({ params }) => status(visible(params.bid)), { access: 'any', needs: NEED.backend, params: BackendParams, response: { 200: BackendStatusDTO }, detail: { tags, summary: 'One backend' } })
     .get(
       '/api/backends/:bid/health',
       async ({ params }) => {
         visible(params.bid)
         const h = await d.registry.probe(params.bid)
-        return { healthy: h.healthy, ...(h.lastProbeAt ? { last_probe_at: iso(h.lastProbeAt)! } : {}), ...(h.lastError ? { last_error: h.lastError } : {}), latency_ms: h.latencyMs }
+        return {
+          healthy: h.healthy,
+          ...(h.lastProbeAt ? { last_probe_at: iso(h.lastProbeAt)! } : {}),
+          ...(h.lastError ? { last_error: h.lastError } : {}),
+          latency_ms: h.latencyMs,
+        }
       },
       { access: 'any', needs: NEED.backend, params: BackendParams, response: { 200: HealthDTO }, detail: { tags, summary: 'Probe a backend now' } },
     )
@@ -69,7 +115,12 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
       response: { 200: BackendTestDTO },
       detail: { tags: adminTags, summary: 'Try endpoint and credentials without saving' },
     })
-    .get('/api/admin/backends/:bid', ({ params }) => d.admin.get(params.bid), { access: 'admin', params: BackendParams, response: { 200: AdminBackendDTO }, detail: { tags: adminTags, summary: 'One backend' } })
+    .get('/api/admin/backends/:bid', ({ params }) => d.admin.get(params.bid), {
+      access: 'admin',
+      params: BackendParams,
+      response: { 200: AdminBackendDTO },
+      detail: { tags: adminTags, summary: 'One backend' },
+    })
     .patch('/api/admin/backends/:bid', ({ actor, params, body, request }) => d.admin.update(actor, params.bid, body, auditOrigin(d.context, request, actor)), {
       access: 'admin',
       params: BackendParams,

@@ -33,7 +33,18 @@ export function createBackendStore(db: Database) {
       db.query(
         `UPDATE backends SET name = $name, endpoint = $endpoint, region = $region, path_style = $path_style, access_key = $access_key,
            secret_key_enc = $secret_key_enc, enabled = $enabled, updated_at = $updated_at, updated_by = $updated_by WHERE id = $id`,
-      ).run({ id: r.id, name: r.name, endpoint: r.endpoint, region: r.region, path_style: r.path_style, access_key: r.access_key, secret_key_enc: r.secret_key_enc, enabled: r.enabled, updated_at: r.updated_at, updated_by: r.updated_by })
+      ).run({
+        id: r.id,
+        name: r.name,
+        endpoint: r.endpoint,
+        region: r.region,
+        path_style: r.path_style,
+        access_key: r.access_key,
+        secret_key_enc: r.secret_key_enc,
+        enabled: r.enabled,
+        updated_at: r.updated_at,
+        updated_by: r.updated_by,
+      })
     },
     delete(id: string): void {
       db.query('DELETE FROM backends WHERE id = ?').run(id)

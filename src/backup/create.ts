@@ -9,7 +9,20 @@
  */
 import { Database } from 'bun:sqlite'
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, createWriteStream, existsSync, fchmodSync, fsyncSync, linkSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  linkSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -58,7 +71,8 @@ function snapshot(database: string, into: string, key: Uint8Array | undefined): 
     const version = readSchemaVersion(source)
     if (version === undefined) throw new BackupError(`${database} is not a Stowage database (it has no schema_migrations table)`)
     const known = MIGRATIONS.at(-1)!.version
-    if (version > known) throw new BackupError(`the database is at schema version ${version}, newer than this Stowage knows (${known}); back it up with the Stowage that runs it`)
+    if (version > known)
+      throw new BackupError(`the database is at schema version ${version}, newer than this Stowage knows (${known}); back it up with the Stowage that runs it`)
     takenAt = Date.now()
     source.run('VACUUM INTO ?', [into])
   } finally {
@@ -95,7 +109,8 @@ export async function createBackup(paths: DataPaths, to: string): Promise<Backup
   const owner = statSync(paths.database).uid
   // SQLite creates the -wal and -shm files as whoever opens the database; left
   // behind by an interrupted root run, they would lock the service out.
-  if (process.getuid?.() === 0 && owner !== 0) throw new BackupError(`${paths.database} belongs to uid ${owner}; run backup as that user (e.g. sudo -u stowage stowage backup …), not as root`)
+  if (process.getuid?.() === 0 && owner !== 0)
+    throw new BackupError(`${paths.database} belongs to uid ${owner}; run backup as that user (e.g. sudo -u stowage stowage backup …), not as root`)
   const key = masterKey(paths)
   const warnings: string[] = []
   if (key.mode === 'none') warnings.push(`no master key (${paths.keyFile} does not exist and STOWAGE_SECRET_KEY is not set): the archive holds none`)
@@ -107,7 +122,9 @@ export async function createBackup(paths: DataPaths, to: string): Promise<Backup
     const db = join(work, DATABASE)
     const snap = snapshot(paths.database, db, key.key)
     if (snap.sealed.unreadable.length) {
-      warnings.push(`${snap.sealed.unreadable.length} of ${snap.sealed.total} sealed secrets do not open with the master key (${snap.sealed.unreadable.slice(0, 5).join(', ')}); the server cannot read them either`)
+      warnings.push(
+        `${snap.sealed.unreadable.length} of ${snap.sealed.total} sealed secrets do not open with the master key (${snap.sealed.unreadable.slice(0, 5).join(', ')}); the server cannot read them either`,
+      )
     }
     const dbSize = statSync(db).size
     const files: Manifest['files'] = [{ name: DATABASE, size: dbSize, sha256: await sha256File(db) }]
@@ -125,9 +142,10 @@ export async function createBackup(paths: DataPaths, to: string): Promise<Backup
       files,
       not_included: notIncluded(paths, key.mode),
     }
-    const bytes = (data: Uint8Array) => async function* () {
-      yield data
-    }
+    const bytes = (data: Uint8Array) =>
+      async function* () {
+        yield data
+      }
     const member = (name: string, size: number, body: () => AsyncIterable<Uint8Array>) => ({ name, size, mode: 0o600, mtimeMs: snap.takenAt, body })
     const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + '\n')
     const part = join(work, 'archive')

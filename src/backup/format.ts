@@ -24,7 +24,11 @@ export const KEY = 'stowage.key'
 /** A manifest is a few hundred bytes; anything near this is not one of ours. */
 export const MANIFEST_MAX_BYTES = 64 * 1024
 
-const Member = Type.Object({ name: Type.Union([Type.Literal(DATABASE), Type.Literal(KEY)]), size: Type.Integer({ minimum: 0 }), sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) })
+const Member = Type.Object({
+  name: Type.Union([Type.Literal(DATABASE), Type.Literal(KEY)]),
+  size: Type.Integer({ minimum: 0 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+})
 
 export const Manifest = Type.Object({
   format: Type.Literal(FORMAT),
@@ -53,7 +57,10 @@ export function parseManifest(text: string): Manifest {
   }
   if ((doc as { format?: unknown })?.format !== FORMAT) throw new BackupError('not a Stowage backup (manifest.json has no "format": "stowage-backup")')
   const version = (doc as { format_version?: unknown }).format_version
-  if (version !== FORMAT_VERSION) throw new BackupError(`backup format version ${JSON.stringify(version)} is not one this Stowage reads (${FORMAT_VERSION}); restore it with the Stowage that made it`)
+  if (version !== FORMAT_VERSION)
+    throw new BackupError(
+      `backup format version ${JSON.stringify(version)} is not one this Stowage reads (${FORMAT_VERSION}); restore it with the Stowage that made it`,
+    )
   const problem = Value.Errors(Manifest, doc).First()
   if (problem) throw new BackupError(`the archive manifest is invalid at ${problem.path || '/'}: ${problem.message}`)
   const manifest = doc as Manifest

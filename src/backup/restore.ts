@@ -13,7 +13,22 @@
  */
 import { Database } from 'bun:sqlite'
 import { createHash, randomBytes } from 'node:crypto'
-import { chownSync, closeSync, createReadStream, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs'
+import {
+  chownSync,
+  closeSync,
+  createReadStream,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { createGunzip } from 'node:zlib'
 import type { DataPaths } from '../cli/data-paths.ts'
@@ -41,7 +56,10 @@ function openArchive(path: string): AsyncIterable<Uint8Array> {
 }
 
 function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 /** Refuses a target database that is newer than the backup, or (without --force) there at all. */
@@ -56,9 +74,14 @@ function checkTargetDatabase(paths: DataPaths, manifest: Manifest, force: boolea
     db.close()
   }
   if (version !== undefined && version > manifest.schema_version) {
-    throw new BackupError(`${paths.database} is at schema version ${version}, newer than the backup (${manifest.schema_version}): restoring would undo migrations; move it away yourself if you mean to go back`)
+    throw new BackupError(
+      `${paths.database} is at schema version ${version}, newer than the backup (${manifest.schema_version}): restoring would undo migrations; move it away yourself if you mean to go back`,
+    )
   }
-  if (!force) throw new BackupError(`${paths.database} already exists; --force replaces it and keeps the current files as ${basename(paths.database)}.before-restore-<time>`)
+  if (!force)
+    throw new BackupError(
+      `${paths.database} already exists; --force replaces it and keeps the current files as ${basename(paths.database)}.before-restore-<time>`,
+    )
 }
 
 async function extractTo(body: AsyncIterable<Uint8Array>, target: string): Promise<{ temp: string; size: number; sha256: string }> {
@@ -93,13 +116,20 @@ async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
 type Extracted = Map<string, { temp: string; size: number; sha256: string }>
 
 /** Streams the members after the manifest into temp files beside their targets, each checked against the manifest. */
-async function extractMembers(members: AsyncGenerator<{ name: string; body: AsyncIterable<Uint8Array> }>, manifest: Manifest, targets: Record<string, string>, into: Extracted): Promise<void> {
+async function extractMembers(
+  members: AsyncGenerator<{ name: string; body: AsyncIterable<Uint8Array> }>,
+  manifest: Manifest,
+  targets: Record<string, string>,
+  into: Extracted,
+): Promise<void> {
   for (let m = await members.next(); !m.done; m = await members.next()) {
     const listed = manifest.files.find((f) => f.name === m.value.name)
-    if (!listed || into.has(listed.name)) throw new BackupError(`unexpected member ${JSON.stringify(m.value.name)} in the archive (it is damaged or not one of ours)`)
+    if (!listed || into.has(listed.name))
+      throw new BackupError(`unexpected member ${JSON.stringify(m.value.name)} in the archive (it is damaged or not one of ours)`)
     const got = await extractTo(m.value.body, targets[listed.name]!)
     into.set(listed.name, got)
-    if (got.size !== listed.size || got.sha256 !== listed.sha256) throw new BackupError(`${listed.name} in the archive does not match its checksum (the archive is damaged)`)
+    if (got.size !== listed.size || got.sha256 !== listed.sha256)
+      throw new BackupError(`${listed.name} in the archive does not match its checksum (the archive is damaged)`)
   }
   const missing = manifest.files.filter((f) => !into.has(f.name)).map((f) => f.name)
   if (missing.length) throw new BackupError(`the archive lacks ${missing.join(', ')} (it is truncated)`)
@@ -110,17 +140,28 @@ function verifyDatabase(path: string, manifest: Manifest, envKey: string | undef
   const db = new Database(path, { readonly: true })
   try {
     const integrity = db.query<{ integrity_check: string }, []>('PRAGMA integrity_check').all()
-    if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') throw new BackupError(`the database in the archive fails PRAGMA integrity_check: ${integrity.slice(0, 3).map((r) => r.integrity_check).join('; ')}`)
-    if (readSchemaVersion(db) !== manifest.schema_version) throw new BackupError('the database in the archive is not at the schema version its manifest states (the archive is damaged)')
+    if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok')
+      throw new BackupError(
+        `the database in the archive fails PRAGMA integrity_check: ${integrity
+          .slice(0, 3)
+          .map((r) => r.integrity_check)
+          .join('; ')}`,
+      )
+    if (readSchemaVersion(db) !== manifest.schema_version)
+      throw new BackupError('the database in the archive is not at the schema version its manifest states (the archive is damaged)')
     const key = envKey ? parseMasterKey(envKey) : archivedKey ? parseMasterKey(archivedKey.toString('utf8')) : undefined
     if (envKey && !key) throw new BackupError('STOWAGE_SECRET_KEY is set but is not a valid key')
     if (key) {
       const sealed = checkSealedSecrets(db, key)
       if (sealed.unreadable.length > manifest.sealed_secrets.unreadable) {
-        throw new BackupError(`${envKey ? 'STOWAGE_SECRET_KEY' : 'the archived key'} does not open ${sealed.unreadable.length} of ${sealed.total} sealed secrets (${sealed.unreadable.slice(0, 5).join(', ')}); it is not the key they were sealed with`)
+        throw new BackupError(
+          `${envKey ? 'STOWAGE_SECRET_KEY' : 'the archived key'} does not open ${sealed.unreadable.length} of ${sealed.total} sealed secrets (${sealed.unreadable.slice(0, 5).join(', ')}); it is not the key they were sealed with`,
+        )
       }
     } else if (manifest.sealed_secrets.total > 0) {
-      warnings.push(`the ${manifest.sealed_secrets.total} sealed secrets need the master key that was in STOWAGE_SECRET_KEY (key id ${manifest.key_id ?? 'unknown'}); set it before starting Stowage`)
+      warnings.push(
+        `the ${manifest.sealed_secrets.total} sealed secrets need the master key that was in STOWAGE_SECRET_KEY (key id ${manifest.key_id ?? 'unknown'}); set it before starting Stowage`,
+      )
     }
   } finally {
     db.close()
@@ -128,7 +169,8 @@ function verifyDatabase(path: string, manifest: Manifest, envKey: string | undef
 }
 
 function refuseInUse(database: string): void {
-  if (existsSync(database) && databaseInUse(database)) throw new BackupError(`${database} is open in another process (a running Stowage?); stop it, then restore`)
+  if (existsSync(database) && databaseInUse(database))
+    throw new BackupError(`${database} is open in another process (a running Stowage?); stop it, then restore`)
 }
 
 export async function restoreBackup(from: string, paths: DataPaths, opts: { force: boolean }): Promise<RestoreResult> {
@@ -145,7 +187,9 @@ export async function restoreBackup(from: string, paths: DataPaths, opts: { forc
     const manifest = parseManifest(await text(first.value.body))
     const known = MIGRATIONS.at(-1)!.version
     if (manifest.schema_version > known) {
-      throw new BackupError(`the backup is at schema version ${manifest.schema_version}, newer than this Stowage knows (${known}); restore it with Stowage ${manifest.stowage_version} or later`)
+      throw new BackupError(
+        `the backup is at schema version ${manifest.schema_version}, newer than this Stowage knows (${known}); restore it with Stowage ${manifest.stowage_version} or later`,
+      )
     }
     refuseInUse(paths.database)
     checkTargetDatabase(paths, manifest, opts.force)
@@ -158,7 +202,8 @@ export async function restoreBackup(from: string, paths: DataPaths, opts: { forc
     await extractMembers(members, manifest, targets, temps)
     const archivedKey = temps.has(KEY) ? readFileSync(temps.get(KEY)!.temp) : undefined
     const replacesKey = archivedKey !== undefined && existsSync(paths.keyFile) && !readFileSync(paths.keyFile).equals(archivedKey)
-    if (replacesKey && !opts.force) throw new BackupError(`${paths.keyFile} holds a different key; --force replaces it and keeps it as ${basename(paths.keyFile)}.before-restore-<time>`)
+    if (replacesKey && !opts.force)
+      throw new BackupError(`${paths.keyFile} holds a different key; --force replaces it and keeps it as ${basename(paths.keyFile)}.before-restore-<time>`)
     const warnings: string[] = []
     verifyDatabase(temps.get(DATABASE)!.temp, manifest, paths.envKey, archivedKey, warnings)
 

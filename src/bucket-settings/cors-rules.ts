@@ -47,8 +47,10 @@ export function normaliseCors(rules: CorsRule[]): CorsRule[] {
     }
     if (r.allowed_methods.length === 0) bad(i, 'allowed_methods', 'at least one method is needed')
     const methods = [...new Set(r.allowed_methods.map((m) => m.toUpperCase()))]
-    for (const m of methods) if (!(CORS_METHODS as readonly string[]).includes(m)) bad(i, 'allowed_methods', `"${m.slice(0, 16)}" is not one of ${CORS_METHODS.join(', ')}`)
-    if (r.max_age_seconds !== undefined && (r.max_age_seconds < 0 || r.max_age_seconds > MAX_AGE_SECONDS)) bad(i, 'max_age_seconds', `must be 0..${MAX_AGE_SECONDS}`)
+    for (const m of methods)
+      if (!(CORS_METHODS as readonly string[]).includes(m)) bad(i, 'allowed_methods', `"${m.slice(0, 16)}" is not one of ${CORS_METHODS.join(', ')}`)
+    if (r.max_age_seconds !== undefined && (r.max_age_seconds < 0 || r.max_age_seconds > MAX_AGE_SECONDS))
+      bad(i, 'max_age_seconds', `must be 0..${MAX_AGE_SECONDS}`)
     const allowed = headers(i, 'allowed_headers', r.allowed_headers)
     const expose = headers(i, 'expose_headers', r.expose_headers)
     return {

@@ -16,7 +16,12 @@ function bad(i: number, field: string, message: string): never {
   throw fail('invalid_lifecycle', `Rule ${i + 1}: ${message}`, [{ path: `/rules/${i}/${field}`, message }])
 }
 
-function days(i: number, r: LifecycleRule, field: 'expiration_days' | 'noncurrent_expire_days' | 'abort_incomplete_days' | 'transition_days', min: number): void {
+function days(
+  i: number,
+  r: LifecycleRule,
+  field: 'expiration_days' | 'noncurrent_expire_days' | 'abort_incomplete_days' | 'transition_days',
+  min: number,
+): void {
   const v = r[field]
   if (v !== undefined && (v < min || v > MAX_DAYS)) bad(i, field, `must be ${min}..${MAX_DAYS} days`)
 }
@@ -41,7 +46,8 @@ export function validateLifecycle(rules: LifecycleRule[]): LifecycleRule[] {
     if ((r.transition_days === undefined) !== (r.transition_storage_class === undefined)) {
       bad(i, 'transition_storage_class', 'transition_days and transition_storage_class go together')
     }
-    if (r.transition_storage_class !== undefined && !STORAGE_CLASS.test(r.transition_storage_class)) bad(i, 'transition_storage_class', 'a storage class is upper-case letters, digits and "_"')
+    if (r.transition_storage_class !== undefined && !STORAGE_CLASS.test(r.transition_storage_class))
+      bad(i, 'transition_storage_class', 'a storage class is upper-case letters, digits and "_"')
     if (r.expiration_days === undefined && r.noncurrent_expire_days === undefined && r.abort_incomplete_days === undefined && r.transition_days === undefined) {
       bad(i, 'enabled', 'a rule needs at least one action (expiration, noncurrent expiration, abort of incomplete uploads or transition)')
     }

@@ -21,20 +21,23 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
   return new Elysia()
     .use(d.guard)
     .get(`${base}/versioning`, ({ params: p }) => d.settings.versioning(p.bid, p.bucket), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       response: { 200: VersioningDTO },
       detail: { tags, summary: 'Versioning state (501 on backends without versioning)' },
     })
     .put(`${base}/versioning`, ({ actor, params: p, body, request }) => d.settings.setVersioning(p.bid, p.bucket, body.enabled, origin(request, actor)), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       body: VersioningDTO,
       response: { 200: VersioningDTO },
       detail: { tags, summary: 'Enable or suspend versioning' },
     })
     .get(`${base}/cors`, ({ params: p }) => d.cors.get(p.bid, p.bucket), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       response: { 200: CorsDTO },
       detail: { tags, summary: 'CORS rules the S3 proxy answers for this bucket' },
@@ -48,7 +51,8 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
       { access: 'admin', needs, params, body: CorsDTO, detail: { tags, summary: 'Replace the CORS rules (an empty list removes them)' } },
     )
     .get(`${base}/policy`, ({ params: p }) => d.settings.policy(p.bid, p.bucket), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       response: { 200: PolicyDTO },
       detail: { tags, summary: 'Bucket policy ("" when none; 501 on backends without policies)' },
@@ -70,13 +74,15 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
       { access: 'admin', needs, params, detail: { tags, summary: 'Remove the bucket policy' } },
     )
     .get(`${base}/lifecycle`, ({ params: p }) => d.settings.lifecycle(p.bid, p.bucket), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       response: { 200: LifecycleDTO },
       detail: { tags, summary: 'Lifecycle rules (501 on backends without lifecycle support)' },
     })
     .put(`${base}/lifecycle`, ({ actor, params: p, body, request }) => d.settings.setLifecycle(p.bid, p.bucket, body.rules, origin(request, actor)), {
-      access: 'admin', needs,
+      access: 'admin',
+      needs,
       params,
       body: LifecycleDTO,
       response: { 200: LifecycleDTO },

@@ -38,7 +38,8 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
         detail: {
           tags,
           summary: 'Create a bucket (409 bucket_exists when taken)',
-          description: 'Admins, and users with read-write on the whole backend. The creator is granted read-write on the new bucket, which stays when the backend grant goes.',
+          description:
+            'Admins, and users with read-write on the whole backend. The creator is granted read-write on the new bucket, which stays when the backend grant goes.',
         },
       },
     )
@@ -48,6 +49,11 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
         await d.buckets.remove(auditOrigin(d.context, request, actor), params.bid, params.bucket)
         set.status = 204
       },
-      { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketParams, detail: { tags, summary: 'Delete an empty bucket (409 bucket_not_empty otherwise); its grants go with it' } },
+      {
+        access: 'admin',
+        needs: NEED.wholeBucket(WRITE),
+        params: BucketParams,
+        detail: { tags, summary: 'Delete an empty bucket (409 bucket_not_empty otherwise); its grants go with it' },
+      },
     )
 }

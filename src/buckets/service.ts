@@ -57,7 +57,9 @@ export function createBucketService(d: { registry: Registry; audit: AuditRecorde
     async list(bid: string, view: AccessView): Promise<{ buckets: BucketDTO[] }> {
       const all = view.backendLevel(bid) >= READ
       const named = all ? undefined : view.namedBuckets(bid)
-      const buckets = (await fetchBuckets(bid)).filter((b) => named === undefined || named.has(b.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      const buckets = (await fetchBuckets(bid))
+        .filter((b) => named === undefined || named.has(b.name))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       return {
         buckets: buckets.map((b) => {
           const size = d.accounting.bucketSize(bid, b.name)

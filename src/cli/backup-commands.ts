@@ -33,7 +33,11 @@ export async function backupCommand(args: string[], env: Env): Promise<number> {
     for (const w of r.warnings) console.error(`stowage: warning: ${w}`)
     const m = r.manifest
     const key =
-      m.master_key === 'file' ? `master key from ${m.source.key_file} (key id ${m.key_id})` : m.master_key === 'environment' ? `no key file: the master key is in STOWAGE_SECRET_KEY (key id ${m.key_id})` : 'no master key'
+      m.master_key === 'file'
+        ? `master key from ${m.source.key_file} (key id ${m.key_id})`
+        : m.master_key === 'environment'
+          ? `no key file: the master key is in STOWAGE_SECRET_KEY (key id ${m.key_id})`
+          : 'no master key'
     console.log(`backup written to ${r.file} (${mib(r.bytes)}) in ${(r.ms / 1000).toFixed(1)} s
   database  ${m.source.database}, schema version ${m.schema_version}, snapshot at ${m.created_at}
   key       ${key}; ${m.sealed_secrets.total - m.sealed_secrets.unreadable} of ${m.sealed_secrets.total} sealed secrets open with it
@@ -45,12 +49,16 @@ ${m.not_included.map((n) => `  - ${n}`).join('\n')}`)
 export async function restoreCommand(args: string[], env: Env): Promise<number> {
   const { flags } = parseArgs(args, { from: 'string', 'data-dir': 'string', config: 'string', force: 'boolean' })
   if (!flags.from) throw new UsageError('--from FILE is required (the backup to restore)')
-  if (flags['data-dir'] === undefined && flags.config === undefined) throw new UsageError('--data-dir DIR or --config PATH is required (where the database goes)')
+  if (flags['data-dir'] === undefined && flags.config === undefined)
+    throw new UsageError('--data-dir DIR or --config PATH is required (where the database goes)')
   const paths = await dataPaths({ config: flags.config as string | undefined, dataDir: flags['data-dir'] as string | undefined }, env)
   return refusalsExit1(async () => {
     const r = await restoreBackup(flags.from as string, paths, { force: flags.force === true })
     for (const w of r.warnings) console.error(`stowage: warning: ${w}`)
-    const lines = [`restored the backup of ${r.manifest.created_at} (schema version ${r.manifest.schema_version}, Stowage ${r.manifest.stowage_version})`, `  database  ${r.database}`]
+    const lines = [
+      `restored the backup of ${r.manifest.created_at} (schema version ${r.manifest.schema_version}, Stowage ${r.manifest.stowage_version})`,
+      `  database  ${r.database}`,
+    ]
     if (r.keyFile) lines.push(`  key       ${r.keyFile}`)
     if (r.keptAside.length) lines.push(`  kept      ${r.keptAside.join(', ')}`)
     lines.push('Object bytes of fs backends are not in backups: put those directories back too.')

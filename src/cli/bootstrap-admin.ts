@@ -3,7 +3,10 @@ import type { Stowage } from '../app.ts'
 import { ulid } from '../lib/ids.ts'
 
 /** Creates `username` as an admin, or makes an existing account an enabled, unlocked admin with this password. */
-export async function upsertAdmin(s: Stowage, opts: { username: string; email?: string; password: string; mustChangePw: boolean }): Promise<'created' | 'updated'> {
+export async function upsertAdmin(
+  s: Stowage,
+  opts: { username: string; email?: string; password: string; mustChangePw: boolean },
+): Promise<'created' | 'updated'> {
   const hash = await s.passwords.hash(opts.password)
   const existing = s.users.getByUsername(opts.username)
   const now = Date.now()
@@ -15,7 +18,17 @@ export async function upsertAdmin(s: Stowage, opts: { username: string; email?: 
     return 'updated'
   }
   const id = ulid()
-  s.users.insert({ id, username: opts.username, email: opts.email || null, passwordHash: hash, role: 'admin', identitySource: 'local', mustChangePw: opts.mustChangePw, createdBy: 'cli', now })
+  s.users.insert({
+    id,
+    username: opts.username,
+    email: opts.email || null,
+    passwordHash: hash,
+    role: 'admin',
+    identitySource: 'local',
+    mustChangePw: opts.mustChangePw,
+    createdBy: 'cli',
+    now,
+  })
   s.audit.record({ action: 'user.create', username: 'cli', detail: { target_id: id, target_username: opts.username, role: 'admin', via: 'cli' } })
   return 'created'
 }

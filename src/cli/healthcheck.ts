@@ -44,7 +44,8 @@ export function readinessURL(flag: string | undefined, env: Record<string, strin
   }
   const listen = env.STOWAGE_LISTEN ? parseListen(env.STOWAGE_LISTEN) : undefined
   if (env.STOWAGE_LISTEN && !listen) throw new UsageError(`STOWAGE_LISTEN must be host:port or :port, got "${env.STOWAGE_LISTEN}"`)
-  const host = !listen || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '[::1]' : listen.host.includes(':') ? `[${listen.host}]` : listen.host
+  const host =
+    !listen || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host === '::' ? '[::1]' : listen.host.includes(':') ? `[${listen.host}]` : listen.host
   return new URL(`http://${host}:${listen?.port ?? 8080}/readyz`)
 }
 

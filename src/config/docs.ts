@@ -48,7 +48,9 @@ export function renderConfigMarkdown(): string {
     if (section === 'backends') {
       lines.push('Each entry of `backends`:', '', '| Key | Type | Default | Meaning |', '|---|---|---|---|')
       for (const [k, s] of Object.entries(BackendConfig.properties) as Array<[string, TSchema]>) {
-        lines.push(`| \`${k}\` | ${typeOf(s)} | ${s.default === undefined ? 'required' : `\`${JSON.stringify(s.default)}\``} | ${(s.description ?? '').replaceAll('|', '\\|')} |`)
+        lines.push(
+          `| \`${k}\` | ${typeOf(s)} | ${s.default === undefined ? 'required' : `\`${JSON.stringify(s.default)}\``} | ${(s.description ?? '').replaceAll('|', '\\|')} |`,
+        )
       }
       lines.push('')
     }
@@ -91,7 +93,13 @@ export function renderConfigYaml(): string {
       lines.push(`${indent}# Example entries:`)
       lines.push(`${indent}# ${key}:`)
       lines.push(`${indent}#   - id: nas`, `${indent}#     name: NAS folder`, `${indent}#     type: fs`, `${indent}#     root: /srv/storage`)
-      lines.push(`${indent}#   - id: minio`, `${indent}#     type: s3`, `${indent}#     endpoint: http://127.0.0.1:9000`, `${indent}#     region: us-east-1`, `${indent}#     path_style: true`)
+      lines.push(
+        `${indent}#   - id: minio`,
+        `${indent}#     type: s3`,
+        `${indent}#     endpoint: http://127.0.0.1:9000`,
+        `${indent}#     region: us-east-1`,
+        `${indent}#     path_style: true`,
+      )
       lines.push(`${indent}#     access_key_env: MINIO_ACCESS_KEY`, `${indent}#     secret_key_env: MINIO_SECRET_KEY`)
       return
     }

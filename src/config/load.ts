@@ -162,7 +162,10 @@ function coerce(schema: TSchema, text: string): unknown {
       return text.trim() !== '' && Number.isFinite(n) ? n : undefined
     }
     case 'array':
-      return text.split(',').map((s) => s.trim()).filter(Boolean)
+      return text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
     default:
       return text
   }
@@ -269,4 +272,3 @@ function deepFreeze<T>(v: T): T {
   }
   return v
 }
-

@@ -18,18 +18,25 @@ const Bool = (def: boolean, description: string) => T.Boolean({ default: def, de
 const Int = (def: number, description: string, extra: object = {}) => T.Integer({ default: def, description, ...extra })
 const Num = (def: number, description: string, extra: object = {}) => T.Number({ default: def, description, ...extra })
 const StrList = (def: string[], description: string) => T.Array(T.String(), { default: def, description })
-const Section = <P extends Record<string, TSchema>>(props: P, description: string) =>
-  T.Object(props, { additionalProperties: false, default: {}, description })
+const Section = <P extends Record<string, TSchema>>(props: P, description: string) => T.Object(props, { additionalProperties: false, default: {}, description })
 
 /** Sign-in modes; `GET /api/auth/config` lists the enabled ones. */
 export const AuthMode = T.Union([T.Literal('local'), T.Literal('oidc'), T.Literal('static')])
 
 export const BackendConfig = T.Object(
   {
-    id: T.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'Stable identifier used in URLs and the database. Lowercase letters, digits, `-` and `_`.' }),
+    id: T.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+      description: 'Stable identifier used in URLs and the database. Lowercase letters, digits, `-` and `_`.',
+    }),
     name: Str('', 'Display name; defaults to the id.'),
-    type: T.Union([T.Literal('s3'), T.Literal('s3v4'), T.Literal('fs')], { description: '`s3` for any S3-compatible upstream (`s3v4` is accepted as an alias), `fs` for a local directory.' }),
-    endpoint: Str('', 's3 only: upstream base URL, e.g. `http://127.0.0.1:9000`. An https endpoint needs a certificate from a CA the system trusts, or from one in the file NODE_EXTRA_CA_CERTS names.'),
+    type: T.Union([T.Literal('s3'), T.Literal('s3v4'), T.Literal('fs')], {
+      description: '`s3` for any S3-compatible upstream (`s3v4` is accepted as an alias), `fs` for a local directory.',
+    }),
+    endpoint: Str(
+      '',
+      's3 only: upstream base URL, e.g. `http://127.0.0.1:9000`. An https endpoint needs a certificate from a CA the system trusts, or from one in the file NODE_EXTRA_CA_CERTS names.',
+    ),
     region: Str('us-east-1', 's3 only: signing region.'),
     path_style: Bool(true, 's3 only: path-style addressing (`http://host/bucket/key`); most self-hosted servers need it.'),
     access_key_env: Str('', 's3 only: name of the environment variable holding the access key.'),
@@ -45,17 +52,32 @@ export const ConfigSchema = T.Object(
     server: Section(
       {
         listen: Str(':8080', 'Dashboard listener, `host:port` or `:port`.'),
-        public_url: Str('', 'External URL of the dashboard (e.g. `https://stowage.example.com`). Used for OIDC redirects, share links and same-origin checks; empty means "whatever Host the request carried".'),
+        public_url: Str(
+          '',
+          'External URL of the dashboard (e.g. `https://stowage.example.com`). Used for OIDC redirects, share links and same-origin checks; empty means "whatever Host the request carried".',
+        ),
         shutdown_timeout: Duration('10s', 'How long SIGTERM/SIGINT waits for in-flight requests before closing connections.'),
-        trusted_proxies: StrList([], 'CIDRs or IPs of reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` are believed. Empty trusts nobody (the original trusted everybody).'),
-        secret_key_file: Str('', 'File holding the 32-byte master key (hex) that seals backend and credential secrets. Created with mode 0600 when missing. Empty means `stowage.key` next to the database. `STOWAGE_SECRET_KEY` (64 hex chars or base64) wins over the file.'),
+        trusted_proxies: StrList(
+          [],
+          'CIDRs or IPs of reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` are believed. Empty trusts nobody (the original trusted everybody).',
+        ),
+        secret_key_file: Str(
+          '',
+          'File holding the 32-byte master key (hex) that seals backend and credential secrets. Created with mode 0600 when missing. Empty means `stowage.key` next to the database. `STOWAGE_SECRET_KEY` (64 hex chars or base64) wins over the file.',
+        ),
       },
       'HTTP server.',
     ),
     log: Section(
       {
-        level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], { default: 'info', description: 'Minimum level written to stdout.' }),
-        format: T.Union([T.Literal('json'), T.Literal('text')], { default: 'json', description: '`json` writes one JSON object per line; `text` is for humans at a terminal.' }),
+        level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error')], {
+          default: 'info',
+          description: 'Minimum level written to stdout.',
+        }),
+        format: T.Union([T.Literal('json'), T.Literal('text')], {
+          default: 'json',
+          description: '`json` writes one JSON object per line; `text` is for humans at a terminal.',
+        }),
         access_level: T.Union([T.Literal('debug'), T.Literal('info'), T.Literal('warn'), T.Literal('error'), T.Literal('off')], {
           default: 'info',
           description:
@@ -114,7 +136,10 @@ export const ConfigSchema = T.Object(
               },
               'Claim values mapped to roles; the first match in the order admin, user, readonly wins.',
             ),
-            default_role: T.Union([T.Literal(''), ...ROLES.map((r) => T.Literal(r))], { default: '', description: 'Role for users matching no mapping. Empty refuses their sign-in.' }),
+            default_role: T.Union([T.Literal(''), ...ROLES.map((r) => T.Literal(r))], {
+              default: '',
+              description: 'Role for users matching no mapping. Empty refuses their sign-in.',
+            }),
             display_name: Str('SSO', 'Label of the sign-in button.'),
           },
           'OpenID Connect sign-in.',
@@ -140,14 +165,21 @@ export const ConfigSchema = T.Object(
       },
       'Who may see which bucket: grants are made by admins in the UI or under `/api/admin/grants`; this is the floor every account gets.',
     ),
-    backends: T.Array(BackendConfig, { default: [], description: 'Storage backends defined in this file (read-only in the UI). Backends can also be added from the admin UI.' }),
+    backends: T.Array(BackendConfig, {
+      default: [],
+      description: 'Storage backends defined in this file (read-only in the UI). Backends can also be added from the admin UI.',
+    }),
     fs: Section(
       {
         abort_incomplete_uploads_after: Duration(
           '7d',
           'Multipart uploads into `fs` backends (from S3 clients or the dashboard) still unfinished this long after they began are aborted and their parts deleted, by a sweep at start-up and then hourly. `0` keeps them until they are completed or aborted.',
         ),
-        listing_cache_mib: Int(64, 'Memory for the sorted directory indexes that let a listing page of an `fs` folder cost the same however many files it holds (~26 bytes a file; a folder larger than this is still listed, from an index built for each page).', { minimum: 0 }),
+        listing_cache_mib: Int(
+          64,
+          'Memory for the sorted directory indexes that let a listing page of an `fs` folder cost the same however many files it holds (~26 bytes a file; a folder larger than this is still listed, from an index built for each page).',
+          { minimum: 0 },
+        ),
       },
       'Local-directory (`fs`) backends.',
     ),

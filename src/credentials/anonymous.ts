@@ -24,7 +24,14 @@ export type Binding = { backendId: string; bucket: string; rps: number }
 
 export type AnonymousService = ReturnType<typeof createAnonymousService>
 
-export function createAnonymousService(d: { store: CredentialStore; registry: Registry; audit: AuditRecorder; logger: Logger; now: () => number; defaultRps: number }) {
+export function createAnonymousService(d: {
+  store: CredentialStore
+  registry: Registry
+  audit: AuditRecorder
+  logger: Logger
+  now: () => number
+  defaultRps: number
+}) {
   let byBucket = new Map<string, Binding>()
 
   function reload(): void {
@@ -59,7 +66,10 @@ export function createAnonymousService(d: { store: CredentialStore; registry: Re
       }
       const other = d.store.anonymousByBucket(body.bucket)
       if (other && other.backend_id !== body.backend_id) {
-        throw fail('conflict', `A bucket named "${body.bucket}" is already bound on backend "${other.backend_id}"; anonymous requests name only the bucket, so it can be bound once.`)
+        throw fail(
+          'conflict',
+          `A bucket named "${body.bucket}" is already bound on backend "${other.backend_id}"; anonymous requests name only the bucket, so it can be bound once.`,
+        )
       }
       if (!other) await checkBucketsExist(backend, [body.bucket], d.logger, '/bucket')
       const now = d.now()
@@ -74,7 +84,14 @@ export function createAnonymousService(d: { store: CredentialStore; registry: Re
       })
       reload()
       const row = d.store.anonymousByBucket(body.bucket)!
-      d.audit.record({ ...origin, action: 's3_anonymous.upsert', backend: row.backend_id, bucket: row.bucket, status: 'ok', detail: { mode: row.mode, per_source_ip_rps: row.per_source_ip_rps } })
+      d.audit.record({
+        ...origin,
+        action: 's3_anonymous.upsert',
+        backend: row.backend_id,
+        bucket: row.bucket,
+        status: 'ok',
+        detail: { mode: row.mode, per_source_ip_rps: row.per_source_ip_rps },
+      })
       return toDTO(row, urls)
     },
 
@@ -83,7 +100,14 @@ export function createAnonymousService(d: { store: CredentialStore; registry: Re
       if (!row || row.backend_id !== backendId) throw fail('not_found', 'No such binding.')
       d.store.removeAnonymous(backendId, bucket)
       reload()
-      d.audit.record({ ...origin, action: 's3_anonymous.delete', backend: backendId, bucket, status: 'ok', detail: { mode: row.mode, per_source_ip_rps: row.per_source_ip_rps } })
+      d.audit.record({
+        ...origin,
+        action: 's3_anonymous.delete',
+        backend: backendId,
+        bucket,
+        status: 'ok',
+        detail: { mode: row.mode, per_source_ip_rps: row.per_source_ip_rps },
+      })
     },
 
     /** Drops the binding of a deleted bucket. */

@@ -9,7 +9,11 @@ export type BucketAccess = Static<typeof BucketAccess>
 
 const BucketName = t.String({ minLength: 1, maxLength: 63 })
 // Length and characters are checked by credentials/scope.ts, which names the catalogued error.
-const Prefix = t.String({ maxLength: 63, description: 'A bucket-name prefix, e.g. `team-a-` (1–62 characters of a-z, 0-9, "." and "-", starting with a letter or digit): every bucket whose name starts with it, existing or created later.' })
+const Prefix = t.String({
+  maxLength: 63,
+  description:
+    'A bucket-name prefix, e.g. `team-a-` (1–62 characters of a-z, 0-9, "." and "-", starting with a letter or digit): every bucket whose name starts with it, existing or created later.',
+})
 
 export const ExactScope = t.Object({ bucket: t.String(), access: BucketAccess })
 export const PrefixScope = t.Object({ prefix: t.String(), access: BucketAccess })
@@ -20,7 +24,11 @@ export type BucketScope = Static<typeof BucketScope>
 
 /** The original took plain bucket names; those still work and mean read-write. */
 const BucketScopeInput = t.Union(
-  [BucketName, t.Object({ bucket: BucketName, access: t.Optional(BucketAccess) }, { additionalProperties: false }), t.Object({ prefix: Prefix, access: t.Optional(BucketAccess) }, { additionalProperties: false })],
+  [
+    BucketName,
+    t.Object({ bucket: BucketName, access: t.Optional(BucketAccess) }, { additionalProperties: false }),
+    t.Object({ prefix: Prefix, access: t.Optional(BucketAccess) }, { additionalProperties: false }),
+  ],
   {
     description: 'A bucket name (read-write, as in the original API), `{"bucket","access"}`, or (admins only) `{"prefix","access"}`.',
   },
@@ -47,7 +55,9 @@ export const AdminCreateCredentialBody = t.Object({
   buckets: Buckets,
   description: t.Optional(Description),
   expires_at: t.Optional(ExpiresAt),
-  user_id: t.Optional(t.String({ minLength: 1, maxLength: 64, description: 'Owner; the key stops working when the owner is disabled or deleted. Absent: owned by nobody.' })),
+  user_id: t.Optional(
+    t.String({ minLength: 1, maxLength: 64, description: 'Owner; the key stops working when the owner is disabled or deleted. Absent: owned by nobody.' }),
+  ),
 })
 export type AdminCreateCredentialBody = Static<typeof AdminCreateCredentialBody>
 
@@ -80,7 +90,10 @@ export const CredentialDTO = t.Object({
 })
 export type CredentialDTO = Static<typeof CredentialDTO>
 
-export const MergedCredentialDTO = t.Composite([CredentialDTO, t.Object({ source: t.Literal('sqlite', { description: 'Where the credential is defined; always `sqlite` (no Kubernetes source).' }) })])
+export const MergedCredentialDTO = t.Composite([
+  CredentialDTO,
+  t.Object({ source: t.Literal('sqlite', { description: 'Where the credential is defined; always `sqlite` (no Kubernetes source).' }) }),
+])
 export type MergedCredentialDTO = Static<typeof MergedCredentialDTO>
 
 export const CredentialList = t.Object({ credentials: t.Array(CredentialDTO) })
@@ -90,7 +103,9 @@ export const AnonymousBody = t.Object({
   backend_id: t.String({ minLength: 1, maxLength: 64 }),
   bucket: BucketName,
   mode: t.Optional(t.Literal('ReadOnly', { description: 'Only `ReadOnly`: GetObject, HeadObject, HeadBucket and object listings.' })),
-  per_source_ip_rps: t.Optional(t.Integer({ minimum: 0, maximum: 100_000, description: 'Requests per second per client IP; 0 uses `s3_proxy.anonymous_rps`.' })),
+  per_source_ip_rps: t.Optional(
+    t.Integer({ minimum: 0, maximum: 100_000, description: 'Requests per second per client IP; 0 uses `s3_proxy.anonymous_rps`.' }),
+  ),
 })
 export type AnonymousBody = Static<typeof AnonymousBody>
 

@@ -122,7 +122,11 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         access: 'admin',
         body: AdminCreateCredentialBody,
         response: { 201: CredentialDTO },
-        detail: { tags: admin, summary: 'Mint a virtual S3 credential, optionally owned by a user', description: `The answer carries \`secret_key\` once. ${SCOPE_NOTE}` },
+        detail: {
+          tags: admin,
+          summary: 'Mint a virtual S3 credential, optionally owned by a user',
+          description: `The answer carries \`secret_key\` once. ${SCOPE_NOTE}`,
+        },
       },
     )
     .patch(
@@ -131,7 +135,13 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         on()
         return d.credentials.update(actor, params.akid, body, auditOrigin(d.context, request, actor), { self: false }, d.urls(request))
       },
-      { access: 'admin', params: CredentialParams, body: PatchCredentialBody, response: { 200: CredentialDTO }, detail: { tags: admin, summary: 'Change any credential', description: SCOPE_NOTE } },
+      {
+        access: 'admin',
+        params: CredentialParams,
+        body: PatchCredentialBody,
+        response: { 200: CredentialDTO },
+        detail: { tags: admin, summary: 'Change any credential', description: SCOPE_NOTE },
+      },
     )
     .delete(
       `${ADMIN}/:akid`,
@@ -163,7 +173,8 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         detail: {
           tags: admin,
           summary: 'Add or update an anonymous read-only binding',
-          description: 'Anonymous (unsigned) requests may then read the bucket through the proxy while `s3_proxy.anonymous_enabled` is true. A bucket name can be bound on one backend only (409 conflict otherwise).',
+          description:
+            'Anonymous (unsigned) requests may then read the bucket through the proxy while `s3_proxy.anonymous_enabled` is true. A bucket name can be bound on one backend only (409 conflict otherwise).',
         },
       },
     )
@@ -182,7 +193,11 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         on()
         return { credentials: d.credentials.list(d.urls(request)).map((c) => ({ ...c, source: 'sqlite' as const })) }
       },
-      { access: 'admin', response: { 200: MergedCredentialList }, detail: { tags: admin, summary: 'Read-only view of every credential the proxy knows, with its source' } },
+      {
+        access: 'admin',
+        response: { 200: MergedCredentialList },
+        detail: { tags: admin, summary: 'Read-only view of every credential the proxy knows, with its source' },
+      },
     )
     .get(
       '/api/admin/s3-proxy/anonymous',
@@ -190,6 +205,10 @@ export function credentialRoutes(d: CredentialRouteDeps) {
         on()
         return { bindings: d.anonymous.list(d.urls(request)).map((b) => ({ ...b, source: 'sqlite' as const })) }
       },
-      { access: 'admin', response: { 200: MergedAnonymousList }, detail: { tags: admin, summary: 'Read-only view of every anonymous binding the proxy knows, with its source' } },
+      {
+        access: 'admin',
+        response: { 200: MergedAnonymousList },
+        detail: { tags: admin, summary: 'Read-only view of every anonymous binding the proxy knows, with its source' },
+      },
     )
 }

@@ -26,7 +26,8 @@ export type ScopeInput = string | { bucket: string; access?: BucketAccess } | { 
 export function checkBackend(registry: Registry, backendId: string): Backend {
   const entry = registry.entry(backendId)
   if (!entry) throw fail('invalid_request', 'No such backend.', [{ path: '/backend_id' }])
-  if (!entry.backend || (entry.type === 's3' && !registry.upstream(backendId))) throw fail('invalid_request', 'That backend is disabled or its secret cannot be opened.', [{ path: '/backend_id' }])
+  if (!entry.backend || (entry.type === 's3' && !registry.upstream(backendId)))
+    throw fail('invalid_request', 'That backend is disabled or its secret cannot be opened.', [{ path: '/backend_id' }])
   return entry.backend
 }
 
@@ -35,7 +36,12 @@ export async function checkBucketsExist(backend: Backend, names: string[], logge
   if (names.length === 0) return
   const existing = new Set((await storage(backend.listBuckets(), logger)).map((b) => b.name))
   const missing = names.filter((n) => !existing.has(n))
-  if (missing.length > 0) throw fail('invalid_request', `No such bucket on this backend: ${missing.slice(0, 5).join(', ')}.`, missing.map(() => ({ path })))
+  if (missing.length > 0)
+    throw fail(
+      'invalid_request',
+      `No such bucket on this backend: ${missing.slice(0, 5).join(', ')}.`,
+      missing.map(() => ({ path })),
+    )
 }
 
 const PREFIX = /^[a-z0-9][a-z0-9.-]{0,61}$/
@@ -49,7 +55,11 @@ export function prefixProblem(prefix: string): string | undefined {
 
 /** Whether `entry` was already granted in `previous`, with at least this access. */
 function granted(entry: BucketScope, previous: readonly BucketScope[]): boolean {
-  return previous.some((p) => ('prefix' in entry ? 'prefix' in p && p.prefix === entry.prefix : 'bucket' in p && p.bucket === entry.bucket) && ACCESS_RANK[p.access] >= ACCESS_RANK[entry.access])
+  return previous.some(
+    (p) =>
+      ('prefix' in entry ? 'prefix' in p && p.prefix === entry.prefix : 'bucket' in p && p.bucket === entry.bucket) &&
+      ACCESS_RANK[p.access] >= ACCESS_RANK[entry.access],
+  )
 }
 
 /**
@@ -64,13 +74,22 @@ function granted(entry: BucketScope, previous: readonly BucketScope[]): boolean 
  * already granted it (with at least that access), so users can keep or
  * narrow what they were given but never widen it.
  */
-export async function checkScopes(backend: Backend, input: ScopeInput[], previous: readonly BucketScope[], o: { adminGrants: boolean; logger: Logger }): Promise<BucketScope[]> {
+export async function checkScopes(
+  backend: Backend,
+  input: ScopeInput[],
+  previous: readonly BucketScope[],
+  o: { adminGrants: boolean; logger: Logger },
+): Promise<BucketScope[]> {
   const out: BucketScope[] = []
   const seen = new Set<string>()
   for (const [i, item] of input.entries()) {
     const at = [{ path: `/buckets/${i}` }]
     const scope: BucketScope =
-      typeof item === 'string' ? { bucket: item, access: 'read-write' } : 'prefix' in item ? { prefix: item.prefix, access: item.access ?? 'read-write' } : { bucket: item.bucket, access: item.access ?? 'read-write' }
+      typeof item === 'string'
+        ? { bucket: item, access: 'read-write' }
+        : 'prefix' in item
+          ? { prefix: item.prefix, access: item.access ?? 'read-write' }
+          : { bucket: item.bucket, access: item.access ?? 'read-write' }
     if ('prefix' in scope) {
       const problem = prefixProblem(scope.prefix)
       if (problem) throw fail('invalid_bucket_prefix', `"${scope.prefix.slice(0, 63)}": ${problem}.`, at)

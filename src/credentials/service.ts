@@ -166,7 +166,17 @@ export function createCredentialService(d: {
           readOnly = owner.role === 'readonly'
         }
       }
-      return { accessKey: c.accessKey, secret: c.secret, backendId: c.backendId, scopes: c.scopes, prefixes: c.prefixes, buckets: c.buckets, userId: c.userId, createdAt: c.createdAt, readOnly }
+      return {
+        accessKey: c.accessKey,
+        secret: c.secret,
+        backendId: c.backendId,
+        scopes: c.scopes,
+        prefixes: c.prefixes,
+        buckets: c.buckets,
+        userId: c.userId,
+        createdAt: c.createdAt,
+        readOnly,
+      }
     },
 
     /** The backend of a user's own credential; undefined for another's (which then answers 404). */

@@ -5,9 +5,16 @@ export const DashboardDTO = t.Object({
   requests: t.Object({
     total_24h: t.Integer(),
     errors_24h: t.Integer({ description: 'Server faults: 5xx answers other than refusals by design.' }),
-    refusals_24h: t.Integer({ description: '5xx answers that refuse by design: quota_exceeded (507), not_supported (501), s3_proxy_disabled and secret_key_unset (503).' }),
+    refusals_24h: t.Integer({
+      description: '5xx answers that refuse by design: quota_exceeded (507), not_supported (501), s3_proxy_disabled and secret_key_unset (503).',
+    }),
     hourly: t.Array(
-      t.Object({ unix_hour: t.Integer({ description: 'Hours since the Unix epoch (multiply by 3600 for seconds).' }), requests: t.Integer(), errors: t.Integer(), refusals: t.Integer() }),
+      t.Object({
+        unix_hour: t.Integer({ description: 'Hours since the Unix epoch (multiply by 3600 for seconds).' }),
+        requests: t.Integer(),
+        errors: t.Integer(),
+        refusals: t.Integer(),
+      }),
       { description: 'The last 24 hours, oldest first, the current hour last.' },
     ),
     by_backend: t.Record(t.String(), t.Integer()),

@@ -16,7 +16,16 @@ const MAX_RECENT = 50
 /** 5xx codes that are answers by design, not something broken. */
 const REFUSALS: ReadonlySet<string> = new Set(['quota_exceeded', 'not_supported', 's3_proxy_disabled', 'secret_key_unset'])
 
-export type RecentError = { when: string; path: string; method: string; status: number; kind: 'fault' | 'refusal'; code?: string; user_id?: string; backend?: string }
+export type RecentError = {
+  when: string
+  path: string
+  method: string
+  status: number
+  kind: 'fault' | 'refusal'
+  code?: string
+  user_id?: string
+  backend?: string
+}
 
 type Hour = { unixHour: number; requests: number; errors: number; refusals: number; byBackend: Map<string, number> }
 
@@ -68,7 +77,16 @@ export function createRequestStats(d: { now: () => number; isBackend: (id: strin
       const kind = s.code !== undefined && REFUSALS.has(s.code) ? 'refusal' : 'fault'
       if (kind === 'fault') h.errors++
       else h.refusals++
-      recent.unshift({ when: new Date(s.at).toISOString(), path: route, method: s.method, status: s.status, kind, ...(s.code ? { code: s.code } : {}), ...(s.userId ? { user_id: s.userId } : {}), ...(backend ? { backend } : {}) })
+      recent.unshift({
+        when: new Date(s.at).toISOString(),
+        path: route,
+        method: s.method,
+        status: s.status,
+        kind,
+        ...(s.code ? { code: s.code } : {}),
+        ...(s.userId ? { user_id: s.userId } : {}),
+        ...(backend ? { backend } : {}),
+      })
       if (recent.length > MAX_RECENT) recent.length = MAX_RECENT
     },
 

@@ -40,7 +40,10 @@ export function healthRoutes(d: { guard: Guard; checks: () => ReadinessCheck[] }
       },
       {
         access: 'public',
-        response: { 200: t.Object({ status: t.String(), checks: t.Record(t.String(), CheckDTO) }), 503: t.Object({ status: t.String(), checks: t.Record(t.String(), CheckDTO) }) },
+        response: {
+          200: t.Object({ status: t.String(), checks: t.Record(t.String(), CheckDTO) }),
+          503: t.Object({ status: t.String(), checks: t.Record(t.String(), CheckDTO) }),
+        },
         detail: { tags: ['health'], summary: 'Readiness: database, migrations and sign-in providers' },
       },
     )

@@ -96,7 +96,8 @@ async function serve(
   } catch (err) {
     if (!abort.signal.aborted) {
       opts.logger.error('response failed', { request_id: meta.id, error: (err as Error).message })
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal","message":"internal error","detail":""}}')
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal","message":"internal error","detail":""}}')
       else res.destroy()
     }
   } finally {

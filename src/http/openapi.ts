@@ -11,7 +11,8 @@ import type { Guard } from '../auth/guard.ts'
 import { embedded } from '../generated/embedded.js'
 
 /** Where the build put Swagger UI: under /assets/ in a folder named with its version, so it is cached for good. */
-const BUNDLE = Object.keys(embedded).find((path) => /^\/assets\/swagger-ui-[^/]+\/swagger-ui-bundle\.js$/.test(path)) ?? '/assets/swagger-ui/swagger-ui-bundle.js'
+const BUNDLE =
+  Object.keys(embedded).find((path) => /^\/assets\/swagger-ui-[^/]+\/swagger-ui-bundle\.js$/.test(path)) ?? '/assets/swagger-ui/swagger-ui-bundle.js'
 const SWAGGER = BUNDLE.slice(0, BUNDLE.lastIndexOf('/') + 1)
 
 // The document is fetched while the bundle loads, so it is there when Swagger UI asks for it.
@@ -46,7 +47,14 @@ declare module 'elysia/types' {
   }
 }
 
-type Operation = { operationId?: string; summary?: string; description?: string; head?: string; requestBody?: { content?: Record<string, unknown> }; responses?: Record<string, { description?: string; content?: unknown }> }
+type Operation = {
+  operationId?: string
+  summary?: string
+  description?: string
+  head?: string
+  requestBody?: { content?: Record<string, unknown> }
+  responses?: Record<string, { description?: string; content?: unknown }>
+}
 type Document = { paths?: Record<string, Record<string, Operation>> }
 type RouteBody = { method: string; path: string; hooks: { body?: unknown } }
 

@@ -105,7 +105,8 @@ export function applyPlumbing(app: Elysia, d: { context: RequestContext; logger:
       switch (code) {
         case 'VALIDATION':
           // A response that fails its own schema is our bug, not the client's: never echo it.
-          if ((error as { type?: string }).type !== 'response') return errorResponse(fail('bad_request', `Invalid ${validationWhere(error)}.`, validationDetail(error)))
+          if ((error as { type?: string }).type !== 'response')
+            return errorResponse(fail('bad_request', `Invalid ${validationWhere(error)}.`, validationDetail(error)))
           break
         case 'PARSE':
           return errorResponse(fail('bad_request', 'The request body could not be parsed.'))

@@ -34,7 +34,5 @@ export function spaRoutes(d: { guard: Guard }) {
     if (!embedded['/index.html']) throw fail('not_found', 'The web UI is not built; run `bun run build`.')
     return fileResponse('/index.html', gzip)
   }
-  return new Elysia()
-    .use(d.guard)
-    .get('/*', serve, { access: 'public', detail: { hide: true } })
+  return new Elysia().use(d.guard).get('/*', serve, { access: 'public', detail: { hide: true } })
 }

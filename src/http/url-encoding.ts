@@ -26,14 +26,17 @@ export function urlEncodingProblem(url: string): AppError | undefined {
   const start = url.indexOf('/', url.indexOf('//') + 2)
   if (start < 0) return undefined
   const q = url.indexOf('?', start)
-  if (!decodes(q < 0 ? url.slice(start) : url.slice(start, q))) return fail('bad_request', 'The URL path is not valid percent-encoded UTF-8.', [{ path: '/', message: MESSAGE }])
+  if (!decodes(q < 0 ? url.slice(start) : url.slice(start, q)))
+    return fail('bad_request', 'The URL path is not valid percent-encoded UTF-8.', [{ path: '/', message: MESSAGE }])
   if (q < 0) return undefined
   for (const pair of url.slice(q + 1).split('&')) {
     const eq = pair.indexOf('=')
     const name = eq < 0 ? pair : pair.slice(0, eq)
     if (decodes(name) && (eq < 0 || decodes(pair.slice(eq + 1)))) continue
     const shown = decodes(name) ? decodeURIComponent(name) : name
-    return fail('bad_request', `The query parameter "${shown.slice(0, 64)}" is not valid percent-encoded UTF-8.`, [{ path: `/${shown.slice(0, 64)}`, message: MESSAGE }])
+    return fail('bad_request', `The query parameter "${shown.slice(0, 64)}" is not valid percent-encoded UTF-8.`, [
+      { path: `/${shown.slice(0, 64)}`, message: MESSAGE },
+    ])
   }
   return undefined
 }

@@ -45,5 +45,8 @@ export function rateLimitKey(ip: string | null | undefined): string {
   const left = head ? head.split(':') : []
   const right = tail ? tail.split(':') : []
   const groups = plain.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
-  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || '0', 16).toString(16))
+    .join(':')}::/64`
 }

@@ -12,7 +12,7 @@ export const DURATION_PATTERN = '^(\\d+(\\.\\d+)?(ms|s|m|h|d))+$|^0$'
 export function parseDuration(text: string): number | undefined {
   const s = text.trim()
   if (s === '0') return 0
-  if (s === '' ) return undefined
+  if (s === '') return undefined
   let total = 0
   PART.lastIndex = 0
   while (PART.lastIndex < s.length) {
@@ -26,7 +26,12 @@ export function parseDuration(text: string): number | undefined {
 
 export function formatDuration(ms: number): string {
   if (ms === 0) return '0'
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms % size === 0) return `${ms / size}${unit}`
   }
   return `${ms}ms`

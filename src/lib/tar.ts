@@ -30,7 +30,8 @@ function checksum(header: Uint8Array): number {
 
 function header(e: TarEntry): Uint8Array {
   const name = new TextEncoder().encode(e.name)
-  if (name.length === 0 || name.length > 100 || e.name.includes('/')) throw new TarError(`tar member name must be a plain file name of at most 100 bytes: ${e.name}`)
+  if (name.length === 0 || name.length > 100 || e.name.includes('/'))
+    throw new TarError(`tar member name must be a plain file name of at most 100 bytes: ${e.name}`)
   const h = new Uint8Array(BLOCK)
   h.set(name, 0)
   octal(h, 100, 8, e.mode & 0o7777)

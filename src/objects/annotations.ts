@@ -26,8 +26,11 @@ export function setTags(d: ObjectDeps, t: Target, origin: AuditOrigin, key: stri
   validateKey(key)
   validateTags(tags)
   requireTagging(t)
-  return audited(d.audit, origin, { action: 'object.tags.set', backend: t.bid, bucket: t.bucket, key, detail: { tags, ...(versionId ? { version_id: versionId } : {}) } }, () =>
-    storage(t.backend.putObjectTags(t.bucket, key, tags, version(versionId)), d.logger, { notFound: NO_SUCH_OBJECT, invalid: 'invalid_tag' }),
+  return audited(
+    d.audit,
+    origin,
+    { action: 'object.tags.set', backend: t.bid, bucket: t.bucket, key, detail: { tags, ...(versionId ? { version_id: versionId } : {}) } },
+    () => storage(t.backend.putObjectTags(t.bucket, key, tags, version(versionId)), d.logger, { notFound: NO_SUCH_OBJECT, invalid: 'invalid_tag' }),
   )
 }
 
@@ -37,11 +40,23 @@ export function setTags(d: ObjectDeps, t: Target, origin: AuditOrigin, key: stri
  * original reset it); other system headers (Cache-Control,
  * Content-Disposition…) are kept as far as the driver's copy keeps them.
  */
-export function setMetadata(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, metadata: Record<string, string>, signal?: AbortSignal): Promise<ObjectDTO> {
+export function setMetadata(
+  d: ObjectDeps,
+  t: Target,
+  origin: AuditOrigin,
+  key: string,
+  metadata: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<ObjectDTO> {
   validateKey(key)
   const clean = validateMetadata(metadata)
   return audited(d.audit, origin, { action: 'object.metadata.set', backend: t.bid, bucket: t.bucket, key, detail: { metadata: clean } }, async () =>
-    objectDTO(await storage(t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, signal }), d.logger, { notFound: NO_SUCH_OBJECT, invalid: 'invalid_metadata' })),
+    objectDTO(
+      await storage(t.backend.copyObject({ bucket: t.bucket, key }, { bucket: t.bucket, key }, { metadata: clean, signal }), d.logger, {
+        notFound: NO_SUCH_OBJECT,
+        invalid: 'invalid_metadata',
+      }),
+    ),
   )
 }
 
@@ -67,7 +82,10 @@ export async function listVersions(d: ObjectDeps, t: Target, key: string): Promi
 export async function listDeletedKeys(d: ObjectDeps, t: Target, prefix: string): Promise<DeletedKeysDTO> {
   validateListPrefix(prefix)
   if (!t.backend.capabilities.versioning) return { versioned: false, deleted: [] }
-  const [versioned, markers] = await Promise.all([storage(t.backend.getVersioning(t.bucket), d.logger), storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger)])
+  const [versioned, markers] = await Promise.all([
+    storage(t.backend.getVersioning(t.bucket), d.logger),
+    storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger),
+  ])
   return {
     versioned,
     deleted: markers.map((m) => ({ key: m.key, version_id: m.versionId, ...(m.lastModified ? { last_modified: m.lastModified.toISOString() } : {}) })),

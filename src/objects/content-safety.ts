@@ -57,13 +57,38 @@ function looksLike(family: Family, b: Uint8Array): boolean {
   switch (family) {
     case 'image':
       return (
-        isPng(b) || isJpeg(b) || isGif(b) || isRiff(b, 'WEBP') || ascii(b, 0, 'BM') || bytes(b, 0, [0, 0, 1, 0]) || bytes(b, 0, [0, 0, 2, 0]) ||
-        ascii(b, 0, 'II*\0') || ascii(b, 0, 'MM\0*') || (isFtyp(b) && /^(avi[fs]|hei[cxms]|mif1|msf1)$/.test(new TextDecoder().decode(b.subarray(8, 12))))
+        isPng(b) ||
+        isJpeg(b) ||
+        isGif(b) ||
+        isRiff(b, 'WEBP') ||
+        ascii(b, 0, 'BM') ||
+        bytes(b, 0, [0, 0, 1, 0]) ||
+        bytes(b, 0, [0, 0, 2, 0]) ||
+        ascii(b, 0, 'II*\0') ||
+        ascii(b, 0, 'MM\0*') ||
+        (isFtyp(b) && /^(avi[fs]|hei[cxms]|mif1|msf1)$/.test(new TextDecoder().decode(b.subarray(8, 12))))
       )
     case 'video':
-      return isFtyp(b) || isEbml(b) || isOgg(b) || isRiff(b, 'AVI ') || bytes(b, 0, [0, 0, 1, 0xba]) || bytes(b, 0, [0, 0, 1, 0xb3]) || (b[0] === 0x47 && (b.length < 189 || b[188] === 0x47))
+      return (
+        isFtyp(b) ||
+        isEbml(b) ||
+        isOgg(b) ||
+        isRiff(b, 'AVI ') ||
+        bytes(b, 0, [0, 0, 1, 0xba]) ||
+        bytes(b, 0, [0, 0, 1, 0xb3]) ||
+        (b[0] === 0x47 && (b.length < 189 || b[188] === 0x47))
+      )
     case 'audio':
-      return isMpegAudio(b) || isRiff(b, 'WAVE') || isOgg(b) || ascii(b, 0, 'fLaC') || isFtyp(b) || isEbml(b) || (ascii(b, 0, 'FORM') && ascii(b, 8, 'AIF')) || ascii(b, 0, '#!AMR')
+      return (
+        isMpegAudio(b) ||
+        isRiff(b, 'WAVE') ||
+        isOgg(b) ||
+        ascii(b, 0, 'fLaC') ||
+        isFtyp(b) ||
+        isEbml(b) ||
+        (ascii(b, 0, 'FORM') && ascii(b, 8, 'AIF')) ||
+        ascii(b, 0, '#!AMR')
+      )
     case 'pdf':
       return new TextDecoder('latin1').decode(b.subarray(0, SNIFF_BYTES)).includes('%PDF-')
     case 'text': {
@@ -100,7 +125,10 @@ const UNSAFE_NAME = /[\u0000-\u001f\u007f"\\/;\u202a-\u202e\u2066-\u2069]/g
 /** `Content-Disposition` naming the key's last segment; RFC 6266 `filename*` carries non-ASCII names. */
 export function contentDisposition(disposition: 'inline' | 'attachment', key: string): string {
   const trimmed = key.endsWith('/') ? key.slice(0, -1) : key
-  let name = trimmed.slice(trimmed.lastIndexOf('/') + 1).replace(UNSAFE_NAME, '_').trim()
+  let name = trimmed
+    .slice(trimmed.lastIndexOf('/') + 1)
+    .replace(UNSAFE_NAME, '_')
+    .trim()
   if (name === '' || name === '.' || name === '..') name = 'download'
   const fallback = name.replace(/[^\x20-\x7e]/g, '_').replace(/%/g, '_')
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)

@@ -28,12 +28,17 @@ export type CopyOne = {
 /** Copies one object, quota-checked; returns what was written (as complete as the source info it started from). */
 export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: Target, dstKey: string, o: CopyOne): Promise<ObjectInfo> {
   const version = o.versionId ? { versionId: o.versionId } : {}
-  const info = o.info ?? (await storage(src.backend.headObject(src.bucket, srcKey, { ...version, signal: o.signal }), d.logger, { notFound: 'No such source object.' }))
+  const info =
+    o.info ?? (await storage(src.backend.headObject(src.bucket, srcKey, { ...version, signal: o.signal }), d.logger, { notFound: 'No such source object.' }))
   const prior = await priorSize(d.accounting, dst, dstKey, d.logger)
   await assertWrite(d.accounting, dst, info.size, prior)
   if (src.bid === dst.bid) {
     const copied = await storage(
-      src.backend.copyObject({ bucket: src.bucket, key: srcKey }, { bucket: dst.bucket, key: dstKey }, { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), source: info, signal: o.signal }),
+      src.backend.copyObject(
+        { bucket: src.bucket, key: srcKey },
+        { bucket: dst.bucket, key: dstKey },
+        { ...(o.versionId ? { srcVersionId: o.versionId } : {}), ...(o.metadata ? { metadata: o.metadata } : {}), source: info, signal: o.signal },
+      ),
       d.logger,
       { notFound: 'No such source object.' },
     )
@@ -59,7 +64,13 @@ export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: T
     throw err
   }
   recordWrite(d.accounting, dst, got.contentLength, prior)
-  return { key: dstKey, size: got.contentLength, ...(got.info.contentType ? { contentType: got.info.contentType } : {}), ...(metadata ? { metadata } : {}), ...put }
+  return {
+    key: dstKey,
+    size: got.contentLength,
+    ...(got.info.contentType ? { contentType: got.info.contentType } : {}),
+    ...(metadata ? { metadata } : {}),
+    ...put,
+  }
 }
 
 export type CopyRequest = {
@@ -83,10 +94,28 @@ export function copyObject(d: ObjectDeps, src: Target, origin: AuditOrigin, body
     throw fail('bad_request', 'Copying an object onto itself changes nothing.')
   }
   const cross = dst.bid !== src.bid
-  const detail = { dst_bucket: dst.bucket, dst_key: body.dst_key, ...(cross ? { dst_backend: dst.bid } : {}), ...(body.version_id ? { version_id: body.version_id } : {}) }
-  return audited(d.audit, origin, { action: cross ? 'object.transfer' : 'object.copy', backend: src.bid, bucket: src.bucket, key: body.src_key, detail }, async (detail) => {
-    const info = await copyOne(d, src, body.src_key, dst, body.dst_key, { ...(body.version_id ? { versionId: body.version_id } : {}), ...(metadata ? { metadata } : {}), signal })
-    detail.size = info.size
-    return { backend: dst.bid, bucket: dst.bucket, object: objectDTO(info.lastModified ? info : ((await headOrNull(dst, body.dst_key, d.logger, { bucketKnown: true }).catch(() => null)) ?? info)) }
-  })
+  const detail = {
+    dst_bucket: dst.bucket,
+    dst_key: body.dst_key,
+    ...(cross ? { dst_backend: dst.bid } : {}),
+    ...(body.version_id ? { version_id: body.version_id } : {}),
+  }
+  return audited(
+    d.audit,
+    origin,
+    { action: cross ? 'object.transfer' : 'object.copy', backend: src.bid, bucket: src.bucket, key: body.src_key, detail },
+    async (detail) => {
+      const info = await copyOne(d, src, body.src_key, dst, body.dst_key, {
+        ...(body.version_id ? { versionId: body.version_id } : {}),
+        ...(metadata ? { metadata } : {}),
+        signal,
+      })
+      detail.size = info.size
+      return {
+        backend: dst.bid,
+        bucket: dst.bucket,
+        object: objectDTO(info.lastModified ? info : ((await headOrNull(dst, body.dst_key, d.logger, { bucketKnown: true }).catch(() => null)) ?? info)),
+      }
+    },
+  )
 }

@@ -18,14 +18,19 @@ const HEAD_CONCURRENCY = 16
 /** DELETE …/object: 404 when there is no such object (or version). */
 export function deleteObject(d: ObjectDeps, t: Target, origin: AuditOrigin, key: string, versionId?: string): Promise<void> {
   validateKey(key)
-  return audited(d.audit, origin, { action: 'object.delete', backend: t.bid, bucket: t.bucket, key, detail: versionId ? { version_id: versionId } : {} }, async (detail) => {
-    const info = await headOrNull(t, key, d.logger, versionId ? { versionId } : {})
-    if (!info) throw fail('not_found', 'No such object.')
-    await storage(t.backend.deleteObject(t.bucket, key, versionId ? { versionId } : undefined), d.logger, { notFound: 'No such object.' })
-    detail.size = info.size
-    // Deleting a version other than the latest, or under versioning, may not free the current size; the scanner corrects it.
-    recordDelete(d.accounting, t, info.size, 1)
-  })
+  return audited(
+    d.audit,
+    origin,
+    { action: 'object.delete', backend: t.bid, bucket: t.bucket, key, detail: versionId ? { version_id: versionId } : {} },
+    async (detail) => {
+      const info = await headOrNull(t, key, d.logger, versionId ? { versionId } : {})
+      if (!info) throw fail('not_found', 'No such object.')
+      await storage(t.backend.deleteObject(t.bucket, key, versionId ? { versionId } : undefined), d.logger, { notFound: 'No such object.' })
+      detail.size = info.size
+      // Deleting a version other than the latest, or under versioning, may not free the current size; the scanner corrects it.
+      recordDelete(d.accounting, t, info.size, 1)
+    },
+  )
 }
 
 export type BulkKey = { key: string; version_id?: string }
@@ -58,7 +63,12 @@ export function bulkDelete(d: ObjectDeps, t: Target, origin: AuditOrigin, keys: 
     for (const k of keys) {
       const problem = keyProblem(k.key)
       if (problem) {
-        result.errors.push({ key: k.key, ...(k.version_id ? { version_id: k.version_id } : {}), code: 'invalid_key', message: `The object key is not valid: ${problem}.` })
+        result.errors.push({
+          key: k.key,
+          ...(k.version_id ? { version_id: k.version_id } : {}),
+          code: 'invalid_key',
+          message: `The object key is not valid: ${problem}.`,
+        })
         continue
       }
       const id = `${k.key}\u0000${k.version_id ?? ''}`
@@ -87,7 +97,13 @@ export function bulkDelete(d: ObjectDeps, t: Target, origin: AuditOrigin, keys: 
         }
       }
       // Upstream messages are not ours to show; the code says enough.
-      for (const e of out.errors) result.errors.push({ key: e.key, ...(e.versionId ? { version_id: e.versionId } : {}), code: e.code || 'delete_failed', message: 'The backend could not delete this object.' })
+      for (const e of out.errors)
+        result.errors.push({
+          key: e.key,
+          ...(e.versionId ? { version_id: e.versionId } : {}),
+          code: e.code || 'delete_failed',
+          message: 'The backend could not delete this object.',
+        })
       recordDelete(d.accounting, t, bytes, objects)
     }
     detail.deleted = result.deleted.length

@@ -66,9 +66,17 @@ function preconditions(c: Conditions, info: ObjectInfo): Response | null {
 /** The object's first bytes, read separately when the response itself does not start at byte 0. */
 async function readHead(t: Target, req: ReadRequest, size: number, logger: Logger): Promise<Uint8Array> {
   if (size === 0) return new Uint8Array()
-  const r = await storage(t.backend.getObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), range: { start: 0, end: Math.min(SNIFF_BYTES, size) - 1 }, signal: req.signal }), logger, {
-    notFound: NO_SUCH_OBJECT,
-  })
+  const r = await storage(
+    t.backend.getObject(t.bucket, req.key, {
+      ...(req.versionId ? { versionId: req.versionId } : {}),
+      range: { start: 0, end: Math.min(SNIFF_BYTES, size) - 1 },
+      signal: req.signal,
+    }),
+    logger,
+    {
+      notFound: NO_SUCH_OBJECT,
+    },
+  )
   if (r.status === 304) return new Uint8Array()
   const { head, stream } = await peek(r.body, SNIFF_BYTES)
   await stream.cancel().catch(() => {})
@@ -76,7 +84,9 @@ async function readHead(t: Target, req: ReadRequest, size: number, logger: Logge
 }
 
 async function head(t: Target, req: ReadRequest, logger: Logger): Promise<Response> {
-  const info = await storage(t.backend.headObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), signal: req.signal }), logger, { notFound: NO_SUCH_OBJECT })
+  const info = await storage(t.backend.headObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), signal: req.signal }), logger, {
+    notFound: NO_SUCH_OBJECT,
+  })
   const early = preconditions(readConditions(req.headers), info)
   if (early) return early
   const range = parseRange(req.headers.get('range'))
@@ -94,7 +104,11 @@ async function get(t: Target, req: ReadRequest, logger: Logger): Promise<Respons
   const conditions = readConditions(req.headers)
   const range = parseRange(req.headers.get('range'))
   if (range.kind === 'invalid') {
-    const info = await storage(t.backend.headObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), signal: req.signal }), logger, { notFound: NO_SUCH_OBJECT })
+    const info = await storage(
+      t.backend.headObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), signal: req.signal }),
+      logger,
+      { notFound: NO_SUCH_OBJECT },
+    )
     const early = preconditions(conditions, info)
     if (early) return early
     unsatisfiable(info.size)
@@ -102,13 +116,20 @@ async function get(t: Target, req: ReadRequest, logger: Logger): Promise<Respons
   let res: GetResult
   try {
     res = await storage(
-      t.backend.getObject(t.bucket, req.key, { ...(req.versionId ? { versionId: req.versionId } : {}), ...(range.kind === 'one' ? { range: range.range } : {}), ...conditions, signal: req.signal }),
+      t.backend.getObject(t.bucket, req.key, {
+        ...(req.versionId ? { versionId: req.versionId } : {}),
+        ...(range.kind === 'one' ? { range: range.range } : {}),
+        ...conditions,
+        signal: req.signal,
+      }),
       logger,
       { notFound: NO_SUCH_OBJECT, precondition: 'precondition_failed' },
     )
   } catch (err) {
     if ((err as { code?: string }).code !== 'bad_range') throw err
-    const info = await storage(t.backend.headObject(t.bucket, req.key, req.versionId ? { versionId: req.versionId } : undefined), logger, { notFound: NO_SUCH_OBJECT })
+    const info = await storage(t.backend.headObject(t.bucket, req.key, req.versionId ? { versionId: req.versionId } : undefined), logger, {
+      notFound: NO_SUCH_OBJECT,
+    })
     unsatisfiable(info.size)
   }
   if (res.status === 304) return notModified(res.info)

@@ -87,7 +87,10 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
     if (!part || data.byteLength === 0) return
     if (part.filename !== undefined) {
       if (!file || file.field !== part.name) return
-      if (file.spool.size + data.byteLength > limits.fileBytes) throw fail('too_large', `Form uploads are limited to ${limits.fileBytes} bytes; use the raw upload or multipart for larger files.`, { limit: limits.fileBytes })
+      if (file.spool.size + data.byteLength > limits.fileBytes)
+        throw fail('too_large', `Form uploads are limited to ${limits.fileBytes} bytes; use the raw upload or multipart for larger files.`, {
+          limit: limits.fileBytes,
+        })
       await file.spool.write(data)
       return
     }
@@ -99,7 +102,8 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
   const endPart = (): void => {
     if (part && part.filename === undefined) {
       const value = decodeUtf8(Buffer.concat(field))
-      if (value === undefined) throw fail('bad_request', `Form field "${part.name}" is not valid UTF-8.`, [{ path: `/${part.name}`, message: 'Not valid UTF-8' }])
+      if (value === undefined)
+        throw fail('bad_request', `Form field "${part.name}" is not valid UTF-8.`, [{ path: `/${part.name}`, message: 'Not valid UTF-8' }])
       fields.set(part.name, value)
     }
     part = undefined
@@ -147,7 +151,12 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
         buf = buf.subarray(headersOnly ? 2 : end + 4)
         if (part.filename !== undefined && part.name === limits.fileField) {
           if (file) throw fail('bad_request', 'Send one file per upload.')
-          file = { field: part.name, filename: part.filename, ...(part.contentType ? { contentType: part.contentType } : {}), spool: new Spool(tmpdir(), 'stowage-upload') }
+          file = {
+            field: part.name,
+            filename: part.filename,
+            ...(part.contentType ? { contentType: part.contentType } : {}),
+            spool: new Spool(tmpdir(), 'stowage-upload'),
+          }
         }
         state = 'body'
       } else {
@@ -160,7 +169,10 @@ export async function readForm(body: ReadableStream<Uint8Array> | null, contentT
     if (body) {
       for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
         total += chunk.byteLength
-        if (total > limits.totalBytes) throw fail('too_large', `Form uploads are limited to ${limits.fileBytes} bytes; use the raw upload or multipart for larger files.`, { limit: limits.fileBytes })
+        if (total > limits.totalBytes)
+          throw fail('too_large', `Form uploads are limited to ${limits.fileBytes} bytes; use the raw upload or multipart for larger files.`, {
+            limit: limits.fileBytes,
+          })
         if (state === 'done') continue
         buf = buf.length ? Buffer.concat([buf, chunk]) : Buffer.from(chunk)
         await drain()

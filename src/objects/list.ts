@@ -25,7 +25,8 @@ export async function listObjects(d: ObjectDeps, t: Target, q: ListRequest, list
   // Absent means one level ("/"); present but empty means flat.
   const delimiter = q.delimiter ?? '/'
   if (listing?.mode === 'within') {
-    if (delimiter !== '/') throw fail('access_denied', 'Only your granted folders can be listed here; list one level at a time, or inside a granted folder.', { path: prefix })
+    if (delimiter !== '/')
+      throw fail('access_denied', 'Only your granted folders can be listed here; list one level at a time, or inside a granted folder.', { path: prefix })
     return { prefix, delimiter, common_prefixes: wayDown(prefix, listing.prefixes), is_truncated: false, objects: [] }
   }
   const page = await storage(

@@ -54,7 +54,9 @@ export const ListDTO = t.Object({
 export const GetQuery = t.Object({
   key: Key,
   version_id: t.Optional(VersionId),
-  disposition: t.Optional(t.UnionEnum(['attachment', 'inline'], { description: 'Default attachment. Inline is honoured only for inert types (see the route description).' })),
+  disposition: t.Optional(
+    t.UnionEnum(['attachment', 'inline'], { description: 'Default attachment. Inline is honoured only for inert types (see the route description).' }),
+  ),
 })
 
 export const UploadQuery = t.Object({

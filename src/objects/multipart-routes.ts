@@ -24,7 +24,9 @@ export function multipartRoutes(d: ObjectRouteDeps) {
       needs: NEED.prefixQuery(READ),
       params: BucketParams,
       query: t.Object({ prefix: t.Optional(t.String()) }),
-      response: { 200: t.Object({ uploads: t.Array(t.Object({ key: t.String(), upload_id: t.String(), initiated: t.Optional(t.String({ format: 'date-time' })) })) }) },
+      response: {
+        200: t.Object({ uploads: t.Array(t.Object({ key: t.String(), upload_id: t.String(), initiated: t.Optional(t.String({ format: 'date-time' })) })) }),
+      },
       detail: { tags, summary: 'Multipart uploads in progress' },
     })
     .post(
@@ -40,9 +42,16 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         params: BucketParams,
         query: t.Object({ key: t.String() }),
         // Not t.Optional: Elysia then validates only non-empty objects, so `[]`, `"x"` or `42` passed unchecked.
-        body: t.Union([t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) }), t.Null()], { description: 'May be empty.' }),
+        body: t.Union(
+          [t.Object({ content_type: t.Optional(t.String({ maxLength: 255 })), metadata: t.Optional(t.Record(t.String(), t.String())) }), t.Null()],
+          { description: 'May be empty.' },
+        ),
         response: { 201: MultipartCreatedDTO },
-        detail: { tags, summary: 'Start a multipart upload', description: '`If-None-Match: *` refuses when the key exists (412 object_exists); send it again on complete to keep the guarantee.' },
+        detail: {
+          tags,
+          summary: 'Start a multipart upload',
+          description: '`If-None-Match: *` refuses when the key exists (412 object_exists); send it again on complete to keep the guarantee.',
+        },
       },
     )
     .get(`${BUCKET_PATH}/multipart/parts`, ({ params, query }) => listParts(d, at(params), query.key, query.upload_id), {
@@ -56,7 +65,14 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     .put(
       `${BUCKET_PATH}/multipart/parts/:part`,
       ({ params, query, request }) =>
-        uploadPart(d, at(params), { key: query.key, uploadId: query.upload_id, partNumber: params.part, headers: request.headers, body: request.body, signal: request.signal }),
+        uploadPart(d, at(params), {
+          key: query.key,
+          uploadId: query.upload_id,
+          partNumber: params.part,
+          headers: request.headers,
+          body: request.body,
+          signal: request.signal,
+        }),
       {
         access: 'writer',
         needs: NEED.key(WRITE),
@@ -73,13 +89,19 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     )
     .post(
       `${BUCKET_PATH}/multipart/complete`,
-      ({ actor, params, query, body, request }) => completeUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
+      ({ actor, params, query, body, request }) =>
+        completeUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
       {
         access: 'writer',
         needs: NEED.key(WRITE),
         params: BucketParams,
         query: UploadQuery,
-        body: t.Object({ parts: t.Array(t.Object({ PartNumber: t.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: t.String({ minLength: 1, maxLength: 256 }) }), { minItems: 1, maxItems: MAX_PARTS }) }),
+        body: t.Object({
+          parts: t.Array(t.Object({ PartNumber: t.Integer({ minimum: 1, maximum: MAX_PARTS }), ETag: t.String({ minLength: 1, maxLength: 256 }) }), {
+            minItems: 1,
+            maxItems: MAX_PARTS,
+          }),
+        }),
         response: { 200: ObjectDTO },
         detail: { tags, summary: 'Assemble the parts into the object' },
       },
@@ -90,6 +112,12 @@ export function multipartRoutes(d: ObjectRouteDeps) {
         await abortUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id)
         set.status = 204
       },
-      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: UploadQuery, detail: { tags, summary: 'Abort a multipart upload and drop its parts' } },
+      {
+        access: 'writer',
+        needs: NEED.key(WRITE),
+        params: BucketParams,
+        query: UploadQuery,
+        detail: { tags, summary: 'Abort a multipart upload and drop its parts' },
+      },
     )
 }

@@ -59,7 +59,13 @@ export async function deletePrefix(d: ObjectDeps, t: Target, origin: AuditOrigin
         for await (const objects of walk(d, t, prefix, signal)) {
           if (signal.aborted || objects.length === 0) continue
           const sizes = new Map(objects.map((o) => [o.key, o.size]))
-          const out = await storage(t.backend.deleteObjects(t.bucket, objects.map((o) => ({ key: o.key }))), d.logger)
+          const out = await storage(
+            t.backend.deleteObjects(
+              t.bucket,
+              objects.map((o) => ({ key: o.key })),
+            ),
+            d.logger,
+          )
           let bytes = 0
           for (const x of out.deleted) {
             deleted++
@@ -151,7 +157,19 @@ export async function copyPrefix(d: ObjectDeps, src: Target, origin: AuditOrigin
         bucket: src.bucket,
         key: body.src_prefix,
         status: status === 'ok' && failed > 0 ? 'error' : status,
-        detail: { src_prefix: body.src_prefix, dst_prefix: body.dst_prefix, dst_backend: dst.bid, dst_bucket: dst.bucket, copied, failed, bytes, cancelled, keys, keys_truncated: copied > keys.length, failures },
+        detail: {
+          src_prefix: body.src_prefix,
+          dst_prefix: body.dst_prefix,
+          dst_backend: dst.bid,
+          dst_bucket: dst.bucket,
+          copied,
+          failed,
+          bytes,
+          cancelled,
+          keys,
+          keys_truncated: copied > keys.length,
+          failures,
+        },
       })
       await emit({ event: 'done', copied, failed, bytes, ...(cancelled ? { cancelled: true } : {}) })
     },

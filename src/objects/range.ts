@@ -16,7 +16,11 @@ export function parseRange(header: string | null): RangeRequest {
   const eq = header.indexOf('=')
   if (eq < 0) return { kind: 'invalid' }
   if (header.slice(0, eq).trim().toLowerCase() !== 'bytes') return { kind: 'none' }
-  const specs = header.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean)
+  const specs = header
+    .slice(eq + 1)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   if (specs.length === 0) return { kind: 'invalid' }
   if (specs.length > 1) return { kind: 'none' }
   const m = ONE.exec(specs[0]!)

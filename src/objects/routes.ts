@@ -35,24 +35,56 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
     .get(
       `${BUCKET_PATH}/object`,
       ({ params, query, request }) =>
-        readObject(at(params), d.context.meta(request).head ? 'HEAD' : 'GET', { key: query.key, ...(query.version_id ? { versionId: query.version_id } : {}), disposition: query.disposition ?? 'attachment', headers: request.headers, signal: request.signal }, d.logger),
-      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: GetQuery, detail: { tags, summary: 'Download an object', head: 'An object’s download headers, without the body', description: DOWNLOAD } },
+        readObject(
+          at(params),
+          d.context.meta(request).head ? 'HEAD' : 'GET',
+          {
+            key: query.key,
+            ...(query.version_id ? { versionId: query.version_id } : {}),
+            disposition: query.disposition ?? 'attachment',
+            headers: request.headers,
+            signal: request.signal,
+          },
+          d.logger,
+        ),
+      {
+        access: 'any',
+        needs: NEED.key(READ),
+        params: BucketParams,
+        query: GetQuery,
+        detail: { tags, summary: 'Download an object', head: 'An object’s download headers, without the body', description: DOWNLOAD },
+      },
     )
     .get(
       `${BUCKET_PATH}/object/info`,
       async ({ params, query }) => {
         const t = at(params)
         validateKey(query.key)
-        return objectDTO(await storage(t.backend.headObject(t.bucket, query.key, query.version_id ? { versionId: query.version_id } : undefined), d.logger, { notFound: 'No such object.' }))
+        return objectDTO(
+          await storage(t.backend.headObject(t.bucket, query.key, query.version_id ? { versionId: query.version_id } : undefined), d.logger, {
+            notFound: 'No such object.',
+          }),
+        )
       },
-      { access: 'any', needs: NEED.key(READ), params: BucketParams, query: KeyQuery, response: { 200: ObjectDTO }, detail: { tags, summary: 'An object’s size, type, ETag and user metadata' } },
+      {
+        access: 'any',
+        needs: NEED.key(READ),
+        params: BucketParams,
+        query: KeyQuery,
+        response: { 200: ObjectDTO },
+        detail: { tags, summary: 'An object’s size, type, ETag and user metadata' },
+      },
     )
     .get(`${BUCKET_PATH}/objects/zip`, ({ params, query, request }) => zipObjects(d, at(params), query.key, request.signal), {
       access: 'any',
       needs: NEED.zipKeys,
       params: BucketParams,
       query: ZipQuery,
-      detail: { tags, summary: 'A streamed zip of up to 1000 keys', description: 'Repeat `key`; a key ending in "/" adds everything under it. Unreadable keys are listed in `_errors.txt` inside the zip.' },
+      detail: {
+        tags,
+        summary: 'A streamed zip of up to 1000 keys',
+        description: 'Repeat `key`; a key ending in "/" adds everything under it. Unreadable keys are listed in `_errors.txt` inside the zip.',
+      },
     })
     .get(`${BUCKET_PATH}/object/tags`, ({ params, query }) => getTags(d, at(params), query.key, query.version_id), {
       access: 'any',

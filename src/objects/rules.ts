@@ -17,7 +17,8 @@ export function validateTags(tags: Record<string, string>): Record<string, strin
     const kl = [...k].length
     if (kl < 1 || kl > 128) throw fail('invalid_tag', 'Tag keys are 1–128 characters.', [{ path: `/tags/${k}` }])
     if ([...v].length > 256) throw fail('invalid_tag', 'Tag values are at most 256 characters.', [{ path: `/tags/${k}` }])
-    if (!TAG_CHARS.test(k) || !TAG_CHARS.test(v)) throw fail('invalid_tag', 'Tags may contain letters, digits, spaces and + - = . _ : / @ only.', [{ path: `/tags/${k}` }])
+    if (!TAG_CHARS.test(k) || !TAG_CHARS.test(v))
+      throw fail('invalid_tag', 'Tags may contain letters, digits, spaces and + - = . _ : / @ only.', [{ path: `/tags/${k}` }])
     if (k.toLowerCase().startsWith('aws:')) throw fail('invalid_tag', 'Tag keys starting with "aws:" are reserved.', [{ path: `/tags/${k}` }])
   }
   return tags
@@ -32,9 +33,13 @@ export function validateMetadata(metadata: Record<string, string>): Record<strin
   const out: Record<string, string> = {}
   let bytes = 0
   for (const [rawName, value] of Object.entries(metadata)) {
-    const name = rawName.trim().toLowerCase().replace(/^x-amz-meta-/, '')
+    const name = rawName
+      .trim()
+      .toLowerCase()
+      .replace(/^x-amz-meta-/, '')
     if (!name || !META_NAME.test(name)) throw fail('invalid_metadata', 'Metadata names are letters, digits and - _ . only.', [{ path: `/metadata/${rawName}` }])
-    if (!META_VALUE.test(value)) throw fail('invalid_metadata', 'Metadata values are printable ASCII without control characters.', [{ path: `/metadata/${rawName}` }])
+    if (!META_VALUE.test(value))
+      throw fail('invalid_metadata', 'Metadata values are printable ASCII without control characters.', [{ path: `/metadata/${rawName}` }])
     if (name in out) throw fail('invalid_metadata', 'A metadata name appears twice.', [{ path: `/metadata/${rawName}` }])
     out[name] = value.trim()
     bytes += name.length + value.length

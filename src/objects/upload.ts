@@ -60,7 +60,12 @@ async function write(d: ObjectDeps, t: Target, w: Write): Promise<ObjectDTO> {
   let put
   try {
     put = await storage(
-      t.backend.putObject(t.bucket, w.key, body.stream, { size: w.size, contentType: w.contentType, ...(w.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}), signal: w.signal }),
+      t.backend.putObject(t.bucket, w.key, body.stream, {
+        size: w.size,
+        contentType: w.contentType,
+        ...(w.ifNoneMatch ? { ifNoneMatch: '*' as const } : {}),
+        signal: w.signal,
+      }),
       d.logger,
       { precondition: 'object_exists', clientFault: () => body.problem() !== undefined || w.signal.aborted },
     )
@@ -94,26 +99,36 @@ export async function upload(d: ObjectDeps, t: Target, origin: AuditOrigin, req:
   const size = declaredLength(req.headers)
   if (size === undefined) throw fail('length_required')
   const contentType = contentTypeOf(req.query.content_type, type)
-  return audited(d.audit, origin, { action: 'object.upload', backend: t.bid, bucket: t.bucket, key, detail: { size, content_type: contentType, via: 'raw' } }, () =>
-    write(d, t, { key, body: req.body, size, contentType, ifNoneMatch, signal: req.signal }),
+  return audited(
+    d.audit,
+    origin,
+    { action: 'object.upload', backend: t.bid, bucket: t.bucket, key, detail: { size, content_type: contentType, via: 'raw' } },
+    () => write(d, t, { key, body: req.body, size, contentType, ifNoneMatch, signal: req.signal }),
   )
 }
 
 async function uploadForm(d: ObjectDeps, t: Target, origin: AuditOrigin, req: UploadRequest, type: string, ifNoneMatch: boolean): Promise<ObjectDTO> {
   const declared = declaredLength(req.headers)
-  if (declared !== undefined && declared > FORM_UPLOAD_MAX + MiB) throw fail('too_large', `Form uploads are limited to ${FORM_UPLOAD_MAX} bytes; use the raw upload or multipart for larger files.`, { limit: FORM_UPLOAD_MAX })
+  if (declared !== undefined && declared > FORM_UPLOAD_MAX + MiB)
+    throw fail('too_large', `Form uploads are limited to ${FORM_UPLOAD_MAX} bytes; use the raw upload or multipart for larger files.`, {
+      limit: FORM_UPLOAD_MAX,
+    })
   const form = await readForm(req.body, type, { fileBytes: FORM_UPLOAD_MAX, fieldBytes: 8 * 1024, totalBytes: FORM_UPLOAD_MAX + MiB, fileField: 'file' })
   try {
     if (!form.file) throw fail('bad_request', 'The form has no `file` part.', [{ path: '/file', message: 'required' }])
     const named = form.fields.get('key')
     // The guard checked `?key=` (or the whole bucket without it): the key it checked is the key written.
-    if (req.query.key !== undefined && named && named !== req.query.key) throw fail('bad_request', 'The form names another key than `?key=`; give the key once.', [{ path: '/key', message: 'differs from the query' }])
+    if (req.query.key !== undefined && named && named !== req.query.key)
+      throw fail('bad_request', 'The form names another key than `?key=`; give the key once.', [{ path: '/key', message: 'differs from the query' }])
     const key = validateKey(req.query.key ?? (named || form.file.filename))
     const contentType = contentTypeOf(form.fields.get('content_type'), req.query.content_type, form.file.contentType)
     const size = form.file.spool.size
     const body = await form.file.spool.stream()
-    return await audited(d.audit, origin, { action: 'object.upload', backend: t.bid, bucket: t.bucket, key, detail: { size, content_type: contentType, via: 'form' } }, () =>
-      write(d, t, { key, body, size, contentType, ifNoneMatch, signal: req.signal }),
+    return await audited(
+      d.audit,
+      origin,
+      { action: 'object.upload', backend: t.bid, bucket: t.bucket, key, detail: { size, content_type: contentType, via: 'form' } },
+      () => write(d, t, { key, body, size, contentType, ifNoneMatch, signal: req.signal }),
     )
   } finally {
     await form.file?.spool.dispose()

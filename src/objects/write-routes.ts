@@ -8,7 +8,21 @@ import { auditOrigin } from '../http/origin.ts'
 import { setMetadata, setTags } from './annotations.ts'
 import { copyObject } from './copy.ts'
 import { bulkDelete, deleteObject } from './delete.ts'
-import { BUCKET_PATH, BulkDeleteBody, BulkDeleteDTO, CopyBody, CopyDTO, CopyPrefixBody, DeletePrefixBody, FolderBody, KeyQuery, MetadataBody, ObjectDTO, TagsBody, UploadQuery } from './model.ts'
+import {
+  BUCKET_PATH,
+  BulkDeleteBody,
+  BulkDeleteDTO,
+  CopyBody,
+  CopyDTO,
+  CopyPrefixBody,
+  DeletePrefixBody,
+  FolderBody,
+  KeyQuery,
+  MetadataBody,
+  ObjectDTO,
+  TagsBody,
+  UploadQuery,
+} from './model.ts'
 import { copyPrefix, deletePrefix } from './prefix-jobs.ts'
 import type { ObjectRouteDeps } from './routes.ts'
 import { target } from './target.ts'
@@ -24,11 +38,24 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     .post(
       `${BUCKET_PATH}/object`,
       async ({ actor, params, query, request, set }) => {
-        const out = await upload(d, at(params), auditOrigin(d.context, request, actor), { query, headers: request.headers, body: request.body, signal: request.signal })
+        const out = await upload(d, at(params), auditOrigin(d.context, request, actor), {
+          query,
+          headers: request.headers,
+          body: request.body,
+          signal: request.signal,
+        })
         set.status = 201
         return out
       },
-      { access: 'writer', needs: NEED.upload, parse: 'none', params: BucketParams, query: UploadQuery, response: { 201: ObjectDTO }, detail: { tags, summary: 'Upload an object', description: UPLOAD } },
+      {
+        access: 'writer',
+        needs: NEED.upload,
+        parse: 'none',
+        params: BucketParams,
+        query: UploadQuery,
+        response: { 201: ObjectDTO },
+        detail: { tags, summary: 'Upload an object', description: UPLOAD },
+      },
     )
     .delete(
       `${BUCKET_PATH}/object`,
@@ -36,7 +63,13 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         await deleteObject(d, at(params), auditOrigin(d.context, request, actor), query.key, query.version_id)
         set.status = 204
       },
-      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: KeyQuery, detail: { tags, summary: 'Delete an object (404 when there is none)' } },
+      {
+        access: 'writer',
+        needs: NEED.key(WRITE),
+        params: BucketParams,
+        query: KeyQuery,
+        detail: { tags, summary: 'Delete an object (404 when there is none)' },
+      },
     )
     .post(`${BUCKET_PATH}/objects/delete`, ({ actor, params, body, request }) => bulkDelete(d, at(params), auditOrigin(d.context, request, actor), body.keys), {
       access: 'writer',
@@ -46,24 +79,37 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
       response: { 200: BulkDeleteDTO },
       detail: { tags, summary: 'Delete up to 1000 keys; failures are reported per key' },
     })
-    .post(`${BUCKET_PATH}/objects/delete-prefix`, ({ actor, params, body, request }) => deletePrefix(d, at(params), auditOrigin(d.context, request, actor), body.prefix, request.signal), {
-      access: 'writer',
-      needs: NEED.bodyPrefix(WRITE),
-      params: BucketParams,
-      body: DeletePrefixBody,
-      detail: { tags, summary: 'Delete everything under a folder, streaming NDJSON progress', description: 'Events: start{prefix}, object{key}, error{key,code,message}, done{deleted,failed,cancelled?}. Stops when the client disconnects.' },
-    })
-    .post(`${BUCKET_PATH}/objects/copy-prefix`, ({ actor, params, body, request }) => copyPrefix(d, at(params), auditOrigin(d.context, request, actor), body, request.signal), {
-      access: 'writer',
-      needs: NEED.copyPrefix,
-      params: BucketParams,
-      body: CopyPrefixBody,
-      detail: {
-        tags,
-        summary: 'Copy everything under a folder (same or another bucket/backend), streaming NDJSON progress',
-        description: 'Events: start{src_prefix,dst_prefix}, object{src,dst,size}, error{src,dst,code,message}, done{copied,failed,bytes,cancelled?}. A destination inside the source (same bucket) is refused. Stops when the client disconnects.',
+    .post(
+      `${BUCKET_PATH}/objects/delete-prefix`,
+      ({ actor, params, body, request }) => deletePrefix(d, at(params), auditOrigin(d.context, request, actor), body.prefix, request.signal),
+      {
+        access: 'writer',
+        needs: NEED.bodyPrefix(WRITE),
+        params: BucketParams,
+        body: DeletePrefixBody,
+        detail: {
+          tags,
+          summary: 'Delete everything under a folder, streaming NDJSON progress',
+          description: 'Events: start{prefix}, object{key}, error{key,code,message}, done{deleted,failed,cancelled?}. Stops when the client disconnects.',
+        },
       },
-    })
+    )
+    .post(
+      `${BUCKET_PATH}/objects/copy-prefix`,
+      ({ actor, params, body, request }) => copyPrefix(d, at(params), auditOrigin(d.context, request, actor), body, request.signal),
+      {
+        access: 'writer',
+        needs: NEED.copyPrefix,
+        params: BucketParams,
+        body: CopyPrefixBody,
+        detail: {
+          tags,
+          summary: 'Copy everything under a folder (same or another bucket/backend), streaming NDJSON progress',
+          description:
+            'Events: start{src_prefix,dst_prefix}, object{src,dst,size}, error{src,dst,code,message}, done{copied,failed,bytes,cancelled?}. A destination inside the source (same bucket) is refused. Stops when the client disconnects.',
+        },
+      },
+    )
     .post(
       `${BUCKET_PATH}/objects/folder`,
       async ({ actor, params, body, request, set }) => {
@@ -71,31 +117,53 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         set.status = 201
         return out
       },
-      { access: 'writer', needs: NEED.folder, params: BucketParams, body: FolderBody, response: { 201: ObjectDTO }, detail: { tags, summary: 'Create a folder (a zero-byte "key/" placeholder)' } },
+      {
+        access: 'writer',
+        needs: NEED.folder,
+        params: BucketParams,
+        body: FolderBody,
+        response: { 201: ObjectDTO },
+        detail: { tags, summary: 'Create a folder (a zero-byte "key/" placeholder)' },
+      },
     )
-    .post(`${BUCKET_PATH}/object/copy`, ({ actor, params, body, request }) => copyObject(d, at(params), auditOrigin(d.context, request, actor), body, request.signal), {
-      access: 'writer',
-      needs: NEED.copy,
-      params: BucketParams,
-      body: CopyBody,
-      response: { 200: CopyDTO },
-      detail: { tags, summary: 'Copy one object (server-side within a backend, streamed across backends)' },
-    })
+    .post(
+      `${BUCKET_PATH}/object/copy`,
+      ({ actor, params, body, request }) => copyObject(d, at(params), auditOrigin(d.context, request, actor), body, request.signal),
+      {
+        access: 'writer',
+        needs: NEED.copy,
+        params: BucketParams,
+        body: CopyBody,
+        response: { 200: CopyDTO },
+        detail: { tags, summary: 'Copy one object (server-side within a backend, streamed across backends)' },
+      },
+    )
     .put(
       `${BUCKET_PATH}/object/tags`,
       async ({ actor, params, query, body, request, set }) => {
         await setTags(d, at(params), auditOrigin(d.context, request, actor), query.key, body.tags, query.version_id)
         set.status = 204
       },
-      { access: 'writer', needs: NEED.key(WRITE), params: BucketParams, query: KeyQuery, body: TagsBody, detail: { tags, summary: 'Replace an object’s tags (≤10; key 1–128, value ≤256 characters)' } },
+      {
+        access: 'writer',
+        needs: NEED.key(WRITE),
+        params: BucketParams,
+        query: KeyQuery,
+        body: TagsBody,
+        detail: { tags, summary: 'Replace an object’s tags (≤10; key 1–128, value ≤256 characters)' },
+      },
     )
-    .put(`${BUCKET_PATH}/object/metadata`, ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata, request.signal), {
-      access: 'writer',
-      needs: NEED.key(WRITE),
-      params: BucketParams,
-      query: KeyQuery,
-      body: MetadataBody,
-      response: { 200: ObjectDTO },
-      detail: { tags, summary: 'Replace an object’s user metadata (its Content-Type is kept)' },
-    })
+    .put(
+      `${BUCKET_PATH}/object/metadata`,
+      ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata, request.signal),
+      {
+        access: 'writer',
+        needs: NEED.key(WRITE),
+        params: BucketParams,
+        query: KeyQuery,
+        body: MetadataBody,
+        response: { 200: ObjectDTO },
+        detail: { tags, summary: 'Replace an object’s user metadata (its Content-Type is kept)' },
+      },
+    )
 }

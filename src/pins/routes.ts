@@ -24,7 +24,13 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
         set.status = 201
         return d.pins.add(actor, body)
       },
-      { access: 'writer', needs: NEED.pin, body: PinBody, response: { 201: PinDTO }, detail: { tags, summary: 'Pin a bucket you have access to (idempotent)' } },
+      {
+        access: 'writer',
+        needs: NEED.pin,
+        body: PinBody,
+        response: { 201: PinDTO },
+        detail: { tags, summary: 'Pin a bucket you have access to (idempotent)' },
+      },
     )
     .delete(
       '/api/me/pins/:bid/:bucket',

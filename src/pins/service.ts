@@ -23,11 +23,16 @@ export type PinService = ReturnType<typeof createPinService>
 export function createPinService(d: { db: Database; registry: Registry; now: () => number }) {
   const toDTO = (r: PinRow): PinDTO => ({ backend_id: r.backend_id, bucket: r.bucket, created_at: iso(r.created_at)! })
   const get = (userId: string, backendId: string, bucket: string): PinRow | null =>
-    d.db.query<PinRow, [string, string, string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?').get(userId, backendId, bucket)
+    d.db
+      .query<PinRow, [string, string, string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?')
+      .get(userId, backendId, bucket)
 
   return {
     list: (actor: Actor): PinDTO[] =>
-      d.db.query<PinRow, [string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? ORDER BY created_at, backend_id, bucket').all(actor.id).map(toDTO),
+      d.db
+        .query<PinRow, [string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? ORDER BY created_at, backend_id, bucket')
+        .all(actor.id)
+        .map(toDTO),
 
     add(actor: Actor, body: PinBody): PinDTO {
       const entry = d.registry.entry(body.backend_id)
@@ -37,7 +42,9 @@ export function createPinService(d: { db: Database; registry: Registry; now: () 
       if (existing) return toDTO(existing)
       const count = d.db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM bucket_pins WHERE user_id = ?').get(actor.id)!.n
       if (count >= MAX_PINS) throw fail('conflict', `At most ${MAX_PINS} pins per user.`)
-      d.db.query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)').run(actor.id, body.backend_id, body.bucket, d.now())
+      d.db
+        .query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)')
+        .run(actor.id, body.backend_id, body.bucket, d.now())
       return toDTO(get(actor.id, body.backend_id, body.bucket)!)
     },
 

@@ -29,7 +29,8 @@ export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: 
       detail: { tags, summary: "A bucket's quota and last known usage" },
     })
     .put(path, ({ actor, params, body, request }) => d.quotas.set(actor, params.bid, params.bucket, body, auditOrigin(d.context, request, actor)), {
-      access: 'admin', needs: NEED.wholeBucket(WRITE),
+      access: 'admin',
+      needs: NEED.wholeBucket(WRITE),
       params: BucketParams,
       body: QuotaBody,
       response: { 200: QuotaDTO },
@@ -44,7 +45,8 @@ export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: 
       { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketParams, detail: { tags, summary: 'Remove the quota' } },
     )
     .post(`${path}/recompute`, ({ params }) => d.quotas.recompute(params.bid, params.bucket), {
-      access: 'admin', needs: NEED.wholeBucket(WRITE),
+      access: 'admin',
+      needs: NEED.wholeBucket(WRITE),
       params: BucketParams,
       response: { 200: QuotaDTO },
       detail: { tags, summary: 'Count the bucket now (waits up to 30 s; the count continues in the background after that)' },

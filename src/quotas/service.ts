@@ -93,7 +93,12 @@ export function createQuotaService(d: {
     return {
       configured: q !== null,
       ...(q
-        ? { soft_bytes: q.soft_bytes ?? 0, hard_bytes: q.hard_bytes ?? 0, updated_at: iso(q.updated_at)!, ...(q.updated_by ? { updated_by: q.updated_by } : {}) }
+        ? {
+            soft_bytes: q.soft_bytes ?? 0,
+            hard_bytes: q.hard_bytes ?? 0,
+            updated_at: iso(q.updated_at)!,
+            ...(q.updated_by ? { updated_by: q.updated_by } : {}),
+          }
         : {}),
       ...(u ? { usage_bytes: u.bytes, object_count: u.objects, computed_at: iso(u.computed_at)! } : {}),
       has_usage: u !== null,
@@ -108,7 +113,12 @@ export function createQuotaService(d: {
       if (err instanceof AppError) throw err
       if (err instanceof BackendError && (err.kind === 'bucket_not_found' || err.kind === 'not_found')) throw fail('not_found', 'No such bucket.')
       if (err instanceof DOMException && err.name === 'TimeoutError') {
-        throw fail('backend_unavailable', `Counting the bucket's usage is taking longer than ${ms / 1000} s; it continues in the background, so try again shortly.`, undefined, { 'retry-after': '10' })
+        throw fail(
+          'backend_unavailable',
+          `Counting the bucket's usage is taking longer than ${ms / 1000} s; it continues in the background, so try again shortly.`,
+          undefined,
+          { 'retry-after': '10' },
+        )
       }
       d.logger.warn('bucket count failed', { backend: backendId, bucket, error: err instanceof BackendError ? err.kind : (err as Error).message })
       throw fail('backend_unavailable', "The bucket's usage could not be counted; try again later.")

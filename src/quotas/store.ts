@@ -30,7 +30,10 @@ export function createQuotaStore(db: Database) {
       db.query<QuotaRow, [string, string]>('SELECT * FROM bucket_quotas WHERE backend_id = ? AND bucket = ?').get(backendId, bucket),
     /** Buckets with a quota on one backend (the scanner counts them even when size tracking is off). */
     quotaBuckets: (backendId: string): string[] =>
-      db.query<{ bucket: string }, [string]>('SELECT bucket FROM bucket_quotas WHERE backend_id = ?').all(backendId).map((r) => r.bucket),
+      db
+        .query<{ bucket: string }, [string]>('SELECT bucket FROM bucket_quotas WHERE backend_id = ?')
+        .all(backendId)
+        .map((r) => r.bucket),
     setQuota(r: QuotaRow): void {
       db.query(
         `INSERT INTO bucket_quotas (backend_id, bucket, soft_bytes, hard_bytes, updated_at, updated_by)

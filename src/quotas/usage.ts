@@ -32,7 +32,13 @@ export function createUsageTracker(d: { store: QuotaStore; registry: Registry; a
     if (!soft) return
     const wasOver = before !== undefined && before > soft
     if (wasOver || after <= soft) return
-    d.audit.record({ action: 'quota.soft_exceeded', backend: backendId, bucket, status: 'ok', detail: { used: after, soft_bytes: soft, hard_bytes: q.hard_bytes ?? 0 } })
+    d.audit.record({
+      action: 'quota.soft_exceeded',
+      backend: backendId,
+      bucket,
+      status: 'ok',
+      detail: { used: after, soft_bytes: soft, hard_bytes: q.hard_bytes ?? 0 },
+    })
   }
 
   return {

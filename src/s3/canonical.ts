@@ -217,6 +217,11 @@ export function parseAmzDate(text: string): Date | undefined {
   if (!m) return undefined
   const [year, month, day, hour, minute, second] = [+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!]
   const date = new Date(Date.UTC(year, month, day, hour, minute, second))
-  const exact = date.getUTCMonth() === month && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second
+  const exact =
+    date.getUTCMonth() === month &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
   return exact ? date : undefined
 }

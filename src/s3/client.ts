@@ -76,8 +76,23 @@ export function createS3Client(endpoint: S3Endpoint, timeouts: Timeouts): S3Clie
       const search = r.query ? `?${r.query}` : ''
       // Identity: bytes and Content-Encoding pass through untouched.
       r.headers.set('accept-encoding', 'identity')
-      signRequest({ method: r.method, url: { host, pathname, search }, headers: r.headers, payloadHash: r.payloadHash ?? UNSIGNED_PAYLOAD, accessKeyId: endpoint.accessKey, secretKey: endpoint.secretKey, region: endpoint.region })
-      return transport.send({ method: r.method, origin: host === url.host ? origin : `${url.protocol}//${host}`, path: pathname + search, headers: r.headers, ...(r.body !== undefined ? { body: r.body } : {}), ...(r.signal ? { signal: r.signal } : {}) })
+      signRequest({
+        method: r.method,
+        url: { host, pathname, search },
+        headers: r.headers,
+        payloadHash: r.payloadHash ?? UNSIGNED_PAYLOAD,
+        accessKeyId: endpoint.accessKey,
+        secretKey: endpoint.secretKey,
+        region: endpoint.region,
+      })
+      return transport.send({
+        method: r.method,
+        origin: host === url.host ? origin : `${url.protocol}//${host}`,
+        path: pathname + search,
+        headers: r.headers,
+        ...(r.body !== undefined ? { body: r.body } : {}),
+        ...(r.signal ? { signal: r.signal } : {}),
+      })
     },
     close: () => transport.close(),
   }

@@ -70,7 +70,9 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 function transportError(err: unknown, connected: boolean): TransportError {
   if (err instanceof TransportError) return err
   const code = (err as { code?: string })?.code ?? ''
-  return new TransportError(!connected && UNREACHABLE_CODES.has(code) ? 'unreachable' : 'broken', (err as Error)?.message ?? 'connection failed', { cause: err })
+  return new TransportError(!connected && UNREACHABLE_CODES.has(code) ? 'unreachable' : 'broken', (err as Error)?.message ?? 'connection failed', {
+    cause: err,
+  })
 }
 
 export type PoolOptions = {
@@ -103,7 +105,13 @@ const enum Phase {
  * 2^53 - 1 (far above 4 GiB); repeats of one value, which RFC 9112 lets a recipient accept, count once.
  */
 export function contentLength(value: string): number | undefined {
-  const first = value.indexOf(',') < 0 ? value : value.split(',').map((v) => v.trim()).reduce((a, b) => (a === b ? a : ''))
+  const first =
+    value.indexOf(',') < 0
+      ? value
+      : value
+          .split(',')
+          .map((v) => v.trim())
+          .reduce((a, b) => (a === b ? a : ''))
   if (!/^\d{1,16}$/.test(first)) return undefined
   const n = Number(first)
   return Number.isSafeInteger(n) ? n : undefined
@@ -138,7 +146,13 @@ class Connection {
     const onread = { buffer: RECEIVE, callback: (n: number) => this.onRead(n) }
     this.socket =
       o.protocol === 'https:'
-        ? tls.connect({ host: o.hostname, port: o.port, servername: net.isIP(o.hostname) ? undefined : o.hostname, ALPNProtocols: ['http/1.1'], onread } as tls.ConnectionOptions)
+        ? tls.connect({
+            host: o.hostname,
+            port: o.port,
+            servername: net.isIP(o.hostname) ? undefined : o.hostname,
+            ALPNProtocols: ['http/1.1'],
+            onread,
+          } as tls.ConnectionOptions)
         : net.connect({ host: o.hostname, port: o.port, onread } as net.NetConnectOpts)
     this.socket.setNoDelay(true)
     // Bun never fires the socket timeout while a connect is pending, so a blackholed endpoint needs its own timer.

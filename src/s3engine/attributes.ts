@@ -47,9 +47,19 @@ export async function getObjectAttributes(c: OpContext): Promise<S3Reply> {
     const max = headerInt(h.get('x-amz-max-parts'), 1000, 1000, 'x-amz-max-parts')
     const after = info.parts.map((p, i) => ({ ...p, number: i + 1 })).filter((p) => p.number > marker)
     const page = after.slice(0, max)
-    let parts = el('PartsCount', info.parts.length) + el('PartNumberMarker', marker) + el('NextPartNumberMarker', page.at(-1)?.number ?? marker) + el('MaxParts', max) + el('IsTruncated', after.length > page.length)
+    let parts =
+      el('PartsCount', info.parts.length) +
+      el('PartNumberMarker', marker) +
+      el('NextPartNumberMarker', page.at(-1)?.number ?? marker) +
+      el('MaxParts', max) +
+      el('IsTruncated', after.length > page.length)
     for (const p of page) {
-      parts += wrap('Part', el('PartNumber', p.number) + el('Size', p.size) + (p.checksum !== undefined && info.checksum ? el(`Checksum${info.checksum.algorithm.toUpperCase()}`, p.checksum) : ''))
+      parts += wrap(
+        'Part',
+        el('PartNumber', p.number) +
+          el('Size', p.size) +
+          (p.checksum !== undefined && info.checksum ? el(`Checksum${info.checksum.algorithm.toUpperCase()}`, p.checksum) : ''),
+      )
     }
     inner += wrap('ObjectParts', parts)
   }

@@ -54,7 +54,8 @@ export async function createBucket(c: OpContext): Promise<S3Reply> {
   const document = await documentOf(c)
   const constraint = document === undefined ? '' : (textOf(parse(document, 'CreateBucketConfiguration'), 'LocationConstraint') ?? '').trim()
   // S3 names us-east-1 with an empty constraint; any other region is not where this bucket would be.
-  if (constraint !== '' && constraint !== c.region) throw new S3Error(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid.', 'bad-request')
+  if (constraint !== '' && constraint !== c.region)
+    throw new S3Error(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid.', 'bad-request')
   try {
     await c.backend.createBucket(c.bucket)
   } catch (err) {

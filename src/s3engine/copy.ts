@@ -61,7 +61,10 @@ export async function copyObject(c: OpContext): Promise<S3Reply> {
 function copyRange(value: string | null): { start: number; end: number } | undefined {
   if (value === null) return undefined
   const m = /^bytes=(\d{1,15})-(\d{1,15})$/.exec(value.trim())
-  if (!m || Number(m[2]) < Number(m[1])) throw invalidArgument('The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy')
+  if (!m || Number(m[2]) < Number(m[1]))
+    throw invalidArgument(
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+    )
   return { start: Number(m[1]), end: Number(m[2]) }
 }
 
@@ -70,17 +73,18 @@ export async function uploadPartCopy(c: OpContext): Promise<S3Reply> {
   refuseUnsupported(h)
   const src = sourceOf(c)
   const partNumber = Number(param(c, 'partNumber'))
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000) throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive')
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000)
+    throw invalidArgument('Part number must be an integer between 1 and 10000, inclusive')
   const uploadId = param(c, 'uploadId')
   if (!uploadId) throw invalidRequest('uploadId is required.')
   const range = copyRange(h.get('x-amz-copy-source-range'))
   let part
   try {
-    part = await c.backend.uploadPartCopy(
-      { bucket: c.bucket, key: keyOf(c), uploadId, partNumber },
-      src,
-      { ...(range ? { range } : {}), conditions: conditionsOf(h, 'x-amz-copy-source-'), signal: c.call.signal },
-    )
+    part = await c.backend.uploadPartCopy({ bucket: c.bucket, key: keyOf(c), uploadId, partNumber }, src, {
+      ...(range ? { range } : {}),
+      conditions: conditionsOf(h, 'x-amz-copy-source-'),
+      signal: c.call.signal,
+    })
   } catch (err) {
     throw s3Failure(err, 'upload')
   }

@@ -26,7 +26,16 @@ import type { Operation } from '../s3proxy/classify.ts'
 import type { S3Call, S3Path, S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, serviceUnavailable } from '../s3proxy/errors.ts'
 import { getObjectAttributes } from './attributes.ts'
-import { createBucket, deleteBucket, deleteNothing, getBucketLifecycle, getBucketTagging, putBucketLifecycle, putBucketTagging, putBucketVersioning } from './bucket-admin.ts'
+import {
+  createBucket,
+  deleteBucket,
+  deleteNothing,
+  getBucketLifecycle,
+  getBucketTagging,
+  putBucketLifecycle,
+  putBucketTagging,
+  putBucketVersioning,
+} from './bucket-admin.ts'
 import { getBucketLocation, getBucketVersioning, headBucket } from './buckets.ts'
 import type { Handler } from './context.ts'
 import { copyObject, uploadPartCopy } from './copy.ts'

@@ -43,7 +43,8 @@ const MESSAGES: Record<string, string> = {
 }
 
 export const noSuchBucket = (): S3Error => new S3Error(404, 'NoSuchBucket', MESSAGES.NoSuchBucket!, 'no-such-bucket')
-export const malformedXml = (): S3Error => new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 'bad-request')
+export const malformedXml = (): S3Error =>
+  new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 'bad-request')
 export const invalidRequest = (message: string): S3Error => new S3Error(400, 'InvalidRequest', message, 'bad-request')
 
 /**
@@ -54,7 +55,8 @@ export const invalidRequest = (message: string): S3Error => new S3Error(400, 'In
 export function streamFailure(err: unknown): S3Error {
   if (err instanceof S3Error) return err
   const code = (err as { code?: unknown } | undefined)?.code
-  if (typeof code === 'string' && CLIENT_CODES.has(code)) return new S3Error(code === 'SignatureDoesNotMatch' ? 403 : 400, code, (err as Error).message, 'bad-body')
+  if (typeof code === 'string' && CLIENT_CODES.has(code))
+    return new S3Error(code === 'SignatureDoesNotMatch' ? 403 : 400, code, (err as Error).message, 'bad-body')
   return new S3Error(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.', 'bad-body')
 }
 
@@ -76,7 +78,9 @@ function byKind(err: BackendError, missing: Missing): S3Error {
     case 'precondition':
       return new S3Error(412, 'PreconditionFailed', MESSAGES.PreconditionFailed!, 'precondition')
     case 'bad_range':
-      return code === 'InvalidPartNumber' ? new S3Error(416, code, err.message, 'bad-range') : new S3Error(416, 'InvalidRange', MESSAGES.InvalidRange!, 'bad-range')
+      return code === 'InvalidPartNumber'
+        ? new S3Error(416, code, err.message, 'bad-range')
+        : new S3Error(416, 'InvalidRange', MESSAGES.InvalidRange!, 'bad-range')
     case 'bad_digest':
       return new S3Error(400, 'BadDigest', err.message, 'bad-digest')
     case 'invalid':

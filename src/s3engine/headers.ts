@@ -128,7 +128,11 @@ export function algorithmOf(name: string): ChecksumAlgorithm {
 export function checksumValue(algorithm: ChecksumAlgorithm, value: string, what: string): string {
   const bytes = ALGORITHMS.get(algorithm)!.bytes
   const trimmed = value.trim()
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || Buffer.from(trimmed, 'base64').length !== bytes || Buffer.from(trimmed, 'base64').toString('base64') !== trimmed) {
+  if (
+    !/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) ||
+    Buffer.from(trimmed, 'base64').length !== bytes ||
+    Buffer.from(trimmed, 'base64').toString('base64') !== trimmed
+  ) {
     throw invalidRequest(`Value for ${what} is invalid.`)
   }
   return trimmed
@@ -152,7 +156,8 @@ export function checksumOf(h: Headers): ChecksumRequest | undefined {
     return { algorithm, value: checksumValue(algorithm, value, name) }
   }
   const trailer = h.get('x-amz-trailer')
-  if (trailer !== null && trailer.trim().toLowerCase().startsWith('x-amz-checksum-')) return { algorithm: algorithmOf(trailer.trim().slice('x-amz-checksum-'.length)) }
+  if (trailer !== null && trailer.trim().toLowerCase().startsWith('x-amz-checksum-'))
+    return { algorithm: algorithmOf(trailer.trim().slice('x-amz-checksum-'.length)) }
   const named = h.get('x-amz-sdk-checksum-algorithm') ?? h.get('x-amz-checksum-algorithm')
   return named === null ? undefined : { algorithm: algorithmOf(named) }
 }
@@ -230,7 +235,7 @@ export function conditionsOf(h: Headers, prefix: '' | 'x-amz-copy-source-'): Cop
 export function rangeOf(value: string | null): Range | undefined {
   if (value === null) return undefined
   const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*(?:,.*)?$/i.exec(value)
-  if (!m || (m[1] === '' && m[2] === '') || (m[1]!.length > 15 || m[2]!.length > 15)) return undefined
+  if (!m || (m[1] === '' && m[2] === '') || m[1]!.length > 15 || m[2]!.length > 15) return undefined
   if (m[1] === '') return { suffix: Number(m[2]) }
   const start = Number(m[1])
   if (m[2] === '') return { start }

@@ -44,7 +44,12 @@ function contents(p: Page, write: KeyWriter, withOwner: string | undefined): str
   for (const o of p.result.objects) {
     out += wrap(
       'Contents',
-      el('Key', write(o.key)) + el('LastModified', isoTime(o.lastModified)) + el('ETag', o.etag ?? '') + el('Size', o.size) + (withOwner ? owner(withOwner) : '') + el('StorageClass', o.storageClass ?? 'STANDARD'),
+      el('Key', write(o.key)) +
+        el('LastModified', isoTime(o.lastModified)) +
+        el('ETag', o.etag ?? '') +
+        el('Size', o.size) +
+        (withOwner ? owner(withOwner) : '') +
+        el('StorageClass', o.storageClass ?? 'STANDARD'),
     )
   }
   for (const prefix of p.result.commonPrefixes) out += wrap('CommonPrefixes', el('Prefix', write(prefix)))
@@ -109,7 +114,14 @@ export async function listObjectVersions(c: OpContext): Promise<S3Reply> {
   for (const o of p.result.objects) {
     inner += wrap(
       'Version',
-      el('Key', write(o.key)) + el('VersionId', 'null') + el('IsLatest', true) + el('LastModified', isoTime(o.lastModified)) + el('ETag', o.etag ?? '') + el('Size', o.size) + owner(c.owner) + el('StorageClass', o.storageClass ?? 'STANDARD'),
+      el('Key', write(o.key)) +
+        el('VersionId', 'null') +
+        el('IsLatest', true) +
+        el('LastModified', isoTime(o.lastModified)) +
+        el('ETag', o.etag ?? '') +
+        el('Size', o.size) +
+        owner(c.owner) +
+        el('StorageClass', o.storageClass ?? 'STANDARD'),
     )
   }
   for (const prefix of p.result.commonPrefixes) inner += wrap('CommonPrefixes', el('Prefix', write(prefix)))

@@ -14,7 +14,18 @@ import { uriEncode } from '../s3/canonical.ts'
 import { bodyStream, readDocument } from './body.ts'
 import { emptyReply, encodingType, intParam, keyOf, param, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, malformedXml, s3Failure } from './errors.ts'
-import { algorithmOf, checksumOf, checksumValue, contentHeadersOf, invalidArgument, md5Of, metadataOf, refuseUnsupported, taggingOf, writeCondition } from './headers.ts'
+import {
+  algorithmOf,
+  checksumOf,
+  checksumValue,
+  contentHeadersOf,
+  invalidArgument,
+  md5Of,
+  metadataOf,
+  refuseUnsupported,
+  taggingOf,
+  writeCondition,
+} from './headers.ts'
 import { doc, el, isoTime, keyWriter, owner, wrap } from './xml.ts'
 
 /** A completion names at most 10,000 parts of ~150 bytes each. */
@@ -71,7 +82,12 @@ export async function uploadPart(c: OpContext): Promise<S3Reply> {
   const { stream, size } = bodyStream(c.call.body)
   let part
   try {
-    part = await c.backend.uploadPart(c.bucket, keyOf(c), uploadId, partNumber, stream, { size, ...(md5 !== undefined ? { md5 } : {}), ...(checksum ? { checksum } : {}), signal: c.call.signal })
+    part = await c.backend.uploadPart(c.bucket, keyOf(c), uploadId, partNumber, stream, {
+      size,
+      ...(md5 !== undefined ? { md5 } : {}),
+      ...(checksum ? { checksum } : {}),
+      signal: c.call.signal,
+    })
   } catch (err) {
     throw s3Failure(err, 'upload')
   }
@@ -140,14 +156,19 @@ export async function listParts(c: OpContext): Promise<S3Reply> {
   const after = all.filter((p) => p.partNumber > marker)
   const page = after.slice(0, max)
   const truncated = after.length > page.length
-  let inner = el('Bucket', c.bucket) + el('Key', keyOf(c)) + el('UploadId', uploadId) + owner(c.owner, 'Initiator') + owner(c.owner) + el('StorageClass', 'STANDARD')
+  let inner =
+    el('Bucket', c.bucket) + el('Key', keyOf(c)) + el('UploadId', uploadId) + owner(c.owner, 'Initiator') + owner(c.owner) + el('StorageClass', 'STANDARD')
   inner += el('PartNumberMarker', marker) + el('NextPartNumberMarker', page.at(-1)?.partNumber ?? marker) + el('MaxParts', max) + el('IsTruncated', truncated)
   const algorithm = all.find((p) => p.checksum)?.checksum?.algorithm
   if (algorithm) inner += el('ChecksumAlgorithm', algorithm.toUpperCase())
   for (const p of page) {
     inner += wrap(
       'Part',
-      el('PartNumber', p.partNumber) + el('LastModified', isoTime(p.lastModified)) + el('ETag', p.etag) + el('Size', p.size) + (p.checksum ? el(`Checksum${p.checksum.algorithm.toUpperCase()}`, p.checksum.value) : ''),
+      el('PartNumber', p.partNumber) +
+        el('LastModified', isoTime(p.lastModified)) +
+        el('ETag', p.etag) +
+        el('Size', p.size) +
+        (p.checksum ? el(`Checksum${p.checksum.algorithm.toUpperCase()}`, p.checksum.value) : ''),
     )
   }
   return xmlReply(doc('ListPartsResult', inner))
@@ -200,7 +221,15 @@ export async function listMultipartUploads(c: OpContext): Promise<S3Reply> {
   if (delimiter !== '') inner += el('Delimiter', write(delimiter))
   if (param(c, 'encoding-type')) inner += el('EncodingType', 'url')
   for (const u of uploads) {
-    inner += wrap('Upload', el('Key', write(u.key)) + el('UploadId', u.uploadId) + owner(c.owner, 'Initiator') + owner(c.owner) + el('StorageClass', 'STANDARD') + el('Initiated', isoTime(u.initiated)))
+    inner += wrap(
+      'Upload',
+      el('Key', write(u.key)) +
+        el('UploadId', u.uploadId) +
+        owner(c.owner, 'Initiator') +
+        owner(c.owner) +
+        el('StorageClass', 'STANDARD') +
+        el('Initiated', isoTime(u.initiated)),
+    )
   }
   for (const p of prefixes) inner += wrap('CommonPrefixes', el('Prefix', write(p)))
   return xmlReply(doc('ListMultipartUploadsResult', inner))

@@ -95,6 +95,7 @@ export async function deleteObjects(c: OpContext): Promise<S3Reply> {
   }
   let inner = ''
   if (!quiet) for (const d of result.deleted) inner += wrap('Deleted', el('Key', d.key) + (d.versionId ? el('VersionId', d.versionId) : ''))
-  for (const e of result.errors) inner += wrap('Error', el('Key', e.key) + (e.versionId ? el('VersionId', e.versionId) : '') + el('Code', e.code) + `<Message>${text(e.message)}</Message>`)
+  for (const e of result.errors)
+    inner += wrap('Error', el('Key', e.key) + (e.versionId ? el('VersionId', e.versionId) : '') + el('Code', e.code) + `<Message>${text(e.message)}</Message>`)
   return xmlReply(doc('DeleteResult', inner))
 }

@@ -42,14 +42,12 @@ const SMALL_BODY = 1024 * 1024
 export const bodySlabs = new SlabPool(SMALL_BODY, 16)
 
 /** What the headers say about the body, before any of it is read. `length` is what the path receives. */
-export type BodyPlan =
-  | { kind: 'empty' }
-  | { kind: 'plain'; length: number; sha256?: string }
-  | { kind: 'chunked'; length: number; options: ChunkedOptions }
+export type BodyPlan = { kind: 'empty' } | { kind: 'plain'; length: number; sha256?: string } | { kind: 'chunked'; length: number; options: ChunkedOptions }
 
 const DECIMAL = /^\d{1,16}$/
 
-const mismatch = (): S3Error => new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 'bad-digest')
+const mismatch = (): S3Error =>
+  new S3Error(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", 'bad-digest')
 const tooBig = (): S3Error => new S3Error(400, 'MaxMessageLengthExceeded', 'Your request was too big.', 'bad-request')
 
 /** The client went away before its request was served (499 is never seen by it; it names the case in metrics). */
@@ -58,7 +56,8 @@ export const clientGone = (): S3Error => new S3Error(499, 'RequestAborted', 'The
 /** The S3 error for a body that failed on the way (a stream error, a short body). */
 export function bodyError(err: unknown): S3Error {
   if (err instanceof S3Error) return err
-  if (err instanceof SigV4StreamError) return new S3Error(s3ErrorStatus(err.code), err.code, err.message, err.code === 'SignatureDoesNotMatch' ? 'bad-chunk-signature' : 'bad-body')
+  if (err instanceof SigV4StreamError)
+    return new S3Error(s3ErrorStatus(err.code), err.code, err.message, err.code === 'SignatureDoesNotMatch' ? 'bad-chunk-signature' : 'bad-body')
   return new S3Error(400, 'IncompleteBody', 'The request body terminated unexpectedly.', 'bad-body')
 }
 
@@ -69,7 +68,8 @@ function declaredLength(req: IncomingMessage): number {
     if (!DECIMAL.test(cl)) throw new S3Error(400, 'InvalidArgument', 'Content-Length is not a number.', 'bad-request')
     return Number(cl)
   }
-  if (req.headers['transfer-encoding'] !== undefined) throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.', 'bad-request')
+  if (req.headers['transfer-encoding'] !== undefined)
+    throw new S3Error(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.', 'bad-request')
   return 0
 }
 
@@ -119,7 +119,10 @@ function readWhole(req: IncomingMessage, length: number, sha256: string | undefi
 }
 
 /** The body as a verified web stream (and the aws-chunked trailer, when there is one). */
-function streamOf(req: IncomingMessage, plan: Exclude<BodyPlan, { kind: 'empty' }>): { stream: ReadableStream<Uint8Array>; trailer?: Promise<Record<string, string>> } {
+function streamOf(
+  req: IncomingMessage,
+  plan: Exclude<BodyPlan, { kind: 'empty' }>,
+): { stream: ReadableStream<Uint8Array>; trailer?: Promise<Record<string, string>> } {
   const web = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>
   if (plan.kind === 'chunked') {
     const { body, trailers } = decodeAwsChunked(web, plan.options)
@@ -154,7 +157,8 @@ export async function readBody(req: IncomingMessage, plan: BodyPlan, o: { signal
       if (plan.length > o.document) throw tooBig()
       return { kind: 'whole', bytes: await readDocument(streamOf(req, plan).stream, o.document), ...(sha256 ? { sha256 } : {}) }
     }
-    if (plan.kind === 'plain' && plan.length <= SMALL_BODY) return { kind: 'whole', bytes: await readWhole(req, plan.length, sha256), ...(sha256 ? { sha256 } : {}) }
+    if (plan.kind === 'plain' && plan.length <= SMALL_BODY)
+      return { kind: 'whole', bytes: await readWhole(req, plan.length, sha256), ...(sha256 ? { sha256 } : {}) }
   } catch (err) {
     throw o.signal.aborted ? clientGone() : bodyError(err)
   }
@@ -175,4 +179,3 @@ export async function readBody(req: IncomingMessage, plan: BodyPlan, o: { signal
   const { stream, trailer } = streamOf(req, plan)
   return { kind: 'stream', length: plan.length, stream, decoded: plan.kind === 'chunked', ...(trailer ? { trailer } : {}), ...(sha256 ? { sha256 } : {}) }
 }
-

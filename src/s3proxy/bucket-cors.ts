@@ -28,7 +28,8 @@ export type CorsStore = Pick<CorsService, 'get' | 'set'>
 
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/'
 
-const malformed = (): S3Error => new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 'bad-request')
+const malformed = (): S3Error =>
+  new S3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', 'bad-request')
 const noSuchBucket = (): S3Error => new S3Error(404, 'NoSuchBucket', 'The specified bucket does not exist.', 'upstream-refused')
 
 function texts(el: XmlElement, name: string): string[] {

@@ -35,7 +35,15 @@ export type CallBody =
    * consumer that takes one (fetch reads it faster than a web stream). Read
    * `stream` or `source`, never both; `stream` is only made when asked for.
    */
-  | { kind: 'stream'; length: number; readonly stream: ReadableStream<Uint8Array>; decoded: boolean; trailer?: Promise<Record<string, string>>; sha256?: string; source?: Readable }
+  | {
+      kind: 'stream'
+      length: number
+      readonly stream: ReadableStream<Uint8Array>
+      decoded: boolean
+      trailer?: Promise<Record<string, string>>
+      sha256?: string
+      source?: Readable
+    }
 
 export type S3Call = {
   requestId: string

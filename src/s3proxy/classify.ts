@@ -125,7 +125,14 @@ const LIST_V1 = ['delimiter', 'encoding-type', 'marker', 'max-keys', 'prefix', '
 const LIST_V2 = ['list-type', 'continuation-token', 'fetch-owner', 'start-after', 'delimiter', 'encoding-type', 'max-keys', 'prefix', 'allow-unordered']
 const VERSIONS = ['versions', 'key-marker', 'version-id-marker', 'delimiter', 'encoding-type', 'max-keys', 'prefix']
 const UPLOADS = ['uploads', 'delimiter', 'encoding-type', 'key-marker', 'max-uploads', 'prefix', 'upload-id-marker']
-const RESPONSE = ['response-cache-control', 'response-content-disposition', 'response-content-encoding', 'response-content-language', 'response-content-type', 'response-expires']
+const RESPONSE = [
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+]
 const READ_OBJECT = ['versionId', 'partNumber', ...RESPONSE]
 
 const PARAMS: Record<Operation, ReadonlySet<string>> = {

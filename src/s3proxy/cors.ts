@@ -32,7 +32,12 @@ function headersAllowed(rule: CorsRule, requested: string[]): boolean {
 const allowOrigin = (rule: CorsRule, origin: string): string => (rule.allowed_origins.includes('*') ? '*' : origin)
 
 /** Headers for a preflight that some rule allows, or undefined (403). */
-export function preflightHeaders(rules: readonly CorsRule[], originHeader: string, method: string, requestHeaders: string | undefined): Record<string, string> | undefined {
+export function preflightHeaders(
+  rules: readonly CorsRule[],
+  originHeader: string,
+  method: string,
+  requestHeaders: string | undefined,
+): Record<string, string> | undefined {
   const origin = originHeader.toLowerCase()
   const requested = (requestHeaders ?? '')
     .split(',')

@@ -28,10 +28,12 @@ export const notImplemented = (message = 'A header or query you provided implies
 export const invalidArgument = (message: string): S3Error => new S3Error(400, 'InvalidArgument', message, 'bad-request')
 export const slowDown = (retryAfterSeconds: number, reason: string): S3Error =>
   new S3Error(503, 'SlowDown', 'Please reduce your request rate.', reason, { 'retry-after': String(retryAfterSeconds) })
-export const internalError = (message = 'We encountered an internal error. Please try again.', reason = 'internal'): S3Error => new S3Error(500, 'InternalError', message, reason)
+export const internalError = (message = 'We encountered an internal error. Please try again.', reason = 'internal'): S3Error =>
+  new S3Error(500, 'InternalError', message, reason)
 export const serviceUnavailable = (message = 'The storage backend is unavailable; please try again.', reason = 'backend-unavailable'): S3Error =>
   new S3Error(503, 'ServiceUnavailable', message, reason)
-export const badGateway = (message = 'The storage backend failed to answer the request.', reason = 'upstream-error'): S3Error => new S3Error(502, 'InternalError', message, reason)
+export const badGateway = (message = 'The storage backend failed to answer the request.', reason = 'upstream-error'): S3Error =>
+  new S3Error(502, 'InternalError', message, reason)
 
 /** Extra elements an error may carry (e.g. `Key`, `BucketName`), already validated by the caller. */
 export type ErrorExtras = ReadonlyArray<readonly [string, string]>

@@ -43,9 +43,30 @@ const SMALL_RESPONSE = 64 * 1024
  * answers (what fetch's own idle timeout allowed before).
  */
 const IDLE_MS = 300_000
-const KEPT_ERROR_FIELDS = ['Key', 'BucketName', 'ArgumentName', 'ArgumentValue', 'ActualObjectSize', 'RangeRequested', 'Condition', 'UploadId', 'PartNumber', 'MinSizeAllowed', 'ProposedSize', 'MaxSizeAllowed', 'VersionId']
+const KEPT_ERROR_FIELDS = [
+  'Key',
+  'BucketName',
+  'ArgumentName',
+  'ArgumentValue',
+  'ActualObjectSize',
+  'RangeRequested',
+  'Condition',
+  'UploadId',
+  'PartNumber',
+  'MinSizeAllowed',
+  'ProposedSize',
+  'MaxSizeAllowed',
+  'VersionId',
+]
 /** Upstream refusals of the backend's own credentials. */
-const SIGNING_FAILURES: ReadonlySet<string> = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed', 'InvalidToken', 'ExpiredToken'])
+const SIGNING_FAILURES: ReadonlySet<string> = new Set([
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'AuthorizationHeaderMalformed',
+  'RequestTimeTooSkewed',
+  'InvalidToken',
+  'ExpiredToken',
+])
 
 /** Request headers that pass the allowlist; checksum headers describing an aws-chunked trailer are left behind. */
 function outboundHeaders(call: S3Call): Headers {
@@ -58,7 +79,11 @@ function outboundHeaders(call: S3Call): Headers {
     if (v !== undefined) out.set(name, v)
   })
   const src = call.copySource
-  if (src) out.set('x-amz-copy-source', `/${src.bucket}/${uriEncode(src.key, { encodeSlash: false })}${src.versionId ? `?versionId=${uriEncode(src.versionId, { encodeSlash: true })}` : ''}`)
+  if (src)
+    out.set(
+      'x-amz-copy-source',
+      `/${src.bucket}/${uriEncode(src.key, { encodeSlash: false })}${src.versionId ? `?versionId=${uriEncode(src.versionId, { encodeSlash: true })}` : ''}`,
+    )
   return out
 }
 
@@ -111,7 +136,18 @@ async function replyOf(call: S3Call, answer: Answer): Promise<S3Reply> {
   }
   const length = answer.contentLength < 0 ? undefined : answer.contentLength
   if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: await answer.bytes(SMALL_RESPONSE) } }
-  return { status, headers, body: { kind: 'stream', length, get stream() { return answer.stream() }, pipe: (out, signal) => answer.pipe(out, signal) } }
+  return {
+    status,
+    headers,
+    body: {
+      kind: 'stream',
+      length,
+      get stream() {
+        return answer.stream()
+      },
+      pipe: (out, signal) => answer.pipe(out, signal),
+    },
+  }
 }
 
 const keepParam = (key: string): boolean => key !== 'x-id' && !isAuthParam(key)
@@ -168,7 +204,12 @@ export function createForwarder(d: { registry: Registry; logger: Logger }): S3Pa
       } catch (err) {
         if (failure !== undefined) throw bodyError(failure)
         if (signal.aborted) throw clientGone()
-        d.logger.warn('upstream request failed', { request_id: call.requestId, backend: call.backendId, error: (err as Error).message, code: (err as { code?: string }).code ?? '' })
+        d.logger.warn('upstream request failed', {
+          request_id: call.requestId,
+          backend: call.backendId,
+          error: (err as Error).message,
+          code: (err as { code?: string }).code ?? '',
+        })
         if (err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'timeout')) throw serviceUnavailable()
         throw badGateway()
       }

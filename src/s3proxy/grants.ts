@@ -84,7 +84,7 @@ function deleteKeys(document: Uint8Array): string[] | undefined {
 export function checkDeleteKeys(view: AccessView, backend: string, bucket: string, document: Uint8Array): void {
   if (view.levelAt(backend, bucket, '') >= WRITE) return
   const keys = deleteKeys(document)
-  if (!keys) throw accessDenied('The delete document could not be checked against the key owner\'s folders; list each key once, in plain XML.', 'grant-denied')
+  if (!keys) throw accessDenied("The delete document could not be checked against the key owner's folders; list each key once, in plain XML.", 'grant-denied')
   check(
     view,
     keys.map((key) => ({ kind: 'path', backend, bucket, path: key, level: WRITE })),

@@ -87,7 +87,8 @@ const NOT_IN_HEADER = /[\u0000-\u0008\u000A-\u001F\u007F]/
  */
 export function checkResponseOverrides(params: ReadonlyArray<{ key: string; value: string }>): void {
   for (const p of params) {
-    if (p.key.startsWith('response-') && NOT_IN_HEADER.test(p.value)) throw invalidArgument(`The value of ${p.key.slice(0, 64)} cannot be a header value (it holds a control character).`)
+    if (p.key.startsWith('response-') && NOT_IN_HEADER.test(p.value))
+      throw invalidArgument(`The value of ${p.key.slice(0, 64)} cannot be a header value (it holds a control character).`)
   }
 }
 
@@ -116,7 +117,17 @@ export function passResponseHeader(name: string): boolean {
  * An allowlist, because error answers may also carry what clients must not see (a Location
  * or region pointing at the upstream), and the body they described is re-rendered.
  */
-const ERROR_PASS: ReadonlySet<string> = new Set(['allow', 'content-range', 'etag', 'last-modified', 'retry-after', 'x-amz-delete-marker', 'x-amz-restore', 'x-amz-storage-class', 'x-amz-version-id'])
+const ERROR_PASS: ReadonlySet<string> = new Set([
+  'allow',
+  'content-range',
+  'etag',
+  'last-modified',
+  'retry-after',
+  'x-amz-delete-marker',
+  'x-amz-restore',
+  'x-amz-storage-class',
+  'x-amz-version-id',
+])
 
 export function passErrorHeader(name: string): boolean {
   return ERROR_PASS.has(name)

@@ -22,7 +22,8 @@ export type ListedBucket = { name: string; createdAt: Date }
 export function listBucketsXml(buckets: readonly ListedBucket[], owner: string): string {
   let out = '<?xml version="1.0" encoding="UTF-8"?>\n<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
   out += `<Owner><ID>${escapeXml(owner)}</ID><DisplayName>${escapeXml(owner)}</DisplayName></Owner><Buckets>`
-  for (const b of [...buckets].sort((x, y) => (x.name < y.name ? -1 : 1))) out += `<Bucket><Name>${escapeXml(b.name)}</Name><CreationDate>${b.createdAt.toISOString()}</CreationDate></Bucket>`
+  for (const b of [...buckets].sort((x, y) => (x.name < y.name ? -1 : 1)))
+    out += `<Bucket><Name>${escapeXml(b.name)}</Name><CreationDate>${b.createdAt.toISOString()}</CreationDate></Bucket>`
   return out + '</Buckets></ListAllMyBucketsResult>'
 }
 

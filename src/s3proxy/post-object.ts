@@ -37,10 +37,25 @@ const MAX_FIELDS = 64
 const DEFAULT_MAX_FILE = 5 * 1024 ** 3
 
 /** Form fields that become headers of the upstream PutObject. */
-const HEADER_FIELDS = ['cache-control', 'content-type', 'content-disposition', 'content-encoding', 'expires', 'x-amz-storage-class', 'x-amz-server-side-encryption', 'x-amz-website-redirect-location']
+const HEADER_FIELDS = [
+  'cache-control',
+  'content-type',
+  'content-disposition',
+  'content-encoding',
+  'expires',
+  'x-amz-storage-class',
+  'x-amz-server-side-encryption',
+  'x-amz-website-redirect-location',
+]
 
 export function isPostObject(inb: Inbound, req: IncomingMessage): boolean {
-  return inb.method === 'POST' && inb.bucket !== undefined && inb.key === undefined && inb.params.length === 0 && /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')
+  return (
+    inb.method === 'POST' &&
+    inb.bucket !== undefined &&
+    inb.key === undefined &&
+    inb.params.length === 0 &&
+    /^multipart\/form-data\s*;/i.test(req.headers['content-type'] ?? '')
+  )
 }
 
 const malformed = (message: string): S3Error => new S3Error(400, 'MalformedPOSTRequest', message, 'bad-form')
@@ -150,7 +165,8 @@ export async function spoolPostFile(form: PostForm, upload: PostUpload, policy: 
   const spool = new Spool(spoolDir, 'post-object')
   try {
     for await (const chunk of form.file.stream as AsyncIterable<Uint8Array>) {
-      if (spool.size + chunk.byteLength > upload.maxBytes) throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', 'policy-violation')
+      if (spool.size + chunk.byteLength > upload.maxBytes)
+        throw new S3Error(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', 'policy-violation')
       await spool.write(chunk)
     }
     await form.done
@@ -170,7 +186,11 @@ export async function spooledBody(spool: Spool): Promise<CallBody> {
 }
 
 /** The form's answer once the PutObject succeeded: a redirect, 200, 201 with a PostResponse, or 204. */
-export function postAnswer(form: PostForm, reply: S3Reply, o: { bucket: string; key: string; inbound: Inbound; publicHostname: string; publicScheme: string }): S3Reply {
+export function postAnswer(
+  form: PostForm,
+  reply: S3Reply,
+  o: { bucket: string; key: string; inbound: Inbound; publicHostname: string; publicScheme: string },
+): S3Reply {
   const fields = form.fields
   const etag = reply.headers.etag ?? ''
   const extra: Record<string, string> = { etag }

@@ -187,7 +187,8 @@ export function createS3Proxy(d: ProxyDeps) {
     r.bytesIn = bodyLength(call.body)
     // A success means the path took the whole body, so nothing reads the slab any more.
     if (call.body.kind === 'whole' && reply.status < 300) bodySlabs.give(call.body.bytes)
-    if ((call.op === 'GetObject' || call.op === 'HeadObject') && reply.status < 300) reply = { ...reply, headers: { ...reply.headers, 'content-security-policy': objectCsp(reply.headers['content-type']) } }
+    if ((call.op === 'GetObject' || call.op === 'HeadObject') && reply.status < 300)
+      reply = { ...reply, headers: { ...reply.headers, 'content-security-policy': objectCsp(reply.headers['content-type']) } }
     return reply
   }
 
@@ -309,7 +310,13 @@ export function createS3Proxy(d: ProxyDeps) {
     const rules: CorsRule[] = []
     for (const e of d.registry.active()) rules.push(...d.cors.corsRules(e.id, target.bucket))
     const headers = preflightHeaders(rules, origin, String(method).toUpperCase(), w.req.headers['access-control-request-headers'])
-    if (!headers) throw new S3Error(403, 'AccessForbidden', 'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.', 'cors-refused')
+    if (!headers)
+      throw new S3Error(
+        403,
+        'AccessForbidden',
+        'CORSResponse: This CORS request is not allowed: no CORS rule of this bucket matches its origin, method and headers.',
+        'cors-refused',
+      )
     Object.assign(w.headers, headers)
     return { status: 200, headers: {}, body: { kind: 'empty' } }
   }
@@ -370,7 +377,9 @@ export function createS3Proxy(d: ProxyDeps) {
         now: r.now,
       })
       const reply = await serve(r, path, call, pending)
-      return reply.status >= 300 ? reply : postAnswer(form, reply, { bucket, key: upload.key, inbound: target, publicHostname: cfg.public_hostname, publicScheme: cfg.public_scheme })
+      return reply.status >= 300
+        ? reply
+        : postAnswer(form, reply, { bucket, key: upload.key, inbound: target, publicHostname: cfg.public_hostname, publicScheme: cfg.public_scheme })
     } finally {
       await spool.dispose()
     }
@@ -456,5 +465,6 @@ function bodyLength(body: CallBody): number {
  */
 function checkNewBucket(bucket: string, headers: Headers): void {
   if (!isBucketName(bucket)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', 'bad-request')
-  if ((headers.get('x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true') throw accessDenied('Object lock cannot be enabled through the S3 proxy.', 'admin-op')
+  if ((headers.get('x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true')
+    throw accessDenied('Object lock cannot be enabled through the S3 proxy.', 'admin-op')
 }

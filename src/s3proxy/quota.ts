@@ -31,7 +31,17 @@ export type Pending =
   | { kind: 'delete-many'; sizes: Map<string, number> }
 
 /** What `admit` needs to know about a write, all of it from the request line and headers. */
-export type WritePlan = { op: Operation; backendId: string; bucket: string; key?: string; bytes: number; copySource?: CopySource; copyRange?: number; uploadId?: string; versionId?: string }
+export type WritePlan = {
+  op: Operation
+  backendId: string
+  bucket: string
+  key?: string
+  bytes: number
+  copySource?: CopySource
+  copyRange?: number
+  uploadId?: string
+  versionId?: string
+}
 
 type Keyed = { key: string; versionId?: string }
 
@@ -47,7 +57,8 @@ function quotaError(err: unknown): S3Error {
     return serviceUnavailable(err.message)
   }
   if (err instanceof BackendError) {
-    if (err.kind === 'not_found' || err.kind === 'bucket_not_found') return new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', 'upstream-refused')
+    if (err.kind === 'not_found' || err.kind === 'bucket_not_found')
+      return new S3Error(404, 'NoSuchKey', 'The specified key does not exist.', 'upstream-refused')
     if (err.kind === 'unavailable') return serviceUnavailable()
   }
   return new S3Error(502, 'InternalError', 'The storage backend failed to answer the request.', 'upstream-error')
@@ -166,7 +177,8 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
     async measure(call: S3Call, pending: Pending | undefined): Promise<void> {
       if (pending?.kind !== 'delete-many' || call.body.kind !== 'whole') return
       const requested = listed(Buffer.from(call.body.bytes).toString('utf8'), 'Object')
-      if (requested.length > MAX_DELETE_KEYS) throw new S3Error(400, 'MalformedXML', `At most ${MAX_DELETE_KEYS} keys can be deleted in one request.`, 'bad-request')
+      if (requested.length > MAX_DELETE_KEYS)
+        throw new S3Error(400, 'MalformedXML', `At most ${MAX_DELETE_KEYS} keys can be deleted in one request.`, 'bad-request')
       const backend = backendOf(call.backendId)
       let next = 0
       const worker = async (): Promise<void> => {

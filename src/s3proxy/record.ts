@@ -128,7 +128,8 @@ export function createRecorder(d: { config: AppConfig; metrics: ProxyMetrics; au
       if (r.bytesIn > 0) m.bytesIn.inc({ operation: r.op }, r.bytesIn)
       if (r.bytesOut > 0) m.bytesOut.inc({ operation: r.op }, r.bytesOut)
       if (r.authFailure) m.authFailures.inc({ reason: r.authFailure })
-      if (r.status >= 400 && r.authMode !== 'cors' && r.reason !== 'ok' && !r.reason.startsWith('auth-') && !r.reason.startsWith('upstream')) m.denials.inc({ reason: r.reason })
+      if (r.status >= 400 && r.authMode !== 'cors' && r.reason !== 'ok' && !r.reason.startsWith('auth-') && !r.reason.startsWith('upstream'))
+        m.denials.inc({ reason: r.reason })
       log(r, durationMs)
       audit(r)
     },

@@ -43,7 +43,9 @@ export function parseQueryParams(rawQuery: string): QueryParam[] {
   for (const raw of rawQuery.split('&')) {
     if (raw === '') continue
     const eq = raw.indexOf('=')
-    out.push(eq < 0 ? { key: decodePart(raw, true), value: '', raw } : { key: decodePart(raw.slice(0, eq), true), value: decodePart(raw.slice(eq + 1), true), raw })
+    out.push(
+      eq < 0 ? { key: decodePart(raw, true), value: '', raw } : { key: decodePart(raw.slice(0, eq), true), value: decodePart(raw.slice(eq + 1), true), raw },
+    )
   }
   return out
 }

@@ -11,7 +11,12 @@ import type http from 'node:http'
 import { listenNode, type Listener } from '../http/node-server.ts'
 import type { Logger } from '../lib/log.ts'
 
-export function listenProxy(o: { host: string; port: number; handle(req: http.IncomingMessage, res: http.ServerResponse): void; logger: Logger }): Promise<Listener> {
+export function listenProxy(o: {
+  host: string
+  port: number
+  handle(req: http.IncomingMessage, res: http.ServerResponse): void
+  logger: Logger
+}): Promise<Listener> {
   return listenNode({
     host: o.host,
     port: o.port,

@@ -36,7 +36,12 @@ export function createProxyService(d: Omit<ProxyDeps, 'metrics'> & { promRegistr
     },
     /** Endpoint and bucket URLs for DTOs, as seen from a dashboard request. */
     urls(req: Request): ProxyUrls {
-      return proxyUrls({ publicHostname: cfg.public_hostname, publicScheme: cfg.public_scheme, requestHost: req.headers.get('host'), proxyPort: bound ?? configured?.port ?? 8090 })
+      return proxyUrls({
+        publicHostname: cfg.public_hostname,
+        publicScheme: cfg.public_scheme,
+        requestHost: req.headers.get('host'),
+        proxyPort: bound ?? configured?.port ?? 8090,
+      })
     },
   }
 }

@@ -29,7 +29,8 @@ export const SearchDTO = t.Object({
     t.Object({
       backend_id: t.String(),
       reason: t.UnionEnum([...PARTIAL_REASONS], {
-        description: '`timeout`: the per-backend time budget ended; `cancelled`: the client went away; `unavailable`/`error`: the backend failed; `scan_limit`: some buckets were only partly scanned for substring matches.',
+        description:
+          '`timeout`: the per-backend time budget ended; `cancelled`: the client went away; `unavailable`/`error`: the backend failed; `scan_limit`: some buckets were only partly scanned for substring matches.',
       }),
     }),
   ),

@@ -49,7 +49,20 @@ function until<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-const compareHits = (a: Hit, b: Hit): number => (a.backend_id === b.backend_id ? (a.bucket === b.bucket ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.bucket < b.bucket ? -1 : 1) : a.backend_id < b.backend_id ? -1 : 1)
+const compareHits = (a: Hit, b: Hit): number =>
+  a.backend_id === b.backend_id
+    ? a.bucket === b.bucket
+      ? a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : 0
+      : a.bucket < b.bucket
+        ? -1
+        : 1
+    : a.backend_id < b.backend_id
+      ? -1
+      : 1
 
 export type SearchService = ReturnType<typeof createSearchService>
 
@@ -68,7 +81,13 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
     const backend = entry.backend as Backend
     const needle = q.toLowerCase()
     const prefixable = keyProblem(q) === undefined
-    const hit = (bucket: string, o: ObjectInfo): Hit => ({ backend_id: entry.id, bucket, key: o.key, size: o.size, ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}) })
+    const hit = (bucket: string, o: ObjectInfo): Hit => ({
+      backend_id: entry.id,
+      bucket,
+      key: o.key,
+      size: o.size,
+      ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}),
+    })
     const readable = (bucket: string, key: string): boolean => view.levelAt(entry.id, bucket, key) >= READ
     const names = (await until(backend.listBuckets(), signal))
       .map((b) => b.name)
@@ -142,26 +161,29 @@ export function createSearchService(d: { registry: Registry; logger: Logger; opt
       const partial = new Map<string, PartialReason>()
 
       await Promise.all(
-        d.registry.active().filter((entry) => view.backendVisible(entry.id)).map(async (entry) => {
-          const cut = (reason: PartialReason): void => {
-            const had = partial.get(entry.id)
-            if (!had || SEVERITY[reason] > SEVERITY[had]) partial.set(entry.id, reason)
-          }
-          const budget = AbortSignal.timeout(opts.budgetMs)
-          // Ends this backend's remaining bucket scans once one of them has failed.
-          const failed = new AbortController()
-          const signal = AbortSignal.any([budget, clientSignal, failed.signal])
-          try {
-            await searchBackend(entry, view, q, limit, signal, out, cut)
-          } catch (err) {
-            failed.abort()
-            if (err instanceof Stopped) cut(clientSignal.aborted ? 'cancelled' : 'timeout')
-            else {
-              cut(err instanceof BackendError && err.kind === 'unavailable' ? 'unavailable' : 'error')
-              d.logger.warn('search failed on a backend', { backend: entry.id, error: err instanceof BackendError ? err.kind : (err as Error).message })
+        d.registry
+          .active()
+          .filter((entry) => view.backendVisible(entry.id))
+          .map(async (entry) => {
+            const cut = (reason: PartialReason): void => {
+              const had = partial.get(entry.id)
+              if (!had || SEVERITY[reason] > SEVERITY[had]) partial.set(entry.id, reason)
             }
-          }
-        }),
+            const budget = AbortSignal.timeout(opts.budgetMs)
+            // Ends this backend's remaining bucket scans once one of them has failed.
+            const failed = new AbortController()
+            const signal = AbortSignal.any([budget, clientSignal, failed.signal])
+            try {
+              await searchBackend(entry, view, q, limit, signal, out, cut)
+            } catch (err) {
+              failed.abort()
+              if (err instanceof Stopped) cut(clientSignal.aborted ? 'cancelled' : 'timeout')
+              else {
+                cut(err instanceof BackendError && err.kind === 'unavailable' ? 'unavailable' : 'error')
+                d.logger.warn('search failed on a backend', { backend: entry.id, error: err instanceof BackendError ? err.kind : (err as Error).message })
+              }
+            }
+          }),
       )
 
       const seen = new Set<string>()

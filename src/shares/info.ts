@@ -77,7 +77,12 @@ export async function describeShare(row: ShareRow, q: InfoQuery, d: { registry: 
     }
   }
   const token = q.token ? d.pageTokens.open(row.id, q.token) : undefined
-  const page = await neutral(() => storage(t.backend.listObjects(t.bucket, { prefix: row.object_key, delimiter: '', maxKeys: q.limit ?? SHARED_FILES_PAGE.fallback, ...(token ? { token } : {}) }), d.logger))
+  const page = await neutral(() =>
+    storage(
+      t.backend.listObjects(t.bucket, { prefix: row.object_key, delimiter: '', maxKeys: q.limit ?? SHARED_FILES_PAGE.fallback, ...(token ? { token } : {}) }),
+      d.logger,
+    ),
+  )
   const files: SharedFile[] = page.objects
     .filter((o) => !o.key.endsWith('/'))
     .map((o) => ({ name: o.key.slice(row.object_key.length), size: o.size, ...(o.lastModified ? { last_modified: o.lastModified.toISOString() } : {}) }))

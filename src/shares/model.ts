@@ -80,7 +80,11 @@ export type InfoQuery = typeof InfoQuery.static
 export const PreviewKind = t.Union([t.Literal('image'), t.Literal('video'), t.Literal('audio'), t.Literal('pdf'), t.Literal('text'), t.Literal('none')])
 export type PreviewKind = typeof PreviewKind.static
 
-export const SharedFile = t.Object({ name: t.String({ description: 'Path relative to the shared folder.' }), size: t.Integer(), last_modified: t.Optional(t.String({ format: 'date-time' })) })
+export const SharedFile = t.Object({
+  name: t.String({ description: 'Path relative to the shared folder.' }),
+  size: t.Integer(),
+  last_modified: t.Optional(t.String({ format: 'date-time' })),
+})
 export type SharedFile = typeof SharedFile.static
 
 /** What the recipient page needs, and nothing about where the bytes live (no backend, bucket or full key). */

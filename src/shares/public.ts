@@ -107,7 +107,8 @@ export function createPublicShares(d: PublicShareDeps) {
       return row.object_key
     }
     if (q.zip === '1') return 'zip'
-    if (!q.key) throw fail('bad_request', 'Name a file of the folder with `key`, or ask for `zip=1`.', [{ path: '/key', message: 'required for folder shares' }])
+    if (!q.key)
+      throw fail('bad_request', 'Name a file of the folder with `key`, or ask for `zip=1`.', [{ path: '/key', message: 'required for folder shares' }])
     return validateKey(row.object_key + q.key)
   }
 
@@ -116,7 +117,12 @@ export function createPublicShares(d: PublicShareDeps) {
   async function serve(row: ShareRow, key: string | 'zip', q: RawQuery, req: Request): Promise<Response> {
     const t = shareTarget(d.registry, row)
     if (key === 'zip') {
-      return neutral(() => zipObjects({ registry: d.registry, audit: d.audit, accounting: d.accounting, logger: d.logger }, t, [row.object_key], req.signal, { filename: zipName(row), stripPrefix: row.object_key }))
+      return neutral(() =>
+        zipObjects({ registry: d.registry, audit: d.audit, accounting: d.accounting, logger: d.logger }, t, [row.object_key], req.signal, {
+          filename: zipName(row),
+          stripPrefix: row.object_key,
+        }),
+      )
     }
     return neutral(() => readObject(t, 'GET', { key, disposition: q.disposition ?? row.disposition, headers: rangeOnly(req), signal: req.signal }, d.logger))
   }
@@ -132,7 +138,15 @@ export function createPublicShares(d: PublicShareDeps) {
   }
 
   function recordUnlock(origin: AuditOrigin, row: ShareRow, reason?: string): void {
-    d.audit.record({ ...origin, action: 'share.unlock', status: reason ? 'denied' : 'ok', backend: row.backend_id, bucket: row.bucket, key: row.object_key, detail: { share_id: row.id, ...(reason ? { reason } : {}) } })
+    d.audit.record({
+      ...origin,
+      action: 'share.unlock',
+      status: reason ? 'denied' : 'ok',
+      backend: row.backend_id,
+      bucket: row.bucket,
+      key: row.object_key,
+      detail: { share_id: row.id, ...(reason ? { reason } : {}) },
+    })
   }
 
   return {
@@ -220,12 +234,22 @@ export function createPublicShares(d: PublicShareDeps) {
       if (key === 'zip') {
         return decorate(
           new Response(null, {
-            headers: { 'content-type': 'application/zip', 'content-disposition': contentDisposition('attachment', zipName(row)), 'content-security-policy': CONTENT_CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'private, no-store' },
+            headers: {
+              'content-type': 'application/zip',
+              'content-disposition': contentDisposition('attachment', zipName(row)),
+              'content-security-policy': CONTENT_CSP,
+              'x-content-type-options': 'nosniff',
+              'cache-control': 'private, no-store',
+            },
           }),
         )
       }
       const t = shareTarget(d.registry, row)
-      return decorate(await neutral(() => readObject(t, 'HEAD', { key, disposition: q.disposition ?? row.disposition, headers: rangeOnly(req), signal: req.signal }, d.logger)))
+      return decorate(
+        await neutral(() =>
+          readObject(t, 'HEAD', { key, disposition: q.disposition ?? row.disposition, headers: rangeOnly(req), signal: req.signal }, d.logger),
+        ),
+      )
     },
   }
 }

@@ -50,6 +50,10 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
         d.shares.revoke(actor, params.id, auditOrigin(d.context, request, actor))
         set.status = 204
       },
-      { access: 'writer', params: ShareIdParams, detail: { tags, summary: 'Revoke a share link (yours; any, for admins)', description: 'Idempotent. Someone else’s share answers 404.' } },
+      {
+        access: 'writer',
+        params: ShareIdParams,
+        detail: { tags, summary: 'Revoke a share link (yours; any, for admins)', description: 'Idempotent. Someone else’s share answers 404.' },
+      },
     )
 }

@@ -98,13 +98,17 @@ export function createShareService(d: ShareServiceDeps) {
   function expiry(body: CreateShareBody, now: number): number | null {
     const max = d.policy.maxLifetimeMs
     if (body.expires_at === undefined) {
-      if (max > 0) throw fail('bad_request', `Shares must expire within ${formatDuration(max)}.`, [{ path: '/expires_at', message: 'required by the share policy' }])
+      if (max > 0)
+        throw fail('bad_request', `Shares must expire within ${formatDuration(max)}.`, [{ path: '/expires_at', message: 'required by the share policy' }])
       return null
     }
     const at = Date.parse(body.expires_at)
-    if (!Number.isFinite(at) || at <= now) throw fail('bad_request', 'The expiry must be in the future.', [{ path: '/expires_at', message: 'not in the future' }])
+    if (!Number.isFinite(at) || at <= now)
+      throw fail('bad_request', 'The expiry must be in the future.', [{ path: '/expires_at', message: 'not in the future' }])
     if (max > 0 && at > now + max + LIFETIME_SLACK_MS) {
-      throw fail('bad_request', `Shares must expire within ${formatDuration(max)}.`, [{ path: '/expires_at', message: `later than ${formatDuration(max)} from now` }])
+      throw fail('bad_request', `Shares must expire within ${formatDuration(max)}.`, [
+        { path: '/expires_at', message: `later than ${formatDuration(max)} from now` },
+      ])
     }
     return at
   }
@@ -144,7 +148,8 @@ export function createShareService(d: ShareServiceDeps) {
       if (kind === 'folder') validatePrefix(body.key, 'key')
       else validateKey(body.key)
       const expiresAt = expiry(body, now)
-      if (d.policy.requirePassword && !body.password) throw fail('bad_request', 'Shares need a password.', [{ path: '/password', message: 'required by the share policy' }])
+      if (d.policy.requirePassword && !body.password)
+        throw fail('bad_request', 'Shares need a password.', [{ path: '/password', message: 'required by the share policy' }])
       await checkTarget(body.backend_id, body.bucket, body.key, kind)
       const code = newCode()
       const row = {
@@ -170,7 +175,14 @@ export function createShareService(d: ShareServiceDeps) {
         backend: row.backend_id,
         bucket: row.bucket,
         key: row.object_key,
-        detail: { share_id: row.id, kind, has_password: row.password_hash !== null, max_downloads: row.max_downloads, expires_at: iso(expiresAt) ?? null, disposition: row.disposition },
+        detail: {
+          share_id: row.id,
+          kind,
+          has_password: row.password_hash !== null,
+          max_downloads: row.max_downloads,
+          expires_at: iso(expiresAt) ?? null,
+          disposition: row.disposition,
+        },
       })
       return toDTO(d.store.get(row.id)!)
     },

@@ -49,7 +49,22 @@ export function createShareStore(db: Database) {
       db.query(
         `INSERT INTO shares (id, code, code_hash, kind, backend_id, bucket, object_key, created_by, created_by_name, created_at, expires_at, password_hash, max_downloads, disposition)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(s.id, s.code, s.code_hash, s.kind, s.backend_id, s.bucket, s.object_key, s.created_by, s.created_by_name, s.created_at, s.expires_at, s.password_hash, s.max_downloads, s.disposition)
+      ).run(
+        s.id,
+        s.code,
+        s.code_hash,
+        s.kind,
+        s.backend_id,
+        s.bucket,
+        s.object_key,
+        s.created_by,
+        s.created_by_name,
+        s.created_at,
+        s.expires_at,
+        s.password_hash,
+        s.max_downloads,
+        s.disposition,
+      )
     },
 
     /** The one indexed lookup every public request makes, whether or not the code exists. */
@@ -61,7 +76,9 @@ export function createShareStore(db: Database) {
     list(opts: { owner?: string; limit: number; offset: number }): { rows: ShareRow[]; total: number } {
       if (opts.owner !== undefined) {
         return {
-          rows: db.query<ShareRow, [string, number, number]>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?').all(opts.owner, opts.limit, opts.offset),
+          rows: db
+            .query<ShareRow, [string, number, number]>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
+            .all(opts.owner, opts.limit, opts.offset),
           total: db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM shares WHERE created_by = ?').get(opts.owner)!.n,
         }
       }

@@ -20,16 +20,20 @@ export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: Si
       needs: NEED.bucket,
       params: BucketParams,
       response: { 200: TrackingDTO },
-      detail: { tags, summary: 'Whether the background scan keeps this bucket\'s size' },
+      detail: { tags, summary: "Whether the background scan keeps this bucket's size" },
     })
-    .put(`${base}/size-tracking`, ({ actor, params, body, request }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, auditOrigin(d.context, request, actor)), {
-      access: 'admin',
-      needs: NEED.wholeBucket(WRITE),
-      params: BucketParams,
-      body: TrackingBody,
-      response: { 200: TrackingDTO },
-      detail: { tags, summary: 'Switch size tracking for one bucket (on by default)' },
-    })
+    .put(
+      `${base}/size-tracking`,
+      ({ actor, params, body, request }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, auditOrigin(d.context, request, actor)),
+      {
+        access: 'admin',
+        needs: NEED.wholeBucket(WRITE),
+        params: BucketParams,
+        body: TrackingBody,
+        response: { 200: TrackingDTO },
+        detail: { tags, summary: 'Switch size tracking for one bucket (on by default)' },
+      },
+    )
     .get(`${base}/prefix-size`, ({ params, query }) => d.sizes.prefixSize(params.bid, params.bucket, query.prefix), {
       access: 'any',
       needs: NEED.prefixQuery(READ),

@@ -20,7 +20,9 @@ export function createTrackingStore(db: Database) {
     get: (backendId: string, bucket: string): TrackingRow | null =>
       db.query<TrackingRow, [string, string]>('SELECT * FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?').get(backendId, bucket),
     enabled(backendId: string, bucket: string): boolean {
-      const row = db.query<{ enabled: number }, [string, string]>('SELECT enabled FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?').get(backendId, bucket)
+      const row = db
+        .query<{ enabled: number }, [string, string]>('SELECT enabled FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?')
+        .get(backendId, bucket)
       return row ? row.enabled === 1 : true
     },
     disable(backendId: string, bucket: string, at: number, by: string | null): void {

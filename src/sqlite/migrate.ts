@@ -3,7 +3,10 @@ import type { Database } from 'bun:sqlite'
 import { MIGRATIONS, type Migration } from './migrations.ts'
 
 export class SchemaTooNewError extends Error {
-  constructor(readonly dbVersion: number, readonly known: number) {
+  constructor(
+    readonly dbVersion: number,
+    readonly known: number,
+  ) {
     super(`database schema version ${dbVersion} is newer than this binary knows (${known}); run a newer Stowage or restore a backup`)
   }
 }

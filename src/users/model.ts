@@ -39,7 +39,12 @@ export type UserDTO = Static<typeof UserDTO>
 
 export const UserListDTO = t.Object({ users: t.Array(UserDTO), total: t.Integer() })
 
-export const Username = t.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$', description: 'Letters, digits, ".", "_", "@" and "-".' })
+export const Username = t.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
+  description: 'Letters, digits, ".", "_", "@" and "-".',
+})
 export const Email = t.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+$' })
 export const Password = t.String({ minLength: 1, maxLength: 1024 })
 

@@ -26,7 +26,12 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
       },
       { access: 'admin', body: CreateUserBody, response: { 201: UserDTO }, detail: { tags, summary: 'Create a local user' } },
     )
-    .get('/:id', ({ params }) => d.users.get(params.id), { access: 'admin', params: IdParams, response: { 200: UserDTO }, detail: { tags, summary: 'One user' } })
+    .get('/:id', ({ params }) => d.users.get(params.id), {
+      access: 'admin',
+      params: IdParams,
+      response: { 200: UserDTO },
+      detail: { tags, summary: 'One user' },
+    })
     .patch('/:id', ({ actor, params, body, request }) => d.users.patch(actor, params.id, body, auditOrigin(d.context, request, actor)), {
       access: 'admin',
       params: IdParams,
@@ -40,7 +45,13 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
         await d.users.resetPassword(actor, params.id, body, auditOrigin(d.context, request, actor))
         return { status: 'ok' as const }
       },
-      { access: 'admin', params: IdParams, body: ResetPasswordBody, response: { 200: t.Object({ status: t.Literal('ok') }) }, detail: { tags, summary: 'Set a new password (ends the user\'s sessions)' } },
+      {
+        access: 'admin',
+        params: IdParams,
+        body: ResetPasswordBody,
+        response: { 200: t.Object({ status: t.Literal('ok') }) },
+        detail: { tags, summary: "Set a new password (ends the user's sessions)" },
+      },
     )
     .post('/:id/unlock', ({ params, request, actor }) => d.users.unlock(params.id, auditOrigin(d.context, request, actor)), {
       access: 'admin',

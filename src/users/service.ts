@@ -69,7 +69,11 @@ export function createUserService(d: {
 
     get: (id: string): UserDTO => toUserDTO(mustGet(id), now()),
 
-    async create(actor: Actor, body: { username: string; email?: string; password: string; role: Role; must_change_pw?: boolean }, origin: AuditOrigin): Promise<UserDTO> {
+    async create(
+      actor: Actor,
+      body: { username: string; email?: string; password: string; role: Role; must_change_pw?: boolean },
+      origin: AuditOrigin,
+    ): Promise<UserDTO> {
       if (d.users.getByUsername(body.username)) throw fail('username_taken')
       const email = body.email || null
       checkEmailFree(email)
@@ -79,7 +83,17 @@ export function createUserService(d: {
       if (d.users.getByUsername(body.username)) throw fail('username_taken')
       checkEmailFree(email)
       const id = ulid()
-      d.users.insert({ id, username: body.username, email, passwordHash: hash, role: body.role, identitySource: 'local', mustChangePw: body.must_change_pw ?? true, createdBy: actor.id, now: now() })
+      d.users.insert({
+        id,
+        username: body.username,
+        email,
+        passwordHash: hash,
+        role: body.role,
+        identitySource: 'local',
+        mustChangePw: body.must_change_pw ?? true,
+        createdBy: actor.id,
+        now: now(),
+      })
       const u = mustGet(id)
       audit(origin, 'user.create', u, { role: u.role })
       return toUserDTO(u, now())
@@ -87,7 +101,8 @@ export function createUserService(d: {
 
     patch(actor: Actor, id: string, body: { role?: Role; enabled?: boolean; email?: string }, origin: AuditOrigin): UserDTO {
       const u = mustGet(id)
-      if (id === actor.id && ((body.role && body.role !== u.role) || body.enabled === false)) throw fail('self_role_change', 'You cannot change your own role or disable yourself.')
+      if (id === actor.id && ((body.role && body.role !== u.role) || body.enabled === false))
+        throw fail('self_role_change', 'You cannot change your own role or disable yourself.')
       if (wouldRemoveLastAdmin(u, { role: body.role, enabled: body.enabled })) throw fail('last_admin')
       const fields: Parameters<UserStore['update']>[1] = {}
       if (body.role && body.role !== u.role) fields.role = body.role
@@ -98,7 +113,12 @@ export function createUserService(d: {
       }
       d.users.update(id, fields)
       if (fields.enabled === 0) d.sessions.revokeUser(id)
-      if (Object.keys(fields).length) audit(origin, 'user.update', u, { fields: Object.keys(fields), ...(fields.role ? { role: fields.role } : {}), ...(fields.enabled !== undefined ? { enabled: fields.enabled === 1 } : {}) })
+      if (Object.keys(fields).length)
+        audit(origin, 'user.update', u, {
+          fields: Object.keys(fields),
+          ...(fields.role ? { role: fields.role } : {}),
+          ...(fields.enabled !== undefined ? { enabled: fields.enabled === 1 } : {}),
+        })
       return toUserDTO(mustGet(id), now())
     },
 

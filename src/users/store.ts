@@ -71,7 +71,9 @@ export function createUserStore(db: Database) {
 
     list(f: UserFilter): { rows: UserRow[]; total: number } {
       const w = where(f)
-      const rows = db.query<UserRow, Record<string, string | number>>(`SELECT * FROM users ${w.sql} ORDER BY username LIMIT $limit OFFSET $offset`).all({ ...w.args, limit: f.limit, offset: f.offset })
+      const rows = db
+        .query<UserRow, Record<string, string | number>>(`SELECT * FROM users ${w.sql} ORDER BY username LIMIT $limit OFFSET $offset`)
+        .all({ ...w.args, limit: f.limit, offset: f.offset })
       const total = db.query<{ n: number }, Record<string, string | number>>(`SELECT COUNT(*) AS n FROM users ${w.sql}`).get(w.args)!.n
       return { rows, total }
     },
@@ -103,7 +105,12 @@ export function createUserStore(db: Database) {
     },
 
     setPassword(id: string, hash: string, mustChangePw: boolean, now: number): void {
-      db.query('UPDATE users SET password_hash = ?, must_change_pw = ?, pw_changed_at = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?').run(hash, mustChangePw ? 1 : 0, now, id)
+      db.query('UPDATE users SET password_hash = ?, must_change_pw = ?, pw_changed_at = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?').run(
+        hash,
+        mustChangePw ? 1 : 0,
+        now,
+        id,
+      )
     },
 
     /**
@@ -143,7 +150,13 @@ export function createUserStore(db: Database) {
       return db.transaction((): { user: UserRow; created: boolean } => {
         const existing = byOidc.get(u.issuer, u.subject)
         if (existing) {
-          db.query('UPDATE users SET username = ?, email = ?, role = ?, identity_source = ? WHERE id = ?').run(u.username, u.email, u.role, u.identitySource, existing.id)
+          db.query('UPDATE users SET username = ?, email = ?, role = ?, identity_source = ? WHERE id = ?').run(
+            u.username,
+            u.email,
+            u.role,
+            u.identitySource,
+            existing.id,
+          )
           return { user: byId.get(existing.id)!, created: false }
         }
         db.query(

@@ -20,9 +20,13 @@ setDefaultTimeout(30_000)
 
 /** Rows read straight from SQLite, without flushing the recorder: what a crash right now would leave. */
 const committed = (db: Database, requestId: string): string[] =>
-  db.query<{ action: string }, [string]>('SELECT action FROM audit_events WHERE request_id = ?').all(requestId).map((r) => r.action)
+  db
+    .query<{ action: string }, [string]>('SELECT action FROM audit_events WHERE request_id = ?')
+    .all(requestId)
+    .map((r) => r.action)
 
-const refuseAudit = (db: Database): void => void db.exec("CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+const refuseAudit = (db: Database): void =>
+  void db.exec("CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
 const acceptAudit = (db: Database): void => void db.exec('DROP TRIGGER audit_refused')
 
 async function eventually(check: () => boolean, ms = 5000): Promise<void> {
@@ -46,7 +50,11 @@ describe('dashboard', () => {
   afterAll(() => t.close())
 
   const upload = (key: string, requestId: string): Promise<Response> =>
-    t.call('POST', `/api/backends/local/buckets/ack/object?key=${key}`, { as: user, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4', 'x-request-id': requestId } })
+    t.call('POST', `/api/backends/local/buckets/ack/object?key=${key}`, {
+      as: user,
+      body: 'data',
+      headers: { 'content-type': 'text/plain', 'content-length': '4', 'x-request-id': requestId },
+    })
 
   test('a success answer arrives only after its audit row is committed', async () => {
     for (let i = 0; i < 5; i++) {
@@ -54,17 +62,29 @@ describe('dashboard', () => {
       expect(res.status).toBe(201)
       expect(committed(t.s.db, `ack-now-${i}`)).toEqual(['object.upload'])
     }
-    const share = await t.call('POST', '/api/shares', { as: user, json: { backend_id: 'local', bucket: 'ack', key: 'now-0.txt' }, headers: { 'x-request-id': 'ack-share' } })
+    const share = await t.call('POST', '/api/shares', {
+      as: user,
+      json: { backend_id: 'local', bucket: 'ack', key: 'now-0.txt' },
+      headers: { 'x-request-id': 'ack-share' },
+    })
     expect(share.status).toBe(201)
     expect(committed(t.s.db, 'ack-share')).toEqual(['share.create'])
-    const created = await t.call('POST', '/api/admin/users', { as: admin, json: { username: 'acked', password: 'a long enough password', role: 'user' }, headers: { 'x-request-id': 'ack-user' } })
+    const created = await t.call('POST', '/api/admin/users', {
+      as: admin,
+      json: { username: 'acked', password: 'a long enough password', role: 'user' },
+      headers: { 'x-request-id': 'ack-user' },
+    })
     expect(created.status).toBe(201)
     expect(committed(t.s.db, 'ack-user')).toEqual(['user.create'])
   })
 
   test('a streamed prefix job says `done` only after its audit row is committed', async () => {
     await upload('dir/a.txt', 'ack-dir-a')
-    const res = await t.call('POST', '/api/backends/local/buckets/ack/objects/delete-prefix', { as: user, json: { prefix: 'dir/' }, headers: { 'x-request-id': 'ack-prefix' } })
+    const res = await t.call('POST', '/api/backends/local/buckets/ack/objects/delete-prefix', {
+      as: user,
+      json: { prefix: 'dir/' },
+      headers: { 'x-request-id': 'ack-prefix' },
+    })
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
     let text = ''
     while (!text.includes('"done"')) {

@@ -29,7 +29,10 @@ beforeAll(async () => {
   await srv.start()
   const admin = await srv.signIn()
   expect((await srv.call(admin, 'POST', '/api/backends/local/buckets', { json: { name: 'crash' } })).status).toBe(201)
-  expect((await srv.call(admin, 'POST', '/api/backends/local/buckets/crash/object?key=shared.txt', { body: 'shared', headers: { 'content-type': 'text/plain' } })).status).toBe(201)
+  expect(
+    (await srv.call(admin, 'POST', '/api/backends/local/buckets/crash/object?key=shared.txt', { body: 'shared', headers: { 'content-type': 'text/plain' } }))
+      .status,
+  ).toBe(201)
   const minted = await srv.call(admin, 'POST', '/api/admin/s3-credentials', { json: { backend_id: 'rgw', buckets: [proxyBucket] } })
   expect(minted.status).toBe(201)
   cred = (await minted.json()) as typeof cred
@@ -54,12 +57,28 @@ function dashboardOps(s: Session, round: number, w: number) {
   }
   return {
     upload: (n: number) =>
-      ok(srv.call(s, 'POST', `/api/backends/local/buckets/crash/object?key=${id('up', n)}`, { body: `bytes ${n}`, headers: { 'content-type': 'text/plain', 'x-request-id': id('up', n) } }), id('up', n), 'object.upload', 201),
+      ok(
+        srv.call(s, 'POST', `/api/backends/local/buckets/crash/object?key=${id('up', n)}`, {
+          body: `bytes ${n}`,
+          headers: { 'content-type': 'text/plain', 'x-request-id': id('up', n) },
+        }),
+        id('up', n),
+        'object.upload',
+        201,
+      ),
     share: (n: number) =>
-      ok(srv.call(s, 'POST', '/api/shares', { json: { backend_id: 'local', bucket: 'crash', key: 'shared.txt' }, headers: { 'x-request-id': id('sh', n) } }), id('sh', n), 'share.create', 201),
+      ok(
+        srv.call(s, 'POST', '/api/shares', { json: { backend_id: 'local', bucket: 'crash', key: 'shared.txt' }, headers: { 'x-request-id': id('sh', n) } }),
+        id('sh', n),
+        'share.create',
+        201,
+      ),
     user: (n: number) =>
       ok(
-        srv.call(s, 'POST', '/api/admin/users', { json: { username: id('u', n).replaceAll('-', '_'), password: 'a long enough password', role: 'user' }, headers: { 'x-request-id': id('us', n) } }),
+        srv.call(s, 'POST', '/api/admin/users', {
+          json: { username: id('u', n).replaceAll('-', '_'), password: 'a long enough password', role: 'user' },
+          headers: { 'x-request-id': id('us', n) },
+        }),
         id('us', n),
         'user.create',
         201,
@@ -74,7 +93,12 @@ function dashboardOps(s: Session, round: number, w: number) {
       const part = await srv.call(s, 'PUT', `${base}/parts/1?${q}`, { body: 'part one', headers: { 'content-length': '8' } })
       if (part.status !== 200) return undefined
       const { etag } = (await part.json()) as { etag: string }
-      return ok(srv.call(s, 'POST', `${base}/complete?${q}`, { json: { parts: [{ PartNumber: 1, ETag: etag }] }, headers: { 'x-request-id': `${key}-complete` } }), `${key}-complete`, 'multipart.complete', 200)
+      return ok(
+        srv.call(s, 'POST', `${base}/complete?${q}`, { json: { parts: [{ PartNumber: 1, ETag: etag }] }, headers: { 'x-request-id': `${key}-complete` } }),
+        `${key}-complete`,
+        'multipart.complete',
+        200,
+      )
     },
   }
 }
@@ -83,7 +107,15 @@ async function proxyPut(round: number, w: number, n: number): Promise<Acked | un
   const url = new URL(`${srv.proxyUrl}/${proxyBucket}/r${round}-${w}-${n}`)
   const body = new TextEncoder().encode(`proxy ${n}`)
   const headers = new Headers({ 'content-length': String(body.length) })
-  signRequest({ method: 'PUT', url: { host: url.host, pathname: url.pathname, search: '' }, headers, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: cred.access_key, secretKey: cred.secret_key, region: 'us-east-1' })
+  signRequest({
+    method: 'PUT',
+    url: { host: url.host, pathname: url.pathname, search: '' },
+    headers,
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    accessKeyId: cred.access_key,
+    secretKey: cred.secret_key,
+    region: 'us-east-1',
+  })
   const r = await fetch(url, { method: 'PUT', headers, body })
   await r.arrayBuffer()
   const requestId = r.headers.get('x-amz-request-id')

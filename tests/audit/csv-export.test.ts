@@ -18,8 +18,25 @@ const ROWS = 20_000
 beforeAll(async () => {
   t = await testApp()
   admin = await t.user('admin')
-  for (let i = 0; i < ROWS; i++) t.s.audit.record({ ts: Date.UTC(2026, 0, 1) + i, action: i % 2 ? 'bulk.odd' : 'bulk.even', userId: `u${i % 7}`, username: `User${i % 7}`, backend: 'nas', bucket: 'b', key: `k/${i}` })
-  t.s.audit.record({ action: 'evil', userId: '=HYPERLINK("http://evil.example","click")', key: '+cmd|calc', bucket: '-2+3', backend: '@SUM(1)', userAgent: '\tTab', detail: { note: '\rCR' } })
+  for (let i = 0; i < ROWS; i++)
+    t.s.audit.record({
+      ts: Date.UTC(2026, 0, 1) + i,
+      action: i % 2 ? 'bulk.odd' : 'bulk.even',
+      userId: `u${i % 7}`,
+      username: `User${i % 7}`,
+      backend: 'nas',
+      bucket: 'b',
+      key: `k/${i}`,
+    })
+  t.s.audit.record({
+    action: 'evil',
+    userId: '=HYPERLINK("http://evil.example","click")',
+    key: '+cmd|calc',
+    bucket: '-2+3',
+    backend: '@SUM(1)',
+    userAgent: '\tTab',
+    detail: { note: '\rCR' },
+  })
   t.s.audit.flush()
 })
 afterAll(() => t.close())
@@ -70,7 +87,9 @@ describe('streaming', () => {
     const lines = text.split('\r\n').filter(Boolean)
     expect(lines).toHaveLength(26)
     for (const l of lines.slice(1)) expect(l).toMatch(/^\d+,[^,]+,u3,User3,bulk\.odd,nas,b,k\/\d+,/)
-    const byName = (await (await t.call('GET', '/api/admin/audit.csv?action=bulk.odd&username=user3&limit=25', { as: admin })).text()).split('\r\n').filter(Boolean)
+    const byName = (await (await t.call('GET', '/api/admin/audit.csv?action=bulk.odd&username=user3&limit=25', { as: admin })).text())
+      .split('\r\n')
+      .filter(Boolean)
     expect(byName.slice(1)).toEqual(lines.slice(1))
   })
 })

@@ -10,7 +10,16 @@ import { PASSWORD, testApp, type Client, type TestApp } from '../helpers/app.ts'
 // Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
 setDefaultTimeout(20_000)
 
-type Row = { user_id: string | null; username: string | null; action: string; status: string; ip: string | null; user_agent: string | null; request_id: string | null; detail: string | null }
+type Row = {
+  user_id: string | null
+  username: string | null
+  action: string
+  status: string
+  ip: string | null
+  user_agent: string | null
+  request_id: string | null
+  detail: string | null
+}
 
 let t: TestApp
 let admin: Client
@@ -32,7 +41,14 @@ const last = (action: string): Row & { d: Record<string, unknown> } => {
 test('sign-in success and failure carry status, reason, IP, user agent and request id', async () => {
   await t.user('user', { username: 'signer' })
   await t.login('signer', PASSWORD, { 'user-agent': 'AuditAgent/1.0', 'x-request-id': 'req-ok' })
-  expect(last('auth.login')).toMatchObject({ username: 'signer', status: 'ok', ip: '127.0.0.1', user_agent: 'AuditAgent/1.0', request_id: 'req-ok', d: { source: 'local' } })
+  expect(last('auth.login')).toMatchObject({
+    username: 'signer',
+    status: 'ok',
+    ip: '127.0.0.1',
+    user_agent: 'AuditAgent/1.0',
+    request_id: 'req-ok',
+    d: { source: 'local' },
+  })
   await t.login('signer', 'wrong password', { 'x-request-id': 'req-bad' })
   expect(last('auth.login')).toMatchObject({ username: 'signer', status: 'denied', ip: '127.0.0.1', request_id: 'req-bad', d: { reason: 'bad_password' } })
   await t.login('who-is-this', 'x')
@@ -56,9 +72,16 @@ test('password change, successful and refused', async () => {
 })
 
 test('every admin change to a user names the actor and the target', async () => {
-  const created = (await (await t.call('POST', '/api/admin/users', { as: admin, json: { username: 'target', password: PASSWORD, role: 'user' } })).json()) as { id: string }
+  const created = (await (await t.call('POST', '/api/admin/users', { as: admin, json: { username: 'target', password: PASSWORD, role: 'user' } })).json()) as {
+    id: string
+  }
   const id = created.id
-  expect(last('user.create')).toMatchObject({ user_id: admin.userId, username: 'auditor', status: 'ok', d: { target_id: id, target_username: 'target', role: 'user' } })
+  expect(last('user.create')).toMatchObject({
+    user_id: admin.userId,
+    username: 'auditor',
+    status: 'ok',
+    d: { target_id: id, target_username: 'target', role: 'user' },
+  })
 
   await t.call('PATCH', `/api/admin/users/${id}`, { as: admin, json: { role: 'readonly', enabled: false } })
   const upd = last('user.update')
@@ -86,5 +109,6 @@ test('a no-op patch records nothing; refused changes change nothing', async () =
 test('no audit row ever contains a password', async () => {
   t.s.audit.flush()
   const all = JSON.stringify(t.s.db.query('SELECT * FROM audit_events').all())
-  for (const secret of [PASSWORD, 'another long passphrase', 'admin picked this one', 'wrong password', '$argon2id$']) expect([secret, all.includes(secret)]).toEqual([secret, false])
+  for (const secret of [PASSWORD, 'another long passphrase', 'admin picked this one', 'wrong password', '$argon2id$'])
+    expect([secret, all.includes(secret)]).toEqual([secret, false])
 })

@@ -30,7 +30,7 @@ function harness(store: AuditStore) {
   const lines: Array<Record<string, unknown>> = []
   const logger = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(JSON.parse(l)) })
   const metrics = createMetrics({ defaults: false })
-  const value = async (name: string): Promise<number> => ((await metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0)
+  const value = async (name: string): Promise<number> => (await metrics.registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0
   return { rec: createAuditRecorder(store, metrics, logger), lines, metrics, value }
 }
 
@@ -124,7 +124,12 @@ describe('a failing store', () => {
       (e: { code?: string }) => e.code,
     )
     expect(await outcome).toBe('store_unavailable')
-    expect(await held.durable().then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
+    expect(
+      await held.durable().then(
+        () => 'durable',
+        (e: { code?: string }) => e.code,
+      ),
+    ).toBe('store_unavailable')
     held.release()
     // The event is still queued: once the store recovers it is written, and later events resolve.
     f.state.failing = false
@@ -154,7 +159,12 @@ describe('a failing store', () => {
     const extra = 25
     const outcomes = Array.from({ length: MAX_QUEUE + extra }, (_, i) => rec.record(ev(i)))
     expect(await value('stowage_audit_events_shed_total')).toBe(extra)
-    expect(await outcomes.at(-1)!.then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
+    expect(
+      await outcomes.at(-1)!.then(
+        () => 'durable',
+        (e: { code?: string }) => e.code,
+      ),
+    ).toBe('store_unavailable')
     const shedLines = lines.filter((l) => l.msg === 'audit queue full; events shed')
     expect(shedLines.length).toBeGreaterThanOrEqual(1)
     expect(shedLines[0]!.level).toBe('error')
@@ -177,7 +187,12 @@ describe('a failing store', () => {
     expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('shed') && l.shed === 7)).toBe(true)
     await Bun.sleep(1200)
     expect(f.state.calls).toBe(calls)
-    expect(await rec.record(ev(99)).then(() => 'durable', (e: { code?: string }) => e.code)).toBe('store_unavailable')
+    expect(
+      await rec.record(ev(99)).then(
+        () => 'durable',
+        (e: { code?: string }) => e.code,
+      ),
+    ).toBe('store_unavailable')
     expect(await value('stowage_audit_events_shed_total')).toBe(8)
   })
 })

@@ -6,7 +6,18 @@ import { testApp, type Client, type TestApp } from '../helpers/app.ts'
 // Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
 setDefaultTimeout(20_000)
 
-type Event = { id: number; timestamp: string; user_id?: string; action: string; backend?: string; bucket?: string; key?: string; status: string; detail?: string; ip?: string }
+type Event = {
+  id: number
+  timestamp: string
+  user_id?: string
+  action: string
+  backend?: string
+  bucket?: string
+  key?: string
+  status: string
+  detail?: string
+  ip?: string
+}
 type Page = { events: Event[]; total: number }
 
 let t: TestApp
@@ -48,7 +59,7 @@ test('user is an exact user id', async () => {
   expect((await get(`${inWindow}&user=u-`)).total).toBe(0)
 })
 
-test('username is the actor\'s name in any case, never a part of it', async () => {
+test("username is the actor's name in any case, never a part of it", async () => {
   expect(actions(await get(`${inWindow}&username=grace`))).toEqual(['share.create@3', 'object.upload@2'])
   expect(actions(await get(`${inWindow}&username=GRACE`))).toEqual(['share.create@3', 'object.upload@2'])
   expect((await get(`${inWindow}&username=gra`)).total).toBe(0)

@@ -14,7 +14,12 @@ let t: TestApp
 let a: Client
 let b: Client
 const create = (as: Client, headers: Record<string, string>, csrf?: string | false) =>
-  t.call('POST', '/api/admin/users', { as, csrf, headers, json: { username: `u${Math.random().toString(36).slice(2, 10)}`, password: 'a long enough password', role: 'user' } })
+  t.call('POST', '/api/admin/users', {
+    as,
+    csrf,
+    headers,
+    json: { username: `u${Math.random().toString(36).slice(2, 10)}`, password: 'a long enough password', role: 'user' },
+  })
 
 beforeAll(async () => {
   t = await testApp({ server: { public_url: 'https://stowage.example.com' } })

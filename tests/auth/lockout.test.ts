@@ -81,7 +81,9 @@ test('the lockout is audited once, when it starts', async () => {
   const g = await t.user('user', { username: 'gina' })
   await failures(t, 'gina', 7)
   t.s.audit.flush()
-  const rows = t.s.db.query<{ user_id: string; status: string; ip: string }, []>("SELECT user_id, status, ip FROM audit_events WHERE action = 'auth.lockout'").all()
+  const rows = t.s.db
+    .query<{ user_id: string; status: string; ip: string }, []>("SELECT user_id, status, ip FROM audit_events WHERE action = 'auth.lockout'")
+    .all()
   expect(rows).toEqual([{ user_id: g.userId, status: 'denied', ip: '127.0.0.1' }])
 })
 
@@ -140,7 +142,9 @@ test('concurrent guesses cannot outrun the lockout: at most 5 passwords are ever
     // Even the right password is refused now.
     expect((await t.login('kate', PASSWORD)).status).toBe(429)
     t.s.audit.flush()
-    expect(t.s.db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = ?").get(k.userId)!.n).toBe(1)
+    expect(t.s.db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = ?").get(k.userId)!.n).toBe(
+      1,
+    )
   } finally {
     t.s.passwords.verify = real
   }

@@ -18,7 +18,15 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-type AuditRow = { user_id: string | null; username: string | null; action: string; status: string; ip: string | null; detail: string | null; user_agent: string | null }
+type AuditRow = {
+  user_id: string | null
+  username: string | null
+  action: string
+  status: string
+  ip: string | null
+  detail: string | null
+  user_agent: string | null
+}
 const lastAudit = (action: string): AuditRow => {
   t.s.audit.flush()
   return t.s.db.query<AuditRow, [string]>('SELECT * FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1').get(action)!
@@ -81,7 +89,19 @@ describe('every refusal looks the same', () => {
     await t.user('user', { username: 'bob' })
     const disabled = await t.user('user', { username: 'dora' })
     t.s.users.update(disabled.userId, { enabled: 0 })
-    t.s.users.insert({ id: ulid(), username: 'oscar', email: null, passwordHash: null, role: 'user', identitySource: 'oidc:idp.example', oidcIssuer: 'https://idp.example', oidcSubject: 'sub-1', mustChangePw: false, createdBy: null, now: Date.now() })
+    t.s.users.insert({
+      id: ulid(),
+      username: 'oscar',
+      email: null,
+      passwordHash: null,
+      role: 'user',
+      identitySource: 'oidc:idp.example',
+      oidcIssuer: 'https://idp.example',
+      oidcSubject: 'sub-1',
+      mustChangePw: false,
+      createdBy: null,
+      now: Date.now(),
+    })
     refusals.unknown = () => t.login('nobody-here', PASSWORD)
     refusals.wrongPassword = () => t.login('bob', 'not the password at all')
     refusals.disabledRightPassword = () => t.login('dora', PASSWORD)
@@ -114,7 +134,7 @@ describe('every refusal looks the same', () => {
   })
 
   test('a malformed login body is 400, not a crash', async () => {
-    for (const json of [{}, { username: '' , password: 'x' }, { username: 'a' }, { username: 5, password: 'x' }, []]) {
+    for (const json of [{}, { username: '', password: 'x' }, { username: 'a' }, { username: 5, password: 'x' }, []]) {
       const res = await t.call('POST', '/auth/login/local', { json })
       expect(res.status).toBe(400)
       expect(await errorCode(res)).toBe('bad_request')

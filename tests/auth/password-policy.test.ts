@@ -14,7 +14,8 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-const change = (c: Client, current: string, next: string) => t.call('POST', '/api/me/password', { as: c, json: { current_password: current, new_password: next } })
+const change = (c: Client, current: string, next: string) =>
+  t.call('POST', '/api/me/password', { as: c, json: { current_password: current, new_password: next } })
 
 describe('self-service change', () => {
   test('too short (by characters, not bytes) is weak_password naming the minimum', async () => {
@@ -41,7 +42,7 @@ describe('self-service change', () => {
     expect(((await res.json()) as { error: unknown }).error).toMatchObject({ code: 'weak_password', detail: { rule: 'distinct_characters', min_distinct: 4 } })
   })
 
-  test('the policy\'s minimum length is public, so a form can state it before the first try', async () => {
+  test("the policy's minimum length is public, so a form can state it before the first try", async () => {
     expect(((await (await t.call('GET', '/api/auth/config')).json()) as { password_min_length: number }).password_min_length).toBe(14)
   })
 

@@ -69,7 +69,11 @@ describe('per-IP sign-in limit', () => {
     await t.login('x', 'y')
     expect((await t.login('x', 'y')).status).toBe(429)
     t.s.audit.flush()
-    const row = t.s.db.query<{ status: string; detail: string; ip: string }, []>("SELECT status, detail, ip FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1").get()!
+    const row = t.s.db
+      .query<{ status: string; detail: string; ip: string }, []>(
+        "SELECT status, detail, ip FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+      )
+      .get()!
     expect(row.status).toBe('denied')
     expect(JSON.parse(row.detail).reason).toBe('rate_limited')
     expect(row.ip).toBe('127.0.0.1')
@@ -104,7 +108,10 @@ describe('per-session API limit', () => {
     for (let i = 0; i < 2; i++) await t.call('GET', '/api/me', { as: a })
     expect((await t.call('GET', '/api/me', { as: a })).status).toBe(429)
     const res = await t.login('multi', PASSWORD)
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
     expect((await t.call('GET', '/api/me', { headers: { cookie } })).status).toBe(200)
   })
 })

@@ -41,7 +41,10 @@ describe('with local and static sign-in', () => {
   test('it is not a database user and cannot change its password (static_user)', async () => {
     expect(t.s.users.getByUsername('rescue')).toBeNull()
     const csrf = /stowage_csrf=([^;]+)/.exec(cookie)![1]!
-    const res = await t.call('POST', '/api/me/password', { headers: { cookie, 'x-csrf-token': csrf }, json: { current_password: STATIC_PW, new_password: 'another long passphrase' } })
+    const res = await t.call('POST', '/api/me/password', {
+      headers: { cookie, 'x-csrf-token': csrf },
+      json: { current_password: STATIC_PW, new_password: 'another long passphrase' },
+    })
     expect(res.status).toBe(400)
     expect(await errorCode(res)).toBe('static_user')
     expect((await t.login('rescue', STATIC_PW)).status).toBe(200)
@@ -52,7 +55,11 @@ describe('with local and static sign-in', () => {
     expect(res.status).toBe(401)
     expect(await errorCode(res)).toBe('invalid_credentials')
     t.s.audit.flush()
-    const row = t.s.db.query<{ user_id: string; status: string; detail: string }, []>("SELECT user_id, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1").get()!
+    const row = t.s.db
+      .query<{ user_id: string; status: string; detail: string }, []>(
+        "SELECT user_id, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+      )
+      .get()!
     expect(row).toMatchObject({ user_id: 'static', status: 'denied' })
     expect(JSON.parse(row.detail)).toMatchObject({ reason: 'bad_password', mode: 'static' })
   })
@@ -64,8 +71,15 @@ describe('with local and static sign-in', () => {
 
   test('the static admin cannot be targeted through the user admin routes', async () => {
     const csrf = /stowage_csrf=([^;]+)/.exec(cookie)![1]!
-    for (const [method, path] of [['GET', '/api/admin/users/static'], ['DELETE', '/api/admin/users/static'], ['POST', '/api/admin/users/static/reset-password']] as const) {
-      const res = await t.call(method, path, { headers: { cookie, 'x-csrf-token': csrf }, json: method === 'POST' ? { new_password: 'some new long password' } : undefined })
+    for (const [method, path] of [
+      ['GET', '/api/admin/users/static'],
+      ['DELETE', '/api/admin/users/static'],
+      ['POST', '/api/admin/users/static/reset-password'],
+    ] as const) {
+      const res = await t.call(method, path, {
+        headers: { cookie, 'x-csrf-token': csrf },
+        json: method === 'POST' ? { new_password: 'some new long password' } : undefined,
+      })
       expect([path, res.status]).toEqual([path, 404])
     }
   })

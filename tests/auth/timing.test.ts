@@ -14,11 +14,24 @@ setDefaultTimeout(20_000)
 
 let t: TestApp
 beforeAll(async () => {
-  t = await testApp({ ratelimit: { login_per_ip: 0 }, auth: { local: { lockout: { max_attempts: 1000 } } } }, { hashParams: { memoryCost: 16_384, timeCost: 2 } })
+  t = await testApp(
+    { ratelimit: { login_per_ip: 0 }, auth: { local: { lockout: { max_attempts: 1000 } } } },
+    { hashParams: { memoryCost: 16_384, timeCost: 2 } },
+  )
   const hash = await t.s.passwords.hash(PASSWORD)
   const add = (username: string, enabled: boolean) => {
     const id = ulid()
-    t.s.users.insert({ id, username, email: null, passwordHash: hash, role: 'user', identitySource: 'local', mustChangePw: false, createdBy: null, now: Date.now() })
+    t.s.users.insert({
+      id,
+      username,
+      email: null,
+      passwordHash: hash,
+      role: 'user',
+      identitySource: 'local',
+      mustChangePw: false,
+      createdBy: null,
+      now: Date.now(),
+    })
     if (!enabled) t.s.users.update(id, { enabled: 0 })
   }
   add('known', true)

@@ -30,6 +30,12 @@ export const rows: Row[] = [
   { method: 'POST', route: '/api/admin/backends', body: (fx) => ({ id: `new${fx.seq()}`, ...creds }), expect: ADMIN(201) },
   { method: 'POST', route: '/api/admin/backends/test', body: creds, expect: ADMIN(200) },
   { method: 'GET', route: '/api/admin/backends/:bid', path: '/api/admin/backends/local', expect: ADMIN(200) },
-  { method: 'PATCH', route: '/api/admin/backends/:bid', path: async (fx) => `/api/admin/backends/${await dbBackend(fx)}`, body: { name: 'Renamed' }, expect: ADMIN(200) },
+  {
+    method: 'PATCH',
+    route: '/api/admin/backends/:bid',
+    path: async (fx) => `/api/admin/backends/${await dbBackend(fx)}`,
+    body: { name: 'Renamed' },
+    expect: ADMIN(200),
+  },
   { method: 'DELETE', route: '/api/admin/backends/:bid', path: async (fx) => `/api/admin/backends/${await dbBackend(fx)}`, expect: ADMIN(204) },
 ]

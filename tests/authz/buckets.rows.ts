@@ -14,7 +14,10 @@ async function bucket(fx: Fixture): Promise<string> {
   return name
 }
 
-const at = (suffix: string) => async (fx: Fixture): Promise<string> => `/api/backends/local/buckets/${await bucket(fx)}/${suffix}`
+const at =
+  (suffix: string) =>
+  async (fx: Fixture): Promise<string> =>
+    `/api/backends/local/buckets/${await bucket(fx)}/${suffix}`
 const B = '/api/backends/:bid/buckets/:bucket'
 
 export const rows: Row[] = [

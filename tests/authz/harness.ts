@@ -29,7 +29,13 @@ export async function matrixApp(): Promise<{ t: TestApp; fx: (as?: Client) => Fi
     return c
   }
   const caller = async (who: Who): Promise<Client | undefined> =>
-    who === 'anon' ? undefined : who === 'stranger' ? await t.user('user', { username: `stranger${++n}` }) : who === 'admin' ? await t.user('admin') : await withGrant(who)
+    who === 'anon'
+      ? undefined
+      : who === 'stranger'
+        ? await t.user('user', { username: `stranger${++n}` })
+        : who === 'admin'
+          ? await t.user('admin')
+          : await withGrant(who)
   const fx = (as?: Client): Fixture => ({
     t,
     as,

@@ -21,7 +21,10 @@ async function object(fx: Fixture): Promise<{ bucket: string; key: string }> {
 /** A share made by `as` (or a fresh user), with a password when asked. */
 async function share(fx: Fixture, o: { as?: Fixture['as']; password?: boolean } = {}): Promise<{ id: string; code: string }> {
   const as = o.as ?? (await fx.granted())
-  const res = await fx.t.call('POST', '/api/shares', { as, json: { backend_id: 'local', ...(await object(fx)), ...(o.password ? { password: PASSWORD } : {}) } })
+  const res = await fx.t.call('POST', '/api/shares', {
+    as,
+    json: { backend_id: 'local', ...(await object(fx)), ...(o.password ? { password: PASSWORD } : {}) },
+  })
   if (res.status !== 201) throw new Error(`share create failed: ${res.status} ${await res.text()}`)
   return (await res.json()) as { id: string; code: string }
 }
@@ -38,6 +41,13 @@ export const rows: Row[] = [
   { method: 'POST', route: '/api/shares', body: async (fx: Fixture) => ({ backend_id: 'local', ...(await object(fx)) }), expect: GRANTED_WRITERS(201) },
   { method: 'DELETE', route: '/api/shares/:id', path: async (fx) => `/api/shares/${await ownShareId(fx)}`, expect: { ...WRITERS(204), stranger: 404 } },
   { method: 'GET', route: '/s/:code/info', path: async (fx) => `/s/${(await share(fx)).code}/info`, expect: ALL(200) },
-  { method: 'POST', route: '/s/:code/unlock', path: async (fx) => `/s/${(await share(fx, { password: true })).code}/unlock`, body: { password: PASSWORD }, expect: ALL(200), public: true },
+  {
+    method: 'POST',
+    route: '/s/:code/unlock',
+    path: async (fx) => `/s/${(await share(fx, { password: true })).code}/unlock`,
+    body: { password: PASSWORD },
+    expect: ALL(200),
+    public: true,
+  },
   { method: 'GET', route: '/s/:code/raw', path: async (fx) => `/s/${(await share(fx)).code}/raw`, expect: ALL(200) },
 ]

@@ -100,7 +100,15 @@ describe('killed with SIGKILL', () => {
     await f.b.close()
     const parts = 6
     const whole = md5(Buffer.concat(Array.from({ length: parts }, (_, i) => fill(i + 1, 5 * MiB))))
-    const etag = `"${md5(Buffer.concat(Array.from({ length: parts }, (_, i) => createHash('md5').update(fill(i + 1, 5 * MiB)).digest())))}-${parts}"`
+    const etag = `"${md5(
+      Buffer.concat(
+        Array.from({ length: parts }, (_, i) =>
+          createHash('md5')
+            .update(fill(i + 1, 5 * MiB))
+            .digest(),
+        ),
+      ),
+    )}-${parts}"`
     // How long a completion takes here, so that the kills land before, during and after its commit.
     const timing = spawnWriter({ mode: 'complete', root: f.root, key: 'timing', parts })
     await timing.waitFor('completing')
@@ -127,7 +135,16 @@ describe('killed with SIGKILL', () => {
         expect(uploads).toContain(id)
         const listed = await b.listParts('bkt', key, id)
         expect(listed.map((p) => p.size)).toEqual(Array.from({ length: parts }, () => 5 * MiB))
-        expect((await b.completeMultipartUpload('bkt', key, id, listed.map(({ partNumber, etag }) => ({ partNumber, etag })))).etag).toBe(etag)
+        expect(
+          (
+            await b.completeMultipartUpload(
+              'bkt',
+              key,
+              id,
+              listed.map(({ partNumber, etag }) => ({ partNumber, etag })),
+            )
+          ).etag,
+        ).toBe(etag)
       }
       const got = await b.getObject('bkt', key)
       if (got.status === 304) throw new Error('unexpected 304')
@@ -250,7 +267,22 @@ describe('links planted inside .stowage', () => {
     await mkdir(join(outside, h.slice(0, 2)))
     await writeFile(join(f.bucketDir(), 'victim'), 'the data')
     const st = await lstat(join(f.bucketDir(), 'victim'), { bigint: true })
-    await writeFile(join(outside, h.slice(0, 2), `${h}.json`), JSON.stringify({ v: 2, bucket: 'bkt', key: 'victim', ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), etag: '"planted"', contentType: 'text/planted', metadata: {}, tags: {}, lastModified: 0 }))
+    await writeFile(
+      join(outside, h.slice(0, 2), `${h}.json`),
+      JSON.stringify({
+        v: 2,
+        bucket: 'bkt',
+        key: 'victim',
+        ino: String(st.ino),
+        size: Number(st.size),
+        mtimeNs: String(st.mtimeNs),
+        etag: '"planted"',
+        contentType: 'text/planted',
+        metadata: {},
+        tags: {},
+        lastModified: 0,
+      }),
+    )
     const old = '000000000000ffffffffffffffffffff'
     await mkdir(join(outside, old))
     await writeFile(join(outside, old, '00001.part'), 'not ours')

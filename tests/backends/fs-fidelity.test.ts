@@ -42,7 +42,12 @@ async function multipart(b: Backend, key: string, opts: Parameters<Backend['crea
   const id = await b.createMultipartUpload('bkt', key, opts)
   const done = []
   for (const [i, p] of PARTS.entries()) done.push(await b.uploadPart('bkt', key, id, i + 1, body(p), { size: p.byteLength }))
-  return b.completeMultipartUpload('bkt', key, id, done.map(({ partNumber, etag }) => ({ partNumber, etag })))
+  return b.completeMultipartUpload(
+    'bkt',
+    key,
+    id,
+    done.map(({ partNumber, etag }) => ({ partNumber, etag })),
+  )
 }
 
 describe('part layout', () => {
@@ -81,7 +86,9 @@ describe('part layout', () => {
     expect(await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, [named[2]!, { partNumber: 4, etag: named[0]!.etag }]))).toBe('invalid InvalidPart')
     expect(await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, []))).toBe('invalid MalformedXML')
     await f.b.uploadPart('bkt', 'k', id, 4, body('x'), { size: 1 })
-    expect(await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, [named[2]!, { partNumber: 4, etag: `"${createHash('md5').update('x').digest('hex')}"` }]))).toBe('invalid EntityTooSmall')
+    expect(
+      await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, [named[2]!, { partNumber: 4, etag: `"${createHash('md5').update('x').digest('hex')}"` }])),
+    ).toBe('invalid EntityTooSmall')
     expect(await codeOf(f.b.uploadPart('bkt', 'k', id, 10_001, body('x'), { size: 1 }))).toBe('invalid InvalidArgument')
     expect(await codeOf(f.b.uploadPart('bkt', 'k', id, 0, body('x'), { size: 1 }))).toBe('invalid InvalidArgument')
     const done = await f.b.completeMultipartUpload('bkt', 'k', id, named)
@@ -97,7 +104,9 @@ describe('part layout', () => {
     await put(f.b, 'taken', 'first')
     const id = await f.b.createMultipartUpload('bkt', 'taken', {})
     const p = await f.b.uploadPart('bkt', 'taken', id, 1, body('second'), { size: 6 })
-    expect(await kindOf(f.b.completeMultipartUpload('bkt', 'taken', id, [{ partNumber: p.partNumber, etag: p.etag }], { ifNoneMatch: '*' }))).toBe('precondition')
+    expect(await kindOf(f.b.completeMultipartUpload('bkt', 'taken', id, [{ partNumber: p.partNumber, etag: p.etag }], { ifNoneMatch: '*' }))).toBe(
+      'precondition',
+    )
     expect(await read(f.b, 'taken')).toBe('first')
   })
 })
@@ -126,12 +135,24 @@ describe('multipart checksums', () => {
     const f = await fixture()
     const id = await f.b.createMultipartUpload('bkt', 'k', { checksum: { algorithm: 'sha256', type: 'COMPOSITE' } })
     expect(await codeOf(f.b.uploadPart('bkt', 'k', id, 1, body('x'), { size: 1, checksum: { algorithm: 'crc32' } }))).toBe('invalid InvalidRequest')
-    expect(await codeOf(f.b.uploadPart('bkt', 'k', id, 1, body('x'), { size: 1, checksum: { algorithm: 'sha256', value: sum('sha256', Buffer.from('y')) } }))).toBe('bad_digest BadDigest')
+    expect(
+      await codeOf(f.b.uploadPart('bkt', 'k', id, 1, body('x'), { size: 1, checksum: { algorithm: 'sha256', value: sum('sha256', Buffer.from('y')) } })),
+    ).toBe('bad_digest BadDigest')
     const part = await f.b.uploadPart('bkt', 'k', id, 1, body('x'), { size: 1, checksum: { algorithm: 'sha256', value: sum('sha256', Buffer.from('x')) } })
     expect(part.checksum).toEqual({ algorithm: 'sha256', value: sum('sha256', Buffer.from('x')) })
     expect((await f.b.listParts('bkt', 'k', id))[0]!.checksum).toEqual(part.checksum)
-    expect(await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, [{ partNumber: 1, etag: part.etag, checksum: { algorithm: 'sha256', value: sum('sha256', Buffer.from('z')) } }]))).toBe('invalid InvalidPart')
-    expect(await codeOf(f.b.completeMultipartUpload('bkt', 'k', id, [{ partNumber: 1, etag: part.etag, checksum: { algorithm: 'crc32', value: part.checksum!.value } }]))).toBe('invalid InvalidPart')
+    expect(
+      await codeOf(
+        f.b.completeMultipartUpload('bkt', 'k', id, [
+          { partNumber: 1, etag: part.etag, checksum: { algorithm: 'sha256', value: sum('sha256', Buffer.from('z')) } },
+        ]),
+      ),
+    ).toBe('invalid InvalidPart')
+    expect(
+      await codeOf(
+        f.b.completeMultipartUpload('bkt', 'k', id, [{ partNumber: 1, etag: part.etag, checksum: { algorithm: 'crc32', value: part.checksum!.value } }]),
+      ),
+    ).toBe('invalid InvalidPart')
     await f.b.completeMultipartUpload('bkt', 'k', id, [part])
     expect(await codeOf(f.b.createMultipartUpload('bkt', 'k', { checksum: { algorithm: 'crc64nvme', type: 'COMPOSITE' } }))).toBe('invalid InvalidRequest')
     expect(await codeOf(f.b.createMultipartUpload('bkt', 'k', { checksum: { algorithm: 'sha1', type: 'FULL_OBJECT' } }))).toBe('invalid InvalidRequest')
@@ -174,7 +195,17 @@ describe('metadata', () => {
     const st = await lstat(path, { bigint: true })
     const h = createHash('sha256').update('old.txt').digest('hex')
     await mkdir(join(f.root, '.stowage', 'meta', 'bkt', h.slice(0, 2)), { recursive: true })
-    const v1 = { v: 1, ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs), etag: '"0123456789abcdef0123456789abcdef"', contentType: 'text/x-old', metadata: { kept: 'yes' }, tags: { t: '1' }, lastModified: 1_700_000_000_000 }
+    const v1 = {
+      v: 1,
+      ino: String(st.ino),
+      size: Number(st.size),
+      mtimeNs: String(st.mtimeNs),
+      etag: '"0123456789abcdef0123456789abcdef"',
+      contentType: 'text/x-old',
+      metadata: { kept: 'yes' },
+      tags: { t: '1' },
+      lastModified: 1_700_000_000_000,
+    }
     await writeFile(join(f.root, '.stowage', 'meta', 'bkt', h.slice(0, 2), `${h}.json`), JSON.stringify(v1))
     const info = await f.b.headObject('bkt', 'old.txt')
     expect(info).toMatchObject({ etag: v1.etag, contentType: 'text/x-old', metadata: { kept: 'yes' }, lastModified: new Date(v1.lastModified), tagCount: 1 })

@@ -112,4 +112,3 @@ export function failingBody(before: number): ReadableStream<Uint8Array> {
     },
   })
 }
-

@@ -117,7 +117,14 @@ describe('directory indexes', () => {
           }
         } else if (op < 9) {
           const victim = [...keys].find((k) => /^[a-z!-]{1,20}$/.test(k))
-          if (victim && (await rm(join(f.bucketDir(), victim)).then(() => true, () => false))) keys.delete(victim)
+          if (
+            victim &&
+            (await rm(join(f.bucketDir(), victim)).then(
+              () => true,
+              () => false,
+            ))
+          )
+            keys.delete(victim)
         } else {
           const opts = [{}, { delimiter: '/' }, { prefix: 'a', delimiter: '/' }, { prefix: 'a/' }][random(4)]!
           expect(await everything(f.b, { ...opts, maxKeys: 1 + random(4) })).toEqual(reference(keys, opts))

@@ -354,7 +354,8 @@ describe('files dropped into the folder', () => {
 
   test('a listing shows every change since the last one: rewrites in place, metadata edits, overwrites, deletes', async () => {
     const f = await fixture()
-    const listing = async (): Promise<Record<string, ObjectInfo>> => Object.fromEntries((await f.b.listObjects('bkt', { withMetadata: true })).objects.map((o) => [o.key, o]))
+    const listing = async (): Promise<Record<string, ObjectInfo>> =>
+      Object.fromEntries((await f.b.listObjects('bkt', { withMetadata: true })).objects.map((o) => [o.key, o]))
     await f.b.putObject('bkt', 'edited.txt', body('one'), { size: 3, contentType: 'text/x-one', metadata: { v: '1' } })
     await put(f.b, 'rewritten.txt', 'bee')
     const first = await listing()
@@ -414,32 +415,28 @@ describe('listing matches a reference model of S3', () => {
     return out
   }
 
-  test(
-    'on a random tree, for many prefixes, delimiters and page sizes',
-    async () => {
-      const f = await fixture()
-      const parts = ['a', 'b', 'a!', 'é', '', '.', 'x-y', 'A', '~', 'z'.repeat(250)]
-      const random = seeded(7)
-      const keys = new Set<string>()
-      while (keys.size < 150) {
-        const depth = 1 + random(4)
-        keys.add(Array.from({ length: depth }, () => parts[random(parts.length)]).join('/') || 'root')
-      }
-      for (const key of keys) await put(f.b, key, key)
-      const all = [...keys]
-      const prefixes = ['', 'a', 'a/', 'a/b', 'a/b/', 'é/', '/', 'z', 'nothing']
-      const delimiters = ['', '/', '!', 'a', '-y']
-      for (const prefix of prefixes) {
-        for (const delimiter of delimiters) {
-          for (const maxKeys of [1, 3, 1000]) {
-            const opts = { prefix, delimiter, maxKeys }
-            expect({ opts, pages: await pages(f.b, opts) }).toEqual({ opts, pages: reference(all, opts) })
-          }
+  test('on a random tree, for many prefixes, delimiters and page sizes', async () => {
+    const f = await fixture()
+    const parts = ['a', 'b', 'a!', 'é', '', '.', 'x-y', 'A', '~', 'z'.repeat(250)]
+    const random = seeded(7)
+    const keys = new Set<string>()
+    while (keys.size < 150) {
+      const depth = 1 + random(4)
+      keys.add(Array.from({ length: depth }, () => parts[random(parts.length)]).join('/') || 'root')
+    }
+    for (const key of keys) await put(f.b, key, key)
+    const all = [...keys]
+    const prefixes = ['', 'a', 'a/', 'a/b', 'a/b/', 'é/', '/', 'z', 'nothing']
+    const delimiters = ['', '/', '!', 'a', '-y']
+    for (const prefix of prefixes) {
+      for (const delimiter of delimiters) {
+        for (const maxKeys of [1, 3, 1000]) {
+          const opts = { prefix, delimiter, maxKeys }
+          expect({ opts, pages: await pages(f.b, opts) }).toEqual({ opts, pages: reference(all, opts) })
         }
       }
-    },
-    120_000,
-  )
+    }
+  }, 120_000)
 })
 
 describe('concurrency', () => {
@@ -562,15 +559,38 @@ describe('driver surface', () => {
     expect(await kindOf(f.b.uploadPart('bkt', 'other-key', id, 1, body('x'), { size: 1 }))).toBe('not_found')
     const p1 = await f.b.uploadPart('bkt', 'mp', id, 1, body('one'), { size: 3 })
     const p2 = await f.b.uploadPart('bkt', 'mp', id, 2, body('two'), { size: 3 })
-    expect(await kindOf(f.b.completeMultipartUpload('bkt', 'mp', id, [p1, p2].map(({ partNumber, etag }) => ({ partNumber, etag }))))).toBe('invalid')
-    expect(await kindOf(f.b.completeMultipartUpload('bkt', 'mp', id, [p2, p1].map(({ partNumber, etag }) => ({ partNumber, etag }))))).toBe('invalid')
+    expect(
+      await kindOf(
+        f.b.completeMultipartUpload(
+          'bkt',
+          'mp',
+          id,
+          [p1, p2].map(({ partNumber, etag }) => ({ partNumber, etag })),
+        ),
+      ),
+    ).toBe('invalid')
+    expect(
+      await kindOf(
+        f.b.completeMultipartUpload(
+          'bkt',
+          'mp',
+          id,
+          [p2, p1].map(({ partNumber, etag }) => ({ partNumber, etag })),
+        ),
+      ),
+    ).toBe('invalid')
     expect(await kindOf(f.b.completeMultipartUpload('bkt', 'mp', id, []))).toBe('invalid')
 
     const restarted = f.open()
     expect((await restarted.listMultipartUploads('bkt', { prefix: 'm' })).map((u) => u.uploadId)).toEqual([id])
     expect(await restarted.listMultipartUploads('bkt', { prefix: 'x' })).toEqual([])
     const p1again = await restarted.uploadPart('bkt', 'mp', id, 1, body('1'.repeat(5 * MiB)), { size: 5 * MiB })
-    const done = await restarted.completeMultipartUpload('bkt', 'mp', id, [p1again, p2].map(({ partNumber, etag }) => ({ partNumber, etag })))
+    const done = await restarted.completeMultipartUpload(
+      'bkt',
+      'mp',
+      id,
+      [p1again, p2].map(({ partNumber, etag }) => ({ partNumber, etag })),
+    )
     expect(done.etag).toMatch(/^"[0-9a-f]{32}-2"$/)
     expect((await restarted.headObject('bkt', 'mp')).size).toBe(5 * MiB + 3)
 

@@ -8,7 +8,21 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHash, randomBytes } from 'node:crypto'
 import type { Backend } from '../../src/backends/backend.ts'
 import { createS3Http, type S3Http } from '../../src/backends/s3/client.ts'
-import { afterFirstPart as holdAfterFirstPart, bytes, caught, type GateHooks, httpGate, md5Of, MiB, partNumberOf, emptyAndDelete, rgwBackend as backend, s3Env, testBucket, useTestBucket } from '../helpers/s3.ts'
+import {
+  afterFirstPart as holdAfterFirstPart,
+  bytes,
+  caught,
+  type GateHooks,
+  httpGate,
+  md5Of,
+  MiB,
+  partNumberOf,
+  emptyAndDelete,
+  rgwBackend as backend,
+  s3Env,
+  testBucket,
+  useTestBucket,
+} from '../helpers/s3.ts'
 
 const env = s3Env()
 const { bucket, backend: s3 } = useTestBucket('s3copy')
@@ -31,7 +45,14 @@ describe('copies above the single-copy limit', () => {
   let big: Backend
 
   beforeAll(() => {
-    raw = createS3Http({ endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true, timeouts: { idleMs: 30_000 } })
+    raw = createS3Http({
+      endpoint: env.endpoint,
+      region: env.region,
+      accessKey: env.accessKey,
+      secretKey: env.secretKey,
+      pathStyle: true,
+      timeouts: { idleMs: 30_000 },
+    })
     big = backend({ copies })
   })
 
@@ -158,7 +179,10 @@ describe('copies above the single-copy limit', () => {
         const unknown = await through.copyObject({ bucket, key: 'mpf/small.bin' }, { bucket, key: 'mpf/small.unknown' })
         expect(seen).toEqual(['HEAD small.bin', 'PUT small.unknown'])
         // What the copies answered is what the objects are.
-        for (const [key, info] of [['mpf/small.known', known], ['mpf/small.unknown', unknown]] as const) {
+        for (const [key, info] of [
+          ['mpf/small.known', known],
+          ['mpf/small.unknown', unknown],
+        ] as const) {
           const head = await s3.headObject(bucket, key)
           expect(info).toMatchObject({ key, size: 5, etag: head.etag, contentType: 'text/plain', metadata: { m: '1' } })
           expect(Math.abs(info.lastModified!.getTime() - head.lastModified!.getTime())).toBeLessThan(1000)
@@ -214,7 +238,9 @@ describe('copies above the single-copy limit', () => {
       await putSource('mpf/broken.bin')
       hooks = {
         before: async (r) =>
-          partNumberOf(r) === 2 ? { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>copy failed</Message></Error>' } : undefined,
+          partNumberOf(r) === 2
+            ? { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>copy failed</Message></Error>' }
+            : undefined,
       }
       const err = await caught(through.copyObject({ bucket, key: 'mpf/broken.bin' }, { bucket, key: 'mpf/broken.copy' }))
       expect(err.kind).toBe('failed')
@@ -236,7 +262,10 @@ describe('copies above the single-copy limit', () => {
           return { status: 500, body: '' }
         },
       }
-      await expect(through.copyObject({ bucket, key: 'mpf/aborted.bin' }, { bucket, key: 'mpf/aborted.copy' }, { signal: ac.signal })).rejects.toHaveProperty('name', 'AbortError')
+      await expect(through.copyObject({ bucket, key: 'mpf/aborted.bin' }, { bucket, key: 'mpf/aborted.copy' }, { signal: ac.signal })).rejects.toHaveProperty(
+        'name',
+        'AbortError',
+      )
       expect(partsSeen).toBeGreaterThan(0)
       await expectNothingLeft('mpf/aborted.copy')
     }, 30_000)

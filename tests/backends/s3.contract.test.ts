@@ -6,6 +6,17 @@ import { backendContract } from './contract.ts'
 
 backendContract('s3', async () => {
   const env = s3Env()
-  const backend = createS3Backend({ id: 's3-contract', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true })
-  return { backend, cleanup: () => backend.close(), spec: { kind: 's3', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey } }
+  const backend = createS3Backend({
+    id: 's3-contract',
+    endpoint: env.endpoint,
+    region: env.region,
+    accessKey: env.accessKey,
+    secretKey: env.secretKey,
+    pathStyle: true,
+  })
+  return {
+    backend,
+    cleanup: () => backend.close(),
+    spec: { kind: 's3', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey },
+  }
 })

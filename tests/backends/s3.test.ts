@@ -8,7 +8,20 @@
 import { beforeAll, describe, expect, test } from 'bun:test'
 import type { Backend } from '../../src/backends/backend.ts'
 import { measureStreaming } from '../helpers/stream-probe.ts'
-import { bytes, caught, md5Of, MiB, patterned, emptyAndDelete, rgwBackend as backend, s3Env, testBucket, tcpRelay, unreachableEndpoint, useTestBucket } from '../helpers/s3.ts'
+import {
+  bytes,
+  caught,
+  md5Of,
+  MiB,
+  patterned,
+  emptyAndDelete,
+  rgwBackend as backend,
+  s3Env,
+  testBucket,
+  tcpRelay,
+  unreachableEndpoint,
+  useTestBucket,
+} from '../helpers/s3.ts'
 
 const env = s3Env()
 const { bucket, backend: s3 } = useTestBucket('s3')
@@ -176,7 +189,11 @@ describe('downloads release their socket', () => {
 
 describe('large objects stream', () => {
   test('200 MiB put and get keep RSS bounded (measured in a fresh process)', async () => {
-    const r = await measureStreaming({ kind: 's3', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey }, bucket, 200 * MiB)
+    const r = await measureStreaming(
+      { kind: 's3', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey },
+      bucket,
+      200 * MiB,
+    )
     console.log(`[s3 200 MiB] put peak +${r.putGrowthMiB.toFixed(0)} MiB; get peak +${r.getGrowthMiB.toFixed(0)} MiB`)
     expect(r.intact).toBe(true)
     expect(r.contentLength).toBe(200 * MiB)
@@ -234,7 +251,19 @@ describe('large objects stream', () => {
 })
 
 describe('keys that need escaping round-trip', () => {
-  const keys = ['with space', 'plus+sign', 'equals=sign', 'amp&ersand', 'question?mark', 'hash#tag', 'percent%41%', 'ünïcödé/日本語 ✓', 'mix a+b=c&d?e#f %20', '007', '1e3']
+  const keys = [
+    'with space',
+    'plus+sign',
+    'equals=sign',
+    'amp&ersand',
+    'question?mark',
+    'hash#tag',
+    'percent%41%',
+    'ünïcödé/日本語 ✓',
+    'mix a+b=c&d?e#f %20',
+    '007',
+    '1e3',
+  ]
 
   for (const key of keys) {
     test(JSON.stringify(key), async () => {
@@ -283,7 +312,10 @@ describe('S3 specifics', () => {
   })
 
   test('policy delete accepts RGW’s 200 and a missing policy reads as null', async () => {
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }] })
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+    })
     expect(await s3.getPolicy(bucket)).toBeNull()
     await s3.setPolicy(bucket, policy)
     expect(JSON.parse((await s3.getPolicy(bucket))!)).toEqual(JSON.parse(policy))

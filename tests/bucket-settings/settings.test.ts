@@ -13,7 +13,10 @@ import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts
 setDefaultTimeout(20_000)
 
 const publicRead = (bucket: string): string =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }] })
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: { AWS: ['*'] }, Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/*`] }],
+  })
 
 describe.each(KINDS)('bucket settings on %s', (kind) => {
   let app: StorageApp
@@ -68,7 +71,10 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
 
     test('policy: one the backend refuses is 400 invalid_policy with our own message', async () => {
       const p = await app.bucket('set-polbad')
-      const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:NoSuchAction'], Resource: ['arn:aws:s3:::another-bucket/*'] }] })
+      const policy = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: '*', Action: ['s3:NoSuchAction'], Resource: ['arn:aws:s3:::another-bucket/*'] }],
+      })
       const res = await call('PUT', `${app.base(p)}/policy`, { policy })
       expect(res.status).toBe(400)
       const body = (await res.json()) as { error: { code: string; message: string } }
@@ -94,7 +100,12 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       await call('PUT', `${app.base(l)}/lifecycle`, { rules })
       expect((await call('DELETE', `${app.base(l)}/lifecycle`)).status).toBe(204)
       expect(await (await call('GET', `${app.base(l)}/lifecycle`)).json()).toEqual({ rules: [] })
-      expect(auditOf(app.t, l).map((e) => e.action)).toEqual(['bucket.lifecycle.set', 'bucket.lifecycle.delete', 'bucket.lifecycle.set', 'bucket.lifecycle.delete'])
+      expect(auditOf(app.t, l).map((e) => e.action)).toEqual([
+        'bucket.lifecycle.set',
+        'bucket.lifecycle.delete',
+        'bucket.lifecycle.set',
+        'bucket.lifecycle.delete',
+      ])
     })
 
     test('policy that is not a JSON object is 400 invalid_policy before the backend is asked', async () => {
@@ -111,7 +122,10 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
         [{ enabled: true, expiration_days: 0 }],
         [{ enabled: true, transition_days: 30 }],
         [{ enabled: true, transition_days: 30, transition_storage_class: 'glacier' }],
-        [{ id: 'x', enabled: true, expiration_days: 1 }, { id: 'x', enabled: true, expiration_days: 2 }],
+        [
+          { id: 'x', enabled: true, expiration_days: 1 },
+          { id: 'x', enabled: true, expiration_days: 2 },
+        ],
         [{ enabled: true, expiration_days: 1, prefix: 'a/../b' }],
       ]
       for (const rules of bad) {
@@ -131,12 +145,24 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       const c = await app.bucket('set-cors')
       expect(await (await call('GET', `${app.base(c)}/cors`)).json()).toEqual({ rules: [] })
       const rules = [
-        { allowed_origins: ['https://app.example.com', 'https://*.Example.org'], allowed_methods: ['get', 'PUT', 'GET'], allowed_headers: ['Content-Type', 'x-amz-*'], expose_headers: ['ETag'], max_age_seconds: 600 },
+        {
+          allowed_origins: ['https://app.example.com', 'https://*.Example.org'],
+          allowed_methods: ['get', 'PUT', 'GET'],
+          allowed_headers: ['Content-Type', 'x-amz-*'],
+          expose_headers: ['ETag'],
+          max_age_seconds: 600,
+        },
         { allowed_origins: ['*'], allowed_methods: ['HEAD'] },
       ]
       expect((await call('PUT', `${app.base(c)}/cors`, { rules })).status).toBe(204)
       const expected = [
-        { allowed_origins: ['https://app.example.com', 'https://*.example.org'], allowed_methods: ['GET', 'PUT'], allowed_headers: ['content-type', 'x-amz-*'], expose_headers: ['etag'], max_age_seconds: 600 },
+        {
+          allowed_origins: ['https://app.example.com', 'https://*.example.org'],
+          allowed_methods: ['GET', 'PUT'],
+          allowed_headers: ['content-type', 'x-amz-*'],
+          expose_headers: ['etag'],
+          max_age_seconds: 600,
+        },
         { allowed_origins: ['*'], allowed_methods: ['HEAD'] },
       ]
       expect(await (await call('GET', `${app.base(c)}/cors`)).json()).toEqual({ rules: expected })

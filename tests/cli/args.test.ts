@@ -5,7 +5,11 @@ import { parseArgs, UsageError } from '../../src/cli/args.ts'
 const spec = { config: 'string', username: 'string', 'password-stdin': 'boolean' } as const
 
 test('--name value, --name=value and boolean flags', () => {
-  expect(parseArgs(['--config', 'a.yaml', '--username=bob', '--password-stdin'], spec).flags).toEqual({ config: 'a.yaml', username: 'bob', 'password-stdin': true })
+  expect(parseArgs(['--config', 'a.yaml', '--username=bob', '--password-stdin'], spec).flags).toEqual({
+    config: 'a.yaml',
+    username: 'bob',
+    'password-stdin': true,
+  })
   expect(parseArgs(['--config=with=equals.yaml'], spec).flags.config).toBe('with=equals.yaml')
   expect(parseArgs([], spec)).toEqual({ flags: {}, positional: [] })
 })

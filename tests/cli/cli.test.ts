@@ -113,7 +113,11 @@ describe('help and usage', () => {
   }, 60_000)
 
   test('an unknown option exits 2 naming it', async () => {
-    const cases = [['version', '--bogus'], ['serve', '--confg', 'x.yaml'], ['create-admin', '--user', 'x']]
+    const cases = [
+      ['version', '--bogus'],
+      ['serve', '--confg', 'x.yaml'],
+      ['create-admin', '--user', 'x'],
+    ]
     const results = await Promise.all(cases.map((args) => run(args)))
     results.forEach((r, i) => {
       expect([cases[i], r.code]).toEqual([cases[i], 2])
@@ -166,7 +170,11 @@ describe('create-admin', () => {
     const read = () => {
       const d = db()
       try {
-        return d.query<{ id: string; role: string; enabled: number; must_change_pw: number; password_hash: string; locked_until: number | null }, []>("SELECT * FROM users WHERE username = 'x'").get()!
+        return d
+          .query<{ id: string; role: string; enabled: number; must_change_pw: number; password_hash: string; locked_until: number | null }, []>(
+            "SELECT * FROM users WHERE username = 'x'",
+          )
+          .get()!
       } finally {
         d.close()
       }
@@ -179,7 +187,9 @@ describe('create-admin', () => {
     // Lock it out, disable and demote it, give it a session: the reset undoes all of that.
     const w = new Database(join(dir, 'data', 'stowage.db'))
     w.query("UPDATE users SET role = 'readonly', enabled = 0, locked_until = ?, failed_attempts = 9 WHERE id = ?").run(Date.now() + 3_600_000, row.id)
-    w.query("INSERT INTO sessions (id, user_id, identity_source, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s1', ?, 'local', 'c', 0, 0, ?)").run(row.id, Date.now() + 3_600_000)
+    w.query(
+      "INSERT INTO sessions (id, user_id, identity_source, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s1', ?, 'local', 'c', 0, 0, ?)",
+    ).run(row.id, Date.now() + 3_600_000)
     w.close()
     const second = await run(['create-admin', '--username', 'x', '--config', config])
     expect(second.code).toBe(0)
@@ -273,15 +283,25 @@ describe('quickstart', () => {
   test('creates the data directory and an admin, serves on the real port, and a restart keeps the data', async () => {
     const data = join(tempDir(), 'data')
     const qs = start(['quickstart', '--data-dir', data, '--listen', '127.0.0.1:0', '--s3-listen', '127.0.0.1:0'])
-    const banner = await qs.waitFor(/running at (http:\/\/127\.0\.0\.1:(\d+))\s+S3 endpoint: (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Sign in as:\s+admin\s+Password:\s+(\S+)/, 'stderr')
+    const banner = await qs.waitFor(
+      /running at (http:\/\/127\.0\.0\.1:(\d+))\s+S3 endpoint: (http:\/\/127\.0\.0\.1:\d+)[\s\S]*Sign in as:\s+admin\s+Password:\s+(\S+)/,
+      'stderr',
+    )
     const [, base, port, s3, password] = banner
     expect(Number(port)).toBeGreaterThan(0)
     expect(s3).not.toBe(base)
     expect((await fetch(`${s3}/`)).status).toBe(403)
-    const login = await fetch(`${base}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
+    const login = await fetch(`${base}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    })
     expect(login.status).toBe(200)
     expect(await login.json()).toEqual({ status: 'ok', source: 'local', must_change_pw: true })
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
     const csrf = /stowage_csrf=([^;]+)/.exec(cookie)![1]!
     const changed = await fetch(`${base}/api/me/password`, {
       method: 'POST',
@@ -302,7 +322,11 @@ describe('quickstart', () => {
     expect(again.out.stderr).not.toContain('Password:')
     expect(again.out.stderr).not.toContain('S3 endpoint')
     expect(again.out.stdout).not.toContain('"listener":"s3-proxy"')
-    const relogin = await fetch(`${m[1]}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'my own quickstart password' }) })
+    const relogin = await fetch(`${m[1]}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'my own quickstart password' }),
+    })
     expect(relogin.status).toBe(200)
     expect(await again.stop()).toBe(0)
 

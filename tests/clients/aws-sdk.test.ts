@@ -23,7 +23,8 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { conformance, MiB, type Ctx, type Driver, type Key } from './scenario.ts'
 
 type Source = string | ArrayBuffer | ArrayBufferView
-const bytes = (d: Source): string | Uint8Array => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d))
+const bytes = (d: Source): string | Uint8Array =>
+  typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d)
 
 class NodeSha256 {
   private readonly h: Hash | Hmac
@@ -52,10 +53,24 @@ function driver(key: Key, ctx: Ctx): Driver {
     maxAttempts: 1,
     credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key },
   })
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false })
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: NodeSha256,
+    uriEscapePath: false,
+  })
   async function presign(method: string, bucket: string, k: string, expiresIn: number): Promise<string> {
     const path = `/${bucket}/${k.split('/').map(encodeURIComponent).join('/')}`
-    const request = { method, protocol: 'http:', hostname: '127.0.0.1', port: ctx.port, path, query: {}, headers: { host: `127.0.0.1:${ctx.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }
+    const request = {
+      method,
+      protocol: 'http:',
+      hostname: '127.0.0.1',
+      port: ctx.port,
+      path,
+      query: {},
+      headers: { host: `127.0.0.1:${ctx.port}`, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    }
     const signed = (await signer.presign(request as never, { expiresIn })) as unknown as { path: string; query: Record<string, string> }
     return `${ctx.endpoint}${signed.path}?${new URLSearchParams(signed.query).toString()}`
   }

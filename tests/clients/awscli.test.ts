@@ -27,7 +27,11 @@ function driver(key: Key, ctx: Ctx): Driver {
   const aws = (...args: string[]): Promise<string> => run([AWS, '--endpoint-url', ctx.endpoint, ...args], env)
   return {
     async listBuckets() {
-      return (await aws('s3', 'ls')).trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).at(-1)!)
+      return (await aws('s3', 'ls'))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.trim().split(/\s+/).at(-1)!)
     },
     upload: async (bucket, k, file) => void (await aws('s3', 'cp', '--no-progress', file, `s3://${bucket}/${k}`)),
     download: async (bucket, k, file) => void (await aws('s3', 'cp', '--no-progress', `s3://${bucket}/${k}`, file)),

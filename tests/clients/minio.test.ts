@@ -10,7 +10,16 @@ import { createReadStream, statSync, writeFileSync } from 'node:fs'
 import { conformance, MiB, type Ctx, type Driver, type Key } from './scenario.ts'
 
 function driver(key: Key, ctx: Ctx): Driver {
-  const client = new Client({ endPoint: '127.0.0.1', port: ctx.port, useSSL: false, accessKey: key.access_key, secretKey: key.secret_key, region: 'us-east-1', pathStyle: true, partSize: 8 * MiB })
+  const client = new Client({
+    endPoint: '127.0.0.1',
+    port: ctx.port,
+    useSSL: false,
+    accessKey: key.access_key,
+    secretKey: key.secret_key,
+    region: 'us-east-1',
+    pathStyle: true,
+    partSize: 8 * MiB,
+  })
   return {
     async listBuckets() {
       return (await client.listBuckets()).map((b) => b.name)

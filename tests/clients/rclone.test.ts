@@ -23,10 +23,32 @@ function driver(key: Key, ctx: Ctx): Driver {
     RCLONE_CONFIG_PX_FORCE_PATH_STYLE: 'true',
   }
   const rclone = (...args: string[]): Promise<string> =>
-    run(['env', '-u', 'AWS_CA_BUNDLE', 'rclone', '--retries', '1', '--low-level-retries', '1', '--s3-no-check-bucket', '--s3-upload-cutoff', '8M', '--s3-chunk-size', '8M', ...args], env)
+    run(
+      [
+        'env',
+        '-u',
+        'AWS_CA_BUNDLE',
+        'rclone',
+        '--retries',
+        '1',
+        '--low-level-retries',
+        '1',
+        '--s3-no-check-bucket',
+        '--s3-upload-cutoff',
+        '8M',
+        '--s3-chunk-size',
+        '8M',
+        ...args,
+      ],
+      env,
+    )
   return {
     async listBuckets() {
-      return (await rclone('lsd', 'px:')).trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).at(-1)!)
+      return (await rclone('lsd', 'px:'))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.trim().split(/\s+/).at(-1)!)
     },
     upload: async (bucket, k, file) => void (await rclone('copyto', file, `px:${bucket}/${k}`)),
     download: async (bucket, k, file) => void (await rclone('copyto', `px:${bucket}/${k}`, file)),

@@ -34,12 +34,29 @@ function driver(key: Key, ctx: Ctx): Driver {
   const s3cmd = (...args: string[]): Promise<string> => run(['s3cmd', '-c', cfg, '--no-progress', ...args], { HOME: ctx.dir })
   return {
     async listBuckets() {
-      return (await s3cmd('ls')).trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/).at(-1)!.replace(/^s3:\/\//, ''))
+      return (await s3cmd('ls'))
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) =>
+          l
+            .trim()
+            .split(/\s+/)
+            .at(-1)!
+            .replace(/^s3:\/\//, ''),
+        )
     },
     upload: async (bucket, k, file) => void (await s3cmd('put', file, `s3://${bucket}/${k}`)),
     download: async (bucket, k, file) => void (await s3cmd('get', '--force', `s3://${bucket}/${k}`, file)),
     async presignGet(bucket, k, s) {
-      return presignUrl({ method: 'GET', url: new URL(`${ctx.endpoint}/${bucket}/${k}`), accessKeyId: key.access_key, secretKey: key.secret_key, region: 'us-east-1', expiresSeconds: s }).toString()
+      return presignUrl({
+        method: 'GET',
+        url: new URL(`${ctx.endpoint}/${bucket}/${k}`),
+        accessKeyId: key.access_key,
+        secretKey: key.secret_key,
+        region: 'us-east-1',
+        expiresSeconds: s,
+      }).toString()
     },
     copy: async (sb, sk, db, dk) => void (await s3cmd('cp', `s3://${sb}/${sk}`, `s3://${db}/${dk}`)),
     remove: async (bucket, k) => void (await s3cmd('del', `s3://${bucket}/${k}`)),

@@ -78,7 +78,12 @@ export async function failure(run: () => Promise<unknown>): Promise<string> {
 
 /** Runs a command without blocking the event loop (the proxy under test runs in this process). */
 export async function run(cmd: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<string> {
-  const proc = Bun.spawn(cmd, { env: { ...process.env, ...env } as Record<string, string>, stdout: 'pipe', stderr: 'pipe', stdin: input === undefined ? 'ignore' : new TextEncoder().encode(input) })
+  const proc = Bun.spawn(cmd, {
+    env: { ...process.env, ...env } as Record<string, string>,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    stdin: input === undefined ? 'ignore' : new TextEncoder().encode(input),
+  })
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
   if (code !== 0) throw new Error(`${cmd[0]} exited ${code}: ${(err + out).slice(-2000)}`)
   return out

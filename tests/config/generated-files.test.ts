@@ -42,7 +42,10 @@ describe('the shipped config.yaml', () => {
     const doc = Bun.YAML.parse(text) as Record<string, unknown>
     const missing = leafKeys()
       .map(([k]) => k)
-      .filter((k) => k.split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' && p in o ? (o as Record<string, unknown>)[p] : undefined), doc) === undefined)
+      .filter(
+        (k) =>
+          k.split('.').reduce<unknown>((o, p) => (o && typeof o === 'object' && p in o ? (o as Record<string, unknown>)[p] : undefined), doc) === undefined,
+      )
     expect(missing).toEqual([])
   })
 

@@ -68,7 +68,10 @@ describe('defaults and types', () => {
   })
 
   test('durations are converted everywhere they appear', () => {
-    const c = buildConfig({ auth: { session: { lifetime: '1h30m', idle_timeout: '90s' } }, server: { shutdown_timeout: '500ms' }, audit: { retention: '7d' } }, {})
+    const c = buildConfig(
+      { auth: { session: { lifetime: '1h30m', idle_timeout: '90s' } }, server: { shutdown_timeout: '500ms' }, audit: { retention: '7d' } },
+      {},
+    )
     expect(c.auth.session.lifetime).toBe(5_400_000)
     expect(c.auth.session.idle_timeout).toBe(90_000)
     expect(c.server.shutdown_timeout).toBe(500)
@@ -148,7 +151,14 @@ describe('validation reports every problem at once, by key', () => {
       ratelimit: { api_per_minute: -1 },
     })
     const keys = p.map((x) => x.split(':')[0])
-    for (const k of ['server.shutdown_timeout', 'log.level', 'auth.modes', 'auth.local.password.min_length', 'auth.session.idle_timeout', 'ratelimit.api_per_minute']) {
+    for (const k of [
+      'server.shutdown_timeout',
+      'log.level',
+      'auth.modes',
+      'auth.local.password.min_length',
+      'auth.session.idle_timeout',
+      'ratelimit.api_per_minute',
+    ]) {
       expect(keys).toContain(k)
     }
     expect(p.find((x) => x.startsWith('log.level'))).toContain('"loud"')
@@ -187,11 +197,16 @@ describe('validation reports every problem at once, by key', () => {
   })
 
   test('the proxy listener must differ from the dashboard listener', () => {
-    expect(problems({ server: { listen: ':8080' }, s3_proxy: { enabled: true, listen: '127.0.0.1:8080' } })).toEqual(['s3_proxy.listen: must differ from server.listen'])
+    expect(problems({ server: { listen: ':8080' }, s3_proxy: { enabled: true, listen: '127.0.0.1:8080' } })).toEqual([
+      's3_proxy.listen: must differ from server.listen',
+    ])
   })
 
   test('a missing secret is reported together with the other problems', () => {
-    const p = problems({ server: { listen: 'nope' }, backends: [{ id: 'm', type: 's3', endpoint: 'http://127.0.0.1:9000', access_key_env: 'M_AK', secret_key_env: 'M_SK' }] }, { M_AK: 'ak' })
+    const p = problems(
+      { server: { listen: 'nope' }, backends: [{ id: 'm', type: 's3', endpoint: 'http://127.0.0.1:9000', access_key_env: 'M_AK', secret_key_env: 'M_SK' }] },
+      { M_AK: 'ak' },
+    )
     expect(p).toContain('backends[0].secret_key_env: environment variable M_SK is not set')
     expect(p.some((x) => x.startsWith('server.listen'))).toBe(true)
     expect(p.some((x) => x.includes('M_AK'))).toBe(false)
@@ -236,12 +251,15 @@ describe('STOWAGE_* environment overrides', () => {
   })
 
   test('coercion errors name the key and the variable', () => {
-    const p = problems({}, {
-      STOWAGE_AUTH__LOCAL__PASSWORD__PREVENT_REUSE: 'maybe',
-      STOWAGE_RATELIMIT__API_PER_MINUTE: 'lots',
-      STOWAGE_AUTH__SESSION__IDLE_TIMEOUT: 'forever',
-      STOWAGE_AUTH__LOCAL__LOCKOUT__MAX_ATTEMPTS: '2.5',
-    })
+    const p = problems(
+      {},
+      {
+        STOWAGE_AUTH__LOCAL__PASSWORD__PREVENT_REUSE: 'maybe',
+        STOWAGE_RATELIMIT__API_PER_MINUTE: 'lots',
+        STOWAGE_AUTH__SESSION__IDLE_TIMEOUT: 'forever',
+        STOWAGE_AUTH__LOCAL__LOCKOUT__MAX_ATTEMPTS: '2.5',
+      },
+    )
     expect(p).toContain('auth.local.password.prevent_reuse: STOWAGE_AUTH__LOCAL__PASSWORD__PREVENT_REUSE="maybe" is not a valid boolean')
     expect(p).toContain('ratelimit.api_per_minute: STOWAGE_RATELIMIT__API_PER_MINUTE="lots" is not a valid integer')
     expect(p.find((x) => x.startsWith('auth.session.idle_timeout'))).toContain('not a duration')

@@ -50,7 +50,10 @@ describe('without a master key', () => {
   let t: TestApp
   let bucket: string
   beforeAll(async () => {
-    t = await testApp({ backends: [rgwDoc('rgw')], s3_proxy: { enabled: true, listen: '127.0.0.1:0' } }, { env: { ...rgwEnv(), STOWAGE_SECRET_KEY: 'not-a-key' } })
+    t = await testApp(
+      { backends: [rgwDoc('rgw')], s3_proxy: { enabled: true, listen: '127.0.0.1:0' } },
+      { env: { ...rgwEnv(), STOWAGE_SECRET_KEY: 'not-a-key' } },
+    )
     bucket = bucketName('nokey')
     await t.s.registry.get('rgw').createBucket(bucket)
   })
@@ -72,7 +75,10 @@ describe('public_hostname and bindings across backends', () => {
   let bucket: string
   beforeAll(async () => {
     t = await testApp(
-      { backends: [rgwDoc('rgw'), rgwDoc('rgw2')], s3_proxy: { enabled: true, listen: '127.0.0.1:0', public_hostname: 's3.example.com', public_scheme: 'https' } },
+      {
+        backends: [rgwDoc('rgw'), rgwDoc('rgw2')],
+        s3_proxy: { enabled: true, listen: '127.0.0.1:0', public_hostname: 's3.example.com', public_scheme: 'https' },
+      },
       { env: rgwEnv() },
     )
     admin = await t.user('admin')

@@ -32,7 +32,8 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
   })
   afterAll(() => e.close())
 
-  const mint = async (body: Record<string, unknown>, as = e.user, path = '/api/me/s3-credentials'): Promise<Response> => e.t.call('POST', path, { as, json: { backend_id: e.bid, ...body } })
+  const mint = async (body: Record<string, unknown>, as = e.user, path = '/api/me/s3-credentials'): Promise<Response> =>
+    e.t.call('POST', path, { as, json: { backend_id: e.bid, ...body } })
 
   test('a user mints a key: 20-char STW id, 40-char secret shown once, URLs, plain names mean read-write', async () => {
     const res = await mint({ buckets: [e.bucket], description: 'backup job' })
@@ -109,7 +110,9 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     expect(cleared.expires_at).toBeUndefined()
     const nulled = await json<Cred>(await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { expires_at: at } }))
     expect(nulled.expires_at).toBe(at)
-    expect((await json<Cred>(await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { expires_at: null } }))).expires_at).toBeUndefined()
+    expect(
+      (await json<Cred>(await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { expires_at: null } }))).expires_at,
+    ).toBeUndefined()
   })
 
   test('PATCH changes scope, description and enabled; DELETE revokes; the proxy cache follows at once', async () => {
@@ -117,7 +120,12 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const c = await json<Cred>(await mint({ buckets: [e.bucket] }))
     const now = Date.now()
     expect(e.t.s.credentials.resolve(c.access_key, now)?.scopes.get(e.bucket)).toBe('read-write')
-    const patched = await json<Cred>(await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { buckets: [{ bucket: other, access: 'read' }], description: 'x', enabled: false } }))
+    const patched = await json<Cred>(
+      await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, {
+        as: e.user,
+        json: { buckets: [{ bucket: other, access: 'read' }], description: 'x', enabled: false },
+      }),
+    )
     expect(patched.buckets).toEqual([{ bucket: other, access: 'read' }])
     expect(patched.description).toBe('x')
     expect(patched.enabled).toBe(false)
@@ -167,7 +175,9 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     // The user's own list shows the key the admin minted for them.
     const mine = await json<{ credentials: Cred[] }>(await e.t.call('GET', '/api/me/s3-credentials', { as: e.user }))
     expect(mine.credentials.some((x) => x.access_key === forUser.access_key)).toBe(true)
-    expect((await json<Cred>(await e.t.call('PATCH', `/api/admin/s3-credentials/${forUser.access_key}`, { as: e.admin, json: { enabled: false } }))).enabled).toBe(false)
+    expect(
+      (await json<Cred>(await e.t.call('PATCH', `/api/admin/s3-credentials/${forUser.access_key}`, { as: e.admin, json: { enabled: false } }))).enabled,
+    ).toBe(false)
     expect((await e.t.call('DELETE', `/api/admin/s3-credentials/${forUser.access_key}`, { as: e.admin })).status).toBe(204)
     expect((await e.t.call('PATCH', '/api/admin/s3-credentials/STWNOSUCHKEY', { as: e.admin, json: { enabled: false } })).status).toBe(404)
     const merged = await json<{ credentials: Array<Cred & { source: string }> }>(await e.t.call('GET', '/api/admin/s3-proxy/credentials', { as: e.admin }))
@@ -179,7 +189,11 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const c = await json<Cred>(await mint({ buckets: [e.bucket], description: 'audited' }))
     await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { description: 'changed' } })
     await e.t.call('DELETE', `/api/admin/s3-credentials/${c.access_key}`, { as: e.admin })
-    for (const [action, self] of [['s3_credential.create', true], ['s3_credential.update', true], ['s3_credential.delete', false]] as const) {
+    for (const [action, self] of [
+      ['s3_credential.create', true],
+      ['s3_credential.update', true],
+      ['s3_credential.delete', false],
+    ] as const) {
       const row = auditRows(e.t, action).find((r) => r.detail.access_key === c.access_key)!
       expect(row).toBeDefined()
       expect(row.detail.self).toBe(self)
@@ -192,16 +206,29 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const res = await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket, per_source_ip_rps: 5 } })
     expect(res.status).toBe(200)
     const b = await json<{ backend_id: string; bucket: string; mode: string; per_source_ip_rps: number; effective_rps: number; url: string }>(res)
-    expect(b).toMatchObject({ backend_id: e.bid, bucket: e.bucket, mode: 'ReadOnly', per_source_ip_rps: 5, effective_rps: 5, url: `http://localhost:18090/${e.bucket}` })
-    const again = await json<{ per_source_ip_rps: number; effective_rps: number }>(await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket } }))
+    expect(b).toMatchObject({
+      backend_id: e.bid,
+      bucket: e.bucket,
+      mode: 'ReadOnly',
+      per_source_ip_rps: 5,
+      effective_rps: 5,
+      url: `http://localhost:18090/${e.bucket}`,
+    })
+    const again = await json<{ per_source_ip_rps: number; effective_rps: number }>(
+      await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket } }),
+    )
     expect(again).toMatchObject({ per_source_ip_rps: 0, effective_rps: 20 })
     expect(e.t.s.anonymous.byBucket(e.bucket)).toEqual({ backendId: e.bid, bucket: e.bucket, rps: 20 })
     const list = await json<{ bindings: unknown[] }>(await e.t.call('GET', '/api/admin/s3-anonymous', { as: e.admin }))
     expect(list.bindings).toHaveLength(1)
     const merged = await json<{ bindings: Array<{ source: string }> }>(await e.t.call('GET', '/api/admin/s3-proxy/anonymous', { as: e.admin }))
     expect(merged.bindings.map((x) => x.source)).toEqual(['sqlite'])
-    expect((await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket, mode: 'ReadWrite' } })).status).toBe(400)
-    expect((await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: 'no-such-bucket-' + Date.now() } })).status).toBe(400)
+    expect((await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: e.bucket, mode: 'ReadWrite' } })).status).toBe(
+      400,
+    )
+    expect(
+      (await e.t.call('POST', '/api/admin/s3-anonymous', { as: e.admin, json: { backend_id: e.bid, bucket: 'no-such-bucket-' + Date.now() } })).status,
+    ).toBe(400)
     expect((await e.t.call('DELETE', `/api/admin/s3-anonymous/${e.bid}/${e.bucket}`, { as: e.admin })).status).toBe(204)
     expect(e.t.s.anonymous.byBucket(e.bucket)).toBeUndefined()
     expect((await e.t.call('DELETE', `/api/admin/s3-anonymous/${e.bid}/${e.bucket}`, { as: e.admin })).status).toBe(404)

@@ -19,12 +19,17 @@ beforeAll(async () => {
 })
 afterAll(() => e.close())
 
-const adminMint = (body: Record<string, unknown>): Promise<Response> => e.t.call('POST', '/api/admin/s3-credentials', { as: e.admin, json: { backend_id: e.bid, ...body } })
-const selfMint = (body: Record<string, unknown>, as = e.user): Promise<Response> => e.t.call('POST', '/api/me/s3-credentials', { as, json: { backend_id: e.bid, ...body } })
+const adminMint = (body: Record<string, unknown>): Promise<Response> =>
+  e.t.call('POST', '/api/admin/s3-credentials', { as: e.admin, json: { backend_id: e.bid, ...body } })
+const selfMint = (body: Record<string, unknown>, as = e.user): Promise<Response> =>
+  e.t.call('POST', '/api/me/s3-credentials', { as, json: { backend_id: e.bid, ...body } })
 
 describe('admins grant prefixes and owner access', () => {
   test('a prefix needs no existing bucket; entries keep their kind; URLs are for exact buckets only', async () => {
-    const res = await adminMint({ buckets: [{ prefix: 'team-a-', access: 'owner' }, { bucket: e.bucket, access: 'owner' }, { prefix: 'shared-' }], user_id: e.user.userId })
+    const res = await adminMint({
+      buckets: [{ prefix: 'team-a-', access: 'owner' }, { bucket: e.bucket, access: 'owner' }, { prefix: 'shared-' }],
+      user_id: e.user.userId,
+    })
     expect(res.status).toBe(201)
     const c = await json<Cred>(res)
     expect(c.buckets).toEqual([
@@ -63,7 +68,16 @@ describe('admins grant prefixes and owner access', () => {
   })
 
   test('1 and 62 characters are fine; the same prefix twice, or a bucket and a prefix in one entry, are not', async () => {
-    expect((await adminMint({ buckets: [{ prefix: 'a', access: 'read' }, { prefix: 'b'.repeat(62), access: 'read' }] })).status).toBe(201)
+    expect(
+      (
+        await adminMint({
+          buckets: [
+            { prefix: 'a', access: 'read' },
+            { prefix: 'b'.repeat(62), access: 'read' },
+          ],
+        })
+      ).status,
+    ).toBe(201)
     const twice = await adminMint({ buckets: [{ prefix: 'x-' }, { prefix: 'x-', access: 'read' }] })
     expect(twice.status).toBe(400)
     expect(await errorCode(twice)).toBe('invalid_request')
@@ -91,16 +105,42 @@ describe('users mint exact buckets only', () => {
   })
 
   test('a user keeps or narrows what an admin granted, never widens or adds', async () => {
-    const granted = await json<Cred>(await adminMint({ buckets: [{ prefix: 'team-u-', access: 'read-write' }, { bucket: e.bucket, access: 'owner' }], user_id: e.user.userId }))
+    const granted = await json<Cred>(
+      await adminMint({
+        buckets: [
+          { prefix: 'team-u-', access: 'read-write' },
+          { bucket: e.bucket, access: 'owner' },
+        ],
+        user_id: e.user.userId,
+      }),
+    )
     const patch = (buckets: Scope[]): Promise<Response> => e.t.call('PATCH', `/api/me/s3-credentials/${granted.access_key}`, { as: e.user, json: { buckets } })
-    expect((await patch([{ prefix: 'team-u-', access: 'read-write' }, { bucket: e.bucket, access: 'owner' }])).status).toBe(200)
-    const narrowed = await patch([{ prefix: 'team-u-', access: 'read' }, { bucket: e.bucket, access: 'read-write' }])
+    expect(
+      (
+        await patch([
+          { prefix: 'team-u-', access: 'read-write' },
+          { bucket: e.bucket, access: 'owner' },
+        ])
+      ).status,
+    ).toBe(200)
+    const narrowed = await patch([
+      { prefix: 'team-u-', access: 'read' },
+      { bucket: e.bucket, access: 'read-write' },
+    ])
     expect(narrowed.status).toBe(200)
     expect((await json<Cred>(narrowed)).buckets).toEqual([
       { prefix: 'team-u-', access: 'read' },
       { bucket: e.bucket, access: 'read-write' },
     ])
-    for (const widen of [[{ prefix: 'team-u-', access: 'read-write' }], [{ prefix: 'team-u-', access: 'read' }, { prefix: 'team-v-', access: 'read' }], [{ bucket: e.bucket, access: 'owner' }], [{ prefix: 'team-', access: 'read' }]]) {
+    for (const widen of [
+      [{ prefix: 'team-u-', access: 'read-write' }],
+      [
+        { prefix: 'team-u-', access: 'read' },
+        { prefix: 'team-v-', access: 'read' },
+      ],
+      [{ bucket: e.bucket, access: 'owner' }],
+      [{ prefix: 'team-', access: 'read' }],
+    ]) {
       const res = await patch(widen)
       expect(res.status).toBe(403)
       expect(await errorCode(res)).toBe('admin_only_scope')
@@ -110,6 +150,9 @@ describe('users mint exact buckets only', () => {
     // Other fields still change on the user's own route.
     expect((await e.t.call('PATCH', `/api/me/s3-credentials/${granted.access_key}`, { as: e.user, json: { description: 'mine' } })).status).toBe(200)
     // The admin route widens again.
-    expect((await e.t.call('PATCH', `/api/admin/s3-credentials/${granted.access_key}`, { as: e.admin, json: { buckets: [{ prefix: 'team-u-', access: 'owner' }] } })).status).toBe(200)
+    expect(
+      (await e.t.call('PATCH', `/api/admin/s3-credentials/${granted.access_key}`, { as: e.admin, json: { buckets: [{ prefix: 'team-u-', access: 'owner' }] } }))
+        .status,
+    ).toBe(200)
   })
 })

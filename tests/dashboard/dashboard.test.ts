@@ -9,8 +9,20 @@ import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts
 setDefaultTimeout(20_000)
 
 type Dashboard = {
-  requests: { total_24h: number; errors_24h: number; refusals_24h: number; hourly: Array<{ unix_hour: number; requests: number; errors: number; refusals: number }>; by_backend: Record<string, number>; recent_errors: Array<Record<string, unknown>> }
-  storage: { by_backend: Array<{ backend_id: string; bytes: number; objects: number; buckets: number }>; top_buckets: Array<{ backend_id: string; bucket: string; bytes: number; objects: number }>; scan_interval_seconds: number; oldest_count_at?: string }
+  requests: {
+    total_24h: number
+    errors_24h: number
+    refusals_24h: number
+    hourly: Array<{ unix_hour: number; requests: number; errors: number; refusals: number }>
+    by_backend: Record<string, number>
+    recent_errors: Array<Record<string, unknown>>
+  }
+  storage: {
+    by_backend: Array<{ backend_id: string; bytes: number; objects: number; buckets: number }>
+    top_buckets: Array<{ backend_id: string; bucket: string; bytes: number; objects: number }>
+    scan_interval_seconds: number
+    oldest_count_at?: string
+  }
 }
 
 const DOWN = { id: 'down', type: 's3', endpoint: 'http://127.0.0.1:1', access_key_env: 'DOWN_AK', secret_key_env: 'DOWN_SK', path_style: true }
@@ -55,7 +67,15 @@ describe.each(KINDS)('admin dashboard with %s', (kind) => {
     expect(r.by_backend[app.bid]! - (before.requests.by_backend[app.bid] ?? 0)).toBe(2)
     expect(r.by_backend.down! - (before.requests.by_backend.down ?? 0)).toBe(1)
     expect(r.by_backend['made-up']).toBeUndefined()
-    expect(r.recent_errors[0]).toMatchObject({ path: '/api/backends/:bid/buckets/:bucket/prefix-size', method: 'GET', status: 503, kind: 'fault', code: 'backend_unavailable', user_id: user.userId, backend: 'down' })
+    expect(r.recent_errors[0]).toMatchObject({
+      path: '/api/backends/:bid/buckets/:bucket/prefix-size',
+      method: 'GET',
+      status: 503,
+      kind: 'fault',
+      code: 'backend_unavailable',
+      user_id: user.userId,
+      backend: 'down',
+    })
     expect(Date.parse(r.recent_errors[0]!.when as string)).toBeGreaterThan(Date.now() - 60_000)
     expect(JSON.stringify(after)).not.toContain('private/')
   })
@@ -86,7 +106,11 @@ describe.each(KINDS)('admin dashboard with %s', (kind) => {
     const before = (await dashboard()).requests
     const b = await app.bucket('dash-q')
     await app.t.call('PUT', `${app.base(b)}/quota`, { as: admin, json: { hard_bytes: 5 } })
-    const upload = await app.t.call('POST', `${app.base(b)}/object?key=big`, { as: user, body: 'x'.repeat(50), headers: { 'content-type': 'text/plain', 'content-length': '50' } })
+    const upload = await app.t.call('POST', `${app.base(b)}/object?key=big`, {
+      as: user,
+      body: 'x'.repeat(50),
+      headers: { 'content-type': 'text/plain', 'content-length': '50' },
+    })
     expect(upload.status).toBe(507)
     const unsupported = await app.t.call('GET', `${app.base(b)}/object/versions?key=k`, { as: user })
     const after = (await dashboard()).requests

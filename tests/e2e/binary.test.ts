@@ -70,7 +70,11 @@ test('quickstart printed a one-time admin password that signs in and must be cha
   // The banner follows the listener's first answer by a moment.
   for (let i = 0; i < 100 && !/Password:/.test(run.stderr()); i++) await Bun.sleep(20)
   const password = /Password:\s+(\S+)/.exec(run.stderr())![1]!
-  const res = await fetch(`${run.url}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) })
+  const res = await fetch(`${run.url}/auth/login/local`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  })
   expect(res.status).toBe(200)
   expect(await res.json()).toMatchObject({ status: 'ok', must_change_pw: true })
 })
@@ -105,7 +109,21 @@ describe('stdout', () => {
     const { dir, bin } = isolatedBinary()
     writeFileSync(
       join(dir, 'config.yaml'),
-      ['server:', '  listen: 127.0.0.1:0', 'db:', '  sqlite:', '    path: ./stowage.db', 's3_proxy:', '  enabled: true', '  listen: 127.0.0.1:0', 'backends:', '  - id: local', '    type: fs', '    root: ./objects', ''].join('\n'),
+      [
+        'server:',
+        '  listen: 127.0.0.1:0',
+        'db:',
+        '  sqlite:',
+        '    path: ./stowage.db',
+        's3_proxy:',
+        '  enabled: true',
+        '  listen: 127.0.0.1:0',
+        'backends:',
+        '  - id: local',
+        '    type: fs',
+        '    root: ./objects',
+        '',
+      ].join('\n'),
     )
     const other = await startBinary(bin, dir, ['serve', '--config', 'config.yaml'])
     try {
@@ -121,11 +139,26 @@ describe('stdout', () => {
       expect(s3.status).toBe(403)
       const s3Id = s3.headers.get('x-amz-request-id')!
       await Bun.sleep(200)
-      const lines = other.stdout().split('\n').filter((l) => l !== '')
-      for (const line of lines) expect([line, (() => { try { return typeof JSON.parse(line) } catch { return 'not JSON' } })()]).toEqual([line, 'object'])
+      const lines = other
+        .stdout()
+        .split('\n')
+        .filter((l) => l !== '')
+      for (const line of lines)
+        expect([
+          line,
+          (() => {
+            try {
+              return typeof JSON.parse(line)
+            } catch {
+              return 'not JSON'
+            }
+          })(),
+        ]).toEqual([line, 'object'])
       const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
       for (const id of ids) expect(entries.filter((e) => e.msg === 'request' && e.request_id === id)).toHaveLength(1)
-      expect(entries.filter((e) => e.msg === 'request' && e.request_id === s3Id)).toEqual([expect.objectContaining({ listener: 's3-proxy', method: 'GET', status: 403 })])
+      expect(entries.filter((e) => e.msg === 'request' && e.request_id === s3Id)).toEqual([
+        expect.objectContaining({ listener: 's3-proxy', method: 'GET', status: 403 }),
+      ])
     } finally {
       other.proc.kill('SIGTERM')
       await other.proc.exited

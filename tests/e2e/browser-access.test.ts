@@ -54,7 +54,15 @@ beforeAll(async () => {
   admin = await openPage(browser)
   await firstAdminSignIn(admin.page, stowage)
   const page = admin.page
-  await ok(page, 'POST', '/api/admin/backends', { id: 'rgw', name: 'Ceph RGW', endpoint: rgw.endpoint, region: rgw.region, path_style: true, access_key: rgw.accessKey, secret_key: rgw.secretKey })
+  await ok(page, 'POST', '/api/admin/backends', {
+    id: 'rgw',
+    name: 'Ceph RGW',
+    endpoint: rgw.endpoint,
+    region: rgw.region,
+    path_style: true,
+    access_key: rgw.accessKey,
+    secret_key: rgw.secretKey,
+  })
   for (const [backend, name] of [
     ['local', 'ann-photos'],
     ['local', 'bob-accounts'],
@@ -63,10 +71,15 @@ beforeAll(async () => {
   ] as const) {
     await ok(page, 'POST', `/api/backends/${backend}/buckets`, { name })
     const bytes = new TextEncoder().encode(`${name}\n`)
-    await ok(page, 'POST', `/api/backends/${backend}/buckets/${name}/object?key=${encodeURIComponent(`docs/${TOKEN}-${name}.txt`)}`, bytes, { 'content-type': 'text/plain' })
+    await ok(page, 'POST', `/api/backends/${backend}/buckets/${name}/object?key=${encodeURIComponent(`docs/${TOKEN}-${name}.txt`)}`, bytes, {
+      'content-type': 'text/plain',
+    })
   }
-  await ok(page, 'POST', '/api/backends/local/buckets/ann-photos/object?key=holiday/beach.txt', new TextEncoder().encode('sand\n'), { 'content-type': 'text/plain' })
-  for (const name of ['ann', 'bob', 'carol']) ids[name] = ((await ok(page, 'POST', '/api/admin/users', { username: name, password: PASSWORD, role: 'user', must_change_pw: false })) as { id: string }).id
+  await ok(page, 'POST', '/api/backends/local/buckets/ann-photos/object?key=holiday/beach.txt', new TextEncoder().encode('sand\n'), {
+    'content-type': 'text/plain',
+  })
+  for (const name of ['ann', 'bob', 'carol'])
+    ids[name] = ((await ok(page, 'POST', '/api/admin/users', { username: name, password: PASSWORD, role: 'user', must_change_pw: false })) as { id: string }).id
 }, 120_000)
 
 afterAll(async () => {
@@ -97,7 +110,10 @@ test("an admin grants, changes and revokes access from a user's Access tab and f
   await drawer.getByLabel('Bucket').selectOption(ANN_S3)
   await drawer.getByRole('radio', { name: 'Read and write' }).check()
   await drawer.getByRole('button', { name: 'Grant access' }).click()
-  await drawer.getByRole('row').filter({ hasText: `rgw / ${ANN_S3}` }).waitFor()
+  await drawer
+    .getByRole('row')
+    .filter({ hasText: `rgw / ${ANN_S3}` })
+    .waitFor()
   await shot(page, 'access-user-drawer', { dialog: true })
   await drawer.getByRole('tab', { name: 'Details' }).click()
   await drawer.getByText('Groups at the latest sign-in').waitFor()
@@ -143,7 +159,11 @@ test('two users with a grant each see only their own bucket: pages, search and S
     const { page, problems } = user
     await signIn(page, stowage.url, name, PASSWORD)
     await page.getByRole('heading', { level: 1, name: 'Backends' }).waitFor()
-    await page.getByRole('link', { name: 'Local disk' }).or(page.getByRole('link', { name: 'local' })).first().click()
+    await page
+      .getByRole('link', { name: 'Local disk' })
+      .or(page.getByRole('link', { name: 'local' }))
+      .first()
+      .click()
     await page.getByRole('link', { name: own, exact: true }).waitFor()
     expect(await page.getByRole('link', { name: other, exact: true }).count()).toBe(0)
     expect(await page.getByRole('table').getByRole('link').count()).toBe(1)
@@ -159,8 +179,17 @@ test('two users with a grant each see only their own bucket: pages, search and S
     await page.goto(`${stowage.url}/b/local/${other}/`)
     await page.getByText('You have no access to this. Ask an administrator for access.').waitFor()
 
-    const key = (await ok(page, 'POST', '/api/me/s3-credentials', { backend_id: 'rgw', buckets: [ownS3], description: `${name}'s key` })) as { access_key: string; secret_key: string }
-    const s3 = new S3Client({ endpoint: proxy, region: 'us-east-1', forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key } })
+    const key = (await ok(page, 'POST', '/api/me/s3-credentials', { backend_id: 'rgw', buckets: [ownS3], description: `${name}'s key` })) as {
+      access_key: string
+      secret_key: string
+    }
+    const s3 = new S3Client({
+      endpoint: proxy,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key },
+    })
     expect((await s3.send(new ListBucketsCommand({}))).Buckets?.map((b) => b.Name)).toEqual([ownS3])
     expect((await s3.send(new ListObjectsV2Command({ Bucket: ownS3 }))).Contents?.map((o) => o.Key)).toEqual([`docs/${TOKEN}-${ownS3}.txt`])
     const denied = await s3.send(new GetObjectCommand({ Bucket: otherS3, Key: `docs/${TOKEN}-${otherS3}.txt` })).then(

@@ -102,7 +102,10 @@ test('an admin adds the S3 server as a backend after a connection test, then use
   const drawer = page.getByRole('dialog', { name: 'v.txt' })
   await drawer.getByText('version two').waitFor()
   await drawer.getByRole('heading', { name: 'Versions' }).waitFor()
-  await drawer.getByRole('link', { name: /^Download version / }).nth(1).waitFor()
+  await drawer
+    .getByRole('link', { name: /^Download version / })
+    .nth(1)
+    .waitFor()
   expect(await drawer.getByRole('link', { name: /^Download version / }).count()).toBe(2)
   await page.keyboard.press('Escape')
 
@@ -156,9 +159,14 @@ test('quota: the banner warns, and an upload past the hard limit fails visibly w
   const row = uploadRow(page, 'too-much.bin')
   await row.getByText('The bucket quota is full.').waitFor()
   // The refusal's detail in words, sizes as sizes, never the JSON it came in.
-  expect(await row.locator('p.error').textContent()).toMatch(/^The bucket quota is full\. The bucket holds 1,000 KiB of its 1 MiB hard limit; this would add 200 KiB\.$/)
+  expect(await row.locator('p.error').textContent()).toMatch(
+    /^The bucket quota is full\. The bucket holds 1,000 KiB of its 1 MiB hard limit; this would add 200 KiB\.$/,
+  )
   // Over the soft limit is said in words in the upload panel, not only by a colour.
-  await page.getByRole('region', { name: 'Uploads' }).getByText(/Bucket “tight” is over its soft quota: it uses 1,000 KiB of 512 KiB\./).waitFor()
+  await page
+    .getByRole('region', { name: 'Uploads' })
+    .getByText(/Bucket “tight” is over its soft quota: it uses 1,000 KiB of 512 KiB\./)
+    .waitFor()
   // A full bucket stays full: no Retry, only Dismiss.
   await row.getByRole('button', { name: 'Remove too-much.bin from the list' }).waitFor()
   expect(await row.getByRole('button', { name: 'Retry too-much.bin' }).count()).toBe(0)

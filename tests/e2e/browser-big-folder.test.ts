@@ -71,28 +71,33 @@ test('scrolling to the end loads every page as it goes, with only the rows on sc
   await page.getByRole('button', { name: key(0), exact: true }).waitFor()
   await watchFrames(page)
   const started = Date.now()
-  const result = await page.evaluate(async (last) => {
-    const frame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()))
-    let mostRows = 0
-    let steps = 0
-    for (let idle = 0; idle < 600; ) {
-      const before = window.scrollY
-      // Three screens a frame: a person dragging the scroll bar.
-      window.scrollBy(0, window.innerHeight * 3)
-      await frame()
-      steps++
-      mostRows = Math.max(mostRows, document.querySelectorAll('tbody tr[data-index]').length)
-      const names = [...document.querySelectorAll('tbody tr[data-index] .name span')].map((span) => span.textContent)
-      if (names.includes(last)) return { mostRows, steps }
-      // At the end of what has loaded: wait for the next page, a frame at a time.
-      idle = window.scrollY === before ? idle + 1 : 0
-    }
-    return { mostRows, steps, stuck: true }
-  }, key(COUNT - 1))
+  const result = await page.evaluate(
+    async (last) => {
+      const frame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()))
+      let mostRows = 0
+      let steps = 0
+      for (let idle = 0; idle < 600;) {
+        const before = window.scrollY
+        // Three screens a frame: a person dragging the scroll bar.
+        window.scrollBy(0, window.innerHeight * 3)
+        await frame()
+        steps++
+        mostRows = Math.max(mostRows, document.querySelectorAll('tbody tr[data-index]').length)
+        const names = [...document.querySelectorAll('tbody tr[data-index] .name span')].map((span) => span.textContent)
+        if (names.includes(last)) return { mostRows, steps }
+        // At the end of what has loaded: wait for the next page, a frame at a time.
+        idle = window.scrollY === before ? idle + 1 : 0
+      }
+      return { mostRows, steps, stuck: true }
+    },
+    key(COUNT - 1),
+  )
   const long = await page.evaluate(() => (window as unknown as { longFrames: number[] }).longFrames.length)
   const longest = await longestFrame(page)
   console.log(`${long} frames over 50 ms`)
-  console.log(`100 000 keys scrolled to the end in ${Date.now() - started} ms over ${result.steps} frames; at most ${result.mostRows} rows in the page; longest frame ${longest} ms`)
+  console.log(
+    `100 000 keys scrolled to the end in ${Date.now() - started} ms over ${result.steps} frames; at most ${result.mostRows} rows in the page; longest frame ${longest} ms`,
+  )
   expect(result).not.toHaveProperty('stuck')
   expect(result.mostRows).toBeLessThan(100)
   await page.getByText('100,000 items.').waitFor()

@@ -19,7 +19,15 @@ beforeAll(async () => {
   admin = await openPage(browser)
   await firstAdminSignIn(admin.page, stowage)
   const s3 = s3Env()
-  const added = await apiCall(admin.page, 'POST', '/api/admin/backends', { id: 'rgw', name: 'Ceph RGW', endpoint: s3.endpoint, region: s3.region, path_style: true, access_key: s3.accessKey, secret_key: s3.secretKey })
+  const added = await apiCall(admin.page, 'POST', '/api/admin/backends', {
+    id: 'rgw',
+    name: 'Ceph RGW',
+    endpoint: s3.endpoint,
+    region: s3.region,
+    path_style: true,
+    access_key: s3.accessKey,
+    secret_key: s3.secretKey,
+  })
   expect(added.status).toBe(201)
   expect((await apiCall(admin.page, 'POST', '/api/backends/rgw/buckets', { name: BUCKET })).status).toBe(201)
 }, 90_000)
@@ -39,7 +47,12 @@ test('a new lifecycle rule starts empty, and a rule that deletes is saved only a
   await page.goto(`${stowage.url}/b/rgw/${BUCKET}/settings`)
   const section = page.getByRole('region', { name: 'Lifecycle rules' })
   await section.getByRole('button', { name: 'Add rule' }).click()
-  for (const label of ['Delete objects after (days)', 'Delete old versions after (days)', 'Abort unfinished uploads after (days)', 'Move to another storage class after (days)']) {
+  for (const label of [
+    'Delete objects after (days)',
+    'Delete old versions after (days)',
+    'Abort unfinished uploads after (days)',
+    'Move to another storage class after (days)',
+  ]) {
     expect(await section.getByLabel(label).inputValue()).toBe('')
   }
 
@@ -69,7 +82,11 @@ test('a new lifecycle rule starts empty, and a rule that deletes is saved only a
 test('the CORS card says which requests its rules govern, and saved rules reach the S3 backend', async () => {
   const { page, problems } = admin
   clear(problems)
-  const preflight = (): Promise<Response> => fetch(`${s3Env().endpoint}/${BUCKET}/any-key`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' } })
+  const preflight = (): Promise<Response> =>
+    fetch(`${s3Env().endpoint}/${BUCKET}/any-key`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'PUT' },
+    })
   expect((await preflight()).status).toBe(403)
   await page.goto(`${stowage.url}/b/rgw/${BUCKET}/settings`)
   const section = page.getByRole('region', { name: 'CORS' })
@@ -99,7 +116,10 @@ test('on a versioned bucket an older version is restored as current, and a delet
   const base = `/api/backends/rgw/buckets/${BUCKET}`
   expect((await apiCall(page, 'PUT', `${base}/versioning`, { enabled: true })).status).toBe(200)
   for (const body of ['first words\n', 'second words\n']) {
-    expect((await apiCall(page, 'POST', `${base}/object?key=${encodeURIComponent('notes.txt')}`, new TextEncoder().encode(body), { 'content-type': 'text/plain' })).status).toBe(201)
+    expect(
+      (await apiCall(page, 'POST', `${base}/object?key=${encodeURIComponent('notes.txt')}`, new TextEncoder().encode(body), { 'content-type': 'text/plain' }))
+        .status,
+    ).toBe(201)
   }
   await page.goto(`${stowage.url}/b/rgw/${BUCKET}`)
   await page.getByRole('button', { name: 'notes.txt', exact: true }).click()
@@ -111,7 +131,10 @@ test('on a versioned bucket an older version is restored as current, and a delet
   const current = await page.request.get(`${stowage.url}${base}/object?key=notes.txt`)
   expect(await current.text()).toBe('first words\n')
   // The restore is a new version; the two it came from stay.
-  await drawer.getByRole('link', { name: /^Download version / }).nth(2).waitFor()
+  await drawer
+    .getByRole('link', { name: /^Download version / })
+    .nth(2)
+    .waitFor()
   await page.keyboard.press('Escape')
 
   const row = page.getByRole('row').filter({ has: page.getByRole('button', { name: 'notes.txt', exact: true }) })

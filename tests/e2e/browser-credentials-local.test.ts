@@ -41,7 +41,15 @@ afterAll(async () => {
 async function run(cmd: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
   const proc = Bun.spawn(cmd, {
     cwd: ROOT,
-    env: { PATH: '/usr/bin:/bin', HOME: home, AWS_CONFIG_FILE: join(home, '.aws', 'config'), AWS_SHARED_CREDENTIALS_FILE: join(home, '.aws', 'credentials'), AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '', ...env },
+    env: {
+      PATH: '/usr/bin:/bin',
+      HOME: home,
+      AWS_CONFIG_FILE: join(home, '.aws', 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, '.aws', 'credentials'),
+      AWS_MAX_ATTEMPTS: '1',
+      AWS_PAGER: '',
+      ...env,
+    },
     stdout: 'pipe',
     stderr: 'pipe',
     stdin: 'ignore',
@@ -108,7 +116,10 @@ test('quickstart prints an S3 endpoint; a key made in the UI for the local backe
   const init = await run(['bash', '-euc', restic], resticEnv)
   expect(init.code, init.out).toBe(0)
   expect(init.out).toContain('created restic repository')
-  const exports = restic.split('\n').filter((l) => l.startsWith('export ')).join('\n')
+  const exports = restic
+    .split('\n')
+    .filter((l) => l.startsWith('export '))
+    .join('\n')
   const backup = await run(['bash', '-euc', `${exports}\nrestic -o s3.bucket-lookup=path backup '${file}'`], resticEnv)
   expect(backup.code, backup.out).toBe(0)
   expect(existsSync(join(stowage.run.dir, 'data', 'objects', BUCKET, 'restic', 'config'))).toBe(true)
@@ -126,7 +137,11 @@ test('quickstart prints an S3 endpoint; a key made in the UI for the local backe
   expect(boto3.code, boto3.out).toBe(0)
   expect(boto3.out).toContain('cli/upload.bin')
   expect(boto3.out).toContain('restic/config')
-  const sdk = await run([process.execPath, '-e', `${await snippetText(page, 'AWS SDK for JavaScript')}\nconsole.log(listing.Contents.map((o) => o.Key).join('\\n'))`])
+  const sdk = await run([
+    process.execPath,
+    '-e',
+    `${await snippetText(page, 'AWS SDK for JavaScript')}\nconsole.log(listing.Contents.map((o) => o.Key).join('\\n'))`,
+  ])
   expect(sdk.code, sdk.out).toBe(0)
   expect(sdk.out).toContain('rclone/upload.bin')
 

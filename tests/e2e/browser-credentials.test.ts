@@ -16,7 +16,15 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DeleteBucketCommand, DeleteObjectsCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3'
 import type { Browser, Page } from 'playwright-core'
 import { isolatedBinary, startBinary, type Running } from '../helpers/binary.ts'
 import { apiCall, firstAdminSignIn, launchBrowser, NEW_PASSWORD, openPage, signIn, startStowage, unexpected, type Watched } from '../helpers/browser.ts'
@@ -42,7 +50,13 @@ let key: { accessKey: string; secret: string }
 type Key = { accessKey: string; secret: string }
 
 function client(k: Key, endpoint = proxy): S3Client {
-  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: k.accessKey, secretAccessKey: k.secret }, maxAttempts: 1 })
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: k.accessKey, secretAccessKey: k.secret },
+    maxAttempts: 1,
+  })
 }
 
 /** The HTTP status an SDK call failed with; fails the test when the call succeeds. */
@@ -278,7 +292,10 @@ describe('S3 credentials with the proxy on', () => {
     expect(pasted.out).toContain('sdk/')
     // The rclone and s3cmd snippets, saved as those clients' config files, work as they are.
     writeFileSync(join(dir, 'rclone.conf'), rclone + '\n')
-    const viaRclone = await shell(['rclone', '--config', join(dir, 'rclone.conf'), '--retries', '1', '--low-level-retries', '1', 'copyto', file, `stowage:${BUCKET}/rclone/file.bin`], key)
+    const viaRclone = await shell(
+      ['rclone', '--config', join(dir, 'rclone.conf'), '--retries', '1', '--low-level-retries', '1', 'copyto', file, `stowage:${BUCKET}/rclone/file.bin`],
+      key,
+    )
     expect(viaRclone.code, viaRclone.out).toBe(0)
     const rcloneLs = await shell(['rclone', '--config', join(dir, 'rclone.conf'), 'ls', `stowage:${BUCKET}`], key)
     expect(rcloneLs.code, rcloneLs.out).toBe(0)
@@ -367,7 +384,12 @@ describe('S3 credentials with the proxy on', () => {
     expect((await fetch(unsigned)).status).toBe(403)
     await page.getByRole('button', { name: 'Add binding' }).click()
     const dialog = page.getByRole('dialog', { name: 'Allow anonymous reads' })
-    expect(await dialog.getByLabel('Backend').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value))).toEqual(['local', 'rgw'])
+    expect(
+      await dialog
+        .getByLabel('Backend')
+        .locator('option')
+        .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(['local', 'rgw'])
     await dialog.getByLabel('Backend').selectOption('rgw')
     await dialog.getByLabel('Bucket').selectOption(BUCKET)
     await dialog.getByLabel('Requests per second per client IP').fill('5')
@@ -439,7 +461,12 @@ describe('S3 credentials with the proxy on', () => {
 
     // restic, as pasted: init creates the bucket inside the namespace (owner access) and the repository in it.
     const noKey = { accessKey: '', secret: '' }
-    const restic = await shell(['bash', '-euc', resticSnippet], noKey, { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', RESTIC_PASSWORD: 'restic repository password', RESTIC_CACHE_DIR: join(dir, 'restic-cache') })
+    const restic = await shell(['bash', '-euc', resticSnippet], noKey, {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      RESTIC_PASSWORD: 'restic repository password',
+      RESTIC_CACHE_DIR: join(dir, 'restic-cache'),
+    })
     expect(restic.code, restic.out).toBe(0)
     expect(restic.out).toContain('created restic repository')
     // The AWS CLI profile, as pasted: saved in ~/.aws, then the bucket is listed through it.
@@ -501,7 +528,12 @@ describe('S3 credentials with the proxy on', () => {
 
   test('a read-only user sees their credentials but no create, switch, edit or revoke controls, on a phone too', async () => {
     const ritaId = await createUser('rita', 'readonly')
-    const res = await apiCall(admin.page, 'POST', '/api/admin/s3-credentials', { backend_id: 'rgw', buckets: [{ bucket: BUCKET, access: 'read' }], user_id: ritaId, description: 'rita reads' })
+    const res = await apiCall(admin.page, 'POST', '/api/admin/s3-credentials', {
+      backend_id: 'rgw',
+      buckets: [{ bucket: BUCKET, access: 'read' }],
+      user_id: ritaId,
+      description: 'rita reads',
+    })
     expect(res.status).toBe(201)
     const accessKey = (res.json as { access_key: string }).access_key
 

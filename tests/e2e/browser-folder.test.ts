@@ -122,7 +122,8 @@ test('first minutes: honest labels, no region on a local disk, a new folder open
 test('copy picks its destination from lists, and a name already there is replaced, skipped or kept as well, as chosen', async () => {
   const { page, problems } = admin
   clear(problems)
-  const read = async (bucket: string, key: string): Promise<string> => (await page.request.get(`${stowage.url}/api/backends/local/buckets/${bucket}/object?key=${encodeURIComponent(key)}`)).text()
+  const read = async (bucket: string, key: string): Promise<string> =>
+    (await page.request.get(`${stowage.url}/api/backends/local/buckets/${bucket}/object?key=${encodeURIComponent(key)}`)).text()
   await page.goto(`${stowage.url}/b/local/library`)
   const open = async (): Promise<ReturnType<typeof page.getByRole>> => {
     await page.getByRole('checkbox', { name: 'Select notes.txt' }).check()

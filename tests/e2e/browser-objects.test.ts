@@ -131,7 +131,8 @@ test('a 40 MiB file goes up as 16 MiB parts with visible progress and downloads 
   clear(problems)
   const calls: string[] = []
   page.on('request', (request) => {
-    if (request.url().includes('/multipart')) calls.push(`${request.method()} ${new URL(request.url()).pathname.replace('/api/backends/local/buckets/holiday-photos', '')}`)
+    if (request.url().includes('/multipart'))
+      calls.push(`${request.method()} ${new URL(request.url()).pathname.replace('/api/backends/local/buckets/holiday-photos', '')}`)
   })
   // A slower uplink (about 16 MiB/s) keeps the upload on screen long enough to watch its progress.
   const cdp = await context.newCDPSession(page)
@@ -151,7 +152,11 @@ test('a 40 MiB file goes up as 16 MiB parts with visible progress and downloads 
   await uploadRow(page, 'big.bin').getByText('Uploaded', { exact: true }).waitFor()
 
   expect(calls.filter((call) => call.startsWith('POST /multipart') && !call.includes('complete'))).toHaveLength(1)
-  expect(calls.filter((call) => call.startsWith('PUT /multipart/parts/')).sort()).toEqual(['PUT /multipart/parts/1', 'PUT /multipart/parts/2', 'PUT /multipart/parts/3'])
+  expect(calls.filter((call) => call.startsWith('PUT /multipart/parts/')).sort()).toEqual([
+    'PUT /multipart/parts/1',
+    'PUT /multipart/parts/2',
+    'PUT /multipart/parts/3',
+  ])
   expect(calls).toContain('POST /multipart/complete')
 
   const info = await apiCall(page, 'GET', '/api/backends/local/buckets/holiday-photos/object/info?key=big.bin')
@@ -175,12 +180,17 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   })
   const uploadId = (await record.jsonValue()) as string
   const partsListed = async (): Promise<{ part_number: number; size: number }[]> => {
-    const result = await apiCall(page, 'GET', `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`)
+    const result = await apiCall(
+      page,
+      'GET',
+      `/api/backends/local/buckets/holiday-photos/multipart/parts?key=resume.bin&upload_id=${encodeURIComponent(uploadId)}`,
+    )
     return (result.json as { parts: { part_number: number; size: number }[] }).parts
   }
   const partsOnServer = async (): Promise<number[]> => (await partsListed()).map((part) => part.part_number).sort()
-  const percentOf = (parts: { size: number }[]): number => Math.round((parts.reduce((sum, part) => sum + part.size, 0) / statSync(join(files, 'resume.bin')).size) * 100)
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await partsOnServer()).length === 0; ) await Bun.sleep(50)
+  const percentOf = (parts: { size: number }[]): number =>
+    Math.round((parts.reduce((sum, part) => sum + part.size, 0) / statSync(join(files, 'resume.bin')).size) * 100)
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await partsOnServer()).length === 0;) await Bun.sleep(50)
 
   // The reload cuts off the parts still in flight.
   await page.reload()
@@ -201,7 +211,7 @@ test('an interrupted multipart upload resumes after a reload, sending only the m
   // Its bar shows the parts the server already holds: at least those stored when the page went away,
   // at most those stored now (a part whose last bytes had left before the reload may land after it).
   const bar = row.getByRole('progressbar')
-  for (const deadline = Date.now() + 5000; Date.now() < deadline && Number(await bar.getAttribute('aria-valuenow')) === 0; ) await Bun.sleep(50)
+  for (const deadline = Date.now() + 5000; Date.now() < deadline && Number(await bar.getAttribute('aria-valuenow')) === 0;) await Bun.sleep(50)
   const shown = Number(await bar.getAttribute('aria-valuenow'))
   expect(shown).toBeGreaterThanOrEqual(percentOf(storedAtReload) - 1)
   expect(shown).toBeLessThanOrEqual(percentOf(await partsListed()) + 1)
@@ -241,7 +251,9 @@ test('a part that fails is retried on its own and the upload still completes', a
   let attempts = 0
   await page.route('**/multipart/parts/2?*', (route) => {
     attempts += 1
-    return attempts === 1 ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"backend_unavailable","message":"down"}}' }) : route.continue()
+    return attempts === 1
+      ? route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"backend_unavailable","message":"down"}}' })
+      : route.continue()
   })
   await uploadFiles(page, [join(files, 'flaky.bin')])
   await uploadRow(page, 'flaky.bin').getByText('Uploaded', { exact: true }).waitFor({ timeout: 60_000 })
@@ -338,10 +350,22 @@ test('columns sort by size and date with folders first; the sort survives a relo
   expect((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'sorting' })).status).toBe(201)
   const day = (n: number): Date => new Date(Date.UTC(2024, 0, n))
   // name → [size, day of January]; each file holds its first letter repeated, to tell downloads apart.
-  const files: Record<string, [number, number]> = { 'a-large.txt': [3000, 1], 'b-medium.txt': [500, 3], 'c-small.txt': [10, 2], 'file10.txt': [200, 5], 'file2.txt': [100, 4], 'docs/inner.txt': [1, 6] }
-  writeDiskObjects(stowage, 'sorting', Object.entries(files).map(([key, [size, n]]) => ({ key, bytes: Buffer.alloc(size, key[0]), modified: day(n) })))
+  const files: Record<string, [number, number]> = {
+    'a-large.txt': [3000, 1],
+    'b-medium.txt': [500, 3],
+    'c-small.txt': [10, 2],
+    'file10.txt': [200, 5],
+    'file2.txt': [100, 4],
+    'docs/inner.txt': [1, 6],
+  }
+  writeDiskObjects(
+    stowage,
+    'sorting',
+    Object.entries(files).map(([key, [size, n]]) => ({ key, bytes: Buffer.alloc(size, key[0]), modified: day(n) })),
+  )
   const header = (name: string) => page.getByRole('columnheader', { name })
-  const sortState = async () => Object.fromEntries(await Promise.all(['Name', 'Size', 'Modified'].map(async (name) => [name, await header(name).getAttribute('aria-sort')])))
+  const sortState = async () =>
+    Object.fromEntries(await Promise.all(['Name', 'Size', 'Modified'].map(async (name) => [name, await header(name).getAttribute('aria-sort')])))
 
   await page.goto(`${stowage.url}/b/local/sorting/`)
   await page.getByRole('button', { name: 'file2.txt', exact: true }).waitFor()
@@ -352,8 +376,16 @@ test('columns sort by size and date with folders first; the sort survives a relo
   await header('Size').getByRole('button').click()
   expect(await sortState()).toEqual({ Name: null, Size: 'ascending', Modified: null })
   expect(await rowNames(page)).toEqual(['docs', 'c-small.txt', 'file2.txt', 'file10.txt', 'b-medium.txt', 'a-large.txt'])
-  expect(await header('Size').locator('svg').evaluate((svg) => getComputedStyle(svg).visibility)).toBe('visible')
-  expect(await header('Name').locator('svg').evaluate((svg) => getComputedStyle(svg).visibility)).toBe('hidden')
+  expect(
+    await header('Size')
+      .locator('svg')
+      .evaluate((svg) => getComputedStyle(svg).visibility),
+  ).toBe('visible')
+  expect(
+    await header('Name')
+      .locator('svg')
+      .evaluate((svg) => getComputedStyle(svg).visibility),
+  ).toBe('hidden')
   await header('Size').getByRole('button').click()
   expect(await header('Size').getAttribute('aria-sort')).toBe('descending')
   expect(await rowNames(page)).toEqual(['docs', 'a-large.txt', 'b-medium.txt', 'file10.txt', 'file2.txt', 'c-small.txt'])
@@ -414,7 +446,15 @@ test('a folder of 3000 objects: every page loaded, then re-sorted, without long 
   expect((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'many' })).status).toBe(201)
   const key = (i: number): string => `photo-${String(i).padStart(4, '0')}.jpg`
   const size = (i: number): number => ((i * 7919) % 4999) + 1
-  writeDiskObjects(stowage, 'many', Array.from({ length: count }, (_, i) => ({ key: key(i), bytes: new Uint8Array(size(i)), modified: new Date(Date.UTC(2024, 0, 1) + ((i * 104729) % 100_000) * 60_000) })))
+  writeDiskObjects(
+    stowage,
+    'many',
+    Array.from({ length: count }, (_, i) => ({
+      key: key(i),
+      bytes: new Uint8Array(size(i)),
+      modified: new Date(Date.UTC(2024, 0, 1) + ((i * 104729) % 100_000) * 60_000),
+    })),
+  )
   const largest = key(Array.from({ length: count }, (_, i) => i).reduce((best, i) => (size(i) > size(best) ? i : best), 0))
   const rows = page.getByRole('table', { name: 'Folders and objects' }).locator('tbody tr')
 
@@ -447,7 +487,9 @@ test('a folder of 3000 objects: every page loaded, then re-sorted, without long 
   await page.waitForFunction((top) => document.querySelector('tbody tr[data-index] .name span')?.textContent !== top, largest)
   expect(await rows.count()).toBeLessThan(200)
 
-  console.log(`${count} objects: pages 2 and 3 loaded and drawn in ${loads.join(', ')}; re-sorted in ${sortMs.join(' and ')} ms (longest frame ${sortFrame} ms) with ${rendered} rows drawn`)
+  console.log(
+    `${count} objects: pages 2 and 3 loaded and drawn in ${loads.join(', ')}; re-sorted in ${sortMs.join(' and ')} ms (longest frame ${sortFrame} ms) with ${rendered} rows drawn`,
+  )
   expect(unexpected(problems)).toEqual([])
   expect(problems.csp).toEqual([])
 }, 120_000)

@@ -40,7 +40,13 @@ beforeAll(async () => {
   admin = await openPage(browser)
   await firstAdminSignIn(admin.page, stowage)
   expect((await apiCall(admin.page, 'POST', '/api/backends/local/buckets', { name: 'site-assets' })).status).toBe(201)
-  const css = await apiCall(admin.page, 'POST', '/api/backends/local/buckets/site-assets/object?key=css/style.css', new TextEncoder().encode('body { color: teal }\n'), { 'content-type': 'text/css' })
+  const css = await apiCall(
+    admin.page,
+    'POST',
+    '/api/backends/local/buckets/site-assets/object?key=css/style.css',
+    new TextEncoder().encode('body { color: teal }\n'),
+    { 'content-type': 'text/css' },
+  )
   expect(css.status).toBe(201)
   mkdirSync(SCREENSHOTS, { recursive: true })
 }, 90_000)

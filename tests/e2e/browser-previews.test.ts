@@ -45,7 +45,10 @@ async function overflow(page: Page): Promise<{ content: number; intoDetails: num
     const box = document.querySelector('dialog[open] section.preview')!.getBoundingClientRect()
     const media = document.querySelector('dialog[open] section.preview > :is(iframe, img, video, audio, pre, p)')!.getBoundingClientRect()
     const details = document.querySelector('dialog[open] dl')!.getBoundingClientRect()
-    return { content: Math.max(0, media.bottom - box.bottom, media.right - box.right, box.top - media.top, box.left - media.left), intoDetails: Math.max(0, box.bottom - details.top) }
+    return {
+      content: Math.max(0, media.bottom - box.bottom, media.right - box.right, box.top - media.top, box.left - media.left),
+      intoDetails: Math.max(0, box.bottom - details.top),
+    }
   })
 }
 

@@ -53,7 +53,8 @@ function unzip(bytes: Uint8Array): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-share-zip-'))
   const file = join(dir, 'a.zip')
   writeFileSync(file, bytes)
-  const script = 'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
+  const script =
+    'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
   const proc = Bun.spawnSync([Bun.which('python3', { PATH: '/usr/bin:/bin' }) ?? 'python3', '-c', script, file])
   if (proc.exitCode !== 0) throw new Error(`bad zip: ${proc.stderr.toString()}`)
   return JSON.parse(proc.stdout.toString()) as Record<string, string>

@@ -5,7 +5,19 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { apiCall, changeOwnPassword, clear, firstAdminSignIn, launchBrowser, openPage, signIn, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
+import {
+  apiCall,
+  changeOwnPassword,
+  clear,
+  firstAdminSignIn,
+  launchBrowser,
+  openPage,
+  signIn,
+  startStowage,
+  unexpected,
+  type Stowage,
+  type Watched,
+} from '../helpers/browser.ts'
 
 let stowage: Stowage
 let browser: Browser
@@ -86,12 +98,21 @@ test('an admin creates a user, changes the role, resets the password and deletes
 
 test('a read-only user sees no control that changes anything', async () => {
   // Setup through the API as the admin: a read-only account and a bucket with one object.
-  const made = await apiCall(admin.page, 'POST', '/api/admin/users', { username: 'rita', password: 'silver orchard maple 7', role: 'readonly', must_change_pw: false })
+  const made = await apiCall(admin.page, 'POST', '/api/admin/users', {
+    username: 'rita',
+    password: 'silver orchard maple 7',
+    role: 'readonly',
+    must_change_pw: false,
+  })
   expect(made.status).toBe(201)
   // Even a read-write grant leaves a read-only account reading.
-  expect((await apiCall(admin.page, 'POST', '/api/admin/grants', { user_id: (made.json as { id: string }).id, backend_id: 'local', access: 'read-write' })).status).toBe(201)
+  expect(
+    (await apiCall(admin.page, 'POST', '/api/admin/grants', { user_id: (made.json as { id: string }).id, backend_id: 'local', access: 'read-write' })).status,
+  ).toBe(201)
   expect((await apiCall(admin.page, 'POST', '/api/backends/local/buckets', { name: 'shared-docs' })).status).toBe(201)
-  const uploaded = await apiCall(admin.page, 'POST', '/api/backends/local/buckets/shared-docs/object?key=readme.txt', new TextEncoder().encode('read me\n'), { 'content-type': 'text/plain' })
+  const uploaded = await apiCall(admin.page, 'POST', '/api/backends/local/buckets/shared-docs/object?key=readme.txt', new TextEncoder().encode('read me\n'), {
+    'content-type': 'text/plain',
+  })
   expect(uploaded.status).toBe(201)
 
   const { page, problems } = await openPage(browser)
@@ -107,7 +128,8 @@ test('a read-only user sees no control that changes anything', async () => {
 
   await page.getByRole('link', { name: 'shared-docs', exact: true }).click()
   await page.getByRole('button', { name: 'readme.txt', exact: true }).waitFor()
-  for (const name of ['Upload files', 'Upload folder', 'New folder', 'Pin', 'Unpin']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0)
+  for (const name of ['Upload files', 'Upload folder', 'New folder', 'Pin', 'Unpin'])
+    expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0)
   expect(await page.getByRole('link', { name: 'Bucket settings' }).count()).toBe(0)
 
   await page.getByRole('checkbox', { name: 'Select readme.txt' }).check()
@@ -132,7 +154,9 @@ test('a read-only user sees no control that changes anything', async () => {
 
 test('the password form states the rules before the first try, and a refusal names the rule broken, never raw JSON', async () => {
   const dave = await openPage(browser)
-  expect((await apiCall(admin.page, 'POST', '/api/admin/users', { username: 'dave', password: 'river stone amber 77', role: 'user', must_change_pw: false })).status).toBe(201)
+  expect(
+    (await apiCall(admin.page, 'POST', '/api/admin/users', { username: 'dave', password: 'river stone amber 77', role: 'user', must_change_pw: false })).status,
+  ).toBe(201)
   await signIn(dave.page, stowage.url, 'dave', 'river stone amber 77')
   await dave.page.goto(`${stowage.url}/me/password`)
   const form = dave.page.locator('form')

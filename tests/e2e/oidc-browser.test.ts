@@ -19,7 +19,16 @@ import { createTestProvider, freePort, type TestProvider } from '../helpers/oidc
 import { oidcConfig } from '../auth/oidc/fixture.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
 
 let p: TestProvider
 let t: TestApp
@@ -33,7 +42,9 @@ beforeAll(async () => {
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   p = await createTestProvider({
-    clients: [{ client_id: 'stowage', client_secret: 'browser-secret', redirect_uris: [`${base}/auth/callback`], post_logout_redirect_uris: [`${base}/login`] }],
+    clients: [
+      { client_id: 'stowage', client_secret: 'browser-secret', redirect_uris: [`${base}/auth/callback`], post_logout_redirect_uris: [`${base}/login`] },
+    ],
   })
   p.accounts.set('alice', { preferred_username: 'alice', email: 'alice@example.org', email_verified: true, groups: ['stowage-admins'] })
   t = await testApp(oidcConfig(p.issuer), { env: { OIDC_SECRET: 'browser-secret' } })
@@ -42,7 +53,13 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ARGS,
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), XDG_DATA_HOME: join(home, 'data'), PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, 'config'),
+      XDG_CACHE_HOME: join(home, 'cache'),
+      XDG_DATA_HOME: join(home, 'data'),
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+    },
   })
   page = await (await browser.newContext()).newPage()
 }, 60_000)

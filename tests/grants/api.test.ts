@@ -37,7 +37,16 @@ afterAll(() => app.cleanup())
 describe('create, list, change, revoke', () => {
   test('each change is audited with who, what and on which target', async () => {
     const g = await app.grant({ user_id: ann.userId, backend_id: app.bid, bucket: 'photos', prefix: 'holiday/', access: 'read' })
-    expect(g).toMatchObject({ subject_type: 'user', subject: ann.userId, subject_name: 'ann', backend_id: app.bid, bucket: 'photos', prefix: 'holiday/', access: 'read', origin: 'admin' })
+    expect(g).toMatchObject({
+      subject_type: 'user',
+      subject: ann.userId,
+      subject_name: 'ann',
+      backend_id: app.bid,
+      bucket: 'photos',
+      prefix: 'holiday/',
+      access: 'read',
+      origin: 'admin',
+    })
     const changed = await app.ok<Grant>('PATCH', `/api/admin/grants/${g.id}`, app.admin, { access: 'read-write' })
     expect(changed.access).toBe('read-write')
     await app.revoke(g.id)
@@ -55,7 +64,8 @@ describe('create, list, change, revoke', () => {
     const fam = await app.grant({ group: 'family', backend_id: app.bid, bucket: 'docs', prefix: 'shared/', access: 'read-write' })
     const everywhere = await app.grant({ user_id: bob.userId, backend_id: '*', access: 'read' })
     const wholeBackend = await app.grant({ user_id: bob.userId, backend_id: app.bid, access: 'read' })
-    const ids = async (q: string): Promise<string[]> => (await app.ok<{ grants: Grant[] }>('GET', `/api/admin/grants?${q}`, app.admin)).grants.map((g) => g.id).sort()
+    const ids = async (q: string): Promise<string[]> =>
+      (await app.ok<{ grants: Grant[] }>('GET', `/api/admin/grants?${q}`, app.admin)).grants.map((g) => g.id).sort()
     expect(await ids(`user_id=${ann.userId}`)).toEqual([own.id])
     const withGroups = await app.ok<{ grants: Grant[]; groups: string[] }>('GET', `/api/admin/grants?user_id=${ann.userId}&with_groups=true`, app.admin)
     expect(withGroups.grants.map((g) => g.id).sort()).toEqual([own.id, fam.id].sort())
@@ -85,7 +95,12 @@ describe('bad input', () => {
     ['a bucket on every backend', (u) => ({ user_id: u, backend_id: '*', bucket: 'photos', access: 'read' }), 'invalid_grant', '/bucket'],
     ['a folder without its bucket', (u) => ({ user_id: u, backend_id: 'local', prefix: 'a/', access: 'read' }), 'invalid_grant', '/bucket'],
     ['a folder not ending in "/"', (u) => ({ user_id: u, backend_id: 'local', bucket: 'photos', prefix: 'a', access: 'read' }), 'invalid_prefix', '/prefix'],
-    ['a folder climbing out with ".."', (u) => ({ user_id: u, backend_id: 'local', bucket: 'photos', prefix: 'a/../', access: 'read' }), 'invalid_prefix', '/prefix'],
+    [
+      'a folder climbing out with ".."',
+      (u) => ({ user_id: u, backend_id: 'local', bucket: 'photos', prefix: 'a/../', access: 'read' }),
+      'invalid_prefix',
+      '/prefix',
+    ],
     ['a bad bucket name', (u) => ({ user_id: u, backend_id: 'local', bucket: 'Not_A_Bucket', access: 'read' }), 'invalid_bucket_name', '/bucket'],
     ['a group with control characters', () => ({ group: 'a\nb', backend_id: 'local', access: 'read' }), 'invalid_grant', '/group'],
     ['an access that does not exist', (u) => ({ user_id: u, backend_id: 'local', access: 'owner' }), 'bad_request', '/access'],
@@ -100,7 +115,10 @@ describe('bad input', () => {
 
   test('the same grant twice → 409 grant_exists naming the existing one', async () => {
     const g = await app.grant({ user_id: ann.userId, backend_id: app.bid, bucket: 'twice', access: 'read' })
-    const res = await app.t.call('POST', '/api/admin/grants', { as: app.admin, json: { user_id: ann.userId, backend_id: app.bid, bucket: 'twice', access: 'read-write' } })
+    const res = await app.t.call('POST', '/api/admin/grants', {
+      as: app.admin,
+      json: { user_id: ann.userId, backend_id: app.bid, bucket: 'twice', access: 'read-write' },
+    })
     expect(res.status).toBe(409)
     expect(await codeOf(res)).toBe('grant_exists')
     expect(((await res.json()) as { error: { detail: { id: string } } }).error.detail.id).toBe(g.id)
@@ -145,7 +163,11 @@ describe('access.default', () => {
       const u = await t.user('user')
       const list = await t.call('GET', '/api/backends/local/buckets/open-bucket/objects', { as: u })
       expect(list.status).toBe(listStatus)
-      const upload = await t.call('POST', '/api/backends/local/buckets/open-bucket/object?key=x.txt', { as: u, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } })
+      const upload = await t.call('POST', '/api/backends/local/buckets/open-bucket/object?key=x.txt', {
+        as: u,
+        body: 'data',
+        headers: { 'content-type': 'text/plain', 'content-length': '4' },
+      })
       expect(upload.status).toBe(uploadStatus)
       const mine = (await (await t.call('GET', '/api/me/access', { as: u })).json()) as { grants: unknown[] }
       expect(mine.grants).toEqual(level === 'none' ? [] : [{ backend_id: '*', bucket: '', prefix: '', access: level, via: 'default' }])
@@ -170,11 +192,17 @@ describe('buckets made and deleted', () => {
     await app.revoke(readOnly.id)
     const backendWide = await app.grant({ user_id: maker.userId, backend_id: app.bid, access: 'read-write' })
     expect((await app.t.call('POST', `/api/backends/${app.bid}/buckets`, { as: maker, json: { name: 'maker-bucket' } })).status).toBe(201)
-    const creator = (await app.ok<{ grants: Grant[] }>('GET', `/api/admin/grants?user_id=${maker.userId}`, app.admin)).grants.find((g) => g.bucket === 'maker-bucket')!
+    const creator = (await app.ok<{ grants: Grant[] }>('GET', `/api/admin/grants?user_id=${maker.userId}`, app.admin)).grants.find(
+      (g) => g.bucket === 'maker-bucket',
+    )!
     expect(creator).toMatchObject({ access: 'read-write', origin: 'creator', prefix: '' })
     expect(audits('grant.create').find((r) => r.d.grant_id === creator.id)).toMatchObject({ user_id: maker.userId })
     await app.revoke(backendWide.id)
-    const upload = await app.t.call('POST', `/api/backends/${app.bid}/buckets/maker-bucket/object?key=k.txt`, { as: maker, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } })
+    const upload = await app.t.call('POST', `/api/backends/${app.bid}/buckets/maker-bucket/object?key=k.txt`, {
+      as: maker,
+      body: 'data',
+      headers: { 'content-type': 'text/plain', 'content-length': '4' },
+    })
     expect(upload.status).toBe(201)
     const buckets = await app.ok<{ buckets: Array<{ name: string }> }>('GET', `/api/backends/${app.bid}/buckets`, maker)
     expect(buckets.buckets.map((b) => b.name)).toEqual(['maker-bucket'])
@@ -204,7 +232,9 @@ describe('buckets made and deleted', () => {
 
 describe('the OpenAPI document', () => {
   test('has the grant routes and /api/me/access with their schemas', async () => {
-    const doc = (await (await app.t.call('GET', '/openapi/json')).json()) as { paths: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>> }
+    const doc = (await (await app.t.call('GET', '/openapi/json')).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>
+    }
     expect(Object.keys(doc.paths['/api/admin/grants']!).sort()).toEqual(['get', 'post'])
     expect(Object.keys(doc.paths['/api/admin/grants/{id}']!).sort()).toEqual(['delete', 'patch'])
     expect(doc.paths['/api/admin/grants']!.post!.requestBody).toBeDefined()

@@ -69,7 +69,9 @@ describe.each(KINDS)('a folder grant on %s', (kind) => {
     for (const key of spellings) {
       await refused(await call('GET', `/object?key=${key}`))
       await refused(await call('GET', `/object/info?key=${key}`))
-      await refused(await app.t.call('POST', `${base}/object?key=${key}`, { as, body: 'evil', headers: { 'content-type': 'text/plain', 'content-length': '4' } }))
+      await refused(
+        await app.t.call('POST', `${base}/object?key=${key}`, { as, body: 'evil', headers: { 'content-type': 'text/plain', 'content-length': '4' } }),
+      )
       await refused(await call('DELETE', `/object?key=${key}`))
       await refused(await call('PUT', `/object/tags?key=${key}`, { tags: { x: 'y' } }))
       await refused(await call('POST', `/multipart?key=${key}`, {}))
@@ -104,8 +106,16 @@ describe.each(KINDS)('a folder grant on %s', (kind) => {
     for (const key of ['team/a/tmp/1.txt', 'team/a/tmp/2.txt']) await app.put(bucket, key, 'x')
     const res = await call('POST', '/objects/delete-prefix', { prefix: 'team/a/tmp/' })
     expect(res.status).toBe(200)
-    const events = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { event: string; key?: string })
-    expect(events.filter((e) => e.event === 'object').map((e) => e.key).sort()).toEqual(['team/a/tmp/1.txt', 'team/a/tmp/2.txt'])
+    const events = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; key?: string })
+    expect(
+      events
+        .filter((e) => e.event === 'object')
+        .map((e) => e.key)
+        .sort(),
+    ).toEqual(['team/a/tmp/1.txt', 'team/a/tmp/2.txt'])
   })
 
   test('a bulk delete naming one key outside deletes nothing', async () => {
@@ -174,7 +184,8 @@ describe.each(KINDS)('a folder grant on %s', (kind) => {
       const got = await app.backend().getObject(bucket, key)
       expect([key, got.status === 304 ? '' : await new Response(got.body).text()]).toEqual([key, `bytes of ${key}`])
     }
-    for (const key of ['team/b/planted.txt', 'team/a/stolen.txt', 'team/b/evil.txt', 'team/b/copied/doc.txt']) await expect(app.backend().headObject(bucket, key)).rejects.toThrow()
+    for (const key of ['team/b/planted.txt', 'team/a/stolen.txt', 'team/b/evil.txt', 'team/b/copied/doc.txt'])
+      await expect(app.backend().headObject(bucket, key)).rejects.toThrow()
     expect(await app.backend().getObjectTags(bucket, 'team/b/secret.txt')).toEqual({})
     expect(await codeOf(await call('GET', '/object?key=team/b/secret.txt'))).toBe('access_denied')
   })

@@ -41,6 +41,9 @@ export async function grantsApp(kind: Kind, doc: Record<string, unknown> = {}): 
 
 /** The error code of a JSON error answer. */
 export async function codeOf(res: Response): Promise<string | undefined> {
-  const body = (await res.clone().json().catch(() => ({}))) as { error?: { code?: string } }
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => ({}))) as { error?: { code?: string } }
   return body.error?.code
 }

@@ -21,7 +21,16 @@ const SCENARIOS: Scenario[] = ['none', 'read', 'read-write', 'prefix', 'group', 
 /** What each scenario grants on the folder `in/` every path works in. */
 const LEVEL: Record<Scenario, 0 | 1 | 2> = { none: 0, read: 1, 'read-write': 2, prefix: 2, group: 2, revoked: 0 }
 
-type Ctx = { app: GrantsApp; kind: Kind; as: Client; bucket: string; base: string; uploads: { part: string; complete: string; abort: string }; etag: string; tok: string }
+type Ctx = {
+  app: GrantsApp
+  kind: Kind
+  as: Client
+  bucket: string
+  base: string
+  uploads: { part: string; complete: string; abort: string }
+  etag: string
+  tok: string
+}
 type Path = { name: string; level: 1 | 2; status: number | ((kind: Kind) => number); run(c: Ctx): Promise<Response> }
 
 const up = (c: Ctx, key: string, id: string): string => `key=${encodeURIComponent(key)}&upload_id=${encodeURIComponent(id)}`
@@ -32,33 +41,103 @@ const PATHS: Path[] = [
   { name: 'HEAD', level: 1, status: 200, run: (c) => c.app.t.call('HEAD', `${c.base}/object?key=in/a.txt`, { as: c.as }) },
   { name: 'object info', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/object/info?key=in/a.txt`, { as: c.as }) },
   { name: 'read tags', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/object/tags?key=in/a.txt`, { as: c.as }) },
-  { name: 'versions', level: 1, status: (k) => (k === 'fs' ? 501 : 200), run: (c) => c.app.t.call('GET', `${c.base}/object/versions?key=in/a.txt`, { as: c.as }) },
+  {
+    name: 'versions',
+    level: 1,
+    status: (k) => (k === 'fs' ? 501 : 200),
+    run: (c) => c.app.t.call('GET', `${c.base}/object/versions?key=in/a.txt`, { as: c.as }),
+  },
   { name: 'zip of keys and a folder', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/objects/zip?key=in/a.txt&key=in/dir/`, { as: c.as }) },
   { name: 'multipart uploads in progress', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/multipart?prefix=in/`, { as: c.as }) },
-  { name: 'parts of an upload', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/multipart/parts?${up(c, 'in/mp-part.bin', c.uploads.part)}`, { as: c.as }) },
+  {
+    name: 'parts of an upload',
+    level: 1,
+    status: 200,
+    run: (c) => c.app.t.call('GET', `${c.base}/multipart/parts?${up(c, 'in/mp-part.bin', c.uploads.part)}`, { as: c.as }),
+  },
   { name: 'folder size', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/prefix-size?prefix=in/`, { as: c.as }) },
   { name: 'quota', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/quota`, { as: c.as }) },
   { name: 'size tracking', level: 1, status: 200, run: (c) => c.app.t.call('GET', `${c.base}/size-tracking`, { as: c.as }) },
-  { name: 'share', level: 1, status: 201, run: (c) => c.app.t.call('POST', '/api/shares', { as: c.as, json: { backend_id: c.app.bid, bucket: c.bucket, key: 'in/a.txt' } }) },
+  {
+    name: 'share',
+    level: 1,
+    status: 201,
+    run: (c) => c.app.t.call('POST', '/api/shares', { as: c.as, json: { backend_id: c.app.bid, bucket: c.bucket, key: 'in/a.txt' } }),
+  },
   { name: 'pin', level: 1, status: 201, run: (c) => c.app.t.call('POST', '/api/me/pins', { as: c.as, json: { backend_id: c.app.bid, bucket: c.bucket } }) },
-  { name: 'upload', level: 2, status: 201, run: (c) => c.app.t.call('POST', `${c.base}/object?key=in/up.txt`, { as: c.as, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } }) },
+  {
+    name: 'upload',
+    level: 2,
+    status: 201,
+    run: (c) =>
+      c.app.t.call('POST', `${c.base}/object?key=in/up.txt`, { as: c.as, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } }),
+  },
   { name: 'new folder', level: 2, status: 201, run: (c) => c.app.t.call('POST', `${c.base}/objects/folder`, { as: c.as, json: { key: 'in/new' } }) },
   { name: 'delete', level: 2, status: 204, run: (c) => c.app.t.call('DELETE', `${c.base}/object?key=in/del.txt`, { as: c.as }) },
-  { name: 'bulk delete', level: 2, status: 200, run: (c) => c.app.t.call('POST', `${c.base}/objects/delete`, { as: c.as, json: { keys: [{ key: 'in/bulk.txt' }] } }) },
-  { name: 'folder delete', level: 2, status: 200, run: (c) => c.app.t.call('POST', `${c.base}/objects/delete-prefix`, { as: c.as, json: { prefix: 'in/gone/' } }) },
-  { name: 'copy', level: 2, status: 200, run: (c) => c.app.t.call('POST', `${c.base}/object/copy`, { as: c.as, json: { src_key: 'in/a.txt', dst_key: 'in/copy.txt' } }) },
-  { name: 'folder copy', level: 2, status: 200, run: (c) => c.app.t.call('POST', `${c.base}/objects/copy-prefix`, { as: c.as, json: { src_prefix: 'in/dir/', dst_prefix: 'in/dir2/' } }) },
+  {
+    name: 'bulk delete',
+    level: 2,
+    status: 200,
+    run: (c) => c.app.t.call('POST', `${c.base}/objects/delete`, { as: c.as, json: { keys: [{ key: 'in/bulk.txt' }] } }),
+  },
+  {
+    name: 'folder delete',
+    level: 2,
+    status: 200,
+    run: (c) => c.app.t.call('POST', `${c.base}/objects/delete-prefix`, { as: c.as, json: { prefix: 'in/gone/' } }),
+  },
+  {
+    name: 'copy',
+    level: 2,
+    status: 200,
+    run: (c) => c.app.t.call('POST', `${c.base}/object/copy`, { as: c.as, json: { src_key: 'in/a.txt', dst_key: 'in/copy.txt' } }),
+  },
+  {
+    name: 'folder copy',
+    level: 2,
+    status: 200,
+    run: (c) => c.app.t.call('POST', `${c.base}/objects/copy-prefix`, { as: c.as, json: { src_prefix: 'in/dir/', dst_prefix: 'in/dir2/' } }),
+  },
   { name: 'set tags', level: 2, status: 204, run: (c) => c.app.t.call('PUT', `${c.base}/object/tags?key=in/a.txt`, { as: c.as, json: { tags: { a: 'b' } } }) },
-  { name: 'set metadata', level: 2, status: 200, run: (c) => c.app.t.call('PUT', `${c.base}/object/metadata?key=in/meta.txt`, { as: c.as, json: { metadata: { a: 'b' } } }) },
-  { name: 'start a multipart upload', level: 2, status: 201, run: (c) => c.app.t.call('POST', `${c.base}/multipart?key=in/mp-new.bin`, { as: c.as, json: {} }) },
-  { name: 'upload a part', level: 2, status: 200, run: (c) => c.app.t.call('PUT', `${c.base}/multipart/parts/2?${up(c, 'in/mp-part.bin', c.uploads.part)}`, { as: c.as, body: 'part', headers: { 'content-length': '4' } }) },
+  {
+    name: 'set metadata',
+    level: 2,
+    status: 200,
+    run: (c) => c.app.t.call('PUT', `${c.base}/object/metadata?key=in/meta.txt`, { as: c.as, json: { metadata: { a: 'b' } } }),
+  },
+  {
+    name: 'start a multipart upload',
+    level: 2,
+    status: 201,
+    run: (c) => c.app.t.call('POST', `${c.base}/multipart?key=in/mp-new.bin`, { as: c.as, json: {} }),
+  },
+  {
+    name: 'upload a part',
+    level: 2,
+    status: 200,
+    run: (c) =>
+      c.app.t.call('PUT', `${c.base}/multipart/parts/2?${up(c, 'in/mp-part.bin', c.uploads.part)}`, {
+        as: c.as,
+        body: 'part',
+        headers: { 'content-length': '4' },
+      }),
+  },
   {
     name: 'complete an upload',
     level: 2,
     status: 200,
-    run: (c) => c.app.t.call('POST', `${c.base}/multipart/complete?${up(c, 'in/mp-complete.bin', c.uploads.complete)}`, { as: c.as, json: { parts: [{ PartNumber: 1, ETag: c.etag }] } }),
+    run: (c) =>
+      c.app.t.call('POST', `${c.base}/multipart/complete?${up(c, 'in/mp-complete.bin', c.uploads.complete)}`, {
+        as: c.as,
+        json: { parts: [{ PartNumber: 1, ETag: c.etag }] },
+      }),
   },
-  { name: 'abort an upload', level: 2, status: 204, run: (c) => c.app.t.call('DELETE', `${c.base}/multipart?${up(c, 'in/mp-abort.bin', c.uploads.abort)}`, { as: c.as }) },
+  {
+    name: 'abort an upload',
+    level: 2,
+    status: 204,
+    run: (c) => c.app.t.call('DELETE', `${c.base}/multipart?${up(c, 'in/mp-abort.bin', c.uploads.abort)}`, { as: c.as }),
+  },
 ]
 
 /** What the admin sees of these keys after a refused write: nothing may have changed. */
@@ -137,7 +216,9 @@ describe.each(KINDS)('on %s', (kind) => {
       expect(search.objects.map((o) => o.key)).toEqual(seen ? [`in/${c.tok}.txt`] : [])
       const byName = await app.ok<{ buckets: Array<{ bucket: string }> }>('GET', `/api/search?q=${c.bucket}`, c.as)
       expect(byName.buckets.map((b) => b.bucket)).toEqual(seen ? [c.bucket] : [])
-      app.t.s.db.query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)').run(c.as.userId, app.bid, c.bucket, Date.now())
+      app.t.s.db
+        .query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)')
+        .run(c.as.userId, app.bid, c.bucket, Date.now())
       const pins = await app.ok<{ pins: Array<{ bucket: string }> }>('GET', '/api/me/pins', c.as)
       expect(pins.pins.map((p) => p.bucket)).toEqual(seen ? [c.bucket] : [])
     })

@@ -45,7 +45,10 @@ test('a group grant applies to whoever carried the group at their latest sign-in
   const seen = (await (await t.call('GET', '/api/admin/groups', { as: admin })).json()) as { groups: Array<{ name: string; users: number }> }
   expect(seen.groups.map((g) => g.name)).toEqual(['photographers', 'staff'])
 
-  const res = await t.call('POST', '/api/admin/grants', { as: admin, json: { group: 'photographers', backend_id: 'local', bucket: 'team-bucket', access: 'read' } })
+  const res = await t.call('POST', '/api/admin/grants', {
+    as: admin,
+    json: { group: 'photographers', backend_id: 'local', bucket: 'team-bucket', access: 'read' },
+  })
   expect(res.status).toBe(201)
   expect((await list(first)).status).toBe(200)
 

@@ -11,7 +11,16 @@
  */
 import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { codeOf } from './fixture.ts'
 import type { Backend } from '../../src/backends/backend.ts'
 import type { Client } from '../helpers/app.ts'
@@ -68,7 +77,8 @@ describe.each(['rgw', 'local'])('on the %s backend', (bid) => {
     own = await bucket('own')
     team = await bucket('team')
     other = await bucket('other')
-    for (const key of ['team/a/doc.txt', 'team/b/secret.txt', 'team/ab/x.txt']) await backend.putObject(team, key, new Response(`bytes of ${key}`).body!, { size: `bytes of ${key}`.length })
+    for (const key of ['team/a/doc.txt', 'team/b/secret.txt', 'team/ab/x.txt'])
+      await backend.putObject(team, key, new Response(`bytes of ${key}`).body!, { size: `bytes of ${key}`.length })
     await backend.putObject(other, 'o.txt', new Response('o').body!, { size: 1 })
   })
   afterAll(() => p.close())
@@ -81,11 +91,17 @@ describe.each(['rgw', 'local'])('on the %s backend', (bid) => {
       await grant({ user_id: p.user.userId, bucket: own, access: 'read-write' })
       await grant({ user_id: p.user.userId, bucket: team, prefix: 'team/a/', access: 'read' })
       expect((await mint({ buckets: [own] }, p.user)).buckets).toEqual([{ bucket: own, access: 'read-write' }])
-      const wider = await p.t.call('POST', '/api/me/s3-credentials', { as: p.user, json: { backend_id: bid, buckets: [{ bucket: team, access: 'read-write' }] } })
+      const wider = await p.t.call('POST', '/api/me/s3-credentials', {
+        as: p.user,
+        json: { backend_id: bid, buckets: [{ bucket: team, access: 'read-write' }] },
+      })
       expect(wider.status).toBe(403)
       expect(await codeOf(wider)).toBe('read_only_access')
       expect((await mint({ buckets: [{ bucket: team, access: 'read' }] }, p.user)).buckets).toEqual([{ bucket: team, access: 'read' }])
-      const elsewhere = await p.t.call('POST', '/api/me/s3-credentials', { as: p.user, json: { backend_id: bid, buckets: [{ bucket: other, access: 'read' }] } })
+      const elsewhere = await p.t.call('POST', '/api/me/s3-credentials', {
+        as: p.user,
+        json: { backend_id: bid, buckets: [{ bucket: other, access: 'read' }] },
+      })
       expect(await codeOf(elsewhere)).toBe('access_denied')
     })
 
@@ -134,7 +150,8 @@ describe.each(['rgw', 'local'])('on the %s backend', (bid) => {
       for (const key of ['team/b/secret.txt', 'team/ab/x.txt', 'Team/a/doc.txt', 'team/A/doc.txt', 'team/a/../b/secret.txt', 'team/']) {
         expect([key, await refused(get(c, team, key))]).toEqual([key, '403 AccessDenied'])
       }
-      for (const key of ['team/b/planted.txt', 'team/a/../b/planted.txt', 'other.txt']) expect([key, await refused(put(c, team, key))]).toEqual([key, '403 AccessDenied'])
+      for (const key of ['team/b/planted.txt', 'team/a/../b/planted.txt', 'other.txt'])
+        expect([key, await refused(put(c, team, key))]).toEqual([key, '403 AccessDenied'])
       await expect(backend.headObject(team, 'team/b/planted.txt')).rejects.toThrow()
       expect(await refused(get(c, other, 'o.txt'))).toBe('403 AccessDenied')
     })
@@ -142,22 +159,31 @@ describe.each(['rgw', 'local'])('on the %s backend', (bid) => {
     test('listings: inside the granted folder only', async () => {
       const inside = await c.send(new ListObjectsV2Command({ Bucket: team, Prefix: 'team/a/' }))
       expect(inside.Contents!.map((o) => o.Key).sort()).toEqual(['team/a/doc.txt', 'team/a/new.txt'])
-      for (const prefix of [undefined, 'team/', 'team/b/', 'team/a']) expect([prefix, await refused(c.send(new ListObjectsV2Command({ Bucket: team, Prefix: prefix })))]).toEqual([prefix, '403 AccessDenied'])
+      for (const prefix of [undefined, 'team/', 'team/b/', 'team/a'])
+        expect([prefix, await refused(c.send(new ListObjectsV2Command({ Bucket: team, Prefix: prefix })))]).toEqual([prefix, '403 AccessDenied'])
       await c.send(new HeadBucketCommand({ Bucket: team }))
       // A HEAD answer has no body, so the SDK names the error by its status alone.
       expect((await refused(c.send(new HeadBucketCommand({ Bucket: other })))).split(' ')[0]).toBe('403')
     })
 
     test('copies: the source and the destination must both be granted', async () => {
-      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/a/stolen.txt', CopySource: `${team}/team/b/secret.txt` })))).toBe('403 AccessDenied')
-      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/b/leak.txt', CopySource: `${team}/team/a/doc.txt` })))).toBe('403 AccessDenied')
-      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/a/from-other.txt', CopySource: `${other}/o.txt` })))).toBe('403 AccessDenied')
+      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/a/stolen.txt', CopySource: `${team}/team/b/secret.txt` })))).toBe(
+        '403 AccessDenied',
+      )
+      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/b/leak.txt', CopySource: `${team}/team/a/doc.txt` })))).toBe(
+        '403 AccessDenied',
+      )
+      expect(await refused(c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/a/from-other.txt', CopySource: `${other}/o.txt` })))).toBe(
+        '403 AccessDenied',
+      )
       await c.send(new CopyObjectCommand({ Bucket: team, Key: 'team/a/copy.txt', CopySource: `${team}/team/a/doc.txt` }))
       expect(await get(c, team, 'team/a/copy.txt')).toBe('bytes of team/a/doc.txt')
     })
 
     test('a multi-delete naming any key outside the folder deletes nothing', async () => {
-      expect(await refused(c.send(new DeleteObjectsCommand({ Bucket: team, Delete: { Objects: [{ Key: 'team/a/copy.txt' }, { Key: 'team/b/secret.txt' }] } })))).toBe('403 AccessDenied')
+      expect(
+        await refused(c.send(new DeleteObjectsCommand({ Bucket: team, Delete: { Objects: [{ Key: 'team/a/copy.txt' }, { Key: 'team/b/secret.txt' }] } }))),
+      ).toBe('403 AccessDenied')
       expect((await backend.headObject(team, 'team/a/copy.txt')).key).toBe('team/a/copy.txt')
       expect((await backend.headObject(team, 'team/b/secret.txt')).key).toBe('team/b/secret.txt')
       const out = await c.send(new DeleteObjectsCommand({ Bucket: team, Delete: { Objects: [{ Key: 'team/a/copy.txt' }] } }))

@@ -30,14 +30,26 @@ async function start(dbPath: string, root: string): Promise<Stowage> {
 }
 
 async function signIn(s: Stowage, username: string): Promise<{ cookie: string; csrf: string }> {
-  const res = await s.fetch(new Request('http://localhost/auth/login/local', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) }))
+  const res = await s.fetch(
+    new Request('http://localhost/auth/login/local', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    }),
+  )
   expect(res.status).toBe(200)
   const cookie = cookiesOf(res)
   return { cookie, csrf: /stowage_csrf=([^;]+)/.exec(cookie)![1]! }
 }
 
 function call(s: Stowage, who: { cookie: string; csrf: string }, method: string, path: string, body?: string): Promise<Response> {
-  return s.fetch(new Request(`http://localhost${path}`, { method, headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, ...(body ? { 'content-type': 'text/plain', 'content-length': String(body.length) } : {}) }, body }))
+  return s.fetch(
+    new Request(`http://localhost${path}`, {
+      method,
+      headers: { cookie: who.cookie, 'x-csrf-token': who.csrf, ...(body ? { 'content-type': 'text/plain', 'content-length': String(body.length) } : {}) },
+      body,
+    }),
+  )
 }
 
 function fresh(): { dir: string; dbPath: string; root: string } {
@@ -52,9 +64,12 @@ describe('a database from before grants', () => {
   test('keeps every account able to do what it could: users read and write, readonly accounts read, everywhere', async () => {
     const { dbPath, root } = fresh()
     const db = openDatabase(dbPath)
-    migrate(db, MIGRATIONS.filter((m) => m.version < 5))
+    migrate(
+      db,
+      MIGRATIONS.filter((m) => m.version < 5),
+    )
     const hash = await Bun.password.hash(PASSWORD, { algorithm: 'argon2id', ...FAST_HASH })
-    const insert = db.query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, 1)")
+    const insert = db.query('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, 1)')
     insert.run('u-ann', 'ann', hash, 'user')
     insert.run('u-bob', 'bob', hash, 'readonly')
     insert.run('u-cat', 'cat', hash, 'admin')
@@ -62,7 +77,11 @@ describe('a database from before grants', () => {
 
     const s = await start(dbPath, root)
     try {
-      const grants = s.db.query<{ subject: string; backend_id: string; bucket: string; prefix: string; access: string; origin: string }, []>('SELECT subject, backend_id, bucket, prefix, access, origin FROM access_grants ORDER BY subject').all()
+      const grants = s.db
+        .query<{ subject: string; backend_id: string; bucket: string; prefix: string; access: string; origin: string }, []>(
+          'SELECT subject, backend_id, bucket, prefix, access, origin FROM access_grants ORDER BY subject',
+        )
+        .all()
       expect(grants).toEqual([
         { subject: 'u-ann', backend_id: '*', bucket: '', prefix: '', access: 'read-write', origin: 'upgrade' },
         { subject: 'u-bob', backend_id: '*', bucket: '', prefix: '', access: 'read', origin: 'upgrade' },
@@ -77,7 +96,17 @@ describe('a database from before grants', () => {
       expect([read.status, await read.text()]).toEqual([200, 'data'])
       expect((await call(s, bob, 'POST', '/api/backends/nas/buckets/family-photos/object?key=b.txt', 'data')).status).toBe(403)
       // A user created after the upgrade starts with nothing, as on a fresh install.
-      s.users.insert({ id: 'u-dan', username: 'dan', email: null, passwordHash: hash, role: 'user', identitySource: 'local', mustChangePw: false, createdBy: null, now: Date.now() })
+      s.users.insert({
+        id: 'u-dan',
+        username: 'dan',
+        email: null,
+        passwordHash: hash,
+        role: 'user',
+        identitySource: 'local',
+        mustChangePw: false,
+        createdBy: null,
+        now: Date.now(),
+      })
       const dan = await signIn(s, 'dan')
       expect((await call(s, dan, 'GET', '/api/backends/nas/buckets')).status).toBe(403)
     } finally {
@@ -93,7 +122,17 @@ describe('a fresh install', () => {
     try {
       expect(s.db.query('SELECT COUNT(*) AS n FROM access_grants').get()).toEqual({ n: 0 })
       const hash = await Bun.password.hash(PASSWORD, { algorithm: 'argon2id', ...FAST_HASH })
-      s.users.insert({ id: 'u-new', username: 'newbie', email: null, passwordHash: hash, role: 'user', identitySource: 'local', mustChangePw: false, createdBy: null, now: Date.now() })
+      s.users.insert({
+        id: 'u-new',
+        username: 'newbie',
+        email: null,
+        passwordHash: hash,
+        role: 'user',
+        identitySource: 'local',
+        mustChangePw: false,
+        createdBy: null,
+        now: Date.now(),
+      })
       const newbie = await signIn(s, 'newbie')
       expect(await (await call(s, newbie, 'GET', '/api/backends')).json()).toEqual({ backends: [] })
       expect((await call(s, newbie, 'GET', '/api/backends/nas/buckets')).status).toBe(403)

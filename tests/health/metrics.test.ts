@@ -29,7 +29,8 @@ test('requests are counted by route template; raw ids and unknown paths never be
   const unknownId = await fetch(`${served.base}/api/admin/users/01JUNKNOWNUSERID0000000000`, { headers: { cookie: admin.cookie } })
   expect(unknownId.status).toBe(404)
   await unknownId.text()
-  for (const p of ['/api/this-path-does-not-exist-4711', '/no/such/page-0815', '/api/admin/users/../../etc/passwd']) await (await fetch(`${served.base}${p}`)).text()
+  for (const p of ['/api/this-path-does-not-exist-4711', '/no/such/page-0815', '/api/admin/users/../../etc/passwd'])
+    await (await fetch(`${served.base}${p}`)).text()
   await (await fetch(`${served.base}/api/also-missing-9999`, { method: 'POST' })).text()
   // The counters are updated when each response has ended.
   let text = ''
@@ -38,7 +39,15 @@ test('requests are counted by route template; raw ids and unknown paths never be
   expect(text).toContain('stowage_http_requests_total{method="GET",route="/api/admin/users/:id",status="200"} 1')
   expect(text).toContain('stowage_http_requests_total{method="GET",route="/api/admin/users/:id",status="404"} 1')
   expect(text).toMatch(/stowage_http_requests_total\{method="POST",route="unmatched",status="404"\} 1/)
-  for (const raw of [victim.userId, admin.userId, '01JUNKNOWNUSERID0000000000', 'this-path-does-not-exist-4711', 'page-0815', 'etc/passwd', 'also-missing-9999']) {
+  for (const raw of [
+    victim.userId,
+    admin.userId,
+    '01JUNKNOWNUSERID0000000000',
+    'this-path-does-not-exist-4711',
+    'page-0815',
+    'etc/passwd',
+    'also-missing-9999',
+  ]) {
     expect([raw, text.includes(raw)]).toEqual([raw, false])
   }
   const routes = new Set([...text.matchAll(/route="([^"]*)"/g)].map((m) => m[1]!))

@@ -33,7 +33,10 @@ export type TestApp = {
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a }
   for (const [k, v] of Object.entries(b)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object' ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>) : v
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && out[k] && typeof out[k] === 'object'
+        ? deepMerge(out[k] as Record<string, unknown>, v as Record<string, unknown>)
+        : v
   }
   return out
 }
@@ -69,7 +72,13 @@ export async function testApp(doc: Record<string, unknown> = {}, opts: AppOption
   }
 
   const login: TestApp['login'] = (username, password, headers = {}) =>
-    s.fetch(new Request('http://localhost/auth/login/local', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username, password }) }))
+    s.fetch(
+      new Request('http://localhost/auth/login/local', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ username, password }),
+      }),
+    )
 
   return {
     s,
@@ -80,7 +89,17 @@ export async function testApp(doc: Record<string, unknown> = {}, opts: AppOption
       const username = o.username ?? `${role}${++n}`
       const password = o.password ?? PASSWORD
       const id = ulid()
-      s.users.insert({ id, username, email: null, passwordHash: await s.passwords.hash(password), role, identitySource: 'local', mustChangePw: o.mustChangePw ?? false, createdBy: null, now: Date.now() })
+      s.users.insert({
+        id,
+        username,
+        email: null,
+        passwordHash: await s.passwords.hash(password),
+        role,
+        identitySource: 'local',
+        mustChangePw: o.mustChangePw ?? false,
+        createdBy: null,
+        now: Date.now(),
+      })
       const res = await login(username, password)
       if (res.status !== 200) throw new Error(`login as ${username} failed: ${res.status} ${await res.text()}`)
       const cookie = cookiesOf(res)
@@ -94,6 +113,9 @@ export async function testApp(doc: Record<string, unknown> = {}, opts: AppOption
 }
 
 export async function errorCode(res: Response): Promise<string | undefined> {
-  const body = (await res.clone().json().catch(() => ({}))) as { error?: { code?: string } }
+  const body = (await res
+    .clone()
+    .json()
+    .catch(() => ({}))) as { error?: { code?: string } }
   return body.error?.code
 }

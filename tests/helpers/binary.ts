@@ -6,7 +6,14 @@ import { join } from 'node:path'
 
 export const BINARY = new URL('../../dist/stowage', import.meta.url).pathname
 
-export type Running = { proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>; url: string; dir: string; stdout: () => string; stderr: () => string; startedMs: number }
+export type Running = {
+  proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'>
+  url: string
+  dir: string
+  stdout: () => string
+  stderr: () => string
+  startedMs: number
+}
 
 /** Copies the binary into a fresh empty directory (no node_modules, no sources) and returns that directory. */
 export function isolatedBinary(): { dir: string; bin: string } {
@@ -46,7 +53,9 @@ export async function startBinary(bin: string, dir: string, args: string[], env:
     if (m) {
       const [host, port] = [m[1]!.slice(0, m[1]!.lastIndexOf(':')), m[1]!.slice(m[1]!.lastIndexOf(':') + 1)]
       url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`
-      const ok = await fetch(`${url}/healthz`).then((r) => r.status === 200).catch(() => false)
+      const ok = await fetch(`${url}/healthz`)
+        .then((r) => r.status === 200)
+        .catch(() => false)
       if (ok) return { proc, url, dir, stdout, stderr, startedMs: performance.now() - started }
     }
     if (proc.exitCode !== null) break

@@ -11,7 +11,16 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { isolatedBinary, startBinary, type Running } from './binary.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
-export const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+export const LAUNCH_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
 
 /** The password every test account ends up with (long enough for the default policy). */
 export const NEW_PASSWORD = 'tidy harbour lantern 4821'
@@ -25,7 +34,10 @@ export type Stowage = { run: Running; url: string; adminPassword: string; stop: 
 export async function startStowage(env: Record<string, string> = {}, args: string[] = ['--s3-listen', '127.0.0.1:0']): Promise<Stowage> {
   const { dir, bin } = isolatedBinary()
   // Many sign-ins from one address in a short test run; the per-IP limiter has its own tests.
-  const run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', ...args], { STOWAGE_RATELIMIT__LOGIN_PER_IP: '0', ...env })
+  const run = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', ...args], {
+    STOWAGE_RATELIMIT__LOGIN_PER_IP: '0',
+    ...env,
+  })
   // stderr is read asynchronously; the banner may land just after the listener answers.
   let password: string | undefined
   for (const deadline = Date.now() + 5000; !password && Date.now() < deadline; await Bun.sleep(20)) password = /Password:\s+(\S+)/.exec(run.stderr())?.[1]
@@ -49,7 +61,13 @@ export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: LAUNCH_ARGS,
-    env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), XDG_DATA_HOME: join(home, '.local/share'), PATH: '/usr/bin:/bin' },
+    env: {
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, '.config'),
+      XDG_CACHE_HOME: join(home, '.cache'),
+      XDG_DATA_HOME: join(home, '.local/share'),
+      PATH: '/usr/bin:/bin',
+    },
   })
   browser.on('disconnected', () => rmSync(home, { recursive: true, force: true }))
   return browser
@@ -69,8 +87,15 @@ export type Problems = {
 export type Watched = { context: BrowserContext; page: Page; problems: Problems }
 
 /** A fresh context (own cookies and storage) with one page and a problem recorder attached. */
-export async function openPage(browser: Browser, options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<Watched> {
-  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 }, colorScheme: options.colorScheme ?? 'light', acceptDownloads: true })
+export async function openPage(
+  browser: Browser,
+  options: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {},
+): Promise<Watched> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
+    acceptDownloads: true,
+  })
   const problems: Problems = { console: [], exceptions: [], failed: [], csp: [] }
   // Injected by the browser itself, so the page's CSP does not apply to it.
   await context.addInitScript(() => {
@@ -146,7 +171,13 @@ export async function changeOwnPassword(page: Page, current: string, next: strin
  * Calls the API with the page's session (cookies and CSRF header), for test setup the UI is not
  * under test for. A byte body is sent raw (uploads); anything else as JSON.
  */
-export async function apiCall(page: Page, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+export async function apiCall(
+  page: Page,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown }> {
   const cookies = await page.context().cookies()
   const csrf = cookies.find((cookie) => cookie.name === 'stowage_csrf')?.value ?? ''
   const raw = body instanceof Uint8Array

@@ -58,7 +58,11 @@ export type ImageConfig = {
 }
 
 export async function imageConfig(image: string): Promise<{ config: ImageConfig; size: number }> {
-  const [info] = JSON.parse(await must(['podman', 'image', 'inspect', image])) as Array<{ Config: ImageConfig; Healthcheck?: ImageConfig['Healthcheck']; Size: number }>
+  const [info] = JSON.parse(await must(['podman', 'image', 'inspect', image])) as Array<{
+    Config: ImageConfig
+    Healthcheck?: ImageConfig['Healthcheck']
+    Size: number
+  }>
   // podman reports HEALTHCHECK beside the config, not in it.
   return { config: { ...info!.Config, Healthcheck: info!.Healthcheck ?? info!.Config.Healthcheck }, size: info!.Size }
 }
@@ -69,7 +73,10 @@ export async function buildImage(tag: string): Promise<{ log: string; baseMs: nu
   const bases = await sh(['bash', 'scripts/container-base.sh'])
   if (bases.code !== 0) throw new Error(`scripts/container-base.sh failed:\n${bases.stderr.slice(-4000)}`)
   const baseMs = performance.now() - t
-  const args = bases.stdout.trim().split('\n').flatMap((l) => ['--build-arg', l])
+  const args = bases.stdout
+    .trim()
+    .split('\n')
+    .flatMap((l) => ['--build-arg', l])
   t = performance.now()
   const r = await sh(['podman', 'build', '--isolation', 'chroot', '--format', 'docker', ...args, '-t', tag, '-f', 'Containerfile', '.'])
   if (r.code !== 0) throw new Error(`podman build failed:\n${(r.stdout + r.stderr).slice(-6000)}`)
@@ -185,9 +192,28 @@ export async function unshareContainer(image: string, volume: string, port: numb
     async start() {
       proc = Bun.spawn(
         [
-          'unshare', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', 'sh', '-c', INSIDE, 'inside', rootfs, vol,
-          'env', '-i', ...envArgs,
-          'unshare', `--root=${rootfs}`, `--wd=${config.WorkingDir || '/'}`, '--mount-proc', `--setgid=${user.gid}`, `--setuid=${user.uid}`, '--',
+          'unshare',
+          '--mount',
+          '--pid',
+          '--fork',
+          '--kill-child=SIGKILL',
+          '--',
+          'sh',
+          '-c',
+          INSIDE,
+          'inside',
+          rootfs,
+          vol,
+          'env',
+          '-i',
+          ...envArgs,
+          'unshare',
+          `--root=${rootfs}`,
+          `--wd=${config.WorkingDir || '/'}`,
+          '--mount-proc',
+          `--setgid=${user.gid}`,
+          `--setuid=${user.uid}`,
+          '--',
           ...command,
         ],
         { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
@@ -215,7 +241,10 @@ export async function unshareContainer(image: string, volume: string, port: numb
     pid: async () => child(),
     logs: async () => output,
     async exec(argv) {
-      const p = Bun.spawn(['nsenter', '--target', String(child()), '--mount', '--pid', '--root', '--wd', `--setuid=${user.uid}`, `--setgid=${user.gid}`, '--', ...argv], { env, stdout: 'pipe', stderr: 'pipe' })
+      const p = Bun.spawn(
+        ['nsenter', '--target', String(child()), '--mount', '--pid', '--root', '--wd', `--setuid=${user.uid}`, `--setgid=${user.gid}`, '--', ...argv],
+        { env, stdout: 'pipe', stderr: 'pipe' },
+      )
       const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
       return { code, stdout, stderr }
     },
@@ -238,10 +267,14 @@ export async function unshareContainer(image: string, volume: string, port: numb
 /** The image's USER as numbers, from the image's own /etc/passwd (a name means nothing on the host). */
 export function resolveUser(rootfs: string, user: string): { uid: number; gid: number } {
   const [name, group] = user.split(':') as [string, string | undefined]
-  const passwd = readFileSync(join(rootfs, 'etc/passwd'), 'utf8').split('\n').map((l) => l.split(':'))
+  const passwd = readFileSync(join(rootfs, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
   const entry = /^\d+$/.test(name) ? passwd.find((p) => p[2] === name) : passwd.find((p) => p[0] === name)
   if (!entry) throw new Error(`user ${name} is not in the image's /etc/passwd`)
-  const groups = readFileSync(join(rootfs, 'etc/group'), 'utf8').split('\n').map((l) => l.split(':'))
+  const groups = readFileSync(join(rootfs, 'etc/group'), 'utf8')
+    .split('\n')
+    .map((l) => l.split(':'))
   const gid = group === undefined ? Number(entry[3]) : /^\d+$/.test(group) ? Number(group) : Number(groups.find((g) => g[0] === group)?.[2])
   return { uid: Number(entry[2]), gid }
 }

@@ -15,7 +15,10 @@ import { createFsBackend } from '../../src/backends/fs/driver.ts'
 
 const MiB = 1024 * 1024
 
-type Job = { mode: 'put'; root: string; key: string; mib: number } | { mode: 'complete'; root: string; key: string; parts: number } | { mode: 'overwrite'; root: string; key: string }
+type Job =
+  | { mode: 'put'; root: string; key: string; mib: number }
+  | { mode: 'complete'; root: string; key: string; parts: number }
+  | { mode: 'overwrite'; root: string; key: string }
 
 function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -54,7 +57,12 @@ async function main(): Promise<void> {
     for (let n = 1; n <= job.parts; n++) parts.push(await b.uploadPart('bkt', job.key, id, n, once(fill(n, 5 * MiB)), { size: 5 * MiB }))
     console.log(`uploaded ${id}`)
     console.log('completing')
-    await b.completeMultipartUpload('bkt', job.key, id, parts.map(({ partNumber, etag }) => ({ partNumber, etag })))
+    await b.completeMultipartUpload(
+      'bkt',
+      job.key,
+      id,
+      parts.map(({ partNumber, etag }) => ({ partNumber, etag })),
+    )
     console.log('completed')
     return
   }

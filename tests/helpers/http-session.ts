@@ -13,17 +13,28 @@ export async function oneTimePassword(stderr: () => string | Promise<string>, ti
 }
 
 export async function signIn(base: string, username: string, password: string): Promise<Session & { mustChangePassword: boolean }> {
-  const res = await fetch(`${base}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })
+  const res = await fetch(`${base}/auth/login/local`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  })
   if (res.status !== 200) throw new Error(`sign-in as ${username} failed: ${res.status} ${await res.text()}`)
   const body = (await res.json()) as { must_change_pw?: boolean }
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ')
   const csrf = /stowage_csrf=([^;]+)/.exec(cookie)?.[1] ?? ''
   return {
     mustChangePassword: body.must_change_pw === true,
     call: (method, path, payload) =>
       fetch(`${base}${path}`, {
         method,
-        headers: { cookie, 'x-csrf-token': csrf, ...(payload === undefined ? {} : { 'content-type': payload instanceof Uint8Array ? 'application/octet-stream' : 'application/json' }) },
+        headers: {
+          cookie,
+          'x-csrf-token': csrf,
+          ...(payload === undefined ? {} : { 'content-type': payload instanceof Uint8Array ? 'application/octet-stream' : 'application/json' }),
+        },
         ...(payload === undefined ? {} : { body: payload instanceof Uint8Array ? (payload as Uint8Array<ArrayBuffer>) : JSON.stringify(payload) }),
       }),
   }

@@ -27,7 +27,11 @@ export function writeDiskObjects(stowage: Stowage, bucket: string, objects: Disk
 
 /** The names of the rows on the page, top to bottom, as their checkboxes announce them. */
 export async function rowNames(page: Page): Promise<string[]> {
-  const labels = await page.getByRole('table', { name: 'Folders and objects' }).locator('tbody').getByRole('checkbox').evaluateAll((boxes) => boxes.map((box) => box.getAttribute('aria-label') ?? ''))
+  const labels = await page
+    .getByRole('table', { name: 'Folders and objects' })
+    .locator('tbody')
+    .getByRole('checkbox')
+    .evaluateAll((boxes) => boxes.map((box) => box.getAttribute('aria-label') ?? ''))
   return labels.map((label) => label.replace(/^Select /, ''))
 }
 

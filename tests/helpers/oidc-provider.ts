@@ -91,51 +91,54 @@ export async function createTestProvider(opts: {
   const accounts = new Map<string, Claims>()
   const authorizeRequests: URL[] = []
 
-  const provider = await quietly(() => new Provider(issuer, {
-    clients: opts.clients.map((c) => ({
-      client_id: c.client_id,
-      ...(c.client_secret ? { client_secret: c.client_secret, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
-      redirect_uris: c.redirect_uris,
-      post_logout_redirect_uris: c.post_logout_redirect_uris ?? [],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-    })),
-    jwks: { keys: [jwk] },
-    ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
-    cookies: { keys: ['stowage-test-cookie-key'] },
-    pkce: { required: () => true },
-    conformIdTokenClaims: opts.idTokenOnlyStandardClaims ?? false,
-    scopes: ['openid', 'profile', 'email', 'groups', 'roles', 'offline_access'],
-    claims: {
-      openid: ['sub'],
-      profile: ['preferred_username', 'name'],
-      email: ['email', 'email_verified'],
-      groups: ['groups'],
-      roles: ['realm_access'],
-    },
-    features: {
-      devInteractions: { enabled: true },
-      rpInitiatedLogout: {
-        enabled: true,
-        async logoutSource(ctx: KoaContext, form: string) {
-          ctx.body = `<!doctype html><title>Sign out</title><h1>Sign out of the test provider?</h1>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>`
+  const provider = await quietly(
+    () =>
+      new Provider(issuer, {
+        clients: opts.clients.map((c) => ({
+          client_id: c.client_id,
+          ...(c.client_secret ? { client_secret: c.client_secret, token_endpoint_auth_method: 'client_secret_basic' } : { token_endpoint_auth_method: 'none' }),
+          redirect_uris: c.redirect_uris,
+          post_logout_redirect_uris: c.post_logout_redirect_uris ?? [],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        })),
+        jwks: { keys: [jwk] },
+        ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
+        cookies: { keys: ['stowage-test-cookie-key'] },
+        pkce: { required: () => true },
+        conformIdTokenClaims: opts.idTokenOnlyStandardClaims ?? false,
+        scopes: ['openid', 'profile', 'email', 'groups', 'roles', 'offline_access'],
+        claims: {
+          openid: ['sub'],
+          profile: ['preferred_username', 'name'],
+          email: ['email', 'email_verified'],
+          groups: ['groups'],
+          roles: ['realm_access'],
         },
-      },
-    },
-    async findAccount(_ctx: unknown, id: string): Promise<Account> {
-      const claims = accounts.get(id) ?? {}
-      return { accountId: id, claims: async () => ({ ...claims, sub: id }) }
-    },
-    async loadExistingGrant(ctx: KoaContext) {
-      const oidc = ctx.oidc
-      const existing = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId)
-      if (existing) return oidc.provider.Grant.find(existing)
-      const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! })
-      grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'))
-      await grant.save()
-      return grant
-    },
-  }))
+        features: {
+          devInteractions: { enabled: true },
+          rpInitiatedLogout: {
+            enabled: true,
+            async logoutSource(ctx: KoaContext, form: string) {
+              ctx.body = `<!doctype html><title>Sign out</title><h1>Sign out of the test provider?</h1>${form}<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>`
+            },
+          },
+        },
+        async findAccount(_ctx: unknown, id: string): Promise<Account> {
+          const claims = accounts.get(id) ?? {}
+          return { accountId: id, claims: async () => ({ ...claims, sub: id }) }
+        },
+        async loadExistingGrant(ctx: KoaContext) {
+          const oidc = ctx.oidc
+          const existing = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId)
+          if (existing) return oidc.provider.Grant.find(existing)
+          const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session!.accountId! })
+          grant.addOIDCScope(String(oidc.params!.scope ?? 'openid'))
+          await grant.save()
+          return grant
+        },
+      }),
+  )
 
   const tp: TestProvider = {
     issuer,

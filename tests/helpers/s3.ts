@@ -126,7 +126,15 @@ export function testBucket(tag: string): string {
 /** The S3 driver on the test server, path-style. */
 export function rgwBackend(over: Partial<S3BackendOptions> = {}): Backend {
   const env = s3Env()
-  return createS3Backend({ id: 'rgw', endpoint: env.endpoint, region: env.region, accessKey: env.accessKey, secretKey: env.secretKey, pathStyle: true, ...over })
+  return createS3Backend({
+    id: 'rgw',
+    endpoint: env.endpoint,
+    region: env.region,
+    accessKey: env.accessKey,
+    secretKey: env.secretKey,
+    pathStyle: true,
+    ...over,
+  })
 }
 
 /** A driver and a bucket for one test file: the bucket is made before its tests and removed, with what is left in it, after them. */
@@ -252,7 +260,9 @@ export async function httpGate(target: string, hooks: GateHooks): Promise<{ endp
     const answer = await hooks.before?.(r)
     if (answer) {
       req.resume()
-      res.writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers, 'content-length': Buffer.byteLength(answer.body) }).end(req.method === 'HEAD' ? undefined : answer.body)
+      res
+        .writeHead(answer.status, { 'content-type': 'application/xml', ...answer.headers, 'content-length': Buffer.byteLength(answer.body) })
+        .end(req.method === 'HEAD' ? undefined : answer.body)
       return
     }
     const up = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {

@@ -30,7 +30,12 @@ export type ServerProcess = {
   start(): Promise<void>
   kill(signal: 'SIGKILL' | 'SIGTERM'): Promise<void>
   signIn(username?: string, password?: string): Promise<Session>
-  call(session: Session | undefined, method: string, path: string, init?: { json?: unknown; body?: BodyInit; headers?: Record<string, string> }): Promise<Response>
+  call(
+    session: Session | undefined,
+    method: string,
+    path: string,
+    init?: { json?: unknown; body?: BodyInit; headers?: Record<string, string> },
+  ): Promise<Response>
   /** Kills the process (if running) and removes the data directory. */
   dispose(): Promise<void>
 }
@@ -75,7 +80,13 @@ export async function serverProcess(o: { rgw?: S3Env } = {}): Promise<ServerProc
     while (Date.now() < deadline) {
       const m = /"msg":"listening","listener":"dashboard","address":"([^"]+)"/.exec(out)
       const proxy = /"msg":"listening","listener":"s3-proxy","address":"([^"]+)"/.exec(out)
-      if (m && (proxy || !o.rgw) && (await fetch(`http://${m[1]}/healthz`).then((r) => r.ok).catch(() => false))) {
+      if (
+        m &&
+        (proxy || !o.rgw) &&
+        (await fetch(`http://${m[1]}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false))
+      ) {
         url = `http://${m[1]}`
         proxyUrl = proxy ? `http://${proxy[1]}` : ''
         return

@@ -93,7 +93,18 @@ test('no password, token, CSRF token or cookie in any log line during login and 
   await lineFor('log-change')
   await lineFor('log-wrong')
   const lines = log.lines.slice(before).join('\n')
-  for (const secret of [PASSWORD, newPassword, 'a wrong guess that must not be logged', session, csrf, c.csrf, c.cookie.split('; ')[0]!.split('=')[1]!, 'stowage_session', 'stowage_csrf', 'argon2']) {
+  for (const secret of [
+    PASSWORD,
+    newPassword,
+    'a wrong guess that must not be logged',
+    session,
+    csrf,
+    c.csrf,
+    c.cookie.split('; ')[0]!.split('=')[1]!,
+    'stowage_session',
+    'stowage_csrf',
+    'argon2',
+  ]) {
     expect([secret, lines.includes(secret)]).toEqual([secret, false])
   }
   expect((await lineFor('log-change')).user_id).toBe(c.userId)

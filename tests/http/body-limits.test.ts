@@ -120,7 +120,12 @@ describe('on a real port', () => {
         c.enqueue(chunk)
       },
     })
-    const res = await fetch(`${served.base}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit)
+    const res = await fetch(`${served.base}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit)
     expect(res.status).toBe(413)
     expect(await errorCode(res)).toBe('too_large')
     expect(sent).toBeLessThan(total)

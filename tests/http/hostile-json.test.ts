@@ -23,7 +23,9 @@ const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth)
 const DEEP_5K = `{"keys":${nested(5000)}}`
 const DEEP_20K = `{"keys":${nested(20_000)}}`
 /** Under the 1 MiB cap of bulk delete, ten times the element bound. */
-const WIDE = `{"keys":[${Array(10 * MAX_JSON_ELEMENTS).fill('0').join(',')}]}`
+const WIDE = `{"keys":[${Array(10 * MAX_JSON_ELEMENTS)
+  .fill('0')
+  .join(',')}]}`
 
 const DELETE = '/api/backends/local/buckets/hostile/objects/delete'
 
@@ -134,6 +136,7 @@ describe('a real server process', () => {
     probes.sort((a, b) => a - b)
     const median = probes[probes.length >> 1]!
     const worst = probes.at(-1)!
-    if (!(median < 100 && worst < 2000)) throw new Error(`/healthz took ${median.toFixed(0)} ms (median) and ${worst.toFixed(0)} ms (worst) over ${probes.length} probes`)
+    if (!(median < 100 && worst < 2000))
+      throw new Error(`/healthz took ${median.toFixed(0)} ms (median) and ${worst.toFixed(0)} ms (worst) over ${probes.length} probes`)
   })
 })

@@ -147,7 +147,11 @@ test('upload forms: a key field or file name that is not valid UTF-8 is 400', as
   }
   const overlong = new Uint8Array([0x61, 0xc0, 0xaf, 0x62])
   for (const body of [form(overlong), form(new TextEncoder().encode('ok.txt'), overlong)]) {
-    const res = await t.call('POST', bucketPath, { as: admin, body, headers: { 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(body.length) } })
+    const res = await t.call('POST', bucketPath, {
+      as: admin,
+      body,
+      headers: { 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(body.length) },
+    })
     expect(res.status).toBe(400)
     expect(await errorCode(res)).toBe('bad_request')
   }
@@ -156,12 +160,20 @@ test('upload forms: a key field or file name that is not valid UTF-8 is 400', as
 test('key=%C0%AF is refused, not stored as an object named "%C0%AF"; a malformed path is refused too', async () => {
   await t.s.registry.get('local').createBucket('strict-keys')
   for (const bad of ['%C0%AF', '%FF%FE']) {
-    const res = await t.call('POST', `/api/backends/local/buckets/strict-keys/object?key=${bad}`, { as: admin, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } })
+    const res = await t.call('POST', `/api/backends/local/buckets/strict-keys/object?key=${bad}`, {
+      as: admin,
+      body: 'data',
+      headers: { 'content-type': 'text/plain', 'content-length': '4' },
+    })
     expect(res.status).toBe(400)
   }
   expect(readdirSync(join(root, 'strict-keys')).filter((f) => !f.startsWith('.'))).toEqual([])
   // Well-formed escapes still decode: "é/ü.txt".
-  const ok = await t.call('POST', '/api/backends/local/buckets/strict-keys/object?key=%C3%A9%2F%C3%BC.txt', { as: admin, body: 'data', headers: { 'content-type': 'text/plain', 'content-length': '4' } })
+  const ok = await t.call('POST', '/api/backends/local/buckets/strict-keys/object?key=%C3%A9%2F%C3%BC.txt', {
+    as: admin,
+    body: 'data',
+    headers: { 'content-type': 'text/plain', 'content-length': '4' },
+  })
   expect(ok.status).toBe(201)
   expect(((await ok.json()) as { key: string }).key).toBe('é/ü.txt')
   const path = await t.call('GET', '/api/backends/local/buckets/strict%FF/objects', { as: admin })

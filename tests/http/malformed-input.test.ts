@@ -26,7 +26,15 @@ type Schema = TSchema & { type?: string; properties?: Record<string, Schema>; it
 type Hooks = { body?: Schema; query?: Schema; parse?: Array<{ fn?: unknown } | string> }
 type Path = Array<string | number>
 /** One malformed request: a JSON value or a raw body, and/or a query string to append. */
-type Case = { name: string; json?: unknown; raw?: string | Uint8Array<ArrayBuffer>; contentType?: string; headers?: Record<string, string>; query?: string; mustRefuse: boolean }
+type Case = {
+  name: string
+  json?: unknown
+  raw?: string | Uint8Array<ArrayBuffer>
+  contentType?: string
+  headers?: Record<string, string>
+  query?: string
+  mustRefuse: boolean
+}
 
 const PAGING = new Set(['limit', 'offset', 'max_keys'])
 const WRONG: unknown[] = ['x', '', 42, -1, 1.5, 1e308, -1e308, 2 ** 63, true, null, [], {}, [42], { k: 42 }]
@@ -128,7 +136,12 @@ function rawCases(): Case[] {
     { name: 'Content-Length 1e30', raw: 'data', headers: { 'content-length': '1e30' }, mustRefuse: true },
     // Only the upload route reads forms (a part is raw bytes whatever its type): these must just not fail.
     { name: 'multipart/form-data without a boundary', raw: 'data', contentType: 'multipart/form-data', mustRefuse: false },
-    { name: 'a form that ends early', raw: '--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nxx', contentType: 'multipart/form-data; boundary=b', mustRefuse: false },
+    {
+      name: 'a form that ends early',
+      raw: '--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nxx',
+      contentType: 'multipart/form-data; boundary=b',
+      mustRefuse: false,
+    },
   ]
 }
 

@@ -34,14 +34,19 @@ test('every /api route and method the dashboard serves is in the document a sign
   // A HEAD reaches Elysia as a GET (src/http/head.ts); a GET that answers it on purpose declares `detail.head`.
   const served = t.s.app.routes
     .filter((r) => r.path.startsWith('/api/'))
-    .flatMap((r) => [{ method: r.method, path: r.path }, ...(r.method === 'GET' && (r.hooks as { detail?: { head?: string } }).detail?.head ? [{ method: 'HEAD', path: r.path }] : [])])
+    .flatMap((r) => [
+      { method: r.method, path: r.path },
+      ...(r.method === 'GET' && (r.hooks as { detail?: { head?: string } }).detail?.head ? [{ method: 'HEAD', path: r.path }] : []),
+    ])
   const missing = served.filter((r) => !spec.paths[r.path.replace(/:([^/]+)/g, '{$1}')]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`)
   expect(served.map((r) => `${r.method} ${r.path}`)).toContain('HEAD /api/backends/:bid/buckets/:bucket/object')
   expect(missing).toEqual([])
 })
 
 test('every request body is documented as JSON with its schema, so the explorer can offer it', async () => {
-  const spec = (await (await t.call('GET', '/openapi/json')).json()) as { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } }>> }
+  const spec = (await (await t.call('GET', '/openapi/json')).json()) as {
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema?: { properties?: object } }> } }>>
+  }
   const bare: string[] = []
   for (const [path, operations] of Object.entries(spec.paths)) {
     for (const [method, operation] of Object.entries(operations)) {

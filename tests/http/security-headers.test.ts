@@ -23,7 +23,11 @@ afterAll(() => t.close())
 function expectBaseHeaders(res: Response, what: string): void {
   const h = res.headers
   const csp = h.get('content-security-policy') ?? ''
-  const scriptSrc = csp.split(';').map((s) => s.trim()).find((s) => s.startsWith('script-src')) ?? ''
+  const scriptSrc =
+    csp
+      .split(';')
+      .map((s) => s.trim())
+      .find((s) => s.startsWith('script-src')) ?? ''
   expect([what, scriptSrc]).toEqual([what, "script-src 'self'"])
   expect(scriptSrc).not.toContain('unsafe-inline')
   expect(scriptSrc).not.toContain('unsafe-eval')

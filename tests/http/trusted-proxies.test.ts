@@ -75,7 +75,11 @@ describe('on a real port', () => {
   let n = 0
   // A fresh username each time, so the per-account lockout never kicks in here.
   const attempt = (s: Served, xff: string) =>
-    fetch(`${s.base}/auth/login/local`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: JSON.stringify({ username: `nobody${++n}`, password: 'wrong password' }) })
+    fetch(`${s.base}/auth/login/local`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': xff },
+      body: JSON.stringify({ username: `nobody${++n}`, password: 'wrong password' }),
+    })
 
   test('untrusted peer: rotating X-Forwarded-For does not escape the per-IP login limit', async () => {
     const log = captureLogger()
@@ -85,7 +89,12 @@ describe('on a real port', () => {
     expect(statuses).toEqual([401, 401, 401, 429, 429])
     expect(await errorCode(await attempt(served, '192.0.2.1'))).toBe('rate_limited')
     await until(() => log.entries().filter((e) => e.msg === 'request').length >= 6)
-    const ips = new Set(log.entries().filter((e) => e.msg === 'request').map((e) => e.ip))
+    const ips = new Set(
+      log
+        .entries()
+        .filter((e) => e.msg === 'request')
+        .map((e) => e.ip),
+    )
     expect([...ips]).toEqual(['127.0.0.1'])
   })
 
@@ -101,12 +110,18 @@ describe('on a real port', () => {
     const limited = await attempt(served, '203.0.113.50')
     expect(await errorCode(limited)).toBe('rate_limited')
     await until(() => log.entries().filter((e) => e.msg === 'request').length >= 10)
-    const ips = log.entries().filter((e) => e.msg === 'request').map((e) => e.ip)
+    const ips = log
+      .entries()
+      .filter((e) => e.msg === 'request')
+      .map((e) => e.ip)
     expect(ips).toContain('198.51.100.0')
     expect(ips).toContain('203.0.113.50')
     expect(ips).not.toContain('spoof')
     served.t.s.audit.flush()
-    const auditIps = served.t.s.db.query<{ ip: string }, []>("SELECT DISTINCT ip FROM audit_events WHERE action = 'auth.login'").all().map((r) => r.ip)
+    const auditIps = served.t.s.db
+      .query<{ ip: string }, []>("SELECT DISTINCT ip FROM audit_events WHERE action = 'auth.login'")
+      .all()
+      .map((r) => r.ip)
     expect(auditIps).toContain('198.51.100.4')
     expect(auditIps).not.toContain('127.0.0.1')
   })

@@ -10,7 +10,8 @@ test('parseCidr accepts IPs and CIDRs of both families', () => {
 })
 
 test('parseCidr refuses what is not an IP or CIDR', () => {
-  for (const bad of ['', 'localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/-1', '10.0.0.0/8x', '10.0.0.0/', '300.1.1.1', '10.0.0.0/8/9']) expect(parseCidr(bad)).toBeUndefined()
+  for (const bad of ['', 'localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/-1', '10.0.0.0/8x', '10.0.0.0/', '300.1.1.1', '10.0.0.0/8/9'])
+    expect(parseCidr(bad)).toBeUndefined()
 })
 
 test('cidrMatcher matches members only', () => {

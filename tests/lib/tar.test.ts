@@ -26,7 +26,8 @@ async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 
 async function members(archive: Uint8Array, chunk = 4096): Promise<Array<TarEntry & { bytes: Uint8Array }>> {
   const out: Array<TarEntry & { bytes: Uint8Array }> = []
-  for await (const m of readTar(chunked(archive, chunk))) out.push({ name: m.name, size: m.size, mode: m.mode, mtimeMs: m.mtimeMs, bytes: await collect(m.body) })
+  for await (const m of readTar(chunked(archive, chunk)))
+    out.push({ name: m.name, size: m.size, mode: m.mode, mtimeMs: m.mtimeMs, bytes: await collect(m.body) })
   return out
 }
 

@@ -14,7 +14,8 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
   afterAll(() => e.close(), 60_000)
 
   const tags = (key = 'doc.md'): Promise<Response> => e.t.call('GET', `${e.base}/object/tags${q(key)}`, { as: e.reader })
-  const putTags = (t: Record<string, string>, key = 'doc.md'): Promise<Response> => e.t.call('PUT', `${e.base}/object/tags${q(key)}`, { as: e.user, json: { tags: t } })
+  const putTags = (t: Record<string, string>, key = 'doc.md'): Promise<Response> =>
+    e.t.call('PUT', `${e.base}/object/tags${q(key)}`, { as: e.user, json: { tags: t } })
 
   test('tags: PUT (204) then GET, audited', async () => {
     expect(await json(await tags())).toEqual({ tags: {} })
@@ -31,7 +32,9 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     const many = await putTags(eleven)
     expect(many.status).toBe(400)
     expect(await errorCode(many)).toBe('too_many_tags')
-    for (const bad of [{ ['k'.repeat(129)]: 'v' }, { '': 'v' }, { k: 'v'.repeat(257) }, { 'bad<key>': 'v' }, { k: 'semi;colon' }] as Array<Record<string, string>>) {
+    for (const bad of [{ ['k'.repeat(129)]: 'v' }, { '': 'v' }, { k: 'v'.repeat(257) }, { 'bad<key>': 'v' }, { k: 'semi;colon' }] as Array<
+      Record<string, string>
+    >) {
       const res = await putTags(bad)
       expect(res.status).toBe(400)
       expect(await errorCode(res)).toBe('invalid_tag')
@@ -45,7 +48,10 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
   })
 
   test('metadata: PUT replaces user metadata, keeps the content type, answers the object', async () => {
-    const res = await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, { as: e.user, json: { metadata: { Author: 'ann', 'x-amz-meta-review': 'done' } } })
+    const res = await e.t.call('PUT', `${e.base}/object/metadata${q('doc.md')}`, {
+      as: e.user,
+      json: { metadata: { Author: 'ann', 'x-amz-meta-review': 'done' } },
+    })
     expect(res.status).toBe(200)
     const o = await json<Obj>(res)
     expect(o.metadata).toEqual({ author: 'ann', review: 'done' })
@@ -57,7 +63,7 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     expect(auditRows(e.t, 'object.metadata.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { metadata: { author: 'bob' } } })
   })
 
-  test('a metadata edit keeps the object\'s tags', async () => {
+  test("a metadata edit keeps the object's tags", async () => {
     expect((await e.put('tagged.txt', 'keep my tags', { type: 'text/plain' })).status).toBe(201)
     expect((await putTags({ project: 'apollo', stage: 'final' }, 'tagged.txt')).status).toBe(204)
     const res = await e.t.call('PUT', `${e.base}/object/metadata${q('tagged.txt')}`, { as: e.user, json: { metadata: { author: 'ann' } } })
@@ -102,14 +108,23 @@ describe('versions on a versioned RGW bucket', () => {
     try {
       expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)
       for (const body of ['one', 'second', 'the third']) expect((await e.put('v.txt', body)).status).toBe(201)
-      const res = await json<{ versions: Array<{ version_id: string; is_latest: boolean; size: number }> }>(await e.t.call('GET', `${e.base}/object/versions${q('v.txt')}`, { as: e.reader }))
+      const res = await json<{ versions: Array<{ version_id: string; is_latest: boolean; size: number }> }>(
+        await e.t.call('GET', `${e.base}/object/versions${q('v.txt')}`, { as: e.reader }),
+      )
       expect(res.versions.length).toBe(3)
       const oldest = res.versions.find((v) => v.size === 3)!
       const got = await e.t.call('GET', `${e.base}/object${q('v.txt', `&version_id=${encodeURIComponent(oldest.version_id)}`)}`, { as: e.reader })
       expect(await got.text()).toBe('one')
     } finally {
       // A versioned bucket can only be deleted once every version is gone.
-      for (const v of await e.backend().listObjectVersions(e.bucket, 'v.txt').catch(() => [])) await e.backend().deleteObject(e.bucket, 'v.txt', { versionId: v.versionId }).catch(() => {})
+      for (const v of await e
+        .backend()
+        .listObjectVersions(e.bucket, 'v.txt')
+        .catch(() => []))
+        await e
+          .backend()
+          .deleteObject(e.bucket, 'v.txt', { versionId: v.versionId })
+          .catch(() => {})
       await e.close()
     }
   }, 60_000)
@@ -120,7 +135,9 @@ describe('versions on a versioned RGW bucket', () => {
     try {
       expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)
       for (const key of keys) expect((await e.put(key, `body of ${key}`)).status).toBe(201)
-      expect((await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'gone.txt' }, { key: 'dir/inner.txt' }] } })).status).toBe(200)
+      expect((await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'gone.txt' }, { key: 'dir/inner.txt' }] } })).status).toBe(
+        200,
+      )
       type Deleted = { versioned: boolean; deleted: Array<{ key: string; version_id: string; last_modified?: string }> }
       const root = await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted`, { as: e.reader }))
       expect(root.versioned).toBe(true)
@@ -129,12 +146,23 @@ describe('versions on a versioned RGW bucket', () => {
       const dir = await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted?prefix=dir/`, { as: e.reader }))
       expect(dir.deleted.map((d) => d.key)).toEqual(['dir/inner.txt'])
 
-      const undelete = await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'gone.txt', version_id: root.deleted[0]!.version_id }] } })
+      const undelete = await e.t.call('POST', `${e.base}/objects/delete`, {
+        as: e.user,
+        json: { keys: [{ key: 'gone.txt', version_id: root.deleted[0]!.version_id }] },
+      })
       expect(undelete.status).toBe(200)
       expect(await (await e.t.call('GET', `${e.base}/object${q('gone.txt')}`, { as: e.reader })).text()).toBe('body of gone.txt')
       expect((await json<Deleted>(await e.t.call('GET', `${e.base}/objects/deleted`, { as: e.reader }))).deleted).toEqual([])
     } finally {
-      for (const key of keys) for (const v of await e.backend().listObjectVersions(e.bucket, key).catch(() => [])) await e.backend().deleteObject(e.bucket, key, { versionId: v.versionId }).catch(() => {})
+      for (const key of keys)
+        for (const v of await e
+          .backend()
+          .listObjectVersions(e.bucket, key)
+          .catch(() => []))
+          await e
+            .backend()
+            .deleteObject(e.bucket, key, { versionId: v.versionId })
+            .catch(() => {})
       await e.close()
     }
   }, 60_000)

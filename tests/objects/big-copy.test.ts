@@ -31,7 +31,15 @@ describe('copies above the single-copy limit through the API on rgw', () => {
     gate = await httpGate(s3.endpoint, { before: (r) => hooks.before?.(r) ?? Promise.resolve(undefined), after: (r, status) => hooks.after?.(r, status) })
     const entry = e.t.s.registry.entry(e.bid)!
     const original = entry.backend!
-    backend = createS3Backend({ id: e.bid, endpoint: gate.endpoint, region: s3.region, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true, copies: { singleCopyMaxBytes: 8 * MiB, partBytes: 5 * MiB } })
+    backend = createS3Backend({
+      id: e.bid,
+      endpoint: gate.endpoint,
+      region: s3.region,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      pathStyle: true,
+      copies: { singleCopyMaxBytes: 8 * MiB, partBytes: 5 * MiB },
+    })
     entry.backend = backend
     await original.close()
   }, 60_000)
@@ -45,8 +53,10 @@ describe('copies above the single-copy limit through the API on rgw', () => {
     await backend.putObject(bucket, key, new Response(body).body!, { size: body.length, contentType: 'application/x-big', metadata: { origin: 'big' } })
   }
 
-  const copy = (body: Record<string, unknown>, bucket = e.bucket): Promise<Response> => e.t.call('POST', `/api/backends/${e.bid}/buckets/${bucket}/object/copy`, { as: e.user, json: body })
-  const info = async (key: string, bucket = e.bucket): Promise<Obj> => json<Obj>(await e.t.call('GET', `/api/backends/${e.bid}/buckets/${bucket}/object/info${q(key)}`, { as: e.reader }))
+  const copy = (body: Record<string, unknown>, bucket = e.bucket): Promise<Response> =>
+    e.t.call('POST', `/api/backends/${e.bid}/buckets/${bucket}/object/copy`, { as: e.user, json: body })
+  const info = async (key: string, bucket = e.bucket): Promise<Obj> =>
+    json<Obj>(await e.t.call('GET', `/api/backends/${e.bid}/buckets/${bucket}/object/info${q(key)}`, { as: e.reader }))
   const md5At = async (key: string, bucket = e.bucket): Promise<string> =>
     md5(new Uint8Array(await (await e.t.call('GET', `/api/backends/${e.bid}/buckets/${bucket}/object${q(key)}`, { as: e.reader })).arrayBuffer()))
 

@@ -21,7 +21,8 @@ describe.each(KINDS)('copies on %s', (kind) => {
   }, 60_000)
   afterAll(() => e.close(), 60_000)
 
-  const info = async (key: string, bucket = e.bucket, bid = e.bid): Promise<Response> => e.t.call('GET', `/api/backends/${bid}/buckets/${bucket}/object/info${q(key)}`, { as: e.reader })
+  const info = async (key: string, bucket = e.bucket, bid = e.bid): Promise<Response> =>
+    e.t.call('GET', `/api/backends/${bid}/buckets/${bucket}/object/info${q(key)}`, { as: e.reader })
   const copy = (body: Record<string, unknown>): Promise<Response> => e.t.call('POST', `${e.base}/object/copy`, { as: e.user, json: body })
 
   test('same bucket: server-side copy keeps type and content', async () => {
@@ -30,7 +31,11 @@ describe.each(KINDS)('copies on %s', (kind) => {
     const body = await json<{ backend: string; bucket: string; object: Obj }>(res)
     expect(body).toMatchObject({ backend: e.bid, bucket: e.bucket, object: { key: 'copies/a.txt', size: 5 } })
     expect(body.object.content_type).toStartWith('text/plain')
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({ status: 'ok', key: 'src/a.txt', detail: { dst_bucket: e.bucket, dst_key: 'copies/a.txt', size: 5 } })
+    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({
+      status: 'ok',
+      key: 'src/a.txt',
+      detail: { dst_bucket: e.bucket, dst_key: 'copies/a.txt', size: 5 },
+    })
   })
 
   test('another bucket with replaced metadata', async () => {
@@ -71,14 +76,25 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(res.status).toBe(200)
     const events = await ndjson(res)
     expect(events[0]).toEqual({ event: 'start', src_prefix: 'src/', dst_prefix: 'backup/src/' })
-    expect(events.filter((x) => x.event === 'object').map((x) => `${x.src}>${x.dst}`).sort()).toEqual(['src/a.txt>backup/src/a.txt', 'src/c.json>backup/src/c.json', 'src/sub/b.bin>backup/src/sub/b.bin'])
+    expect(
+      events
+        .filter((x) => x.event === 'object')
+        .map((x) => `${x.src}>${x.dst}`)
+        .sort(),
+    ).toEqual(['src/a.txt>backup/src/a.txt', 'src/c.json>backup/src/c.json', 'src/sub/b.bin>backup/src/sub/b.bin'])
     expect(events.at(-1)).toEqual({ event: 'done', copied: 3, failed: 0, bytes: 5 + 300_000 + 7 })
     expect((await info('backup/src/sub/b.bin')).status).toBe(200)
-    expect(auditRows(e.t, 'object.copy_prefix')[0]).toMatchObject({ status: 'ok', detail: { src_prefix: 'src/', dst_prefix: 'backup/src/', copied: 3, cancelled: false } })
+    expect(auditRows(e.t, 'object.copy_prefix')[0]).toMatchObject({
+      status: 'ok',
+      detail: { src_prefix: 'src/', dst_prefix: 'backup/src/', copied: 3, cancelled: false },
+    })
   }, 30_000)
 
   test('copy-prefix across backends', async () => {
-    const res = await e.t.call('POST', `${e.base}/objects/copy-prefix`, { as: e.user, json: { src_prefix: 'src/', dst_prefix: 'mirror/', dst_backend: 'other', dst_bucket: remoteBucket } })
+    const res = await e.t.call('POST', `${e.base}/objects/copy-prefix`, {
+      as: e.user,
+      json: { src_prefix: 'src/', dst_prefix: 'mirror/', dst_backend: 'other', dst_bucket: remoteBucket },
+    })
     const events = await ndjson(res)
     expect(events.at(-1)).toMatchObject({ event: 'done', copied: 3, failed: 0 })
     expect((await info('mirror/sub/b.bin', remoteBucket, 'other')).status).toBe(200)
@@ -96,7 +112,10 @@ describe.each(KINDS)('copies on %s', (kind) => {
       expect(res.status).toBe(400)
       expect(await errorCode(res)).toBe('invalid_prefix')
     }
-    const otherBucket = await e.t.call('POST', `${e.base}/objects/copy-prefix`, { as: e.user, json: { src_prefix: 'src/', dst_prefix: 'src/deeper/', dst_bucket: dstBucket } })
+    const otherBucket = await e.t.call('POST', `${e.base}/objects/copy-prefix`, {
+      as: e.user,
+      json: { src_prefix: 'src/', dst_prefix: 'src/deeper/', dst_bucket: dstBucket },
+    })
     expect((await ndjson(otherBucket)).at(-1)).toMatchObject({ event: 'done', copied: 3 })
   })
 
@@ -123,7 +142,11 @@ describe.each(KINDS)('copies on %s', (kind) => {
       while (!text.includes('"object"')) text += new TextDecoder().decode((await reader.read()).value)
       abort.abort()
       for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value)
-      const done = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)!
+      const done = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .at(-1)!
       expect(done).toMatchObject({ event: 'done', cancelled: true })
       expect(done.copied as number).toBeLessThan(16)
       await Bun.sleep(100)

@@ -26,7 +26,10 @@ describe.each(KINDS)('deletes on %s', (kind) => {
 
   test('bulk delete reports per key and the audit row names every key with its outcome', async () => {
     for (const k of ['bulk/1', 'bulk/2', 'bulk/3']) expect((await e.put(k, k)).status).toBe(201)
-    const res = await e.t.call('POST', `${e.base}/objects/delete`, { as: e.user, json: { keys: [{ key: 'bulk/1' }, { key: 'bulk/2' }, { key: 'bulk/3' }, { key: 'bad/../key' }] } })
+    const res = await e.t.call('POST', `${e.base}/objects/delete`, {
+      as: e.user,
+      json: { keys: [{ key: 'bulk/1' }, { key: 'bulk/2' }, { key: 'bulk/3' }, { key: 'bad/../key' }] },
+    })
     expect(res.status).toBe(200)
     const body = await json<{ deleted: Array<{ key: string }>; errors: Array<{ key: string; code: string; message: string }> }>(res)
     expect(body.deleted.map((d) => d.key).sort()).toEqual(['bulk/1', 'bulk/2', 'bulk/3'])
@@ -56,7 +59,12 @@ describe.each(KINDS)('deletes on %s', (kind) => {
     expect(res.headers.get('content-type')).toStartWith('application/x-ndjson')
     const events = await ndjson(res)
     expect(events[0]).toEqual({ event: 'start', prefix: 'tree/' })
-    expect(events.filter((x) => x.event === 'object').map((x) => x.key).sort()).toEqual(keys)
+    expect(
+      events
+        .filter((x) => x.event === 'object')
+        .map((x) => x.key)
+        .sort(),
+    ).toEqual(keys)
     expect(events.at(-1)).toEqual({ event: 'done', deleted: 4, failed: 0 })
     for (const k of keys) expect(await exists(k)).toBe(false)
     expect(await exists('treehouse')).toBe(true)
@@ -101,7 +109,11 @@ describe.each(KINDS)('deletes on %s', (kind) => {
         if (r.done) break
         text += new TextDecoder().decode(r.value)
       }
-      const done = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)!
+      const done = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .at(-1)!
       expect(done).toMatchObject({ event: 'done', cancelled: true })
       expect(done.deleted as number).toBeLessThan(12)
       await Bun.sleep(150)

@@ -21,7 +21,12 @@ describe.each(KINDS)('bad input on %s', (kind) => {
   afterAll(() => e.close(), 60_000)
 
   async function check(a: Attempt, as: Client = e.admin): Promise<void> {
-    const res = await e.t.call(a.method, a.path, { as, ...(a.json !== undefined ? { json: a.json } : {}), ...(a.body !== undefined ? { body: a.body } : {}), headers: a.headers })
+    const res = await e.t.call(a.method, a.path, {
+      as,
+      ...(a.json !== undefined ? { json: a.json } : {}),
+      ...(a.body !== undefined ? { body: a.body } : {}),
+      headers: a.headers,
+    })
     const text = await res.text()
     const label = `${a.name}: ${a.method} ${a.path.slice(0, 120)} → ${res.status} ${text.slice(0, 200)}`
     expect(res.status >= 400 && res.status < 500, label).toBe(true)
@@ -76,7 +81,14 @@ describe.each(KINDS)('bad input on %s', (kind) => {
       for (const a of [
         { name: 'list', method: 'GET', path: `${base}/objects`, want: 400 },
         { name: 'get', method: 'GET', path: `${base}/object?key=a`, want: 400 },
-        { name: 'upload', method: 'POST', path: `${base}/object?key=a`, body: 'abc', headers: { 'content-type': 'text/plain', 'content-length': '3' }, want: 400 },
+        {
+          name: 'upload',
+          method: 'POST',
+          path: `${base}/object?key=a`,
+          body: 'abc',
+          headers: { 'content-type': 'text/plain', 'content-length': '3' },
+          want: 400,
+        },
         { name: 'delete bucket', method: 'DELETE', path: base, want: 400 },
         { name: 'mp list', method: 'GET', path: `${base}/multipart`, want: 400 },
       ]) {
@@ -134,7 +146,13 @@ describe.each(KINDS)('bad input on %s', (kind) => {
     ]
     for (const [method, path] of jsonRoutes) {
       await check({ name: 'bad json', method, path, body: '{"oops": ', headers: { 'content-type': 'application/json' }, want: 400 })
-      await check({ name: 'wrong shape', method, path, json: { tags: 'no', keys: 'no', metadata: 7, parts: {}, name: 5, key: 5, prefix: 5, src_key: 1, src_prefix: 1 }, want: 400 })
+      await check({
+        name: 'wrong shape',
+        method,
+        path,
+        json: { tags: 'no', keys: 'no', metadata: 7, parts: {}, name: 5, key: 5, prefix: 5, src_key: 1, src_prefix: 1 },
+        want: 400,
+      })
       await check({ name: 'xml', method, path, body: '<a/>', headers: { 'content-type': 'application/xml' } })
     }
   })

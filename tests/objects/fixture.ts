@@ -41,7 +41,11 @@ async function emptyAndDelete(backend: Backend, bucket: string): Promise<void> {
     for (const u of await backend.listMultipartUploads(bucket, {})) await backend.abortMultipartUpload(bucket, u.key, u.uploadId).catch(() => {})
     for (;;) {
       const page = await backend.listObjects(bucket, { delimiter: '', maxKeys: 1000 })
-      if (page.objects.length > 0) await backend.deleteObjects(bucket, page.objects.map((o) => ({ key: o.key })))
+      if (page.objects.length > 0)
+        await backend.deleteObjects(
+          bucket,
+          page.objects.map((o) => ({ key: o.key })),
+        )
       if (!page.isTruncated) break
     }
     await backend.deleteBucket(bucket)
@@ -54,7 +58,10 @@ async function emptyAndDelete(backend: Backend, bucket: string): Promise<void> {
  * An app with the `kind` backend as `bid`, plus `also` backends (used by the
  * cross-backend tests), and one bucket on `bid`.
  */
-export async function objectEnv(kind: Kind, o: { also?: Array<{ kind: Kind; id: string }>; app?: Record<string, unknown>; opts?: AppOptions } = {}): Promise<Env> {
+export async function objectEnv(
+  kind: Kind,
+  o: { also?: Array<{ kind: Kind; id: string }>; app?: Record<string, unknown>; opts?: AppOptions } = {},
+): Promise<Env> {
   const bid = kind === 'fs' ? 'local' : 'rgw'
   const specs = [{ kind, id: bid }, ...(o.also ?? [])].map((s) => backendDoc(s.kind, s.id))
   const t = await testApp(
@@ -87,7 +94,11 @@ export async function objectEnv(kind: Kind, o: { also?: Array<{ kind: Kind; id: 
       t.call('POST', `/api/backends/${bid}/buckets/${p.bucket ?? bucket}/object?key=${encodeURIComponent(key)}`, {
         as: user,
         body: body as BodyInit,
-        headers: { 'content-type': p.type ?? 'application/octet-stream', 'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength), ...p.headers },
+        headers: {
+          'content-type': p.type ?? 'application/octet-stream',
+          'content-length': String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength),
+          ...p.headers,
+        },
       }),
     async close() {
       for (const c of created) await emptyAndDelete(t.s.registry.get(c.bid), c.bucket)
@@ -117,9 +128,18 @@ export async function ndjson(res: Response): Promise<Array<Record<string, unknow
 }
 
 /** The audit rows of one action, newest first, after flushing the queue. */
-export function auditRows(t: TestApp, action: string): Array<{ action: string; status: string; key: string | null; bucket: string | null; detail: Record<string, unknown> }> {
+export function auditRows(
+  t: TestApp,
+  action: string,
+): Array<{ action: string; status: string; key: string | null; bucket: string | null; detail: Record<string, unknown> }> {
   t.s.audit.flush()
-  return (t.s.db.query('SELECT action, status, object_key AS key, bucket, detail FROM audit_events WHERE action = ? ORDER BY id DESC').all(action) as Array<{ action: string; status: string; key: string | null; bucket: string | null; detail: string | null }>).map(
-    (r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {} }),
-  )
+  return (
+    t.s.db.query('SELECT action, status, object_key AS key, bucket, detail FROM audit_events WHERE action = ? ORDER BY id DESC').all(action) as Array<{
+      action: string
+      status: string
+      key: string | null
+      bucket: string | null
+      detail: string | null
+    }>
+  ).map((r) => ({ ...r, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {} }))
 }

@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { errorCode } from '../helpers/app.ts'
 import { json, KINDS, objectEnv, type Env } from './fixture.ts'
 
-type Listing = { prefix: string; delimiter: string; common_prefixes: string[]; is_truncated: boolean; next_continuation_token?: string; objects: Array<{ key: string; size: number; etag?: string; last_modified?: string }> }
+type Listing = {
+  prefix: string
+  delimiter: string
+  common_prefixes: string[]
+  is_truncated: boolean
+  next_continuation_token?: string
+  objects: Array<{ key: string; size: number; etag?: string; last_modified?: string }>
+}
 
 describe.each(KINDS)('listing on %s', (kind) => {
   let e: Env

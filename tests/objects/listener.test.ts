@@ -29,12 +29,21 @@ function chunk(i: number): Buffer {
 function upload(port: number, path: string, e: Env, method: string, size = SIZE): Promise<Reply & { sha256: string }> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256')
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { cookie: e.user.cookie, 'x-csrf-token': e.user.csrf, 'content-type': 'application/octet-stream', 'content-length': String(size) } }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (d: string) => (body += d))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, sha256: hash.digest('hex') }))
-    })
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        headers: { cookie: e.user.cookie, 'x-csrf-token': e.user.csrf, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (d: string) => (body += d))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, sha256: hash.digest('hex') }))
+      },
+    )
     req.on('error', reject)
     void (async () => {
       for (let i = 0; i < size / MiB; i++) {
@@ -48,7 +57,12 @@ function upload(port: number, path: string, e: Env, method: string, size = SIZE)
 }
 
 /** Downloads, hashing as it goes; returns the headers, the byte count and the sha256. */
-function download(port: number, path: string, e: Env, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; sha256: string }> {
+function download(
+  port: number,
+  path: string,
+  e: Env,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256')
     let bytes = 0
@@ -126,7 +140,10 @@ describe.each(KINDS)('real listener on %s', (kind) => {
     const part = JSON.parse(up.result.body) as { part_number: number; etag: string; size: number }
     expect(part).toMatchObject({ part_number: 1, size: partSize })
     expect(up.growthMiB).toBeLessThan(GROWTH_LIMIT_MIB)
-    const done = await e.t.call('POST', `${e.base}/multipart/complete${q('big/part.bin', `&upload_id=${encodeURIComponent(id)}`)}`, { as: e.user, json: { parts: [{ PartNumber: 1, ETag: part.etag }] } })
+    const done = await e.t.call('POST', `${e.base}/multipart/complete${q('big/part.bin', `&upload_id=${encodeURIComponent(id)}`)}`, {
+      as: e.user,
+      json: { parts: [{ PartNumber: 1, ETag: part.etag }] },
+    })
     expect(done.status).toBe(200)
     const down = await download(port, `${e.base}/object${q('big/part.bin')}`, e)
     expect(down.headers['content-length']).toBe(String(partSize))
@@ -145,7 +162,13 @@ describe.each(KINDS)('real listener on %s', (kind) => {
       await new Promise<void>((resolve, reject) => {
         const body = JSON.stringify({ src_prefix: 'hang/', dst_prefix: 'hang-copy/' })
         const req = http.request(
-          { host: '127.0.0.1', port, method: 'POST', path: `${e.base}/objects/copy-prefix`, headers: { cookie: e.user.cookie, 'x-csrf-token': e.user.csrf, 'content-type': 'application/json', 'content-length': String(body.length) } },
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: `${e.base}/objects/copy-prefix`,
+            headers: { cookie: e.user.cookie, 'x-csrf-token': e.user.csrf, 'content-type': 'application/json', 'content-length': String(body.length) },
+          },
           (res) => {
             let text = ''
             res.on('data', (d: Buffer) => {

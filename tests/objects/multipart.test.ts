@@ -30,7 +30,9 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect(c.status).toBe(201)
     const { upload_id: id, bucket, key } = await json<{ bucket: string; key: string; upload_id: string }>(c)
     expect({ bucket, key }).toEqual({ bucket: e.bucket, key: 'big/file.bin' })
-    const uploads = await json<{ uploads: Array<{ key: string; upload_id: string }> }>(await e.t.call('GET', `${e.base}/multipart?prefix=big/`, { as: e.reader }))
+    const uploads = await json<{ uploads: Array<{ key: string; upload_id: string }> }>(
+      await e.t.call('GET', `${e.base}/multipart?prefix=big/`, { as: e.reader }),
+    )
     expect(uploads.uploads.map((u) => u.upload_id)).toContain(id)
 
     const p2 = await part('big/file.bin', id, 2, PART2)
@@ -40,7 +42,9 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     const r1 = await json<{ part_number: number; etag: string; size: number }>(await part('big/file.bin', id, 1, PART1))
     expect(r1).toMatchObject({ part_number: 1, size: PART1.byteLength })
 
-    const listed = await json<{ parts: Array<{ part_number: number; etag: string; size: number }> }>(await e.t.call('GET', `${e.base}/multipart/parts${q('big/file.bin', `&upload_id=${encodeURIComponent(id)}`)}`, { as: e.reader }))
+    const listed = await json<{ parts: Array<{ part_number: number; etag: string; size: number }> }>(
+      await e.t.call('GET', `${e.base}/multipart/parts${q('big/file.bin', `&upload_id=${encodeURIComponent(id)}`)}`, { as: e.reader }),
+    )
     expect(listed.parts.map((p) => [p.part_number, p.size])).toEqual([
       [1, PART1.byteLength],
       [2, PART2.byteLength],
@@ -58,7 +62,10 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect(Buffer.compare(got.subarray(0, PART1.byteLength), PART1)).toBe(0)
     expect(new TextDecoder().decode(got.subarray(PART1.byteLength))).toBe('the tail end')
     expect(auditRows(e.t, 'multipart.create')[0]).toMatchObject({ status: 'ok', key: 'big/file.bin', detail: { upload_id: id } })
-    expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({ status: 'ok', detail: { upload_id: id, parts: 2, size: PART1.byteLength + PART2.byteLength } })
+    expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({
+      status: 'ok',
+      detail: { upload_id: id, parts: 2, size: PART1.byteLength + PART2.byteLength },
+    })
     const after = await json<{ uploads: Array<{ upload_id: string }> }>(await e.t.call('GET', `${e.base}/multipart`, { as: e.reader }))
     expect(after.uploads.map((u) => u.upload_id)).not.toContain(id)
   }, 30_000)
@@ -91,9 +98,19 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect((await complete('x.bin', 'no-such-upload', [{ PartNumber: 1, ETag: '"x"' }])).status).toBe(404)
     expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({ status: 'error', key: 'x.bin' })
     const { upload_id: id } = await json<{ upload_id: string }>(await create('dup.bin'))
-    expect((await complete('dup.bin', id, [{ PartNumber: 1, ETag: 'a' }, { PartNumber: 1, ETag: 'b' }])).status).toBe(400)
+    expect(
+      (
+        await complete('dup.bin', id, [
+          { PartNumber: 1, ETag: 'a' },
+          { PartNumber: 1, ETag: 'b' },
+        ])
+      ).status,
+    ).toBe(400)
     expect((await complete('dup.bin', id, [])).status).toBe(400)
-    const huge = await e.t.call('POST', `${e.base}/multipart/complete${q('dup.bin', `&upload_id=${id}`)}`, { as: e.user, json: { parts: [{ PartNumber: 1, ETag: 'x'.repeat(1100 * 1024) }] } })
+    const huge = await e.t.call('POST', `${e.base}/multipart/complete${q('dup.bin', `&upload_id=${id}`)}`, {
+      as: e.user,
+      json: { parts: [{ PartNumber: 1, ETag: 'x'.repeat(1100 * 1024) }] },
+    })
     expect(huge.status).toBe(413)
   })
 
@@ -116,7 +133,11 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect((await e.t.call('PUT', `${base}/quota`, { as: e.admin, json: { hard_bytes: 6 * MiB } })).status).toBe(200)
     const c = await json<{ upload_id: string }>(await e.t.call('POST', `${base}/multipart${q('q.bin')}`, { as: e.user }))
     const put = (n: number, bytes: Uint8Array): Promise<Response> =>
-      e.t.call('PUT', `${base}/multipart/parts/${n}${q('q.bin', `&upload_id=${c.upload_id}`)}`, { as: e.user, body: bytes as BodyInit, headers: { 'content-length': String(bytes.byteLength) } })
+      e.t.call('PUT', `${base}/multipart/parts/${n}${q('q.bin', `&upload_id=${c.upload_id}`)}`, {
+        as: e.user,
+        body: bytes as BodyInit,
+        headers: { 'content-length': String(bytes.byteLength) },
+      })
     expect((await put(1, PART1)).status).toBe(200)
     const second = await put(2, PART1)
     expect(second.status).toBe(507)

@@ -119,7 +119,15 @@ describe('streaming form reader', () => {
     try {
       return {
         fields: Object.fromEntries(form.fields),
-        ...(form.file ? { file: { filename: form.file.filename, ...(form.file.contentType ? { contentType: form.file.contentType } : {}), text: await new Response(await form.file.spool.stream()).text() } } : {}),
+        ...(form.file
+          ? {
+              file: {
+                filename: form.file.filename,
+                ...(form.file.contentType ? { contentType: form.file.contentType } : {}),
+                text: await new Response(await form.file.spool.stream()).text(),
+              },
+            }
+          : {}),
       }
     } finally {
       await form.file?.spool.dispose()
@@ -136,10 +144,18 @@ describe('streaming form reader', () => {
   test('limits: file, field and total sizes', async () => {
     const stream = (s: string): ReadableStream<Uint8Array> => new Response(s).body!
     const file = `--b\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\n${'x'.repeat(2000)}\r\n--b--\r\n`
-    await expect(readForm(stream(file), 'multipart/form-data; boundary=b', { fileBytes: 1000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' })).rejects.toMatchObject({ code: 'too_large' })
+    await expect(
+      readForm(stream(file), 'multipart/form-data; boundary=b', { fileBytes: 1000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' }),
+    ).rejects.toMatchObject({ code: 'too_large' })
     const field = `--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n${'x'.repeat(20)}\r\n--b--\r\n`
-    await expect(readForm(stream(field), 'multipart/form-data; boundary=b', { fileBytes: 1000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' })).rejects.toMatchObject({ code: 'too_large' })
-    await expect(readForm(stream(file), 'multipart/form-data; boundary=b', { fileBytes: 5000, fieldBytes: 10, totalBytes: 100, fileField: 'file' })).rejects.toMatchObject({ code: 'too_large' })
-    await expect(readForm(stream(file), 'multipart/form-data', { fileBytes: 5000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' })).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(
+      readForm(stream(field), 'multipart/form-data; boundary=b', { fileBytes: 1000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' }),
+    ).rejects.toMatchObject({ code: 'too_large' })
+    await expect(
+      readForm(stream(file), 'multipart/form-data; boundary=b', { fileBytes: 5000, fieldBytes: 10, totalBytes: 100, fileField: 'file' }),
+    ).rejects.toMatchObject({ code: 'too_large' })
+    await expect(
+      readForm(stream(file), 'multipart/form-data', { fileBytes: 5000, fieldBytes: 10, totalBytes: 10_000, fileField: 'file' }),
+    ).rejects.toMatchObject({ code: 'bad_request' })
   })
 })

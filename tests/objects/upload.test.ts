@@ -5,11 +5,18 @@ import { auditRows, json, KINDS, objectEnv, q, type Env } from './fixture.ts'
 
 type Obj = { key: string; size: number; etag?: string; content_type?: string; last_modified?: string; metadata?: Record<string, string> }
 
-function form(parts: Array<{ name: string; value: string | Uint8Array; filename?: string; type?: string }>, boundary = '----stowage' + Math.random().toString(16).slice(2)): { body: Uint8Array<ArrayBuffer>; type: string } {
+function form(
+  parts: Array<{ name: string; value: string | Uint8Array; filename?: string; type?: string }>,
+  boundary = '----stowage' + Math.random().toString(16).slice(2),
+): { body: Uint8Array<ArrayBuffer>; type: string } {
   const chunks: Uint8Array[] = []
   const enc = new TextEncoder()
   for (const p of parts) {
-    chunks.push(enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`))
+    chunks.push(
+      enc.encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}\r\n${p.type ? `Content-Type: ${p.type}\r\n` : ''}\r\n`,
+      ),
+    )
     chunks.push(typeof p.value === 'string' ? enc.encode(p.value) : p.value)
     chunks.push(enc.encode('\r\n'))
   }
@@ -61,9 +68,17 @@ describe.each(KINDS)('uploads on %s', (kind) => {
   })
 
   test('a body shorter or longer than its Content-Length is refused and nothing is stored', async () => {
-    const short = await e.t.call('POST', `${e.base}/object${q('short.txt')}`, { as: e.user, body: 'abc', headers: { 'content-type': 'text/plain', 'content-length': '10' } })
+    const short = await e.t.call('POST', `${e.base}/object${q('short.txt')}`, {
+      as: e.user,
+      body: 'abc',
+      headers: { 'content-type': 'text/plain', 'content-length': '10' },
+    })
     expect(short.status).toBe(400)
-    const long = await e.t.call('POST', `${e.base}/object${q('long.txt')}`, { as: e.user, body: 'abcdefgh', headers: { 'content-type': 'text/plain', 'content-length': '3' } })
+    const long = await e.t.call('POST', `${e.base}/object${q('long.txt')}`, {
+      as: e.user,
+      body: 'abcdefgh',
+      headers: { 'content-type': 'text/plain', 'content-length': '3' },
+    })
     expect(long.status).toBe(400)
     for (const k of ['short.txt', 'long.txt']) expect((await e.t.call('GET', `${e.base}/object/info${q(k)}`, { as: e.reader })).status).toBe(404)
   })
@@ -115,7 +130,10 @@ describe.each(KINDS)('uploads on %s', (kind) => {
     const res = await e.put('once.txt', 'second', { headers: { 'if-none-match': '*' } })
     expect(res.status).toBe(412)
     expect(await errorCode(res)).toBe('object_exists')
-    const f = form([{ name: 'key', value: 'once.txt' }, { name: 'file', value: 'third', filename: 'x' }])
+    const f = form([
+      { name: 'key', value: 'once.txt' },
+      { name: 'file', value: 'third', filename: 'x' },
+    ])
     const viaForm = await e.t.call('POST', `${e.base}/object`, { as: e.user, body: f.body, headers: { 'content-type': f.type, 'if-none-match': '*' } })
     expect(viaForm.status).toBe(412)
     expect(await text('once.txt')).toBe('first')

@@ -10,7 +10,8 @@ import { KINDS, objectEnv, type Env } from './fixture.ts'
 async function unzip(dir: string, bytes: Uint8Array): Promise<Record<string, string>> {
   const file = join(dir, `z-${Math.random().toString(36).slice(2)}.zip`)
   writeFileSync(file, bytes)
-  const script = 'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
+  const script =
+    'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
   const proc = Bun.spawnSync([Bun.which('python3', { PATH: '/usr/bin:/bin' }) ?? 'python3', '-c', script, file])
   if (proc.exitCode !== 0) throw new Error(`bad zip: ${proc.stderr.toString()}`)
   return JSON.parse(proc.stdout.toString()) as Record<string, string>
@@ -32,7 +33,8 @@ describe.each(KINDS)('zip downloads on %s', (kind) => {
   }, 60_000)
   afterAll(() => e.close(), 60_000)
 
-  const zip = (keys: string[]): Promise<Response> => e.t.call('GET', `${e.base}/objects/zip?${keys.map((k) => `key=${encodeURIComponent(k)}`).join('&')}`, { as: e.reader })
+  const zip = (keys: string[]): Promise<Response> =>
+    e.t.call('GET', `${e.base}/objects/zip?${keys.map((k) => `key=${encodeURIComponent(k)}`).join('&')}`, { as: e.reader })
 
   test('keys and folders (expanded recursively) stream as one zip named <bucket>-YYYYMMDD-HHMMSS.zip', async () => {
     const res = await zip(['top.txt', 'dir/'])

@@ -64,7 +64,9 @@ function writer(s: Session): { writes: Write[]; stop: () => Promise<void> } {
 }
 
 test('a backup taken during writes restores every acknowledged write and every sealed secret', async () => {
-  const server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', '--no-s3'], { STOWAGE_RATELIMIT__API_PER_MINUTE: '0' })
+  const server = await startBinary(bin, dir, ['quickstart', '--data-dir', './data', '--listen', '127.0.0.1:0', '--no-s3'], {
+    STOWAGE_RATELIMIT__API_PER_MINUTE: '0',
+  })
   running.push(server)
   const session = await firstSignIn(server.url, await oneTimePassword(server.stderr), PASSWORD)
 
@@ -73,7 +75,8 @@ test('a backup taken during writes restores every acknowledged write and every s
   db.exec('PRAGMA busy_timeout = 5000')
   const insert = db.query('INSERT INTO audit_events (ts, username, action, backend_id, bucket, object_key, status, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
   db.transaction(() => {
-    for (let i = 0; i < AUDIT_ROWS; i++) insert.run(Date.now() - i * 1000, 'admin', 'object.put', 'local', 'photos', `2024/img-${i}.jpg`, 'ok', JSON.stringify({ size: i * 17 }))
+    for (let i = 0; i < AUDIT_ROWS; i++)
+      insert.run(Date.now() - i * 1000, 'admin', 'object.put', 'local', 'photos', `2024/img-${i}.jpg`, 'ok', JSON.stringify({ size: i * 17 }))
   })()
   db.close()
 

@@ -53,13 +53,9 @@ async function dataDir(cwd: string, name: string, marker: string, env: Record<st
   const db = new Database(join(dir, 'stowage.db'))
   const now = Date.now()
   db.query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, 'x', 'user', ?)").run(`id-${marker}`, marker, now)
-  db.query("INSERT INTO backends (id, name, type, endpoint, access_key, secret_key_enc, created_at, updated_at) VALUES (?, ?, 's3', 'http://127.0.0.1:9', 'AK', ?, ?, ?)").run(
-    marker,
-    marker,
-    createSealer(key).seal(`secret of ${marker}`, sealContext(marker)),
-    now,
-    now,
-  )
+  db.query(
+    "INSERT INTO backends (id, name, type, endpoint, access_key, secret_key_enc, created_at, updated_at) VALUES (?, ?, 's3', 'http://127.0.0.1:9', 'AK', ?, ?, ?)",
+  ).run(marker, marker, createSealer(key).seal(`secret of ${marker}`, sealContext(marker)), now, now)
   db.close()
   return dir
 }
@@ -67,7 +63,10 @@ async function dataDir(cwd: string, name: string, marker: string, env: Record<st
 function usernames(dbPath: string): string[] {
   const db = new Database(dbPath, { readonly: true })
   try {
-    return db.query<{ username: string }, []>('SELECT username FROM users ORDER BY username').all().map((u) => u.username)
+    return db
+      .query<{ username: string }, []>('SELECT username FROM users ORDER BY username')
+      .all()
+      .map((u) => u.username)
   } finally {
     db.close()
   }
@@ -130,7 +129,13 @@ describe('backup', () => {
     expect(usernames(join(cwd, 'by-hand', 'stowage.db'))).toEqual(['admin', 'alice'])
 
     const manifest = JSON.parse(readFileSync(join(cwd, 'by-hand', 'manifest.json'), 'utf8'))
-    expect(manifest).toMatchObject({ format: 'stowage-backup', format_version: 1, schema_version: MIGRATIONS.at(-1)!.version, master_key: 'file', sealed_secrets: { total: 1, unreadable: 0 } })
+    expect(manifest).toMatchObject({
+      format: 'stowage-backup',
+      format_version: 1,
+      schema_version: MIGRATIONS.at(-1)!.version,
+      master_key: 'file',
+      sealed_secrets: { total: 1, unreadable: 0 },
+    })
     expect(manifest.key_id).toBe(createSealer(parseMasterKey(readFileSync(join(dir, 'stowage.key'), 'utf8'))!).keyId)
     expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(['stowage.db', 'stowage.key'])
     expect(manifest.files[0].sha256).toBe(new Bun.CryptoHasher('sha256').update(readFileSync(join(cwd, 'by-hand', 'stowage.db'))).digest('hex'))
@@ -142,7 +147,11 @@ describe('backup', () => {
     await dataDir(cwd, 'data', 'bob')
     expect((await stowage(cwd, ['backup', '--data-dir', 'data', '--to', 'b.tar.gz'])).code).toBe(0)
     expect([...readFileSync(join(cwd, 'b.tar.gz')).subarray(0, 2)]).toEqual([0x1f, 0x8b])
-    expect(Bun.spawnSync(['tar', '-tzf', 'b.tar.gz'], { cwd }).stdout.toString().split('\n').filter(Boolean)).toEqual(['manifest.json', 'stowage.db', 'stowage.key'])
+    expect(Bun.spawnSync(['tar', '-tzf', 'b.tar.gz'], { cwd }).stdout.toString().split('\n').filter(Boolean)).toEqual([
+      'manifest.json',
+      'stowage.db',
+      'stowage.key',
+    ])
     const r = await stowage(cwd, ['restore', '--from', 'b.tar.gz', '--data-dir', 'copy'])
     expect(r.code).toBe(0)
     expect(usernames(join(cwd, 'copy', 'stowage.db'))).toEqual(['admin', 'bob'])
@@ -170,7 +179,8 @@ describe('backup', () => {
   test('--config finds the database, a key file kept elsewhere and the fs backends as serve would, without the backends secrets', async () => {
     const cwd = workDir()
     mkdirSync(join(cwd, 'keys'))
-    const config = (db: string, key: string) => `server:\n  listen: 127.0.0.1:0\n  secret_key_file: ${key}\ndb:\n  sqlite:\n    path: ${db}\nbackends:\n  - id: nas\n    type: fs\n    root: ${join(cwd, 'nas')}\n  - id: minio\n    type: s3\n    endpoint: http://127.0.0.1:9\n    access_key_env: MINIO_ACCESS\n    secret_key_env: MINIO_SECRET\n`
+    const config = (db: string, key: string) =>
+      `server:\n  listen: 127.0.0.1:0\n  secret_key_file: ${key}\ndb:\n  sqlite:\n    path: ${db}\nbackends:\n  - id: nas\n    type: fs\n    root: ${join(cwd, 'nas')}\n  - id: minio\n    type: s3\n    endpoint: http://127.0.0.1:9\n    access_key_env: MINIO_ACCESS\n    secret_key_env: MINIO_SECRET\n`
     writeFileSync(join(cwd, 'a.yaml'), config(join(cwd, 'state', 'main.db'), join(cwd, 'keys', 'master.key')))
     mkdirSync(join(cwd, 'nas'))
     const s = await startBinary(bin, cwd, ['serve', '--config', 'a.yaml'], { MINIO_ACCESS: 'a', MINIO_SECRET: 'b' })
@@ -273,7 +283,9 @@ describe('restore refuses', () => {
     expect(forced.code).toBe(0)
     expect(usernames(join(cwd, 'other', 'stowage.db'))).toEqual(['admin', 'grace'])
     expect(readFileSync(join(cwd, 'other', 'stowage.key'))).toEqual(readFileSync(join(cwd, 'data', 'stowage.key')))
-    const aside = readdirSync(join(cwd, 'other')).filter((f) => f.includes('.before-restore-')).sort()
+    const aside = readdirSync(join(cwd, 'other'))
+      .filter((f) => f.includes('.before-restore-'))
+      .sort()
     expect(aside).toHaveLength(2)
     expect(aside[0]).toMatch(/^stowage\.db\.before-restore-\d{8}T\d{6}Z$/)
     expect(usernames(join(cwd, 'other', aside[0]!))).toEqual(['admin', 'heidi'])
@@ -303,7 +315,11 @@ describe('restore refuses', () => {
 
     // A well-formed archive whose manifest claims a schema this binary does not know.
     const members: Array<{ name: string; bytes: Uint8Array }> = []
-    for await (const m of readTar((async function* () { yield good })())) {
+    for await (const m of readTar(
+      (async function* () {
+        yield good
+      })(),
+    )) {
       const parts: Uint8Array[] = []
       for await (const c of m.body) parts.push(c)
       members.push({ name: m.name, bytes: Buffer.concat(parts) })
@@ -311,7 +327,18 @@ describe('restore refuses', () => {
     const manifest = JSON.parse(new TextDecoder().decode(members[0]!.bytes))
     members[0]!.bytes = new TextEncoder().encode(JSON.stringify({ ...manifest, schema_version: 999, stowage_version: '9.9.9' }))
     const chunks: Uint8Array[] = []
-    for await (const c of writeTar(members.map((m) => ({ name: m.name, size: m.bytes.byteLength, mode: 0o600, mtimeMs: 0, body: async function* () { yield m.bytes } })))) chunks.push(c)
+    for await (const c of writeTar(
+      members.map((m) => ({
+        name: m.name,
+        size: m.bytes.byteLength,
+        mode: 0o600,
+        mtimeMs: 0,
+        body: async function* () {
+          yield m.bytes
+        },
+      })),
+    ))
+      chunks.push(c)
     writeFileSync(join(cwd, 'future.tar'), Buffer.concat(chunks))
 
     const cases: Array<[string, string]> = [
@@ -357,7 +384,10 @@ describe('as root, for a service user’s files', () => {
 
     // The service user must reach the binary and the data (temp directories are 0700).
     chmodSync(root, 0o755)
-    const asService = Bun.spawn(['setpriv', `--reuid=${service}`, `--regid=${service}`, '--clear-groups', bin, 'backup', '--data-dir', 'data', '--to', join(cwd, 'data', 'b.tar')], { cwd, env: { PATH: '/usr/bin:/bin' }, stderr: 'pipe', stdout: 'pipe' })
+    const asService = Bun.spawn(
+      ['setpriv', `--reuid=${service}`, `--regid=${service}`, '--clear-groups', bin, 'backup', '--data-dir', 'data', '--to', join(cwd, 'data', 'b.tar')],
+      { cwd, env: { PATH: '/usr/bin:/bin' }, stderr: 'pipe', stdout: 'pipe' },
+    )
     expect([await asService.exited, await new Response(asService.stderr).text()]).toEqual([0, ''])
     expect(statSync(join(cwd, 'data', 'b.tar')).uid).toBe(service)
 
@@ -365,6 +395,7 @@ describe('as root, for a service user’s files', () => {
     Bun.spawnSync(['chown', `${service}:${service}`, join(cwd, 'target')])
     const r = await stowage(cwd, ['restore', '--from', join(cwd, 'data', 'b.tar'), '--data-dir', 'target'])
     expect(r.code).toBe(0)
-    for (const f of readdirSync(join(cwd, 'target'))) expect([f, statSync(join(cwd, 'target', f)).uid, statSync(join(cwd, 'target', f)).gid]).toEqual([f, service, service])
+    for (const f of readdirSync(join(cwd, 'target')))
+      expect([f, statSync(join(cwd, 'target', f)).uid, statSync(join(cwd, 'target', f)).gid]).toEqual([f, service, service])
   }, 60_000)
 })

@@ -11,7 +11,18 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildImage, freePort, imageConfig, podmanContainer, podmanRunWorks, requireContainerTools, sh, unshareContainer, type Container, type ImageConfig } from '../helpers/container.ts'
+import {
+  buildImage,
+  freePort,
+  imageConfig,
+  podmanContainer,
+  podmanRunWorks,
+  requireContainerTools,
+  sh,
+  unshareContainer,
+  type Container,
+  type ImageConfig,
+} from '../helpers/container.ts'
 import { BINARY } from '../helpers/binary.ts'
 import { firstSignIn, oneTimePassword, signIn } from '../helpers/http-session.ts'
 
@@ -41,7 +52,13 @@ afterAll(async () => {
 
 async function waitHealthy(c: Container): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await Bun.sleep(100)) {
-    if (await fetch(`${c.url}/healthz`).then((r) => r.status === 200, () => false)) return
+    if (
+      await fetch(`${c.url}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return
   }
   throw new Error(`the container did not answer /healthz:\n${await c.logs()}`)
 }
@@ -81,7 +98,11 @@ test('starts on an empty named volume, is healthy, signs in with the printed pas
 
 test('runs as the image user, not root, and owns what it writes', async () => {
   const status = readFileSync(`/proc/${await container!.pid()}/status`, 'utf8')
-  const ids = (field: string) => /^(\w+):\s+(.*)$/m.exec(status.split('\n').find((l) => l.startsWith(`${field}:`))!)![2]!.trim().split(/\s+/)
+  const ids = (field: string) =>
+    /^(\w+):\s+(.*)$/m
+      .exec(status.split('\n').find((l) => l.startsWith(`${field}:`))!)![2]!
+      .trim()
+      .split(/\s+/)
   expect(ids('Uid')).toEqual(['65532', '65532', '65532', '65532'])
   expect(ids('Gid')).toEqual(['65532', '65532', '65532', '65532'])
   expect(/^CapEff:\s+0+$/m.test(status)).toBe(true)
@@ -91,7 +112,7 @@ test('runs as the image user, not root, and owns what it writes', async () => {
   expect(whoami.stdout.trim()).toBe('65532')
 }, 60_000)
 
-test('the README\'s backup command works inside, as the image user, while it serves', async () => {
+test("the README's backup command works inside, as the image user, while it serves", async () => {
   const r = await container!.exec(['/usr/local/bin/stowage', 'backup', '--data-dir', '/data', '--to', '/data/backup.tar'])
   expect(r.stderr).toBe('')
   expect(r.code).toBe(0)
@@ -104,7 +125,12 @@ test('the README\'s backup command works inside, as the image user, while it ser
 test('a restart (SIGTERM, start) keeps the account and the object, and prints no new password', async () => {
   const before = await container!.logs()
   expect(await container!.stop()).toBe(0)
-  expect(await fetch(`${container!.url}/healthz`).then(() => 'up', () => 'down')).toBe('down')
+  expect(
+    await fetch(`${container!.url}/healthz`).then(
+      () => 'up',
+      () => 'down',
+    ),
+  ).toBe('down')
   await container!.start()
   await waitHealthy(container!)
   const after = (await container!.logs()).slice(container!.runner === 'unshare' ? before.length : 0)
@@ -120,7 +146,12 @@ test('a SIGKILL loses nothing acknowledged: a second object and a new user survi
   const session = await signIn(container!.url, 'admin', PASSWORD)
   const second = new TextEncoder().encode('written just before the kill\n')
   expect((await session.call('POST', '/api/backends/local/buckets/photos/object?key=last.txt', second)).status).toBe(201)
-  const user = await session.call('POST', '/api/admin/users', { username: 'erin', password: 'unrelated long passphrase 77', role: 'user', must_change_pw: false })
+  const user = await session.call('POST', '/api/admin/users', {
+    username: 'erin',
+    password: 'unrelated long passphrase 77',
+    role: 'user',
+    must_change_pw: false,
+  })
   expect(user.status).toBe(201)
   await container!.kill()
   await container!.start()

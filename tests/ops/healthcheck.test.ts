@@ -48,7 +48,8 @@ test('exits 1 naming the failed checks when /readyz is 503', async () => {
   const notReady = Bun.serve({
     hostname: '127.0.0.1',
     port: 0,
-    fetch: () => Response.json({ status: 'not_ready', checks: { database: { ok: false, reason: 'disk I/O error' }, migrations: { ok: true } } }, { status: 503 }),
+    fetch: () =>
+      Response.json({ status: 'not_ready', checks: { database: { ok: false, reason: 'disk I/O error' }, migrations: { ok: true } } }, { status: 503 }),
   })
   try {
     const r = await healthcheck(['--url', `http://127.0.0.1:${notReady.port}`])

@@ -48,7 +48,10 @@ function serviceSettings(path: string): Record<string, string> {
  * Runs a command in the throwaway root: own mount and PID namespaces, a
  * minimal /dev, /proc, optionally as a user and with a working directory.
  */
-function inRoot(argv: string[], opts: { uid?: number; gid?: number; wd?: string; env?: Record<string, string>; umask?: string } = {}): Bun.Subprocess<'ignore', 'pipe', 'pipe'> {
+function inRoot(
+  argv: string[],
+  opts: { uid?: number; gid?: number; wd?: string; env?: Record<string, string>; umask?: string } = {},
+): Bun.Subprocess<'ignore', 'pipe', 'pipe'> {
   const setup = `set -e
 r=$1; shift
 mount -t tmpfs -o mode=755 tmpfs "$r/dev"
@@ -58,7 +61,29 @@ exec "$@"`
   const user = opts.uid === undefined ? [] : [`--setgid=${opts.gid}`, `--setuid=${opts.uid}`]
   const env = Object.entries({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...opts.env }).map(([k, v]) => `${k}=${v}`)
   return Bun.spawn(
-    ['unshare', '--mount', '--pid', '--fork', '--kill-child=SIGKILL', '--', 'sh', '-c', setup, 'setup', root, 'env', '-i', ...env, 'unshare', `--root=${root}`, `--wd=${opts.wd ?? '/'}`, '--mount-proc', ...user, '--', ...argv],
+    [
+      'unshare',
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child=SIGKILL',
+      '--',
+      'sh',
+      '-c',
+      setup,
+      'setup',
+      root,
+      'env',
+      '-i',
+      ...env,
+      'unshare',
+      `--root=${root}`,
+      `--wd=${opts.wd ?? '/'}`,
+      '--mount-proc',
+      ...user,
+      '--',
+      ...argv,
+    ],
     { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
   )
 }
@@ -133,7 +158,10 @@ test('the README install steps run as written in a throwaway root, and the servi
   expect(adminPassword).toMatch(/^[A-Za-z0-9]{24}$/)
 
   const stowage = resolveUser(root, 'stowage')
-  const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith('stowage:'))!.split(':')
+  const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('stowage:'))!
+    .split(':')
   expect(stowage.uid).toBeLessThan(1000)
   expect(passwd.slice(5)).toEqual(['/var/lib/stowage', '/usr/sbin/nologin'])
   const owned = (p: string) => {
@@ -167,12 +195,35 @@ test('systemd-analyze verify passes on the unit, installed where the README puts
   const installed = join(root, 'etc/systemd/system/stowage.service')
   expect(readFileSync(installed, 'utf8')).toBe(readFileSync(UNIT, 'utf8'))
   // ExecStart must exist: the throwaway root's /usr/local/bin replaces the host's in a private mount namespace only.
-  const r = await sh(['unshare', '--mount', '--', 'sh', '-c', 'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"', root, installed])
+  const r = await sh([
+    'unshare',
+    '--mount',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"',
+    root,
+    installed,
+  ])
   expect(r.stderr).toBe('')
   expect(r.code).toBe(0)
   const broken = join(work, 'broken.service')
-  writeFileSync(broken, readFileSync(UNIT, 'utf8').replace('ExecStart=/usr/local/bin/stowage', 'ExecStart=/usr/local/bin/stowage-missing').replace('[Service]', '[Service]\nRestartSec=soon'))
-  const bad = await sh(['unshare', '--mount', '--', 'sh', '-c', 'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"', root, broken])
+  writeFileSync(
+    broken,
+    readFileSync(UNIT, 'utf8')
+      .replace('ExecStart=/usr/local/bin/stowage', 'ExecStart=/usr/local/bin/stowage-missing')
+      .replace('[Service]', '[Service]\nRestartSec=soon'),
+  )
+  const bad = await sh([
+    'unshare',
+    '--mount',
+    '--',
+    'sh',
+    '-c',
+    'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"',
+    root,
+    broken,
+  ])
   expect(bad.code).not.toBe(0)
   expect(bad.stderr).toContain('stowage-missing')
 }, 60_000)
@@ -188,7 +239,8 @@ async function startLikeSystemd(s: Record<string, string>): Promise<{ proc: Bun.
   const env: Record<string, string> = {}
   const envFile = s.EnvironmentFile!.replace(/^-/, '')
   if (existsSync(join(root, envFile))) {
-    for (const line of readFileSync(join(root, envFile), 'utf8').split('\n')) if (/^\w+=/.test(line)) env[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
+    for (const line of readFileSync(join(root, envFile), 'utf8').split('\n'))
+      if (/^\w+=/.test(line)) env[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1)
   }
   const p = inRoot(s.ExecStart!.split(/\s+/), { uid: u.uid, gid: u.gid, wd: s.WorkingDirectory, env, umask: s.UMask })
   let out = ''
@@ -198,7 +250,12 @@ async function startLikeSystemd(s: Record<string, string>): Promise<{ proc: Bun.
   void pump(p.stdout)
   void pump(p.stderr)
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await Bun.sleep(50)) {
-    if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    ) {
       return { proc: p, pid: Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(' ')[0]) }
     }
     if (p.exitCode !== null) break

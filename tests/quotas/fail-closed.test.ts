@@ -10,14 +10,16 @@ import { createQuotaService } from '../../src/quotas/service.ts'
 import { testApp, type TestApp } from '../helpers/app.ts'
 import { unreachableEndpoint } from '../helpers/s3.ts'
 
-
 let t: TestApp
 let hole: { endpoint: string; stop(): void }
 
 beforeAll(async () => {
   hole = await unreachableEndpoint()
   const s3 = (id: string, endpoint: string) => ({ id, type: 's3', endpoint, access_key_env: 'AK', secret_key_env: 'SK', path_style: true })
-  t = await testApp({ quotas: { scan_interval: '0' }, backends: [s3('refused', 'http://127.0.0.1:1'), s3('hole', hole.endpoint)] }, { env: { AK: 'ak', SK: 'sk' } })
+  t = await testApp(
+    { quotas: { scan_interval: '0' }, backends: [s3('refused', 'http://127.0.0.1:1'), s3('hole', hole.endpoint)] },
+    { env: { AK: 'ak', SK: 'sk' } },
+  )
 })
 afterAll(async () => {
   await t.close()
@@ -37,7 +39,15 @@ test('an unreachable backend: the write is refused, not let through', async () =
 })
 
 test('a count that outlives its budget: 503 with Retry-After, and the count carries on', async () => {
-  const svc = createQuotaService({ db: t.s.db, registry: t.s.registry, audit: t.s.audit, logger: silentLogger, now: Date.now, scanIntervalMs: 0, countBudgetMs: 200 })
+  const svc = createQuotaService({
+    db: t.s.db,
+    registry: t.s.registry,
+    audit: t.s.audit,
+    logger: silentLogger,
+    now: Date.now,
+    scanIntervalMs: 0,
+    countBudgetMs: 200,
+  })
   try {
     capped('hole', 'slow')
     const started = performance.now()

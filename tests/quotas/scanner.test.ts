@@ -35,9 +35,15 @@ describe.each(KINDS)('scanner on %s', (kind) => {
     const app = await storageApp(kind)
     try {
       const admin = await app.t.user('admin')
-      const [tracked, optedOut, quotaOnly, gone] = (await Promise.all(['scan-trk', 'scan-off', 'scan-quo', 'scan-gone'].map((tag) => app.bucket(tag)))) as [string, string, string, string]
+      const [tracked, optedOut, quotaOnly, gone] = (await Promise.all(['scan-trk', 'scan-off', 'scan-quo', 'scan-gone'].map((tag) => app.bucket(tag)))) as [
+        string,
+        string,
+        string,
+        string,
+      ]
       for (const b of [tracked, optedOut, quotaOnly, gone]) await app.put(b, 'k', 'data')
-      for (const b of [optedOut, quotaOnly]) expect((await app.t.call('PUT', `${app.base(b)}/size-tracking`, { as: admin, json: { enabled: false } })).status).toBe(200)
+      for (const b of [optedOut, quotaOnly])
+        expect((await app.t.call('PUT', `${app.base(b)}/size-tracking`, { as: admin, json: { enabled: false } })).status).toBe(200)
       expect((await app.t.call('PUT', `${app.base(quotaOnly)}/quota`, { as: admin, json: { hard_bytes: 10_000 } })).status).toBe(200)
       const acc = app.t.s.accounting
       await acc.scanner.runNow()
@@ -68,7 +74,10 @@ describe.each(KINDS)('scanner on %s', (kind) => {
       await first.s.registry.get(bid).putObject(bucket, 'k', new Blob(['12345']).stream(), { size: 5 })
       const admin = await first.user('admin')
       await first.call('PUT', `/api/backends/${bid}/buckets/${bucket}/quota`, { as: admin, json: { soft_bytes: 1, hard_bytes: 100 } })
-      const counted = (await (await first.call('POST', `/api/backends/${bid}/buckets/${bucket}/quota/recompute`, { as: admin })).json()) as Record<string, unknown>
+      const counted = (await (await first.call('POST', `/api/backends/${bid}/buckets/${bucket}/quota/recompute`, { as: admin })).json()) as Record<
+        string,
+        unknown
+      >
       await first.close()
       const second = await testApp(doc, { env: b.env })
       try {
@@ -106,7 +115,11 @@ describe('scanner resilience', () => {
     const hole = await unreachableEndpoint()
     cleanups.push(() => hole.stop())
     const started = performance.now()
-    const app = await storageApp('fs', { doc: { quotas: { scan_interval: '1h' } }, extraBackends: [{ ...REFUSED, id: 'a-hole', endpoint: hole.endpoint }], env: DOWN_ENV })
+    const app = await storageApp('fs', {
+      doc: { quotas: { scan_interval: '1h' } },
+      extraBackends: [{ ...REFUSED, id: 'a-hole', endpoint: hole.endpoint }],
+      env: DOWN_ENV,
+    })
     cleanups.push(() => app.cleanup())
     expect(performance.now() - started).toBeLessThan(4000)
     const res = await app.t.call('GET', '/healthz')
@@ -133,7 +146,12 @@ describe('scanner resilience', () => {
     await app.close()
     release()
     // Its next step prunes usage rows: on the closed database that was "Cannot use a closed database".
-    expect(await scan.then(() => 'stopped', (e: Error) => e.message)).toBe('stopped')
+    expect(
+      await scan.then(
+        () => 'stopped',
+        (e: Error) => e.message,
+      ),
+    ).toBe('stopped')
   })
 
   test('a bucket first seen between runs is counted in the background', async () => {

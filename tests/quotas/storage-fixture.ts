@@ -33,7 +33,11 @@ export async function emptyAndDelete(backend: Backend, bucket: string): Promise<
   try {
     for (;;) {
       const page = await backend.listObjects(bucket, { delimiter: '', maxKeys: 1000 })
-      if (page.objects.length > 0) await backend.deleteObjects(bucket, page.objects.map((o) => ({ key: o.key })))
+      if (page.objects.length > 0)
+        await backend.deleteObjects(
+          bucket,
+          page.objects.map((o) => ({ key: o.key })),
+        )
       if (!page.isTruncated) break
     }
     await backend.deleteBucket(bucket)

@@ -161,7 +161,9 @@ describe('pipe (written straight to a node:http response)', () => {
     const part = 8 * MiB
     const ranges = Array.from({ length: body.length / part }, (_, i) => [i * part, (i + 1) * part - 1] as const)
     for (let round = 0; round < 3; round++) {
-      const got = await Promise.all(ranges.map(async ([a, b]) => Buffer.from(await (await fetch(`${relay.origin}/`, { headers: { range: `bytes=${a}-${b}` } })).arrayBuffer())))
+      const got = await Promise.all(
+        ranges.map(async ([a, b]) => Buffer.from(await (await fetch(`${relay.origin}/`, { headers: { range: `bytes=${a}-${b}` } })).arrayBuffer())),
+      )
       got.forEach((g, i) => expect(sha(g)).toBe(sha(body.subarray(ranges[i]![0], ranges[i]![1] + 1))))
     }
   }, 60_000)
@@ -244,7 +246,9 @@ describe('answers RGW does not give', () => {
   })
 
   test('no Content-Length: the body runs until the server closes (HTTP/1.1 and 1.0), and the connection is not reused', async () => {
-    const s = await raw((r) => r.socket.end(r.index === 0 ? 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil close' : 'HTTP/1.0 200 OK\r\n\r\nold style'))
+    const s = await raw((r) =>
+      r.socket.end(r.index === 0 ? 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil close' : 'HTTP/1.0 200 OK\r\n\r\nold style'),
+    )
     const t = transport()
     const a = await t.send({ origin: s.origin, ...get() })
     expect(a.contentLength).toBe(-1)
@@ -266,7 +270,13 @@ describe('answers RGW does not give', () => {
       void dribble(r.socket, 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nlink: </x>; rel=preload\r\n\r\n' + ok('after', 'etag: "e"\r\n'), 7)
     })
     const t = transport()
-    const a = await t.send({ origin: s.origin, method: 'PUT', path: '/k', headers: new Headers({ host: 'x', 'content-length': '4', expect: '100-continue' }), body: 'data' })
+    const a = await t.send({
+      origin: s.origin,
+      method: 'PUT',
+      path: '/k',
+      headers: new Headers({ host: 'x', 'content-length': '4', expect: '100-continue' }),
+      body: 'data',
+    })
     expect(a.status).toBe(200)
     expect(a.headers.etag).toBe('"e"')
     expect(a.headers.link).toBeUndefined()
@@ -303,13 +313,17 @@ describe('answers RGW does not give', () => {
 
   test('an invalid Content-Length fails the request', async () => {
     const s = await raw((r) => r.socket.write('HTTP/1.1 200 OK\r\ncontent-length: 1e3\r\n\r\n'))
-    const err = await transport().send({ origin: s.origin, ...get() }).catch((e: unknown) => e)
+    const err = await transport()
+      .send({ origin: s.origin, ...get() })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TransportError)
   })
 
   test('an oversized response head fails', async () => {
     const s = await raw((r) => r.socket.write(`HTTP/1.1 200 OK\r\nx-big: ${'a'.repeat(70 * 1024)}\r\n\r\n`))
-    const err = await transport().send({ origin: s.origin, ...get() }).catch((e: unknown) => e)
+    const err = await transport()
+      .send({ origin: s.origin, ...get() })
+      .catch((e: unknown) => e)
     expect((err as TransportError).message).toContain('oversized')
   })
 })
@@ -368,7 +382,9 @@ describe('keep-alive connections the server closes', () => {
     const t = transport()
     expect(await (await t.send({ origin: s.origin, ...get() })).text(100)).toBe('GET 0')
     const body = new Response('streamed').body!
-    const err = await t.send({ origin: s.origin, method: 'PUT', path: '/k', headers: new Headers({ host: 'x', 'content-length': '8' }), body }).catch((e: unknown) => e)
+    const err = await t
+      .send({ origin: s.origin, method: 'PUT', path: '/k', headers: new Headers({ host: 'x', 'content-length': '8' }), body })
+      .catch((e: unknown) => e)
     expect((err as TransportError).kind).toBe('broken')
     expect(s.requests.map((r) => r.method)).toEqual(['GET', 'PUT'])
   })
@@ -407,7 +423,9 @@ describe('TLS', () => {
 
   test('an upstream whose certificate the system does not trust is refused', async () => {
     const s = await tlsServer()
-    const err = await transport().send({ origin: s.origin, ...get() }).catch((e: unknown) => e)
+    const err = await transport()
+      .send({ origin: s.origin, ...get() })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(TransportError)
     expect((err as TransportError).kind).toBe('broken')
     expect(String((err as TransportError).message)).toMatch(/certificate/i)

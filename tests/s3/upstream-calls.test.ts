@@ -19,7 +19,8 @@ function operation(method: string, url: URL, headers: http.IncomingHttpHeaders):
   const q = url.searchParams
   const hasKey = url.pathname.split('/').filter(Boolean).length > 1
   if (method === 'HEAD') return hasKey ? 'HeadObject' : 'HeadBucket'
-  if (method === 'POST') return q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : q.has('delete') ? 'DeleteObjects' : 'POST?'
+  if (method === 'POST')
+    return q.has('uploads') ? 'CreateMultipartUpload' : q.has('uploadId') ? 'CompleteMultipartUpload' : q.has('delete') ? 'DeleteObjects' : 'POST?'
   if (method === 'DELETE') return q.has('uploadId') ? 'AbortMultipartUpload' : hasKey ? 'DeleteObject' : 'DeleteBucket'
   if (method === 'PUT') {
     if (q.has('tagging')) return 'PutObjectTagging'
@@ -89,7 +90,11 @@ const KiB = new Uint8Array(1024).fill(7)
 beforeAll(async () => {
   const s3 = s3Env()
   rec = await recorder(s3.endpoint)
-  p = await proxyEnv({ app: { backends: [{ id: 'rgw', type: 's3', endpoint: rec.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }] } })
+  p = await proxyEnv({
+    app: {
+      backends: [{ id: 'rgw', type: 's3', endpoint: rec.endpoint, region: s3.region, access_key_env: 'RGW_AK', secret_key_env: 'RGW_SK', path_style: true }],
+    },
+  })
   bucket = await p.bucket('calls')
   plain = await p.bucket('plain')
   capped = await p.bucket('capped')
@@ -100,7 +105,11 @@ beforeAll(async () => {
   expect((await p.t.call('PUT', `/api/backends/rgw/buckets/${plain}/size-tracking`, { as: p.admin, json: { enabled: false } })).status).toBe(200)
   cred = await p.mint({ buckets: [bucket, plain, capped] })
   base = `/api/backends/rgw/buckets/${bucket}`
-  const seeded = await p.t.call('POST', `${base}/object?key=seed.bin`, { as: p.user, body: KiB, headers: { 'content-type': 'application/octet-stream', 'content-length': '1024' } })
+  const seeded = await p.t.call('POST', `${base}/object?key=seed.bin`, {
+    as: p.user,
+    body: KiB,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': '1024' },
+  })
   expect(seeded.status).toBe(201)
   const tagged = await p.t.call('PUT', `${base}/object/tags?key=seed.bin`, { as: p.user, json: { tags: { team: 'blue' } } })
   expect(tagged.status).toBe(204)
@@ -112,8 +121,15 @@ afterAll(async () => {
 })
 
 describe('dashboard', () => {
-  const api = (path: string, method = 'GET', o: { json?: unknown; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> } = {}) => () =>
-    p.t.call(method, `${base}${path}`, { as: p.user, ...(o.json !== undefined ? { json: o.json } : {}), ...(o.body ? { body: o.body } : {}), headers: { ...o.headers, ...(o.body ? { 'content-length': String(o.body.byteLength) } : {}) } })
+  const api =
+    (path: string, method = 'GET', o: { json?: unknown; body?: Uint8Array<ArrayBuffer>; headers?: Record<string, string> } = {}) =>
+    () =>
+      p.t.call(method, `${base}${path}`, {
+        as: p.user,
+        ...(o.json !== undefined ? { json: o.json } : {}),
+        ...(o.body ? { body: o.body } : {}),
+        headers: { ...o.headers, ...(o.body ? { 'content-length': String(o.body.byteLength) } : {}) },
+      })
 
   test('reads: list, head, get, tags', async () => {
     expect(await callsOf(api('/objects?prefix='), 200)).toEqual(['ListObjectsV2'])
@@ -132,7 +148,12 @@ describe('dashboard', () => {
   })
 
   test('upload into a capped bucket: the replaced object is sized first', async () => {
-    const run = () => p.t.call('POST', `/api/backends/rgw/buckets/${capped}/object?key=up.bin`, { as: p.user, body: KiB, headers: { 'content-type': 'text/plain', 'content-length': '1024' } })
+    const run = () =>
+      p.t.call('POST', `/api/backends/rgw/buckets/${capped}/object?key=up.bin`, {
+        as: p.user,
+        body: KiB,
+        headers: { 'content-type': 'text/plain', 'content-length': '1024' },
+      })
     expect(await callsOf(run, 201)).toEqual(['HeadObject', 'PutObject'])
   })
 
@@ -142,11 +163,24 @@ describe('dashboard', () => {
     expect(created.status).toBe(201)
     expect(rec.calls).toEqual(['CreateMultipartUpload'])
     const { upload_id: uploadId } = (await created.json()) as { upload_id: string }
-    const part = await callsOf(api(`/multipart/parts/1?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, 'PUT', { body: KiB, headers: { 'content-type': 'application/octet-stream' } }), 200)
+    const part = await callsOf(
+      api(`/multipart/parts/1?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, 'PUT', {
+        body: KiB,
+        headers: { 'content-type': 'application/octet-stream' },
+      }),
+      200,
+    )
     expect(part).toEqual(['UploadPart'])
     rec.calls.length = 0
-    const parts = (await (await p.t.call('GET', `${base}/multipart/parts?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, { as: p.user })).json()) as { parts: Array<{ part_number: number; etag: string }> }
-    const complete = await callsOf(api(`/multipart/complete?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, 'POST', { json: { parts: parts.parts.map((x) => ({ PartNumber: x.part_number, ETag: x.etag })) } }), 200)
+    const parts = (await (await p.t.call('GET', `${base}/multipart/parts?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, { as: p.user })).json()) as {
+      parts: Array<{ part_number: number; etag: string }>
+    }
+    const complete = await callsOf(
+      api(`/multipart/complete?key=mp.bin&upload_id=${encodeURIComponent(uploadId)}`, 'POST', {
+        json: { parts: parts.parts.map((x) => ({ PartNumber: x.part_number, ETag: x.etag })) },
+      }),
+      200,
+    )
     // ListParts: a clean 404 for an unknown upload, and the size. The HEAD reads the content type
     // and metadata the answer names (and, on RGW 16.2, the ETag its completion leaves empty).
     expect(complete).toEqual(['ListParts', 'CompleteMultipartUpload', 'HeadObject'])
@@ -158,7 +192,12 @@ describe('dashboard', () => {
     expect(await callsOf(api('/object/copy', 'POST', { json: { src_key: 'copy.bin', dst_key: 'moved.bin' } }), 200)).toEqual(['HeadObject', 'CopyObject'])
     expect(await callsOf(api('/object?key=copy.bin', 'DELETE'), 204)).toEqual(['HeadObject', 'DeleteObject'])
     // RGW drops the tags of a REPLACE copy, so a tagged object's tags are read first and put back after.
-    expect(await callsOf(api('/object/metadata?key=seed.bin', 'PUT', { json: { metadata: { a: '1' } } }), 200)).toEqual(['HeadObject', 'GetObjectTagging', 'CopyObject', 'PutObjectTagging'])
+    expect(await callsOf(api('/object/metadata?key=seed.bin', 'PUT', { json: { metadata: { a: '1' } } }), 200)).toEqual([
+      'HeadObject',
+      'GetObjectTagging',
+      'CopyObject',
+      'PutObjectTagging',
+    ])
     expect(await callsOf(api('/object/metadata?key=up.bin', 'PUT', { json: { metadata: { a: '1' } } }), 200)).toEqual(['HeadObject', 'CopyObject'])
   })
 
@@ -170,7 +209,10 @@ describe('dashboard', () => {
 })
 
 describe('S3 listener', () => {
-  const s3 = (method: string, path: string, o: { body?: Uint8Array; headers?: Record<string, string> } = {}) => () => p.signed(cred, method, path, o)
+  const s3 =
+    (method: string, path: string, o: { body?: Uint8Array; headers?: Record<string, string> } = {}) =>
+    () =>
+      p.signed(cred, method, path, o)
 
   test('without quota or size tracking, every operation is one upstream call', async () => {
     expect(await callsOf(s3('PUT', `/${plain}/p.bin`, { body: KiB }), 200)).toEqual(['PutObject'])
@@ -193,7 +235,9 @@ describe('S3 listener', () => {
     await part.text()
     expect(rec.calls).toEqual(['UploadPart'])
     const doc = `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${etag}</ETag></Part></CompleteMultipartUpload>`
-    expect(await callsOf(s3('POST', `/${plain}/mp2.bin?uploadId=${encodeURIComponent(id)}`, { body: new TextEncoder().encode(doc) }), 200)).toEqual(['CompleteMultipartUpload'])
+    expect(await callsOf(s3('POST', `/${plain}/mp2.bin?uploadId=${encodeURIComponent(id)}`, { body: new TextEncoder().encode(doc) }), 200)).toEqual([
+      'CompleteMultipartUpload',
+    ])
   })
 
   test('size tracking: a copy sizes its source and a delete what it frees; puts and reads pay nothing', async () => {
@@ -206,7 +250,10 @@ describe('S3 listener', () => {
   test('a hard quota: a put sizes what it replaces, and a missing object costs no bucket check', async () => {
     expect(await callsOf(s3('PUT', `/${capped}/new.bin`, { body: KiB }), 200)).toEqual(['HeadObject', 'PutObject'])
     expect(await callsOf(s3('PUT', `/${capped}/new.bin`, { body: KiB }), 200)).toEqual(['HeadObject', 'PutObject'])
-    expect(await callsOf(s3('PUT', `/${capped}/copied.bin`, { headers: { 'x-amz-copy-source': `/${capped}/new.bin` } }), 200)).toEqual(['HeadObject', 'CopyObject'])
+    expect(await callsOf(s3('PUT', `/${capped}/copied.bin`, { headers: { 'x-amz-copy-source': `/${capped}/new.bin` } }), 200)).toEqual([
+      'HeadObject',
+      'CopyObject',
+    ])
     expect(await callsOf(s3('GET', `/${capped}/new.bin`), 200)).toEqual(['GetObject'])
   })
 })

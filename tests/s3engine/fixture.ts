@@ -50,7 +50,17 @@ export type EngineFixture = {
 
 export function credential(buckets: string[]): ResolvedCredential {
   const scopes = new Map(buckets.map((b) => [b, 'read-write' as const]))
-  return { accessKey: 'STWTESTKEY0000000000', secret: 's', backendId: 'local', scopes, prefixes: [], buckets: buckets.map((bucket) => ({ bucket, access: 'read-write' as const })), userId: 'u1', createdAt: 0, readOnly: false }
+  return {
+    accessKey: 'STWTESTKEY0000000000',
+    secret: 's',
+    backendId: 'local',
+    scopes,
+    prefixes: [],
+    buckets: buckets.map((bucket) => ({ bucket, access: 'read-write' as const })),
+    userId: 'u1',
+    createdAt: 0,
+    readOnly: false,
+  }
 }
 
 function bodyOf(req: Request): CallBody {

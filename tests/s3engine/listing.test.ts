@@ -17,7 +17,9 @@ async function seeded(): Promise<EngineFixture> {
 }
 
 function entries(doc: XmlElement, decode = (s: string): string => s): string[] {
-  return [...children(doc, 'Contents').map((c) => decode(textOf(c, 'Key')!)), ...children(doc, 'CommonPrefixes').map((p) => decode(textOf(p, 'Prefix')!))].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  return [...children(doc, 'Contents').map((c) => decode(textOf(c, 'Key')!)), ...children(doc, 'CommonPrefixes').map((p) => decode(textOf(p, 'Prefix')!))].sort(
+    (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)),
+  )
 }
 
 /** Pages through a listing the way a client does, with V2 tokens or V1 markers. */
@@ -29,7 +31,9 @@ async function pages(f: EngineFixture, v2: boolean, query: string): Promise<stri
     const page = entries(doc)
     out.push(page)
     if (textOf(doc, 'IsTruncated') !== 'true') return out
-    next = v2 ? `&continuation-token=${encodeURIComponent(textOf(doc, 'NextContinuationToken')!)}` : `&marker=${encodeURIComponent(textOf(doc, 'NextMarker') ?? page.at(-1)!)}`
+    next = v2
+      ? `&continuation-token=${encodeURIComponent(textOf(doc, 'NextContinuationToken')!)}`
+      : `&marker=${encodeURIComponent(textOf(doc, 'NextMarker') ?? page.at(-1)!)}`
   }
   throw new Error('no end to the listing')
 }
@@ -40,7 +44,9 @@ describe('ListObjectsV2', () => {
     const r = await f.send('GET', '/bkt?list-type=2&prefix=a&delimiter=%2F&max-keys=5&fetch-owner=true')
     expect(r.status).toBe(200)
     expect(r.headers['content-type']).toBe('application/xml')
-    expect(r.text).toStartWith('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>a</Prefix><KeyCount>2</KeyCount><MaxKeys>5</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated><Contents><Key>a</Key>')
+    expect(r.text).toStartWith(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>bkt</Name><Prefix>a</Prefix><KeyCount>2</KeyCount><MaxKeys>5</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated><Contents><Key>a</Key>',
+    )
     const doc = r.xml()
     expect(entries(doc)).toEqual(['a', 'a/'])
     const c = children(doc, 'Contents')[0]!
@@ -48,7 +54,12 @@ describe('ListObjectsV2', () => {
     expect(textOf(c, 'Size')).toBe('1')
     expect(textOf(c, 'LastModified')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(textOf(c, 'StorageClass')).toBe('STANDARD')
-    expect(textOf(c.children.find((x) => x.name === 'Owner'), 'ID')).toBe('STWTESTKEY0000000000')
+    expect(
+      textOf(
+        c.children.find((x) => x.name === 'Owner'),
+        'ID',
+      ),
+    ).toBe('STWTESTKEY0000000000')
     expect(children((await f.send('GET', '/bkt?list-type=2')).xml(), 'Contents')[0]!.children.some((x) => x.name === 'Owner')).toBe(false)
   })
 
@@ -90,7 +101,12 @@ describe('ListObjectsV2', () => {
   test('an empty continuation token is no token, and is echoed (as RGW answers)', async () => {
     const f = await seeded()
     const doc = (await f.send('GET', '/bkt?list-type=2&continuation-token=')).xml()
-    expect([doc.name, textOf(doc, 'ContinuationToken'), textOf(doc, 'IsTruncated'), entries(doc)]).toEqual(['ListBucketResult', '', 'false', [...KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))])
+    expect([doc.name, textOf(doc, 'ContinuationToken'), textOf(doc, 'IsTruncated'), entries(doc)]).toEqual([
+      'ListBucketResult',
+      '',
+      'false',
+      [...KEYS].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    ])
   })
 
   test('allow-unordered (RGW) lists in order, and cannot be used with a delimiter', async () => {
@@ -112,7 +128,12 @@ describe('ListObjects (V1)', () => {
     expect([textOf(first, 'Marker'), textOf(first, 'NextMarker'), textOf(first, 'IsTruncated')]).toEqual(['', 'a/', 'true'])
     expect(entries((await f.send('GET', '/bkt?delimiter=%2F&marker=b%2F')).xml())).toEqual(['c d', 'e+f', '~', 'é'])
     const owned = children((await f.send('GET', '/bkt')).xml(), 'Contents')[0]!
-    expect(textOf(owned.children.find((x) => x.name === 'Owner'), 'ID')).toBe('STWTESTKEY0000000000')
+    expect(
+      textOf(
+        owned.children.find((x) => x.name === 'Owner'),
+        'ID',
+      ),
+    ).toBe('STWTESTKEY0000000000')
   })
 })
 
@@ -128,7 +149,11 @@ describe('ListObjectVersions', () => {
       ['a/2', 'null', 'true'],
     ])
     const paged = (await f.send('GET', '/bkt?versions&max-keys=1&key-marker=a%2F1')).xml()
-    expect([children(paged, 'Version').map((v) => textOf(v, 'Key')), textOf(paged, 'NextKeyMarker'), textOf(paged, 'NextVersionIdMarker')]).toEqual([['a/2'], 'a/2', 'null'])
+    expect([children(paged, 'Version').map((v) => textOf(v, 'Key')), textOf(paged, 'NextKeyMarker'), textOf(paged, 'NextVersionIdMarker')]).toEqual([
+      ['a/2'],
+      'a/2',
+      'null',
+    ])
     expect(await f.send('GET', '/bkt?versions&version-id-marker=null')).toMatchObject({ status: 400, code: 'InvalidArgument' })
   })
 })

@@ -110,14 +110,23 @@ describe('PutObject and GetObject', () => {
     const bad = await f.send('PUT', '/bkt/bad-sum', { body: 'tampered', headers: { 'x-amz-checksum-crc32': crc32('checked') } })
     expect([bad.status, bad.code]).toEqual([400, 'BadDigest'])
     expect((await f.send('HEAD', '/bkt/bad-sum')).status).toBe(404)
-    const trailer = await f.send('PUT', '/bkt/trailed', { body: 'from a trailer', headers: { 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-sdk-checksum-algorithm': 'CRC32' } })
+    const trailer = await f.send('PUT', '/bkt/trailed', {
+      body: 'from a trailer',
+      headers: { 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-sdk-checksum-algorithm': 'CRC32' },
+    })
     expect(trailer.headers['x-amz-checksum-crc32']).toBe(crc32('from a trailer'))
     expect((await f.send('HEAD', '/bkt/trailed')).headers['x-amz-checksum-crc32']).toBeUndefined()
     const enabled = await f.send('GET', '/bkt/trailed', { headers: { 'x-amz-checksum-mode': 'ENABLED' } })
     expect(enabled.headers['x-amz-checksum-crc32']).toBe(crc32('from a trailer'))
     expect(enabled.headers['x-amz-checksum-type']).toBe('FULL_OBJECT')
-    expect((await f.send('GET', '/bkt/trailed', { headers: { 'x-amz-checksum-mode': 'ENABLED', range: 'bytes=0-1' } })).headers['x-amz-checksum-crc32']).toBeUndefined()
-    const refusals: Array<Record<string, string>> = [{ 'x-amz-checksum-crc32': 'short' }, { 'x-amz-checksum-crc32': crc32('a'), 'x-amz-checksum-sha1': 'x' }, { 'x-amz-sdk-checksum-algorithm': 'MD4' }]
+    expect(
+      (await f.send('GET', '/bkt/trailed', { headers: { 'x-amz-checksum-mode': 'ENABLED', range: 'bytes=0-1' } })).headers['x-amz-checksum-crc32'],
+    ).toBeUndefined()
+    const refusals: Array<Record<string, string>> = [
+      { 'x-amz-checksum-crc32': 'short' },
+      { 'x-amz-checksum-crc32': crc32('a'), 'x-amz-checksum-sha1': 'x' },
+      { 'x-amz-sdk-checksum-algorithm': 'MD4' },
+    ]
     for (const headers of refusals) {
       const refused = await f.send('PUT', '/bkt/refused', { body: 'a', headers })
       expect([refused.status, refused.code]).toEqual([400, 'InvalidRequest'])
@@ -135,7 +144,8 @@ describe('PutObject and GetObject', () => {
   test('If-Match and If-None-Match with ETags: checked against the object the key holds', async () => {
     const f = await engineFixture()
     const etag = (await f.send('PUT', '/bkt/c', { body: 'bar' })).headers.etag!
-    const put = (body: string, headers: Record<string, string>, key = 'c'): Promise<{ status: number; code?: string }> => f.send('PUT', `/bkt/${key}`, { body, headers })
+    const put = (body: string, headers: Record<string, string>, key = 'c'): Promise<{ status: number; code?: string }> =>
+      f.send('PUT', `/bkt/${key}`, { body, headers })
     // If-Match: the current ETag (quoted or not, or in a list) or *; anything else is 412, and nothing changes.
     expect(await put('no', { 'if-match': '"ABCORZ"' })).toMatchObject({ status: 412, code: 'PreconditionFailed' })
     expect((await f.send('GET', '/bkt/c')).text).toBe('bar')
@@ -241,8 +251,18 @@ describe('reads', () => {
   test('response-* overrides for signed requests only, and only as header-safe bytes', async () => {
     const f = await engineFixture()
     await f.send('PUT', '/bkt/o.bin', { body: 'o', headers: { 'content-type': 'application/octet-stream' } })
-    const r = await f.send('GET', `/bkt/o.bin?response-content-type=text%2Fplain&response-content-disposition=${encodeURIComponent('attachment; filename="é.txt"')}&response-cache-control=no-store&response-expires=0&response-content-language=fr&response-content-encoding=identity`)
-    expect(r.headers).toMatchObject({ 'content-type': 'text/plain', 'content-disposition': 'attachment; filename="\xc3\xa9.txt"', 'cache-control': 'no-store', expires: '0', 'content-language': 'fr', 'content-encoding': 'identity' })
+    const r = await f.send(
+      'GET',
+      `/bkt/o.bin?response-content-type=text%2Fplain&response-content-disposition=${encodeURIComponent('attachment; filename="é.txt"')}&response-cache-control=no-store&response-expires=0&response-content-language=fr&response-content-encoding=identity`,
+    )
+    expect(r.headers).toMatchObject({
+      'content-type': 'text/plain',
+      'content-disposition': 'attachment; filename="\xc3\xa9.txt"',
+      'cache-control': 'no-store',
+      expires: '0',
+      'content-language': 'fr',
+      'content-encoding': 'identity',
+    })
     const anonymous = await f.send('GET', '/bkt/o.bin?response-content-type=text%2Fhtml', { anonymous: true })
     expect([anonymous.status, anonymous.code]).toEqual([400, 'InvalidRequest'])
     const injected = await f.send('GET', '/bkt/o.bin?response-content-type=text%2Fplain%0D%0ASet-Cookie%3A%20x%3D1')
@@ -318,7 +338,17 @@ describe('DeleteObject', () => {
 describe('keys from strangers', () => {
   test('escape attempts are keys like any other, stored inside the bucket', async () => {
     const f = await engineFixture()
-    const targets = ['/bkt/..%2F..%2Fescape', '/bkt/../../escape', '/bkt/%2e%2e/x', '/bkt//etc/passwd', '/bkt/a%00b', '/bkt/back%5Cslash', '/bkt/..', '/bkt/.stowage/meta', '/bkt/%EF%BC%8E%EF%BC%8E/x']
+    const targets = [
+      '/bkt/..%2F..%2Fescape',
+      '/bkt/../../escape',
+      '/bkt/%2e%2e/x',
+      '/bkt//etc/passwd',
+      '/bkt/a%00b',
+      '/bkt/back%5Cslash',
+      '/bkt/..',
+      '/bkt/.stowage/meta',
+      '/bkt/%EF%BC%8E%EF%BC%8E/x',
+    ]
     for (const t of targets) {
       const put = await f.send('PUT', t, { body: t })
       expect([t, put.status]).toEqual([t, 200])

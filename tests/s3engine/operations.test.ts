@@ -14,35 +14,68 @@ const md5hex = (s: string): string => createHash('md5').update(s).digest('hex')
 describe('CopyObject', () => {
   test('COPY keeps the source’s headers and tags; REPLACE takes the request’s', async () => {
     const f = await engineFixture()
-    await f.send('PUT', '/bkt/src.txt', { body: 'copy me', headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=5', 'x-amz-meta-a': '1', 'x-amz-tagging': 't=1' } })
+    await f.send('PUT', '/bkt/src.txt', {
+      body: 'copy me',
+      headers: { 'content-type': 'text/plain', 'cache-control': 'max-age=5', 'x-amz-meta-a': '1', 'x-amz-tagging': 't=1' },
+    })
     const copied = await f.send('PUT', '/other/dst.txt', { headers: { 'x-amz-copy-source': '/bkt/src.txt' } })
     expect(copied.status).toBe(200)
     const doc = copied.xml()
     expect([doc.name, textOf(doc, 'ETag')]).toEqual(['CopyObjectResult', `"${md5hex('copy me')}"`])
     expect(textOf(doc, 'LastModified')).toMatch(/^\d{4}-.*Z$/)
-    expect((await f.send('HEAD', '/other/dst.txt')).headers).toMatchObject({ 'content-type': 'text/plain', 'cache-control': 'max-age=5', 'x-amz-meta-a': '1', 'x-amz-tagging-count': '1' })
+    expect((await f.send('HEAD', '/other/dst.txt')).headers).toMatchObject({
+      'content-type': 'text/plain',
+      'cache-control': 'max-age=5',
+      'x-amz-meta-a': '1',
+      'x-amz-tagging-count': '1',
+    })
     expect((await f.send('GET', '/other/dst.txt')).text).toBe('copy me')
 
-    await f.send('PUT', '/bkt/replaced', { headers: { 'x-amz-copy-source': 'bkt/src.txt', 'x-amz-metadata-directive': 'REPLACE', 'x-amz-meta-b': '2', 'content-language': 'fr', 'x-amz-tagging-directive': 'REPLACE', 'x-amz-tagging': 'u=2&v=3' } })
+    await f.send('PUT', '/bkt/replaced', {
+      headers: {
+        'x-amz-copy-source': 'bkt/src.txt',
+        'x-amz-metadata-directive': 'REPLACE',
+        'x-amz-meta-b': '2',
+        'content-language': 'fr',
+        'x-amz-tagging-directive': 'REPLACE',
+        'x-amz-tagging': 'u=2&v=3',
+      },
+    })
     const replaced = (await f.send('HEAD', '/bkt/replaced')).headers
     expect(replaced['x-amz-meta-b']).toBe('2')
     expect(replaced['x-amz-meta-a']).toBeUndefined()
-    expect([replaced['content-type'], replaced['cache-control'], replaced['content-language'], replaced['x-amz-tagging-count']]).toEqual(['binary/octet-stream', undefined, 'fr', '2'])
-    expect(await f.send('PUT', '/bkt/x', { headers: { 'x-amz-copy-source': 'bkt/src.txt', 'x-amz-metadata-directive': 'MOVE' } })).toMatchObject({ status: 400, code: 'InvalidArgument' })
+    expect([replaced['content-type'], replaced['cache-control'], replaced['content-language'], replaced['x-amz-tagging-count']]).toEqual([
+      'binary/octet-stream',
+      undefined,
+      'fr',
+      '2',
+    ])
+    expect(await f.send('PUT', '/bkt/x', { headers: { 'x-amz-copy-source': 'bkt/src.txt', 'x-amz-metadata-directive': 'MOVE' } })).toMatchObject({
+      status: 400,
+      code: 'InvalidArgument',
+    })
   })
 
   test('onto itself only when something changes; keys that need encoding; missing sources', async () => {
     const f = await engineFixture()
     const key = 'dir/ü & ?.txt'
     await f.send('PUT', `/bkt/${path(key)}`, { body: 'self' })
-    expect(await f.send('PUT', `/bkt/${path(key)}`, { headers: { 'x-amz-copy-source': `bkt/${encodeURIComponent(key)}` } })).toMatchObject({ status: 400, code: 'InvalidRequest' })
-    const edited = await f.send('PUT', `/bkt/${path(key)}`, { headers: { 'x-amz-copy-source': `bkt/${encodeURIComponent(key)}`, 'x-amz-metadata-directive': 'REPLACE', 'content-type': 'text/x-edited' } })
+    expect(await f.send('PUT', `/bkt/${path(key)}`, { headers: { 'x-amz-copy-source': `bkt/${encodeURIComponent(key)}` } })).toMatchObject({
+      status: 400,
+      code: 'InvalidRequest',
+    })
+    const edited = await f.send('PUT', `/bkt/${path(key)}`, {
+      headers: { 'x-amz-copy-source': `bkt/${encodeURIComponent(key)}`, 'x-amz-metadata-directive': 'REPLACE', 'content-type': 'text/x-edited' },
+    })
     expect(edited.status).toBe(200)
     expect((await f.send('HEAD', `/bkt/${path(key)}`)).headers['content-type']).toBe('text/x-edited')
     expect(await f.send('PUT', '/bkt/y', { headers: { 'x-amz-copy-source': 'bkt/missing' } })).toMatchObject({ status: 404, code: 'NoSuchKey' })
     expect(await f.send('PUT', '/bkt/y', { headers: { 'x-amz-copy-source': 'nobucket/missing' } })).toMatchObject({ status: 404, code: 'NoSuchBucket' })
     expect(await f.send('PUT', '/bkt/y', { headers: { 'x-amz-copy-source': 'bkt/x?versionId=abc' } })).toMatchObject({ status: 404, code: 'NoSuchVersion' })
-    expect(await f.send('PUT', '/bkt/y', { headers: { 'x-amz-copy-source': 'bkt/src', 'x-amz-server-side-encryption': 'AES256' } })).toMatchObject({ status: 501, code: 'NotImplemented' })
+    expect(await f.send('PUT', '/bkt/y', { headers: { 'x-amz-copy-source': 'bkt/src', 'x-amz-server-side-encryption': 'AES256' } })).toMatchObject({
+      status: 501,
+      code: 'NotImplemented',
+    })
   })
 
   test('x-amz-copy-source-if-* as S3 evaluates them', async () => {
@@ -51,7 +84,8 @@ describe('CopyObject', () => {
     const modified = new Date((await f.send('HEAD', '/bkt/c')).headers['last-modified']!)
     const before = new Date(modified.getTime() - 3600_000).toUTCString()
     const after = new Date(modified.getTime() + 3600_000).toUTCString()
-    const copy = async (headers: Record<string, string>): Promise<number> => (await f.send('PUT', '/bkt/d', { headers: { 'x-amz-copy-source': 'bkt/c', ...headers } })).status
+    const copy = async (headers: Record<string, string>): Promise<number> =>
+      (await f.send('PUT', '/bkt/d', { headers: { 'x-amz-copy-source': 'bkt/c', ...headers } })).status
     expect(await copy({ 'x-amz-copy-source-if-match': etag })).toBe(200)
     expect(await copy({ 'x-amz-copy-source-if-match': '"x"' })).toBe(412)
     expect(await copy({ 'x-amz-copy-source-if-none-match': etag })).toBe(412)
@@ -86,8 +120,14 @@ describe('DeleteObjects', () => {
     expect([children(quiet, 'Deleted'), children(quiet, 'Error')]).toEqual([[], []])
     expect((await f.send('HEAD', '/bkt/a')).status).toBe(404)
     expect(await f.send('POST', '/bkt?delete', { body: '<Delete></Delete>' })).toMatchObject({ status: 400, code: 'MalformedXML' })
-    expect(await f.send('POST', '/bkt?delete', { body: `<Delete>${'<Object><Key>x</Key></Object>'.repeat(1001)}</Delete>` })).toMatchObject({ status: 400, code: 'MalformedXML' })
-    expect(await f.send('POST', '/bkt?delete', { body, headers: { 'content-md5': createHash('md5').update('other').digest('base64') } })).toMatchObject({ status: 400, code: 'BadDigest' })
+    expect(await f.send('POST', '/bkt?delete', { body: `<Delete>${'<Object><Key>x</Key></Object>'.repeat(1001)}</Delete>` })).toMatchObject({
+      status: 400,
+      code: 'MalformedXML',
+    })
+    expect(await f.send('POST', '/bkt?delete', { body, headers: { 'content-md5': createHash('md5').update('other').digest('base64') } })).toMatchObject({
+      status: 400,
+      code: 'BadDigest',
+    })
   })
 })
 
@@ -99,19 +139,33 @@ describe('tagging', () => {
     expect((await f.send('PUT', '/bkt/t?tagging', { body: set })).status).toBe(200)
     const got = (await f.send('GET', '/bkt/t?tagging')).xml()
     expect(got.name).toBe('Tagging')
-    const tags = children(got.children.find((c) => c.name === 'TagSet'), 'Tag').map((t) => [textOf(t, 'Key'), textOf(t, 'Value')])
+    const tags = children(
+      got.children.find((c) => c.name === 'TagSet'),
+      'Tag',
+    ).map((t) => [textOf(t, 'Key'), textOf(t, 'Value')])
     expect(tags).toEqual([
       ['project', 'stowage & co'],
       ['é', ''],
     ])
-    const unsorted = '<Tagging><TagSet><Tag><Key>z</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag><Tag><Key>B</Key><Value>3</Value></Tag></TagSet></Tagging>'
+    const unsorted =
+      '<Tagging><TagSet><Tag><Key>z</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag><Tag><Key>B</Key><Value>3</Value></Tag></TagSet></Tagging>'
     expect((await f.send('PUT', '/bkt/t?tagging', { body: unsorted })).status).toBe(200)
     const sorted = (await f.send('GET', '/bkt/t?tagging')).xml()
     // Sorted by key in byte order, as RGW returns a tag set, not in the order sent.
-    expect(children(sorted.children.find((c) => c.name === 'TagSet'), 'Tag').map((t) => textOf(t, 'Key'))).toEqual(['B', 'a', 'z'])
+    expect(
+      children(
+        sorted.children.find((c) => c.name === 'TagSet'),
+        'Tag',
+      ).map((t) => textOf(t, 'Key')),
+    ).toEqual(['B', 'a', 'z'])
     await f.send('PUT', '/bkt/h', { body: 'h', headers: { 'x-amz-tagging': 'foo=bar&bar' } })
     const fromHeader = (await f.send('GET', '/bkt/h?tagging')).xml()
-    expect(children(fromHeader.children.find((c) => c.name === 'TagSet'), 'Tag').map((t) => [textOf(t, 'Key'), textOf(t, 'Value')])).toEqual([
+    expect(
+      children(
+        fromHeader.children.find((c) => c.name === 'TagSet'),
+        'Tag',
+      ).map((t) => [textOf(t, 'Key'), textOf(t, 'Value')]),
+    ).toEqual([
       ['bar', ''],
       ['foo', 'bar'],
     ])
@@ -119,7 +173,11 @@ describe('tagging', () => {
     expect(children((await f.send('GET', '/bkt/t?tagging')).xml().children[0], 'Tag')).toEqual([])
     const eleven = `<Tagging><TagSet>${Array.from({ length: 11 }, (_, i) => `<Tag><Key>k${i}</Key><Value>v</Value></Tag>`).join('')}</TagSet></Tagging>`
     expect(await f.send('PUT', '/bkt/t?tagging', { body: eleven })).toMatchObject({ status: 400, code: 'InvalidTag' })
-    expect(await f.send('PUT', '/bkt/t?tagging', { body: '<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>' })).toMatchObject({ status: 400, code: 'InvalidTag' })
+    expect(
+      await f.send('PUT', '/bkt/t?tagging', {
+        body: '<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value></Tag></TagSet></Tagging>',
+      }),
+    ).toMatchObject({ status: 400, code: 'InvalidTag' })
     expect(await f.send('PUT', '/bkt/t?tagging', { body: '<Tagging/>' })).toMatchObject({ status: 400, code: 'MalformedXML' })
     expect(await f.send('GET', '/bkt/missing?tagging')).toMatchObject({ status: 404, code: 'NoSuchKey' })
     expect(await f.send('PUT', '/bkt/u', { body: 'u', headers: { 'x-amz-tagging': 'a=1&a=2' } })).toMatchObject({ status: 400, code: 'InvalidTag' })
@@ -133,11 +191,19 @@ describe('GetObjectAttributes', () => {
     const r = await f.send('GET', '/bkt/a?attributes', { headers: { 'x-amz-object-attributes': 'ETag, ObjectSize,StorageClass,Checksum,ObjectParts' } })
     const doc = r.xml()
     expect([textOf(doc, 'ETag'), textOf(doc, 'ObjectSize'), textOf(doc, 'StorageClass')]).toEqual([md5hex('attrs'), '5', 'STANDARD'])
-    expect(textOf(doc.children.find((c) => c.name === 'Checksum'), 'ChecksumSHA1')).toBe(createHash('sha1').update('attrs').digest('base64'))
+    expect(
+      textOf(
+        doc.children.find((c) => c.name === 'Checksum'),
+        'ChecksumSHA1',
+      ),
+    ).toBe(createHash('sha1').update('attrs').digest('base64'))
     expect(doc.children.some((c) => c.name === 'ObjectParts')).toBe(false)
     expect(r.headers['last-modified']).toMatch(/GMT$/)
     expect(await f.send('GET', '/bkt/a?attributes')).toMatchObject({ status: 400, code: 'InvalidArgument' })
-    expect(await f.send('GET', '/bkt/a?attributes', { headers: { 'x-amz-object-attributes': 'Owner' } })).toMatchObject({ status: 400, code: 'InvalidArgument' })
+    expect(await f.send('GET', '/bkt/a?attributes', { headers: { 'x-amz-object-attributes': 'Owner' } })).toMatchObject({
+      status: 400,
+      code: 'InvalidArgument',
+    })
     expect(await f.send('GET', '/bkt/nope?attributes', { headers: { 'x-amz-object-attributes': 'ETag' } })).toMatchObject({ status: 404, code: 'NoSuchKey' })
   })
 })
@@ -156,10 +222,23 @@ describe('buckets', () => {
       [lifecycle(rule(`<ID>r</ID><Status>disabled</Status>${ok}`)), 400, 'MalformedXML'],
       [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>1970-08-23T03:28:21Z</Date></Expiration>')), 400, 'InvalidArgument'],
       [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Date>20200101</Date></Expiration>')), 400, 'InvalidArgument'],
-      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Transition><Date>2022-09-27T01:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>')), 400, 'InvalidArgument'],
+      [
+        lifecycle(
+          rule('<ID>r</ID><Status>Enabled</Status><Filter/><Transition><Date>2022-09-27T01:00:00Z</Date><StorageClass>GLACIER</StorageClass></Transition>'),
+        ),
+        400,
+        'InvalidArgument',
+      ],
       [lifecycle(), 400, 'MalformedXML'],
       ['<NotLifecycle/>', 400, 'MalformedXML'],
-      [lifecycle(rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`), rule(`<ID>b</ID><Status>Disabled</Status><Filter/><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>`)), 501, 'NotImplemented'],
+      [
+        lifecycle(
+          rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`),
+          rule(`<ID>b</ID><Status>Disabled</Status><Filter/><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>`),
+        ),
+        501,
+        'NotImplemented',
+      ],
     ]
     for (const [body, status, code] of cases) expect(await put(body)).toMatchObject({ status, code })
     expect(await f.send('PUT', '/nobucket?lifecycle', { body: cases[0]![0] })).toMatchObject({ status: 404, code: 'NoSuchBucket' })
@@ -175,7 +254,9 @@ describe('buckets', () => {
     expect(location.text).toEndWith('<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></LocationConstraint>')
     const eu = createS3Engine({ backend: () => ({ backend: f.backend, region: 'eu-central-1' }) })
     expect((await serve(eu, buildCall('GET', '/bkt?location', {}, credential(['bkt'])))).text).toContain('>eu-central-1</LocationConstraint>')
-    expect((await f.send('GET', '/bkt?versioning')).text).toEndWith('<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></VersioningConfiguration>')
+    expect((await f.send('GET', '/bkt?versioning')).text).toEndWith(
+      '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"></VersioningConfiguration>',
+    )
     expect(await f.send('GET', '/nobucket?location')).toMatchObject({ status: 404, code: 'NoSuchBucket' })
   })
 

@@ -38,7 +38,9 @@ describe('with anonymous access enabled', () => {
   })
 
   test('a Signature Version 2 URL of a bound bucket is refused as unsupported, not served as anonymous', async () => {
-    const res = await fetch(`${p.endpoint}/${pub}/index.html?AWSAccessKeyId=STWNOBODYNOBODYNOBOD&Expires=4102444800&Signature=frJIUN8DYpKDtOLCwo%2F%2FyllqDzg%3D`)
+    const res = await fetch(
+      `${p.endpoint}/${pub}/index.html?AWSAccessKeyId=STWNOBODYNOBODYNOBOD&Expires=4102444800&Signature=frJIUN8DYpKDtOLCwo%2F%2FyllqDzg%3D`,
+    )
     expect(res.status).toBe(400)
     expect((await s3Error(res)).code).toBe('InvalidRequest')
   })

@@ -24,7 +24,15 @@ beforeAll(async () => {
 afterAll(() => p.close())
 
 const presign = (c: { access_key: string; secret_key: string }, path: string, o: { method?: string; expires: number; now?: Date }): URL =>
-  presignUrl({ method: o.method ?? 'GET', url: new URL(p.endpoint + path), accessKeyId: c.access_key, secretKey: c.secret_key, region: 'us-east-1', expiresSeconds: o.expires, now: o.now })
+  presignUrl({
+    method: o.method ?? 'GET',
+    url: new URL(p.endpoint + path),
+    accessKeyId: c.access_key,
+    secretKey: c.secret_key,
+    region: 'us-east-1',
+    expiresSeconds: o.expires,
+    now: o.now,
+  })
 
 describe('header auth', () => {
   test('a correctly signed request passes', async () => {
@@ -128,7 +136,11 @@ import boto3, os
 c = boto3.client('s3', endpoint_url=os.environ['PROXY'], aws_access_key_id=os.environ['AK'], aws_secret_access_key=os.environ['SK'], region_name='us-east-1')
 print(c.generate_presigned_url('get_object', Params={'Bucket': os.environ['BUCKET'], 'Key': os.environ['KEY']}, ExpiresIn=300))
 `
-    const proc = Bun.spawn(['/usr/bin/python3', '-c', script], { env: { ...process.env, PROXY: p.endpoint, AK: c.access_key, SK: c.secret_key, BUCKET: bucket, KEY: key } as Record<string, string>, stdout: 'pipe', stderr: 'pipe' })
+    const proc = Bun.spawn(['/usr/bin/python3', '-c', script], {
+      env: { ...process.env, PROXY: p.endpoint, AK: c.access_key, SK: c.secret_key, BUCKET: bucket, KEY: key } as Record<string, string>,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
     const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
     if (code !== 0) throw new Error(`python3 exited ${code}: ${err}`)
     return out.trim()
@@ -146,7 +158,9 @@ print(c.generate_presigned_url('get_object', Params={'Bucket': os.environ['BUCKE
   })
 
   test('an Authorization header of Signature Version 2 → the same answer', async () => {
-    const res = await fetch(`${p.endpoint}/${bucket}/hello.txt`, { headers: { authorization: `AWS ${cred.access_key}:frJIUN8DYpKDtOLCwo//yllqDzg=`, date: new Date().toUTCString() } })
+    const res = await fetch(`${p.endpoint}/${bucket}/hello.txt`, {
+      headers: { authorization: `AWS ${cred.access_key}:frJIUN8DYpKDtOLCwo//yllqDzg=`, date: new Date().toUTCString() },
+    })
     expect(res.status).toBe(400)
     const e = await s3Error(res)
     expect(e.code).toBe('InvalidRequest')
@@ -195,7 +209,7 @@ describe('keys that stop working', () => {
     expect((await s3Error(await p.signed(c, 'GET', `/${bucket}/hello.txt`))).code).toBe('InvalidAccessKeyId')
   })
 
-  test("an owner demoted to readonly keeps reads but loses writes", async () => {
+  test('an owner demoted to readonly keeps reads but loses writes', async () => {
     const owner = await p.t.user('user')
     const c = await p.mint({ buckets: [bucket] }, owner)
     const client = p.sdk(c)

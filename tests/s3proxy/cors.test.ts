@@ -23,7 +23,13 @@ beforeAll(async () => {
     as: p.admin,
     json: {
       rules: [
-        { allowed_origins: ['https://app.example'], allowed_methods: ['GET', 'PUT'], allowed_headers: ['content-type', 'x-amz-*'], expose_headers: ['etag'], max_age_seconds: 600 },
+        {
+          allowed_origins: ['https://app.example'],
+          allowed_methods: ['GET', 'PUT'],
+          allowed_headers: ['content-type', 'x-amz-*'],
+          expose_headers: ['etag'],
+          max_age_seconds: 600,
+        },
         { allowed_origins: ['*'], allowed_methods: ['HEAD'] },
       ],
     },
@@ -33,7 +39,10 @@ beforeAll(async () => {
 afterAll(() => p.close())
 
 const preflight = (b: string, origin: string, method: string, headers?: string): Promise<Response> =>
-  fetch(`${p.endpoint}/${b}/page.txt`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}) } })
+  fetch(`${p.endpoint}/${b}/page.txt`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}) },
+  })
 
 describe('preflight (no signature needed)', () => {
   test('an allowed origin, method and headers → 200 with the CORS headers', async () => {
@@ -85,7 +94,9 @@ describe('actual responses', () => {
   })
 
   test('no headers for other origins or buckets without rules', async () => {
-    expect((await p.signed(cred, 'GET', `/${bucket}/page.txt`, { headers: { origin: 'https://evil.example' } })).headers.get('access-control-allow-origin')).toBeNull()
+    expect(
+      (await p.signed(cred, 'GET', `/${bucket}/page.txt`, { headers: { origin: 'https://evil.example' } })).headers.get('access-control-allow-origin'),
+    ).toBeNull()
     expect((await p.signed(cred, 'GET', `/${bare}`, { headers: { origin: 'https://app.example' } })).headers.get('access-control-allow-origin')).toBeNull()
   })
 })

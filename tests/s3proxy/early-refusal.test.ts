@@ -64,7 +64,14 @@ print(json.dumps(out))
 }
 
 const presign = (path: string, o: { method?: string; secret?: string } = {}): string =>
-  presignUrl({ method: o.method ?? 'PUT', url: new URL(p.endpoint + path), accessKeyId: cred.access_key, secretKey: o.secret ?? cred.secret_key, region: 'us-east-1', expiresSeconds: 300 }).toString()
+  presignUrl({
+    method: o.method ?? 'PUT',
+    url: new URL(p.endpoint + path),
+    accessKeyId: cred.access_key,
+    secretKey: o.secret ?? cred.secret_key,
+    region: 'us-east-1',
+    expiresSeconds: 300,
+  }).toString()
 
 async function settle(): Promise<void> {
   const end = Date.now() + 5000
@@ -93,7 +100,11 @@ describe('answered before the body is read, without Expect: 100-continue', () =>
 
   test('once the body is drained the connection serves the next request', async () => {
     await p.rgw.putObject(bucket, 'there', new Response('there').body!, { size: 5 })
-    expect(await pythonPut(presign(`/${bucket}/bad-sig`, { secret: 'w'.repeat(40) }), 4 * MiB, presign(`/${bucket}/there`, { method: 'GET' }))).toEqual({ status: 403, code: 'SignatureDoesNotMatch', second: 200 })
+    expect(await pythonPut(presign(`/${bucket}/bad-sig`, { secret: 'w'.repeat(40) }), 4 * MiB, presign(`/${bucket}/there`, { method: 'GET' }))).toEqual({
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+      second: 200,
+    })
   }, 30_000)
 
   test('a client that keeps sending past the bound is cut off, and the proxy lets go of it', async () => {

@@ -123,7 +123,11 @@ describe('upstream errors without an S3 error document', () => {
   }
 
   test('an HTML page from something in front of the backend is not an S3 document either', async () => {
-    answers.set('html', { status: 503, body: '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>', headers: { 'content-type': 'text/html' } })
+    answers.set('html', {
+      status: 503,
+      body: '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>',
+      headers: { 'content-type': 'text/html' },
+    })
     const res = await p.signed(cred, 'GET', `/${bucket}/html`)
     expect(res.status).toBe(503)
     expect(res.headers.get('content-type')).toBe('application/xml')

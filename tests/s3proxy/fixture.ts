@@ -16,7 +16,13 @@ import { s3Env } from '../helpers/s3.ts'
 import type { Backend } from '../../src/backends/backend.ts'
 import type { Logger } from '../../src/lib/log.ts'
 
-export type Cred = { access_key: string; secret_key: string; buckets: Array<{ bucket: string; access: string }>; endpoint_url: string; bucket_urls: Record<string, string> }
+export type Cred = {
+  access_key: string
+  secret_key: string
+  buckets: Array<{ bucket: string; access: string }>
+  endpoint_url: string
+  bucket_urls: Record<string, string>
+}
 
 export type ProxyEnv = {
   t: TestApp
@@ -33,7 +39,12 @@ export type ProxyEnv = {
   mint(body: Record<string, unknown>, as?: Client): Promise<Cred>
   sdk(cred: { access_key: string; secret_key: string }, opts?: { region?: string }): S3Client
   /** A request signed with signRequest (header auth), sent to the proxy. */
-  signed(cred: { access_key: string; secret_key: string }, method: string, path: string, opts?: { headers?: Record<string, string>; body?: Uint8Array | string; payloadHash?: string; now?: Date }): Promise<Response>
+  signed(
+    cred: { access_key: string; secret_key: string },
+    method: string,
+    path: string,
+    opts?: { headers?: Record<string, string>; body?: Uint8Array | string; payloadHash?: string; now?: Date },
+  ): Promise<Response>
   close(): Promise<void>
 }
 
@@ -47,7 +58,11 @@ export async function emptyBucket(b: Backend, bucket: string): Promise<void> {
     for (const u of await b.listMultipartUploads(bucket, {})) await b.abortMultipartUpload(bucket, u.key, u.uploadId).catch(() => {})
     for (;;) {
       const page = await b.listObjects(bucket, { delimiter: '', maxKeys: 1000 })
-      if (page.objects.length > 0) await b.deleteObjects(bucket, page.objects.map((o) => ({ key: o.key })))
+      if (page.objects.length > 0)
+        await b.deleteObjects(
+          bucket,
+          page.objects.map((o) => ({ key: o.key })),
+        )
       if (!page.isTruncated) break
     }
     await b.deleteBucket(bucket)
@@ -56,7 +71,9 @@ export async function emptyBucket(b: Backend, bucket: string): Promise<void> {
   }
 }
 
-export async function proxyEnv(o: { s3_proxy?: Record<string, unknown>; app?: Record<string, unknown>; now?: () => number; logger?: Logger } = {}): Promise<ProxyEnv> {
+export async function proxyEnv(
+  o: { s3_proxy?: Record<string, unknown>; app?: Record<string, unknown>; now?: () => number; logger?: Logger } = {},
+): Promise<ProxyEnv> {
   const s3 = s3Env()
   const fsRoot = mkdtempSync(join(tmpdir(), 'stowage-proxy-fs-'))
   const t = await testApp(
@@ -112,7 +129,16 @@ export async function proxyEnv(o: { s3_proxy?: Record<string, unknown>; app?: Re
       const headers = new Headers(opts.headers)
       const body = typeof opts.body === 'string' ? new TextEncoder().encode(opts.body) : opts.body
       if (body) headers.set('content-length', String(body.length))
-      signRequest({ method, url: { host: url.host, pathname: path.split('?')[0]!, search: url.search }, headers, payloadHash: opts.payloadHash ?? 'UNSIGNED-PAYLOAD', accessKeyId: cred.access_key, secretKey: cred.secret_key, region: 'us-east-1', now: opts.now })
+      signRequest({
+        method,
+        url: { host: url.host, pathname: path.split('?')[0]!, search: url.search },
+        headers,
+        payloadHash: opts.payloadHash ?? 'UNSIGNED-PAYLOAD',
+        accessKeyId: cred.access_key,
+        secretKey: cred.secret_key,
+        region: 'us-east-1',
+        now: opts.now,
+      })
       return fetch(`${endpoint}${path}`, { method, headers, body, decompress: false } as BunFetchRequestInit)
     },
     async close() {

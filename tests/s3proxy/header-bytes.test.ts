@@ -31,7 +31,10 @@ type Source = string | ArrayBuffer | ArrayBufferView
 class NodeSha256 {
   private readonly h: Hash | Hmac
   constructor(secret?: Source) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : new Uint8Array(ArrayBuffer.isView(secret) ? secret.buffer : secret))
+    this.h =
+      secret === undefined
+        ? createHash('sha256')
+        : createHmac('sha256', typeof secret === 'string' ? secret : new Uint8Array(ArrayBuffer.isView(secret) ? secret.buffer : secret))
   }
   update(data: Source): void {
     this.h.update(typeof data === 'string' ? data : new Uint8Array(ArrayBuffer.isView(data) ? data.buffer : data))
@@ -48,11 +51,32 @@ type RawAnswer = { status: number; headers: Map<string, Buffer>; body: Buffer }
  * Signs like a Go client does (the SDK's signer over the Unicode text, i.e. its UTF-8
  * bytes) and sends the header values as raw UTF-8 over a socket, which fetch cannot do.
  */
-async function rawSigned(endpoint: string, key: { access_key: string; secret_key: string }, method: string, path: string, headers: Record<string, string>, body = ''): Promise<RawAnswer> {
+async function rawSigned(
+  endpoint: string,
+  key: { access_key: string; secret_key: string },
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<RawAnswer> {
   const url = new URL(endpoint)
-  const signer = new SignatureV4({ credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false })
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: key.access_key, secretAccessKey: key.secret_key },
+    region: 'us-east-1',
+    service: 's3',
+    sha256: NodeSha256,
+    uriEscapePath: false,
+  })
   const all = { ...headers, host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }
-  const signed = (await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: all } as never)) as unknown as { headers: Record<string, string> }
+  const signed = (await signer.sign({
+    method,
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port),
+    path,
+    query: {},
+    headers: all,
+  } as never)) as unknown as { headers: Record<string, string> }
   const parts = [Buffer.from(`${method} ${path} HTTP/1.1\r\n`)]
   for (const [name, value] of Object.entries(signed.headers)) parts.push(Buffer.from(`${name}: `), Buffer.from(value, 'utf8'), Buffer.from('\r\n'))
   parts.push(Buffer.from('connection: close\r\n\r\n'), Buffer.from(body))
@@ -98,7 +122,16 @@ for c, key in [(proxy, 'via-proxy.txt'), (rgw, 'via-proxy.txt'), (proxy, 'direct
 
   test('a PutObject whose signed Content-Disposition is UTF-8 is stored, and reads back byte-identical through the proxy and from RGW', async () => {
     const s3 = s3Env()
-    const out = await python(script, { PROXY: p.endpoint, AK: cred.access_key, SK: cred.secret_key, RGW: s3.endpoint, RGW_AK: s3.accessKey, RGW_SK: s3.secretKey, BUCKET: bucket, DISPOSITION })
+    const out = await python(script, {
+      PROXY: p.endpoint,
+      AK: cred.access_key,
+      SK: cred.secret_key,
+      RGW: s3.endpoint,
+      RGW_AK: s3.accessKey,
+      RGW_SK: s3.secretKey,
+      BUCKET: bucket,
+      DISPOSITION,
+    })
     const expected = Buffer.from(DISPOSITION, 'utf8').toString('hex')
     const lines = out.trim().split('\n')
     expect(lines).toHaveLength(4)
@@ -123,9 +156,23 @@ describe('a Go-style client (raw UTF-8 user metadata, signed over its bytes)', (
 
   test('the signature binds those bytes: the same text sent in Latin-1 under that signature is refused', async () => {
     const url = new URL(p.endpoint)
-    const signer = new SignatureV4({ credentials: { accessKeyId: cred.access_key, secretAccessKey: cred.secret_key }, region: 'us-east-1', service: 's3', sha256: NodeSha256, uriEscapePath: false })
+    const signer = new SignatureV4({
+      credentials: { accessKeyId: cred.access_key, secretAccessKey: cred.secret_key },
+      region: 'us-east-1',
+      service: 's3',
+      sha256: NodeSha256,
+      uriEscapePath: false,
+    })
     const headers = { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-meta-note': 'naïve' }
-    const signed = (await signer.sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: `/${bucket}/meta.txt`, query: {}, headers } as never)) as unknown as { headers: Record<string, string> }
+    const signed = (await signer.sign({
+      method: 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: `/${bucket}/meta.txt`,
+      query: {},
+      headers,
+    } as never)) as unknown as { headers: Record<string, string> }
     // fetch sends 'ï' as the single byte 0xEF; the signature covers its UTF-8 form, C3 AF.
     const res = await fetch(`${p.endpoint}/${bucket}/meta.txt`, { headers: signed.headers })
     expect(res.status).toBe(403)

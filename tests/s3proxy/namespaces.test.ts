@@ -159,7 +159,12 @@ describe('an owner prefix', () => {
     expect((await ownerClient.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet).toEqual([{ Key: 'team', Value: 'a' }])
     await ownerClient.send(new DeleteBucketTaggingCommand({ Bucket: b }))
     expect((await refused(ownerClient.send(new GetBucketTaggingCommand({ Bucket: b })))).code).toBe('NoSuchTagSet')
-    await ownerClient.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: [{ ID: 'old', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } }] } }))
+    await ownerClient.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: b,
+        LifecycleConfiguration: { Rules: [{ ID: 'old', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } }] },
+      }),
+    )
     expect((await ownerClient.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }))).Rules?.[0]).toMatchObject({ ID: 'old', Expiration: { Days: 7 } })
     expect((await p.rgw.getLifecycle(b))[0]).toMatchObject({ id: 'old', expiration_days: 7 })
     await ownerClient.send(new DeleteBucketLifecycleCommand({ Bucket: b }))
@@ -173,16 +178,39 @@ describe('an owner prefix', () => {
     await ownerClient.send(
       new PutBucketCorsCommand({
         Bucket: b,
-        CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'], ExposeHeaders: ['etag'], MaxAgeSeconds: 60 }] },
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['https://app.example'],
+              AllowedMethods: ['GET', 'PUT'],
+              AllowedHeaders: ['content-type'],
+              ExposeHeaders: ['etag'],
+              MaxAgeSeconds: 60,
+            },
+          ],
+        },
       }),
     )
     const dashboard = await p.t.call('GET', `/api/backends/rgw/buckets/${b}/cors`, { as: p.admin })
     expect(await dashboard.json()).toEqual({
-      rules: [{ allowed_origins: ['https://app.example'], allowed_methods: ['GET', 'PUT'], allowed_headers: ['content-type'], expose_headers: ['etag'], max_age_seconds: 60 }],
+      rules: [
+        {
+          allowed_origins: ['https://app.example'],
+          allowed_methods: ['GET', 'PUT'],
+          allowed_headers: ['content-type'],
+          expose_headers: ['etag'],
+          max_age_seconds: 60,
+        },
+      ],
     })
     const got = await ownerClient.send(new GetBucketCorsCommand({ Bucket: b }))
-    expect(got.CORSRules).toEqual([{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'], ExposeHeaders: ['etag'], MaxAgeSeconds: 60 }])
-    const preflight = await fetch(`${p.endpoint}/${b}/x`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' } })
+    expect(got.CORSRules).toEqual([
+      { AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET', 'PUT'], AllowedHeaders: ['content-type'], ExposeHeaders: ['etag'], MaxAgeSeconds: 60 },
+    ])
+    const preflight = await fetch(`${p.endpoint}/${b}/x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+    })
     expect(preflight.status).toBe(200)
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example')
     // Rules the admin sets in the dashboard are what GetBucketCors answers.
@@ -190,7 +218,9 @@ describe('an owner prefix', () => {
     expect((await ownerClient.send(new GetBucketCorsCommand({ Bucket: b }))).CORSRules).toEqual([{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }])
     await ownerClient.send(new DeleteBucketCorsCommand({ Bucket: b }))
     expect(await (await p.t.call('GET', `/api/backends/rgw/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({ rules: [] })
-    const bad = await p.signed(owner, 'PUT', `/${b}?cors`, { body: '<CORSConfiguration><CORSRule><AllowedOrigin>https://x.example</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>' })
+    const bad = await p.signed(owner, 'PUT', `/${b}?cors`, {
+      body: '<CORSConfiguration><CORSRule><AllowedOrigin>https://x.example</AllowedOrigin><AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>',
+    })
     expect(bad.status).toBe(400)
     expect((await s3Error(bad)).code).toBe('InvalidRequest')
     const malformed = await p.signed(owner, 'PUT', `/${b}?cors`, { body: '<CORSConfiguration><CORSRule>' })
@@ -209,19 +239,27 @@ describe('an owner prefix', () => {
     await ownerClient.send(new DeleteBucketCommand({ Bucket: b }))
     await ownerClient.send(new CreateBucketCommand({ Bucket: b }))
     expect((await refused(ownerClient.send(new GetBucketCorsCommand({ Bucket: b })))).code).toBe('NoSuchCORSConfiguration')
-    expect((await fetch(`${p.endpoint}/${b}/x`, { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } })).status).toBe(403)
+    expect(
+      (await fetch(`${p.endpoint}/${b}/x`, { method: 'OPTIONS', headers: { origin: 'https://a.example', 'access-control-request-method': 'GET' } })).status,
+    ).toBe(403)
   })
 
   test('policies, ACLs and object lock stay refused', async () => {
     const b = name('locked')
     await ownerClient.send(new CreateBucketCommand({ Bucket: b }))
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }] })
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${b}/*` }],
+    })
     expect(await refused(ownerClient.send(new PutBucketPolicyCommand({ Bucket: b, Policy: policy })))).toEqual({ status: 403, code: 'AccessDenied' })
     expect(await refused(ownerClient.send(new PutBucketAclCommand({ Bucket: b, ACL: 'public-read' })))).toEqual({ status: 403, code: 'AccessDenied' })
     expect((await p.signed(owner, 'GET', `/${b}?policy`)).status).toBe(403)
     const pub = name('public')
     expect(await refused(ownerClient.send(new CreateBucketCommand({ Bucket: pub, ACL: 'public-read' })))).toEqual({ status: 403, code: 'AccessDenied' })
-    expect(await refused(ownerClient.send(new CreateBucketCommand({ Bucket: pub, ObjectLockEnabledForBucket: true })))).toEqual({ status: 403, code: 'AccessDenied' })
+    expect(await refused(ownerClient.send(new CreateBucketCommand({ Bucket: pub, ObjectLockEnabledForBucket: true })))).toEqual({
+      status: 403,
+      code: 'AccessDenied',
+    })
     expect(await p.rgw.bucketExists(pub)).toBe(false)
   })
 
@@ -231,7 +269,12 @@ describe('an owner prefix', () => {
     await ownerClient.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }))
     await ownerClient.send(new DeleteBucketCommand({ Bucket: b }))
     p.t.s.audit.flush()
-    const rows = p.t.s.db.query('SELECT action, status, user_id, bucket, detail FROM audit_events WHERE bucket = ? ORDER BY id').all(b) as Array<{ action: string; status: string; user_id: string; detail: string }>
+    const rows = p.t.s.db.query('SELECT action, status, user_id, bucket, detail FROM audit_events WHERE bucket = ? ORDER BY id').all(b) as Array<{
+      action: string
+      status: string
+      user_id: string
+      detail: string
+    }>
     expect(rows.map((r) => r.action)).toEqual(['s3.proxy.createbucket', 'bucket.cors.set', 's3.proxy.putbucketcors', 's3.proxy.deletebucket'])
     for (const r of rows) expect(r).toMatchObject({ status: 'ok', user_id: p.user.userId })
     expect(JSON.parse(rows[0]!.detail)).toMatchObject({ access_key: owner.access_key, status: 200 })
@@ -270,7 +313,12 @@ describe('what other access levels may do', () => {
   test('entries add up: an exact read entry inside an owner prefix keeps the owner’s rights', async () => {
     const b = name('mixed')
     await p.rgw.createBucket(b)
-    const mixed = await p.mint({ buckets: [{ bucket: b, access: 'read' }, { prefix, access: 'owner' }] })
+    const mixed = await p.mint({
+      buckets: [
+        { bucket: b, access: 'read' },
+        { prefix, access: 'owner' },
+      ],
+    })
     await p.sdk(mixed).send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }))
   })
 
@@ -323,20 +371,32 @@ describe('an owner prefix on a local directory (the S3 engine)', () => {
     expect(await local().bucketExists(b)).toBe(false)
     expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${run}-b-disk` })))).toEqual({ status: 403, code: 'AccessDenied' })
     expect(await local().bucketExists(`${run}-b-disk`)).toBe(false)
-    expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${prefix}far`, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toEqual({ status: 400, code: 'InvalidLocationConstraint' })
+    expect(await refused(c.send(new CreateBucketCommand({ Bucket: `${prefix}far`, CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' } })))).toEqual({
+      status: 400,
+      code: 'InvalidLocationConstraint',
+    })
   })
 
   test('what a directory cannot hold is 501, never a false success; reads and deletes answer as for a bucket without it', async () => {
     const b = `${prefix}settings-disk`
     await c.send(new CreateBucketCommand({ Bucket: b }))
-    expect(await refused(c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } })))).toEqual({ status: 501, code: 'NotImplemented' })
+    expect(await refused(c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } })))).toEqual({
+      status: 501,
+      code: 'NotImplemented',
+    })
     await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }))
     expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined()
     const lifecycle = { Rules: [{ ID: 'old', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } }] }
-    expect(await refused(c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: lifecycle })))).toEqual({ status: 501, code: 'NotImplemented' })
+    expect(await refused(c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: lifecycle })))).toEqual({
+      status: 501,
+      code: 'NotImplemented',
+    })
     expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchLifecycleConfiguration' })
     await c.send(new DeleteBucketLifecycleCommand({ Bucket: b }))
-    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } })))).toEqual({ status: 501, code: 'NotImplemented' })
+    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } })))).toEqual({
+      status: 501,
+      code: 'NotImplemented',
+    })
     expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchTagSet' })
     await c.send(new DeleteBucketTaggingCommand({ Bucket: b }))
     expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: `${prefix}missing` })))).toEqual({ status: 404, code: 'NoSuchBucket' })
@@ -347,10 +407,17 @@ describe('an owner prefix on a local directory (the S3 engine)', () => {
   test('CORS is Stowage’s own here too: the dashboard shows it and preflights use it', async () => {
     const b = `${prefix}cors-disk`
     await c.send(new CreateBucketCommand({ Bucket: b }))
-    await c.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET'] }] } }))
-    expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({ rules: [{ allowed_origins: ['https://app.example'], allowed_methods: ['GET'] }] })
+    await c.send(
+      new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET'] }] } }),
+    )
+    expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({
+      rules: [{ allowed_origins: ['https://app.example'], allowed_methods: ['GET'] }],
+    })
     expect((await c.send(new GetBucketCorsCommand({ Bucket: b }))).CORSRules).toEqual([{ AllowedOrigins: ['https://app.example'], AllowedMethods: ['GET'] }])
-    const preflight = await fetch(`${p.endpoint}/${b}/x`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } })
+    const preflight = await fetch(`${p.endpoint}/${b}/x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    })
     expect(preflight.status).toBe(200)
     await c.send(new DeleteBucketCommand({ Bucket: b }))
     expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/cors`, { as: p.admin })).json()).toEqual({ rules: [] })

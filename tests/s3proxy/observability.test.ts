@@ -10,11 +10,25 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { captureLogger, until, type Captured } from '../http/support.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 
-type Row = { action: string; status: string; user_id: string | null; backend_id: string | null; bucket: string | null; object_key: string | null; request_id: string | null; ip: string | null; detail: Record<string, unknown> }
+type Row = {
+  action: string
+  status: string
+  user_id: string | null
+  backend_id: string | null
+  bucket: string | null
+  object_key: string | null
+  request_id: string | null
+  ip: string | null
+  detail: Record<string, unknown>
+}
 
 function rows(p: ProxyEnv, prefix = 's3.proxy.'): Row[] {
   p.t.s.audit.flush()
-  return (p.t.s.db.query('SELECT action, status, user_id, backend_id, bucket, object_key, request_id, ip, detail FROM audit_events WHERE action LIKE ? ORDER BY id').all(`${prefix}%`) as Array<Row & { detail: string }>).map((r) => ({
+  return (
+    p.t.s.db
+      .query('SELECT action, status, user_id, backend_id, bucket, object_key, request_id, ip, detail FROM audit_events WHERE action LIKE ? ORDER BY id')
+      .all(`${prefix}%`) as Array<Row & { detail: string }>
+  ).map((r) => ({
     ...r,
     detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
   }))
@@ -148,9 +162,18 @@ describe('access log', () => {
     const wrong = { access_key: cred.access_key, secret_key: 'wrong-secret-wrong-secret-wrong-secret!!' }
     const bad = await p.signed(wrong, 'GET', `/${bucket}/logged.txt`)
     expect(bad.status).toBe(403)
-    expect(await lineFor(bad.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, operation: 'unknown', access_key: cred.access_key, result: 'auth-bad-sig' })
+    expect(await lineFor(bad.headers.get('x-amz-request-id')!)).toMatchObject({
+      status: 403,
+      operation: 'unknown',
+      access_key: cred.access_key,
+      result: 'auth-bad-sig',
+    })
     const unknown = await p.signed({ access_key: 'STWNOBODYNOBODYNOBOD', secret_key: wrong.secret_key }, 'GET', `/${bucket}/logged.txt`)
-    expect(await lineFor(unknown.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, claimed_access_key: 'STWNOBODYNOBODYNOBOD', result: 'auth-unknown-akid' })
+    expect(await lineFor(unknown.headers.get('x-amz-request-id')!)).toMatchObject({
+      status: 403,
+      claimed_access_key: 'STWNOBODYNOBODYNOBOD',
+      result: 'auth-unknown-akid',
+    })
     const anon = await fetch(`${p.endpoint}/${bucket}/logged.txt`)
     expect(await lineFor(anon.headers.get('x-amz-request-id')!)).toMatchObject({ status: 403, method: 'GET' })
     const all = log.lines.join('\n')

@@ -49,7 +49,12 @@ async function content(key: string): Promise<string> {
 /** Signs a streaming PUT and returns the headers plus what encodes its body. */
 function streaming(key: string, mode: string, decodedLength: number, encodedLength: number, extra: Record<string, string> = {}) {
   const url = new URL(`${p.endpoint}/${bucket}/${key}`)
-  const headers = new Headers({ 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(decodedLength), 'content-length': String(encodedLength), ...extra })
+  const headers = new Headers({
+    'content-encoding': 'aws-chunked',
+    'x-amz-decoded-content-length': String(decodedLength),
+    'content-length': String(encodedLength),
+    ...extra,
+  })
   signRequest({ method: 'PUT', url, headers, payloadHash: mode, accessKeyId: cred.access_key, secretKey: cred.secret_key, region: 'us-east-1' })
   const seed = /Signature=([0-9a-f]{64})/.exec(headers.get('authorization')!)![1]!
   return { url, headers, seed, signer: signerFor(cred.secret_key, headers.get('x-amz-date')!) }
@@ -143,7 +148,9 @@ describe('aws-chunked bodies', () => {
 
   test('signed chunks with a CRC32 trailer are verified and stored', async () => {
     const trailers = [`x-amz-checksum-crc32:${crc32b64(data)}`]
-    const s = streaming('trailer-ok', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', data.length, encodedSize(data, 65536, trailers), { 'x-amz-trailer': 'x-amz-checksum-crc32' })
+    const s = streaming('trailer-ok', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', data.length, encodedSize(data, 65536, trailers), {
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    })
     const { body } = encodeSigned(s.signer, s.seed, data, 65536, trailers)
     const res = await fetch(s.url, { method: 'PUT', headers: s.headers, body: body as BodyInit })
     expect(res.status).toBe(200)

@@ -26,7 +26,11 @@ afterAll(() => p.close())
 
 type Form = { fields: Record<string, string>; file: Blob; fileName?: string }
 
-function signedForm(c: { access_key: string; secret_key: string }, conditions: unknown[], o: { expiresInMs?: number; fields?: Record<string, string>; file?: Blob; tamper?: boolean } = {}): Form {
+function signedForm(
+  c: { access_key: string; secret_key: string },
+  conditions: unknown[],
+  o: { expiresInMs?: number; fields?: Record<string, string>; file?: Blob; tamper?: boolean } = {},
+): Form {
   const now = new Date()
   const amzDate = formatAmzDate(now)
   const scope = { date: amzDate.slice(0, 8), region: 'us-east-1', service: 's3' }
@@ -36,7 +40,9 @@ function signedForm(c: { access_key: string; secret_key: string }, conditions: u
     conditions: [...conditions, { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }],
   }
   const policy = Buffer.from(JSON.stringify(doc)).toString('base64')
-  const signature = createHmac('sha256', deriveSigningKey(c.secret_key, scope)).update(o.tamper ? policy + 'x' : policy).digest('hex')
+  const signature = createHmac('sha256', deriveSigningKey(c.secret_key, scope))
+    .update(o.tamper ? policy + 'x' : policy)
+    .digest('hex')
   return {
     fields: { ...o.fields, policy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate, 'x-amz-signature': signature },
     file: o.file ?? new Blob(['hello from a form'], { type: 'text/plain' }),
@@ -75,7 +81,9 @@ describe('POST Object', () => {
   })
 
   test('success_action_status 201 answers a PostResponse; ${filename} is substituted', async () => {
-    const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', 'files/'], { success_action_status: '201' }], { fields: { key: 'files/${filename}', success_action_status: '201' } })
+    const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', 'files/'], { success_action_status: '201' }], {
+      fields: { key: 'files/${filename}', success_action_status: '201' },
+    })
     form.fileName = 'report.csv'
     const res = await post(form)
     expect(res.status).toBe(201)
@@ -89,7 +97,9 @@ describe('POST Object', () => {
 
   test('success_action_redirect answers 303 with bucket, key and etag', async () => {
     const res = await post(
-      signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$success_action_redirect', 'https://app.example/']], { fields: { key: 'redirected.txt', success_action_redirect: 'https://app.example/done' } }),
+      signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$success_action_redirect', 'https://app.example/']], {
+        fields: { key: 'redirected.txt', success_action_redirect: 'https://app.example/done' },
+      }),
     )
     expect(res.status).toBe(303)
     const loc = new URL(res.headers.get('location')!)
@@ -101,7 +111,12 @@ describe('POST Object', () => {
 
   test('a file over 1 MiB is spooled and stored whole', async () => {
     const data = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => i % 253)
-    const res = await post(signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 1, 8 * 1024 * 1024]], { fields: { key: 'big.bin' }, file: new Blob([data]) }))
+    const res = await post(
+      signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 1, 8 * 1024 * 1024]], {
+        fields: { key: 'big.bin' },
+        file: new Blob([data]),
+      }),
+    )
     expect(res.status).toBe(204)
     expect((await p.rgw.headObject(bucket, 'big.bin')).size).toBe(data.length)
   })
@@ -134,7 +149,9 @@ describe('POST Object', () => {
     const big = await post(signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 0, 10]], { fields: { key: 'too-big.txt' } }))
     expect(big.status).toBe(400)
     expect((await s3Error(big)).code).toBe('EntityTooLarge')
-    const small = await post(signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 1000, 2000]], { fields: { key: 'too-small.txt' } }))
+    const small = await post(
+      signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['content-length-range', 1000, 2000]], { fields: { key: 'too-small.txt' } }),
+    )
     expect(small.status).toBe(400)
     expect((await s3Error(small)).code).toBe('EntityTooSmall')
     expect(await exists('too-big.txt')).toBe(false)
@@ -153,7 +170,16 @@ describe('POST Object', () => {
   })
 
   test('a form field naming another bucket than the URL → 403', async () => {
-    const res = await post(signedForm(cred, [['starts-with', '$bucket', ''], ['starts-with', '$key', '']], { fields: { key: 'mismatch.txt', bucket: foreign } }))
+    const res = await post(
+      signedForm(
+        cred,
+        [
+          ['starts-with', '$bucket', ''],
+          ['starts-with', '$key', ''],
+        ],
+        { fields: { key: 'mismatch.txt', bucket: foreign } },
+      ),
+    )
     expect(res.status).toBe(403)
     expect(await exists('mismatch.txt')).toBe(false)
   })
@@ -161,9 +187,13 @@ describe('POST Object', () => {
   test('UTF-8 in header fields (metadata, Content-Disposition) is stored byte for byte', async () => {
     const note = 'naïve ☃'
     const disposition = 'attachment; filename="grüße.txt"'
-    const form = signedForm(cred, [{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$x-amz-meta-note', ''], ['starts-with', '$Content-Disposition', '']], {
-      fields: { key: 'utf8-fields.txt', 'x-amz-meta-note': note, 'Content-Disposition': disposition },
-    })
+    const form = signedForm(
+      cred,
+      [{ bucket }, ['starts-with', '$key', ''], ['starts-with', '$x-amz-meta-note', ''], ['starts-with', '$Content-Disposition', '']],
+      {
+        fields: { key: 'utf8-fields.txt', 'x-amz-meta-note': note, 'Content-Disposition': disposition },
+      },
+    )
     expect((await post(form)).status).toBe(204)
     const head = await p.signed(cred, 'HEAD', `/${bucket}/utf8-fields.txt`)
     expect(head.status).toBe(200)

@@ -7,7 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createHmac } from 'node:crypto'
-import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3'
 import { deriveSigningKey, formatAmzDate } from '../../src/s3/canonical.ts'
 import { httpGate, s3Env } from '../helpers/s3.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
@@ -62,7 +72,11 @@ describe('hard quota', () => {
 
   test('an UploadPart past the cap → 507', async () => {
     const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: capped, Key: 'mp-big' }))
-    expect(await refusal(() => client.send(new UploadPartCommand({ Bucket: capped, Key: 'mp-big', UploadId: mp.UploadId, PartNumber: 1, Body: new Uint8Array(8 * MiB) })))).toEqual({ status: 507, code: 'QuotaExceeded' })
+    expect(
+      await refusal(() =>
+        client.send(new UploadPartCommand({ Bucket: capped, Key: 'mp-big', UploadId: mp.UploadId, PartNumber: 1, Body: new Uint8Array(8 * MiB) })),
+      ),
+    ).toEqual({ status: 507, code: 'QuotaExceeded' })
   })
 
   test('CompleteMultipartUpload checks the sum of the parts → 507', async () => {
@@ -72,7 +86,11 @@ describe('hard quota', () => {
       const r = await client.send(new UploadPartCommand({ Bucket: capped, Key: 'mp-sum', UploadId: mp.UploadId, PartNumber: n, Body: new Uint8Array(5 * MiB) }))
       parts.push({ PartNumber: n, ETag: r.ETag })
     }
-    expect(await refusal(() => client.send(new CompleteMultipartUploadCommand({ Bucket: capped, Key: 'mp-sum', UploadId: mp.UploadId, MultipartUpload: { Parts: parts } })))).toEqual({
+    expect(
+      await refusal(() =>
+        client.send(new CompleteMultipartUploadCommand({ Bucket: capped, Key: 'mp-sum', UploadId: mp.UploadId, MultipartUpload: { Parts: parts } })),
+      ),
+    ).toEqual({
       status: 507,
       code: 'QuotaExceeded',
     })
@@ -80,7 +98,10 @@ describe('hard quota', () => {
   })
 
   test('a CopyObject whose source would pass the cap → 507', async () => {
-    expect(await refusal(() => client.send(new CopyObjectCommand({ Bucket: capped, Key: 'copied', CopySource: `${tracked}/big-source` })))).toEqual({ status: 507, code: 'QuotaExceeded' })
+    expect(await refusal(() => client.send(new CopyObjectCommand({ Bucket: capped, Key: 'copied', CopySource: `${tracked}/big-source` })))).toEqual({
+      status: 507,
+      code: 'QuotaExceeded',
+    })
     await client.send(new PutObjectCommand({ Bucket: tracked, Key: 'tiny', Body: 'tiny' }))
     await client.send(new CopyObjectCommand({ Bucket: capped, Key: 'copied-tiny', CopySource: `${tracked}/tiny` }))
     expect((await usage(capped)).usage_bytes).toBe(MiB + 4)
@@ -91,10 +112,26 @@ describe('hard quota', () => {
     const scope = { date: amzDate.slice(0, 8), region: 'us-east-1', service: 's3' }
     const credential = `${cred.access_key}/${scope.date}/us-east-1/s3/aws4_request`
     const policy = Buffer.from(
-      JSON.stringify({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions: [{ bucket: capped }, ['starts-with', '$key', ''], { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': credential }, { 'x-amz-date': amzDate }] }),
+      JSON.stringify({
+        expiration: new Date(Date.now() + 600_000).toISOString(),
+        conditions: [
+          { bucket: capped },
+          ['starts-with', '$key', ''],
+          { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+          { 'x-amz-credential': credential },
+          { 'x-amz-date': amzDate },
+        ],
+      }),
     ).toString('base64')
     const fd = new FormData()
-    for (const [k, v] of Object.entries({ key: 'posted', policy, 'x-amz-algorithm': 'AWS4-HMAC-SHA256', 'x-amz-credential': credential, 'x-amz-date': amzDate })) fd.append(k, v)
+    for (const [k, v] of Object.entries({
+      key: 'posted',
+      policy,
+      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
+      'x-amz-credential': credential,
+      'x-amz-date': amzDate,
+    }))
+      fd.append(k, v)
     fd.append('x-amz-signature', createHmac('sha256', deriveSigningKey(cred.secret_key, scope)).update(policy).digest('hex'))
     fd.append('file', new Blob([new Uint8Array(8 * MiB)]), 'f')
     const res = await fetch(`${p.endpoint}/${capped}`, { method: 'POST', body: fd })
@@ -129,7 +166,10 @@ describe('a write that fails inside a 200', () => {
     gate = await httpGate(s3.endpoint, {
       before: async (r) =>
         failInside.has(r.url.pathname.split('/').pop() ?? '') && r.headers['x-amz-copy-source'] !== undefined
-          ? { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>' }
+          ? {
+              status: 200,
+              body: '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>',
+            }
           : undefined,
     })
     q = await proxyEnv({
@@ -150,7 +190,8 @@ describe('a write that fails inside a 200', () => {
     await gate.stop()
   })
 
-  const used = async (): Promise<number> => ((await (await q.t.call('GET', `/api/backends/gated/buckets/${b}/quota`, { as: q.admin })).json()) as { usage_bytes: number }).usage_bytes
+  const used = async (): Promise<number> =>
+    ((await (await q.t.call('GET', `/api/backends/gated/buckets/${b}/quota`, { as: q.admin })).json()) as { usage_bytes: number }).usage_bytes
 
   test('CopyObject answered 200 with an <Error> document is passed on and not counted; a real copy is', async () => {
     const before = await used()
@@ -176,10 +217,15 @@ describe('CompleteMultipartUpload on a capped bucket', () => {
     const parts = { Parts: [{ PartNumber: 1, ETag: part.ETag }] }
     await c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, MultipartUpload: parts }))
     // RGW (like AWS) answers a repeated completion of a completed upload with success.
-    expect((await c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, MultipartUpload: parts }))).$metadata.httpStatusCode).toBe(200)
+    expect(
+      (await c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'twice', UploadId: mp.UploadId, MultipartUpload: parts }))).$metadata
+        .httpStatusCode,
+    ).toBe(200)
     expect((await usage(bucket)).usage_bytes).toBe(4)
     const gone = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'aborted' }))
     await c.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: gone.UploadId }))
-    expect(await refusal(() => c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: gone.UploadId, MultipartUpload: parts })))).toEqual({ status: 404, code: 'NoSuchUpload' })
+    expect(
+      await refusal(() => c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'aborted', UploadId: gone.UploadId, MultipartUpload: parts }))),
+    ).toEqual({ status: 404, code: 'NoSuchUpload' })
   })
 })

@@ -39,7 +39,12 @@ describe('values no header may carry', () => {
       const e = await s3Error(res)
       expect(e.code).toBe('InvalidArgument')
       expect(e.message).toContain(name)
-      expect(log.entries().slice(before).filter((l) => l.level === 'warn' || l.level === 'error')).toEqual([])
+      expect(
+        log
+          .entries()
+          .slice(before)
+          .filter((l) => l.level === 'warn' || l.level === 'error'),
+      ).toEqual([])
     })
   }
 })
@@ -47,7 +52,11 @@ describe('values no header may carry', () => {
 describe('values a header can carry', () => {
   test('pass through to the answer, UTF-8 byte for byte', async () => {
     const disposition = 'attachment; filename="grüße.txt"'
-    const res = await p.signed(cred, 'GET', `/${bucket}/doc.txt?response-content-type=${encodeURIComponent('text/plain; charset=utf-8')}&response-content-disposition=${encodeURIComponent(disposition)}`)
+    const res = await p.signed(
+      cred,
+      'GET',
+      `/${bucket}/doc.txt?response-content-type=${encodeURIComponent('text/plain; charset=utf-8')}&response-content-disposition=${encodeURIComponent(disposition)}`,
+    )
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8')
     expect(Buffer.from(res.headers.get('content-disposition')!, 'latin1').equals(Buffer.from(disposition, 'utf8'))).toBe(true)

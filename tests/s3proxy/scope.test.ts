@@ -100,10 +100,17 @@ describe('copy sources', () => {
 
   test('copying from a bucket outside the scope is refused (the original let this read any bucket)', async () => {
     for (const source of [`${foreign}/seed.txt`, `/${foreign}/seed.txt`, `${encodeURIComponent(foreign)}/seed.txt?versionId=null`]) {
-      expect(await refused(client.send(new CopyObjectCommand({ Bucket: mine, Key: 'stolen.txt', CopySource: source })))).toEqual({ status: 403, code: 'AccessDenied' })
+      expect(await refused(client.send(new CopyObjectCommand({ Bucket: mine, Key: 'stolen.txt', CopySource: source })))).toEqual({
+        status: 403,
+        code: 'AccessDenied',
+      })
     }
     const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: mine, Key: 'stolen-mp' }))
-    expect(await refused(client.send(new UploadPartCopyCommand({ Bucket: mine, Key: 'stolen-mp', UploadId: mp.UploadId, PartNumber: 1, CopySource: `${foreign}/seed.txt` })))).toEqual({
+    expect(
+      await refused(
+        client.send(new UploadPartCopyCommand({ Bucket: mine, Key: 'stolen-mp', UploadId: mp.UploadId, PartNumber: 1, CopySource: `${foreign}/seed.txt` })),
+      ),
+    ).toEqual({
       status: 403,
       code: 'AccessDenied',
     })
@@ -114,14 +121,21 @@ describe('copy sources', () => {
     const big = new Uint8Array(5 * 1024 * 1024).fill(7)
     await client.send(new PutObjectCommand({ Bucket: mine, Key: 'part-source.bin', Body: big }))
     const mp = await client.send(new CreateMultipartUploadCommand({ Bucket: mine, Key: 'assembled.bin' }))
-    const part = await client.send(new UploadPartCopyCommand({ Bucket: mine, Key: 'assembled.bin', UploadId: mp.UploadId, PartNumber: 1, CopySource: `${mine}/part-source.bin` }))
+    const part = await client.send(
+      new UploadPartCopyCommand({ Bucket: mine, Key: 'assembled.bin', UploadId: mp.UploadId, PartNumber: 1, CopySource: `${mine}/part-source.bin` }),
+    )
     const tail = await client.send(new UploadPartCommand({ Bucket: mine, Key: 'assembled.bin', UploadId: mp.UploadId, PartNumber: 2, Body: 'tail' }))
     await client.send(
       new CompleteMultipartUploadCommand({
         Bucket: mine,
         Key: 'assembled.bin',
         UploadId: mp.UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.CopyPartResult!.ETag }, { PartNumber: 2, ETag: tail.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: part.CopyPartResult!.ETag },
+            { PartNumber: 2, ETag: tail.ETag },
+          ],
+        },
       }),
     )
     expect((await p.rgw.headObject(mine, 'assembled.bin')).size).toBe(big.length + 4)
@@ -165,7 +179,10 @@ describe('operations', () => {
     const pub = await p.signed(rw, 'PUT', `/${mine}/public.txt`, { body: 'x', headers: { 'x-amz-acl': 'public-read' } })
     expect(pub.status).toBe(403)
     expect((await s3Error(pub)).code).toBe('AccessDenied')
-    expect((await p.signed(rw, 'PUT', `/${mine}/grant.txt`, { body: 'x', headers: { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' } })).status).toBe(403)
+    expect(
+      (await p.signed(rw, 'PUT', `/${mine}/grant.txt`, { body: 'x', headers: { 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' } }))
+        .status,
+    ).toBe(403)
     // rclone and others send x-amz-acl: private on every upload; that is harmless.
     expect((await p.signed(rw, 'PUT', `/${mine}/private.txt`, { body: 'x', headers: { 'x-amz-acl': 'private' } })).status).toBe(200)
   })

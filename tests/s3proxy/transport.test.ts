@@ -82,7 +82,14 @@ describe('bodies', () => {
 
 describe('Expect: 100-continue', () => {
   test('a refused upload gets its final answer instead of 100 Continue', async () => {
-    const r = rawRequest(signedHead('PUT', `/${bucket}/expect-bad`, { 'content-length': String(MiB), expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` }, 'w'.repeat(40)))
+    const r = rawRequest(
+      signedHead(
+        'PUT',
+        `/${bucket}/expect-bad`,
+        { 'content-length': String(MiB), expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` },
+        'w'.repeat(40),
+      ),
+    )
     await until(() => r.received().includes('\r\n\r\n'))
     expect(r.received()).toStartWith('HTTP/1.1 403')
     expect(r.received()).not.toContain('100 Continue')
@@ -90,7 +97,9 @@ describe('Expect: 100-continue', () => {
   })
 
   test('an authorized upload gets 100 Continue, then its answer', async () => {
-    const r = rawRequest(signedHead('PUT', `/${bucket}/expect-ok`, { 'content-length': '5', expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` }))
+    const r = rawRequest(
+      signedHead('PUT', `/${bucket}/expect-ok`, { 'content-length': '5', expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` }),
+    )
     await until(() => r.received().includes('100 Continue'))
     r.socket.write('hello')
     await until(() => /HTTP\/1\.1 200/.test(r.received()))
@@ -104,7 +113,15 @@ describe('addressing', () => {
     const port = p.running.proxy!.port
     const host = `${bucket}.s3.test:${port}`
     const headers = new Headers({ host, 'content-length': '7' })
-    signRequest({ method: 'PUT', url: { host, pathname: '/vhost.txt', search: '' }, headers, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: cred.access_key, secretKey: cred.secret_key, region: 'us-east-1' })
+    signRequest({
+      method: 'PUT',
+      url: { host, pathname: '/vhost.txt', search: '' },
+      headers,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      accessKeyId: cred.access_key,
+      secretKey: cred.secret_key,
+      region: 'us-east-1',
+    })
     const res = await fetch(`http://127.0.0.1:${port}/vhost.txt`, { method: 'PUT', headers, body: 'virtual' })
     expect(res.status).toBe(200)
     expect((await p.rgw.headObject(bucket, 'vhost.txt')).size).toBe(7)
@@ -195,7 +212,15 @@ function rawRequestTo(env: ProxyEnv, head: string): { socket: net.Socket; receiv
 
 function signedHeadFor(env: ProxyEnv, c: Cred, method: string, path: string, headers: Record<string, string>): string {
   const h = new Headers(headers)
-  signRequest({ method, url: { host: `127.0.0.1:${env.running.proxy!.port}`, pathname: path, search: '' }, headers: h, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: c.access_key, secretKey: c.secret_key, region: 'us-east-1' })
+  signRequest({
+    method,
+    url: { host: `127.0.0.1:${env.running.proxy!.port}`, pathname: path, search: '' },
+    headers: h,
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    accessKeyId: c.access_key,
+    secretKey: c.secret_key,
+    region: 'us-east-1',
+  })
   let out = `${method} ${path} HTTP/1.1\r\n`
   h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
   return out + '\r\n'

@@ -19,7 +19,8 @@ const answers = new Map<string, GateAnswer>()
 const seen: GateRequest[] = []
 
 const LAST_MODIFIED = 'Wed, 02 Dec 2026 10:00:00 GMT'
-const errorDoc = (code: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>m</Message><RequestId>upstream-req</RequestId><HostId>upstream-host</HostId></Error>`
+const errorDoc = (code: string): string =>
+  `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>m</Message><RequestId>upstream-req</RequestId><HostId>upstream-host</HostId></Error>`
 
 beforeAll(async () => {
   const s3 = s3Env()
@@ -47,7 +48,17 @@ afterAll(async () => {
 
 describe('error answers keep their allowlisted headers', () => {
   test('404 NoSuchKey for a delete marker: x-amz-delete-marker and x-amz-version-id', async () => {
-    answers.set('deleted', { status: 404, body: errorDoc('NoSuchKey'), headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': 'dm-version-1', 'x-amz-request-id': 'upstream-req', 'x-amz-id-2': 'upstream-host', server: 'AmazonS3' } })
+    answers.set('deleted', {
+      status: 404,
+      body: errorDoc('NoSuchKey'),
+      headers: {
+        'x-amz-delete-marker': 'true',
+        'x-amz-version-id': 'dm-version-1',
+        'x-amz-request-id': 'upstream-req',
+        'x-amz-id-2': 'upstream-host',
+        server: 'AmazonS3',
+      },
+    })
     const res = await p.signed(cred, 'GET', `/${bucket}/deleted`)
     expect(res.status).toBe(404)
     expect(res.headers.get('x-amz-delete-marker')).toBe('true')
@@ -61,7 +72,11 @@ describe('error answers keep their allowlisted headers', () => {
   })
 
   test('405 MethodNotAllowed on a delete-marker version: Last-Modified, Allow and the marker headers', async () => {
-    answers.set('marker', { status: 405, body: errorDoc('MethodNotAllowed'), headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': 'dm-version-2', 'last-modified': LAST_MODIFIED, allow: 'DELETE' } })
+    answers.set('marker', {
+      status: 405,
+      body: errorDoc('MethodNotAllowed'),
+      headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': 'dm-version-2', 'last-modified': LAST_MODIFIED, allow: 'DELETE' },
+    })
     const res = await p.signed(cred, 'GET', `/${bucket}/marker?versionId=dm-version-2`)
     expect(res.status).toBe(405)
     expect(res.headers.get('x-amz-delete-marker')).toBe('true')
@@ -79,7 +94,7 @@ describe('error answers keep their allowlisted headers', () => {
     expect(res.headers.get('last-modified')).toBe(LAST_MODIFIED)
   })
 
-  test('a refusal of the proxy\'s own signature keeps none of them', async () => {
+  test("a refusal of the proxy's own signature keeps none of them", async () => {
     answers.set('unsigned', { status: 403, body: errorDoc('SignatureDoesNotMatch'), headers: { 'x-amz-version-id': 'leak', 'last-modified': LAST_MODIFIED } })
     const res = await p.signed(cred, 'GET', `/${bucket}/unsigned`)
     expect(res.status).toBe(502)
@@ -103,7 +118,11 @@ describe('If-Range', () => {
 
 describe('HEAD', () => {
   test('an error answer to HEAD passes the same allowlist, and no body', async () => {
-    answers.set('head-deleted', { status: 404, body: '', headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': 'dm-3', location: 'http://upstream.internal/elsewhere' } })
+    answers.set('head-deleted', {
+      status: 404,
+      body: '',
+      headers: { 'x-amz-delete-marker': 'true', 'x-amz-version-id': 'dm-3', location: 'http://upstream.internal/elsewhere' },
+    })
     const res = await p.signed(cred, 'HEAD', `/${bucket}/head-deleted`)
     expect(res.status).toBe(404)
     expect(res.headers.get('x-amz-delete-marker')).toBe('true')

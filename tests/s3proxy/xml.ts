@@ -13,7 +13,13 @@ export async function s3Error(res: Response): Promise<S3ErrorDoc> {
     throw new Error(`not XML (${res.status}): ${text.slice(0, 200)}`)
   }
   if (doc.name !== 'Error') throw new Error(`not an S3 error (${res.status}): ${text.slice(0, 200)}`)
-  return { code: textOf(doc, 'Code') ?? '', message: textOf(doc, 'Message') ?? '', resource: textOf(doc, 'Resource') ?? '', requestId: textOf(doc, 'RequestId') ?? '', doc }
+  return {
+    code: textOf(doc, 'Code') ?? '',
+    message: textOf(doc, 'Message') ?? '',
+    resource: textOf(doc, 'Resource') ?? '',
+    requestId: textOf(doc, 'RequestId') ?? '',
+    doc,
+  }
 }
 
 export async function xml(res: Response): Promise<XmlElement> {

@@ -11,7 +11,13 @@ import { KINDS, storageApp, type StorageApp } from '../quotas/storage-fixture.ts
 // RGW shares the machine with other suites; a busy moment must not fail a test on Bun's 5 s default.
 setDefaultTimeout(20_000)
 
-type Result = { query: string; buckets: Array<{ backend_id: string; bucket: string }>; objects: Array<{ backend_id: string; bucket: string; key: string; size: number; last_modified?: string }>; truncated: boolean; partial: Array<{ backend_id: string; reason: string }> }
+type Result = {
+  query: string
+  buckets: Array<{ backend_id: string; bucket: string }>
+  objects: Array<{ backend_id: string; bucket: string; key: string; size: number; last_modified?: string }>
+  truncated: boolean
+  partial: Array<{ backend_id: string; reason: string }>
+}
 
 describe.each(KINDS)('search on %s', (kind) => {
   let app: StorageApp
@@ -87,7 +93,10 @@ describe('search cut short', () => {
 
   beforeAll(async () => {
     hole = await unreachableEndpoint()
-    app = await storageApp('fs', { extraBackends: [{ id: 'slow', type: 's3', endpoint: hole.endpoint, access_key_env: 'SLOW_AK', secret_key_env: 'SLOW_SK', path_style: true }], env: { SLOW_AK: 'a', SLOW_SK: 'b' } })
+    app = await storageApp('fs', {
+      extraBackends: [{ id: 'slow', type: 's3', endpoint: hole.endpoint, access_key_env: 'SLOW_AK', secret_key_env: 'SLOW_SK', path_style: true }],
+      env: { SLOW_AK: 'a', SLOW_SK: 'b' },
+    })
     reader = await app.t.user('readonly')
     b = await app.bucket('cut')
     await app.put(b, 'found-me.txt', 'x')

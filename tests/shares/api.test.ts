@@ -24,8 +24,10 @@ describe.each(KINDS)('share management on %s', (kind) => {
   }, 60_000)
   afterAll(() => e.close(), 60_000)
 
-  const create = (body: Record<string, unknown>, as = e.user): Promise<Response> => e.t.call('POST', '/api/shares', { as, json: { backend_id: e.bid, bucket: e.bucket, ...body } })
-  const list = async (query = '', as = e.user): Promise<ShareDTO[]> => (await json<{ shares: ShareDTO[] }>(await e.t.call('GET', `/api/shares${query}`, { as }))).shares
+  const create = (body: Record<string, unknown>, as = e.user): Promise<Response> =>
+    e.t.call('POST', '/api/shares', { as, json: { backend_id: e.bid, bucket: e.bucket, ...body } })
+  const list = async (query = '', as = e.user): Promise<ShareDTO[]> =>
+    (await json<{ shares: ShareDTO[] }>(await e.t.call('GET', `/api/shares${query}`, { as }))).shares
 
   test('an object share: 201 with the documented shape, an unguessable code and an audit row', async () => {
     const expires = new Date(Date.now() + 3_600_000).toISOString()
@@ -53,7 +55,12 @@ describe.each(KINDS)('share management on %s', (kind) => {
     expect(s.id).toMatch(/^[0-9A-Z]{26}$/)
     expect(JSON.stringify(s)).not.toContain('open sesame')
     const a = auditRows(e.t, 'share.create')[0]!
-    expect(a).toMatchObject({ status: 'ok', key: 'report.pdf', bucket: e.bucket, detail: { share_id: s.id, kind: 'object', has_password: true, max_downloads: 3, disposition: 'inline' } })
+    expect(a).toMatchObject({
+      status: 'ok',
+      key: 'report.pdf',
+      bucket: e.bucket,
+      detail: { share_id: s.id, kind: 'object', has_password: true, max_downloads: 3, disposition: 'inline' },
+    })
     expect(JSON.stringify(a.detail)).not.toContain(s.code)
   })
 
@@ -71,7 +78,9 @@ describe.each(KINDS)('share management on %s', (kind) => {
       expect(await errorCode(res)).toBe('not_found')
     }
     expect((await e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: 'nope', bucket: e.bucket, key: 'report.pdf' } })).status).toBe(404)
-    expect((await e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: e.bid, bucket: 'no-such-bucket-here', key: 'report.pdf' } })).status).toBe(404)
+    expect((await e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: e.bid, bucket: 'no-such-bucket-here', key: 'report.pdf' } })).status).toBe(
+      404,
+    )
   })
 
   test('bad input is 400 before any backend call', async () => {
@@ -150,10 +159,15 @@ describe('the admin share policy', () => {
   })
   afterAll(() => e.close())
   const day = 86_400_000
-  const create = (body: Record<string, unknown>): Promise<Response> => e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: e.bid, bucket: e.bucket, key: 'f.txt', ...body } })
+  const create = (body: Record<string, unknown>): Promise<Response> =>
+    e.t.call('POST', '/api/shares', { as: e.user, json: { backend_id: e.bid, bucket: e.bucket, key: 'f.txt', ...body } })
 
   test('the policy endpoint tells the dialog what to offer', async () => {
-    expect(await json(await e.t.call('GET', '/api/shares/policy', { as: e.reader }))).toEqual({ max_lifetime_seconds: 7 * 86_400, require_password: true, password_min_length: 6 })
+    expect(await json(await e.t.call('GET', '/api/shares/policy', { as: e.reader }))).toEqual({
+      max_lifetime_seconds: 7 * 86_400,
+      require_password: true,
+      password_min_length: 6,
+    })
   })
 
   test('max_lifetime: an expiry is required and may not be later than the maximum', async () => {

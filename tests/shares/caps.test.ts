@@ -77,7 +77,9 @@ describe.each(KINDS)('download caps on %s', (kind) => {
     await drain(a)
     expect(row(e, s.id).download_count).toBe(1)
     const forged = new Visitor(e)
-    const b = await forged.call('GET', `/s/${s.code}/raw`, { headers: { range: 'bytes=5000-', cookie: `stowage_share_grant=${Date.now()}.${Date.now() + 60_000}.forged` } })
+    const b = await forged.call('GET', `/s/${s.code}/raw`, {
+      headers: { range: 'bytes=5000-', cookie: `stowage_share_grant=${Date.now()}.${Date.now() + 60_000}.forged` },
+    })
     expect(b.status).toBe(206)
     await drain(b)
     expect(row(e, s.id).download_count).toBe(2)

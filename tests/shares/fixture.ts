@@ -14,7 +14,6 @@ export { KINDS, json, auditRows, type Env, type Kind } from '../objects/fixture.
 /** The server's own response schema, so the tests read what the API declares. */
 export type { ShareDTO }
 
-
 /** An app on `kind` with the share rate limit off unless a test turns it on. */
 export function shareEnv(kind: Kind, o: { app?: Record<string, unknown>; opts?: AppOptions } = {}): Promise<Env> {
   const app = { ...o.app, ratelimit: { api_per_minute: 0, share_per_minute: 0, ...(o.app?.ratelimit as object | undefined) } }
@@ -76,7 +75,11 @@ export class Visitor {
 
 /** The share's row as stored (for counters the API does not show mid-test). */
 export function row(e: Env, id: string): { download_count: number; revoked: number; expires_at: number | null } {
-  return e.t.s.db.query('SELECT download_count, revoked, expires_at FROM shares WHERE id = ?').get(id) as { download_count: number; revoked: number; expires_at: number | null }
+  return e.t.s.db.query('SELECT download_count, revoked, expires_at FROM shares WHERE id = ?').get(id) as {
+    download_count: number
+    revoked: number
+    expires_at: number | null
+  }
 }
 
 export async function drain(res: Response): Promise<void> {
@@ -87,7 +90,8 @@ export async function drain(res: Response): Promise<void> {
 export function unzip(dir: string, bytes: Uint8Array): Record<string, string> {
   const file = `${dir}/z-${Math.random().toString(36).slice(2)}.zip`
   writeFileSync(file, bytes)
-  const script = 'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
+  const script =
+    'import sys,json,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(json.dumps({n: z.read(n).decode("latin1") for n in z.namelist()}))'
   const proc = Bun.spawnSync([Bun.which('python3', { PATH: '/usr/bin:/bin' }) ?? 'python3', '-c', script, file])
   if (proc.exitCode !== 0) throw new Error(`bad zip: ${proc.stderr.toString()}`)
   return JSON.parse(proc.stdout.toString()) as Record<string, string>

@@ -10,7 +10,9 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 test('the share routes are documented', async () => {
-  const spec = (await (await t.call('GET', '/openapi/json')).json()) as { paths: Record<string, Record<string, { summary?: string; parameters?: unknown[]; requestBody?: unknown }>> }
+  const spec = (await (await t.call('GET', '/openapi/json')).json()) as {
+    paths: Record<string, Record<string, { summary?: string; parameters?: unknown[]; requestBody?: unknown }>>
+  }
   const mine = t.s.app.routes.filter((r) => /^\/api\/shares(\/|$)|^\/s\/:code\//.test(r.path))
   expect(mine.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
     'DELETE /api/shares/:id',

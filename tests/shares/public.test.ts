@@ -172,7 +172,10 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
         expect(res.headers.get('referrer-policy')).toBe('no-referrer')
       }
     }
-    expect(auditRows(e.t, 'share.download').find((r) => r.detail.share_id === revoked.id)).toMatchObject({ status: 'denied', detail: { reason: 'revoked', counted: false } })
+    expect(auditRows(e.t, 'share.download').find((r) => r.detail.share_id === revoked.id)).toMatchObject({
+      status: 'denied',
+      detail: { reason: 'revoked', counted: false },
+    })
     const unknown = 'a'.repeat(20)
     for (const res of [await new Visitor(e).info(unknown), await new Visitor(e).unlock(unknown, 'x'), await new Visitor(e).raw(unknown)]) {
       expect(res.status).toBe(404)
@@ -243,8 +246,13 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
     const file = await new Visitor(e).call('HEAD', `/s/${s.code}/raw?key=${encodeURIComponent('nested/three.txt')}`)
     expect([file.status, file.headers.get('content-length'), file.headers.get('content-disposition')]).toEqual([200, '5', 'attachment; filename="three.txt"'])
     const zip = await new Visitor(e).call('HEAD', `/s/${s.code}/raw?zip=1`)
-    expect([zip.status, zip.headers.get('content-type'), zip.headers.get('content-disposition')]).toEqual([200, 'application/zip', 'attachment; filename="album.zip"'])
-    for (const q of ['?zip=2', '?disposition=render', `?key=${'k'.repeat(1025)}`]) expect((await new Visitor(e).call('HEAD', `/s/${s.code}/raw${q}`)).status).toBe(400)
+    expect([zip.status, zip.headers.get('content-type'), zip.headers.get('content-disposition')]).toEqual([
+      200,
+      'application/zip',
+      'attachment; filename="album.zip"',
+    ])
+    for (const q of ['?zip=2', '?disposition=render', `?key=${'k'.repeat(1025)}`])
+      expect((await new Visitor(e).call('HEAD', `/s/${s.code}/raw${q}`)).status).toBe(400)
     expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(65)}/raw`)).status).toBe(400)
     expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(20)}/raw`)).status).toBe(404)
     expect(row(e, s.id).download_count).toBe(0)

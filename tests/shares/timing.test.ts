@@ -56,7 +56,8 @@ test('random codes, near misses of a real code and a real revoked share take the
   const base = median(samples.random!)
   // Two unknown codes answer identically, so any gap between them would be a leak: hold them to ±50 %.
   const ratio = median(samples.nearMiss!) / base
-  if (ratio < 0.67 || ratio > 1.5) throw new Error(`a near miss takes ${ratio.toFixed(2)}× a random code (${median(samples.nearMiss!).toFixed(3)} ms vs ${base.toFixed(3)} ms)`)
+  if (ratio < 0.67 || ratio > 1.5)
+    throw new Error(`a near miss takes ${ratio.toFixed(2)}× a random code (${median(samples.nearMiss!).toFixed(3)} ms vs ${base.toFixed(3)} ms)`)
   // A real share answers with another status anyway; its extra work must still stay far below network jitter.
   const gap = Math.abs(median(samples.revoked!) - base)
   if (gap > 0.25) throw new Error(`a real share takes ${gap.toFixed(3)} ms longer than an unknown code`)

@@ -44,15 +44,41 @@ describe('1. the key is HKDF(master, "share-unlock"): it survives restarts and d
     const config = { ...first.t.s.config, masterKey: MASTER }
     await first.t.s.close()
     const a = await createApp(config, { hashParams: FAST_HASH, defaultMetrics: false, logger: silentLogger })
-    a.users.insert({ id: ulid(), username: 'restart', email: null, passwordHash: await a.passwords.hash('long enough password'), role: 'user', identitySource: 'local', mustChangePw: false, createdBy: null, now: Date.now() })
-    const login = await a.fetch(new Request('http://localhost/auth/login/local', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'restart', password: 'long enough password' }) }))
+    a.users.insert({
+      id: ulid(),
+      username: 'restart',
+      email: null,
+      passwordHash: await a.passwords.hash('long enough password'),
+      role: 'user',
+      identitySource: 'local',
+      mustChangePw: false,
+      createdBy: null,
+      now: Date.now(),
+    })
+    const login = await a.fetch(
+      new Request('http://localhost/auth/login/local', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'restart', password: 'long enough password' }),
+      }),
+    )
     const userCookie = login.headers.getSetCookie().map(header).join('; ')
     const csrf = /stowage_csrf=([^;]+)/.exec(userCookie)![1]!
     const created = await a.fetch(
-      new Request('http://localhost/api/shares', { method: 'POST', headers: { cookie: userCookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ backend_id: first.bid, bucket: first.bucket, key: 'f.txt', password: 'restart pass' }) }),
+      new Request('http://localhost/api/shares', {
+        method: 'POST',
+        headers: { cookie: userCookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ backend_id: first.bid, bucket: first.bucket, key: 'f.txt', password: 'restart pass' }),
+      }),
     )
     const { code } = (await created.json()) as { code: string }
-    const unlocked = await a.fetch(new Request(`http://localhost/s/${code}/unlock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'restart pass' }) }))
+    const unlocked = await a.fetch(
+      new Request(`http://localhost/s/${code}/unlock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: 'restart pass' }),
+      }),
+    )
     const cookie = header(unlocked.headers.getSetCookie()[0]!)
     await a.close()
 
@@ -76,7 +102,16 @@ describe('2. `<expiry>.<mac>`, checked in constant time; anything else counts as
     const v = value(set)
     const [exp, mac] = v.split('.') as [string, string]
     expect(cookies.isUnlocked(header(set), share, 1_000_000 + TTL)).toBe(false)
-    for (const bad of [`${Number(exp) + 1}.${mac}`, `${exp}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`, `${exp}.${mac.slice(0, 20)}`, exp, `${v}.x`, '', '%', 'a.b']) {
+    for (const bad of [
+      `${Number(exp) + 1}.${mac}`,
+      `${exp}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
+      `${exp}.${mac.slice(0, 20)}`,
+      exp,
+      `${v}.x`,
+      '',
+      '%',
+      'a.b',
+    ]) {
       expect(cookies.isUnlocked(`stowage_share_unlock=${bad}`, share, 1_000_001)).toBe(false)
     }
     expect(createShareCookies(deriveKey(Buffer.from(OTHER_MASTER, 'hex'), 'share-unlock'), TTL).isUnlocked(header(set), share, 1_000_001)).toBe(false)
@@ -99,7 +134,13 @@ describe('3. attributes: HttpOnly, SameSite=Lax, Path=/s/<code>, Max-Age=unlock_
   })
   test('over https, directly or through a trusted proxy', async () => {
     const s = await makeShare(e, { key: 'secret.txt', password: 'pass phrase' })
-    const res = await e.t.s.fetch(new Request(`https://localhost/s/${s.code}/unlock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'pass phrase' }) }))
+    const res = await e.t.s.fetch(
+      new Request(`https://localhost/s/${s.code}/unlock`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: 'pass phrase' }),
+      }),
+    )
     expect(res.headers.getSetCookie()[0]!.split('; ')).toContain('Secure')
     const proxied = await shareEnv('fs', { app: { server: { trusted_proxies: ['127.0.0.1'] } } })
     await proxied.put('p.txt', 'p')
@@ -168,7 +209,9 @@ describe('7. the download grant', () => {
     const renewed = cookies.grant(share, { issued: t0, now: late, secure: false })
     expect(cookies.grantIssued(header(renewed), share, t0 + GRANT_MAX_MS - 1)).toBe(t0)
     expect(cookies.grantIssued(header(renewed), share, t0 + GRANT_MAX_MS)).toBeNull()
-    expect(cookies.grantIssued(header(cookies.unlock(share, { now: t0, secure: false })).replace('stowage_share_unlock', 'stowage_share_grant'), share, t0 + 1)).toBeNull()
+    expect(
+      cookies.grantIssued(header(cookies.unlock(share, { now: t0, secure: false })).replace('stowage_share_unlock', 'stowage_share_grant'), share, t0 + 1),
+    ).toBeNull()
     expect(cookies.isUnlocked(header(set).replace('stowage_share_grant', 'stowage_share_unlock'), share, t0 + 1)).toBe(false)
   })
 

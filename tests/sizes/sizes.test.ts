@@ -116,7 +116,14 @@ describe.each(KINDS)('sizes on %s', (kind) => {
   test('past the object budget the answer is marked truncated', async () => {
     const b = await app.bucket('sz-budget')
     for (const k of ['t/1', 't/2', 't/3', 't/4', 't/5']) await app.put(b, k, 'ab')
-    const sizes = createSizeService({ registry: app.t.s.registry, accounting: app.t.s.accounting, audit: app.t.s.audit, logger: silentLogger, now: Date.now, budget: { ms: 60_000, objects: 2 } })
+    const sizes = createSizeService({
+      registry: app.t.s.registry,
+      accounting: app.t.s.accounting,
+      audit: app.t.s.audit,
+      logger: silentLogger,
+      now: Date.now,
+      budget: { ms: 60_000, objects: 2 },
+    })
     expect(await sizes.prefixSize(app.bid, b, 't/')).toMatchObject({ bytes: 4, count: 2, truncated: true })
   })
 

@@ -25,7 +25,9 @@ const PINNED: Record<string, string> = {
 }
 
 const dbDir = new URL('../../db/', import.meta.url).pathname
-const files = readdirSync(dbDir).filter((f) => f.endsWith('.sql')).sort()
+const files = readdirSync(dbDir)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
 const dir = mkdtempSync(join(tmpdir(), 'stowage-migrate-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 let n = 0
@@ -34,7 +36,9 @@ const freshDb = (): Database => openDatabase(join(dir, `m${++n}.db`))
 describe('the migration files', () => {
   test('every pinned file still has its pinned SHA-256', () => {
     for (const [name, hash] of Object.entries(PINNED)) {
-      const actual = createHash('sha256').update(readFileSync(join(dbDir, name))).digest('hex')
+      const actual = createHash('sha256')
+        .update(readFileSync(join(dbDir, name)))
+        .digest('hex')
       if (actual !== hash) throw new Error(`db/${name} changed (sha256 ${actual}); shipped migrations are append-only: revert it and add a new file`)
     }
   })
@@ -98,7 +102,10 @@ describe('migrate()', () => {
     const after: Migration = { version: 3, name: 'after', sql: 'CREATE TABLE c (x INTEGER) STRICT' }
     expect(() => migrate(db, [good, bad, after])).toThrow(/no_such_table/)
     expect(schemaVersion(db)).toBe(1)
-    const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((r) => r.name)
+    const tables = db
+      .query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((r) => r.name)
     expect(tables).toContain('a')
     expect(tables).not.toContain('b')
     expect(tables).not.toContain('c')

@@ -37,7 +37,11 @@ test('foreign keys are enforced, not just declared', () => {
 test('every table the migrations create is STRICT', () => {
   const db = openDatabase(join(dir, 'strict.db'))
   migrate(db)
-  const tables = db.query<{ name: string; strict: number }, []>("SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'").all()
+  const tables = db
+    .query<{ name: string; strict: number }, []>(
+      "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .all()
   const fromMaster = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()
   expect(tables.map((t) => t.name).sort()).toEqual(fromMaster.map((t) => t.name).sort())
   expect(tables.length).toBeGreaterThanOrEqual(4)

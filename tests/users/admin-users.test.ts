@@ -7,7 +7,19 @@ import { errorCode, PASSWORD, testApp, type Client, type TestApp } from '../help
 // Real argon2, sockets and SQLite: generous under a loaded CI machine, still quick when idle.
 setDefaultTimeout(20_000)
 
-type UserDTO = { id: string; username: string; email?: string; role: string; identity_source: string; enabled: boolean; must_change_pw: boolean; failed_attempts: number; created_at: string; last_login_at?: string; locked_until?: string }
+type UserDTO = {
+  id: string
+  username: string
+  email?: string
+  role: string
+  identity_source: string
+  enabled: boolean
+  must_change_pw: boolean
+  failed_attempts: number
+  created_at: string
+  last_login_at?: string
+  locked_until?: string
+}
 type List = { users: UserDTO[]; total: number }
 
 let t: TestApp
@@ -29,7 +41,17 @@ describe('list', () => {
   beforeAll(async () => {
     const add = (username: string, role: 'admin' | 'user' | 'readonly', extra: { email?: string; enabled?: boolean; source?: string } = {}) => {
       const id = ulid()
-      t.s.users.insert({ id, username, email: extra.email ?? null, passwordHash: 'x', role, identitySource: extra.source ?? 'local', mustChangePw: false, createdBy: null, now: Date.now() })
+      t.s.users.insert({
+        id,
+        username,
+        email: extra.email ?? null,
+        passwordHash: 'x',
+        role,
+        identitySource: extra.source ?? 'local',
+        mustChangePw: false,
+        createdBy: null,
+        now: Date.now(),
+      })
       if (extra.enabled === false) t.s.users.update(id, { enabled: 0 })
     }
     add('list-amy', 'user', { email: 'amy@corp.example' })
@@ -90,7 +112,15 @@ describe('create', () => {
     const res = await create({ username: 'created1', email: 'c1@example.com', password: PASSWORD, role: 'readonly' })
     expect(res.status).toBe(201)
     const u = (await res.json()) as UserDTO
-    expect(u).toMatchObject({ username: 'created1', email: 'c1@example.com', role: 'readonly', identity_source: 'local', enabled: true, must_change_pw: true, failed_attempts: 0 })
+    expect(u).toMatchObject({
+      username: 'created1',
+      email: 'c1@example.com',
+      role: 'readonly',
+      identity_source: 'local',
+      enabled: true,
+      must_change_pw: true,
+      failed_attempts: 0,
+    })
     expect(u.id).toMatch(/^[0-9A-Z]{26}$/)
     expect((await t.login('created1', PASSWORD)).status).toBe(200)
   })
@@ -158,7 +188,17 @@ describe('get, patch, reset, unlock, delete', () => {
 
   test('reset-password refuses accounts of other identity sources', async () => {
     const id = ulid()
-    t.s.users.insert({ id, username: 'oidc-person', email: null, passwordHash: null, role: 'user', identitySource: 'oidc:idp.example', mustChangePw: false, createdBy: null, now: Date.now() })
+    t.s.users.insert({
+      id,
+      username: 'oidc-person',
+      email: null,
+      passwordHash: null,
+      role: 'user',
+      identitySource: 'oidc:idp.example',
+      mustChangePw: false,
+      createdBy: null,
+      now: Date.now(),
+    })
     const res = await t.call('POST', `/api/admin/users/${id}/reset-password`, { as: admin, json: { new_password: 'some long new password' } })
     expect(res.status).toBe(400)
     expect(await errorCode(res)).toBe('not_local')

@@ -51,7 +51,7 @@ test("an admin reset ends all of the user's sessions", async () => {
   expect(await alive(admin)).toBe(true)
 })
 
-test("an admin resetting their own password keeps the session that did it", async () => {
+test('an admin resetting their own password keeps the session that did it', async () => {
   const self = await t.user('admin', { username: 'selfreset' })
   const other = cookiesOf(await t.login('selfreset', PASSWORD))
   expect((await t.call('POST', `/api/admin/users/${self.userId}/reset-password`, { as: self, json: { new_password: 'my own new password' } })).status).toBe(200)

@@ -55,7 +55,30 @@ export type WireTypes = [
   Same<Omit<CredentialDTO, 'source'>, Static<typeof CredentialSchema>>,
 ]
 // Each entry must be `true`; a mismatch shows both types in the error.
-export const wireTypes: WireTypes = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true]
+export const wireTypes: WireTypes = [
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+  true,
+]
 
 // @ts-expect-error the server sends no such capability, so the UI cannot read one
 export type NoSuchCapability = Capabilities['no_such_capability']

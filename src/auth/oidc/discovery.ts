@@ -80,10 +80,13 @@ function httpUrl(v: unknown, name: string): string {
 export function parseMetadata(doc: unknown, issuer: string): ProviderMetadata {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new DiscoveryError('the discovery document is not a JSON object')
   const d = doc as Record<string, unknown>
-  if (d.issuer !== issuer) throw new DiscoveryError(`issuer mismatch: the provider calls itself ${JSON.stringify(String(d.issuer ?? ''))}, configured ${JSON.stringify(issuer)}`)
+  if (d.issuer !== issuer)
+    throw new DiscoveryError(`issuer mismatch: the provider calls itself ${JSON.stringify(String(d.issuer ?? ''))}, configured ${JSON.stringify(issuer)}`)
   const listed = (k: string): string[] | undefined => (Array.isArray(d[k]) ? (d[k] as unknown[]).map(String) : undefined)
-  if (listed('response_types_supported') && !listed('response_types_supported')!.includes('code')) throw new DiscoveryError('the provider does not offer the authorization-code flow')
-  if (listed('code_challenge_methods_supported') && !listed('code_challenge_methods_supported')!.includes('S256')) throw new DiscoveryError('the provider does not offer S256 PKCE')
+  if (listed('response_types_supported') && !listed('response_types_supported')!.includes('code'))
+    throw new DiscoveryError('the provider does not offer the authorization-code flow')
+  if (listed('code_challenge_methods_supported') && !listed('code_challenge_methods_supported')!.includes('S256'))
+    throw new DiscoveryError('the provider does not offer S256 PKCE')
   return {
     issuer,
     authorization_endpoint: httpUrl(d.authorization_endpoint, 'authorization_endpoint'),
@@ -123,7 +126,11 @@ export function createDiscovery(o: DiscoveryOptions): Discovery {
       throw new DiscoveryError('the discovery document is not JSON')
     })
     const metadata = parseMetadata(doc, o.issuer)
-    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: TIMEOUT_MS, cooldownDuration: o.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 })
+    const jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+      timeoutDuration: TIMEOUT_MS,
+      cooldownDuration: o.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: 10 * 60_000,
+    })
     await jwks.reload()
     return { metadata, jwks }
   }

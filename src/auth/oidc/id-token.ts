@@ -36,7 +36,8 @@ function classify(err: unknown): IdTokenCheck {
     if (err.claim === 'exp') return 'expired'
     return 'malformed'
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return 'signature'
+  if (err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys)
+    return 'signature'
   if (err instanceof errors.JOSEAlgNotAllowed) return 'signature'
   if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) return 'keys_unavailable'
   return 'malformed'

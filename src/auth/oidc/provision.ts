@@ -31,7 +31,10 @@ function chooseUsername(users: UserStore, base: string, current: UserRow | null)
   return usernameWithSuffix(base, Date.now())
 }
 
-export function provisionUser(users: UserStore, o: { issuer: string; claims: Record<string, unknown> & { sub: string }; role: Role; now: number }): Provisioned {
+export function provisionUser(
+  users: UserStore,
+  o: { issuer: string; claims: Record<string, unknown> & { sub: string }; role: Role; now: number },
+): Provisioned {
   const current = users.getByOidc(o.issuer, o.claims.sub)
   if (current && current.enabled !== 1) return { ok: false, reason: 'disabled', user: current }
   let email = verifiedEmail(o.claims)

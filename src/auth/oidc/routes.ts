@@ -15,7 +15,9 @@ import { OIDC_CALLBACK_PATH, OIDC_START_PATH, type OidcRequest, type OidcService
 
 const Param = t.Optional(t.String({ maxLength: 4096 }))
 
-const StartQuery = t.Object({ next: t.Optional(t.String({ maxLength: 2048, description: 'Same-origin path to land on after sign-in; anything else becomes `/`.' })) })
+const StartQuery = t.Object({
+  next: t.Optional(t.String({ maxLength: 2048, description: 'Same-origin path to land on after sign-in; anything else becomes `/`.' })),
+})
 const CallbackQuery = t.Object(
   { code: Param, state: Param, iss: Param, error: Param, error_description: Param },
   { additionalProperties: true, description: 'The provider’s authorization response (RFC 6749 §4.1.2, RFC 9207 `iss`).' },

@@ -48,7 +48,8 @@ export type OidcRequest = { req: Request; secure: boolean; origin: AuditOrigin; 
 
 export type CallbackQuery = { code?: string; state?: string; iss?: string; error?: string }
 
-type Reason = 'rate_limited' | 'provider_error' | 'bad_state' | 'bad_issuer' | 'unavailable' | 'token_exchange_failed' | 'invalid_id_token' | 'no_role' | 'disabled'
+type Reason =
+  'rate_limited' | 'provider_error' | 'bad_state' | 'bad_issuer' | 'unavailable' | 'token_exchange_failed' | 'invalid_id_token' | 'no_role' | 'disabled'
 
 const SPA_CODE: Record<Reason, string> = {
   rate_limited: 'rate_limited',
@@ -166,7 +167,11 @@ export function createOidcService(d: OidcDeps) {
     return { location: loginErrorPath(SPA_CODE[r.reason], attempt?.next), cookies }
   }
 
-  async function complete(q: CallbackQuery, o: OidcRequest, attempt: Pending): Promise<{ userId: string; username: string; identitySource: string; role: string; created: boolean; idToken: string }> {
+  async function complete(
+    q: CallbackQuery,
+    o: OidcRequest,
+    attempt: Pending,
+  ): Promise<{ userId: string; username: string; identitySource: string; role: string; created: boolean; idToken: string }> {
     if (q.error) throw new Refusal('provider_error', { error: clip(q.error, 64) })
     if (q.iss !== undefined && q.iss !== cfg.issuer) throw new Refusal('bad_issuer')
     if (!q.code) throw new Refusal('provider_error', { error: 'missing_code' })
@@ -214,8 +219,21 @@ export function createOidcService(d: OidcDeps) {
       } catch {
         return { location: loginErrorPath('oidc_unavailable', next), cookies: [] }
       }
-      const attempt: Pending = { state: generateState(), verifier: generateCodeVerifier(), nonce: generateState(), next, redirectUri: callbackUrl(o), exp: now() + PENDING_TTL_MS }
-      const url = client(attempt.redirectUri).createAuthorizationURLWithPKCE(p.metadata.authorization_endpoint, attempt.state, CodeChallengeMethod.S256, attempt.verifier, [...cfg.scopes])
+      const attempt: Pending = {
+        state: generateState(),
+        verifier: generateCodeVerifier(),
+        nonce: generateState(),
+        next,
+        redirectUri: callbackUrl(o),
+        exp: now() + PENDING_TTL_MS,
+      }
+      const url = client(attempt.redirectUri).createAuthorizationURLWithPKCE(
+        p.metadata.authorization_endpoint,
+        attempt.state,
+        CodeChallengeMethod.S256,
+        attempt.verifier,
+        [...cfg.scopes],
+      )
       url.searchParams.set('nonce', attempt.nonce)
       return { location: url.toString(), cookies: [pending.cookie([...pending.read(o.cookie), attempt], o.secure)] }
     },
@@ -235,10 +253,23 @@ export function createOidcService(d: OidcDeps) {
         if (err instanceof Refusal) return refuse(err, o, attempt, remaining)
         throw err
       }
-      const session = d.sessions.create(done.userId, done.identitySource, { ip: o.origin.ip ?? '', userAgent: o.origin.userAgent ?? null, endSessionHint: done.idToken })
+      const session = d.sessions.create(done.userId, done.identitySource, {
+        ip: o.origin.ip ?? '',
+        userAgent: o.origin.userAgent ?? null,
+        endSessionHint: done.idToken,
+      })
       d.metrics.loginAttempts.inc({ mode: 'oidc', result: 'success' })
-      d.audit.record({ ...o.origin, userId: done.userId, username: done.username, action: 'auth.login', detail: { source: 'oidc', role: done.role, ...(done.created ? { created: true } : {}) } })
-      return { location: attempt.next, cookies: [...sessionCookies(session.token, session.csrf, session.expiresAt, o.secure), pending.cookie(remaining, o.secure)] }
+      d.audit.record({
+        ...o.origin,
+        userId: done.userId,
+        username: done.username,
+        action: 'auth.login',
+        detail: { source: 'oidc', role: done.role, ...(done.created ? { created: true } : {}) },
+      })
+      return {
+        location: attempt.next,
+        cookies: [...sessionCookies(session.token, session.csrf, session.expiresAt, o.secure), pending.cookie(remaining, o.secure)],
+      }
     },
 
     /** RP-initiated logout: where to send the browser after our session ended, for SSO sessions when the provider offers it. */

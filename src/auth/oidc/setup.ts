@@ -31,7 +31,16 @@ export type Oidc = {
 
 export function createOidc(
   config: AppConfig,
-  d: { users: UserStore; sessions: Sessions; audit: AuditRecorder; metrics: Metrics; logger: Logger; context: RequestContext; access: OidcDeps['groups']; now?: () => number },
+  d: {
+    users: UserStore
+    sessions: Sessions
+    audit: AuditRecorder
+    metrics: Metrics
+    logger: Logger
+    context: RequestContext
+    access: OidcDeps['groups']
+    now?: () => number
+  },
 ): Oidc {
   const cfg = config.auth.oidc
   if (!config.auth.modes.includes('oidc')) {

@@ -11,12 +11,7 @@ import { withLock } from './lock.ts'
 
 /** S3's rules: 3–63 of [a-z0-9.-], alphanumeric at both ends, no `..`, not an IP address. */
 export function isValidBucketName(name: string): boolean {
-  return (
-    typeof name === 'string' &&
-    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
-    !name.includes('..') &&
-    !/^\d+\.\d+\.\d+\.\d+$/.test(name)
-  )
+  return typeof name === 'string' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name)
 }
 
 async function isBucketDir(ctx: FsContext, name: string): Promise<boolean> {

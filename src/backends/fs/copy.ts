@@ -33,7 +33,9 @@ function replacements(opts: CopyOptions): Partial<Pick<Sidecar, 'metadata' | 'co
 async function editInPlace(ctx: FsContext, ref: Ref, opts: CopyOptions): Promise<ObjectInfo> {
   const changes = replacements(opts)
   if (Object.keys(changes).length === 0) {
-    throw new BackendError('invalid', 'This copy request is illegal because it is trying to copy an object to itself without changing the object’s metadata.', { code: 'InvalidRequest' })
+    throw new BackendError('invalid', 'This copy request is illegal because it is trying to copy an object to itself without changing the object’s metadata.', {
+      code: 'InvalidRequest',
+    })
   }
   return withLock(ctx.lockName(ref.bucket), async () => {
     const found = await locate(ctx, ref.bucket, ref.key)

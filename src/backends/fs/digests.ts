@@ -37,7 +37,9 @@ export function verifyDigests(got: Digests, want: { md5?: string; checksum?: Che
     throw new BackendError('bad_digest', 'The Content-MD5 you specified did not match what we received.', { code: 'BadDigest' })
   }
   if (want.checksum?.value !== undefined && got.checksum !== want.checksum.value) {
-    throw new BackendError('bad_digest', `The ${want.checksum.algorithm.toUpperCase()} you specified did not match the calculated checksum.`, { code: 'BadDigest' })
+    throw new BackendError('bad_digest', `The ${want.checksum.algorithm.toUpperCase()} you specified did not match the calculated checksum.`, {
+      code: 'BadDigest',
+    })
   }
 }
 

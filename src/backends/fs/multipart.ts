@@ -61,7 +61,9 @@ export type PartRecord = Omit<UploadedPart, 'lastModified' | 'checksum'> & { ino
 export type CompleteIntent = { ino: string; size: number; mtimeNs: string }
 
 const noSuchUpload = (): BackendError =>
-  new BackendError('not_found', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { code: 'NoSuchUpload' })
+  new BackendError('not_found', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+    code: 'NoSuchUpload',
+  })
 
 function uploadLock(ctx: FsContext, bucket: string, id: string): string {
   return `${ctx.lockName(bucket)}\0upload\0${id}`
@@ -126,13 +128,23 @@ function checkPartNumber(partNumber: number): void {
 function partAlgorithm(record: UploadRecord, requested: UploadPartOptions['checksum']): ChecksumAlgorithm | undefined {
   const own = record.checksum?.algorithm
   if (own && requested && requested.algorithm !== own) {
-    throw new BackendError('invalid', `Checksum Type mismatch occurred, expected checksum Type: ${own}, actual checksum Type: ${requested.algorithm}`, { code: 'InvalidRequest' })
+    throw new BackendError('invalid', `Checksum Type mismatch occurred, expected checksum Type: ${own}, actual checksum Type: ${requested.algorithm}`, {
+      code: 'InvalidRequest',
+    })
   }
   return own ?? requested?.algorithm
 }
 
 /** Moves a staged part into place and records it (its checksum when the upload has an algorithm); the staged file is gone afterwards. */
-async function placePart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, staged: Staged, algorithm: ChecksumAlgorithm | undefined): Promise<UploadedPart> {
+async function placePart(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  id: string,
+  partNumber: number,
+  staged: Staged,
+  algorithm: ChecksumAlgorithm | undefined,
+): Promise<UploadedPart> {
   const value = algorithm ? staged.digests.checksum : undefined
   const uploaded: UploadedPart = {
     partNumber,
@@ -141,7 +153,13 @@ async function placePart(ctx: FsContext, bucket: string, key: string, id: string
     lastModified: new Date(),
     ...(algorithm && value !== undefined ? { checksum: { algorithm, value } } : {}),
   }
-  const record: PartRecord = { partNumber, etag: uploaded.etag, ...stampOf(staged.st), lastModified: uploaded.lastModified!.getTime(), ...(value !== undefined ? { checksum: value } : {}) }
+  const record: PartRecord = {
+    partNumber,
+    etag: uploaded.etag,
+    ...stampOf(staged.st),
+    lastModified: uploaded.lastModified!.getTime(),
+    ...(value !== undefined ? { checksum: value } : {}),
+  }
   try {
     await withLock(uploadLock(ctx, bucket, id), async () => {
       const { dir } = await loadUpload(ctx, bucket, key, id)
@@ -157,7 +175,15 @@ async function placePart(ctx: FsContext, bucket: string, key: string, id: string
   return uploaded
 }
 
-export async function uploadPart(ctx: FsContext, bucket: string, key: string, id: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart> {
+export async function uploadPart(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  id: string,
+  partNumber: number,
+  body: ReadableStream<Uint8Array>,
+  opts: UploadPartOptions,
+): Promise<UploadedPart> {
   let algorithm: ChecksumAlgorithm | undefined
   let own: ChecksumAlgorithm | undefined
   try {
@@ -201,8 +227,12 @@ export async function uploadPartCopy(
     if (range && (!Number.isSafeInteger(range.start) || range.start < 0 || range.end < range.start || range.end >= sc.size)) {
       throw new BackendError('bad_range', 'The x-amz-copy-source-range value is not valid for this object.', { code: 'InvalidRange' })
     }
-    if ((range ? range.end - range.start + 1 : sc.size) > MAX_PART_BYTES) throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
-    staged = await stageFiles(ctx, [{ file: fh, ...(range ? { start: range.start, end: range.end } : {}) }], { signal: opts.signal, checksum: record.checksum?.algorithm })
+    if ((range ? range.end - range.start + 1 : sc.size) > MAX_PART_BYTES)
+      throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
+    staged = await stageFiles(ctx, [{ file: fh, ...(range ? { start: range.start, end: range.end } : {}) }], {
+      signal: opts.signal,
+      checksum: record.checksum?.algorithm,
+    })
   } finally {
     await fh.close()
   }
@@ -247,16 +277,22 @@ function choose(stored: PartRecord[], requested: CompletedPart[], algorithm: Che
   const byNumber = new Map(stored.map((p) => [p.partNumber, p]))
   let previous = 0
   const chosen = requested.map((want) => {
-    if (!(want.partNumber > previous)) throw new BackendError('invalid', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { code: 'InvalidPartOrder' })
+    if (!(want.partNumber > previous))
+      throw new BackendError('invalid', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { code: 'InvalidPartOrder' })
     previous = want.partNumber
     const have = byNumber.get(want.partNumber)
     const sameChecksum = want.checksum === undefined || (want.checksum.algorithm === algorithm && want.checksum.value === have?.checksum)
     if (!have || typeof want.etag !== 'string' || bareEtag(have.etag) !== bareEtag(want.etag) || !sameChecksum) {
-      throw new BackendError('invalid', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part’s entity tag.', { code: 'InvalidPart' })
+      throw new BackendError(
+        'invalid',
+        'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part’s entity tag.',
+        { code: 'InvalidPart' },
+      )
     }
     return have
   })
-  if (chosen.slice(0, -1).some((p) => p.size < MIN_PART_BYTES)) throw new BackendError('invalid', 'Your proposed upload is smaller than the minimum allowed object size.', { code: 'EntityTooSmall' })
+  if (chosen.slice(0, -1).some((p) => p.size < MIN_PART_BYTES))
+    throw new BackendError('invalid', 'Your proposed upload is smaller than the minimum allowed object size.', { code: 'EntityTooSmall' })
   return chosen
 }
 
@@ -269,11 +305,19 @@ function choose(stored: PartRecord[], requested: CompletedPart[], algorithm: Che
 async function completedBefore(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[]): Promise<PutResult> {
   const found = await locate(ctx, bucket, key)
   const sc = found ? await readSidecar(ctx, bucket, key) : null
-  if (!found || !describes(sc, found.st) || sc.uploadId !== id || requested.length === 0 || multipartEtag(requested.map((p) => p.etag)) !== sc.etag) throw noSuchUpload()
+  if (!found || !describes(sc, found.st) || sc.uploadId !== id || requested.length === 0 || multipartEtag(requested.map((p) => p.etag)) !== sc.etag)
+    throw noSuchUpload()
   return sc.checksum ? { etag: sc.etag, checksum: sc.checksum } : { etag: sc.etag }
 }
 
-export async function completeUpload(ctx: FsContext, bucket: string, key: string, id: string, requested: CompletedPart[], opts: { ifNoneMatch?: '*' } = {}): Promise<PutResult> {
+export async function completeUpload(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  id: string,
+  requested: CompletedPart[],
+  opts: { ifNoneMatch?: '*' } = {},
+): Promise<PutResult> {
   await requireBucket(ctx, bucket)
   checkKey(key)
   return withLock(uploadLock(ctx, bucket, id), async () => {
@@ -296,7 +340,15 @@ export async function completeUpload(ctx: FsContext, bucket: string, key: string
       { checksum: wanted && !composite ? wanted.algorithm : undefined },
     )
     let checksum: Checksum | undefined
-    if (wanted && composite) checksum = { algorithm: wanted.algorithm, value: compositeChecksum(wanted.algorithm, parts.map((p) => p.checksum!)), type: 'COMPOSITE' }
+    if (wanted && composite)
+      checksum = {
+        algorithm: wanted.algorithm,
+        value: compositeChecksum(
+          wanted.algorithm,
+          parts.map((p) => p.checksum!),
+        ),
+        type: 'COMPOSITE',
+      }
     else if (wanted && staged.digests.checksum !== undefined) checksum = { algorithm: wanted.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' }
     const intent: CompleteIntent = stampOf(staged.st)
     await writeJson(ctx, join(dir, 'complete.json'), intent)

@@ -2,7 +2,16 @@
 /** Single-object operations: head, get, put, delete, tags. */
 import type { BigIntStats } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
-import { BackendError, type ContentHeaders, type DeleteResult, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
+import {
+  BackendError,
+  type ContentHeaders,
+  type DeleteResult,
+  type GetOptions,
+  type GetResult,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+} from '../backend.ts'
 import { requireBucket } from './buckets.ts'
 import { tempPath, type FsContext } from './context.ts'
 import { verifyDigests } from './digests.ts'
@@ -40,7 +49,8 @@ export function normalizeMetadata(metadata: Record<string, string> | undefined):
   const out: Record<string, string> = {}
   let bytes = 0
   for (const [name, value] of Object.entries(metadata ?? {})) {
-    if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name) || !HEADER_VALUE.test(value)) throw new BackendError('invalid', 'invalid metadata')
+    if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name) || !HEADER_VALUE.test(value))
+      throw new BackendError('invalid', 'invalid metadata')
     out[name.toLowerCase()] = value
     bytes += name.length + value.length
   }
@@ -77,7 +87,13 @@ export async function describeNow(ctx: FsContext, bucket: string, key: string, s
  * mismatch or a miss seen while the bucket's lock is held is waited out once;
  * a mismatch without one means the file came from elsewhere.
  */
-async function described<T extends Located>(ctx: FsContext, bucket: string, key: string, find: () => Promise<T | null>, drop: (found: T) => Promise<void>): Promise<(T & { sc: Sidecar }) | null> {
+async function described<T extends Located>(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  find: () => Promise<T | null>,
+  drop: (found: T) => Promise<void>,
+): Promise<(T & { sc: Sidecar }) | null> {
   for (let attempt = 0; ; attempt++) {
     const found = await find()
     const sc = found && (await readSidecar(ctx, bucket, key))
@@ -98,14 +114,26 @@ export async function prepare(ctx: FsContext, bucket: string, key: string, versi
 
 export async function headObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
   await prepare(ctx, bucket, key, versionId)
-  const found = await described(ctx, bucket, key, () => locate(ctx, bucket, key), async () => {})
+  const found = await described(
+    ctx,
+    bucket,
+    key,
+    () => locate(ctx, bucket, key),
+    async () => {},
+  )
   if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
   return fullInfoOf(found.sc)
 }
 
 /** The opened object with the metadata that describes it; `not_found` when there is none. */
 export async function openDescribed(ctx: FsContext, bucket: string, key: string): Promise<Opened & { sc: Sidecar }> {
-  const found = await described(ctx, bucket, key, () => openObject(ctx, bucket, key), (o) => o.fh.close())
+  const found = await described(
+    ctx,
+    bucket,
+    key,
+    () => openObject(ctx, bucket, key),
+    (o) => o.fh.close(),
+  )
   if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
   return found
 }
@@ -113,7 +141,8 @@ export async function openDescribed(ctx: FsContext, bucket: string, key: string)
 /** The bytes of part `n`: from the object's part layout, or the whole of an object that has none. */
 function partSpan(sc: Sidecar, n: number): { start: number; end: number } {
   const count = sc.parts?.length ?? 1
-  if (!Number.isInteger(n) || n < 1 || n > count) throw new BackendError('bad_range', 'The requested partnumber is not satisfiable', { code: 'InvalidPartNumber' })
+  if (!Number.isInteger(n) || n < 1 || n > count)
+    throw new BackendError('bad_range', 'The requested partnumber is not satisfiable', { code: 'InvalidPartNumber' })
   if (!sc.parts) return { start: 0, end: sc.size - 1 }
   let start = 0
   for (let i = 0; i < n - 1; i++) start += sc.parts[i]!.size
@@ -122,7 +151,8 @@ function partSpan(sc: Sidecar, n: number): { start: number; end: number } {
 
 export async function getObject(ctx: FsContext, bucket: string, key: string, opts: GetOptions): Promise<GetResult> {
   await prepare(ctx, bucket, key, opts.versionId)
-  if (opts.partNumber !== undefined && opts.range) throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
+  if (opts.partNumber !== undefined && opts.range)
+    throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
   const { fh, sc } = await openDescribed(ctx, bucket, key)
   try {
     const info = fullInfoOf(sc)
@@ -178,7 +208,10 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
     throw err
   }
   const etag = `"${staged.digests.md5.toString('hex')}"`
-  const checksum = opts.checksum && staged.digests.checksum !== undefined ? { algorithm: opts.checksum.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' as const } : undefined
+  const checksum =
+    opts.checksum && staged.digests.checksum !== undefined
+      ? { algorithm: opts.checksum.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' as const }
+      : undefined
   const contentType = opts.contentType ?? contentTypeFor(key)
   await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ...conditions })
   return checksum ? { etag, checksum } : { etag }
@@ -228,7 +261,13 @@ export async function deleteObjects(ctx: FsContext, bucket: string, keys: Array<
 
 export async function getObjectTags(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
   await prepare(ctx, bucket, key, versionId)
-  const found = await described(ctx, bucket, key, () => locate(ctx, bucket, key), async () => {})
+  const found = await described(
+    ctx,
+    bucket,
+    key,
+    () => locate(ctx, bucket, key),
+    async () => {},
+  )
   if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
   return { ...found.sc.tags }
 }

@@ -19,7 +19,10 @@ export async function createBucket(s3: S3Http, bucket: string, region: string | 
   const head = await s3.call({ method: 'HEAD', bucket, ok: [200, 403, 404] })
   if (head.status === 200) throw backendError('exists')
   // us-east-1 is the default location and must not be named (S3 rejects it).
-  const body = region && region !== 'us-east-1' ? `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('LocationConstraint', escapeXml(region))}</CreateBucketConfiguration>` : ''
+  const body =
+    region && region !== 'us-east-1'
+      ? `<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('LocationConstraint', escapeXml(region))}</CreateBucketConfiguration>`
+      : ''
   await s3.call({ method: 'PUT', bucket, body })
 }
 
@@ -80,7 +83,11 @@ export function corsXml(rules: CorsRule[]): string {
     .map((r) =>
       tag(
         'CORSRule',
-        list('AllowedOrigin', r.allowed_origins) + list('AllowedMethod', r.allowed_methods) + list('AllowedHeader', r.allowed_headers) + list('ExposeHeader', r.expose_headers) + (r.max_age_seconds === undefined ? '' : tag('MaxAgeSeconds', r.max_age_seconds)),
+        list('AllowedOrigin', r.allowed_origins) +
+          list('AllowedMethod', r.allowed_methods) +
+          list('AllowedHeader', r.allowed_headers) +
+          list('ExposeHeader', r.expose_headers) +
+          (r.max_age_seconds === undefined ? '' : tag('MaxAgeSeconds', r.max_age_seconds)),
       ),
     )
     .join('')

@@ -87,7 +87,8 @@ export function createS3Http(o: S3ClientOptions): S3Http {
         if (!HEADER_NAME.test(k)) throw backendError('invalid', undefined, `"${k}" cannot be sent as an HTTP header name.`)
         // The signature covers the bytes as sent; anything beyond ASCII would reach the
         // server re-encoded and fail as a misleading SignatureDoesNotMatch.
-        if (!HEADER_VALUE.test(v)) throw backendError('invalid', undefined, `The ${k.startsWith('x-amz-meta-') ? 'metadata' : k} value must be printable ASCII.`)
+        if (!HEADER_VALUE.test(v))
+          throw backendError('invalid', undefined, `The ${k.startsWith('x-amz-meta-') ? 'metadata' : k} value must be printable ASCII.`)
         // HTTP drops surrounding whitespace; signing it would not match what the server sees.
         headers.set(k, v.trim())
       }
@@ -95,7 +96,10 @@ export function createS3Http(o: S3ClientOptions): S3Http {
     const body = s.body
     if (s.method !== 'GET' && s.method !== 'HEAD') {
       // A body of unknown length would go out chunked, which RGW refuses (MissingContentLength).
-      headers.set('content-length', String(body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : s.size))
+      headers.set(
+        'content-length',
+        String(body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body instanceof Uint8Array ? body.byteLength : s.size),
+      )
     }
     let res: Answer
     try {

@@ -10,7 +10,19 @@ import { checkCopyConditions } from '../conditions.ts'
 import { headerValue, type S3Http } from './client.ts'
 import { resultOf } from './errors.ts'
 import { multipartCopy, sourceTags } from './multipart-copy.ts'
-import { contentHeaders, copyConditionHeaders, copySource, headObject, headResponse, infoFromHeaders, metadataHeaders, parseDate, putObjectTags, quoteEtag, taggingHeader } from './objects.ts'
+import {
+  contentHeaders,
+  copyConditionHeaders,
+  copySource,
+  headObject,
+  headResponse,
+  infoFromHeaders,
+  metadataHeaders,
+  parseDate,
+  putObjectTags,
+  quoteEtag,
+  taggingHeader,
+} from './objects.ts'
 
 export type CopyLimits = {
   /** Largest source copied with one CopyObject. */
@@ -33,18 +45,34 @@ export async function copyObject(s3: S3Http, limits: CopyLimits, src: Ref, dst: 
   const source = infoFromHeaders(src.key, head, Number(headerValue(head, 'content-length') ?? 0))
   // What the destination is to carry whenever the server will not copy it:
   // REPLACE resets every content header, and a multipart upload starts bare.
-  const content: Record<string, string | undefined> = { 'content-type': opts.contentType ?? source.contentType, ...metadataHeaders(opts.metadata ?? source.metadata) }
+  const content: Record<string, string | undefined> = {
+    'content-type': opts.contentType ?? source.contentType,
+    ...metadataHeaders(opts.metadata ?? source.metadata),
+  }
   if (opts.headers) Object.assign(content, contentHeaders(opts.headers))
   else for (const h of CONTENT_HEADERS) content[h] = headerValue(head, h)
   // Checked on the HEAD as well as sent along: RGW 16.2 ignores x-amz-copy-source-if-*, and part copies carry none.
   checkCopyConditions(source, opts.conditions)
   if (source.size > limits.singleCopyMaxBytes) {
-    const versionId = await multipartCopy(s3, limits.partBytes, { ...src, versionId: opts.srcVersionId, etag: source.etag, size: source.size }, dst, content, opts.signal, opts.tags)
+    const versionId = await multipartCopy(
+      s3,
+      limits.partBytes,
+      { ...src, versionId: opts.srcVersionId, etag: source.etag, size: source.size },
+      dst,
+      content,
+      opts.signal,
+      opts.tags,
+    )
     // A multipart ETag that RGW leaves empty, and the date: the object itself says.
     return headObject(s3, dst.bucket, dst.key, { versionId, signal: opts.signal, bucketKnown: true })
   }
   const done = await singleCopy(s3, src, dst, replacing ? content : undefined, Number(headerValue(head, 'x-amz-tagging-count') ?? 0) > 0, opts)
-  return copied(dst.key, { ...source, ...(content['content-type'] ? { contentType: content['content-type'] } : {}), metadata: opts.metadata ?? source.metadata ?? {} }, opts, done)
+  return copied(
+    dst.key,
+    { ...source, ...(content['content-type'] ? { contentType: content['content-type'] } : {}), metadata: opts.metadata ?? source.metadata ?? {} },
+    opts,
+    done,
+  )
 }
 
 type CopyResult = { etag?: string; lastModified?: Date; versionId?: string }
@@ -68,7 +96,14 @@ function copied(key: string, source: ObjectInfo, opts: CopyOptions, r: CopyResul
   return info
 }
 
-async function singleCopy(s3: S3Http, src: Ref, dst: Ref, replace: Record<string, string | undefined> | undefined, tagged: boolean, opts: CopyOptions): Promise<CopyResult> {
+async function singleCopy(
+  s3: S3Http,
+  src: Ref,
+  dst: Ref,
+  replace: Record<string, string | undefined> | undefined,
+  tagged: boolean,
+  opts: CopyOptions,
+): Promise<CopyResult> {
   // RGW drops the tags on a REPLACE copy, even with x-amz-tagging-directive: COPY (AWS keeps them);
   // read them first, since a copy onto itself leaves nothing to read them from afterwards.
   const tags = opts.tags === undefined && replace && tagged ? await sourceTags(s3, { ...src, versionId: opts.srcVersionId }) : {}

@@ -20,7 +20,8 @@ function keyDecoder(doc: XmlElement): (s: string) => string {
 
 /** Guards paging: a truncated page whose markers do not move would loop forever. */
 function advance(previous: Array<string | undefined>, next: Array<string | undefined>): void {
-  if (!next[0] || next.join('\0') === previous.join('\0')) throw backendError('failed', undefined, 'The storage backend sent a truncated listing without a way to continue.')
+  if (!next[0] || next.join('\0') === previous.join('\0'))
+    throw backendError('failed', undefined, 'The storage backend sent a truncated listing without a way to continue.')
 }
 
 export async function listBuckets(s3: S3Http, signal?: AbortSignal): Promise<BucketInfo[]> {
@@ -137,13 +138,28 @@ export async function listDeletedKeys(s3: S3Http, bucket: string, prefix: string
     const { body } = await s3.text({
       method: 'GET',
       bucket,
-      query: { versions: '', delimiter: '/', 'encoding-type': 'url', 'key-marker': keyMarker, 'max-keys': 1000, prefix: prefix || undefined, 'version-id-marker': versionMarker },
+      query: {
+        versions: '',
+        delimiter: '/',
+        'encoding-type': 'url',
+        'key-marker': keyMarker,
+        'max-keys': 1000,
+        prefix: prefix || undefined,
+        'version-id-marker': versionMarker,
+      },
     })
     const doc = parseXml(body)
     const decode = keyDecoder(doc)
     for (const m of children(doc, 'DeleteMarker')) {
       if (textOf(m, 'IsLatest') !== 'true') continue
-      out.push({ key: decode(textOf(m, 'Key') ?? ''), size: 0, lastModified: parseDate(textOf(m, 'LastModified')), versionId: textOf(m, 'VersionId') ?? 'null', isLatest: true, isDeleteMarker: true })
+      out.push({
+        key: decode(textOf(m, 'Key') ?? ''),
+        size: 0,
+        lastModified: parseDate(textOf(m, 'LastModified')),
+        versionId: textOf(m, 'VersionId') ?? 'null',
+        isLatest: true,
+        isDeleteMarker: true,
+      })
       if (out.length >= MAX_DELETED_KEYS) return out
     }
     if (textOf(doc, 'IsTruncated') !== 'true') return out
@@ -165,7 +181,8 @@ export async function listMultipartUploads(s3: S3Http, bucket: string, opts: { p
       query: { uploads: '', 'key-marker': keyMarker, prefix: opts.prefix || undefined, 'upload-id-marker': uploadIdMarker },
     })
     const doc = parseXml(body)
-    for (const u of children(doc, 'Upload')) out.push({ key: textOf(u, 'Key') ?? '', uploadId: textOf(u, 'UploadId') ?? '', initiated: parseDate(textOf(u, 'Initiated')) })
+    for (const u of children(doc, 'Upload'))
+      out.push({ key: textOf(u, 'Key') ?? '', uploadId: textOf(u, 'UploadId') ?? '', initiated: parseDate(textOf(u, 'Initiated')) })
     if (textOf(doc, 'IsTruncated') !== 'true') return out
     const next = [textOf(doc, 'NextKeyMarker'), textOf(doc, 'NextUploadIdMarker')]
     advance([keyMarker, uploadIdMarker], next)
@@ -179,7 +196,8 @@ export async function listParts(s3: S3Http, bucket: string, key: string, uploadI
   for (;;) {
     const { body } = await s3.text({ method: 'GET', bucket, key, query: { 'part-number-marker': marker, uploadId } })
     const doc = parseXml(body)
-    for (const p of children(doc, 'Part')) out.push({ partNumber: Number(textOf(p, 'PartNumber')), etag: quoteEtag(textOf(p, 'ETag')) ?? '', size: Number(textOf(p, 'Size') ?? 0) })
+    for (const p of children(doc, 'Part'))
+      out.push({ partNumber: Number(textOf(p, 'PartNumber')), etag: quoteEtag(textOf(p, 'ETag')) ?? '', size: Number(textOf(p, 'Size') ?? 0) })
     if (textOf(doc, 'IsTruncated') !== 'true') return out
     const next = textOf(doc, 'NextPartNumberMarker')
     advance([marker], [next])

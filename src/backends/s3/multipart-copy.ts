@@ -61,7 +61,14 @@ export async function sourceTags(s3: S3Http, src: { bucket: string; key: string;
 }
 
 /** Every part is settled, copied or failed, before this returns or throws, so an abort that follows finds none in flight. */
-async function copyParts(s3: S3Http, partBytes: number, src: CopySource, dst: { bucket: string; key: string }, uploadId: string, signal?: AbortSignal): Promise<CompletedPart[]> {
+async function copyParts(
+  s3: S3Http,
+  partBytes: number,
+  src: CopySource,
+  dst: { bucket: string; key: string },
+  uploadId: string,
+  signal?: AbortSignal,
+): Promise<CompletedPart[]> {
   const size = Math.min(MAX_PART, Math.max(partBytes, MIN_PART, Math.ceil(src.size / MAX_PARTS)))
   const count = Math.ceil(src.size / size)
   const parts: CompletedPart[] = []
@@ -88,14 +95,26 @@ async function copyParts(s3: S3Http, partBytes: number, src: CopySource, dst: { 
 
 const CHANGED = 'The source object changed during the copy.'
 
-async function copyPart(s3: S3Http, src: CopySource, dst: { bucket: string; key: string }, uploadId: string, partNumber: number, range: string, signal: AbortSignal): Promise<CompletedPart> {
+async function copyPart(
+  s3: S3Http,
+  src: CopySource,
+  dst: { bucket: string; key: string },
+  uploadId: string,
+  partNumber: number,
+  range: string,
+  signal: AbortSignal,
+): Promise<CompletedPart> {
   const { body } = await s3
     .text({
       method: 'PUT',
       bucket: dst.bucket,
       key: dst.key,
       query: { partNumber, uploadId },
-      headers: { 'x-amz-copy-source': copySource(src.bucket, src.key, src.versionId), 'x-amz-copy-source-range': range, 'x-amz-copy-source-if-match': src.etag },
+      headers: {
+        'x-amz-copy-source': copySource(src.bucket, src.key, src.versionId),
+        'x-amz-copy-source-range': range,
+        'x-amz-copy-source-if-match': src.etag,
+      },
       signal,
     })
     .catch((err: unknown) => {

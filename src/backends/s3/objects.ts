@@ -52,7 +52,11 @@ export function copyConditionHeaders(c: CopyConditions | undefined): Record<stri
 /** `x-amz-tagging`: the tag set as a URL query. */
 export function taggingHeader(tags: Record<string, string> | undefined): Record<string, string> {
   if (!tags || Object.keys(tags).length === 0) return {}
-  return { 'x-amz-tagging': Object.entries(tags).map(([k, v]) => `${uriEncode(k, { encodeSlash: true })}=${uriEncode(v, { encodeSlash: true })}`).join('&') }
+  return {
+    'x-amz-tagging': Object.entries(tags)
+      .map(([k, v]) => `${uriEncode(k, { encodeSlash: true })}=${uriEncode(v, { encodeSlash: true })}`)
+      .join('&'),
+  }
 }
 
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256']
@@ -92,18 +96,39 @@ export function infoFromHeaders(key: string, res: Answer, size: number): ObjectI
 }
 
 /** The HEAD response itself, for callers that need headers ObjectInfo leaves out. */
-export async function headResponse(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<Answer> {
-  const res = await s3.call({ method: 'HEAD', bucket, key, query: { versionId: opts?.versionId }, headers: { 'x-amz-checksum-mode': 'ENABLED' }, signal: opts?.signal, ok: [200, 404] })
+export async function headResponse(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean },
+): Promise<Answer> {
+  const res = await s3.call({
+    method: 'HEAD',
+    bucket,
+    key,
+    query: { versionId: opts?.versionId },
+    headers: { 'x-amz-checksum-mode': 'ENABLED' },
+    signal: opts?.signal,
+    ok: [200, 404],
+  })
   if (res.status === 404) {
     if (opts?.bucketKnown) throw backendError('not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
     // A HEAD 404 has no body to say whether the key or the bucket is missing.
     const bucketThere = await s3.call({ method: 'HEAD', bucket, signal: opts?.signal, ok: [200, 403, 404] })
-    throw backendError(bucketThere.status === 404 ? 'bucket_not_found' : 'not_found', new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')))
+    throw backendError(
+      bucketThere.status === 404 ? 'bucket_not_found' : 'not_found',
+      new UpstreamError(404, 'NotFound', '', headerValue(res, 'x-amz-request-id')),
+    )
   }
   return res
 }
 
-export async function headObject(s3: S3Http, bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<ObjectInfo> {
+export async function headObject(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean },
+): Promise<ObjectInfo> {
   const res = await headResponse(s3, bucket, key, opts)
   return infoFromHeaders(key, res, Number(headerValue(res, 'content-length') ?? 0))
 }
@@ -152,7 +177,10 @@ export async function getObject(s3: S3Http, bucket: string, key: string, opts: G
   if (res.status === 206) {
     const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(headerValue(res, 'content-range') ?? '')
     if (!m) {
-      res.stream().cancel().catch(() => {})
+      res
+        .stream()
+        .cancel()
+        .catch(() => {})
       throw backendError('failed', undefined, 'The storage backend sent a partial response without a valid Content-Range.')
     }
     const range = { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) }
@@ -170,11 +198,22 @@ export async function deleteObjects(s3: S3Http, bucket: string, keys: Array<{ ke
   if (keys.length > 1000) throw backendError('invalid', undefined, 'At most 1000 keys can be deleted in one call.')
   const objects = keys.map((k) => tag('Object', tag('Key', escapeXml(k.key)) + (k.versionId ? tag('VersionId', escapeXml(k.versionId)) : ''))).join('')
   const body = `<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('Quiet', 'false')}${objects}</Delete>`
-  const { body: xml } = await s3.text({ method: 'POST', bucket, query: { delete: '' }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
+  const { body: xml } = await s3.text({
+    method: 'POST',
+    bucket,
+    query: { delete: '' },
+    headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' },
+    body,
+  })
   const doc = parseXml(xml)
   return {
     deleted: children(doc, 'Deleted').map((d) => ({ key: textOf(d, 'Key') ?? '', versionId: textOf(d, 'VersionId') || undefined })),
-    errors: children(doc, 'Error').map((e) => ({ key: textOf(e, 'Key') ?? '', versionId: textOf(e, 'VersionId') || undefined, code: textOf(e, 'Code') ?? '', message: textOf(e, 'Message') ?? '' })),
+    errors: children(doc, 'Error').map((e) => ({
+      key: textOf(e, 'Key') ?? '',
+      versionId: textOf(e, 'VersionId') || undefined,
+      code: textOf(e, 'Code') ?? '',
+      message: textOf(e, 'Message') ?? '',
+    })),
   }
 }
 
@@ -192,5 +231,12 @@ export async function putObjectTags(s3: S3Http, bucket: string, key: string, tag
     .map(([k, v]) => tag('Tag', tag('Key', escapeXml(k)) + tag('Value', escapeXml(v))))
     .join('')
   const body = `<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${tag('TagSet', set)}</Tagging>`
-  await s3.call({ method: 'PUT', bucket, key, query: { tagging: '', versionId }, headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' }, body })
+  await s3.call({
+    method: 'PUT',
+    bucket,
+    key,
+    query: { tagging: '', versionId },
+    headers: { 'content-md5': contentMd5(body), 'content-type': 'application/xml' },
+    body,
+  })
 }

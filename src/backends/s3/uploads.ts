@@ -34,7 +34,14 @@ function checkSize(size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) throw backendError('invalid', undefined, 'The body size must be a non-negative integer.')
 }
 
-export async function putObject(s3: S3Http, limits: UploadLimits, bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult> {
+export async function putObject(
+  s3: S3Http,
+  limits: UploadLimits,
+  bucket: string,
+  key: string,
+  body: ReadableStream<Uint8Array>,
+  opts: PutOptions,
+): Promise<PutResult> {
   checkSize(opts.size)
   const cursor = new BodyCursor(body)
   try {
@@ -76,7 +83,12 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
     if (opts.ifNoneMatch !== undefined && etag !== undefined && etagListMatches(opts.ifNoneMatch, etag)) throw backendError('precondition')
   }
   const partBytes = Math.max(limits.partBytes, Math.ceil(opts.size / MAX_PARTS))
-  const uploadId = await createMultipartUpload(s3, bucket, key, { contentType: opts.contentType, metadata: opts.metadata, headers: opts.headers, tags: opts.tags })
+  const uploadId = await createMultipartUpload(s3, bucket, key, {
+    contentType: opts.contentType,
+    metadata: opts.metadata,
+    headers: opts.headers,
+    tags: opts.tags,
+  })
   try {
     const parts: CompletedPart[] = []
     for (let partNumber = 1; cursor.position < opts.size; partNumber++) {
@@ -92,7 +104,12 @@ async function putMultipart(s3: S3Http, limits: UploadLimits, bucket: string, ke
   }
 }
 
-export async function createMultipartUpload(s3: S3Http, bucket: string, key: string, opts: CreateUploadOptions & { raw?: Record<string, string | undefined> }): Promise<string> {
+export async function createMultipartUpload(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  opts: CreateUploadOptions & { raw?: Record<string, string | undefined> },
+): Promise<string> {
   const headers = {
     'content-type': opts.contentType,
     ...metadataHeaders(opts.metadata),
@@ -107,16 +124,35 @@ export async function createMultipartUpload(s3: S3Http, bucket: string, key: str
   return uploadId
 }
 
-async function sendPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, size: number, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<UploadedPart> {
+async function sendPart(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  body: ReadableStream<Uint8Array>,
+  size: number,
+  signal?: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<UploadedPart> {
   const res = await s3.call({ method: 'PUT', bucket, key, query: { partNumber, uploadId }, headers, body, size, signal })
   return { partNumber, etag: quoteEtag(headerValue(res, 'etag')) ?? '', size }
 }
 
 function checkPartNumber(partNumber: number): void {
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) throw backendError('invalid', undefined, 'The part number must be between 1 and 10000.')
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
+    throw backendError('invalid', undefined, 'The part number must be between 1 and 10000.')
 }
 
-export async function uploadPart(s3: S3Http, bucket: string, key: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, opts: UploadPartOptions): Promise<UploadedPart> {
+export async function uploadPart(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  body: ReadableStream<Uint8Array>,
+  opts: UploadPartOptions,
+): Promise<UploadedPart> {
   checkSize(opts.size)
   checkPartNumber(partNumber)
   const cursor = new BodyCursor(body)
@@ -140,27 +176,58 @@ export async function uploadPartCopy(
     ...(opts.range ? { 'x-amz-copy-source-range': `bytes=${opts.range.start}-${opts.range.end}` } : {}),
     ...copyConditionHeaders(opts.conditions),
   }
-  const { body } = await s3.text({ method: 'PUT', bucket: dst.bucket, key: dst.key, query: { partNumber: dst.partNumber, uploadId: dst.uploadId }, headers, signal: opts.signal })
+  const { body } = await s3.text({
+    method: 'PUT',
+    bucket: dst.bucket,
+    key: dst.key,
+    query: { partNumber: dst.partNumber, uploadId: dst.uploadId },
+    headers,
+    signal: opts.signal,
+  })
   const doc = resultOf(body)
   const etag = quoteEtag(textOf(doc, 'ETag'))
   if (!etag) throw backendError('failed', undefined, 'The storage backend returned no ETag for a copied part.')
   const parts = await listPartsOf(s3, dst)
   const size = parts.get(dst.partNumber)
-  return { partNumber: dst.partNumber, etag, size: size ?? (opts.range ? opts.range.end - opts.range.start + 1 : 0), lastModified: parseDate(textOf(doc, 'LastModified')) }
+  return {
+    partNumber: dst.partNumber,
+    etag,
+    size: size ?? (opts.range ? opts.range.end - opts.range.start + 1 : 0),
+    lastModified: parseDate(textOf(doc, 'LastModified')),
+  }
 }
 
 /** Part sizes of an upload, which a CopyPartResult does not carry. */
 async function listPartsOf(s3: S3Http, dst: { bucket: string; key: string; uploadId: string; partNumber: number }): Promise<Map<number, number>> {
-  const { body } = await s3.text({ method: 'GET', bucket: dst.bucket, key: dst.key, query: { 'max-parts': 1, 'part-number-marker': dst.partNumber - 1, uploadId: dst.uploadId } })
+  const { body } = await s3.text({
+    method: 'GET',
+    bucket: dst.bucket,
+    key: dst.key,
+    query: { 'max-parts': 1, 'part-number-marker': dst.partNumber - 1, uploadId: dst.uploadId },
+  })
   const out = new Map<number, number>()
   for (const p of parseXml(body).children) if (p.name === 'Part') out.set(Number(textOf(p, 'PartNumber')), Number(textOf(p, 'Size') ?? 0))
   return out
 }
 
-export async function completeMultipartUpload(s3: S3Http, bucket: string, key: string, uploadId: string, parts: CompletedPart[], ifNoneMatch?: '*'): Promise<PutResult> {
+export async function completeMultipartUpload(
+  s3: S3Http,
+  bucket: string,
+  key: string,
+  uploadId: string,
+  parts: CompletedPart[],
+  ifNoneMatch?: '*',
+): Promise<PutResult> {
   const list = parts.map((p) => tag('Part', tag('PartNumber', p.partNumber) + tag('ETag', escapeXml(quoteEtag(p.etag) ?? '')))).join('')
   const request = `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${list}</CompleteMultipartUpload>`
-  const { res, body } = await s3.text({ method: 'POST', bucket, key, query: { uploadId }, headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch }, body: request })
+  const { res, body } = await s3.text({
+    method: 'POST',
+    bucket,
+    key,
+    query: { uploadId },
+    headers: { 'content-type': 'application/xml', 'if-none-match': ifNoneMatch },
+    body: request,
+  })
   const doc = resultOf(body)
   const etag = quoteEtag(textOf(doc, 'ETag'))
   if (etag) return written(etag, res)

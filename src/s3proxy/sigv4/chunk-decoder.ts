@@ -156,7 +156,8 @@ export class ChunkDecoder {
     const m = (this.signed ? SIGNED_HEADER : UNSIGNED_HEADER).exec(text)
     if (m === null) throw framing('invalid chunk header')
     const size = parseInt(m[1]!, 16)
-    if (size > this.options.maxChunkSize) throw new SigV4StreamError('InvalidChunkSizeError', `Chunk size ${size} exceeds the limit of ${this.options.maxChunkSize} bytes`)
+    if (size > this.options.maxChunkSize)
+      throw new SigV4StreamError('InvalidChunkSizeError', `Chunk size ${size} exceeds the limit of ${this.options.maxChunkSize} bytes`)
     if (this.total + size > this.options.decodedLength) {
       throw new SigV4StreamError('IncompleteBody', 'The body is longer than x-amz-decoded-content-length')
     }
@@ -217,7 +218,15 @@ export class ChunkDecoder {
   private finishTrailers(): void {
     if (this.options.mode === 'streaming-signed-trailer') {
       if (this.trailerSignature === undefined) throw new SigV4StreamError('SignatureDoesNotMatch', 'The trailer signature is missing')
-      const sts = 'AWS4-HMAC-SHA256-TRAILER\n' + this.options.amzDate + '\n' + scopeString(this.options.scope) + '\n' + this.previousSignature + '\n' + sha256Hex(this.canonicalTrailers)
+      const sts =
+        'AWS4-HMAC-SHA256-TRAILER\n' +
+        this.options.amzDate +
+        '\n' +
+        scopeString(this.options.scope) +
+        '\n' +
+        this.previousSignature +
+        '\n' +
+        sha256Hex(this.canonicalTrailers)
       if (!timingSafeEqual(hmac(this.options.signingKey, sts), Buffer.from(this.trailerSignature, 'hex'))) {
         throw new SigV4StreamError('SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided')
       }
@@ -226,7 +235,10 @@ export class ChunkDecoder {
       const sent = this.trailers[name]
       if (sent === undefined) throw new SigV4StreamError('InvalidRequest', `The declared trailer ${name} was not sent`)
       if (checksumBase64(checksum) !== sent) {
-        throw new SigV4StreamError('BadDigest', `The ${name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`)
+        throw new SigV4StreamError(
+          'BadDigest',
+          `The ${name.slice('x-amz-checksum-'.length).toUpperCase()} you specified did not match the calculated checksum.`,
+        )
       }
     }
     this.state = 'done'

@@ -20,7 +20,8 @@ export type S3AuthErrorCode =
 export type AuthFailReason = 'missing-auth' | 'malformed' | 'unknown-akid' | 'bad-sig' | 'expired' | 'skew' | 'unsupported'
 
 /** Codes a body stream can fail with. */
-export type SigV4StreamErrorCode = 'SignatureDoesNotMatch' | 'InvalidChunkSizeError' | 'IncompleteBody' | 'BadDigest' | 'InvalidRequest' | 'XAmzContentSHA256Mismatch'
+export type SigV4StreamErrorCode =
+  'SignatureDoesNotMatch' | 'InvalidChunkSizeError' | 'IncompleteBody' | 'BadDigest' | 'InvalidRequest' | 'XAmzContentSHA256Mismatch'
 
 const BAD_REQUEST: ReadonlySet<string> = new Set([
   'AuthorizationHeaderMalformed',

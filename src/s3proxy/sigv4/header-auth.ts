@@ -22,7 +22,11 @@ export function checkHeaderAuth(req: SigV4Request, authorization: string): Check
   if (when === undefined) return fail('AccessDenied', 'malformed', 'AWS authentication requires a valid Date or x-amz-date header')
   const amzDate = xAmzDate ?? formatAmzDate(when)
   if (credential.scope.date !== amzDate.slice(0, 8)) {
-    return fail('AuthorizationHeaderMalformed', 'malformed', 'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.')
+    return fail(
+      'AuthorizationHeaderMalformed',
+      'malformed',
+      'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.',
+    )
   }
   if (Math.abs(req.now.getTime() - when.getTime()) > MAX_SKEW_MS) {
     return fail('RequestTimeTooSkewed', 'skew', 'The difference between the request time and the current time is too large.')

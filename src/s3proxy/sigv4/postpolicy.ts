@@ -70,7 +70,11 @@ export function verifyPostPolicy(fields: Record<string, string>, lookup: SecretL
   if (secret === undefined) return fail('InvalidAccessKeyId', 'unknown-akid', 'The AWS Access Key Id you provided does not exist in our records.')
   const key = cachedSigningKey(credential.value.accessKeyId, secret, credential.value.scope)
   if (!timingSafeEqual(hmac(key, policyText), Buffer.from(signature, 'hex'))) {
-    return fail('SignatureDoesNotMatch', 'bad-sig', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.')
+    return fail(
+      'SignatureDoesNotMatch',
+      'bad-sig',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    )
   }
 
   const policy = parsePolicy(Buffer.from(policyText, 'base64').toString('utf8'))

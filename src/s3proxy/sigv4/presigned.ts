@@ -40,8 +40,17 @@ export function checkPresigned(req: SigV4Request): Checked | VerifyFail {
   if (typeof params === 'string') return malformed(params)
   const { 'X-Amz-Algorithm': algorithm, 'X-Amz-Credential': credentialText, 'X-Amz-SignedHeaders': signedHeadersText } = params
   const { 'X-Amz-Date': amzDate, 'X-Amz-Signature': signature, 'X-Amz-Expires': expiresText } = params
-  if (algorithm === undefined || credentialText === undefined || signedHeadersText === undefined || amzDate === undefined || signature === undefined || expiresText === undefined) {
-    return malformed('Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.')
+  if (
+    algorithm === undefined ||
+    credentialText === undefined ||
+    signedHeadersText === undefined ||
+    amzDate === undefined ||
+    signature === undefined ||
+    expiresText === undefined
+  ) {
+    return malformed(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    )
   }
   if (algorithm !== 'AWS4-HMAC-SHA256') return fail('AuthorizationQueryParametersError', 'unsupported', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"')
   const credential = parseCredential(credentialText)

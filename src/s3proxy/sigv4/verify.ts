@@ -114,7 +114,11 @@ export function verifyRequest(req: SigV4Request, lookup: SecretLookup): VerifyOk
   const authorization = req.headers.get('authorization')
   const hasQueryAuth = SIGV4_QUERY.test(req.rawQuery)
   if (authorization !== null && hasQueryAuth) {
-    return fail('InvalidRequest', 'malformed', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified')
+    return fail(
+      'InvalidRequest',
+      'malformed',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified',
+    )
   }
   const checked = authorization !== null ? checkHeaderAuth(req, authorization) : hasQueryAuth ? checkPresigned(req) : undefined
   if (checked === undefined) {
@@ -151,7 +155,11 @@ function checkSignature(req: SigV4Request, c: Checked, lookup: SecretLookup): Ve
   // Both sides are 32-byte digests (the provided hex was checked to be 64 digits), so the
   // comparison runs over equal lengths and leaks nothing about the content.
   if (!timingSafeEqual(expected, Buffer.from(c.signature, 'hex'))) {
-    return fail('SignatureDoesNotMatch', 'bad-sig', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.')
+    return fail(
+      'SignatureDoesNotMatch',
+      'bad-sig',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    )
   }
   const ok: VerifyOk = {
     ok: true,

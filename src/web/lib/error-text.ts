@@ -69,7 +69,11 @@ function describeObject(detail: Record<string, unknown>): string[] {
   if (isNumber(detail.limit)) return [t('errorDetail.limit', { size: formatBytes(detail.limit) })]
   if (isNumber(detail.size)) return [t('errorDetail.objectSize', { size: formatBytes(detail.size) })]
   if (typeof detail.message === 'string') {
-    return [typeof detail.path === 'string' && detail.path ? t('errorDetail.fieldProblem', { field: fieldName(detail.path), message: detail.message }) : detail.message]
+    return [
+      typeof detail.path === 'string' && detail.path
+        ? t('errorDetail.fieldProblem', { field: fieldName(detail.path), message: detail.message })
+        : detail.message,
+    ]
   }
   return Object.entries(detail)
     .filter(([name, value]) => name !== 'path' && ['string', 'number', 'boolean'].includes(typeof value))

@@ -75,7 +75,8 @@ export function formatSpeed(bytesPerSecond: number): string {
 
 /** Seconds as "42 s", "3 min", "2 h": for remaining upload time. */
 export function formatDuration(seconds: number): string {
-  const [value, unit] = seconds >= 5400 ? [Math.round(seconds / 3600), 'hour'] : seconds >= 90 ? [Math.round(seconds / 60), 'minute'] : [Math.max(1, Math.round(seconds)), 'second']
+  const [value, unit] =
+    seconds >= 5400 ? [Math.round(seconds / 3600), 'hour'] : seconds >= 90 ? [Math.round(seconds / 60), 'minute'] : [Math.max(1, Math.round(seconds)), 'second']
   return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short' }).format(value)
 }
 

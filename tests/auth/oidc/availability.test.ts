@@ -90,7 +90,10 @@ describe('provider down at start-up', () => {
     const t = await testApp(oidcConfig(p.issuer + '/'), { env: { OIDC_SECRET: 'x' } })
     cleanup.push(() => t.close())
     for (let i = 0; i < 100 && (await authConfig(t)).oidc!.error === 'discovery has not finished yet'; i++) await Bun.sleep(10)
-    expect((await authConfig(t)).oidc).toMatchObject({ available: false, error: `issuer mismatch: the provider calls itself "${p.issuer}", configured "${p.issuer}/"` })
+    expect((await authConfig(t)).oidc).toMatchObject({
+      available: false,
+      error: `issuer mismatch: the provider calls itself "${p.issuer}", configured "${p.issuer}/"`,
+    })
   })
 })
 
@@ -127,12 +130,18 @@ describe('clients and claims', () => {
     const t = await stowage(p, { role_claim: 'realm_access.roles', role_mapping: { admin: ['stowage-admin'], user: [], readonly: ['stowage-view'] } })
     cleanup.push(() => t.close())
     await discovered(t)
-    const admin = await signIn(t, p, 'kc-admin', { preferred_username: 'kc-admin', groups: ['viewers'], realm_access: { roles: ['offline_access', 'stowage-admin'] } })
+    const admin = await signIn(t, p, 'kc-admin', {
+      preferred_username: 'kc-admin',
+      groups: ['viewers'],
+      realm_access: { roles: ['offline_access', 'stowage-admin'] },
+    })
     expect((await me(t, admin)).role).toBe('admin')
     const view = await signIn(t, p, 'kc-view', { preferred_username: 'kc-view', realm_access: { roles: ['stowage-view'] } })
     expect((await me(t, view)).role).toBe('readonly')
     // `groups` is not consulted when role_claim points elsewhere.
-    expect(loginError(await signIn(t, p, 'kc-none', { preferred_username: 'kc-none', groups: ['stowage-admins'], realm_access: { roles: ['offline_access'] } }))).toBe('oidc_no_role')
+    expect(
+      loginError(await signIn(t, p, 'kc-none', { preferred_username: 'kc-none', groups: ['stowage-admins'], realm_access: { roles: ['offline_access'] } })),
+    ).toBe('oidc_no_role')
   })
 
   test('default_role admits users no mapping matches', async () => {
@@ -142,17 +151,28 @@ describe('clients and claims', () => {
     cleanup.push(() => t.close())
     await discovered(t)
     // Like Google: no groups claim at all.
-    expect((await me(t, await signIn(t, p, 'gmail-user', { email: 'someone@gmail.example', email_verified: true })))).toMatchObject({ role: 'readonly', username: 'someone@gmail.example' })
-    expect((await me(t, await signIn(t, p, 'mapped', { preferred_username: 'mapped', groups: ['stowage-admins'] })))).toMatchObject({ role: 'readonly' })
+    expect(await me(t, await signIn(t, p, 'gmail-user', { email: 'someone@gmail.example', email_verified: true }))).toMatchObject({
+      role: 'readonly',
+      username: 'someone@gmail.example',
+    })
+    expect(await me(t, await signIn(t, p, 'mapped', { preferred_username: 'mapped', groups: ['stowage-admins'] }))).toMatchObject({ role: 'readonly' })
   })
 
   test('claims only in userinfo (Authelia’s default) are filled in from userinfo', async () => {
-    p = await createTestProvider({ clients: [{ client_id: CLIENT_ID, client_secret: 'userinfo-secret', redirect_uris: [REDIRECT_URI] }], idTokenOnlyStandardClaims: true })
+    p = await createTestProvider({
+      clients: [{ client_id: CLIENT_ID, client_secret: 'userinfo-secret', redirect_uris: [REDIRECT_URI] }],
+      idTokenOnlyStandardClaims: true,
+    })
     cleanup.push(() => p.stop())
     const t = await testApp(oidcConfig(p.issuer), { env: { OIDC_SECRET: 'userinfo-secret' } })
     cleanup.push(() => t.close())
     await discovered(t)
-    const res = await signIn(t, p, 'authelia-user', { preferred_username: 'quinn', email: 'quinn@example.org', email_verified: true, groups: ['stowage-admins'] })
+    const res = await signIn(t, p, 'authelia-user', {
+      preferred_username: 'quinn',
+      email: 'quinn@example.org',
+      email_verified: true,
+      groups: ['stowage-admins'],
+    })
     expect(await me(t, res)).toMatchObject({ username: 'quinn', email: 'quinn@example.org', role: 'admin' })
   })
 })

@@ -16,7 +16,14 @@ export const POST_LOGOUT_URI = 'http://localhost/login'
 
 export const MAPPING = { admin: ['stowage-admins'], user: ['staff', 'stowage-users'], readonly: ['viewers'] }
 
-export type OidcDoc = { role_claim?: string; role_mapping?: Partial<typeof MAPPING>; default_role?: string; scopes?: string[]; client_secret_env?: string; client_id?: string }
+export type OidcDoc = {
+  role_claim?: string
+  role_mapping?: Partial<typeof MAPPING>
+  default_role?: string
+  scopes?: string[]
+  client_secret_env?: string
+  client_id?: string
+}
 
 export function oidcConfig(issuer: string, o: OidcDoc = {}): Record<string, unknown> {
   return {
@@ -109,7 +116,11 @@ export type AuditRow = { user_id: string | null; username: string | null; status
 
 export function lastLoginEvent(t: TestApp): AuditRow {
   t.s.audit.flush()
-  const row = t.s.db.query<{ user_id: string | null; username: string | null; status: string; detail: string | null }, []>("SELECT user_id, username, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1").get()
+  const row = t.s.db
+    .query<{ user_id: string | null; username: string | null; status: string; detail: string | null }, []>(
+      "SELECT user_id, username, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+    )
+    .get()
   if (!row) throw new Error('no auth.login event')
   return { ...row, detail: JSON.parse(row.detail ?? '{}') as Record<string, unknown> }
 }

@@ -91,7 +91,10 @@ describe('sign-in', () => {
     expect(new URL(res.headers.get('location')!, 'http://x').searchParams.get('next')).toBe('/b/local/photos')
     expect(res.headers.getSetCookie().some((c) => c.startsWith('stowage_session='))).toBe(false)
     expect(t.s.users.getByOidc(p.issuer, 'eve')).toBeNull()
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { source: 'oidc', reason: 'no_role', sub: 'eve', claim: 'groups', values: ['nobody-maps-this'] } })
+    expect(lastLoginEvent(t)).toMatchObject({
+      status: 'denied',
+      detail: { source: 'oidc', reason: 'no_role', sub: 'eve', claim: 'groups', values: ['nobody-maps-this'] },
+    })
   })
 
   test('a missing role claim refuses the sign-in too', async () => {
@@ -157,7 +160,10 @@ describe('accounts', () => {
   test('password routes refuse SSO users with not_local', async () => {
     const res = await signIn(t, p, 'niaj', { preferred_username: 'niaj', groups: ['staff'] })
     const c = clientFrom(res)
-    const change = await t.call('POST', '/api/me/password', { headers: { cookie: c.cookie, 'x-csrf-token': c.csrf }, json: { current_password: 'x', new_password: 'a long enough new password' } })
+    const change = await t.call('POST', '/api/me/password', {
+      headers: { cookie: c.cookie, 'x-csrf-token': c.csrf },
+      json: { current_password: 'x', new_password: 'a long enough new password' },
+    })
     expect(change.status).toBe(400)
     expect(((await change.json()) as { error: { code: string } }).error.code).toBe('not_local')
     const admin = await t.user('admin')

@@ -60,7 +60,10 @@ describe('state', () => {
     const backOne = await p.signIn(one.location.toString(), 'alice')
     const res = await finish(t, backOne, two.pending)
     expect(res.headers.get('location')).toBe('/')
-    const left = res.headers.getSetCookie().find((c) => c.startsWith('stowage_oidc='))!.split(';')[0]!
+    const left = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith('stowage_oidc='))!
+      .split(';')[0]!
     const backTwo = await p.signIn(two.location.toString(), 'alice')
     const res2 = await finish(t, backTwo, left)
     expect(res2.headers.get('location')).toBe('/two')
@@ -88,7 +91,9 @@ describe('state', () => {
 
   test('an error from the provider (user cancelled) is reported; unknown extra parameters are ignored', async () => {
     const a = await begin(t)
-    const abort = new URL(`http://localhost/auth/callback?error=access_denied&error_description=cancelled&session_state=kc-123&state=${a.location.searchParams.get('state')}`)
+    const abort = new URL(
+      `http://localhost/auth/callback?error=access_denied&error_description=cancelled&session_state=kc-123&state=${a.location.searchParams.get('state')}`,
+    )
     expect(loginError(await finish(t, abort, a.pending))).toBe('oidc_failed')
     expect(lastLoginEvent(t).detail).toMatchObject({ reason: 'provider_error', error: 'access_denied' })
   })

@@ -87,7 +87,14 @@ describe('next and our base URL', () => {
 })
 
 describe('pending-attempt cookie', () => {
-  const attempt = (state: string, exp = Date.now() + 60_000): Pending => ({ state, verifier: 'v'.repeat(43), nonce: 'n', next: '/', redirectUri: 'http://localhost/auth/callback', exp })
+  const attempt = (state: string, exp = Date.now() + 60_000): Pending => ({
+    state,
+    verifier: 'v'.repeat(43),
+    nonce: 'n',
+    next: '/',
+    redirectUri: 'http://localhost/auth/callback',
+    exp,
+  })
   const valueOf = (setCookie: string): string => /^stowage_oidc=([^;]*)/.exec(setCookie)![1]!
 
   test('round-trips, signed; edits and other keys are refused', () => {
@@ -117,7 +124,12 @@ describe('pending-attempt cookie', () => {
 })
 
 describe('discovery document', () => {
-  const doc = { issuer: 'https://id.example/realms/x', authorization_endpoint: 'https://id.example/a', token_endpoint: 'https://id.example/t', jwks_uri: 'https://id.example/k' }
+  const doc = {
+    issuer: 'https://id.example/realms/x',
+    authorization_endpoint: 'https://id.example/a',
+    token_endpoint: 'https://id.example/t',
+    jwks_uri: 'https://id.example/k',
+  }
 
   test('the well-known URL drops a trailing slash of the issuer first', () => {
     expect(discoveryUrl('https://id.example/application/o/stowage/')).toBe('https://id.example/application/o/stowage/.well-known/openid-configuration')
@@ -125,7 +137,10 @@ describe('discovery document', () => {
   })
 
   test('accepts a valid document', () => {
-    expect(parseMetadata({ ...doc, end_session_endpoint: 'https://id.example/logout' }, doc.issuer)).toMatchObject({ token_endpoint: 'https://id.example/t', end_session_endpoint: 'https://id.example/logout' })
+    expect(parseMetadata({ ...doc, end_session_endpoint: 'https://id.example/logout' }, doc.issuer)).toMatchObject({
+      token_endpoint: 'https://id.example/t',
+      end_session_endpoint: 'https://id.example/logout',
+    })
   })
 
   test.each([

@@ -53,14 +53,20 @@ describe('decoding', () => {
     test(`signed trailer with x-amz-checksum-${alg}`, async () => {
       const trailer = `x-amz-checksum-${alg}:${checksumOf(alg, data)}`
       const { body: wire } = encodeSigned(signer, SEED, data, 8192, [trailer])
-      const { body, trailers } = decodeAwsChunked(streamOf(wire, [1000]), opts('streaming-signed-trailer', data.length, { trailerHeader: `x-amz-checksum-${alg}` }))
+      const { body, trailers } = decodeAwsChunked(
+        streamOf(wire, [1000]),
+        opts('streaming-signed-trailer', data.length, { trailerHeader: `x-amz-checksum-${alg}` }),
+      )
       expect(await readAll(body)).toEqual(data)
       expect(await trailers).toEqual({ [`x-amz-checksum-${alg}`]: checksumOf(alg, data) })
     })
 
     test(`unsigned trailer with x-amz-checksum-${alg}`, async () => {
       const wire = encodeUnsigned(data, 16384, [`x-amz-checksum-${alg}:${checksumOf(alg, data)}`])
-      const { body, trailers } = decodeAwsChunked(streamOf(wire, [4097]), opts('streaming-unsigned-trailer', data.length, { trailerHeader: `x-amz-checksum-${alg}` }))
+      const { body, trailers } = decodeAwsChunked(
+        streamOf(wire, [4097]),
+        opts('streaming-unsigned-trailer', data.length, { trailerHeader: `x-amz-checksum-${alg}` }),
+      )
       expect(await readAll(body)).toEqual(data)
       expect(Object.keys(await trailers)).toEqual([`x-amz-checksum-${alg}`])
     })
@@ -80,11 +86,19 @@ describe('decoding', () => {
   })
 
   test('chunkedOptionsFor maps a streaming verification and ignores others', () => {
-    const base = { ok: true as const, accessKeyId: 'k', authMode: 'header' as const, signature: SEED, amzDate: signer.amzDate, scope: signer.scope, signingKey: signer.key }
+    const base = {
+      ok: true as const,
+      accessKeyId: 'k',
+      authMode: 'header' as const,
+      signature: SEED,
+      amzDate: signer.amzDate,
+      scope: signer.scope,
+      signingKey: signer.key,
+    }
     expect(chunkedOptionsFor({ ...base, payload: { kind: 'unsigned' } })).toBeUndefined()
-    expect(chunkedOptionsFor({ ...base, payload: { kind: 'streaming-unsigned-trailer' }, chunked: { decodedLength: 7, trailerHeader: 'x-amz-checksum-crc32' } })).toEqual(
-      opts('streaming-unsigned-trailer', 7, { trailerHeader: 'x-amz-checksum-crc32' }),
-    )
+    expect(
+      chunkedOptionsFor({ ...base, payload: { kind: 'streaming-unsigned-trailer' }, chunked: { decodedLength: 7, trailerHeader: 'x-amz-checksum-crc32' } }),
+    ).toEqual(opts('streaming-unsigned-trailer', 7, { trailerHeader: 'x-amz-checksum-crc32' }))
   })
 })
 
@@ -100,7 +114,12 @@ describe('refusals (each surfaces as a stream error; the full body is never deli
 
   test('a chunk signature tampered in the middle', async () => {
     const { body: wire, signatures } = encodeSigned(signer, SEED, data, 65536)
-    const text = Buffer.from(wire).toString('latin1').replace(signatures[1]!, signatures[1]!.replace(/^./, (c) => (c === '0' ? '1' : '0')))
+    const text = Buffer.from(wire)
+      .toString('latin1')
+      .replace(
+        signatures[1]!,
+        signatures[1]!.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+      )
     expect((await refused(Buffer.from(text, 'latin1'), opts('streaming-signed', data.length))).code).toBe('SignatureDoesNotMatch')
   })
 
@@ -172,7 +191,9 @@ describe('refusals (each surfaces as a stream error; the full body is never deli
     expect((await refused(extra, o)).code).toBe('InvalidRequest')
     const undeclared = encodeUnsigned(data, 65536, [`x-amz-checksum-crc32:${checksumOf('crc32', data)}`])
     expect((await refused(undeclared, opts('streaming-unsigned-trailer', data.length))).code).toBe('InvalidRequest')
-    expect((await refused(undeclared, opts('streaming-unsigned-trailer', data.length, { trailerHeader: 'x-amz-checksum-xxhash64' }))).code).toBe('InvalidRequest')
+    expect((await refused(undeclared, opts('streaming-unsigned-trailer', data.length, { trailerHeader: 'x-amz-checksum-xxhash64' }))).code).toBe(
+      'InvalidRequest',
+    )
   })
 
   test('malformed framing', async () => {

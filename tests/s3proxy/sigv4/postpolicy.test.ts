@@ -28,7 +28,11 @@ function form(policy: unknown, extra: Record<string, string> = {}): Record<strin
   }
 }
 
-const AUTH_CONDITIONS = [{ 'x-amz-algorithm': 'AWS4-HMAC-SHA256' }, { 'x-amz-credential': `${AKID}/20260301/us-east-1/s3/aws4_request` }, { 'x-amz-date': '20260301T115900Z' }]
+const AUTH_CONDITIONS = [
+  { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
+  { 'x-amz-credential': `${AKID}/20260301/us-east-1/s3/aws4_request` },
+  { 'x-amz-date': '20260301T115900Z' },
+]
 
 function policyOf(conditions: unknown[], expiration = '2026-03-01T13:00:00.000Z'): { expiration: string; conditions: unknown[] } {
   return { expiration, conditions: [...AUTH_CONDITIONS, ...conditions] }
@@ -59,7 +63,10 @@ describe('the S3 documentation example', () => {
     const v = verifyPostPolicy(exampleFields, exampleLookup, exampleNow)
     if (!v.ok) throw new Error(v.message)
     expect(checkPolicyConditions(v.policy, exampleFields, 4, { bucket: 'otherbucket' })).toMatchObject({ ok: false, code: 'AccessDenied' })
-    expect(checkPolicyConditions(v.policy, { ...exampleFields, key: 'user/user2/x' }, 4, { bucket: example.bucket })).toMatchObject({ ok: false, code: 'AccessDenied' })
+    expect(checkPolicyConditions(v.policy, { ...exampleFields, key: 'user/user2/x' }, 4, { bucket: example.bucket })).toMatchObject({
+      ok: false,
+      code: 'AccessDenied',
+    })
     expect(checkPolicyConditions(v.policy, { ...exampleFields, 'content-type': 'text/html' }, 4, { bucket: example.bucket })).toMatchObject({ ok: false })
     expect(checkPolicyConditions(v.policy, { ...exampleFields, 'x-amz-meta-extra': '1' }, 4, { bucket: example.bucket })).toMatchObject({
       ok: false,
@@ -175,7 +182,10 @@ describe('checkPolicyConditions', () => {
     expect(contentLengthRange(policy)).toEqual({ min: 1, max: 1048576 })
   })
   test('every field but x-amz-signature, file, policy and x-ignore-* must be covered', () => {
-    expect(checkPolicyConditions(policy, fields({ acl: 'public-read' }), 10, { bucket: 'photos' })).toMatchObject({ ok: false, message: expect.stringContaining('Extra input fields: acl') })
+    expect(checkPolicyConditions(policy, fields({ acl: 'public-read' }), 10, { bucket: 'photos' })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('Extra input fields: acl'),
+    })
     expect(checkPolicyConditions(policy, fields({ 'x-ignore-submit': 'Upload', file: 'x' }), 10, { bucket: 'photos' })).toEqual({ ok: true })
   })
 })

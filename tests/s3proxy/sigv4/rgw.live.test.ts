@@ -16,17 +16,33 @@ import { encodeUnsigned, signerFor, streamOf } from './helpers.ts'
 const env = s3Env()
 const conn = { endpoint: env.endpoint, accessKeyId: env.accessKey, secretKey: env.secretKey, region: env.region }
 const bucket = testBucket('sigv4')
-const KEYS = ['plain.txt', 'with space.txt', 'plus+equals=sign.txt', 'unicode/ሴ café 😀.txt', "odd !'()*$&,;:@~.txt", 'deep//double/slash.txt', 'pct%41literal.txt']
+const KEYS = [
+  'plain.txt',
+  'with space.txt',
+  'plus+equals=sign.txt',
+  'unicode/ሴ café 😀.txt',
+  "odd !'()*$&,;:@~.txt",
+  'deep//double/slash.txt',
+  'pct%41literal.txt',
+]
 
 function objectUrl(key?: string, query = ''): URL {
   const path = key === undefined ? `/${bucket}` : `/${bucket}/${uriEncode(key, { encodeSlash: false })}`
   return new URL(conn.endpoint + path + (query ? '?' + query : ''))
 }
 
-async function send(method: string, url: URL, opts: { body?: Uint8Array<ArrayBuffer> | string; payloadHash?: string; headers?: Record<string, string>; secretKey?: string } = {}): Promise<Response> {
+async function send(
+  method: string,
+  url: URL,
+  opts: { body?: Uint8Array<ArrayBuffer> | string; payloadHash?: string; headers?: Record<string, string>; secretKey?: string } = {},
+): Promise<Response> {
   const headers = new Headers(opts.headers ?? {})
   const body = typeof opts.body === 'string' ? new TextEncoder().encode(opts.body) : opts.body
-  const payloadHash = opts.payloadHash ?? createHash('sha256').update(body ?? new Uint8Array(0)).digest('hex')
+  const payloadHash =
+    opts.payloadHash ??
+    createHash('sha256')
+      .update(body ?? new Uint8Array(0))
+      .digest('hex')
   signRequest({ method, url, headers, payloadHash, accessKeyId: conn.accessKeyId, secretKey: opts.secretKey ?? conn.secretKey, region: conn.region })
   return fetch(url, { method, headers, ...(body === undefined ? {} : { body }) })
 }
@@ -103,14 +119,28 @@ describe('signRequest against Ceph RGW', () => {
       const res = await send('GET', url)
       expect([path, res.status, await errorCode(res)]).toEqual([path, 404, 'NoSuchKey'])
     }
-    for (const query of ['list-type=2&prefix=a%7eb', 'list-type=2&prefix=a+b', "list-type=2&prefix=!'()*", 'list-type=2&prefix=%c3%a9', 'list-type=2&prefix', 'list-type=2&prefix=a%2fb=c']) {
+    for (const query of [
+      'list-type=2&prefix=a%7eb',
+      'list-type=2&prefix=a+b',
+      "list-type=2&prefix=!'()*",
+      'list-type=2&prefix=%c3%a9',
+      'list-type=2&prefix',
+      'list-type=2&prefix=a%2fb=c',
+    ]) {
       const res = await send('GET', objectUrl(undefined, query))
       expect([query, res.status]).toEqual([query, 200])
     }
   })
 
   test('a presigned GET works without headers', async () => {
-    const url = presignUrl({ method: 'GET', url: objectUrl(KEYS[2]), accessKeyId: conn.accessKeyId, secretKey: conn.secretKey, region: conn.region, expiresSeconds: 300 })
+    const url = presignUrl({
+      method: 'GET',
+      url: objectUrl(KEYS[2]),
+      accessKeyId: conn.accessKeyId,
+      secretKey: conn.secretKey,
+      region: conn.region,
+      expiresSeconds: 300,
+    })
     const res = await fetch(url)
     expect(res.status).toBe(200)
     expect(await res.text()).toBe(`content of ${KEYS[2]}`)
@@ -127,13 +157,29 @@ describe('signRequest against Ceph RGW', () => {
     const crc = createChecksum('crc32')
     crc.update(data)
     const s = signerFor('unused', '20260301T120000Z')
-    const opts: ChunkedOptions = { mode: 'streaming-unsigned-trailer', decodedLength: data.length, seedSignature: '', signingKey: s.key, amzDate: s.amzDate, scope: s.scope, trailerHeader: 'x-amz-checksum-crc32' }
+    const opts: ChunkedOptions = {
+      mode: 'streaming-unsigned-trailer',
+      decodedLength: data.length,
+      seedSignature: '',
+      signingKey: s.key,
+      amzDate: s.amzDate,
+      scope: s.scope,
+      trailerHeader: 'x-amz-checksum-crc32',
+    }
     const wire = encodeUnsigned(data, 65536, [`x-amz-checksum-crc32:${checksumBase64(crc)}`])
     const relay = async (key: string, bytes: Uint8Array): Promise<Response> => {
       const { body } = decodeAwsChunked(streamOf(bytes, [65536]), opts)
       const url = objectUrl(key)
       const headers = new Headers({ 'content-length': String(data.length) })
-      signRequest({ method: 'PUT', url, headers, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: conn.accessKeyId, secretKey: conn.secretKey, region: conn.region })
+      signRequest({
+        method: 'PUT',
+        url,
+        headers,
+        payloadHash: 'UNSIGNED-PAYLOAD',
+        accessKeyId: conn.accessKeyId,
+        secretKey: conn.secretKey,
+        region: conn.region,
+      })
       return fetch(url, { method: 'PUT', headers, body, duplex: 'half' } as RequestInit)
     }
     expect((await relay('relayed.bin', wire)).status).toBe(200)

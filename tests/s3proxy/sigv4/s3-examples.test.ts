@@ -6,14 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test'
 import ex from '../../fixtures/sigv4/s3-examples.json'
-import {
-  canonicalHeaders,
-  canonicalQuery,
-  canonicalRequest,
-  canonicalUri,
-  parseQuery,
-  stringToSign,
-} from '../../../src/s3/canonical.ts'
+import { canonicalHeaders, canonicalQuery, canonicalRequest, canonicalUri, parseQuery, stringToSign } from '../../../src/s3/canonical.ts'
 import { chunkedOptionsFor, decodeAwsChunked } from '../../../src/s3proxy/sigv4/chunked.ts'
 import { verifyPayloadSha256 } from '../../../src/s3proxy/sigv4/payload-hash.ts'
 import { verifyRequest, type VerifyOk } from '../../../src/s3proxy/sigv4/verify.ts'
@@ -44,7 +37,10 @@ describe('header-signed examples', () => {
       })
       expect(creq).toBe(e.creq)
       expect(stringToSign(credentials.amzDate, scope, creq)).toBe(e.sts)
-      headers.set('authorization', `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${e.signedHeaders},Signature=${e.signature}`)
+      headers.set(
+        'authorization',
+        `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${e.signedHeaders},Signature=${e.signature}`,
+      )
       const v = verified(verifyRequest({ method: e.method, rawPath: e.path, rawQuery: e.query, headers, now: at('2013-05-24T00:05:00Z') }, lookup))
       expect(v.signature).toBe(e.signature)
       expect(v.authMode).toBe('header')
@@ -54,7 +50,10 @@ describe('header-signed examples', () => {
   test('PUT object: the signed payload "Welcome to Amazon S3." passes, any other body fails', async () => {
     const e = ex.header.find((h) => h.name === 'PUT object')!
     const headers = headersFrom(e.headers)
-    headers.set('authorization', `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${e.signedHeaders},Signature=${e.signature}`)
+    headers.set(
+      'authorization',
+      `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${e.signedHeaders},Signature=${e.signature}`,
+    )
     const v = verified(verifyRequest({ method: 'PUT', rawPath: e.path, rawQuery: '', headers, now: at('2013-05-24T00:00:00Z') }, lookup))
     if (v.payload.kind !== 'signed') throw new Error('expected a signed payload')
     const good = await readAll(verifyPayloadSha256(streamOf(enc.encode(e.body!), [5]), v.payload.sha256Hex))
@@ -66,7 +65,13 @@ describe('header-signed examples', () => {
 
 describe('presigned URL example', () => {
   const p = ex.presigned
-  const req = (now: string): Parameters<typeof verifyRequest>[0] => ({ method: p.method, rawPath: p.path, rawQuery: p.query, headers: headersFrom(p.headers), now: at(now) })
+  const req = (now: string): Parameters<typeof verifyRequest>[0] => ({
+    method: p.method,
+    rawPath: p.path,
+    rawQuery: p.query,
+    headers: headersFrom(p.headers),
+    now: at(now),
+  })
 
   test('canonical request, string to sign and signature', () => {
     const pairs = parseQuery(p.query)
@@ -111,7 +116,10 @@ describe('aws-chunked example (66560 bytes of "a", 64 KiB chunks)', () => {
 
   test('the seed request verifies to the documented seed signature', () => {
     const headers = headersFrom(c.headers)
-    headers.set('authorization', `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${c.signedHeaders},Signature=${c.seedSignature}`)
+    headers.set(
+      'authorization',
+      `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${c.signedHeaders},Signature=${c.seedSignature}`,
+    )
     const v = verified(verifyRequest({ method: c.method, rawPath: c.path, rawQuery: '', headers, now: at('2013-05-24T00:00:00Z') }, lookup))
     expect(v.payload).toEqual({ kind: 'streaming-signed' })
     expect(v.chunked).toEqual({ decodedLength: 66560, trailerHeader: undefined })
@@ -119,7 +127,10 @@ describe('aws-chunked example (66560 bytes of "a", 64 KiB chunks)', () => {
 
   test('every documented chunk signature verifies and the body decodes, whatever the read sizes', async () => {
     const headers = headersFrom(c.headers)
-    headers.set('authorization', `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${c.signedHeaders},Signature=${c.seedSignature}`)
+    headers.set(
+      'authorization',
+      `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20130524/us-east-1/s3/aws4_request,SignedHeaders=${c.signedHeaders},Signature=${c.seedSignature}`,
+    )
     const v = verified(verifyRequest({ method: c.method, rawPath: c.path, rawQuery: '', headers, now: at('2013-05-24T00:00:00Z') }, lookup))
     const wire = wireBody(c.chunkSizes, c.chunkSignatures, '\r\n')
     expect(wire.length).toBe(Number(c.headers['Content-Length']))

@@ -127,7 +127,13 @@ describe('SDK aws-chunked uploads (STREAMING-UNSIGNED-PAYLOAD-TRAILER)', () => {
     test(`PutObject from a stream with ${algorithm ?? 'the default checksum (CRC32)'}`, async () => {
       const pieces = [data.subarray(0, 100_000), data.subarray(100_000, 100_001), data.subarray(100_001)].map((p) => Buffer.from(p))
       const r = await capture(
-        new PutObjectCommand({ Bucket: 'bucket', Key: KEYS[2], Body: Readable.from(pieces), ContentLength: data.length, ...(algorithm ? { ChecksumAlgorithm: algorithm } : {}) }),
+        new PutObjectCommand({
+          Bucket: 'bucket',
+          Key: KEYS[2],
+          Body: Readable.from(pieces),
+          ContentLength: data.length,
+          ...(algorithm ? { ChecksumAlgorithm: algorithm } : {}),
+        }),
       )
       const name = `x-amz-checksum-${(algorithm ?? 'CRC32').toLowerCase()}`
       expect(r.headers['x-amz-content-sha256']).toBe('STREAMING-UNSIGNED-PAYLOAD-TRAILER')
@@ -208,6 +214,10 @@ describe('SDK presigned URLs', () => {
     const p = await presign(new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }), 86400, signed)
     expect(verifyRequest(toSigV4(p, new Headers({ host: p.headers.host! })), lookup).ok).toBe(true)
     const old = await presign(new GetObjectCommand({ Bucket: 'bucket', Key: 'k' }), 3600, signed)
-    expect(verifyRequest(toSigV4(old, new Headers({ host: old.headers.host! })), lookup)).toMatchObject({ ok: false, code: 'AccessDenied', message: 'Request has expired' })
+    expect(verifyRequest(toSigV4(old, new Headers({ host: old.headers.host! })), lookup)).toMatchObject({
+      ok: false,
+      code: 'AccessDenied',
+      message: 'Request has expired',
+    })
   })
 })

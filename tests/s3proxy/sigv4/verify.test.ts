@@ -121,7 +121,13 @@ describe('2. no signature material', () => {
     expect(failure(req)).toMatchObject({ code: 'MissingAuthenticationToken', reason: 'missing-auth' })
   })
   test('a SigV2 presigned query is signature material, refused as unsupported (InvalidRequest naming SigV4)', () => {
-    const req: SigV4Request = { method: 'GET', rawPath: '/bucket/key', rawQuery: 'AWSAccessKeyId=STWKEY&Signature=c1pRySQ%2Bzc0RTXexNMmLP1YGAII%3D&Expires=1796546838', headers: new Headers({ host: 'x' }), now: NOW }
+    const req: SigV4Request = {
+      method: 'GET',
+      rawPath: '/bucket/key',
+      rawQuery: 'AWSAccessKeyId=STWKEY&Signature=c1pRySQ%2Bzc0RTXexNMmLP1YGAII%3D&Expires=1796546838',
+      headers: new Headers({ host: 'x' }),
+      now: NOW,
+    }
     expect(hasSignature(req)).toBe(true)
     expect(failure(req)).toMatchObject({ code: 'InvalidRequest', reason: 'unsupported', message: expect.stringContaining('Signature Version 4') })
   })
@@ -222,7 +228,10 @@ describe('5. header auth time window (±15 minutes)', () => {
     const headers = new Headers({ host: '127.0.0.1:8090', date: 'Sun, 01 Mar 2026 12:00:00 GMT', 'x-amz-content-sha256': EMPTY_SHA256 })
     const req: SigV4Request = { method: 'GET', rawPath: '/bucket/k', rawQuery: '', headers, now: NOW }
     const signed = ['date', 'host', 'x-amz-content-sha256']
-    headers.set('authorization', `AWS4-HMAC-SHA256 Credential=${AKID}/20260301/us-east-1/s3/aws4_request, SignedHeaders=${signed.join(';')}, Signature=${manualSignature(req, signed, EMPTY_SHA256, '20260301T120000Z')}`)
+    headers.set(
+      'authorization',
+      `AWS4-HMAC-SHA256 Credential=${AKID}/20260301/us-east-1/s3/aws4_request, SignedHeaders=${signed.join(';')}, Signature=${manualSignature(req, signed, EMPTY_SHA256, '20260301T120000Z')}`,
+    )
     expect(verifyRequest(req, lookup)).toMatchObject({ ok: true, amzDate: '20260301T120000Z' })
     expect(failure({ ...req, now: new Date(NOW.getTime() + 20 * MIN) })).toMatchObject({ code: 'RequestTimeTooSkewed' })
   })
@@ -271,7 +280,10 @@ describe('7. access key lookup', () => {
       calls++
       return lookup(id)
     }
-    failure(withAuthorization(headerSigned(), (v) => v + ', Foo=bar'), counting)
+    failure(
+      withAuthorization(headerSigned(), (v) => v + ', Foo=bar'),
+      counting,
+    )
     failure(headerSigned({ now: new Date(NOW.getTime() + 60 * MIN) }), counting)
     failure(presigned({ expires: 60, now: new Date(NOW.getTime() + 2 * MIN) }), counting)
     expect(calls).toBe(0)
@@ -333,7 +345,11 @@ describe('9. payload mode', () => {
       ['STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'streaming-unsigned-trailer'],
     ]
     for (const [value, kind] of streaming) {
-      const req = headerSigned({ method: 'PUT', payloadHash: value, headers: { 'x-amz-decoded-content-length': '1024', 'x-amz-trailer': 'x-amz-checksum-crc32' } })
+      const req = headerSigned({
+        method: 'PUT',
+        payloadHash: value,
+        headers: { 'x-amz-decoded-content-length': '1024', 'x-amz-trailer': 'x-amz-checksum-crc32' },
+      })
       expect(verifyRequest(req, lookup)).toMatchObject({ ok: true, payload: { kind }, chunked: { decodedLength: 1024, trailerHeader: 'x-amz-checksum-crc32' } })
     }
   })
@@ -354,10 +370,16 @@ describe('9. payload mode', () => {
     const query = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=${hash}&X-Amz-Credential=${AKID}%2F20260301%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20260301T120000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host`
     const req: SigV4Request = { method: 'PUT', rawPath: '/bucket/k', rawQuery: query, headers: new Headers({ host: '127.0.0.1:8090' }), now: NOW }
     const signature = manualSignature(req, ['host'], hash, '20260301T120000Z')
-    expect(verifyRequest({ ...req, rawQuery: query + '&X-Amz-Signature=' + signature }, lookup)).toMatchObject({ ok: true, payload: { kind: 'signed', sha256Hex: hash } })
+    expect(verifyRequest({ ...req, rawQuery: query + '&X-Amz-Signature=' + signature }, lookup)).toMatchObject({
+      ok: true,
+      payload: { kind: 'signed', sha256Hex: hash },
+    })
     const streaming = query.replace(hash, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
     const sig2 = manualSignature({ ...req, rawQuery: streaming }, ['host'], 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', '20260301T120000Z')
-    expect(failure({ ...req, rawQuery: streaming + '&X-Amz-Signature=' + sig2 })).toMatchObject({ code: 'AuthorizationQueryParametersError', reason: 'unsupported' })
+    expect(failure({ ...req, rawQuery: streaming + '&X-Amz-Signature=' + sig2 })).toMatchObject({
+      code: 'AuthorizationQueryParametersError',
+      reason: 'unsupported',
+    })
   })
 })
 

@@ -1,7 +1,17 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Shapes of the share API, taken from the server's schemas (src/shares/model.ts; see lib/types.ts), and link helpers. */
 import type { Static } from '@sinclair/typebox'
-import type { CreateShareBody, Disposition as DispositionSchema, InfoDTO, PreviewKind, SharedFile, ShareDTO, ShareListDTO, SharePolicyDTO, ShareStatus } from '../../../shares/model.ts'
+import type {
+  CreateShareBody,
+  Disposition as DispositionSchema,
+  InfoDTO,
+  PreviewKind,
+  SharedFile,
+  ShareDTO,
+  ShareListDTO,
+  SharePolicyDTO,
+  ShareStatus,
+} from '../../../shares/model.ts'
 
 export type { PreviewKind, SharedFile, ShareDTO, ShareStatus }
 

@@ -3,7 +3,8 @@
 export const admin = {
   adminBackends: {
     title: 'Manage backends',
-    intro: 'S3 endpoints added here are stored in the database and can be changed live. Backends from the config file are shown read-only: change them in the file.',
+    intro:
+      'S3 endpoints added here are stored in the database and can be changed live. Backends from the config file are shown read-only: change them in the file.',
     new: 'Add S3 backend',
     empty: 'No backends.',
     region: 'Region {region}',
@@ -131,8 +132,10 @@ export const admin = {
     noErrors: 'No 5xx answers. Good.',
     fault: 'Fault',
     refusal: 'Refusal',
-    scanEvery: 'Sizes come from the background usage scan (every {interval}), adjusted at once by writes and deletes made through Stowage; changes made directly on a backend show after the next count.',
-    scanOff: 'Sizes come from counts made on demand (the background scan is off: quotas.scan_interval is 0), adjusted at once by writes and deletes made through Stowage.',
+    scanEvery:
+      'Sizes come from the background usage scan (every {interval}), adjusted at once by writes and deletes made through Stowage; changes made directly on a backend show after the next count.',
+    scanOff:
+      'Sizes come from counts made on demand (the background scan is off: quotas.scan_interval is 0), adjusted at once by writes and deletes made through Stowage.',
     oldestCount: 'Oldest count: {time}.',
     notCounted: 'No bucket has been counted yet.',
     col: {

@@ -73,8 +73,12 @@ export const browser = {
       titleOne: 'Delete {name}?',
       body: 'The selected objects are deleted. This cannot be undone.',
       bodyVersioned: 'The selected objects are deleted. The bucket keeps versions, so they can be brought back from the folder’s list of deleted objects.',
-      bodyFoldersVersioned: 'Folders are deleted with everything inside them. The bucket keeps versions, so their objects can be brought back from the folder’s “deleted” list.',
-      bodyFolders: { one: 'Folders are deleted with everything inside them. This cannot be undone.', other: 'Folders are deleted with everything inside them ({count} folders selected). This cannot be undone.' },
+      bodyFoldersVersioned:
+        'Folders are deleted with everything inside them. The bucket keeps versions, so their objects can be brought back from the folder’s “deleted” list.',
+      bodyFolders: {
+        one: 'Folders are deleted with everything inside them. This cannot be undone.',
+        other: 'Folders are deleted with everything inside them ({count} folders selected). This cannot be undone.',
+      },
       submit: 'Delete',
     },
     transfer: {
@@ -90,7 +94,10 @@ export const browser = {
       folders: 'Folders in {folder}',
       up: 'Up one level',
       noFolders: 'No folders here.',
-      clashes: { one: '{names} already exists there. What should happen to it?', other: '{count} names already exist there ({names}…). What should happen to them?' },
+      clashes: {
+        one: '{names} already exists there. What should happen to it?',
+        other: '{count} names already exist there ({names}…). What should happen to them?',
+      },
       replace: 'Replace what is there',
       skip: 'Skip them',
       keepBoth: 'Keep both (copies get a new name such as “name (1)”)',
@@ -130,7 +137,8 @@ export const browser = {
     softTitle: 'This bucket is over its soft limit',
     soft: 'It uses {used}, above the soft limit of {soft}. Uploads still work. (Counted {time}.)',
     uploadsOverSoft: 'Bucket “{bucket}” is over its soft quota: it uses {used} of {soft}. Uploads still work until the hard limit.',
-    uploadsFull: 'Bucket “{bucket}” is full: it uses {used} of its {hard} hard limit, so uploads to it are refused. Delete something or ask an administrator to raise the quota; retrying will not help.',
+    uploadsFull:
+      'Bucket “{bucket}” is full: it uses {used} of its {hard} hard limit, so uploads to it are refused. Delete something or ask an administrator to raise the quota; retrying will not help.',
   },
   details: {
     download: 'Download',

@@ -4,7 +4,8 @@ export const credentials = {
   credentials: {
     title: 'S3 credentials',
     nav: 'S3 credentials',
-    intro: 'Access keys for S3 clients such as the AWS CLI, rclone, s3cmd, restic or an SDK. Clients reach your buckets through the Stowage S3 endpoint, and each key works only on the buckets you choose for it.',
+    intro:
+      'Access keys for S3 clients such as the AWS CLI, rclone, s3cmd, restic or an SDK. Clients reach your buckets through the Stowage S3 endpoint, and each key works only on the buckets you choose for it.',
     readOnlyNote: 'Your account is read-only, so you can see your keys but not create or change them.',
     new: 'New credential',
     caption: 'S3 credentials',
@@ -66,7 +67,8 @@ export const credentials = {
     noBackend: 'There is no backend to use. An administrator can add one under Manage backends.',
     buckets: 'Buckets',
     bucketsHint: 'Pick at least one bucket. “read” allows listing and downloading; “read-write” also allows uploads and deletes.',
-    bucketsHintAdmin: 'Pick buckets, prefixes below, or both. “read” allows listing and downloading; “read-write” also allows uploads and deletes; “owner” also creates and deletes buckets and sets their versioning, CORS, lifecycle and tags (never policies or ACLs).',
+    bucketsHintAdmin:
+      'Pick buckets, prefixes below, or both. “read” allows listing and downloading; “read-write” also allows uploads and deletes; “owner” also creates and deletes buckets and sets their versioning, CORS, lifecycle and tags (never policies or ACLs).',
     bucketsLoading: 'Loading buckets…',
     noBuckets: 'This backend has no buckets yet.',
     bucketsFilter: 'Filter buckets',
@@ -76,7 +78,8 @@ export const credentials = {
     pickBucket: 'Pick at least one bucket.',
     pickBucketOrPrefix: 'Pick at least one bucket or add a prefix.',
     prefixes: 'Bucket-name prefixes',
-    prefixesHint: 'A prefix such as team-a- covers every bucket whose name starts with it, including buckets created later. With “owner”, the key can create such buckets itself.',
+    prefixesHint:
+      'A prefix such as team-a- covers every bucket whose name starts with it, including buckets created later. With “owner”, the key can create such buckets itself.',
     prefixesHintUser: 'An administrator gave this key every bucket whose name starts with these prefixes. You can lower their access or remove them.',
     prefixAccess: 'Access to buckets starting with {prefix}',
     removePrefix: 'Remove prefix {prefix}',
@@ -133,14 +136,17 @@ export const credentials = {
     },
     hint: {
       awscli: 'Paste into a shell: it sets the key for this shell only and lists the bucket. Add --endpoint-url to every aws command.',
-      awsprofile: 'Paste into a shell once: it saves a “stowage” profile in ~/.aws (path-style, with the endpoint), then lists the bucket. Later, run aws --profile stowage … or export AWS_PROFILE=stowage; AWS CLI versions before 2.13 also need --endpoint-url on every command.',
+      awsprofile:
+        'Paste into a shell once: it saves a “stowage” profile in ~/.aws (path-style, with the endpoint), then lists the bucket. Later, run aws --profile stowage … or export AWS_PROFILE=stowage; AWS CLI versions before 2.13 also need --endpoint-url on every command.',
       rclone: 'Add this section to your rclone config (rclone config file shows where it is), then run rclone ls stowage:{bucket}.',
       s3cmd: 'Put these lines in ~/.s3cfg (or a file you pass with -c), then run s3cmd ls s3://{bucket}.',
-      restic: 'Paste into a shell: restic asks for a new repository password and creates the repository in {bucket}/restic. Keep the exports for later restic commands, each with -o s3.bucket-lookup=path.',
+      restic:
+        'Paste into a shell: restic asks for a new repository password and creates the repository in {bucket}/restic. Keep the exports for later restic commands, each with -o s3.bucket-lookup=path.',
       boto3: 'Python with boto3; SigV4 and path-style addressing are set explicitly.',
       sdk: 'Version 3 of the SDK; path-style addressing is required.',
     },
-    prefixExample: '{bucket} is an example name: this key reaches buckets whose names start with {prefix}. With owner access a client can create it (aws s3 mb, rclone mkdir, restic init).',
+    prefixExample:
+      '{bucket} is an example name: this key reaches buckets whose names start with {prefix}. With owner access a client can create it (aws s3 mb, rclone mkdir, restic init).',
     done: 'I have saved the secret',
   },
   s3proxy: {
@@ -154,7 +160,8 @@ export const credentials = {
   },
   anonymous: {
     title: 'Anonymous read access',
-    intro: 'Unsigned requests may read these buckets through the proxy (download, head and list only), limited per client IP. They are served only while s3_proxy.anonymous_enabled is true in the config file.',
+    intro:
+      'Unsigned requests may read these buckets through the proxy (download, head and list only), limited per client IP. They are served only while s3_proxy.anonymous_enabled is true in the config file.',
     add: 'Add binding',
     caption: 'Anonymous bindings',
     empty: 'No bucket is readable without a key.',

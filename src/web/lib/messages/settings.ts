@@ -52,7 +52,8 @@ export const settings = {
       title: 'CORS',
       description: 'Which web pages on other sites may call this bucket from a browser.',
       governsProxy: 'These rules govern browser requests to Stowage’s S3 endpoint: the proxy answers them. This dashboard does not need them.',
-      governsBackend: 'On saving, they are also applied to the storage backend itself, for browsers that reach it directly (for example through links it signed).',
+      governsBackend:
+        'On saving, they are also applied to the storage backend itself, for browsers that reach it directly (for example through links it signed).',
       proxyOnly: 'This backend does not take CORS rules of its own, so they apply to the S3 endpoint only.',
       none: 'No rules: browsers on other sites cannot use this bucket.',
       rule: 'Rule {n}',

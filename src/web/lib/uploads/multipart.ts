@@ -41,7 +41,8 @@ export async function runMultipart(job: MultipartJob): Promise<ObjectInfo> {
       uploadId = undefined
     } else {
       // A part of the wrong size came from a different part size or file: send it again.
-      for (const part of existing) if (part.part_number <= total && part.size === expectedSize(job.file, job.partSize, part.part_number)) done.set(part.part_number, part)
+      for (const part of existing)
+        if (part.part_number <= total && part.size === expectedSize(job.file, job.partSize, part.part_number)) done.set(part.part_number, part)
       job.onResumed(done.size)
     }
   }

@@ -14,7 +14,8 @@ import { runMultipart } from './multipart.ts'
 import { deleteRecord, recordsOf, saveRecord, type ResumeRecord } from './resume-store.ts'
 import { abortMultipart, MULTIPART_THRESHOLD, partSizeFor, putSmall, uploadedParts, type Destination } from './transport.ts'
 
-export type UploadState = 'waiting-file' | 'queued' | 'preparing' | 'uploading' | 'completing' | 'paused' | 'conflict' | 'done' | 'failed' | 'cancelled' | 'skipped'
+export type UploadState =
+  'waiting-file' | 'queued' | 'preparing' | 'uploading' | 'completing' | 'paused' | 'conflict' | 'done' | 'failed' | 'cancelled' | 'skipped'
 
 const RUNNING: ReadonlySet<UploadState> = new Set(['preparing', 'uploading', 'completing'])
 const FINISHED: ReadonlySet<UploadState> = new Set(['done', 'cancelled', 'skipped'])
@@ -132,7 +133,9 @@ class UploadQueue {
     if (this.#userId === userId) return
     for (const upload of this.items) upload.controller?.abort()
     this.#userId = userId
-    this.items = recordsOf(userId).map((record) => new Upload({ backend: record.backend, bucket: record.bucket, key: record.key, size: record.file.size, record }))
+    this.items = recordsOf(userId).map(
+      (record) => new Upload({ backend: record.backend, bucket: record.bucket, key: record.key, size: record.file.size, record }),
+    )
     for (const upload of this.items) void this.#showStored(upload)
   }
 
@@ -151,7 +154,9 @@ class UploadQueue {
   async add(backend: string, bucket: string, files: NewUpload[]): Promise<void> {
     this.#policy = 'ask'
     for (const { file, key } of files) {
-      const waiting = this.items.find((u) => u.state === 'waiting-file' && u.backend === backend && u.bucket === bucket && u.key === key && u.size === file.size)
+      const waiting = this.items.find(
+        (u) => u.state === 'waiting-file' && u.backend === backend && u.bucket === bucket && u.key === key && u.size === file.size,
+      )
       if (waiting?.record && sameFile(await identify(file), waiting.record.file)) {
         waiting.wrongFile = false
         waiting.file = file
@@ -268,7 +273,9 @@ class UploadQueue {
     upload.resetSpeed()
     upload.state = upload.multipart ? 'preparing' : 'uploading'
     try {
-      const object = upload.multipart ? await this.#multipart(upload, file, controller.signal) : await putSmall(upload.destination, file, upload.overwrite, controller.signal, (bytes) => upload.progress(bytes))
+      const object = upload.multipart
+        ? await this.#multipart(upload, file, controller.signal)
+        : await putSmall(upload.destination, file, upload.overwrite, controller.signal, (bytes) => upload.progress(bytes))
       upload.progress(upload.size)
       upload.state = 'done'
       for (const listener of this.#listeners) listener(upload, object)
@@ -302,7 +309,18 @@ class UploadQueue {
       uploadId: upload.record?.uploadId,
       signal,
       onStarted: (uploadId) => {
-        upload.record = { id: upload.id, userId: this.#userId, backend: upload.backend, bucket: upload.bucket, key: upload.key, uploadId, partSize, contentType, file: identity, createdAt: Date.now() }
+        upload.record = {
+          id: upload.id,
+          userId: this.#userId,
+          backend: upload.backend,
+          bucket: upload.bucket,
+          key: upload.key,
+          uploadId,
+          partSize,
+          contentType,
+          file: identity,
+          createdAt: Date.now(),
+        }
         saveRecord(upload.record)
       },
       onLost: () => {

@@ -27,7 +27,9 @@ export function partCount(size: number, partSize: number): number {
 
 /** Worth another try: the network dropped, the server was busy or briefly failing. */
 function retryable(err: unknown): boolean {
-  return err instanceof ApiError && (err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500) && err.status !== 501 && err.status !== 507
+  return (
+    err instanceof ApiError && (err.status === 0 || err.status === 408 || err.status === 429 || err.status >= 500) && err.status !== 501 && err.status !== 507
+  )
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -67,7 +69,13 @@ export interface Destination {
 }
 
 /** One request: the raw file as the body (streamed to the backend by the server, no size cap). */
-export async function putSmall(to: Destination, file: File, overwrite: boolean, signal: AbortSignal, onProgress: (loaded: number) => void): Promise<ObjectInfo> {
+export async function putSmall(
+  to: Destination,
+  file: File,
+  overwrite: boolean,
+  signal: AbortSignal,
+  onProgress: (loaded: number) => void,
+): Promise<ObjectInfo> {
   const result = await withRetry(
     () =>
       upload<ObjectInfo>(`${to.base}/object`, {
@@ -104,10 +112,23 @@ export async function uploadedParts(to: Destination, uploadId: string, signal: A
   }
 }
 
-export async function putPart(to: Destination, uploadId: string, partNumber: number, body: Blob, signal: AbortSignal, onProgress: (loaded: number) => void): Promise<UploadedPart> {
+export async function putPart(
+  to: Destination,
+  uploadId: string,
+  partNumber: number,
+  body: Blob,
+  signal: AbortSignal,
+  onProgress: (loaded: number) => void,
+): Promise<UploadedPart> {
   const result = await withRetry(() => {
     onProgress(0)
-    return upload<UploadedPart>(`${to.base}/multipart/parts/${partNumber}`, { method: 'PUT', query: { key: to.key, upload_id: uploadId }, body, signal, onProgress: (loaded) => onProgress(loaded) })
+    return upload<UploadedPart>(`${to.base}/multipart/parts/${partNumber}`, {
+      method: 'PUT',
+      query: { key: to.key, upload_id: uploadId },
+      body,
+      signal,
+      onProgress: (loaded) => onProgress(loaded),
+    })
   }, signal)
   return result.data
 }

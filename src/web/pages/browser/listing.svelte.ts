@@ -62,7 +62,8 @@ export class Listing {
       const key = this.folder + rest.slice(0, slash + 1)
       if (!this.folders.some((entry) => entry.key === key)) this.folders = this.#inserted(this.folders, { kind: 'folder', key, name: baseName(key) })
     } else if (rest.endsWith('/')) {
-      if (!this.folders.some((entry) => entry.key === info.key)) this.folders = this.#inserted(this.folders, { kind: 'folder', key: info.key, name: baseName(info.key) })
+      if (!this.folders.some((entry) => entry.key === info.key))
+        this.folders = this.#inserted(this.folders, { kind: 'folder', key: info.key, name: baseName(info.key) })
     } else {
       const others = this.objects.filter((entry) => entry.key !== info.key)
       this.objects = this.#inserted(others, { kind: 'object', key: info.key, name: baseName(info.key), info })
@@ -85,7 +86,11 @@ export class Listing {
     this.loading = true
     this.error = null
     try {
-      const page = await api.get<ObjectList>(`${apiBucket(this.backend, this.bucket)}/objects`, { prefix: this.folder + this.filter, token, max_keys: PAGE_SIZE }, signal)
+      const page = await api.get<ObjectList>(
+        `${apiBucket(this.backend, this.bucket)}/objects`,
+        { prefix: this.folder + this.filter, token, max_keys: PAGE_SIZE },
+        signal,
+      )
       if (signal?.aborted) return
       this.folders = [...this.folders, ...page.common_prefixes.map((key): FolderEntry => ({ kind: 'folder', key, name: baseName(key) }))]
       // The folder's own placeholder object ("photos/") is the folder itself, not a child of it.

@@ -125,7 +125,12 @@ export async function transferItems(
     if (item.kind === 'object') {
       const dst = to.prefix + name
       try {
-        const result = await api.post<{ object: { size: number } }>(`${base}/object/copy`, { src_key: item.key, dst_key: dst, dst_bucket: to.bucket, dst_backend: to.backend })
+        const result = await api.post<{ object: { size: number } }>(`${base}/object/copy`, {
+          src_key: item.key,
+          dst_key: dst,
+          dst_bucket: to.bucket,
+          dst_backend: to.backend,
+        })
         progress.done += 1
         progress.bytes += result.object.size
         if (options.move) {
