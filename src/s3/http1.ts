@@ -27,6 +27,12 @@ import type { Readable } from 'node:stream'
 /** One read's worth; every connection reads into it, and nothing keeps a view of it past the read. */
 const RECEIVE = Buffer.allocUnsafe(128 * 1024)
 const MAX_HEAD = 64 * 1024
+/**
+ * A body up to this size goes out corked with its head, in one packet. A larger one is written
+ * on its own: Bun copies what a corked socket is given, which cost a 1 MiB PUT 2.6–3.5 ms of CPU
+ * against 1.4 ms uncorked.
+ */
+const CORK_MAX = 64 * 1024
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1')
 
 export type ResponseHead = { status: number; headers: Record<string, string> }
@@ -194,10 +200,15 @@ class Connection {
     head += '\r\n'
     const body = req.body
     if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
-      this.socket.cork()
-      this.socket.write(head, 'latin1')
-      if (body !== undefined && body.length > 0) this.socket.write(body)
-      this.socket.uncork()
+      if (body === undefined || body.length <= CORK_MAX) {
+        this.socket.cork()
+        this.socket.write(head, 'latin1')
+        if (body !== undefined && body.length > 0) this.socket.write(body)
+        this.socket.uncork()
+      } else {
+        this.socket.write(head, 'latin1')
+        this.socket.write(body)
+      }
       this.requestDone = true
     } else {
       this.socket.write(head, 'latin1')

@@ -3,9 +3,9 @@
  * The outbound HTTP/1.1 transport (src/s3/http1.ts, transport.ts) against
  * local servers that answer the way real upstreams do and RGW may not.
  */
-import { afterEach, describe, expect, test } from 'bun:test'
+import { afterAll, afterEach, describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import net from 'node:net'
@@ -392,13 +392,13 @@ describe('keep-alive connections the server closes', () => {
 
 describe('TLS', () => {
   // A throwaway CA and a server certificate for 127.0.0.1 and localhost, made once.
-  const dir = join(tmpdir(), `stowage-tls-${process.pid}`)
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-tls-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
   function certificates(): { ca: string; key: string; cert: string } {
     const run = (args: string[]): void => {
       const p = Bun.spawnSync(['openssl', ...args], { cwd: dir, stderr: 'pipe' })
       if (p.exitCode !== 0) throw new Error(`openssl ${args[0]}: ${p.stderr.toString()}`)
     }
-    Bun.spawnSync(['mkdir', '-p', dir])
     run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Stowage test CA'])
     run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=localhost'])
     writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
