@@ -43,8 +43,13 @@ const ME = '/api/me/s3-credentials'
 const ADMIN = '/api/admin/s3-credentials'
 const ANON = '/api/admin/s3-anonymous'
 
-const SCOPE_NOTE =
-  '`buckets` items are `{"bucket","access"}` (an existing bucket; a plain name means read-write) or, granted by admins only, `{"prefix","access"}` (every bucket whose name starts with it, existing or created later). Access is `read`, `read-write` or, granted by admins only, `owner` (also creates, deletes and configures the buckets it covers). On the self-service routes a prefix or owner entry is 403 `admin_only_scope` unless the key already had it with at least that access, and each bucket needs a grant of yours at that access. The backend may be of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine. Whatever the scope says, a key owned by a user never does more than the owner\'s grants allow at the time of each request (folder grants included).'
+const SCOPE_NOTE = [
+  '`buckets` items are `{"bucket","access"}` (an existing bucket; a plain name means read-write) or, granted by admins only, `{"prefix","access"}` (every bucket whose name starts with it, existing or created later).',
+  'Access is `read`, `read-write` or, granted by admins only, `owner` (also creates, deletes and configures the buckets it covers).',
+  'On the self-service routes a prefix or owner entry is 403 `admin_only_scope` unless the key already had it with at least that access, and each bucket needs a grant of yours at that access.',
+  'The backend may be of either type: S3 backends are forwarded to, local-directory backends served by the S3 engine.',
+  "Whatever the scope says, a key owned by a user never does more than the owner's grants allow at the time of each request (folder grants included).",
+].join(' ')
 
 export function credentialRoutes(d: CredentialRouteDeps) {
   const on = (): void => {

@@ -17,7 +17,13 @@ import { zipObjects } from './zip.ts'
 
 export type ObjectRouteDeps = ObjectDeps & { guard: Guard; context: RequestContext }
 
-const DOWNLOAD = `The object's bytes with its exact Content-Length, ETag and Last-Modified. One byte range (\`bytes=a-b\`, \`a-\`, \`-n\`) gives 206; several ranges give the whole object (200); an unsatisfiable or malformed byte range gives 416 \`bad_range\`. If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412. \`disposition=inline\` is honoured only for raster images, video, audio, PDF and plain text whose first bytes match their type; anything else (HTML, SVG, XML, scripts…) is sent as an attachment. Every response carries a sandboxing CSP and nosniff.`
+const DOWNLOAD = [
+  `The object's bytes with its exact Content-Length, ETag and Last-Modified.`,
+  `One byte range (\`bytes=a-b\`, \`a-\`, \`-n\`) gives 206; several ranges give the whole object (200); an unsatisfiable or malformed byte range gives 416 \`bad_range\`.`,
+  `If-None-Match / If-Modified-Since → 304, If-Match / If-Unmodified-Since → 412.`,
+  `\`disposition=inline\` is honoured only for raster images, video, audio, PDF and plain text whose first bytes match their type; anything else (HTML, SVG, XML, scripts…) is sent as an attachment.`,
+  `Every response carries a sandboxing CSP and nosniff.`,
+].join(' ')
 
 export function objectReadRoutes(d: ObjectRouteDeps) {
   const tags = ['objects']

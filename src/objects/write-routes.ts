@@ -28,7 +28,12 @@ import type { ObjectRouteDeps } from './routes.ts'
 import { target } from './target.ts'
 import { createFolder, FORM_UPLOAD_MAX, upload } from './upload.ts'
 
-const UPLOAD = `Two shapes. Raw (preferred): \`POST …/object?key=<key>\` with the file as the body, its type as Content-Type (or \`content_type\` in the query) and Content-Length required (411 length_required); streamed to the backend, no size limit. Form: multipart/form-data with \`file\`, optional \`key\` (default: the file name) and \`content_type\`, at most ${FORM_UPLOAD_MAX / 1024 / 1024} MiB. \`If-None-Match: *\` refuses to overwrite (412 object_exists). 507 quota_exceeded when the bucket's hard cap would be passed.`
+const UPLOAD = [
+  `Two shapes. Raw (preferred):`,
+  `\`POST …/object?key=<key>\` with the file as the body, its type as Content-Type (or \`content_type\` in the query) and Content-Length required (411 length_required); streamed to the backend, no size limit.`,
+  `Form: multipart/form-data with \`file\`, optional \`key\` (default: the file name) and \`content_type\`, at most ${FORM_UPLOAD_MAX / 1024 / 1024} MiB.`,
+  `\`If-None-Match: *\` refuses to overwrite (412 object_exists). 507 quota_exceeded when the bucket's hard cap would be passed.`,
+].join(' ')
 
 export function objectWriteRoutes(d: ObjectRouteDeps) {
   const tags = ['objects']

@@ -19,7 +19,13 @@ async function guarded(run: () => Promise<Response>): Promise<Response> {
   }
 }
 
-const RAW = `The shared file's bytes with its exact Content-Length; one byte range gives 206. Folder shares take \`key\` (a file, relative to the folder) or \`zip=1\` (the whole folder, streamed). A request from a client without a live download grant counts as a download (atomically; 410 \`exhausted\` past the cap) and sets the grant cookie; requests with the grant (Range continuations, previews) are not counted — see docs/shares.md. HEAD answers the same headers and never counts. HTML, SVG, XML, scripts and anything not inert are always sent as attachments with a sandboxing CSP and nosniff.`
+const RAW = [
+  `The shared file's bytes with its exact Content-Length; one byte range gives 206.`,
+  `Folder shares take \`key\` (a file, relative to the folder) or \`zip=1\` (the whole folder, streamed).`,
+  `A request from a client without a live download grant counts as a download (atomically; 410 \`exhausted\` past the cap) and sets the grant cookie; requests with the grant (Range continuations, previews) are not counted — see docs/shares.md.`,
+  `HEAD answers the same headers and never counts.`,
+  `HTML, SVG, XML, scripts and anything not inert are always sent as attachments with a sandboxing CSP and nosniff.`,
+].join(' ')
 
 export function publicShareRoutes(d: { guard: Guard; context: RequestContext; shares: PublicShares }) {
   return (
