@@ -83,26 +83,40 @@ export async function listObjects(s3: S3Http, bucket: string, opts: ListOptions)
   }
 }
 
-export async function listObjectVersions(s3: S3Http, bucket: string, key: string): Promise<VersionInfo[]> {
-  const out: VersionInfo[] = []
+/**
+ * The pages of a ListObjectVersions walk (url-encoded keys, 1000 a page), following the key and
+ * version-id markers until the listing ends or the caller stops reading.
+ */
+async function* versionPages(
+  s3: S3Http,
+  bucket: string,
+  query: { prefix: string | undefined; delimiter?: string },
+): AsyncGenerator<{ doc: XmlElement; decode: (s: string) => string }> {
   let keyMarker: string | undefined
   let versionMarker: string | undefined
   for (;;) {
     const { body } = await s3.text({
       method: 'GET',
       bucket,
-      query: { versions: '', 'encoding-type': 'url', 'key-marker': keyMarker, 'max-keys': 1000, prefix: key, 'version-id-marker': versionMarker },
+      query: { versions: '', 'encoding-type': 'url', 'max-keys': 1000, ...query, 'key-marker': keyMarker, 'version-id-marker': versionMarker },
     })
     const doc = parseXml(body)
     const decode = keyDecoder(doc)
-    // The prefix also matches longer keys ("a" → "a/b"); they sort after every version of `key`.
-    let pastKey = false
+    yield { doc, decode }
+    if (textOf(doc, 'IsTruncated') !== 'true') return
+    const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
+    advance([keyMarker, versionMarker], next)
+    ;[keyMarker, versionMarker] = next
+  }
+}
+
+export async function listObjectVersions(s3: S3Http, bucket: string, key: string): Promise<VersionInfo[]> {
+  const out: VersionInfo[] = []
+  for await (const { doc, decode } of versionPages(s3, bucket, { prefix: key })) {
     for (const v of doc.children) {
       if (v.name !== 'Version' && v.name !== 'DeleteMarker') continue
-      if (decode(textOf(v, 'Key') ?? '') !== key) {
-        pastKey = true
-        break
-      }
+      // The prefix also matches longer keys ("a" → "a/b"); they sort after every version of `key`.
+      if (decode(textOf(v, 'Key') ?? '') !== key) return out
       const isDeleteMarker = v.name === 'DeleteMarker'
       out.push({
         key,
@@ -115,11 +129,8 @@ export async function listObjectVersions(s3: S3Http, bucket: string, key: string
         isDeleteMarker,
       })
     }
-    if (pastKey || textOf(doc, 'IsTruncated') !== 'true') return out
-    const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
-    advance([keyMarker, versionMarker], next)
-    ;[keyMarker, versionMarker] = next
   }
+  return out
 }
 
 /** How many deleted keys one folder view shows; a folder with more is rare and its first ones are enough to find. */
@@ -132,24 +143,7 @@ export const MAX_DELETED_KEYS = 1000
  */
 export async function listDeletedKeys(s3: S3Http, bucket: string, prefix: string): Promise<VersionInfo[]> {
   const out: VersionInfo[] = []
-  let keyMarker: string | undefined
-  let versionMarker: string | undefined
-  for (;;) {
-    const { body } = await s3.text({
-      method: 'GET',
-      bucket,
-      query: {
-        versions: '',
-        delimiter: '/',
-        'encoding-type': 'url',
-        'key-marker': keyMarker,
-        'max-keys': 1000,
-        prefix: prefix || undefined,
-        'version-id-marker': versionMarker,
-      },
-    })
-    const doc = parseXml(body)
-    const decode = keyDecoder(doc)
+  for await (const { doc, decode } of versionPages(s3, bucket, { prefix: prefix || undefined, delimiter: '/' })) {
     for (const m of children(doc, 'DeleteMarker')) {
       if (textOf(m, 'IsLatest') !== 'true') continue
       out.push({
@@ -162,11 +156,8 @@ export async function listDeletedKeys(s3: S3Http, bucket: string, prefix: string
       })
       if (out.length >= MAX_DELETED_KEYS) return out
     }
-    if (textOf(doc, 'IsTruncated') !== 'true') return out
-    const next = [decode(textOf(doc, 'NextKeyMarker') ?? ''), textOf(doc, 'NextVersionIdMarker')]
-    advance([keyMarker, versionMarker], next)
-    ;[keyMarker, versionMarker] = next
   }
+  return out
 }
 
 export async function listMultipartUploads(s3: S3Http, bucket: string, opts: { prefix?: string }): Promise<MultipartUpload[]> {
