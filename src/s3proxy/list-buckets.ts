@@ -12,10 +12,16 @@
  *   real creation dates; exact entries are listed whether or not the backend
  *   has them, as in the first case.
  */
-import type { BucketInfo } from '../backends/backend.ts'
+import type { AccessView } from '../access/view.ts'
+import { BackendError, type BucketInfo } from '../backends/backend.ts'
+import type { Registry } from '../backends/registry.ts'
 import { escapeXml } from '../s3/xml.ts'
 import { accessFor } from '../credentials/access.ts'
 import type { ResolvedCredential } from '../credentials/service.ts'
+import type { Logger } from '../lib/log.ts'
+import type { S3Reply } from './call.ts'
+import { badGateway, serviceUnavailable } from './errors.ts'
+import { visibleToOwner } from './grants.ts'
 
 export type ListedBucket = { name: string; createdAt: Date }
 
@@ -40,4 +46,22 @@ export function visibleBuckets(cred: ResolvedCredential, listed: readonly Bucket
   for (const b of listed ?? []) if (accessFor(scope, b.name) !== undefined) out.set(b.name, { name: b.name, createdAt: b.createdAt ?? fallback })
   for (const name of cred.scopes.keys()) if (!out.has(name)) out.set(name, { name, createdAt: fallback })
   return [...out.values()]
+}
+
+/** The ListBuckets answer for a credential, less what its owner's grants (`owner`, when it has one) hide. */
+export async function listBucketsReply(d: { registry: Registry; logger: Logger }, cred: ResolvedCredential, owner: AccessView | undefined): Promise<S3Reply> {
+  const entry = d.registry.entry(cred.backendId)
+  let listed: BucketInfo[] | undefined
+  if (needsListing(cred, entry?.type)) {
+    if (!entry?.backend) throw serviceUnavailable('The storage backend of this credential is unavailable.')
+    try {
+      listed = await entry.backend.listBuckets()
+    } catch (err) {
+      d.logger.warn('listing buckets for ListBuckets failed', { backend: cred.backendId, error: (err as Error).message })
+      throw err instanceof BackendError && err.kind === 'unavailable' ? serviceUnavailable() : badGateway()
+    }
+  }
+  const visible = visibleBuckets(cred, listed)
+  const xml = listBucketsXml(owner ? visibleToOwner(owner, cred.backendId, visible) : visible, cred.accessKey)
+  return { status: 200, headers: { 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
 }

@@ -38,7 +38,6 @@ import type { AccessView } from '../access/view.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { CorsRule } from '../bucket-settings/model.ts'
-import { BackendError, type BucketInfo } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
 import type { AppConfig } from '../config/load.ts'
 import type { AnonymousService } from '../credentials/anonymous.ts'
@@ -50,25 +49,24 @@ import { requestId } from '../lib/ids.ts'
 import type { Logger } from '../lib/log.ts'
 import type { LimitResult } from '../lib/rate-limit.ts'
 import type { QuotaService } from '../quotas/service.ts'
-import { isBucketName } from '../storage/validate.ts'
 import { bodySlabs, planBody, readBody } from './body.ts'
 import { createCorsPath, type CorsStore } from './bucket-cors.ts'
 import type { CallBody, S3Call, S3Path, S3Reply } from './call.ts'
 import { ANONYMOUS_OPS, classify, OWNER_OPS, type Classified, type Operation } from './classify.ts'
 import { preflightHeaders, responseCorsHeaders } from './cors.ts'
-import { accessDenied, badGateway, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
+import { accessDenied, internalError, S3Error, serviceUnavailable, slowDown } from './errors.ts'
 import { createForwarder } from './forwarder.ts'
-import { checkDeleteKeys, checkOwner, checkOwnerUpload, visibleToOwner } from './grants.ts'
+import { checkDeleteKeys, checkOwner, checkOwnerUpload } from './grants.ts'
 import { checkAclHeaders, checkResponseOverrides, objectCsp } from './headers.ts'
 import { createLimits } from './limits.ts'
-import { listBucketsXml, needsListing, visibleBuckets } from './list-buckets.ts'
+import { listBucketsReply } from './list-buckets.ts'
 import type { ProxyMetrics } from './metrics.ts'
 import { isPostObject, policyError, postAnswer, postUpload, readPostForm, spooledBody, spoolPostFile } from './post-object.ts'
 import { createQuotaGate, type Pending, type StorageGate } from './quota.ts'
 import { createRecorder, type RequestRecord } from './record.ts'
 import { parseInbound, type Inbound } from './request.ts'
 import { letBodyCome, sendError, sendReply, type Wire } from './respond.ts'
-import { checkScope, copyRangeSize, parseCopySource, type CopySource } from './scope.ts'
+import { checkNewBucket, checkScope, copyRangeSize, parseCopySource, type CopySource } from './scope.ts'
 import { claimedAccessKey } from './sigv4/parse.ts'
 import { verifyPostPolicy } from './sigv4/postpolicy.ts'
 import { hasSignature, s3ErrorStatus, verifyRequest, type VerifyOk } from './sigv4/verify.ts'
@@ -274,24 +272,9 @@ export function createS3Proxy(d: ProxyDeps) {
     return src
   }
 
-  async function listBuckets(who: Identity): Promise<S3Reply> {
+  function listBuckets(who: Identity): Promise<S3Reply> {
     if (who.kind !== 'credential') throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
-    const cred = who.cred
-    const entry = d.registry.entry(cred.backendId)
-    let listed: BucketInfo[] | undefined
-    if (needsListing(cred, entry?.type)) {
-      if (!entry?.backend) throw serviceUnavailable('The storage backend of this credential is unavailable.')
-      try {
-        listed = await entry.backend.listBuckets()
-      } catch (err) {
-        d.logger.warn('listing buckets for ListBuckets failed', { backend: cred.backendId, error: (err as Error).message })
-        throw err instanceof BackendError && err.kind === 'unavailable' ? serviceUnavailable() : badGateway()
-      }
-    }
-    const owner = ownerView(cred)
-    const visible = visibleBuckets(cred, listed)
-    const xml = listBucketsXml(owner ? visibleToOwner(owner, cred.backendId, visible) : visible, cred.accessKey)
-    return { status: 200, headers: { 'content-type': 'application/xml' }, body: { kind: 'bytes', bytes: Buffer.from(xml) } }
+    return listBucketsReply(d, who.cred, ownerView(who.cred))
   }
 
   /** Who and where, for the audit events a service records on the credential's behalf. */
@@ -454,17 +437,4 @@ export function createS3Proxy(d: ProxyDeps) {
 /** Bytes the path received: the body's length (decoded, for aws-chunked). */
 function bodyLength(body: CallBody): number {
   return body.kind === 'whole' ? body.bytes.byteLength : body.kind === 'stream' ? body.length : 0
-}
-
-/**
- * CreateBucket's own checks, before the scope is even looked at (so the
- * answer says nothing about which names exist): the name must be a bucket
- * name, and object lock cannot be switched on (its compliance mode would
- * keep objects even from the administrator, and its configuration is not
- * an owner's to set).
- */
-function checkNewBucket(bucket: string, headers: Headers): void {
-  if (!isBucketName(bucket)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', 'bad-request')
-  if ((headers.get('x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true')
-    throw accessDenied('Object lock cannot be enabled through the S3 proxy.', 'admin-op')
 }

@@ -11,8 +11,9 @@
  */
 import { accessFor } from '../credentials/access.ts'
 import type { ResolvedCredential } from '../credentials/service.ts'
+import { isBucketName } from '../storage/validate.ts'
 import type { Access } from './classify.ts'
-import { accessDenied, invalidArgument } from './errors.ts'
+import { accessDenied, invalidArgument, S3Error } from './errors.ts'
 
 export type CopySource = { bucket: string; key: string; versionId?: string }
 
@@ -63,4 +64,17 @@ export function copyRangeSize(header: string | undefined): number | undefined {
   const m = /^bytes=(\d{1,16})-(\d{1,16})$/.exec(header.trim())
   if (!m || Number(m[2]) < Number(m[1])) throw invalidArgument('x-amz-copy-source-range must be bytes=first-last.')
   return Number(m[2]) - Number(m[1]) + 1
+}
+
+/**
+ * CreateBucket's own checks, before the scope is even looked at (so the
+ * answer says nothing about which names exist): the name must be a bucket
+ * name, and object lock cannot be switched on (its compliance mode would
+ * keep objects even from the administrator, and its configuration is not
+ * an owner's to set).
+ */
+export function checkNewBucket(bucket: string, headers: Headers): void {
+  if (!isBucketName(bucket)) throw new S3Error(400, 'InvalidBucketName', 'The specified bucket is not valid.', 'bad-request')
+  if ((headers.get('x-amz-bucket-object-lock-enabled') ?? '').trim().toLowerCase() === 'true')
+    throw accessDenied('Object lock cannot be enabled through the S3 proxy.', 'admin-op')
 }
