@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * HTTP/1.1 to one upstream origin: a keep-alive pool of node:net (or
+ * HTTP/1.1 connections to one upstream origin (pooled by pool.ts) over node:net (or
  * node:tls) connections, requests written as they are given, responses
  * parsed as they arrive.
  *
@@ -23,6 +23,8 @@
 import net from 'node:net'
 import tls from 'node:tls'
 import type { Readable } from 'node:stream'
+import type { Pool } from './pool.ts'
+import { contentLength, TransportError, transportError, type Exchange, type PoolOptions, type Sink, type WireRequest } from './wire.ts'
 
 /** One read's worth; every connection reads into it, and nothing keeps a view of it past the read. */
 const RECEIVE = Buffer.allocUnsafe(128 * 1024)
@@ -35,66 +37,6 @@ const MAX_HEAD = 64 * 1024
 const CORK_MAX = 64 * 1024
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1')
 
-export type ResponseHead = { status: number; headers: Record<string, string> }
-
-/** Where a response goes. `data`'s chunk is a view of the shared receive buffer: valid only during the call. */
-export type Sink = {
-  head(h: ResponseHead): void
-  data(chunk: Uint8Array): void
-  end(): void
-  error(err: unknown): void
-}
-
-export type WireRequest = {
-  method: string
-  /** The request target, already encoded: sent as is. */
-  path: string
-  /** Lower-case names; byte-string values. A body needs `content-length`. */
-  headers: Headers
-  body?: Uint8Array | string | ReadableStream<Uint8Array> | Readable
-}
-
-/**
- * A request that produced no usable HTTP answer. `unreachable`: no connection (nothing listens,
- * the name does not resolve, the connect timed out); `timeout`: no progress within the idle
- * budget; `broken`: the connection or the request body failed midway; `oversized`: a body
- * read whole was larger than its reader allows.
- */
-export class TransportError extends Error {
-  constructor(
-    readonly kind: 'unreachable' | 'timeout' | 'broken' | 'oversized',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options)
-    this.name = 'TransportError'
-  }
-}
-
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ConnectionRefused', 'FailedToOpenSocket'])
-
-function transportError(err: unknown, connected: boolean): TransportError {
-  if (err instanceof TransportError) return err
-  const code = (err as { code?: string })?.code ?? ''
-  return new TransportError(!connected && UNREACHABLE_CODES.has(code) ? 'unreachable' : 'broken', (err as Error)?.message ?? 'connection failed', {
-    cause: err,
-  })
-}
-
-export type PoolOptions = {
-  protocol: 'http:' | 'https:'
-  hostname: string
-  port: number
-  /** A connect that has not completed after this fails with kind `unreachable`. */
-  connectMs: number
-  /** Seconds an idle connection stays pooled; below common server keep-alive limits (RGW beast: 65 s). */
-  keepAliveMs: number
-  maxIdle: number
-}
-
-/** One request on one connection; `pause`/`resume` hold the response back, `abort` ends it. */
-export type Exchange = { pause(): void; resume(): void; abort(reason: unknown): void }
-
 const enum Phase {
   Head,
   Length,
@@ -106,24 +48,7 @@ const enum Phase {
   Done,
 }
 
-/**
- * A Content-Length value: digits only (no sign, exponent or hex that Number() would take), up to
- * 2^53 - 1 (far above 4 GiB); repeats of one value, which RFC 9112 lets a recipient accept, count once.
- */
-export function contentLength(value: string): number | undefined {
-  const first =
-    value.indexOf(',') < 0
-      ? value
-      : value
-          .split(',')
-          .map((v) => v.trim())
-          .reduce((a, b) => (a === b ? a : ''))
-  if (!/^\d{1,16}$/.test(first)) return undefined
-  const n = Number(first)
-  return Number.isSafeInteger(n) ? n : undefined
-}
-
-class Connection {
+export class Connection {
   readonly socket: net.Socket
   private connected = false
   private connectTimer: ReturnType<typeof setTimeout> | undefined
@@ -460,84 +385,5 @@ class Connection {
     if (reusable) this.pool.release(this)
     else this.socket.destroy()
     sink.end()
-  }
-}
-
-/** Methods RFC 9110 calls idempotent: sending one twice has the effect of sending it once. */
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'])
-/** How long a connection stays safe from a server's idle close, for requests that cannot be retried (servers allow seconds). */
-const FRESH_MS = 1_000
-
-/** The connections to one origin. */
-export class Pool {
-  private readonly idle: Connection[] = []
-  private closed = false
-
-  constructor(private readonly o: PoolOptions) {}
-
-  /**
-   * Sends `req`; answers go to `sink`.
-   *
-   * A pooled connection the server closed while it sat idle fails before any byte comes back,
-   * and the request may or may not have reached the server. One that is safe to send twice (an
-   * idempotent method, a body that can be sent again) is then retried once on a new
-   * connection. Any other (a POST, a streamed body) is never retried; it goes on a connection
-   * that was in use moments ago, which no server closes as idle, or on a new one.
-   */
-  request(req: WireRequest, sink: Sink, idleMs: number): Exchange {
-    const replayable = IDEMPOTENT.has(req.method) && (req.body === undefined || typeof req.body === 'string' || req.body instanceof Uint8Array)
-    let current: Exchange
-    let retried = false
-    const attempt = (conn: Connection): void => {
-      current = conn.start(req, sink, idleMs, (err, retryable) => {
-        if (retryable && replayable && !retried && !this.closed) {
-          retried = true
-          attempt(new Connection(this, this.o))
-        } else sink.error(err)
-      })
-    }
-    attempt(this.pooled(replayable ? Infinity : FRESH_MS) ?? new Connection(this, this.o))
-    return {
-      pause: () => current.pause(),
-      resume: () => current.resume(),
-      abort: (reason) => current.abort(reason),
-    }
-  }
-
-  /** The connection that went idle last, if it has been idle at most `maxIdleMs`. */
-  private pooled(maxIdleMs: number): Connection | undefined {
-    for (;;) {
-      const conn = this.idle.at(-1)
-      if (!conn) return undefined
-      if (conn.socket.destroyed || !conn.socket.writable) {
-        this.idle.pop()
-        continue
-      }
-      if (performance.now() - conn.idleSince > maxIdleMs) return undefined
-      return this.idle.pop()
-    }
-  }
-
-  /** A connection whose answer ended cleanly. */
-  release(conn: Connection): void {
-    if (this.closed || this.idle.length >= this.o.maxIdle) {
-      conn.socket.destroy()
-      return
-    }
-    conn.socket.resume()
-    conn.socket.setTimeout(this.o.keepAliveMs)
-    conn.idleSince = performance.now()
-    this.idle.push(conn)
-  }
-
-  forget(conn: Connection): void {
-    const i = this.idle.indexOf(conn)
-    if (i >= 0) this.idle.splice(i, 1)
-  }
-
-  /** Closes the idle connections; requests in flight finish. */
-  close(): void {
-    this.closed = true
-    for (const c of this.idle.splice(0)) c.socket.destroy()
   }
 }

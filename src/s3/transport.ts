@@ -11,7 +11,8 @@
  * never times out; one whose consumer stops reading does, after `idleMs`.
  */
 import type { Writable } from 'node:stream'
-import { contentLength, Pool, TransportError, type Exchange, type ResponseHead, type WireRequest } from './http1.ts'
+import { contentLength, TransportError, type Exchange, type ResponseHead, type WireRequest } from './wire.ts'
+import { Pool } from './pool.ts'
 
 export type Timeouts = { idleMs: number; connectMs?: number }
 

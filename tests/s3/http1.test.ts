@@ -12,7 +12,7 @@ import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { contentLength, TransportError } from '../../src/s3/http1.ts'
+import { contentLength, TransportError } from '../../src/s3/wire.ts'
 import { createTransport, type Transport } from '../../src/s3/transport.ts'
 
 const MiB = 1024 * 1024

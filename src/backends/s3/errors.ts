@@ -6,7 +6,7 @@
  */
 import { BackendError, type BackendErrorKind } from '../backend.ts'
 import type { ErrorDocument } from '../../s3/error-document.ts'
-import { TransportError } from '../../s3/http1.ts'
+import { TransportError } from '../../s3/wire.ts'
 import { parseXml, textOf, type XmlElement } from '../../s3/xml.ts'
 
 /** What an S3 error response said. */
