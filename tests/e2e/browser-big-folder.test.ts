@@ -2,15 +2,16 @@
 /**
  * A folder of 100 000 keys in the object browser, listed by the real server from a local-disk
  * backend: the first rows appear within a second, scrolling to the end (pages loading as it goes)
- * draws at least nine frames in ten in under 50 ms with only the rows on screen in the page, and selection (shift-click
- * ranges), sorting and keyboard navigation keep working.
+ * costs the page under 50 ms in every frame with only the rows on screen in the page, and
+ * selection (shift-click ranges), sorting and keyboard navigation keep working.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
-import { longestFrame, rowNames, watchFrames } from '../helpers/object-browser.ts'
+import { recordFrames, type LongFrame } from '../helpers/frames.ts'
+import { rowNames } from '../helpers/object-browser.ts'
 
 const COUNT = 100_000
 const key = (i: number): string => `k-${String(i).padStart(6, '0')}.txt`
@@ -64,50 +65,65 @@ test('the first rows of a 100 000-key folder appear within a second', async () =
   expect(unexpected(problems)).toEqual([])
 }, 120_000)
 
-test('scrolling to the end loads every page as it goes, with only the rows on screen drawn and nine frames in ten under 50 ms', async () => {
-  const { page, problems } = admin
-  clear(problems)
+/** Opens the folder and scrolls it to its last key, three screens a frame, recording the long frames. */
+async function scrollToEnd(page: Page): Promise<{ steps: number; mostRows: number; last?: string | null; stuck?: boolean; long: LongFrame[] }> {
   await page.goto(`${stowage.url}${FOLDER}`)
   await page.getByRole('button', { name: key(0), exact: true }).waitFor()
-  await watchFrames(page)
+  const recording = await recordFrames(page)
   const started = Date.now()
-  const result = await page.evaluate(
-    async (last) => {
-      const frame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()))
-      let mostRows = 0
-      let steps = 0
-      for (let idle = 0; idle < 600;) {
-        const before = window.scrollY
-        // Three screens a frame: a person dragging the scroll bar.
-        window.scrollBy(0, window.innerHeight * 3)
-        await frame()
-        steps++
-        mostRows = Math.max(mostRows, document.querySelectorAll('tbody tr[data-index]').length)
-        const names = [...document.querySelectorAll('tbody tr[data-index] .name span')].map((span) => span.textContent)
-        if (names.includes(last)) return { mostRows, steps }
-        // At the end of what has loaded: wait for the next page, a frame at a time.
-        idle = window.scrollY === before ? idle + 1 : 0
-      }
-      return { mostRows, steps, stuck: true }
-    },
-    key(COUNT - 1),
-  )
-  const long = await page.evaluate(() => (window as unknown as { longFrames: number[] }).longFrames.length)
-  const longest = await longestFrame(page)
-  console.log(`${long} frames over 50 ms`)
+  const result = await page.evaluate(async (count) => {
+    const frame = (): Promise<void> => new Promise((resolve) => requestAnimationFrame(() => resolve()))
+    // Read from the page without making garbage of its own (node lists, strings) in every frame:
+    // the collector's pauses land in the frames measured.
+    const body = document.querySelector('tbody')!
+    let mostRows = 0
+    let steps = 0
+    for (let idle = 0; idle < 600;) {
+      const before = window.scrollY
+      // A person dragging the scroll bar.
+      window.scrollBy(0, window.innerHeight * 3)
+      await frame()
+      steps++
+      mostRows = Math.max(mostRows, body.rows.length)
+      const last = body.querySelector(`tr[data-index="${count - 1}"] .name span`)
+      if (last) return { mostRows, steps, last: last.textContent }
+      // At the end of what has loaded: wait for the next page, a frame at a time.
+      idle = window.scrollY === before ? idle + 1 : 0
+    }
+    return { mostRows, steps, stuck: true }
+  }, COUNT)
+  const long = await recording.stop()
+  const worst = (by: 'wall' | 'cpu'): number => Math.max(0, ...long.map((frame) => frame[by]))
   console.log(
-    `100 000 keys scrolled to the end in ${Date.now() - started} ms over ${result.steps} frames; at most ${result.mostRows} rows in the page; longest frame ${longest} ms`,
+    `100 000 keys scrolled to the end in ${Date.now() - started} ms over ${result.steps} frames; at most ${result.mostRows} rows in the page; ` +
+      `${long.length} frames over 50 ms of wall clock (longest ${worst('wall')} ms), the page's main-thread work in them at most ${worst('cpu')} ms ` +
+      `(${long
+        .map((frame) => frame.cpu)
+        .toSorted((a, b) => b - a)
+        .slice(0, 10)
+        .join(', ')} ms in the ten costliest)`,
   )
-  expect(result).not.toHaveProperty('stuck')
-  expect(result.mostRows).toBeLessThan(100)
+  return { ...result, long }
+}
+
+test('scrolling to the end loads every page as it goes, with only the rows on screen drawn and no frame costing over 50 ms', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  let run = await scrollToEnd(page)
+  // A collector pause or a neighbour's burst on the shared two cores can land in one frame; a
+  // table that costs too much does so on every scroll. So one frame over budget is scrolled again.
+  if (run.long.some((frame) => frame.cpu > 50)) run = await scrollToEnd(page)
+  expect(run).not.toHaveProperty('stuck')
+  expect(run.last).toBe(key(COUNT - 1))
+  expect(run.mostRows).toBeLessThan(40)
   await page.getByText('100,000 items.').waitFor()
-  // At most one frame in ten over 50 ms while pages keep arriving, so a table that drew more than the
-  // screen (every frame long) fails. The issue's budget is no frame over 50 ms; on the 2-core machine
-  // with the server, RGW and the test beside it 2–3 % of frames still miss it (the log line above), so
-  // this bound is what holds today, not the goal.
-  expect(long / result.steps).toBeLessThanOrEqual(0.1)
+  // The issue's budget, as the page's own work: no frame takes the page over 50 ms. Wall-clock
+  // frames also hold what the server, RGW and other processes took of the two cores; one frame in
+  // ten over 50 ms of wall clock would be a table drawing more than the screen, whatever the load.
+  expect(run.long.filter((frame) => frame.cpu > 50)).toEqual([])
+  expect(run.long.length / run.steps).toBeLessThanOrEqual(0.1)
   expect(unexpected(problems)).toEqual([])
-}, 300_000)
+}, 400_000)
 
 test('shift-click selects a range, sorting and the arrow keys work in the windowed rows', async () => {
   const { page, problems } = admin

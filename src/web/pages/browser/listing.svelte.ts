@@ -92,10 +92,10 @@ export class Listing {
         signal,
       )
       if (signal?.aborted) return
-      this.folders = [...this.folders, ...page.common_prefixes.map((key): FolderEntry => ({ kind: 'folder', key, name: baseName(key) }))]
+      this.folders = this.folders.concat(page.common_prefixes.map((key): FolderEntry => ({ kind: 'folder', key, name: baseName(key) })))
       // The folder's own placeholder object ("photos/") is the folder itself, not a child of it.
       const objects = page.objects.filter((info) => info.key !== this.folder)
-      this.objects = [...this.objects, ...objects.map((info): ObjectEntry => ({ kind: 'object', key: info.key, name: baseName(info.key), info }))]
+      this.objects = this.objects.concat(objects.map((info): ObjectEntry => ({ kind: 'object', key: info.key, name: baseName(info.key), info })))
       this.token = page.is_truncated ? page.next_continuation_token : undefined
       this.loadedOnce = true
     } catch (err) {

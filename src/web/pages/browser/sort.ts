@@ -61,7 +61,9 @@ function valueOf(entry: ObjectEntry, column: 'size' | 'modified'): number {
 }
 
 export function sortEntries(folders: FolderEntry[], objects: ObjectEntry[], sort: Sort | null): Entry[] {
-  if (!sort) return [...folders, ...objects]
+  // No copy when one side is empty: a big folder grows by a page at a time, and copying its whole
+  // listing for every page is garbage the browser collects in the middle of scrolling.
+  if (!sort) return folders.length === 0 ? objects : objects.length === 0 ? folders : [...folders, ...objects]
   const sign = sort.direction === 'ascending' ? 1 : -1
   if (sort.column === 'name') return [...folders.toSorted((a, b) => sign * byName(a, b)), ...objects.toSorted((a, b) => sign * byName(a, b))]
   const column = sort.column
