@@ -335,6 +335,12 @@ test('at 375 px the object browser fits the screen, in light and dark', async ()
     const heights = await phone.page.locator('tbody tr[data-index]').evaluateAll((rows) => rows.map((row) => row.getBoundingClientRect().height))
     expect(heights.length).toBeGreaterThan(0)
     expect(Math.max(...heights)).toBeLessThanOrEqual(64)
+    // "Select all" and the three sort buttons share one line.
+    const tops = await phone.page
+      .locator('thead th')
+      .evaluateAll((cells) => cells.filter((cell) => getComputedStyle(cell).display !== 'none').map((cell) => cell.getBoundingClientRect().top))
+    expect(tops).toHaveLength(4)
+    expect(Math.max(...tops) - Math.min(...tops)).toBeLessThan(8)
     await phone.page.getByRole('button', { name: 'Upload files' }).waitFor()
     await phone.page.screenshot({ path: join(SCREENSHOTS, `object-browser-375-${scheme}.png`), fullPage: true })
   }
