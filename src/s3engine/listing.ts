@@ -40,20 +40,22 @@ function common(c: OpContext): { prefix: string; delimiter: string; max: number;
 }
 
 function contents(p: Page, write: KeyWriter, withOwner: string | undefined): string {
-  let out = ''
+  const out: string[] = []
   for (const o of p.result.objects) {
-    out += wrap(
-      'Contents',
-      el('Key', write(o.key)) +
-        el('LastModified', isoTime(o.lastModified)) +
-        el('ETag', o.etag ?? '') +
-        el('Size', o.size) +
-        (withOwner ? owner(withOwner) : '') +
-        el('StorageClass', o.storageClass ?? 'STANDARD'),
+    out.push(
+      wrap(
+        'Contents',
+        el('Key', write(o.key)) +
+          el('LastModified', isoTime(o.lastModified)) +
+          el('ETag', o.etag ?? '') +
+          el('Size', o.size) +
+          (withOwner ? owner(withOwner) : '') +
+          el('StorageClass', o.storageClass ?? 'STANDARD'),
+      ),
     )
   }
-  for (const prefix of p.result.commonPrefixes) out += wrap('CommonPrefixes', el('Prefix', write(prefix)))
-  return out
+  for (const prefix of p.result.commonPrefixes) out.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
+  return out.join('')
 }
 
 /** The last entry of a page in key order: what V1's NextMarker names. */
@@ -111,19 +113,22 @@ export async function listObjectVersions(c: OpContext): Promise<S3Reply> {
   if (delimiter !== '') inner += el('Delimiter', write(delimiter))
   inner += el('IsTruncated', p.result.isTruncated)
   if (encoded) inner += el('EncodingType', 'url')
+  const entries: string[] = []
   for (const o of p.result.objects) {
-    inner += wrap(
-      'Version',
-      el('Key', write(o.key)) +
-        el('VersionId', 'null') +
-        el('IsLatest', true) +
-        el('LastModified', isoTime(o.lastModified)) +
-        el('ETag', o.etag ?? '') +
-        el('Size', o.size) +
-        owner(c.owner) +
-        el('StorageClass', o.storageClass ?? 'STANDARD'),
+    entries.push(
+      wrap(
+        'Version',
+        el('Key', write(o.key)) +
+          el('VersionId', 'null') +
+          el('IsLatest', true) +
+          el('LastModified', isoTime(o.lastModified)) +
+          el('ETag', o.etag ?? '') +
+          el('Size', o.size) +
+          owner(c.owner) +
+          el('StorageClass', o.storageClass ?? 'STANDARD'),
+      ),
     )
   }
-  for (const prefix of p.result.commonPrefixes) inner += wrap('CommonPrefixes', el('Prefix', write(prefix)))
-  return xmlReply(doc('ListVersionsResult', inner))
+  for (const prefix of p.result.commonPrefixes) entries.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
+  return xmlReply(doc('ListVersionsResult', inner + entries.join('')))
 }

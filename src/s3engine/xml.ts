@@ -29,9 +29,14 @@ export function wrap(name: string, inner: string): string {
   return `<${name}>${inner}</${name}>`
 }
 
-/** A whole document: declaration, then the root element in S3's namespace. */
+/**
+ * A whole document: declaration, then the root element in S3's namespace.
+ * Large ones (listings) should come as one joined string rather than built
+ * up with `+=`: encoding a string of thousands of pieces costs more than
+ * making it.
+ */
 export function doc(root: string, inner: string): Uint8Array {
-  return new TextEncoder().encode(`<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${NS}">${inner}</${root}>`)
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${NS}">${inner}</${root}>`, 'utf8')
 }
 
 /** ISO 8601 with milliseconds, as S3 writes times in XML. */
