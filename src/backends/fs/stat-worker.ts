@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * The thread stat-batch.ts hands listing pages' lstat calls to. Per path,
+ * four BigInt64 slots: the kind (see stat-batch.ts), inode, size and mtime in
+ * nanoseconds.
+ */
+import { lstatSync } from 'node:fs'
+
+declare const self: Worker
+
+const MISSING = new Set(['ENOENT', 'ENOTDIR'])
+
+self.onmessage = (e: MessageEvent<{ id: number; paths: string[] }>) => {
+  const { id, paths } = e.data
+  const out = new BigInt64Array(paths.length * 4)
+  paths.forEach((path, i) => {
+    try {
+      const st = lstatSync(path, { bigint: true })
+      out[i * 4] = st.isFile() ? 1n : 0n
+      out[i * 4 + 1] = st.ino
+      out[i * 4 + 2] = st.size
+      out[i * 4 + 3] = st.mtimeNs
+    } catch (err) {
+      out[i * 4] = MISSING.has((err as { code?: string }).code ?? '') ? 0n : -1n
+    }
+  })
+  postMessage({ id, out }, [out.buffer])
+}
