@@ -6,7 +6,7 @@
  * which nothing lists and the next start removes; the rename itself is atomic,
  * so a reader sees the old object or the new one, never a part.
  */
-import { closeSync, fstatSync, openSync, renameSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
+import { closeSync, fstatSync, openSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
@@ -16,12 +16,12 @@ import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
-import { fsFailure } from './errors.ts'
+import { fsFailure, isErrno } from './errors.ts'
 import { withLock } from './lock.ts'
 import { placeFile, stageJson } from './json.ts'
 import { forgetListed } from './listed.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
-import { prepareTarget } from './tree.ts'
+import { prepareTarget, renameOnto, unlinkFile } from './tree.ts'
 import { SlabPool } from '../../lib/slab-pool.ts'
 
 export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
@@ -229,8 +229,11 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
       const target = await trackKey(ctx.bucketDir(bucket), key, async () => {
         const t = await prepareTarget(ctx, bucket, key)
         // Data first: a failure here leaves the previous object and its sidecar untouched.
-        renameSync(staged.path, t.path)
-        if (t.stale) rmSync(t.stale, { force: true })
+        await renameOnto(staged.path, t.path, t.replaces)
+        if (t.stale)
+          await unlinkFile(t.stale.path, t.stale.size).catch((err: unknown) => {
+            if (!isErrno(err, 'ENOENT')) throw err
+          })
         return t
       })
       await placeFile(sidecarTmp!, scPath)
