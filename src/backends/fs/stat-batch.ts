@@ -62,7 +62,8 @@ export async function statFiles(paths: string[]): Promise<Array<Stamp | null>> {
   if (w) {
     const id = nextId++
     const reply = new Promise<BigInt64Array | null>((resolve) => waiting.set(id, resolve))
-    w.postMessage({ id, paths })
+    // One string clones faster than an array of a thousand (no path holds a NUL).
+    w.postMessage({ id, paths: paths.join('\0') })
     out = await reply
   }
   return paths.map((path, i) => {

@@ -10,8 +10,9 @@ declare const self: Worker
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR'])
 
-self.onmessage = (e: MessageEvent<{ id: number; paths: string[] }>) => {
-  const { id, paths } = e.data
+self.onmessage = (e: MessageEvent<{ id: number; paths: string }>) => {
+  const { id } = e.data
+  const paths = e.data.paths.split('\0')
   const out = new BigInt64Array(paths.length * 4)
   paths.forEach((path, i) => {
     try {
