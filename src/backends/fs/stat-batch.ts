@@ -26,11 +26,17 @@ function failAll(): void {
   waiting.clear()
 }
 
+/**
+ * The thread's code: beside this file, or in the compiled binary, where
+ * scripts/build.ts adds it as an entry point named from the binary's root
+ * (src/), and this module's URL is the binary's own.
+ */
+const WORKER_URL = import.meta.url.includes('/$bunfs/') ? './backends/fs/stat-worker.ts' : new URL('./stat-worker.ts', import.meta.url).href
+
 function thread(): Worker | null {
   if (worker !== undefined) return worker
   try {
-    // The compiled binary carries this file as an extra entry point (scripts/build.ts).
-    worker = new Worker(new URL('./stat-worker.ts', import.meta.url).href, { ref: false })
+    worker = new Worker(WORKER_URL, { ref: false })
     worker.onmessage = (e: MessageEvent<Reply>) => {
       const resolve = waiting.get(e.data.id)
       waiting.delete(e.data.id)
