@@ -66,8 +66,9 @@ export type StageOptions = { signal?: AbortSignal; checksum?: ChecksumAlgorithm 
  * more is cut off as soon as it shows, fewer is noticed at the end, and
  * either way nothing is kept (kind `invalid`). A body stream that errors
  * fails the same way, with its error as the cause. Pieces are gathered into
- * chunks of COPY_CHUNK; a full chunk is written while the next one is
- * received and hashed, so disk and network overlap with two chunks held.
+ * chunks of COPY_CHUNK (a piece that large is written as it is); a full
+ * gathered chunk is written while the next one is received and hashed, so
+ * disk and network overlap with two chunks held.
  */
 export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>, size: number, opts: StageOptions = {}): Promise<Staged> {
   const { signal } = opts
@@ -81,9 +82,11 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   signal?.addEventListener('abort', onAbort, { once: true })
   let fd: number | undefined
   let writing: Promise<void> = Promise.resolve()
-  // Small bodies touch a page or two of fresh memory; the second chunk only for bodies that need it.
-  let pending = size < SMALL_BODY ? new Uint8Array(size) : chunkSlabs.take(Math.min(size, COPY_CHUNK))
-  let spare = size > COPY_CHUNK ? chunkSlabs.take(COPY_CHUNK) : pending
+  const chunkSize = Math.min(size, COPY_CHUNK)
+  // Taken when a piece first needs gathering; small bodies touch a page or two of fresh memory.
+  const gather = (): Uint8Array => (size < SMALL_BODY ? new Uint8Array(size) : chunkSlabs.take(chunkSize))
+  let pending: Uint8Array | null = null
+  let spare: Uint8Array | null = null
   try {
     fd = openSync(path, 'wx')
     const hasher = new BodyHasher(opts.checksum)
@@ -103,19 +106,21 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       hasher.update(chunk.value)
       let data = chunk.value
       while (data.byteLength > 0) {
-        if (held === 0 && data.byteLength >= pending.byteLength) {
-          // A piece the size of a chunk (a body read whole) goes to disk as it is.
-          const piece = data.subarray(0, pending.byteLength)
+        if (held === 0 && data.byteLength >= chunkSize) {
+          // A piece the size of a chunk (a body read whole) goes to disk as it is, at once: held through
+          // a write on the thread pool it would keep the producer's next piece alive beside it.
+          const piece = data.subarray(0, chunkSize)
           await writing
-          writing = writeAll(fd, piece)
+          for (let at = 0; at < piece.byteLength;) at += writeSync(fd, piece, at)
           data = data.subarray(piece.byteLength)
           continue
         }
-        const n = Math.min(data.byteLength, pending.byteLength - held)
+        pending ??= gather()
+        const n = Math.min(data.byteLength, chunkSize - held)
         pending.set(data.subarray(0, n), held)
         held += n
         data = data.subarray(n)
-        if (held === pending.byteLength) {
+        if (held === chunkSize) {
           await writing
           writing = writeAll(fd, pending)
           ;[pending, spare] = [spare, pending]
@@ -125,7 +130,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     }
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
     await writing
-    if (held > 0) await writeAll(fd, pending.subarray(0, held))
+    if (pending && held > 0) await writeAll(fd, pending.subarray(0, held))
     const staged = await finish(fd, path, size, hasher)
     closeSync(fd)
     fd = undefined
@@ -138,8 +143,8 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   } finally {
     signal?.removeEventListener('abort', onAbort)
     reader.releaseLock()
-    chunkSlabs.give(pending)
-    if (spare !== pending) chunkSlabs.give(spare)
+    if (pending) chunkSlabs.give(pending)
+    if (spare) chunkSlabs.give(spare)
   }
 }
 
