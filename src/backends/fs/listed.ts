@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * What a listing shows of each object, remembered between pages, so a page
  * costs one stat per object it lists rather than a stat, a sidecar lookup and

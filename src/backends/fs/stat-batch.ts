@@ -14,11 +14,11 @@ import { isErrno } from './errors.ts'
 /** What a page needs of a file: whether it is a regular one, and its stamp (see sidecar.ts). */
 export type Stamp = { ino: bigint; size: bigint; mtimeNs: bigint }
 
-type Reply = { id: number; out: BigInt64Array }
+type Reply = { id: number; out: BigUint64Array }
 
 let worker: Worker | null | undefined
 let nextId = 0
-const waiting = new Map<number, (out: BigInt64Array | null) => void>()
+const waiting = new Map<number, (out: BigUint64Array | null) => void>()
 
 function failAll(): void {
   worker = null
@@ -64,10 +64,10 @@ export function statHere(path: string): Stamp | null {
 /** Each path's stamp; null for one that is missing or not a regular file. */
 export async function statFiles(paths: string[]): Promise<Array<Stamp | null>> {
   const w = paths.length > 0 ? thread() : null
-  let out: BigInt64Array | null = null
+  let out: BigUint64Array | null = null
   if (w) {
     const id = nextId++
-    const reply = new Promise<BigInt64Array | null>((resolve) => waiting.set(id, resolve))
+    const reply = new Promise<BigUint64Array | null>((resolve) => waiting.set(id, resolve))
     // One string clones faster than an array of a thousand (no path holds a NUL).
     w.postMessage({ id, paths: paths.join('\0') })
     out = await reply
@@ -75,7 +75,7 @@ export async function statFiles(paths: string[]): Promise<Array<Stamp | null>> {
   return paths.map((path, i) => {
     if (!out) return statHere(path)
     const kind = out[i * 4]!
-    if (kind === -1n) return statHere(path)
-    return kind === 1n ? { ino: out[i * 4 + 1]!, size: out[i * 4 + 2]!, mtimeNs: out[i * 4 + 3]! } : null
+    if (kind === 2n) return statHere(path)
+    return kind === 1n ? { ino: out[i * 4 + 1]!, size: out[i * 4 + 2]!, mtimeNs: BigInt.asIntN(64, out[i * 4 + 3]!) } : null
   })
 }
