@@ -16,7 +16,7 @@ import type { S3Reply } from '../s3proxy/call.ts'
 import { encodingType, intParam, param, xmlReply, type OpContext } from './context.ts'
 import { s3Failure } from './errors.ts'
 import { invalidArgument } from './headers.ts'
-import { doc, el, isoTime, keyWriter, owner, wrap, type KeyWriter } from './xml.ts'
+import { doc, el, isoTime, keyWriter, owner, text, wrap, type KeyWriter } from './xml.ts'
 
 type Page = { result: ListResult; max: number }
 
@@ -39,21 +39,18 @@ function common(c: OpContext): { prefix: string; delimiter: string; max: number;
   return { prefix: param(c, 'prefix') ?? '', delimiter, max: intParam(c, 'max-keys', 1000, 1000), write: keyWriter(encoded ? 'url' : undefined), encoded }
 }
 
+/** A listing's entries, written out at once: a page holds up to a thousand, and this is most of its cost. */
 function contents(p: Page, write: KeyWriter, withOwner: string | undefined): string {
-  let out = ''
+  const out: string[] = []
+  const ownerBlock = withOwner ? owner(withOwner) : ''
   for (const o of p.result.objects) {
-    out += wrap(
-      'Contents',
-      el('Key', write(o.key)) +
-        el('LastModified', isoTime(o.lastModified)) +
-        el('ETag', o.etag ?? '') +
-        el('Size', o.size) +
-        (withOwner ? owner(withOwner) : '') +
-        el('StorageClass', o.storageClass ?? 'STANDARD'),
+    out.push(
+      `<Contents><Key>${text(write(o.key))}</Key><LastModified>${isoTime(o.lastModified)}</LastModified><ETag>${text(o.etag ?? '')}</ETag>` +
+        `<Size>${o.size}</Size>${ownerBlock}<StorageClass>${text(o.storageClass ?? 'STANDARD')}</StorageClass></Contents>`,
     )
   }
-  for (const prefix of p.result.commonPrefixes) out += wrap('CommonPrefixes', el('Prefix', write(prefix)))
-  return out
+  for (const prefix of p.result.commonPrefixes) out.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
+  return out.join('')
 }
 
 /** The last entry of a page in key order: what V1's NextMarker names. */
@@ -111,19 +108,22 @@ export async function listObjectVersions(c: OpContext): Promise<S3Reply> {
   if (delimiter !== '') inner += el('Delimiter', write(delimiter))
   inner += el('IsTruncated', p.result.isTruncated)
   if (encoded) inner += el('EncodingType', 'url')
+  const entries: string[] = []
   for (const o of p.result.objects) {
-    inner += wrap(
-      'Version',
-      el('Key', write(o.key)) +
-        el('VersionId', 'null') +
-        el('IsLatest', true) +
-        el('LastModified', isoTime(o.lastModified)) +
-        el('ETag', o.etag ?? '') +
-        el('Size', o.size) +
-        owner(c.owner) +
-        el('StorageClass', o.storageClass ?? 'STANDARD'),
+    entries.push(
+      wrap(
+        'Version',
+        el('Key', write(o.key)) +
+          el('VersionId', 'null') +
+          el('IsLatest', true) +
+          el('LastModified', isoTime(o.lastModified)) +
+          el('ETag', o.etag ?? '') +
+          el('Size', o.size) +
+          owner(c.owner) +
+          el('StorageClass', o.storageClass ?? 'STANDARD'),
+      ),
     )
   }
-  for (const prefix of p.result.commonPrefixes) inner += wrap('CommonPrefixes', el('Prefix', write(prefix)))
-  return xmlReply(doc('ListVersionsResult', inner))
+  for (const prefix of p.result.commonPrefixes) entries.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
+  return xmlReply(doc('ListVersionsResult', inner + entries.join('')))
 }

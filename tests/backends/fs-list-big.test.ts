@@ -8,12 +8,12 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { listPage } from '../../src/backends/fs/list.ts'
+import { listPage, type Describe } from '../../src/backends/fs/list.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'stowage-fs-big-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-const describe = (key: string) => ({ key, size: 0 })
+const describe: Describe = async (files) => files.map(({ key }) => ({ key, size: 0 }))
 const past = new Date(Date.now() - 60_000)
 
 async function walk(prefix: string, delimiter: string): Promise<string[]> {

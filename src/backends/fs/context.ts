@@ -19,6 +19,7 @@
  * into it, so a link planted there cannot send writes outside the root.
  */
 import { randomBytes } from 'node:crypto'
+import { lstatSync, mkdirSync, realpathSync } from 'node:fs'
 import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
@@ -46,14 +47,16 @@ const linked = (): BackendError => new BackendError('denied', 'a directory of th
 /**
  * Creates `dir` (and its missing parents) once the deepest one that exists is
  * known to be reached through no link, so nothing is ever made through one;
- * kind `denied` otherwise.
+ * kind `denied` otherwise. Synchronous system calls: every write checks a
+ * directory or two, and a few calls cost less than as many trips through the
+ * I/O thread pool.
  */
 export async function safeDir(dir: string): Promise<string> {
   let existing = dir
   const missing: string[] = []
   for (;;) {
     try {
-      await lstat(existing)
+      lstatSync(existing)
       break
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err
@@ -61,16 +64,20 @@ export async function safeDir(dir: string): Promise<string> {
       existing = dirname(existing)
     }
   }
-  if ((await realpath(existing)) !== existing) throw linked()
+  if (missing.length === 0) {
+    if (realpathSync(dir) !== dir) throw linked()
+    return dir
+  }
+  if (realpathSync(existing) !== existing) throw linked()
   for (const name of missing) {
     existing = join(existing, name)
     try {
-      await mkdir(existing)
+      mkdirSync(existing)
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err
     }
   }
-  if ((await realpath(dir)) !== dir) throw linked()
+  if (realpathSync(dir) !== dir) throw linked()
   return dir
 }
 

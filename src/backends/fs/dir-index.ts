@@ -29,8 +29,8 @@
  * than the whole budget is still listed, from an index built for that one
  * call.
  */
-import type { Dirent } from 'node:fs'
-import { lstat, readdir } from 'node:fs/promises'
+import { lstatSync, type Dirent } from 'node:fs'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno } from './errors.ts'
 import { compareKeys } from '../../lib/key-order.ts'
@@ -235,9 +235,10 @@ function keep(dir: string, snap: Snapshot): void {
   evict()
 }
 
-async function mtimeOf(dir: string): Promise<bigint | null> {
+/** Synchronous: every listing and every write into a listed directory asks, and a trip through the I/O thread pool costs more than the call. */
+function mtimeOf(dir: string): bigint | null {
   try {
-    const st = await lstat(dir, { bigint: true })
+    const st = lstatSync(dir, { bigint: true })
     return st.isDirectory() ? st.mtimeNs : null
   } catch (err) {
     if (isErrno(err, ...MISSING)) return null
@@ -284,7 +285,7 @@ function sortedItems(dirents: Dirent[]): string[] {
 async function build(dir: string): Promise<Snapshot | null> {
   builds++
   const startedNs = BigInt(Date.now()) * 1_000_000n
-  const before = await mtimeOf(dir)
+  const before = mtimeOf(dir)
   if (before === null) return null
   let dirents: Dirent[]
   try {
@@ -293,7 +294,7 @@ async function build(dir: string): Promise<Snapshot | null> {
     if (isErrno(err, ...MISSING)) return null
     throw err
   }
-  const after = await mtimeOf(dir)
+  const after = mtimeOf(dir)
   if (after === null) return null
   const snap: Snapshot = { index: new PackedIndex(sortedItems(dirents)), mtimeNs: after }
   if (before !== after || after + RACY_NS > startedNs) snap.racySince = Date.now()
@@ -302,7 +303,7 @@ async function build(dir: string): Promise<Snapshot | null> {
 
 /** The directory's index, current as of this call; null when it does not exist. */
 export async function readIndex(dir: string): Promise<DirIndex | null> {
-  const mtime = await mtimeOf(dir)
+  const mtime = mtimeOf(dir)
   if (mtime === null) return null
   const cached = snapshots.get(dir)
   if (cached && cached.mtimeNs === mtime && (cached.racySince === undefined || Date.now() - cached.racySince < RECHECK_MS)) {
@@ -329,9 +330,9 @@ function touched(bucketDir: string, key: string): Array<{ dir: string; names: st
   return out
 }
 
-async function entryAt(dir: string, name: string): Promise<Entry | null> {
+function entryAt(dir: string, name: string): Entry | null {
   try {
-    const st = await lstat(join(dir, name))
+    const st = lstatSync(join(dir, name))
     return st.isFile() ? entryOf(name, false) : st.isDirectory() ? entryOf(name, true) : null
   } catch (err) {
     if (isErrno(err, ...MISSING)) return null
@@ -347,7 +348,7 @@ export async function trackKey<T>(bucketDir: string, key: string, change: () => 
   const dirs = touched(bucketDir, key).filter((t) => snapshots.has(t.dir))
   for (const t of dirs) {
     const snap = snapshots.get(t.dir)!
-    if ((await mtimeOf(t.dir)) !== snap.mtimeNs) drop(t.dir, snap)
+    if (mtimeOf(t.dir) !== snap.mtimeNs) drop(t.dir, snap)
   }
   try {
     return await change()
@@ -357,9 +358,9 @@ export async function trackKey<T>(bucketDir: string, key: string, change: () => 
       if (!snap) continue
       try {
         const before = snap.index.bytes
-        for (const name of t.names) snap.index.update(name, await entryAt(t.dir, name))
+        for (const name of t.names) snap.index.update(name, entryAt(t.dir, name))
         used += snap.index.bytes - before
-        const mtime = await mtimeOf(t.dir)
+        const mtime = mtimeOf(t.dir)
         if (mtime === null) drop(t.dir, snap)
         else {
           snap.mtimeNs = mtime

@@ -15,10 +15,15 @@ type Pending = { running: Promise<void> | null; next: Promise<void> | null }
 
 const pending = new Map<string, Pending>()
 
+/** fsync(2) on the I/O thread pool: it waits for the disk, which the event loop must not. */
+export function syncFd(fd: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())))
+}
+
 async function fsyncDir(dir: string): Promise<void> {
   const fd = openSync(dir, 'r')
   try {
-    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())))
+    await syncFd(fd)
   } finally {
     closeSync(fd)
   }

@@ -30,8 +30,8 @@ type Cursor = { parts: string[]; dir: string; prefix: string; index: DirIndex; n
 
 type Found = { kind: 'object'; key: string; path: string } | { kind: 'prefix'; prefix: string }
 
-/** Builds the listed ObjectInfo of a file; null when it vanished meanwhile. */
-export type Describe = (key: string, path: string, withMetadata: boolean) => ObjectInfo | null
+/** Builds the listed ObjectInfo of each file; null for one that vanished meanwhile. */
+export type Describe = (files: Array<{ key: string; path: string }>, withMetadata: boolean) => Promise<Array<ObjectInfo | null>>
 
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP']
 
@@ -246,15 +246,13 @@ export async function listPage(bucketDir: string, opts: ListOptions, describe: D
     cursors = cursors.filter((c) => c.next < c.index.size)
   }
 
-  const objects: ObjectInfo[] = []
   const commonPrefixes: string[] = []
+  const files: Array<{ key: string; path: string }> = []
   for (const f of found) {
     if (f.kind === 'prefix') commonPrefixes.push(f.prefix)
-    else {
-      const info = describe(f.key, f.path, opts.withMetadata === true)
-      if (info) objects.push(info)
-    }
+    else files.push(f)
   }
+  const objects = (await describe(files, opts.withMetadata === true)).filter((info) => info !== null)
   const result: ListResult = { objects, commonPrefixes, isTruncated: truncated }
   if (truncated) result.nextToken = encodeToken(found.at(-1)!)
   return result

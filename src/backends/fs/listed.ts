@@ -13,22 +13,21 @@
  * as it changes one; a root opened again (recovery may have put sidecars in
  * place) starts with none.
  *
- * A known file is checked with a plain stat, half the cost of a BigInt one
- * (its mtime is a double of milliseconds, which is compared with the value
- * derived from the exact stamp the facts were read under, as Node derives
- * it); a file seen for the first time gets the exact stat that sidecars and
- * dropped-in ETags need. Should the two derivations ever disagree, the facts
- * are only read again, never mistaken.
+ * The stats of a page are made together, off the event loop (stat-batch.ts).
+ * A commit may land between that stat and the sidecar read here; a sidecar
+ * that does not match the stamp is therefore checked against a fresh stat
+ * before the file is taken for one dropped in from outside.
  */
-import { lstatSync, readdirSync, realpathSync, type BigIntStats, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
-import type { ObjectInfo } from '../backend.ts'
 import type { FsContext } from './context.ts'
+import type { Describe } from './list.ts'
 import { isErrno } from './errors.ts'
 import { readRecord } from './json.ts'
 import { adopt, describes, infoOf, parseSidecar, sidecarPath, type Listed } from './sidecar.ts'
+import { statFiles, statHere, type Stamp } from './stat-batch.ts'
 
-type Facts = { ino: number; size: number; mtimeMs: number; sc: Listed }
+type Facts = Stamp & { sc: Listed }
 
 /** By bucket directory and key. ~0.5 KiB each: enough for folders listed again and again a few thousand keys at a time. */
 const known = new Map<string, Facts>()
@@ -45,10 +44,6 @@ export function forgetListed(ctx: FsContext, bucket: string, key: string): void 
 export function forgetListedUnder(dir: string): void {
   const from = dir + '/'
   for (const id of known.keys()) if (id.startsWith(from)) known.delete(id)
-}
-
-function plainMtimeMs(st: BigIntStats): number {
-  return Number(st.mtimeNs / 1_000_000_000n) * 1000 + Number(st.mtimeNs % 1_000_000_000n) / 1e6
 }
 
 function missing(err: unknown): boolean {
@@ -72,45 +67,35 @@ function shardsOf(ctx: FsContext, bucket: string): Set<string> {
   }
 }
 
-/**
- * A page's view of one bucket: what it shows for the file found at `path`
- * for `key`, or null when the file went away meanwhile. Synchronous: a page
- * stats up to a thousand files, each a few microseconds, and a trip through
- * the I/O thread pool apiece would cost more than the stat.
- */
-export function listedView(ctx: FsContext, bucket: string): (key: string, path: string, withMetadata: boolean) => ObjectInfo | null {
+/** A page's view of one bucket: what it shows for each file found for a key, or null for one that went away meanwhile. */
+export function listedView(ctx: FsContext, bucket: string): Describe {
   const bucketDir = ctx.bucketDir(bucket)
   let shards: Set<string> | undefined
-  return (key, path, withMetadata) => {
-    const id = idOf(bucketDir, key)
-    const hit = known.get(id)
-    if (hit) {
-      let st: Stats | undefined
-      try {
-        st = lstatSync(path)
-      } catch (err) {
-        if (!missing(err)) throw err
-      }
-      if (!st?.isFile()) return null
-      if (st.ino === hit.ino && st.size === hit.size && st.mtimeMs === hit.mtimeMs) return infoOf(hit.sc, withMetadata)
-    }
-    let st: BigIntStats
-    try {
-      st = lstatSync(path, { bigint: true })
-    } catch (err) {
-      if (missing(err)) return null
-      throw err
-    }
-    if (!st.isFile()) return null
+  const read = (key: string, path: string, stamp: Stamp): Facts | null => {
     const scPath = sidecarPath(ctx, bucket, key)
     shards ??= shardsOf(ctx, bucket)
     const text = shards.has(basename(dirname(scPath))) ? readRecord(scPath, { dirChecked: true }) : null
     const parsed = text === null ? null : parseSidecar(text, bucket, key)
-    const sc = describes(parsed, st) ? parsed : adopt(bucket, key, st)
-    known.delete(id)
-    const { size, etag, contentType, lastModified, metadata } = sc
-    known.set(id, { ino: Number(st.ino), size: Number(st.size), mtimeMs: plainMtimeMs(st), sc: { key, size, etag, contentType, lastModified, metadata } })
-    if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!)
-    return infoOf(sc, withMetadata)
+    let st: Stamp | null = stamp
+    if (parsed && !describes(parsed, st)) st = statHere(path)
+    if (!st) return null
+    const { size, etag, contentType, lastModified, metadata } = describes(parsed, st) ? parsed : adopt(bucket, key, st)
+    return { ...st, sc: { key, size, etag, contentType, lastModified, metadata } }
+  }
+  return async (files, withMetadata) => {
+    const stamps = await statFiles(files.map((f) => f.path))
+    return files.map(({ key, path }, i) => {
+      const stamp = stamps[i]
+      if (!stamp) return null
+      const id = idOf(bucketDir, key)
+      const hit = known.get(id)
+      if (hit && hit.ino === stamp.ino && hit.size === stamp.size && hit.mtimeNs === stamp.mtimeNs) return infoOf(hit.sc, withMetadata)
+      const facts = read(key, path, stamp)
+      known.delete(id)
+      if (!facts) return null
+      known.set(id, facts)
+      if (known.size > KNOWN_MAX) known.delete(known.keys().next().value!)
+      return infoOf(facts.sc, withMetadata)
+    })
   }
 }

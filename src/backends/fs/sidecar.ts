@@ -85,11 +85,14 @@ export async function readSidecar(ctx: FsContext, bucket: string, key: string, o
   return text === null ? null : parseSidecar(text, bucket, key)
 }
 
-export function describes(sc: Sidecar | null, st: BigIntStats): sc is Sidecar {
+/** What identifies the file a sidecar describes (a BigIntStats has it). */
+export type FileStamp = Pick<BigIntStats, 'ino' | 'size' | 'mtimeNs'>
+
+export function describes(sc: Sidecar | null, st: FileStamp): sc is Sidecar {
   return sc !== null && sc.ino === String(st.ino) && sc.size === Number(st.size) && sc.mtimeNs === String(st.mtimeNs)
 }
 
-export function stampOf(st: BigIntStats): Pick<Sidecar, 'ino' | 'size' | 'mtimeNs'> {
+export function stampOf(st: FileStamp): Pick<Sidecar, 'ino' | 'size' | 'mtimeNs'> {
   return { ino: String(st.ino), size: Number(st.size), mtimeNs: String(st.mtimeNs) }
 }
 
@@ -107,12 +110,12 @@ export function contentTypeFor(key: string): string {
   return type
 }
 
-function foreignEtag(st: BigIntStats): string {
+function foreignEtag(st: FileStamp): string {
   return `"${createHash('md5').update(`${st.ino}:${st.size}:${st.mtimeNs}`).digest('hex')}-1"`
 }
 
 /** The sidecar a file would have if it described itself (for files dropped in from outside). */
-export function adopt(bucket: string, key: string, st: BigIntStats): Sidecar {
+export function adopt(bucket: string, key: string, st: FileStamp): Sidecar {
   return {
     v: 2,
     bucket,
@@ -122,7 +125,7 @@ export function adopt(bucket: string, key: string, st: BigIntStats): Sidecar {
     contentType: contentTypeFor(key),
     metadata: {},
     tags: {},
-    lastModified: Math.floor(Number(st.mtimeMs)),
+    lastModified: Number(st.mtimeNs / 1_000_000n),
   }
 }
 
