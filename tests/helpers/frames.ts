@@ -9,12 +9,14 @@
 import type { CDPSession, Page } from 'playwright-core'
 
 export type LongFrame = { wall: number; cpu: number }
+/** The long frames, and the main thread's CPU milliseconds over the whole recording. */
+export type FrameRecord = { long: LongFrame[]; mainThreadMs: number }
 
 type TraceEvent = { name: string; ph: string; pid: number; tid: number; ts: number; dur?: number; tdur?: number }
 
 const SYNC = 'stowage-frames-sync'
 
-export async function recordFrames(page: Page): Promise<{ stop: () => Promise<LongFrame[]> }> {
+export async function recordFrames(page: Page): Promise<{ stop: () => Promise<FrameRecord> }> {
   const cdp: CDPSession = await page.context().newCDPSession(page)
   const events: TraceEvent[] = []
   cdp.on('Tracing.dataCollected', ({ value }) => events.push(...(value as unknown as TraceEvent[])))
@@ -43,7 +45,8 @@ export async function recordFrames(page: Page): Promise<{ stop: () => Promise<Lo
         .filter((event) => event.pid === mark.pid && event.tid === mark.tid && event.ph === 'X' && event.name === 'ThreadControllerImpl::RunTask')
         .sort((a, b) => a.ts - b.ts)
       if (tasks.length === 0) throw new Error('the trace holds no main-thread tasks: has the event been renamed?')
-      return frames.map(({ start, duration }) => {
+      const mainThreadMs = Math.round(tasks.reduce((sum, task) => sum + (task.tdur ?? task.dur ?? 0), 0) / 1000)
+      const long = frames.map(({ start, duration }) => {
         const from = start * 1000 + offset
         const to = from + duration * 1000
         let cpu = 0
@@ -56,6 +59,7 @@ export async function recordFrames(page: Page): Promise<{ stop: () => Promise<Lo
         }
         return { wall: Math.round(duration), cpu: Math.round(cpu / 1000) }
       })
+      return { long, mainThreadMs }
     },
   }
 }
