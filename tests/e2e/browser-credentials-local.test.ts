@@ -72,7 +72,10 @@ test('quickstart prints an S3 endpoint; a key made in the UI for the local backe
   await page.goto(`${stowage.url}/credentials`)
   await page.getByRole('button', { name: 'New credential' }).click()
   const drawer = page.getByRole('dialog', { name: 'New S3 credential' })
-  expect(await drawer.getByLabel('Backend').inputValue()).toBe('local')
+  const backend = drawer.getByLabel('Backend')
+  // The backends arrive after the drawer opens, and the only one is chosen then.
+  for (const deadline = Date.now() + 5000; (await backend.inputValue()) !== 'local' && Date.now() < deadline;) await Bun.sleep(50)
+  expect(await backend.inputValue()).toBe('local')
   await drawer.getByRole('checkbox', { name: BUCKET }).check()
   await drawer.getByLabel('Description').fill('every client')
   await drawer.getByRole('button', { name: 'Create credential' }).click()
