@@ -4,8 +4,7 @@
  * builds the database, stores, services and the Elysia app from a config, so
  * tests build isolated apps with a temp database and call `fetch` directly.
  */
-import type { Database } from 'bun:sqlite'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { Elysia } from 'elysia'
 import { accessRoutes } from './access/routes.ts'
@@ -44,8 +43,10 @@ import { createSealer, deriveKey, keyFilePath, loadMasterKey, type Sealer } from
 import { shareFeature } from './shares/setup.ts'
 import { createMetrics, type Metrics } from './metrics/registry.ts'
 import { metricsRoutes } from './metrics/routes.ts'
-import { migrate } from './sqlite/migrate.ts'
-import { openDatabase } from './sqlite/open.ts'
+import type { Database } from './db/database.ts'
+import { createChanges } from './db/changes.ts'
+import { createLeases } from './db/lease.ts'
+import { openStore } from './db/open.ts'
 import { createQuotaService, type QuotaService } from './quotas/service.ts'
 import { quotaRoutes } from './quotas/routes.ts'
 import { createSizeService } from './sizes/service.ts'
@@ -56,7 +57,7 @@ import { createBucketSettings } from './bucket-settings/service.ts'
 import { createPinService } from './pins/service.ts'
 import { createAnonymousService, type AnonymousService } from './credentials/anonymous.ts'
 import { credentialRoutes } from './credentials/routes.ts'
-import { createCredentialService, type CredentialService } from './credentials/service.ts'
+import { createCredentialService, OWNER_TTL_MS, USERS_CHANNEL, type CredentialService } from './credentials/service.ts'
 import { createCredentialStore } from './credentials/store.ts'
 import { createS3Engine } from './s3engine/engine.ts'
 import { createProxyService, type ProxyService } from './s3proxy/service.ts'
@@ -70,6 +71,10 @@ import { userRoutes } from './users/routes.ts'
 import { createUserService, type UserService } from './users/service.ts'
 import { createUserStore, type UserStore } from './users/store.ts'
 import { VERSION } from './version.ts'
+import { within } from './sizes/walk.ts'
+
+/** /readyz answers within this even when the database hangs (a load balancer's probe has its own timeout). */
+const READY_PING_MS = 2_000
 
 export type AppOptions = {
   logger?: Logger
@@ -118,9 +123,10 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const now = opts.now ?? Date.now
   const metrics = createMetrics({ defaults: opts.defaultMetrics ?? true })
   const dbPath = config.db.sqlite.path
-  const db = openDatabase(dbPath)
-  const migrated = migrate(db)
-  if (migrated.applied.length) logger.info('database migrated', { path: dbPath, applied: migrated.applied, version: migrated.version })
+  const sqlite = config.db.driver === 'sqlite'
+  const migrated = await openStore(config)
+  const db = migrated.db
+  if (migrated.applied.length) logger.info('database migrated', { store: db.describe, applied: migrated.applied, version: migrated.version })
 
   const keyFile = keyFilePath(config.server.secret_key_file, dbPath)
   const key = loadMasterKey(config.masterKey, keyFile)
@@ -129,6 +135,10 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   if (key.key === undefined) logger.warn('no master key: sealed secrets are unavailable', { problem: key.problem })
   else if (key.origin === 'created') logger.info('created master key file', { path: keyFile })
 
+  // Names this process among the replicas sharing the store (leases, change announcements).
+  const replica = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`
+  const changes = createChanges(db, replica)
+  const leases = createLeases({ db, holder: replica, now, onError: (job, err) => logger.warn('background job failed', { job, error: (err as Error).message }) })
   const context = createRequestContext(config.server.trusted_proxies)
   const auditStore = createAuditStore(db)
   const audit = createAuditRecorder(auditStore, metrics, logger)
@@ -150,10 +160,11 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     now,
   })
   const backendStore = createBackendStore(db)
-  const registry = createRegistry({ config, store: backendStore, sealer, logger })
+  const registry = await createRegistry({ config, db, changes, store: backendStore, leases, sealer, logger })
   registry.start()
-  const access = createAccessService({
+  const access = await createAccessService({
     store: createGrantStore(db),
+    changes,
     users,
     registry,
     audit,
@@ -169,6 +180,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     preventReuse: config.auth.local.password.prevent_reuse,
     onUnlock: (name) => login.clearPhantom(name),
     onDelete: access.forgetUser,
+    onAccountChange: (userId) => changes.announce(USERS_CHANNEL, userId),
     now,
   })
   const guardDeps = {
@@ -187,14 +199,24 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const backendAdmin = createBackendAdmin({ registry, store: backendStore, sealer, audit, now })
   const accounting = createQuotaService({ db, registry, audit, logger, now, scanIntervalMs: config.quotas.scan_interval })
   accounting.start()
-  const cors = createCorsService({ db, registry, audit, logger, now })
+  const cors = await createCorsService({ db, changes, registry, audit, logger, now })
   const pins = createPinService({ db, registry, now })
   accounting.onForget(cors.forget)
   accounting.onForget(pins.forget)
   accounting.onForget(access.forgetBucket)
   const credentialStore = createCredentialStore(db)
-  const credentials = createCredentialService({ store: credentialStore, registry, sealer, audit, logger, now, staticUsername: staticAdmin?.username })
-  const anonymous = createAnonymousService({ store: credentialStore, registry, audit, logger, now, defaultRps: config.s3_proxy.anonymous_rps })
+  const credentials = await createCredentialService({
+    store: credentialStore,
+    changes,
+    ownerTtlMs: sqlite ? 0 : OWNER_TTL_MS,
+    registry,
+    sealer,
+    audit,
+    logger,
+    now,
+    staticUsername: staticAdmin?.username,
+  })
+  const anonymous = await createAnonymousService({ store: credentialStore, changes, registry, audit, logger, now, defaultRps: config.s3_proxy.anonymous_rps })
   accounting.onForget(anonymous.forget)
   const spoolDir = dbPath === ':memory:' ? tmpdir() : join(dirname(resolve(dbPath)), 'tmp')
   const engine = createS3Engine({
@@ -221,7 +243,14 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const requestStats = createRequestStats({ now, isBackend: (id) => registry.entry(id) !== undefined })
 
   const checks = (): ReadinessCheck[] => [
-    { name: 'database', critical: true, run: () => ({ ok: (db.query('SELECT 1 AS one').get() as { one: number }).one === 1 }) },
+    {
+      name: 'database',
+      critical: true,
+      run: async () => {
+        await within(db.ping(), READY_PING_MS)
+        return { ok: true, driver: db.dialect }
+      },
+    },
     { name: 'migrations', critical: true, run: () => ({ ok: migrated.version > 0, version: migrated.version }) },
     { name: 'secret_key', critical: false, run: () => (sealer ? { ok: true } : { ok: false, reason: secretKeyProblem }) },
     ...oidc.readiness(),
@@ -237,9 +266,9 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
       metricsRoutes({
         guard,
         metrics,
-        refresh: () => {
-          metrics.sessionsActive.set(sessions.countActive())
-          if (dbPath !== ':memory:') metrics.sqliteBytes.set(Bun.file(dbPath).size)
+        refresh: async () => {
+          metrics.sessionsActive.set(await sessions.countActive())
+          if (sqlite && dbPath !== ':memory:') metrics.sqliteBytes.set(Bun.file(dbPath).size)
         },
       }),
     )
@@ -302,11 +331,8 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     .use(openapiRoutes({ guard, version: VERSION, routes: () => root.routes }))
     .use(spaRoutes({ guard }))
 
-  const timers = [
-    setInterval(() => sessions.reap(), 5 * 60_000),
-    ...(config.audit.retention > 0 ? [setInterval(() => auditStore.deleteOlderThan(now() - config.audit.retention), 60 * 60_000)] : []),
-  ]
-  for (const t of timers) t.unref?.()
+  leases.every('session-reap', 5 * 60_000, () => sessions.reap())
+  if (config.audit.retention > 0) leases.every('audit-retention', 60 * 60_000, () => auditStore.deleteOlderThan(now() - config.audit.retention))
 
   return {
     config,
@@ -361,12 +387,16 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     anonymous,
     s3proxy,
     async close() {
-      for (const t of timers) clearInterval(t)
+      await leases.close()
       oidc.close()
       accounting.close()
       await registry.close()
-      audit.close()
-      db.close()
+      await audit.close()
+      await cors.close()
+      await credentials.close()
+      await anonymous.close()
+      await access.close()
+      await db.close()
     },
   }
 }

@@ -7,7 +7,8 @@ import { resolveConfig } from './cli/config-source.ts'
 import { buildConfig, ConfigError, parseListen, type AppConfig } from './config/load.ts'
 import { randomPassword } from './lib/crypto.ts'
 import { createLogger } from './lib/log.ts'
-import { SchemaTooNewError } from './sqlite/migrate.ts'
+import { SchemaTooNewError } from './db/migrate.ts'
+import { StoreUnavailableError } from './db/open.ts'
 import { quickstartLayout } from './cli/data-paths.ts'
 import { healthcheckCommand } from './cli/healthcheck.ts'
 import { VERSION } from './version.ts'
@@ -154,7 +155,7 @@ async function main(argv: string[]): Promise<number> {
       const app = await createApp(config)
       // The admin exists before the first request can arrive; the banner waits
       // for the listener so it shows the real port (with --listen :0 the OS picks it).
-      const password = app.users.count() === 0 ? randomPassword() : undefined
+      const password = (await app.users.count()) === 0 ? randomPassword() : undefined
       if (password) await upsertAdmin(app, { username: 'admin', password, mustChangePw: true })
       const running = await serve(app)
       stopOnSignals(running, app.logger)
@@ -212,7 +213,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) console.error(`stowage: ${err.message}\nRun "stowage --help" for usage.`)
     else if (err instanceof ConfigError) console.error(`stowage: ${err.message}`)
-    else if (err instanceof SchemaTooNewError) console.error(`stowage: ${err.message}`)
+    else if (err instanceof SchemaTooNewError || err instanceof StoreUnavailableError) console.error(`stowage: ${err.message}`)
     else if ((err as { code?: string }).code === 'EADDRINUSE') console.error(`stowage: address in use: ${(err as Error).message}`)
     else if (err instanceof Error && 'status' in err && 'code' in err) console.error(`stowage: ${(err as Error).message}`)
     else console.error('stowage: fatal:', err)

@@ -12,7 +12,7 @@ import type { Want } from './decide.ts'
 /** The parts of a request a declaration reads; already validated by the route's schemas. `actor` is who asks. */
 export type RequestParts = { params: Record<string, string | undefined>; query: Record<string, unknown>; body: unknown; actor: { id: string } }
 
-export type Need = (r: RequestParts) => Want[]
+export type Need = (r: RequestParts) => Want[] | Promise<Want[]>
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined)
@@ -88,9 +88,9 @@ export const NEED = {
    * is held to their grants again on every request, prefixes included (s3proxy/grants.ts).
    */
   credentialScope:
-    (backendOf: (r: RequestParts) => string | undefined): Need =>
-    (r) => {
-      const backend = backendOf(r)
+    (backendOf: (r: RequestParts) => Promise<string | undefined>): Need =>
+    async (r) => {
+      const backend = await backendOf(r)
       const buckets = field(r.body, 'buckets')
       if (backend === undefined || !Array.isArray(buckets)) return []
       return buckets.map((b) =>

@@ -51,8 +51,8 @@ export function accessRoutes(d: { guard: Guard; context: RequestContext; access:
     )
     .delete(
       '/api/admin/grants/:id',
-      ({ actor, params, request, set }) => {
-        d.access.remove(params.id, auditOrigin(d.context, request, actor))
+      async ({ actor, params, request, set }) => {
+        await d.access.remove(params.id, auditOrigin(d.context, request, actor))
         set.status = 204
       },
       {

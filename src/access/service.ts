@@ -13,6 +13,7 @@
  */
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
+import type { Changes } from '../db/changes.ts'
 import { STATIC_USER_ID } from '../auth/actor.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail } from '../http/errors.ts'
@@ -36,10 +37,14 @@ const GROUP = /^[^\u0000-\u001f\u007f]{1,256}$/
 
 const SYSTEM: AuditOrigin = { userId: null, username: null, requestId: null, ip: null, userAgent: null }
 
-export type AccessService = ReturnType<typeof createAccessService>
+/** Announced when a grant or a user's groups change; every replica drops its cached views. */
+const CHANNEL = 'stowage_access'
 
-export function createAccessService(d: {
+export type AccessService = Awaited<ReturnType<typeof createAccessService>>
+
+export async function createAccessService(d: {
   store: GrantStore
+  changes: Changes
   users: UserStore
   registry: Registry
   audit: AuditRecorder
@@ -49,10 +54,12 @@ export function createAccessService(d: {
 }) {
   let generation = 0
   const cache = new Map<string, { generation: number; view: AccessView }>()
-  const changed = (): void => {
+  const forget = (): void => {
     generation++
     cache.clear()
   }
+  const stop = await d.changes.on(CHANNEL, forget, forget)
+  const changed = (): Promise<void> => d.changes.announce(CHANNEL, '')
   const defaultLevel: Level = d.defaultAccess === 'none' ? NONE : levelOf(d.defaultAccess)
   const capOf = (role: Role): Level => (role === 'readonly' ? READ : WRITE)
   const rulesOf = (rows: readonly GrantRow[]): Rule[] => [
@@ -60,29 +67,33 @@ export function createAccessService(d: {
     ...(defaultLevel > NONE ? [{ backend: '*', bucket: '', prefix: '', level: defaultLevel }] : []),
   ]
 
-  function viewFor(p: Principal): AccessView {
+  async function viewFor(p: Principal): Promise<AccessView> {
     if (p.role === 'admin') return adminView()
     const key = `${p.id}\u0000${p.role}`
     const hit = cache.get(key)
     if (hit && hit.generation === generation) return hit.view
-    const view = compileView(rulesOf(d.store.forUser(p.id)), capOf(p.role))
+    const at = generation
+    const view = compileView(rulesOf(await d.store.forUser(p.id)), capOf(p.role))
+    // A change announced while the grants were read leaves this view uncached.
+    if (at !== generation) return view
     if (cache.size >= MAX_CACHED) cache.clear()
     cache.set(key, { generation, view })
     return view
   }
 
   /** The view of a stored account as it is now; undefined when it is gone or disabled. */
-  function viewForUser(userId: string): AccessView | undefined {
+  async function viewForUser(userId: string): Promise<AccessView | undefined> {
     if (userId === STATIC_USER_ID) return d.staticUsername ? adminView() : undefined
-    const u = d.users.get(userId)
+    const u = await d.users.get(userId)
     if (!u || u.enabled !== 1) return undefined
     return viewFor({ id: u.id, role: u.role })
   }
 
-  const username = (g: GrantRow): string | undefined => (g.subject_type === 'user' ? (d.users.get(g.subject)?.username ?? undefined) : undefined)
+  const username = async (g: GrantRow): Promise<string | undefined> =>
+    g.subject_type === 'user' ? ((await d.users.get(g.subject))?.username ?? undefined) : undefined
 
-  const toDTO = (g: GrantRow): GrantDTO => {
-    const name = username(g)
+  const toDTO = async (g: GrantRow): Promise<GrantDTO> => {
+    const name = await username(g)
     return {
       id: g.id,
       subject_type: g.subject_type,
@@ -100,7 +111,8 @@ export function createAccessService(d: {
     }
   }
 
-  function record(origin: AuditOrigin, action: string, g: GrantRow, extra: Record<string, unknown> = {}): void {
+  async function record(origin: AuditOrigin, action: string, g: GrantRow, extra: Record<string, unknown> = {}): Promise<void> {
+    const name = await username(g)
     d.audit.record({
       ...origin,
       action,
@@ -111,7 +123,7 @@ export function createAccessService(d: {
         grant_id: g.id,
         subject_type: g.subject_type,
         subject: g.subject,
-        ...(username(g) ? { subject_name: username(g) } : {}),
+        ...(name ? { subject_name: name } : {}),
         prefix: g.prefix,
         access: g.access,
         origin: g.origin,
@@ -144,30 +156,30 @@ export function createAccessService(d: {
     return { backend: body.backend_id, bucket, prefix }
   }
 
-  function subject(body: CreateGrantBody): { type: 'user' | 'group'; id: string } {
+  async function subject(body: CreateGrantBody): Promise<{ type: 'user' | 'group'; id: string }> {
     if ((body.user_id === undefined) === (body.group === undefined)) throw fail('invalid_grant', 'Give either user_id or group.', [{ path: '/user_id' }])
     if (body.user_id !== undefined) {
-      if (!d.users.get(body.user_id)) throw fail('invalid_grant', 'No such user.', [{ path: '/user_id' }])
+      if (!(await d.users.get(body.user_id))) throw fail('invalid_grant', 'No such user.', [{ path: '/user_id' }])
       return { type: 'user', id: body.user_id }
     }
     if (!GROUP.test(body.group!)) throw fail('invalid_grant', 'A group name is 1–256 characters without control characters.', [{ path: '/group' }])
     return { type: 'group', id: body.group! }
   }
 
-  function mustGet(id: string): GrantRow {
-    const g = d.store.get(id)
+  async function mustGet(id: string): Promise<GrantRow> {
+    const g = await d.store.get(id)
     if (!g) throw fail('not_found', 'No such grant.')
     return g
   }
 
-  function insert(
+  async function insert(
     origin: AuditOrigin,
     s: { type: 'user' | 'group'; id: string },
     t: { backend: string; bucket: string; prefix: string },
     access: AccessName,
     kind: GrantOrigin,
     by: string | null,
-  ): GrantRow {
+  ): Promise<GrantRow> {
     const now = d.now()
     const row: GrantRow = {
       id: ulid(now),
@@ -183,9 +195,9 @@ export function createAccessService(d: {
       updated_at: now,
       updated_by: by,
     }
-    d.store.insert(row)
-    changed()
-    record(origin, 'grant.create', row)
+    await d.store.insert(row)
+    await changed()
+    await record(origin, 'grant.create', row)
     return row
   }
 
@@ -194,11 +206,11 @@ export function createAccessService(d: {
     viewForUser,
 
     /** GET /api/me/access: the caller's grants as the rules apply them. */
-    mine(p: Principal): MyAccessDTO {
+    async mine(p: Principal): Promise<MyAccessDTO> {
       if (p.role === 'admin') return { role: p.role, all: true, grants: [] }
       const cap = capOf(p.role)
       const capped = (a: AccessName): AccessName => nameOf(Math.min(levelOf(a), cap) as Level) as AccessName
-      const grants: MyGrantDTO[] = d.store.forUser(p.id).map((g) => ({
+      const grants: MyGrantDTO[] = (await d.store.forUser(p.id)).map((g) => ({
         backend_id: g.backend_id,
         bucket: g.bucket,
         prefix: g.prefix,
@@ -210,9 +222,9 @@ export function createAccessService(d: {
       return { role: p.role, all: false, grants }
     },
 
-    list(q: GrantListQuery): { grants: GrantDTO[]; total: number; groups?: string[] } {
-      const groups = q.user_id !== undefined ? d.store.groupsOf(q.user_id) : undefined
-      const { rows, total } = d.store.list({
+    async list(q: GrantListQuery): Promise<{ grants: GrantDTO[]; total: number; groups?: string[] }> {
+      const groups = q.user_id !== undefined ? await d.store.groupsOf(q.user_id) : undefined
+      const { rows, total } = await d.store.list({
         ...(q.user_id !== undefined ? { userId: q.user_id, ...(q.with_groups === 'true' ? { groupsOfUser: groups } : {}) } : {}),
         ...(q.group !== undefined ? { group: q.group } : {}),
         ...(q.backend_id !== undefined
@@ -221,75 +233,71 @@ export function createAccessService(d: {
         limit: q.limit ?? GRANTS_PAGE.fallback,
         offset: q.offset ?? 0,
       })
-      return { grants: rows.map(toDTO), total, ...(groups ? { groups } : {}) }
+      return { grants: await Promise.all(rows.map(toDTO)), total, ...(groups ? { groups } : {}) }
     },
 
-    create(actorId: string, body: CreateGrantBody, origin: AuditOrigin): GrantDTO {
-      const s = subject(body)
+    async create(actorId: string, body: CreateGrantBody, origin: AuditOrigin): Promise<GrantDTO> {
+      const s = await subject(body)
       const t = target(body)
-      const existing = d.store.find(s.type, s.id, t.backend, t.bucket, t.prefix)
+      const existing = await d.store.find(s.type, s.id, t.backend, t.bucket, t.prefix)
       if (existing) throw fail('grant_exists', undefined, { id: existing.id })
-      return toDTO(insert(origin, s, t, body.access, 'admin', actorId))
+      return toDTO(await insert(origin, s, t, body.access, 'admin', actorId))
     },
 
-    update(actorId: string, id: string, access: AccessName, origin: AuditOrigin): GrantDTO {
-      const g = mustGet(id)
+    async update(actorId: string, id: string, access: AccessName, origin: AuditOrigin): Promise<GrantDTO> {
+      const g = await mustGet(id)
       if (g.access !== access) {
-        d.store.setAccess(id, access, d.now(), actorId)
-        changed()
-        record(origin, 'grant.update', { ...g, access }, { previous_access: g.access })
+        await d.store.setAccess(id, access, d.now(), actorId)
+        await changed()
+        await record(origin, 'grant.update', { ...g, access }, { previous_access: g.access })
       }
-      return toDTO(mustGet(id))
+      return toDTO(await mustGet(id))
     },
 
-    remove(id: string, origin: AuditOrigin): void {
-      const g = mustGet(id)
-      d.store.remove(id)
-      changed()
-      record(origin, 'grant.delete', g)
+    async remove(id: string, origin: AuditOrigin): Promise<void> {
+      const g = await mustGet(id)
+      await d.store.remove(id)
+      await changed()
+      await record(origin, 'grant.delete', g)
     },
 
-    groups() {
-      return { groups: d.store.seenGroups().map((g) => ({ name: g.name, users: g.users, last_seen_at: iso(g.last_seen_at)! })) }
+    async groups() {
+      return { groups: (await d.store.seenGroups()).map((g) => ({ name: g.name, users: g.users, last_seen_at: iso(g.last_seen_at)! })) }
     },
 
     /** A user who created a bucket may read and write it, whatever else changes later. */
-    creatorGrant(p: Principal, backendId: string, bucket: string, origin: AuditOrigin): void {
-      if (p.role === 'admin' || d.store.find('user', p.id, backendId, bucket, '')) return
-      insert(origin, { type: 'user', id: p.id }, { backend: backendId, bucket, prefix: '' }, 'read-write', 'creator', p.id)
+    async creatorGrant(p: Principal, backendId: string, bucket: string, origin: AuditOrigin): Promise<void> {
+      if (p.role === 'admin' || (await d.store.find('user', p.id, backendId, bucket, ''))) return
+      await insert(origin, { type: 'user', id: p.id }, { backend: backendId, bucket, prefix: '' }, 'read-write', 'creator', p.id)
     },
 
     /** A deleted bucket's grants go with it; a bucket of the same name made later starts without them. */
-    forgetBucket(backendId: string, bucket: string): void {
-      const rows = d.store.onBucket(backendId, bucket)
+    async forgetBucket(backendId: string, bucket: string): Promise<void> {
+      const rows = await d.store.onBucket(backendId, bucket)
       if (rows.length === 0) return
       for (const g of rows) {
-        d.store.remove(g.id)
-        record(SYSTEM, 'grant.delete', g, { reason: 'bucket_deleted' })
+        await d.store.remove(g.id)
+        await record(SYSTEM, 'grant.delete', g, { reason: 'bucket_deleted' })
       }
-      changed()
+      await changed()
     },
 
     /** A deleted account's grants go with it, each recorded. */
-    forgetUser(userId: string, origin: AuditOrigin): void {
-      const rows = d.store.list({ userId, limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows
+    async forgetUser(userId: string, origin: AuditOrigin): Promise<void> {
+      const rows = (await d.store.list({ userId, limit: Number.MAX_SAFE_INTEGER, offset: 0 })).rows
       for (const g of rows) {
-        d.store.remove(g.id)
-        record(origin, 'grant.delete', g, { reason: 'user_deleted' })
+        await d.store.remove(g.id)
+        await record(origin, 'grant.delete', g, { reason: 'user_deleted' })
       }
-      if (rows.length) changed()
+      if (rows.length) await changed()
     },
 
     /** The groups of a user's latest single sign-on. */
-    recordGroups(userId: string, groups: readonly string[]): void {
-      if (
-        d.store.setGroups(
-          userId,
-          groups.filter((g) => GROUP.test(g)),
-          d.now(),
-        )
-      )
-        changed()
+    async recordGroups(userId: string, groups: readonly string[]): Promise<void> {
+      const next = groups.filter((g) => GROUP.test(g))
+      if (await d.store.setGroups(userId, next, d.now())) await changed()
     },
+
+    close: (): Promise<void> => stop(),
   }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** SQL of `access_grants` and `user_groups`. */
-import type { Database } from 'bun:sqlite'
+import type { Database, Param } from '../db/database.ts'
 import type { AccessName } from './view.ts'
 
 export type GrantOrigin = 'admin' | 'creator' | 'upgrade'
@@ -36,100 +36,104 @@ export type GrantFilter = {
 export type GrantStore = ReturnType<typeof createGrantStore>
 
 export function createGrantStore(db: Database) {
-  const byId = db.query<GrantRow, [string]>('SELECT * FROM access_grants WHERE id = ?')
-  const bySubjectTarget = db.query<GrantRow, [string, string, string, string, string]>(
-    'SELECT * FROM access_grants WHERE subject_type = ? AND subject = ? AND backend_id = ? AND bucket = ? AND prefix = ?',
-  )
-  const forUser = db.query<GrantRow, [string, string]>(
-    `SELECT * FROM access_grants
-     WHERE (subject_type = 'user' AND subject = ?1)
-        OR (subject_type = 'group' AND subject IN (SELECT group_name FROM user_groups WHERE user_id = ?2))`,
-  )
-  const onBucket = db.query<GrantRow, [string, string]>('SELECT * FROM access_grants WHERE backend_id = ? AND bucket = ?')
-  const groupsOf = db.query<{ group_name: string }, [string]>('SELECT group_name FROM user_groups WHERE user_id = ? ORDER BY group_name')
-  const seenGroups = db.query<{ name: string; users: number; last_seen_at: number }, []>(
-    'SELECT group_name AS name, COUNT(*) AS users, MAX(seen_at) AS last_seen_at FROM user_groups GROUP BY group_name ORDER BY group_name',
-  )
-
-  function where(f: GrantFilter): { sql: string; args: Record<string, string | number> } {
+  function where(f: GrantFilter): { sql: string; args: Param[] } {
     const parts: string[] = []
-    const args: Record<string, string | number> = {}
+    const args: Param[] = []
     const subjects: string[] = []
     if (f.userId !== undefined) {
-      subjects.push("(subject_type = 'user' AND subject = $user)")
-      args.user = f.userId
-      f.groupsOfUser?.forEach((g, i) => {
-        subjects.push(`(subject_type = 'group' AND subject = $g${i})`)
-        args[`g${i}`] = g
-      })
+      subjects.push("(subject_type = 'user' AND subject = ?)")
+      args.push(f.userId)
+      for (const g of f.groupsOfUser ?? []) {
+        subjects.push("(subject_type = 'group' AND subject = ?)")
+        args.push(g)
+      }
     }
     if (f.group !== undefined) {
-      subjects.push("(subject_type = 'group' AND subject = $group)")
-      args.group = f.group
+      subjects.push("(subject_type = 'group' AND subject = ?)")
+      args.push(f.group)
     }
     if (subjects.length) parts.push(`(${subjects.join(' OR ')})`)
     if (f.backendId !== undefined) {
-      args.backend = f.backendId
       if (f.bucket !== undefined) {
-        args.bucket = f.bucket
-        parts.push(
-          f.broader ? "(backend_id = '*' OR (backend_id = $backend AND (bucket = '' OR bucket = $bucket)))" : '(backend_id = $backend AND bucket = $bucket)',
-        )
+        parts.push(f.broader ? "(backend_id = '*' OR (backend_id = ? AND (bucket = '' OR bucket = ?)))" : '(backend_id = ? AND bucket = ?)')
+        args.push(f.backendId, f.bucket)
       } else {
-        parts.push(f.broader ? "(backend_id = '*' OR backend_id = $backend)" : 'backend_id = $backend')
+        parts.push(f.broader ? "(backend_id = '*' OR backend_id = ?)" : 'backend_id = ?')
+        args.push(f.backendId)
       }
     }
     return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', args }
   }
 
-  return {
-    get: (id: string): GrantRow | null => byId.get(id),
-    find: (type: 'user' | 'group', subject: string, backendId: string, bucket: string, prefix: string): GrantRow | null =>
-      bySubjectTarget.get(type, subject, backendId, bucket, prefix),
-    /** Every grant that applies to a user: their own and their groups'. */
-    forUser: (userId: string): GrantRow[] => forUser.all(userId, userId),
-    onBucket: (backendId: string, bucket: string): GrantRow[] => onBucket.all(backendId, bucket),
+  const groupsOf = async (userId: string): Promise<string[]> =>
+    (await db.all<{ group_name: string }>('SELECT group_name FROM user_groups WHERE user_id = ? ORDER BY group_name', [userId])).map((r) => r.group_name)
 
-    list(f: GrantFilter): { rows: GrantRow[]; total: number } {
+  return {
+    get: (id: string): Promise<GrantRow | null> => db.get<GrantRow>('SELECT * FROM access_grants WHERE id = ?', [id]),
+    find: (type: 'user' | 'group', subject: string, backendId: string, bucket: string, prefix: string): Promise<GrantRow | null> =>
+      db.get<GrantRow>('SELECT * FROM access_grants WHERE subject_type = ? AND subject = ? AND backend_id = ? AND bucket = ? AND prefix = ?', [
+        type,
+        subject,
+        backendId,
+        bucket,
+        prefix,
+      ]),
+    /** Every grant that applies to a user: their own and their groups'. */
+    forUser: (userId: string): Promise<GrantRow[]> =>
+      db.all<GrantRow>(
+        `SELECT * FROM access_grants
+         WHERE (subject_type = 'user' AND subject = ?)
+            OR (subject_type = 'group' AND subject IN (SELECT group_name FROM user_groups WHERE user_id = ?))`,
+        [userId, userId],
+      ),
+    onBucket: (backendId: string, bucket: string): Promise<GrantRow[]> =>
+      db.all<GrantRow>('SELECT * FROM access_grants WHERE backend_id = ? AND bucket = ?', [backendId, bucket]),
+
+    async list(f: GrantFilter): Promise<{ rows: GrantRow[]; total: number }> {
       const w = where(f)
-      const rows = db
-        .query<GrantRow, Record<string, string | number>>(
-          `SELECT * FROM access_grants ${w.sql} ORDER BY backend_id, bucket, prefix, subject_type, subject LIMIT $limit OFFSET $offset`,
-        )
-        .all({ ...w.args, limit: f.limit, offset: f.offset })
-      const total = db.query<{ n: number }, Record<string, string | number>>(`SELECT COUNT(*) AS n FROM access_grants ${w.sql}`).get(w.args)!.n
+      const rows = await db.all<GrantRow>(`SELECT * FROM access_grants ${w.sql} ORDER BY backend_id, bucket, prefix, subject_type, subject LIMIT ? OFFSET ?`, [
+        ...w.args,
+        f.limit,
+        f.offset,
+      ])
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM access_grants ${w.sql}`, w.args))!.n
       return { rows, total }
     },
 
-    insert(g: GrantRow): void {
-      db.query(
+    async insert(g: GrantRow): Promise<void> {
+      await db.run(
         `INSERT INTO access_grants (id, subject_type, subject, backend_id, bucket, prefix, access, origin, created_at, created_by, updated_at, updated_by)
-         VALUES ($id, $subject_type, $subject, $backend_id, $bucket, $prefix, $access, $origin, $created_at, $created_by, $updated_at, $updated_by)`,
-      ).run(g)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [g.id, g.subject_type, g.subject, g.backend_id, g.bucket, g.prefix, g.access, g.origin, g.created_at, g.created_by, g.updated_at, g.updated_by],
+      )
     },
 
-    setAccess(id: string, access: AccessName, now: number, by: string | null): void {
-      db.query('UPDATE access_grants SET access = ?, updated_at = ?, updated_by = ? WHERE id = ?').run(access, now, by, id)
+    async setAccess(id: string, access: AccessName, now: number, by: string | null): Promise<void> {
+      await db.run('UPDATE access_grants SET access = ?, updated_at = ?, updated_by = ? WHERE id = ?', [access, now, by, id])
     },
 
-    remove(id: string): void {
-      db.query('DELETE FROM access_grants WHERE id = ?').run(id)
+    async remove(id: string): Promise<void> {
+      await db.run('DELETE FROM access_grants WHERE id = ?', [id])
     },
 
-    groupsOf: (userId: string): string[] => groupsOf.all(userId).map((r) => r.group_name),
+    groupsOf,
 
     /** Replaces the groups a user was seen with; true when the set changed. */
-    setGroups(userId: string, groups: readonly string[], now: number): boolean {
-      return db.transaction((): boolean => {
-        const before = groupsOf.all(userId).map((r) => r.group_name)
+    setGroups(userId: string, groups: readonly string[], now: number): Promise<boolean> {
+      return db.transaction(async (tx) => {
+        const before = (await tx.all<{ group_name: string }>('SELECT group_name FROM user_groups WHERE user_id = ? ORDER BY group_name', [userId])).map(
+          (r) => r.group_name,
+        )
+        // Both sides sorted here: the database's collation need not order as JavaScript does.
+        before.sort()
         const next = [...new Set(groups)].sort()
-        db.query('DELETE FROM user_groups WHERE user_id = ?').run(userId)
-        const insert = db.query('INSERT INTO user_groups (user_id, group_name, seen_at) VALUES (?, ?, ?)')
-        for (const g of next) insert.run(userId, g, now)
+        await tx.run('DELETE FROM user_groups WHERE user_id = ?', [userId])
+        for (const g of next) await tx.run('INSERT INTO user_groups (user_id, group_name, seen_at) VALUES (?, ?, ?)', [userId, g, now])
         return before.join('\u0000') !== next.join('\u0000')
-      })()
+      })
     },
 
-    seenGroups: () => seenGroups.all(),
+    seenGroups: (): Promise<Array<{ name: string; users: number; last_seen_at: number }>> =>
+      db.all('SELECT group_name AS name, COUNT(*) AS users, MAX(seen_at) AS last_seen_at FROM user_groups GROUP BY group_name ORDER BY group_name'),
   }
 }

@@ -2,7 +2,7 @@
 /**
  * Audit writes with group commit: events queue in memory and every event
  * recorded during one turn of the event loop is written in one transaction
- * at the end of that turn. `record()` returns a promise that settles when the
+ * at the end of that turn (one multi-row INSERT per batch). `record()` returns a promise that settles when the
  * transaction holding the event has committed, and the dashboard answers a
  * request only once every event it recorded is durable (`hold`), so a client
  * never holds an answer whose audit event a crash could still lose.
@@ -34,8 +34,8 @@ export type AuditRecorder = {
   /** Collects the commits of the events recorded under `requestId` from now until `release()`. */
   hold(requestId: string): HeldRequest
   /** Writes everything queued now (tests, shutdown, exports that must see fresh rows). */
-  flush(): void
-  close(): void
+  flush(): Promise<void>
+  close(): Promise<void>
 }
 
 export type HeldRequest = {
@@ -73,23 +73,33 @@ export function createAuditRecorder(store: AuditStore, metrics: Metrics, logger:
   const schedule = (ms: number): void => {
     if (scheduled) return
     if (ms === 0) {
-      const id = setImmediate(flush)
+      const id = setImmediate(() => void flush())
       scheduled = { cancel: () => clearImmediate(id) }
     } else {
-      const id = setTimeout(flush, ms)
+      const id = setTimeout(() => void flush(), ms)
       scheduled = { cancel: () => clearTimeout(id) }
     }
   }
 
-  function flush(): void {
+  /** Writes run one after another, each taking what was queued when it started. */
+  let writing: Promise<void> = Promise.resolve()
+
+  function flush(): Promise<void> {
     scheduled?.cancel()
     scheduled = undefined
+    const run = writing.then(write)
+    writing = run.catch(() => {})
+    return run
+  }
+
+  async function write(): Promise<void> {
     const waiting = next
     next = undefined
-    while (queue.length > 0) {
-      const batch = queue.length > TRANSACTION ? queue.slice(0, TRANSACTION) : queue
+    let left = queue.length
+    while (left > 0) {
+      const batch = queue.slice(0, Math.min(left, TRANSACTION))
       try {
-        store.insertMany(batch)
+        await store.insertMany(batch)
       } catch (err) {
         logger.error(closed ? 'audit write failed' : 'audit write failed; will retry', { error: (err as Error).message, queued: queue.length })
         // The events stay queued and a later commit writes them; whoever waited on this one learns it failed.
@@ -98,7 +108,8 @@ export function createAuditRecorder(store: AuditStore, metrics: Metrics, logger:
         metrics.auditQueue.set(queue.length)
         return
       }
-      queue = batch === queue ? [] : queue.slice(batch.length)
+      queue = queue.slice(batch.length)
+      left -= batch.length
       metrics.auditWritten.inc(batch.length)
       if (shedSinceLog > 0) {
         // Sheds after the last log line are reported once the queue drains, so the log accounts for every one.
@@ -107,7 +118,7 @@ export function createAuditRecorder(store: AuditStore, metrics: Metrics, logger:
         shedSinceLog = 0
       }
     }
-    metrics.auditQueue.set(0)
+    metrics.auditQueue.set(queue.length)
     waiting?.resolve()
   }
 
@@ -152,10 +163,10 @@ export function createAuditRecorder(store: AuditStore, metrics: Metrics, logger:
     flush,
 
     /** Writes what is queued; whatever the store still refuses is counted and logged as shed, not retried forever. */
-    close() {
+    async close() {
       if (closed) return
       closed = true
-      flush()
+      await flush()
       scheduled?.cancel()
       scheduled = undefined
       if (queue.length > 0) {

@@ -52,7 +52,7 @@ function csvStream(store: AuditStore, filter: AuditFilter, limit: number | undef
       }
       if (signal.aborted) return controller.close()
       const size = limit ? Math.min(PAGE, limit - sent) : PAGE
-      const rows = size > 0 ? store.page(filter, before, size) : []
+      const rows = size > 0 ? await store.page(filter, before, size) : []
       if (rows.length === 0) return controller.close()
       before = rows.at(-1)!.id
       sent += rows.length
@@ -67,17 +67,17 @@ export function auditRoutes(d: { guard: Guard; store: AuditStore; recorder: Audi
     .use(d.guard)
     .get(
       '/audit',
-      ({ query }) => {
-        d.recorder.flush()
-        const { rows, total } = d.store.list(filterOf(query), query.limit ?? AUDIT_PAGE.fallback, query.offset ?? 0)
+      async ({ query }) => {
+        await d.recorder.flush()
+        const { rows, total } = await d.store.list(filterOf(query), query.limit ?? AUDIT_PAGE.fallback, query.offset ?? 0)
         return { events: rows.map(toDTO), total }
       },
       { access: 'admin', query: AuditQuery, response: { 200: AuditPageDTO }, detail: { tags, summary: 'Query the audit log (newest first)' } },
     )
     .get(
       '/audit.csv',
-      ({ query, request }) => {
-        d.recorder.flush()
+      async ({ query, request }) => {
+        await d.recorder.flush()
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)
         return new Response(csvStream(d.store, filterOf(query), query.limit, request.signal), {
           headers: {

@@ -1,72 +1,75 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import type { Database } from 'bun:sqlite'
+import type { Database, Param } from '../db/database.ts'
 import type { AuditEvent, AuditQuery, AuditRow } from './model.ts'
-
-type Args = Record<string, string | number>
 
 export type AuditFilter = Omit<AuditQuery, 'limit' | 'offset'>
 
 export type AuditStore = ReturnType<typeof createAuditStore>
 
-export function createAuditStore(db: Database) {
-  const insert = db.query(
-    `INSERT INTO audit_events (ts, user_id, username, action, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail)
-     VALUES ($ts, $user_id, $username, $action, $backend, $bucket, $key, $request_id, $ip, $ua, $status, $detail)`,
-  )
-  const insertMany = db.transaction((events: AuditEvent[]) => {
-    for (const e of events) {
-      insert.run({
-        ts: e.ts ?? Date.now(),
-        user_id: e.userId ?? null,
-        username: e.username ?? null,
-        action: e.action,
-        backend: e.backend ?? null,
-        bucket: e.bucket ?? null,
-        key: e.key ?? null,
-        request_id: e.requestId ?? null,
-        ip: e.ip ?? null,
-        ua: e.userAgent ? e.userAgent.slice(0, 512) : null,
-        status: e.status ?? 'ok',
-        detail: e.detail ? JSON.stringify(e.detail) : null,
-      })
-    }
-  })
+const COLUMNS = '(ts, user_id, username, action, backend_id, bucket, object_key, request_id, ip, user_agent, status, detail)'
+/** Rows per INSERT statement: 12 parameters each stays under both stores' limits on bound parameters. */
+const ROWS_PER_STATEMENT = 500
 
-  function where(f: AuditFilter): { sql: string; args: Args } {
+const valuesOf = (e: AuditEvent): Param[] => [
+  e.ts ?? Date.now(),
+  e.userId ?? null,
+  e.username ?? null,
+  e.action,
+  e.backend ?? null,
+  e.bucket ?? null,
+  e.key ?? null,
+  e.requestId ?? null,
+  e.ip ?? null,
+  e.userAgent ? e.userAgent.slice(0, 512) : null,
+  e.status ?? 'ok',
+  e.detail ? JSON.stringify(e.detail) : null,
+]
+
+export function createAuditStore(db: Database) {
+  function where(f: AuditFilter): { sql: string; args: Param[] } {
     const parts: string[] = []
-    const args: Args = {}
-    if (f.user) (parts.push('user_id = $user'), (args.user = f.user))
-    if (f.username) (parts.push('username = $username COLLATE NOCASE'), (args.username = f.username))
-    if (f.action) (parts.push("action LIKE $action ESCAPE '\\'"), (args.action = f.action.replace(/[\\%_]/g, (c) => '\\' + c) + '%'))
-    if (f.backend) (parts.push('backend_id = $backend'), (args.backend = f.backend))
-    if (f.bucket) (parts.push('bucket = $bucket'), (args.bucket = f.bucket))
-    if (f.status) (parts.push('status = $status'), (args.status = f.status))
-    if (f.from) (parts.push('ts >= $from'), (args.from = Date.parse(f.from)))
-    if (f.to) (parts.push('ts <= $to'), (args.to = Date.parse(f.to)))
+    const args: Param[] = []
+    const add = (sql: string, arg: Param) => (parts.push(sql), args.push(arg))
+    if (f.user) add('user_id = ?', f.user)
+    // citext on PostgreSQL compares without case already.
+    if (f.username) add(db.dialect === 'sqlite' ? 'username = ? COLLATE NOCASE' : 'username = ?', f.username)
+    if (f.action) add("action LIKE ? ESCAPE '\\'", f.action.replace(/[\\%_]/g, (c) => '\\' + c) + '%')
+    if (f.backend) add('backend_id = ?', f.backend)
+    if (f.bucket) add('bucket = ?', f.bucket)
+    if (f.status) add('status = ?', f.status)
+    if (f.from) add('ts >= ?', Date.parse(f.from))
+    if (f.to) add('ts <= ?', Date.parse(f.to))
     return { sql: parts.length ? 'WHERE ' + parts.join(' AND ') : '', args }
   }
 
   return {
-    insertMany: (events: AuditEvent[]): void => insertMany(events),
+    /** One transaction for the whole batch, a multi-row INSERT per few hundred events. */
+    insertMany(events: AuditEvent[]): Promise<void> {
+      return db.transaction(async (tx) => {
+        for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+          const chunk = events.slice(i, i + ROWS_PER_STATEMENT)
+          const rows = chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')
+          await tx.run(`INSERT INTO audit_events ${COLUMNS} VALUES ${rows}`, chunk.flatMap(valuesOf))
+        }
+      })
+    },
 
-    list(f: AuditFilter, limit: number, offset: number): { rows: AuditRow[]; total: number } {
+    async list(f: AuditFilter, limit: number, offset: number): Promise<{ rows: AuditRow[]; total: number }> {
       const w = where(f)
-      const rows = db
-        .query<AuditRow, Args>(`SELECT * FROM audit_events ${w.sql} ORDER BY id DESC LIMIT $limit OFFSET $offset`)
-        .all({ ...w.args, limit, offset })
-      const total = db.query<{ n: number }, Args>(`SELECT COUNT(*) AS n FROM audit_events ${w.sql}`).get(w.args)!.n
+      const rows = await db.all<AuditRow>(`SELECT * FROM audit_events ${w.sql} ORDER BY id DESC LIMIT ? OFFSET ?`, [...w.args, limit, offset])
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_events ${w.sql}`, w.args))!.n
       return { rows, total }
     },
 
     /** One page of a keyset walk (newest first) so exports never hold the whole log. */
-    page(f: AuditFilter, beforeId: number, size: number): AuditRow[] {
+    page(f: AuditFilter, beforeId: number, size: number): Promise<AuditRow[]> {
       const w = where(f)
-      const cond = w.sql ? `${w.sql} AND id < $before` : 'WHERE id < $before'
-      return db.query<AuditRow, Args>(`SELECT * FROM audit_events ${cond} ORDER BY id DESC LIMIT $size`).all({ ...w.args, before: beforeId, size })
+      const cond = w.sql ? `${w.sql} AND id < ?` : 'WHERE id < ?'
+      return db.all<AuditRow>(`SELECT * FROM audit_events ${cond} ORDER BY id DESC LIMIT ?`, [...w.args, beforeId, size])
     },
 
-    deleteOlderThan(ts: number): number {
-      return db.query('DELETE FROM audit_events WHERE ts < ?').run(ts).changes
+    deleteOlderThan(ts: number): Promise<number> {
+      return db.run('DELETE FROM audit_events WHERE ts < ?', [ts])
     },
   }
 }

@@ -32,12 +32,12 @@ export function actorFromUser(u: UserRow, s: Session): Actor {
 }
 
 /** Re-reads the user on every request so disabling or demoting someone takes effect at once. */
-export function resolveActor(s: Session, users: UserStore, staticUsername: string | undefined): Actor | null {
+export async function resolveActor(s: Session, users: UserStore, staticUsername: string | undefined): Promise<Actor | null> {
   if (s.user_id === STATIC_USER_ID) {
     if (!staticUsername) return null
     return { id: STATIC_USER_ID, username: staticUsername, role: 'admin', identitySource: 'static', mustChangePw: false, sessionId: s.id, csrf: s.csrf_token }
   }
-  const u = users.get(s.user_id)
+  const u = await users.get(s.user_id)
   if (!u || u.enabled !== 1) return null
   return actorFromUser(u, s)
 }

@@ -59,16 +59,16 @@ export function readCookie(header: string | null, name: string): string | undefi
   return undefined
 }
 
-export type Authenticator = { actor(req: Request): Actor | null }
+export type Authenticator = { actor(req: Request): Promise<Actor | null> }
 
 export function createAuthenticator(deps: Omit<GuardDeps, 'apiPerMinute' | 'seed' | 'access'>): Authenticator {
   return {
-    actor(req) {
-      const session = deps.sessions.resolve(readCookie(req.headers.get('cookie'), SESSION_COOKIE))
+    async actor(req) {
+      const session = await deps.sessions.resolve(readCookie(req.headers.get('cookie'), SESSION_COOKIE))
       if (!session) return null
-      const actor = resolveActor(session, deps.users, deps.staticUsername)
+      const actor = await resolveActor(session, deps.users, deps.staticUsername)
       if (!actor) {
-        deps.sessions.revoke(session.id)
+        await deps.sessions.revoke(session.id)
         return null
       }
       deps.context.meta(req).userId = actor.id
@@ -93,13 +93,13 @@ export function createGuard(deps: GuardDeps) {
     // source, and a method minified onto one line (`transform(a){…}`) breaks its parser, which
     // then prints a warning with the minified source to stdout in the compiled binary.
     access: (level: Access) => ({
-      transform: (ctx) => {
+      transform: async (ctx) => {
         const req = ctx.request
         if (level === 'public') {
-          ;(ctx as Record<symbol, unknown>)[ACTOR] = auth.actor(req)
+          ;(ctx as Record<symbol, unknown>)[ACTOR] = await auth.actor(req)
           return
         }
-        const actor = auth.actor(req)
+        const actor = await auth.actor(req)
         if (!actor) throw fail('unauthorized')
         if (!SAFE.has(req.method)) checkCsrf(req, actor)
         if (actor.mustChangePw && level !== 'session') throw fail('password_change_required')
@@ -113,10 +113,11 @@ export function createGuard(deps: GuardDeps) {
     }),
     needs: (need: Need) => {
       // Named property reads, not `need(ctx)`: Elysia parses only the parts its hooks visibly use.
-      const check = (ctx: Omit<RequestParts, 'actor'>): { granted: Decision } => {
+      const check = async (ctx: Omit<RequestParts, 'actor'>): Promise<{ granted: Decision }> => {
         const actor = (ctx as unknown as Record<symbol, unknown>)[ACTOR] as Actor | null | undefined
         if (!actor) throw fail('unauthorized')
-        return { granted: decide(deps.access.viewFor(actor), need({ params: ctx.params, query: ctx.query, body: ctx.body, actor })) }
+        const wants = await need({ params: ctx.params, query: ctx.query, body: ctx.body, actor })
+        return { granted: decide(await deps.access.viewFor(actor), wants) }
       }
       Object.assign(check, { [NEEDS_TAG]: need })
       return { resolve: check }

@@ -115,7 +115,7 @@ export function createLoginService(d: LoginDeps) {
         }
         phantom.delete(username.toLowerCase())
         ipLimiter.release(ipKey, now())
-        const session = d.sessions.create(STATIC_USER_ID, 'static', { ip, userAgent: origin.userAgent ?? null })
+        const session = await d.sessions.create(STATIC_USER_ID, 'static', { ip, userAgent: origin.userAgent ?? null })
         d.metrics.loginAttempts.inc({ mode: 'static', result: 'success' })
         d.audit.record({ ...origin, userId: STATIC_USER_ID, username: st.username, action: 'auth.login', detail: { source: 'static' } })
         return { session, source: 'static', mustChangePw: false, userId: STATIC_USER_ID }
@@ -127,10 +127,10 @@ export function createLoginService(d: LoginDeps) {
         // or the different answer would reveal which name is the break-glass admin's.
         return phantomRefusal(password, origin, username, null, 'unknown_user', 'static')
       }
-      const user = d.users.getByUsername(username)
+      const user = await d.users.getByUsername(username)
       if (!user || !user.password_hash) return phantomRefusal(password, origin, username, user?.id ?? null, user ? 'not_local' : 'unknown_user', 'local')
       if (user.locked_until && user.locked_until > now()) return lockedOut(password, origin, username, user.id, 'local')
-      const attempts = d.users.recordFailure(user.id, max, now(), d.lockout.windowMs)
+      const attempts = await d.users.recordFailure(user.id, max, now(), d.lockout.windowMs)
       if (attempts > max) return lockedOut(password, origin, username, user.id, 'local')
       const ok = await d.passwords.verify(password, user.password_hash)
       // A disabled account counts every attempt, right password or not: otherwise "never locks" would confirm a guessed password.
@@ -138,9 +138,9 @@ export function createLoginService(d: LoginDeps) {
         if (attempts === max) lockoutEvent(origin, user.username, user.id)
         refuse(origin, username, ok ? 'disabled' : 'bad_password', user.id, 'local')
       }
-      d.users.recordLogin(user.id, now())
+      await d.users.recordLogin(user.id, now())
       ipLimiter.release(ipKey, now())
-      const session = d.sessions.create(user.id, user.identity_source, { ip, userAgent: origin.userAgent ?? null })
+      const session = await d.sessions.create(user.id, user.identity_source, { ip, userAgent: origin.userAgent ?? null })
       d.metrics.loginAttempts.inc({ mode: 'local', result: 'success' })
       d.audit.record({ ...origin, userId: user.id, username: user.username, action: 'auth.login', detail: { source: 'local' } })
       return { session, source: 'local', mustChangePw: user.must_change_pw === 1, userId: user.id }

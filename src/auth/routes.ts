@@ -61,13 +61,13 @@ export function authRoutes(d: {
     )
     .post(
       '/auth/logout',
-      ({ request, set, actor }) => {
+      async ({ request, set, actor }) => {
         const secure = d.context.meta(request).secure
         set.headers['set-cookie'] = clearedSessionCookies(secure) as unknown as string
         if (!actor) return { status: 'ok' as const }
         checkCsrf(request, actor)
-        const hint = d.sessions.endSessionHint(actor.sessionId)
-        d.sessions.revoke(actor.sessionId)
+        const hint = await d.sessions.endSessionHint(actor.sessionId)
+        await d.sessions.revoke(actor.sessionId)
         d.audit.record({ ...auditOrigin(d.context, request, actor), action: 'auth.logout' })
         const redirect = d.logoutRedirect?.(actor, hint, request)
         return { status: 'ok' as const, ...(redirect ? { redirect } : {}) }

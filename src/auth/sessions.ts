@@ -10,7 +10,7 @@
  *    the `stowage_csrf` cookie, compared in constant time.
  * 5. Password change/reset, disable and delete revoke the user's other sessions.
  */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 import { randomToken, sha256Hex } from '../lib/crypto.ts'
 
 export type Session = {
@@ -33,61 +33,61 @@ export type Sessions = ReturnType<typeof createSessions>
 export function createSessions(db: Database, opts: { lifetimeMs: number; idleMs: number; now?: () => number }) {
   const now = opts.now ?? Date.now
   const touchEvery = Math.min(opts.idleMs / 4, 60_000)
-  const get = db.query<Session, [string]>('SELECT * FROM sessions WHERE id = ?')
-  const touch = db.query('UPDATE sessions SET last_seen_at = ? WHERE id = ?')
-  const del = db.query('DELETE FROM sessions WHERE id = ?')
+  const get = (id: string) => db.get<Session>('SELECT * FROM sessions WHERE id = ?', [id])
+  const del = (id: string) => db.run('DELETE FROM sessions WHERE id = ?', [id])
 
   return {
-    create(userId: string, identitySource: string, ctx: { ip: string; userAgent: string | null; endSessionHint?: string }): NewSession {
+    async create(userId: string, identitySource: string, ctx: { ip: string; userAgent: string | null; endSessionHint?: string }): Promise<NewSession> {
       const token = randomToken(20)
       const csrf = randomToken(20)
       const t = now()
       const id = sha256Hex(token)
       const expiresAt = t + opts.lifetimeMs
-      db.query(
+      await db.run(
         `INSERT INTO sessions (id, user_id, identity_source, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at, end_session_hint)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, userId, identitySource, csrf, ctx.ip, ctx.userAgent?.slice(0, 512) ?? null, t, t, expiresAt, ctx.endSessionHint ?? null)
+        [id, userId, identitySource, csrf, ctx.ip, ctx.userAgent?.slice(0, 512) ?? null, t, t, expiresAt, ctx.endSessionHint ?? null],
+      )
       return { token, csrf, expiresAt, id }
     },
 
     /** The live session for a cookie token, or null (expired and idle sessions are deleted on sight). */
-    resolve(token: string | undefined): Session | null {
+    async resolve(token: string | undefined): Promise<Session | null> {
       if (!token || token.length > 128) return null
       const id = sha256Hex(token)
-      const s = get.get(id)
+      const s = await get(id)
       if (!s) return null
       const t = now()
       if (t >= s.expires_at || t - s.last_seen_at >= opts.idleMs) {
-        del.run(id)
+        await del(id)
         return null
       }
       if (t - s.last_seen_at >= touchEvery) {
-        touch.run(t, id)
+        await db.run('UPDATE sessions SET last_seen_at = ? WHERE id = ?', [t, id])
         s.last_seen_at = t
       }
       return s
     },
 
-    endSessionHint(id: string): string | null {
-      return get.get(id)?.end_session_hint ?? null
+    async endSessionHint(id: string): Promise<string | null> {
+      return (await get(id))?.end_session_hint ?? null
     },
 
-    revoke(id: string): void {
-      del.run(id)
+    async revoke(id: string): Promise<void> {
+      await del(id)
     },
 
-    revokeUser(userId: string, exceptId?: string): number {
-      return db.query('DELETE FROM sessions WHERE user_id = ? AND id != ?').run(userId, exceptId ?? '').changes
+    revokeUser(userId: string, exceptId?: string): Promise<number> {
+      return db.run('DELETE FROM sessions WHERE user_id = ? AND id != ?', [userId, exceptId ?? ''])
     },
 
-    reap(): number {
+    reap(): Promise<number> {
       const t = now()
-      return db.query('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?').run(t, t - opts.idleMs).changes
+      return db.run('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [t, t - opts.idleMs])
     },
 
-    countActive(): number {
-      return db.query<{ n: number }, [number]>('SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ?').get(now())!.n
+    async countActive(): Promise<number> {
+      return (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE expires_at > ?', [now()]))!.n
     },
   }
 }

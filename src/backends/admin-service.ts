@@ -72,7 +72,7 @@ export function createBackendAdmin(d: { registry: Registry; store: BackendStore;
         updated_at: t,
         updated_by: actor.id,
       }
-      d.store.insert(row)
+      await d.store.insert(row)
       await d.registry.reload(row.id)
       d.audit.record({ ...origin, action: 'backend.create', backend: row.id, detail: { endpoint, region: row.region, type: 's3' } })
       return adminDTO(d.registry.entry(row.id)!)
@@ -91,7 +91,7 @@ export function createBackendAdmin(d: { registry: Registry; store: BackendStore;
       if (body.enabled !== undefined) ((row.enabled = body.enabled ? 1 : 0), fields.push('enabled'))
       row.updated_at = now()
       row.updated_by = actor.id
-      d.store.update(row)
+      await d.store.update(row)
       await d.registry.reload(id)
       d.audit.record({ ...origin, action: 'backend.update', backend: id, detail: { fields } })
       return adminDTO(d.registry.entry(id)!)
@@ -99,7 +99,7 @@ export function createBackendAdmin(d: { registry: Registry; store: BackendStore;
 
     async remove(id: string, origin: AuditOrigin): Promise<void> {
       dbEntry(id)
-      d.store.delete(id)
+      await d.store.delete(id)
       await d.registry.reload(id)
       d.audit.record({ ...origin, action: 'backend.delete', backend: id })
     },

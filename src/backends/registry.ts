@@ -4,9 +4,17 @@
  * database (admin CRUD, secrets sealed). Health probes run at boot and every
  * minute, each with a 5 s budget, in the background: a backend that is down
  * never delays start-up or other backends.
+ *
+ * In a fleet, one replica probes (the holder of the `backend-probes` lease)
+ * and stores the results in backend_health; the others read them each
+ * minute instead of probing. A backend added, changed or removed on one
+ * replica is announced on the `stowage_backends` channel and reloaded on all.
  */
 import type { AppConfig } from '../config/load.ts'
 import { fail } from '../http/errors.ts'
+import type { Database } from '../db/database.ts'
+import type { Changes } from '../db/changes.ts'
+import type { Leases } from '../db/lease.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Sealer } from '../lib/seal.ts'
 import { BackendError, type Backend } from './backend.ts'
@@ -39,17 +47,26 @@ export type BackendEntry = {
 
 export type S3Settings = { id: string; endpoint: string; region: string; accessKey: string; secretKey: string; pathStyle: boolean }
 
-export type Registry = ReturnType<typeof createRegistry>
+export type Registry = Awaited<ReturnType<typeof createRegistry>>
+
+const CHANNEL = 'stowage_backends'
 
 export function sealContext(id: string): string {
   return `backend:${id}`
 }
 
-export function createRegistry(d: { config: AppConfig; store: BackendStore; sealer: Sealer | undefined; logger: Logger }) {
+export async function createRegistry(d: {
+  config: AppConfig
+  db: Database
+  changes: Changes
+  store: BackendStore
+  leases: Leases
+  sealer: Sealer | undefined
+  logger: Logger
+}) {
   const entries = new Map<string, BackendEntry>()
   // The S3 proxy re-signs requests with a backend's own keys, which otherwise live only inside its driver.
   const signing = new Map<string, S3Settings>()
-  let timer: ReturnType<typeof setInterval> | undefined
   setIndexBudget(d.config.fs.listing_cache_mib * 1024 * 1024)
   const fsOptions = {
     abandonedUploadAfterMs: d.config.fs.abort_incomplete_uploads_after,
@@ -120,7 +137,7 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
     return entry
   }
 
-  for (const row of d.store.list()) {
+  for (const row of await d.store.list()) {
     if (entries.has(row.id)) {
       d.logger.warn('database backend shadowed by config backend with the same id', { backend: row.id })
       continue
@@ -139,10 +156,52 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
       const message = err instanceof BackendError ? err.message : signal.aborted ? 'probe timed out' : 'probe failed'
       recordProbe(entry.health, { at: Date.now(), healthy: false, latencyMs: Math.round(performance.now() - started), error: message })
     }
+    await d.db
+      .run(
+        `INSERT INTO backend_health (backend_id, health, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (backend_id) DO UPDATE SET health = excluded.health, updated_at = excluded.updated_at`,
+        [entry.id, JSON.stringify(entry.health), Date.now()],
+      )
+      .catch((err) => d.logger.warn('storing a backend probe failed', { backend: entry.id, error: (err as Error).message }))
     return entry.health
   }
 
   const probeAll = (): Promise<unknown> => Promise.allSettled([...entries.values()].map(probe))
+
+  /** Takes the probe results another replica stored; backends it has not probed yet are probed here. */
+  async function readHealth(): Promise<void> {
+    const rows = await d.db.all<{ backend_id: string; health: string }>('SELECT backend_id, health FROM backend_health')
+    const stored = new Map(rows.map((r) => [r.backend_id, JSON.parse(r.health) as Health]))
+    await Promise.allSettled(
+      [...entries.values()].map((e) => {
+        const h = stored.get(e.id)
+        if (!h || !e.backend) return probe(e)
+        Object.assign(e.health, h)
+      }),
+    )
+  }
+
+  async function reload(id: string): Promise<void> {
+    const old = entries.get(id)
+    if (old?.source === 'config') return
+    const row = await d.store.get(id)
+    await old?.backend?.close()
+    signing.delete(id)
+    if (!row) {
+      entries.delete(id)
+      return
+    }
+    const entry = fromRow(row, old?.health ?? emptyHealth())
+    entries.set(id, entry)
+    await probe(entry)
+  }
+  const reloaded = (id: string) => reload(id).catch((err) => d.logger.warn('backend reload failed', { backend: id, error: (err as Error).message }))
+  const resync = async () => {
+    const ids = new Set([...entries.values()].filter((e) => e.source === 'db').map((e) => e.id))
+    for (const row of await d.store.list()) ids.add(row.id)
+    await Promise.all([...ids].map(reloaded))
+  }
+  const unlisten = await d.changes.on(CHANNEL, reloaded, () => void resync().catch(() => {}))
 
   return {
     /** Every entry, enabled or not, in id order. */
@@ -165,29 +224,18 @@ export function createRegistry(d: { config: AppConfig; store: BackendStore; seal
     },
     probeAll,
     start(): void {
-      void probeAll()
-      timer = setInterval(() => void probeAll(), PROBE_INTERVAL_MS)
-      timer.unref?.()
+      void d.leases
+        .claim('backend-probes', PROBE_INTERVAL_MS * 2.5)
+        .then((mine) => (mine ? probeAll() : readHealth()))
+        .catch(() => probeAll())
+      d.leases.every('backend-probes', PROBE_INTERVAL_MS, probeAll, readHealth)
     },
-    /** Re-reads one database backend after a change (or its removal). */
-    async reload(id: string): Promise<void> {
-      const old = entries.get(id)
-      if (old?.source === 'config') return
-      const row = d.store.get(id)
-      await old?.backend?.close()
-      signing.delete(id)
-      if (!row) {
-        entries.delete(id)
-        return
-      }
-      const entry = fromRow(row, old?.health ?? emptyHealth())
-      entries.set(id, entry)
-      await probe(entry)
-    },
+    /** Re-reads one database backend after a change (or its removal), here and on every other replica. */
+    reload: (id: string): Promise<void> => d.changes.announce(CHANNEL, id),
     /** A throwaway driver for "test connection"; the caller closes it. */
     build: (s: S3Settings): Backend => createS3Backend(s),
     async close(): Promise<void> {
-      if (timer) clearInterval(timer)
+      await unlisten()
       await Promise.allSettled([...entries.values()].map((e) => e.backend?.close()))
     },
   }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 
 export type BackendRow = {
   id: string
@@ -21,33 +21,38 @@ export type BackendStore = ReturnType<typeof createBackendStore>
 
 export function createBackendStore(db: Database) {
   return {
-    list: (): BackendRow[] => db.query<BackendRow, []>('SELECT * FROM backends ORDER BY id').all(),
-    get: (id: string): BackendRow | null => db.query<BackendRow, [string]>('SELECT * FROM backends WHERE id = ?').get(id),
-    insert(r: BackendRow): void {
-      db.query(
+    list: (): Promise<BackendRow[]> => db.all<BackendRow>('SELECT * FROM backends ORDER BY id'),
+    get: (id: string): Promise<BackendRow | null> => db.get<BackendRow>('SELECT * FROM backends WHERE id = ?', [id]),
+    async insert(r: BackendRow): Promise<void> {
+      await db.run(
         `INSERT INTO backends (id, name, type, endpoint, region, path_style, access_key, secret_key_enc, enabled, created_at, created_by, updated_at, updated_by)
-         VALUES ($id, $name, $type, $endpoint, $region, $path_style, $access_key, $secret_key_enc, $enabled, $created_at, $created_by, $updated_at, $updated_by)`,
-      ).run(r)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          r.id,
+          r.name,
+          r.type,
+          r.endpoint,
+          r.region,
+          r.path_style,
+          r.access_key,
+          r.secret_key_enc,
+          r.enabled,
+          r.created_at,
+          r.created_by,
+          r.updated_at,
+          r.updated_by,
+        ],
+      )
     },
-    update(r: BackendRow): void {
-      db.query(
-        `UPDATE backends SET name = $name, endpoint = $endpoint, region = $region, path_style = $path_style, access_key = $access_key,
-           secret_key_enc = $secret_key_enc, enabled = $enabled, updated_at = $updated_at, updated_by = $updated_by WHERE id = $id`,
-      ).run({
-        id: r.id,
-        name: r.name,
-        endpoint: r.endpoint,
-        region: r.region,
-        path_style: r.path_style,
-        access_key: r.access_key,
-        secret_key_enc: r.secret_key_enc,
-        enabled: r.enabled,
-        updated_at: r.updated_at,
-        updated_by: r.updated_by,
-      })
+    async update(r: BackendRow): Promise<void> {
+      await db.run(
+        `UPDATE backends SET name = ?, endpoint = ?, region = ?, path_style = ?, access_key = ?,
+           secret_key_enc = ?, enabled = ?, updated_at = ?, updated_by = ? WHERE id = ?`,
+        [r.name, r.endpoint, r.region, r.path_style, r.access_key, r.secret_key_enc, r.enabled, r.updated_at, r.updated_by, r.id],
+      )
     },
-    delete(id: string): void {
-      db.query('DELETE FROM backends WHERE id = ?').run(id)
+    async delete(id: string): Promise<void> {
+      await db.run('DELETE FROM backends WHERE id = ?', [id])
     },
   }
 }

@@ -37,7 +37,7 @@ import { parseMasterKey } from '../lib/seal.ts'
 import { readTar, TarError } from '../lib/tar.ts'
 import { databaseInUse } from '../sqlite/in-use.ts'
 import { readSchemaVersion } from '../sqlite/migrate.ts'
-import { MIGRATIONS } from '../sqlite/migrations.ts'
+import { MIGRATIONS } from '../db/migrations.ts'
 import { BackupError, DATABASE, KEY, MANIFEST, MANIFEST_MAX_BYTES, parseManifest, type Manifest } from './format.ts'
 import { checkSealedSecrets } from './sealed.ts'
 

@@ -5,9 +5,11 @@
  * directly, e.g. through presigned URLs). The
  * whole table is held in memory (it is small), so `corsRules` is a map lookup
  * on the proxy's hot path and a preflight for an unknown bucket cannot grow a
- * cache; a write replaces the one bucket's entry.
+ * cache; a write replaces the one bucket's entry and tells the other
+ * replicas (they reload that bucket's row).
  */
-import type { Database } from 'bun:sqlite'
+import type { Changes } from '../db/changes.ts'
+import type { Database } from '../db/database.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Actor } from '../auth/actor.ts'
@@ -22,19 +24,41 @@ import type { CorsRule } from './model.ts'
 
 type CorsRow = { backend_id: string; bucket: string; rules: string }
 
-export type CorsService = ReturnType<typeof createCorsService>
+export type CorsService = Awaited<ReturnType<typeof createCorsService>>
 
 const NONE: readonly CorsRule[] = Object.freeze([])
 
-export function createCorsService(d: { db: Database; registry: Registry; audit: AuditRecorder; logger: Logger; now: () => number }) {
-  const rules = new Map<string, readonly CorsRule[]>()
-  for (const r of d.db.query<CorsRow, []>('SELECT backend_id, bucket, rules FROM bucket_cors').all()) {
-    rules.set(bucketKey(r.backend_id, r.bucket), Object.freeze(JSON.parse(r.rules) as CorsRule[]))
-  }
+const CHANNEL = 'stowage_cors'
 
-  function remove(backendId: string, bucket: string): void {
-    d.db.query('DELETE FROM bucket_cors WHERE backend_id = ? AND bucket = ?').run(backendId, bucket)
+export async function createCorsService(d: { db: Database; changes: Changes; registry: Registry; audit: AuditRecorder; logger: Logger; now: () => number }) {
+  const rules = new Map<string, readonly CorsRule[]>()
+  const keep = (r: CorsRow) => rules.set(bucketKey(r.backend_id, r.bucket), Object.freeze(JSON.parse(r.rules) as CorsRule[]))
+
+  async function reload(payload: string): Promise<void> {
+    const [backendId, bucket] = JSON.parse(payload) as [string, string]
+    const row = await d.db.get<CorsRow>('SELECT backend_id, bucket, rules FROM bucket_cors WHERE backend_id = ? AND bucket = ?', [backendId, bucket])
+    if (row) keep(row)
+    else rules.delete(bucketKey(backendId, bucket))
+  }
+  async function loadAll(): Promise<void> {
+    const rows = await d.db.all<CorsRow>('SELECT backend_id, bucket, rules FROM bucket_cors')
+    rules.clear()
+    for (const r of rows) keep(r)
+  }
+  const warn = (err: unknown) => d.logger.warn('cors reload failed', { error: (err as Error).message })
+  const unlisten = await d.changes.on(
+    CHANNEL,
+    (payload) => reload(payload).catch(warn),
+    () => void loadAll().catch(warn),
+  )
+  await loadAll()
+
+  const changed = (backendId: string, bucket: string) => d.changes.announce(CHANNEL, JSON.stringify([backendId, bucket]))
+
+  async function remove(backendId: string, bucket: string): Promise<void> {
+    await d.db.run('DELETE FROM bucket_cors WHERE backend_id = ? AND bucket = ?', [backendId, bucket])
     rules.delete(bucketKey(backendId, bucket))
+    await changed(backendId, bucket)
   }
 
   return {
@@ -55,20 +79,21 @@ export function createCorsService(d: { db: Database; registry: Registry; audit: 
       if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
       // The backend first: if it refuses, Stowage keeps the rules it had, so both stay the same.
       if (backend.capabilities.backend_cors) await storage(backend.setCors(bucket, normal), d.logger)
-      if (normal.length === 0) remove(backendId, bucket)
+      if (normal.length === 0) await remove(backendId, bucket)
       else {
-        d.db
-          .query(
-            `INSERT INTO bucket_cors (backend_id, bucket, rules, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (backend_id, bucket) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-          )
-          .run(backendId, bucket, JSON.stringify(normal), d.now(), actor.id)
+        await d.db.run(
+          `INSERT INTO bucket_cors (backend_id, bucket, rules, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (backend_id, bucket) DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+          [backendId, bucket, JSON.stringify(normal), d.now(), actor.id],
+        )
         rules.set(bucketKey(backendId, bucket), Object.freeze(normal))
+        await changed(backendId, bucket)
       }
       d.audit.record({ ...origin, action: 'bucket.cors.set', backend: backendId, bucket, status: 'ok', detail: { rules: normal.length } })
     },
 
     /** Drops a deleted bucket's rules. */
     forget: remove,
+    close: unlisten,
   }
 }

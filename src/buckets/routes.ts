@@ -25,7 +25,7 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
       async ({ actor, params, body, request, set }) => {
         const origin = auditOrigin(d.context, request, actor)
         const out = await d.buckets.create(origin, params.bid, body.name, body.region)
-        d.access.creatorGrant(actor, params.bid, out.name, origin)
+        await d.access.creatorGrant(actor, params.bid, out.name, origin)
         set.status = 201
         return out
       },

@@ -61,14 +61,16 @@ export function createBucketService(d: { registry: Registry; audit: AuditRecorde
         .filter((b) => named === undefined || named.has(b.name))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       return {
-        buckets: buckets.map((b) => {
-          const size = d.accounting.bucketSize(bid, b.name)
-          return {
-            name: b.name,
-            ...(b.createdAt ? { created_at: b.createdAt.toISOString() } : {}),
-            ...(view.levelAt(bid, b.name, '') >= READ ? size : { size_tracked: size.size_tracked }),
-          }
-        }),
+        buckets: await Promise.all(
+          buckets.map(async (b) => {
+            const size = await d.accounting.bucketSize(bid, b.name)
+            return {
+              name: b.name,
+              ...(b.createdAt ? { created_at: b.createdAt.toISOString() } : {}),
+              ...(view.levelAt(bid, b.name, '') >= READ ? size : { size_tracked: size.size_tracked }),
+            }
+          }),
+        ),
       }
     },
 
@@ -94,7 +96,7 @@ export function createBucketService(d: { registry: Registry; audit: AuditRecorde
         } finally {
           invalidate(bid)
         }
-        d.accounting.forget(bid, name)
+        await d.accounting.forget(bid, name)
       })
     },
 

@@ -8,17 +8,17 @@ export async function upsertAdmin(
   opts: { username: string; email?: string; password: string; mustChangePw: boolean },
 ): Promise<'created' | 'updated'> {
   const hash = await s.passwords.hash(opts.password)
-  const existing = s.users.getByUsername(opts.username)
+  const existing = await s.users.getByUsername(opts.username)
   const now = Date.now()
   if (existing) {
-    s.users.update(existing.id, { role: 'admin', enabled: 1, identity_source: 'local' })
-    s.users.setPassword(existing.id, hash, opts.mustChangePw, now)
-    s.sessions.revokeUser(existing.id)
+    await s.users.update(existing.id, { role: 'admin', enabled: 1, identity_source: 'local' })
+    await s.users.setPassword(existing.id, hash, opts.mustChangePw, now)
+    await s.sessions.revokeUser(existing.id)
     s.audit.record({ action: 'user.reset_password', username: 'cli', detail: { target_id: existing.id, target_username: existing.username, via: 'cli' } })
     return 'updated'
   }
   const id = ulid()
-  s.users.insert({
+  await s.users.insert({
     id,
     username: opts.username,
     email: opts.email || null,

@@ -200,7 +200,9 @@ function semanticChecks(c: Config, problems: string[]): void {
   c.server.trusted_proxies.forEach((p, i) => {
     if (!parseCidr(p)) problems.push(`server.trusted_proxies[${i}]: not an IP or CIDR: ${JSON.stringify(p)}`)
   })
-  if (!c.db.sqlite.path) problems.push('db.sqlite.path: must not be empty')
+  if (c.db.driver === 'sqlite' && !c.db.sqlite.path) problems.push('db.sqlite.path: must not be empty')
+  if (c.db.driver === 'postgres' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(c.db.postgres.url_env))
+    problems.push('db.postgres.url_env: must name an environment variable')
   if (new Set(c.auth.modes).size !== c.auth.modes.length) problems.push('auth.modes: lists a mode twice')
   if (c.auth.modes.includes('oidc')) {
     if (!c.auth.oidc.issuer) problems.push('auth.oidc.issuer: required when auth.modes contains oidc')
@@ -246,6 +248,7 @@ function resolveSecrets(c: Config, env: Env, problems: string[]): Record<string,
   })
   if (c.auth.modes.includes('oidc') && c.auth.oidc.client_secret_env) wanted.push(['auth.oidc.client_secret_env', c.auth.oidc.client_secret_env])
   if (c.auth.static.enabled || c.auth.modes.includes('static')) wanted.push(['auth.static.password_hash_env', c.auth.static.password_hash_env])
+  if (c.db.driver === 'postgres') wanted.push(['db.postgres.url_env', c.db.postgres.url_env])
   const out: Record<string, string> = {}
   for (const [key, name] of wanted) {
     if (!name) continue // an empty name is already reported by semanticChecks

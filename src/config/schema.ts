@@ -88,7 +88,31 @@ export const ConfigSchema = T.Object(
     ),
     db: Section(
       {
+        driver: T.Union([T.Literal('sqlite'), T.Literal('postgres')], {
+          default: 'sqlite',
+          description:
+            'Where Stowage keeps its state. `sqlite`: one file, one process (the embedded default). `postgres`: a PostgreSQL database shared by several replicas behind a load balancer.',
+        }),
         sqlite: Section({ path: Str('./stowage.db', 'SQLite database file (WAL mode). Its directory must be writable.') }, 'SQLite store.'),
+        postgres: Section(
+          {
+            url_env: Str(
+              'STOWAGE_POSTGRES_URL',
+              'Name of the environment variable holding the connection URL (`postgres://user:password@host:5432/db`); the URL itself is never written in this file.',
+            ),
+            pool_size: Int(
+              10,
+              'Connections each replica keeps open at most. The S3 listener and the dashboard share them; the server must allow replicas × pool_size plus one listening connection per replica.',
+              { minimum: 1, maximum: 200 },
+            ),
+            statement_timeout: Duration(
+              '15s',
+              'A statement running longer is cancelled by the server, so a stuck query cannot hold a request (or a connection) forever.',
+            ),
+            connect_timeout: Duration('10s', 'How long a new connection may take before the attempt fails (at start: a clear error instead of a hang).'),
+          },
+          'PostgreSQL store (`db.driver: postgres`).',
+        ),
       },
       'Database.',
     ),

@@ -5,13 +5,15 @@
  * listings), limited per client IP. An anonymous request names only a bucket,
  * so a bucket name may be bound on one backend at most (the original keyed
  * bindings by name alone and let two backends' buckets collide). Bindings are
- * held in memory and reloaded after every change.
+ * held in memory and reloaded after every change, on every replica (the
+ * change is announced).
  */
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Actor } from '../auth/actor.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail } from '../http/errors.ts'
+import type { Changes } from '../db/changes.ts'
 import type { Logger } from '../lib/log.ts'
 import { validateBucketName } from '../storage/validate.ts'
 import { iso } from '../users/model.ts'
@@ -22,10 +24,13 @@ import type { ProxyUrls } from './urls.ts'
 
 export type Binding = { backendId: string; bucket: string; rps: number }
 
-export type AnonymousService = ReturnType<typeof createAnonymousService>
+export type AnonymousService = Awaited<ReturnType<typeof createAnonymousService>>
 
-export function createAnonymousService(d: {
+const CHANNEL = 'stowage_anonymous'
+
+export async function createAnonymousService(d: {
   store: CredentialStore
+  changes: Changes
   registry: Registry
   audit: AuditRecorder
   logger: Logger
@@ -34,10 +39,19 @@ export function createAnonymousService(d: {
 }) {
   let byBucket = new Map<string, Binding>()
 
-  function reload(): void {
-    byBucket = new Map(d.store.listAnonymous().map((r) => [r.bucket, { backendId: r.backend_id, bucket: r.bucket, rps: r.per_source_ip_rps || d.defaultRps }]))
+  async function reload(): Promise<void> {
+    byBucket = new Map(
+      (await d.store.listAnonymous()).map((r) => [r.bucket, { backendId: r.backend_id, bucket: r.bucket, rps: r.per_source_ip_rps || d.defaultRps }]),
+    )
   }
-  reload()
+  await reload()
+  const warn = (err: unknown) => d.logger.warn('reloading anonymous bindings failed', { error: (err as Error).message })
+  const stop = await d.changes.on(
+    CHANNEL,
+    () => reload().catch(warn),
+    () => void reload().catch(warn),
+  )
+  const changed = (): Promise<void> => d.changes.announce(CHANNEL, '')
 
   const toDTO = (r: AnonymousRow, urls: ProxyUrls): AnonymousDTO => ({
     backend_id: r.backend_id,
@@ -55,7 +69,7 @@ export function createAnonymousService(d: {
     reload,
     /** The binding for a bucket name, if any. */
     byBucket: (bucket: string): Binding | undefined => byBucket.get(bucket),
-    list: (urls: ProxyUrls): AnonymousDTO[] => d.store.listAnonymous().map((r) => toDTO(r, urls)),
+    list: async (urls: ProxyUrls): Promise<AnonymousDTO[]> => (await d.store.listAnonymous()).map((r) => toDTO(r, urls)),
 
     async upsert(actor: Actor, body: AnonymousBody, origin: AuditOrigin, urls: ProxyUrls): Promise<AnonymousDTO> {
       const backend = checkBackend(d.registry, body.backend_id)
@@ -64,7 +78,7 @@ export function createAnonymousService(d: {
       } catch {
         throw fail('invalid_bucket_name', undefined, [{ path: '/bucket' }])
       }
-      const other = d.store.anonymousByBucket(body.bucket)
+      const other = await d.store.anonymousByBucket(body.bucket)
       if (other && other.backend_id !== body.backend_id) {
         throw fail(
           'conflict',
@@ -73,7 +87,7 @@ export function createAnonymousService(d: {
       }
       if (!other) await checkBucketsExist(backend, [body.bucket], d.logger, '/bucket')
       const now = d.now()
-      d.store.upsertAnonymous({
+      await d.store.upsertAnonymous({
         backend_id: body.backend_id,
         bucket: body.bucket,
         mode: 'ReadOnly',
@@ -82,8 +96,8 @@ export function createAnonymousService(d: {
         created_by: actor.id,
         updated_at: now,
       })
-      reload()
-      const row = d.store.anonymousByBucket(body.bucket)!
+      await changed()
+      const row = (await d.store.anonymousByBucket(body.bucket))!
       d.audit.record({
         ...origin,
         action: 's3_anonymous.upsert',
@@ -95,11 +109,11 @@ export function createAnonymousService(d: {
       return toDTO(row, urls)
     },
 
-    remove(backendId: string, bucket: string, origin: AuditOrigin): void {
-      const row = d.store.anonymousByBucket(bucket)
+    async remove(backendId: string, bucket: string, origin: AuditOrigin): Promise<void> {
+      const row = await d.store.anonymousByBucket(bucket)
       if (!row || row.backend_id !== backendId) throw fail('not_found', 'No such binding.')
-      d.store.removeAnonymous(backendId, bucket)
-      reload()
+      await d.store.removeAnonymous(backendId, bucket)
+      await changed()
       d.audit.record({
         ...origin,
         action: 's3_anonymous.delete',
@@ -111,8 +125,9 @@ export function createAnonymousService(d: {
     },
 
     /** Drops the binding of a deleted bucket. */
-    forget(backendId: string, bucket: string): void {
-      if (d.store.removeAnonymous(backendId, bucket)) reload()
+    async forget(backendId: string, bucket: string): Promise<void> {
+      if (await d.store.removeAnonymous(backendId, bucket)) await changed()
     },
+    close: stop,
   }
 }

@@ -61,9 +61,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     .use(d.guard)
     .get(
       ME,
-      ({ actor, request }) => {
+      async ({ actor, request }) => {
         on()
-        return { credentials: d.credentials.list(d.urls(request), actor.id) }
+        return { credentials: await d.credentials.list(d.urls(request), actor.id) }
       },
       { access: 'any', response: { 200: CredentialList }, detail: { tags: me, summary: 'Your virtual S3 credentials (secrets are never listed)' } },
     )
@@ -77,7 +77,7 @@ export function credentialRoutes(d: CredentialRouteDeps) {
       },
       {
         access: 'writer',
-        needs: NEED.credentialScope((r) => (r.body as { backend_id: string }).backend_id),
+        needs: NEED.credentialScope(async (r) => (r.body as { backend_id: string }).backend_id),
         body: CreateCredentialBody,
         response: { 201: CredentialDTO },
         detail: { tags: me, summary: 'Mint a virtual S3 credential for yourself', description: `The answer carries \`secret_key\` once. ${SCOPE_NOTE}` },
@@ -100,18 +100,18 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ME}/:akid`,
-      ({ actor, params, request, set }) => {
+      async ({ actor, params, request, set }) => {
         on()
-        d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: true })
+        await d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: true })
         set.status = 204
       },
       { access: 'writer', params: CredentialParams, detail: { tags: me, summary: 'Revoke your credential (effective immediately)' } },
     )
     .get(
       ADMIN,
-      ({ request }) => {
+      async ({ request }) => {
         on()
-        return { credentials: d.credentials.list(d.urls(request)) }
+        return { credentials: await d.credentials.list(d.urls(request)) }
       },
       { access: 'admin', response: { 200: CredentialList }, detail: { tags: admin, summary: 'Every virtual S3 credential' } },
     )
@@ -150,18 +150,18 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ADMIN}/:akid`,
-      ({ actor, params, request, set }) => {
+      async ({ actor, params, request, set }) => {
         on()
-        d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: false })
+        await d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: false })
         set.status = 204
       },
       { access: 'admin', params: CredentialParams, detail: { tags: admin, summary: 'Revoke any credential (effective immediately)' } },
     )
     .get(
       ANON,
-      ({ request }) => {
+      async ({ request }) => {
         on()
-        return { bindings: d.anonymous.list(d.urls(request)) }
+        return { bindings: await d.anonymous.list(d.urls(request)) }
       },
       { access: 'admin', response: { 200: AnonymousList }, detail: { tags: admin, summary: 'Anonymous read-only bucket bindings' } },
     )
@@ -185,18 +185,18 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ANON}/:bid/:bucket`,
-      ({ actor, params, request, set }) => {
+      async ({ actor, params, request, set }) => {
         on()
-        d.anonymous.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
+        await d.anonymous.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
         set.status = 204
       },
       { access: 'admin', params: BucketParams, detail: { tags: admin, summary: 'Remove an anonymous binding' } },
     )
     .get(
       '/api/admin/s3-proxy/credentials',
-      ({ request }) => {
+      async ({ request }) => {
         on()
-        return { credentials: d.credentials.list(d.urls(request)).map((c) => ({ ...c, source: 'sqlite' as const })) }
+        return { credentials: (await d.credentials.list(d.urls(request))).map((c) => ({ ...c, source: 'sqlite' as const })) }
       },
       {
         access: 'admin',
@@ -206,9 +206,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .get(
       '/api/admin/s3-proxy/anonymous',
-      ({ request }) => {
+      async ({ request }) => {
         on()
-        return { bindings: d.anonymous.list(d.urls(request)).map((b) => ({ ...b, source: 'sqlite' as const })) }
+        return { bindings: (await d.anonymous.list(d.urls(request))).map((b) => ({ ...b, source: 'sqlite' as const })) }
       },
       {
         access: 'admin',

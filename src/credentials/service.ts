@@ -5,11 +5,14 @@
  * admins may also grant bucket-name prefixes (tenant namespaces) and `owner`
  * access (see access.ts for how entries combine).
  *
- * The proxy authenticates from an in-memory map rebuilt from SQLite after
+ * The proxy authenticates from an in-memory map rebuilt from the store after
  * every change, so a create, scope change, disable or revoke applies to the
- * very next proxied request. Expiry and the owner's state are checked on each
- * lookup: an expired key, or one whose owner is disabled or deleted, stops at
- * once; an owner demoted to readonly keeps only read access.
+ * very next proxied request; other replicas rebuild theirs when the change is
+ * announced. Expiry and the owner's state are checked on each lookup: an
+ * expired key, or one whose owner is disabled or deleted, stops at once; an
+ * owner demoted to readonly keeps only read access. On PostgreSQL the owner's
+ * state is cached for at most OWNER_TTL_MS (dropped at once when a replica
+ * announces a change to the user), so a request costs no round trip.
  *
  * Secrets are sealed with the master key (context `s3cred:<access key>`) and
  * shown once, in the answer to the create call.
@@ -19,6 +22,8 @@ import type { AuditRecorder } from '../audit/recorder.ts'
 import { STATIC_USER_ID, type Actor } from '../auth/actor.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail } from '../http/errors.ts'
+import type { Changes } from '../db/changes.ts'
+import { isUniqueViolation } from '../db/database.ts'
 import type { Logger } from '../lib/log.ts'
 import type { Sealer } from '../lib/seal.ts'
 import { clearSigningKeyCache } from '../s3proxy/sigv4/verify.ts'
@@ -27,7 +32,7 @@ import { newAccessKeyId, newSecretKey } from './keys.ts'
 import { indexScope } from './access.ts'
 import type { AdminCreateCredentialBody, BucketAccess, BucketScope, CredentialDTO, PatchCredentialBody, PrefixScope } from './model.ts'
 import { checkBackend, checkScopes, type ScopeInput } from './scope.ts'
-import { scopesOf, type CredentialRow, type CredentialStore } from './store.ts'
+import { scopesOf, type CredentialRow, type CredentialStore, type OwnerRow } from './store.ts'
 import type { ProxyUrls } from './urls.ts'
 
 /** What the proxy needs to authenticate and authorize one request. */
@@ -56,10 +61,20 @@ export function sealContext(accessKey: string): string {
 /** Who may touch a credential: its owner only (self-service), or anyone (admin routes). */
 export type Caller = { self: true } | { self: false }
 
-export type CredentialService = ReturnType<typeof createCredentialService>
+export type CredentialService = Awaited<ReturnType<typeof createCredentialService>>
 
-export function createCredentialService(d: {
+/** Announced when a credential changes; replicas rebuild their map. */
+export const CREDENTIALS_CHANNEL = 'stowage_credentials'
+/** Announced with a user id when an account changes (role, enabled, deleted). */
+export const USERS_CHANNEL = 'stowage_users'
+/** The longest a replica trusts a cached owner state that no announcement has refreshed. */
+export const OWNER_TTL_MS = 5_000
+
+export async function createCredentialService(d: {
   store: CredentialStore
+  changes: Changes
+  /** How long an owner's state is cached; 0 reads it on every request (SQLite: a read costs microseconds). */
+  ownerTtlMs: number
   registry: Registry
   sealer: Sealer | undefined
   audit: AuditRecorder
@@ -68,11 +83,12 @@ export function createCredentialService(d: {
   staticUsername: string | undefined
 }) {
   let cache = new Map<string, Cached>()
+  const owners = new Map<string, { row: OwnerRow | null; at: number }>()
 
-  function reload(): void {
+  async function reload(): Promise<void> {
     const next = new Map<string, Cached>()
     if (d.sealer) {
-      for (const row of d.store.list()) {
+      for (const row of await d.store.list()) {
         if (row.enabled !== 1) continue
         try {
           const buckets = scopesOf(row)
@@ -96,7 +112,21 @@ export function createCredentialService(d: {
     cache = next
     clearSigningKeyCache()
   }
-  reload()
+  await reload()
+  const warn = (err: unknown) => d.logger.warn('reloading credentials failed', { error: (err as Error).message })
+  const stops = [
+    await d.changes.on(
+      CREDENTIALS_CHANNEL,
+      () => reload().catch(warn),
+      () => void reload().catch(warn),
+    ),
+    await d.changes.on(
+      USERS_CHANNEL,
+      (userId) => void owners.delete(userId),
+      () => owners.clear(),
+    ),
+  ]
+  const announce = (): Promise<void> => d.changes.announce(CREDENTIALS_CHANNEL, '')
 
   function toDTO(row: CredentialRow, urls: ProxyUrls, secret?: string): CredentialDTO {
     const buckets = scopesOf(row)
@@ -127,16 +157,16 @@ export function createCredentialService(d: {
     return ms
   }
 
-  function mustGet(accessKey: string, actor: Actor, caller: Caller): CredentialRow {
-    const row = d.store.get(accessKey)
+  async function mustGet(accessKey: string, actor: Actor, caller: Caller): Promise<CredentialRow> {
+    const row = await d.store.get(accessKey)
     // Someone else's key is "not found", so ids cannot be probed.
     if (!row || (caller.self && row.user_id !== actor.id)) throw fail('not_found', 'No such credential.')
     return row
   }
 
-  function ownerExists(userId: string): boolean {
+  async function ownerExists(userId: string): Promise<boolean> {
     if (userId === STATIC_USER_ID) return Boolean(d.staticUsername)
-    return d.store.owner(userId) !== null
+    return (await d.store.owner(userId)) !== null
   }
 
   const auditRow = (origin: AuditOrigin, action: string, row: CredentialRow, caller: Caller, extra: Record<string, unknown> = {}): void =>
@@ -151,7 +181,23 @@ export function createCredentialService(d: {
   return {
     reload,
 
-    /** The credential for a proxied request, or undefined when unknown, disabled, expired or its owner cannot act. */
+    /**
+     * Brings the owner's state of a claimed access key up to date (from the
+     * cache while it is fresh), so that `resolve`, which the signature
+     * verifier calls synchronously, has it. Call it before verifying.
+     */
+    async warm(accessKey: string): Promise<void> {
+      const userId = cache.get(accessKey)?.userId
+      if (!userId || userId === STATIC_USER_ID) return
+      const hit = owners.get(userId)
+      const t = Date.now()
+      if (hit && t - hit.at < d.ownerTtlMs) return
+      const row = await d.store.owner(userId)
+      if (owners.size > 10_000) owners.clear()
+      owners.set(userId, { row, at: t })
+    },
+
+    /** The credential for a proxied request (after `warm`), or undefined when unknown, disabled, expired or its owner cannot act. */
     resolve(accessKey: string, now: number): ResolvedCredential | undefined {
       const c = cache.get(accessKey)
       if (!c) return undefined
@@ -161,7 +207,7 @@ export function createCredentialService(d: {
         if (c.userId === STATIC_USER_ID) {
           if (!d.staticUsername) return undefined
         } else {
-          const owner = d.store.owner(c.userId)
+          const owner = owners.get(c.userId)?.row
           if (!owner || owner.enabled !== 1) return undefined
           readOnly = owner.role === 'readonly'
         }
@@ -180,14 +226,14 @@ export function createCredentialService(d: {
     },
 
     /** The backend of a user's own credential; undefined for another's (which then answers 404). */
-    backendOf(accessKey: string, userId: string): string | undefined {
-      const row = d.store.get(accessKey)
+    async backendOf(accessKey: string, userId: string): Promise<string | undefined> {
+      const row = await d.store.get(accessKey)
       return row && row.user_id === userId ? row.backend_id : undefined
     },
 
     /** Every credential (admin), or one user's. */
-    list(urls: ProxyUrls, userId?: string): CredentialDTO[] {
-      return (userId === undefined ? d.store.list() : d.store.listByUser(userId)).map((r) => toDTO(r, urls))
+    async list(urls: ProxyUrls, userId?: string): Promise<CredentialDTO[]> {
+      return (await (userId === undefined ? d.store.list() : d.store.listByUser(userId))).map((r) => toDTO(r, urls))
     },
 
     async create(actor: Actor, body: AdminCreateCredentialBody, origin: AuditOrigin, caller: Caller, urls: ProxyUrls): Promise<CredentialDTO> {
@@ -195,7 +241,7 @@ export function createCredentialService(d: {
       const backend = checkBackend(d.registry, body.backend_id)
       const expiresAt = futureExpiry(body.expires_at)
       const owner = caller.self ? actor.id : (body.user_id ?? null)
-      if (owner !== null && !ownerExists(owner)) throw fail('invalid_request', 'No such user.', [{ path: '/user_id' }])
+      if (owner !== null && !(await ownerExists(owner))) throw fail('invalid_request', 'No such user.', [{ path: '/user_id' }])
       const buckets = await checkScopes(backend, body.buckets as ScopeInput[], [], { adminGrants: !caller.self, logger: d.logger })
       const secret = newSecretKey()
       const now = d.now()
@@ -217,20 +263,20 @@ export function createCredentialService(d: {
           updated_by: actor.id,
         }
         try {
-          d.store.insert(candidate)
+          await d.store.insert(candidate)
           row = candidate
         } catch (err) {
           // 85 random bits make a clash all but impossible; retry once anyway rather than fail the user.
-          if (attempt > 0 || !/UNIQUE|PRIMARY/.test((err as Error).message)) throw err
+          if (attempt > 0 || !isUniqueViolation(err)) throw err
         }
       }
-      reload()
+      await announce()
       auditRow(origin, 's3_credential.create', row, caller)
       return toDTO(row, urls, secret)
     },
 
     async update(actor: Actor, accessKey: string, body: PatchCredentialBody, origin: AuditOrigin, caller: Caller, urls: ProxyUrls): Promise<CredentialDTO> {
-      const row = mustGet(accessKey, actor, caller)
+      const row = await mustGet(accessKey, actor, caller)
       const fields: Parameters<CredentialStore['update']>[1] = {}
       const changed: string[] = []
       if (body.buckets !== undefined) {
@@ -254,22 +300,23 @@ export function createCredentialService(d: {
       if (changed.length > 0) {
         fields.updated_at = d.now()
         fields.updated_by = actor.id
-        d.store.update(accessKey, fields)
-        reload()
+        await d.store.update(accessKey, fields)
+        await announce()
       }
-      const updated = d.store.get(accessKey)!
+      const updated = (await d.store.get(accessKey))!
       if (changed.length > 0) auditRow(origin, 's3_credential.update', updated, caller, { fields: changed, enabled: updated.enabled === 1 })
       return toDTO(updated, urls)
     },
 
-    remove(actor: Actor, accessKey: string, origin: AuditOrigin, caller: Caller): void {
-      const row = mustGet(accessKey, actor, caller)
-      d.store.remove(accessKey)
-      reload()
+    async remove(actor: Actor, accessKey: string, origin: AuditOrigin, caller: Caller): Promise<void> {
+      const row = await mustGet(accessKey, actor, caller)
+      await d.store.remove(accessKey)
+      await announce()
       auditRow(origin, 's3_credential.delete', row, caller)
     },
 
     /** Live (enabled, readable) credentials, for a cache-size gauge. */
     size: (): number => cache.size,
+    close: async (): Promise<void> => void (await Promise.all(stops.map((stop) => stop()))),
   }
 }

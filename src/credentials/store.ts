@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** SQL for virtual credentials and anonymous bindings (db/0003_s3proxy.sql). */
-import type { Database } from 'bun:sqlite'
+import type { Database, Param } from '../db/database.ts'
 import type { BucketScope } from './model.ts'
 
 export type CredentialRow = {
@@ -37,47 +37,60 @@ export function scopesOf(row: CredentialRow): BucketScope[] {
   return JSON.parse(row.buckets) as BucketScope[]
 }
 
+/** Columns `update` may set; anything else never reaches the SQL text. */
+const UPDATABLE = new Set(['buckets', 'description', 'enabled', 'expires_at', 'updated_at', 'updated_by'])
+
 export function createCredentialStore(db: Database) {
-  const all = db.query<CredentialRow, []>('SELECT * FROM s3_credentials ORDER BY created_at, access_key')
-  const byUser = db.query<CredentialRow, [string]>('SELECT * FROM s3_credentials WHERE user_id = ? ORDER BY created_at, access_key')
-  const byKey = db.query<CredentialRow, [string]>('SELECT * FROM s3_credentials WHERE access_key = ?')
-  const insert = db.query(
-    `INSERT INTO s3_credentials (access_key, secret_key_enc, backend_id, buckets, user_id, description, enabled, expires_at, created_at, created_by, updated_at, updated_by)
-     VALUES ($access_key, $secret_key_enc, $backend_id, $buckets, $user_id, $description, $enabled, $expires_at, $created_at, $created_by, $updated_at, $updated_by)`,
-  )
-  const remove = db.query<never, [string]>('DELETE FROM s3_credentials WHERE access_key = ?')
-  // Read on every proxied request, so a disabled or demoted owner takes effect at once.
-  const owner = db.query<OwnerRow, [string]>('SELECT enabled, role FROM users WHERE id = ?')
-  const allAnon = db.query<AnonymousRow, []>('SELECT * FROM s3_anonymous_bindings ORDER BY bucket')
-  const anonByBucket = db.query<AnonymousRow, [string]>('SELECT * FROM s3_anonymous_bindings WHERE bucket = ?')
-  const upsertAnon = db.query(
-    `INSERT INTO s3_anonymous_bindings (backend_id, bucket, mode, per_source_ip_rps, created_at, created_by, updated_at)
-     VALUES ($backend_id, $bucket, $mode, $per_source_ip_rps, $created_at, $created_by, $updated_at)
-     ON CONFLICT (backend_id, bucket) DO UPDATE SET mode = excluded.mode, per_source_ip_rps = excluded.per_source_ip_rps, updated_at = excluded.updated_at`,
-  )
-  const removeAnon = db.query<never, [string, string]>('DELETE FROM s3_anonymous_bindings WHERE backend_id = ? AND bucket = ?')
-
   return {
-    list: (): CredentialRow[] => all.all(),
-    listByUser: (userId: string): CredentialRow[] => byUser.all(userId),
-    get: (accessKey: string): CredentialRow | null => byKey.get(accessKey),
-    insert(row: CredentialRow): void {
-      insert.run({ ...row } as unknown as Record<string, string | number | Uint8Array | null>)
+    list: (): Promise<CredentialRow[]> => db.all<CredentialRow>('SELECT * FROM s3_credentials ORDER BY created_at, access_key'),
+    listByUser: (userId: string): Promise<CredentialRow[]> =>
+      db.all<CredentialRow>('SELECT * FROM s3_credentials WHERE user_id = ? ORDER BY created_at, access_key', [userId]),
+    get: (accessKey: string): Promise<CredentialRow | null> => db.get<CredentialRow>('SELECT * FROM s3_credentials WHERE access_key = ?', [accessKey]),
+    async insert(r: CredentialRow): Promise<void> {
+      await db.run(
+        `INSERT INTO s3_credentials (access_key, secret_key_enc, backend_id, buckets, user_id, description, enabled, expires_at, created_at, created_by, updated_at, updated_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          r.access_key,
+          r.secret_key_enc,
+          r.backend_id,
+          r.buckets,
+          r.user_id,
+          r.description,
+          r.enabled,
+          r.expires_at,
+          r.created_at,
+          r.created_by,
+          r.updated_at,
+          r.updated_by,
+        ],
+      )
     },
-    update(accessKey: string, fields: Partial<Pick<CredentialRow, 'buckets' | 'description' | 'enabled' | 'expires_at' | 'updated_at' | 'updated_by'>>): void {
-      const names = Object.keys(fields)
+    async update(
+      accessKey: string,
+      fields: Partial<Pick<CredentialRow, 'buckets' | 'description' | 'enabled' | 'expires_at' | 'updated_at' | 'updated_by'>>,
+    ): Promise<void> {
+      const names = Object.keys(fields).filter((n) => UPDATABLE.has(n)) as Array<keyof typeof fields>
       if (names.length === 0) return
-      const sql = `UPDATE s3_credentials SET ${names.map((n) => `${n} = $${n}`).join(', ')} WHERE access_key = $access_key`
-      db.query(sql).run({ ...fields, access_key: accessKey } as Record<string, string | number | null>)
+      await db.run(`UPDATE s3_credentials SET ${names.map((n) => `${n} = ?`).join(', ')} WHERE access_key = ?`, [
+        ...names.map((n) => fields[n] as Param),
+        accessKey,
+      ])
     },
-    remove: (accessKey: string): boolean => remove.run(accessKey).changes > 0,
-    owner: (userId: string): OwnerRow | null => owner.get(userId),
+    remove: async (accessKey: string): Promise<boolean> => (await db.run('DELETE FROM s3_credentials WHERE access_key = ?', [accessKey])) > 0,
+    owner: (userId: string): Promise<OwnerRow | null> => db.get<OwnerRow>('SELECT enabled, role FROM users WHERE id = ?', [userId]),
 
-    listAnonymous: (): AnonymousRow[] => allAnon.all(),
-    anonymousByBucket: (bucket: string): AnonymousRow | null => anonByBucket.get(bucket),
-    upsertAnonymous(row: AnonymousRow): void {
-      upsertAnon.run({ ...row } as unknown as Record<string, string | number | null>)
+    listAnonymous: (): Promise<AnonymousRow[]> => db.all<AnonymousRow>('SELECT * FROM s3_anonymous_bindings ORDER BY bucket'),
+    anonymousByBucket: (bucket: string): Promise<AnonymousRow | null> => db.get<AnonymousRow>('SELECT * FROM s3_anonymous_bindings WHERE bucket = ?', [bucket]),
+    async upsertAnonymous(r: AnonymousRow): Promise<void> {
+      await db.run(
+        `INSERT INTO s3_anonymous_bindings (backend_id, bucket, mode, per_source_ip_rps, created_at, created_by, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (backend_id, bucket) DO UPDATE SET mode = excluded.mode, per_source_ip_rps = excluded.per_source_ip_rps, updated_at = excluded.updated_at`,
+        [r.backend_id, r.bucket, r.mode, r.per_source_ip_rps, r.created_at, r.created_by, r.updated_at],
+      )
     },
-    removeAnonymous: (backendId: string, bucket: string): boolean => removeAnon.run(backendId, bucket).changes > 0,
+    removeAnonymous: async (backendId: string, bucket: string): Promise<boolean> =>
+      (await db.run('DELETE FROM s3_anonymous_bindings WHERE backend_id = ? AND bucket = ?', [backendId, bucket])) > 0,
   }
 }

@@ -15,13 +15,13 @@ export type DashboardService = ReturnType<typeof createDashboardService>
 
 export function createDashboardService(d: { stats: RequestStats; registry: Registry; accounting: QuotaService; scanIntervalMs: number }) {
   return {
-    get(): DashboardDTO {
+    async get(): Promise<DashboardDTO> {
       const ids = d.registry
         .entries()
         .filter((e) => e.enabled)
         .map((e) => e.id)
       const known = new Set(ids)
-      const rows = d.accounting.store.allUsage().filter((r) => known.has(r.backend_id))
+      const rows = (await d.accounting.store.allUsage()).filter((r) => known.has(r.backend_id))
       const byBackend = new Map(ids.map((id) => [id, { backend_id: id, bytes: 0, objects: 0, buckets: 0 }]))
       for (const r of rows) {
         const b = byBackend.get(r.backend_id)!

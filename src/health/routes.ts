@@ -2,14 +2,16 @@
 import { Elysia, t } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
 
+export type CheckResult = { ok: boolean; reason?: string; [k: string]: unknown }
+
 export type ReadinessCheck = {
   name: string
   /** A failing critical check makes /readyz answer 503; others only report. */
   critical: boolean
-  run(): { ok: boolean; reason?: string; [k: string]: unknown }
+  run(): CheckResult | Promise<CheckResult>
 }
 
-const CheckDTO = t.Object({ ok: t.Boolean(), reason: t.Optional(t.String()) }, { additionalProperties: true })
+const CheckDTO = t.Object({ ok: t.Boolean(), reason: t.Optional(t.String()), driver: t.Optional(t.String()) }, { additionalProperties: true })
 
 export function healthRoutes(d: { guard: Guard; checks: () => ReadinessCheck[] }) {
   return new Elysia()
@@ -21,13 +23,13 @@ export function healthRoutes(d: { guard: Guard; checks: () => ReadinessCheck[] }
     })
     .get(
       '/readyz',
-      ({ set }) => {
+      async ({ set }) => {
         const checks: Record<string, typeof CheckDTO.static> = {}
         let ready = true
         for (const c of d.checks()) {
-          let r: ReturnType<ReadinessCheck['run']>
+          let r: CheckResult
           try {
-            r = c.run()
+            r = await c.run()
           } catch (err) {
             r = { ok: false, reason: (err as Error).message }
           }

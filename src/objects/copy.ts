@@ -42,7 +42,7 @@ export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: T
       d.logger,
       { notFound: 'No such source object.' },
     )
-    recordWrite(d.accounting, dst, info.size, prior)
+    await recordWrite(d.accounting, dst, info.size, prior)
     return copied
   }
   const got = await storage(src.backend.getObject(src.bucket, srcKey, { ...version, signal: o.signal }), d.logger, { notFound: 'No such source object.' })
@@ -63,7 +63,7 @@ export async function copyOne(d: ObjectDeps, src: Target, srcKey: string, dst: T
     void got.body.cancel().catch(() => {})
     throw err
   }
-  recordWrite(d.accounting, dst, got.contentLength, prior)
+  await recordWrite(d.accounting, dst, got.contentLength, prior)
   return {
     key: dstKey,
     size: got.contentLength,

@@ -28,7 +28,7 @@ export function deleteObject(d: ObjectDeps, t: Target, origin: AuditOrigin, key:
       await storage(t.backend.deleteObject(t.bucket, key, versionId ? { versionId } : undefined), d.logger, { notFound: 'No such object.' })
       detail.size = info.size
       // Deleting a version other than the latest, or under versioning, may not free the current size; the scanner corrects it.
-      recordDelete(d.accounting, t, info.size, 1)
+      await recordDelete(d.accounting, t, info.size, 1)
     },
   )
 }
@@ -76,7 +76,7 @@ export function bulkDelete(d: ObjectDeps, t: Target, origin: AuditOrigin, keys: 
       seen.add(id)
       valid.push(k)
     }
-    const tracked = d.accounting.hasHardCap(t.bid, t.bucket) || d.accounting.bucketSize(t.bid, t.bucket).size_tracked
+    const tracked = (await d.accounting.hasHardCap(t.bid, t.bucket)) || (await d.accounting.bucketSize(t.bid, t.bucket)).size_tracked
     const sizes = tracked && valid.length ? await sizesOf(t, valid, d) : new Map<string, number>()
     if (valid.length) {
       const out = await storage(
@@ -104,7 +104,7 @@ export function bulkDelete(d: ObjectDeps, t: Target, origin: AuditOrigin, keys: 
           code: e.code || 'delete_failed',
           message: 'The backend could not delete this object.',
         })
-      recordDelete(d.accounting, t, bytes, objects)
+      await recordDelete(d.accounting, t, bytes, objects)
     }
     detail.deleted = result.deleted.length
     detail.failed = result.errors.length

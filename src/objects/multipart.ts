@@ -87,7 +87,7 @@ export async function uploadPart(d: ObjectDeps, t: Target, r: PartRequest): Prom
   if (size === undefined) throw fail('length_required')
   const maxPart = Math.min(MAX_PART_BYTES, caps.max_part_size_bytes || MAX_PART_BYTES)
   if (size > maxPart) throw fail('too_large', `A part may be at most ${maxPart} bytes on this backend.`, { limit: maxPart })
-  if (d.accounting.hasHardCap(t.bid, t.bucket)) {
+  if (await d.accounting.hasHardCap(t.bid, t.bucket)) {
     const [before, prior] = await Promise.all([uploadedBytes(d, t, r.key, r.uploadId, r.partNumber), priorSize(d.accounting, t, r.key, d.logger)])
     await assertWrite(d.accounting, t, before + size, prior)
   } else {
@@ -166,7 +166,7 @@ export function completeUpload(
         d.logger,
         { notFound: NO_SUCH_UPLOAD, invalid: 'bad_request' },
       )
-      recordWrite(d.accounting, t, size, prior)
+      await recordWrite(d.accounting, t, size, prior)
       detail.size = size
       // The answer names the content type and metadata given at creation, which the completion
       // does not echo: the object is read back, unless the driver already did.

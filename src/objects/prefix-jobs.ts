@@ -78,7 +78,7 @@ export async function deletePrefix(d: ObjectDeps, t: Target, origin: AuditOrigin
             bounded(failures, { key: e.key, code: e.code || 'delete_failed' })
             await emit({ event: 'error', key: e.key, code: e.code || 'delete_failed', message: 'The backend could not delete this object.' })
           }
-          recordDelete(d.accounting, t, bytes, out.deleted.length)
+          await recordDelete(d.accounting, t, bytes, out.deleted.length)
         }
       } catch (err) {
         const e = storageError(err)

@@ -13,7 +13,7 @@ import { headOrNull, type Target } from './target.ts'
 export type Prior = number | null | undefined
 
 export async function priorSize(acc: StorageAccounting, t: Target, key: string, logger: Logger): Promise<Prior> {
-  if (!acc.hasHardCap(t.bid, t.bucket)) return undefined
+  if (!(await acc.hasHardCap(t.bid, t.bucket))) return undefined
   const info = await headOrNull(t, key, logger, { bucketKnown: true })
   return info ? info.size : null
 }
@@ -24,11 +24,11 @@ export async function assertWrite(acc: StorageAccounting, t: Target, bytes: numb
 }
 
 /** Records a finished write of `bytes` that replaced `prior`. */
-export function recordWrite(acc: StorageAccounting, t: Target, bytes: number, prior: Prior): void {
-  acc.adjust(t.bid, t.bucket, bytes - (prior ?? 0), typeof prior === 'number' ? 0 : 1)
+export async function recordWrite(acc: StorageAccounting, t: Target, bytes: number, prior: Prior): Promise<void> {
+  await acc.adjust(t.bid, t.bucket, bytes - (prior ?? 0), typeof prior === 'number' ? 0 : 1)
 }
 
 /** Records removed objects. */
-export function recordDelete(acc: StorageAccounting, t: Target, bytes: number, objects: number): void {
-  if (bytes !== 0 || objects !== 0) acc.adjust(t.bid, t.bucket, -bytes, -objects)
+export async function recordDelete(acc: StorageAccounting, t: Target, bytes: number, objects: number): Promise<void> {
+  if (bytes !== 0 || objects !== 0) await acc.adjust(t.bid, t.bucket, -bytes, -objects)
 }

@@ -75,7 +75,7 @@ async function write(d: ObjectDeps, t: Target, w: Write): Promise<ObjectDTO> {
     if (w.signal.aborted) throw fail('bad_request', 'The upload was interrupted.')
     throw err
   }
-  recordWrite(d.accounting, t, w.size, prior)
+  await recordWrite(d.accounting, t, w.size, prior)
   const written = { key: w.key, size: w.size, contentType: w.contentType, ...put }
   // A driver that does not say when it wrote (a local disk) is asked; that costs no upstream call.
   return objectDTO(put.lastModified ? written : ((await headOrNull(t, w.key, d.logger, { bucketKnown: true }).catch(() => null)) ?? written))

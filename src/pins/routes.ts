@@ -12,12 +12,16 @@ const tags = ['me']
 export function pinRoutes(d: { guard: Guard; pins: PinService }) {
   return new Elysia()
     .use(d.guard)
-    .get('/api/me/pins', ({ actor, granted }) => ({ pins: d.pins.list(actor).filter((p) => granted.view.bucketLevel(p.backend_id, p.bucket) >= READ) }), {
-      access: 'any',
-      needs: NEED.view,
-      response: { 200: PinListDTO },
-      detail: { tags, summary: 'Your pinned buckets you still have access to, oldest first' },
-    })
+    .get(
+      '/api/me/pins',
+      async ({ actor, granted }) => ({ pins: (await d.pins.list(actor)).filter((p) => granted.view.bucketLevel(p.backend_id, p.bucket) >= READ) }),
+      {
+        access: 'any',
+        needs: NEED.view,
+        response: { 200: PinListDTO },
+        detail: { tags, summary: 'Your pinned buckets you still have access to, oldest first' },
+      },
+    )
     .post(
       '/api/me/pins',
       ({ actor, body, set }) => {
@@ -34,8 +38,8 @@ export function pinRoutes(d: { guard: Guard; pins: PinService }) {
     )
     .delete(
       '/api/me/pins/:bid/:bucket',
-      ({ actor, params, set }) => {
-        d.pins.remove(actor, params.bid, params.bucket)
+      async ({ actor, params, set }) => {
+        await d.pins.remove(actor, params.bid, params.bucket)
         set.status = 204
       },
       // No grant needed: a pin of a bucket you lost access to must still be removable.

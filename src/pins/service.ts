@@ -5,7 +5,7 @@
  * the name must be a valid bucket name; whether the bucket exists is not
  * checked, so a pin survives a backend being down.
  */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 import type { Actor } from '../auth/actor.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail } from '../http/errors.ts'
@@ -22,39 +22,39 @@ export type PinService = ReturnType<typeof createPinService>
 
 export function createPinService(d: { db: Database; registry: Registry; now: () => number }) {
   const toDTO = (r: PinRow): PinDTO => ({ backend_id: r.backend_id, bucket: r.bucket, created_at: iso(r.created_at)! })
-  const get = (userId: string, backendId: string, bucket: string): PinRow | null =>
-    d.db
-      .query<PinRow, [string, string, string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?')
-      .get(userId, backendId, bucket)
+  const get = (userId: string, backendId: string, bucket: string): Promise<PinRow | null> =>
+    d.db.get<PinRow>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?', [userId, backendId, bucket])
 
   return {
-    list: (actor: Actor): PinDTO[] =>
-      d.db
-        .query<PinRow, [string]>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? ORDER BY created_at, backend_id, bucket')
-        .all(actor.id)
-        .map(toDTO),
+    list: async (actor: Actor): Promise<PinDTO[]> =>
+      (
+        await d.db.all<PinRow>('SELECT backend_id, bucket, created_at FROM bucket_pins WHERE user_id = ? ORDER BY created_at, backend_id, bucket', [actor.id])
+      ).map(toDTO),
 
-    add(actor: Actor, body: PinBody): PinDTO {
+    async add(actor: Actor, body: PinBody): Promise<PinDTO> {
       const entry = d.registry.entry(body.backend_id)
       if (!entry || !entry.enabled) throw fail('not_found', 'No such backend.')
       validateBucketName(body.bucket)
-      const existing = get(actor.id, body.backend_id, body.bucket)
+      const existing = await get(actor.id, body.backend_id, body.bucket)
       if (existing) return toDTO(existing)
-      const count = d.db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM bucket_pins WHERE user_id = ?').get(actor.id)!.n
+      const count = (await d.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM bucket_pins WHERE user_id = ?', [actor.id]))!.n
       if (count >= MAX_PINS) throw fail('conflict', `At most ${MAX_PINS} pins per user.`)
-      d.db
-        .query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)')
-        .run(actor.id, body.backend_id, body.bucket, d.now())
-      return toDTO(get(actor.id, body.backend_id, body.bucket)!)
+      await d.db.run('INSERT INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        actor.id,
+        body.backend_id,
+        body.bucket,
+        d.now(),
+      ])
+      return toDTO((await get(actor.id, body.backend_id, body.bucket))!)
     },
 
-    remove(actor: Actor, backendId: string, bucket: string): void {
-      d.db.query('DELETE FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?').run(actor.id, backendId, bucket)
+    async remove(actor: Actor, backendId: string, bucket: string): Promise<void> {
+      await d.db.run('DELETE FROM bucket_pins WHERE user_id = ? AND backend_id = ? AND bucket = ?', [actor.id, backendId, bucket])
     },
 
     /** Drops every user's pins of a deleted bucket. */
-    forget(backendId: string, bucket: string): void {
-      d.db.query('DELETE FROM bucket_pins WHERE backend_id = ? AND bucket = ?').run(backendId, bucket)
+    async forget(backendId: string, bucket: string): Promise<void> {
+      await d.db.run('DELETE FROM bucket_pins WHERE backend_id = ? AND bucket = ?', [backendId, bucket])
     },
   }
 }

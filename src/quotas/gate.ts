@@ -23,11 +23,11 @@ export type StorageAccounting = {
    */
   assertCanWrite(backendId: string, bucket: string, bytes: number, opts?: { replacing?: number }): Promise<void>
   /** Whether the bucket has a hard cap (callers may skip a HEAD when it has none). */
-  hasHardCap(backendId: string, bucket: string): boolean
+  hasHardCap(backendId: string, bucket: string): Promise<boolean>
   /** Records a change in usage right away (deletes lower it without waiting for a scan). */
-  adjust(backendId: string, bucket: string, bytes: number, objects: number): void
+  adjust(backendId: string, bucket: string, bytes: number, objects: number): Promise<void>
   /** Size figures for bucket listings. */
-  bucketSize(backendId: string, bucket: string): BucketSize
+  bucketSize(backendId: string, bucket: string): Promise<BucketSize>
   /** Drops quota, usage, tracking and CORS rows of a deleted bucket. */
-  forget(backendId: string, bucket: string): void
+  forget(backendId: string, bucket: string): Promise<void>
 }

@@ -38,8 +38,8 @@ export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: 
     })
     .delete(
       path,
-      ({ actor, params, request, set }) => {
-        d.quotas.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
+      async ({ actor, params, request, set }) => {
+        await d.quotas.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
         set.status = 204
       },
       { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketParams, detail: { tags, summary: 'Remove the quota' } },

@@ -32,7 +32,7 @@ export function createScanner(d: {
   store: QuotaStore
   usage: UsageTracker
   /** Whether a bucket is counted: size tracking on, or a quota set. */
-  wanted(backendId: string, bucket: string): boolean
+  wanted(backendId: string, bucket: string): Promise<boolean>
   logger: Logger
   now: () => number
 }) {
@@ -50,7 +50,7 @@ export function createScanner(d: {
       return true
     } catch (err) {
       if (stopped) return false
-      if (err instanceof BackendError && (err.kind === 'bucket_not_found' || err.kind === 'not_found')) d.store.deleteUsage(backendId, bucket)
+      if (err instanceof BackendError && (err.kind === 'bucket_not_found' || err.kind === 'not_found')) await d.store.deleteUsage(backendId, bucket)
       else d.logger.warn('bucket count failed', { backend: backendId, bucket, error: err instanceof BackendError ? err.kind : (err as Error).message })
       return false
     }
@@ -70,12 +70,12 @@ export function createScanner(d: {
       }
       // Closing the app does not wait for a listing in flight; the database may be gone by now.
       if (stopped) break
-      d.store.pruneUsage(entry.id, names)
+      await d.store.pruneUsage(entry.id, names)
       for (const bucket of names) {
         if (stopped) break
-        if (!d.wanted(entry.id, bucket)) {
+        if (!(await d.wanted(entry.id, bucket))) {
           // A one-off recompute of an opted-out bucket leaves a row nothing keeps fresh.
-          d.store.deleteUsage(entry.id, bucket)
+          await d.store.deleteUsage(entry.id, bucket)
           continue
         }
         if (await countOne(entry.id, bucket)) report.counted++
@@ -104,7 +104,7 @@ export function createScanner(d: {
         queue.delete(key)
         if (running) await running
         if (stopped) break
-        if (d.wanted(item.backendId, item.bucket) && !d.store.usage(item.backendId, item.bucket)) await countOne(item.backendId, item.bucket)
+        if ((await d.wanted(item.backendId, item.bucket)) && !(await d.store.usage(item.backendId, item.bucket))) await countOne(item.backendId, item.bucket)
       }
     } finally {
       draining = false

@@ -14,7 +14,7 @@
  * Checks are not reservations: concurrent writes to one bucket can overshoot
  * the hard cap by at most the bytes they write at once.
  */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Actor } from '../auth/actor.ts'
@@ -38,7 +38,7 @@ export const COUNT_BUDGET_MS = 10_000
 /** How long an admin's recompute waits before answering 503 (the count carries on). */
 export const RECOMPUTE_BUDGET_MS = 30_000
 
-export type BucketListener = (backendId: string, bucket: string) => void
+export type BucketListener = (backendId: string, bucket: string) => void | Promise<void>
 
 export type QuotaService = StorageAccounting & {
   store: QuotaStore
@@ -46,9 +46,9 @@ export type QuotaService = StorageAccounting & {
   usage: UsageTracker
   scanner: Scanner
   /** `usage: false` leaves out the usage figures (for callers who may not read the whole bucket). */
-  get(backendId: string, bucket: string, opts?: { usage: boolean }): QuotaDTO
+  get(backendId: string, bucket: string, opts?: { usage: boolean }): Promise<QuotaDTO>
   set(actor: Actor, backendId: string, bucket: string, body: QuotaBody, origin: AuditOrigin): Promise<QuotaDTO>
-  remove(backendId: string, bucket: string, origin: AuditOrigin): void
+  remove(backendId: string, bucket: string, origin: AuditOrigin): Promise<void>
   recompute(backendId: string, bucket: string): Promise<QuotaDTO>
   /** Called whenever a bucket's usage changes through Stowage (cache invalidation). */
   onChange(fn: BucketListener): void
@@ -70,7 +70,8 @@ export function createQuotaService(d: {
   const store = createQuotaStore(d.db)
   const tracking = createTrackingStore(d.db)
   const usage = createUsageTracker({ store, registry: d.registry, audit: d.audit, now: d.now })
-  const wanted = (backendId: string, bucket: string): boolean => tracking.enabled(backendId, bucket) || store.quota(backendId, bucket) !== null
+  const wanted = async (backendId: string, bucket: string): Promise<boolean> =>
+    (await tracking.enabled(backendId, bucket)) || (await store.quota(backendId, bucket)) !== null
   const scanner = createScanner({ intervalMs: d.scanIntervalMs, registry: d.registry, store, usage, wanted, logger: d.logger, now: d.now })
   const changed: BucketListener[] = []
   const forgotten: BucketListener[] = []
@@ -87,9 +88,9 @@ export function createQuotaService(d: {
     if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
   }
 
-  function dto(backendId: string, bucket: string, withUsage = true): QuotaDTO {
-    const q = store.quota(backendId, bucket)
-    const u = withUsage ? store.usage(backendId, bucket) : null
+  async function dto(backendId: string, bucket: string, withUsage = true): Promise<QuotaDTO> {
+    const q = await store.quota(backendId, bucket)
+    const u = withUsage ? await store.usage(backendId, bucket) : null
     return {
       configured: q !== null,
       ...(q
@@ -132,29 +133,29 @@ export function createQuotaService(d: {
     scanner,
 
     async assertCanWrite(backendId, bucket, bytes, opts) {
-      const q = store.quota(backendId, bucket)
+      const q = await store.quota(backendId, bucket)
       const hard = q?.hard_bytes
       if (!hard) return
       const adding = bytes - (opts?.replacing ?? 0)
       if (adding <= 0) return
-      const used = store.usage(backendId, bucket)?.bytes ?? (await counted(backendId, bucket, budget)).bytes
+      const used = (await store.usage(backendId, bucket))?.bytes ?? (await counted(backendId, bucket, budget)).bytes
       if (used + adding > hard) {
         throw fail('quota_exceeded', `The bucket's hard quota would be exceeded: ${used} + ${adding} > ${hard} bytes.`, { used, adding, hard })
       }
     },
 
-    hasHardCap: (backendId, bucket) => Boolean(store.quota(backendId, bucket)?.hard_bytes),
+    hasHardCap: async (backendId, bucket) => Boolean((await store.quota(backendId, bucket))?.hard_bytes),
 
-    adjust(backendId, bucket, bytes, objects) {
-      if (!usage.adjust(backendId, bucket, bytes, objects)) scanner.enqueue(backendId, bucket)
-      for (const fn of changed) fn(backendId, bucket)
+    async adjust(backendId, bucket, bytes, objects) {
+      if (!(await usage.adjust(backendId, bucket, bytes, objects))) scanner.enqueue(backendId, bucket)
+      for (const fn of changed) await fn(backendId, bucket)
     },
 
-    bucketSize(backendId, bucket): BucketSize {
-      const q = store.quota(backendId, bucket)
+    async bucketSize(backendId, bucket): Promise<BucketSize> {
+      const q = await store.quota(backendId, bucket)
       const limits = { ...(q?.soft_bytes ? { quota_soft_bytes: q.soft_bytes } : {}), ...(q?.hard_bytes ? { quota_hard_bytes: q.hard_bytes } : {}) }
-      if (!tracking.enabled(backendId, bucket)) return { size_tracked: false, ...limits }
-      const u = store.usage(backendId, bucket)
+      if (!(await tracking.enabled(backendId, bucket))) return { size_tracked: false, ...limits }
+      const u = await store.usage(backendId, bucket)
       if (!u) {
         scanner.enqueue(backendId, bucket)
         return { size_tracked: true, ...limits }
@@ -162,14 +163,14 @@ export function createQuotaService(d: {
       return { size_tracked: true, size_bytes: u.bytes, object_count: u.objects, computed_at: iso(u.computed_at)!, ...limits }
     },
 
-    forget(backendId, bucket) {
-      store.deleteQuota(backendId, bucket)
-      store.deleteUsage(backendId, bucket)
-      tracking.reset(backendId, bucket)
-      for (const fn of forgotten) fn(backendId, bucket)
+    async forget(backendId, bucket) {
+      await store.deleteQuota(backendId, bucket)
+      await store.deleteUsage(backendId, bucket)
+      await tracking.reset(backendId, bucket)
+      for (const fn of forgotten) await fn(backendId, bucket)
     },
 
-    get(backendId, bucket, opts) {
+    async get(backendId, bucket, opts) {
       bucketOf(backendId, bucket)
       return dto(backendId, bucket, opts?.usage ?? true)
     },
@@ -182,26 +183,26 @@ export function createQuotaService(d: {
       if (hard > 0 && soft > hard) throw fail('invalid_quota', 'The soft cap cannot be above the hard cap.')
       if (soft > Number.MAX_SAFE_INTEGER || hard > Number.MAX_SAFE_INTEGER) throw fail('invalid_quota', 'The quota is too large.')
       await mustExist(backendId, bucket)
-      const old = store.quota(backendId, bucket)
-      store.setQuota({ backend_id: backendId, bucket, soft_bytes: soft || null, hard_bytes: hard || null, updated_at: d.now(), updated_by: actor.id })
+      const old = await store.quota(backendId, bucket)
+      await store.setQuota({ backend_id: backendId, bucket, soft_bytes: soft || null, hard_bytes: hard || null, updated_at: d.now(), updated_by: actor.id })
       d.audit.record({ ...origin, action: 'quota.set', backend: backendId, bucket, status: 'ok', detail: { soft_bytes: soft, hard_bytes: hard } })
-      usage.quotaChanged(backendId, bucket, old?.soft_bytes)
-      if (!store.usage(backendId, bucket)) scanner.enqueue(backendId, bucket)
+      await usage.quotaChanged(backendId, bucket, old?.soft_bytes)
+      if (!(await store.usage(backendId, bucket))) scanner.enqueue(backendId, bucket)
       return dto(backendId, bucket)
     },
 
-    remove(backendId, bucket, origin) {
+    async remove(backendId, bucket, origin) {
       bucketOf(backendId, bucket)
-      if (store.deleteQuota(backendId, bucket)) {
+      if (await store.deleteQuota(backendId, bucket)) {
         d.audit.record({ ...origin, action: 'quota.delete', backend: backendId, bucket, status: 'ok' })
-        if (!tracking.enabled(backendId, bucket)) store.deleteUsage(backendId, bucket)
+        if (!(await tracking.enabled(backendId, bucket))) await store.deleteUsage(backendId, bucket)
       }
     },
 
     async recompute(backendId, bucket) {
       bucketOf(backendId, bucket)
       await counted(backendId, bucket, RECOMPUTE_BUDGET_MS)
-      for (const fn of changed) fn(backendId, bucket)
+      for (const fn of changed) await fn(backendId, bucket)
       return dto(backendId, bucket)
     },
 

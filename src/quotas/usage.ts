@@ -6,7 +6,10 @@
  *
  * A write racing a count may be counted twice but is never missed: growth
  * reported while a count runs is added to its result, shrinkage is not. Usage
- * errs high until the next count, which is the safe side for quotas.
+ * errs high until the next count, which is the safe side for quotas. With
+ * several replicas the growth is read from the row itself (other replicas'
+ * writes land there), and the count's result is written in one statement
+ * that adds whatever the row grew by meanwhile.
  *
  * Crossing a soft cap (not over → over) records `quota.soft_exceeded` once;
  * dropping back under and crossing again records it again.
@@ -26,8 +29,8 @@ export function createUsageTracker(d: { store: QuotaStore; registry: Registry; a
   const stop = new AbortController()
   const counting = new Map<string, Counting>()
 
-  function noteSoft(backendId: string, bucket: string, before: number | undefined, after: number): void {
-    const q = d.store.quota(backendId, bucket)
+  async function noteSoft(backendId: string, bucket: string, before: number | undefined, after: number): Promise<void> {
+    const q = await d.store.quota(backendId, bucket)
     const soft = q?.soft_bytes
     if (!soft) return
     const wasOver = before !== undefined && before > soft
@@ -49,11 +52,18 @@ export function createUsageTracker(d: { store: QuotaStore; registry: Registry; a
       if (running) return running.promise
       const grew = { bytes: 0, objects: 0 }
       const promise = (async (): Promise<UsageRow> => {
+        const start = await d.store.usage(backendId, bucket)
         const walked = await sumListing(d.registry.get(backendId), bucket, '', { signal: stop.signal })
-        const before = d.store.usage(backendId, bucket)?.bytes
-        const row: UsageRow = { backend_id: backendId, bucket, bytes: walked.bytes + grew.bytes, objects: walked.objects + grew.objects, computed_at: d.now() }
-        d.store.setUsage(row)
-        noteSoft(backendId, bucket, before, row.bytes)
+        const row = start
+          ? await d.store.setCounted({ backend_id: backendId, bucket, bytes: walked.bytes, objects: walked.objects, computed_at: d.now() }, start)
+          : await d.store.setUsage({
+              backend_id: backendId,
+              bucket,
+              bytes: walked.bytes + grew.bytes,
+              objects: walked.objects + grew.objects,
+              computed_at: d.now(),
+            })
+        await noteSoft(backendId, bucket, start?.bytes, row.bytes)
         return row
       })().finally(() => counting.delete(key))
       counting.set(key, { promise, grew })
@@ -61,26 +71,25 @@ export function createUsageTracker(d: { store: QuotaStore; registry: Registry; a
     },
     counting: (backendId: string, bucket: string): boolean => counting.has(bucketKey(backendId, bucket)),
     /** Applies a delta; returns false when the usage is not known yet (nothing to adjust). */
-    adjust(backendId: string, bucket: string, bytes: number, objects: number): boolean {
+    async adjust(backendId: string, bucket: string, bytes: number, objects: number): Promise<boolean> {
       const running = counting.get(bucketKey(backendId, bucket))
       if (running) {
         running.grew.bytes += Math.max(0, bytes)
         running.grew.objects += Math.max(0, objects)
       }
-      const before = d.store.usage(backendId, bucket)
-      if (!before) return false
-      const after = d.store.addUsage(backendId, bucket, bytes, objects)
-      if (after) noteSoft(backendId, bucket, before.bytes, after.bytes)
+      const after = await d.store.addUsage(backendId, bucket, bytes, objects)
+      if (!after) return false
+      await noteSoft(backendId, bucket, after.bytes - bytes, after.bytes)
       return true
     },
     /** Re-evaluates the soft cap after the quota itself changed. */
-    quotaChanged(backendId: string, bucket: string, oldSoft: number | null | undefined): void {
-      const u = d.store.usage(backendId, bucket)
+    async quotaChanged(backendId: string, bucket: string, oldSoft: number | null | undefined): Promise<void> {
+      const u = await d.store.usage(backendId, bucket)
       if (!u) return
-      const q = d.store.quota(backendId, bucket)
+      const q = await d.store.quota(backendId, bucket)
       if (!q?.soft_bytes) return
       if (oldSoft && u.bytes > oldSoft) return
-      noteSoft(backendId, bucket, undefined, u.bytes)
+      await noteSoft(backendId, bucket, undefined, u.bytes)
     },
     /** Aborts running counts (shutdown). */
     close(): void {

@@ -77,7 +77,7 @@ export type ProxyDeps = {
   credentials: CredentialService
   anonymous: AnonymousService
   /** The grants of a key's owner as they are now; undefined when the owner is gone or disabled. */
-  access: { viewForUser(userId: string): AccessView | undefined }
+  access: { viewForUser(userId: string): Promise<AccessView | undefined> }
   /** Quotas and usage; `forget` drops a deleted bucket's settings everywhere. */
   accounting: StorageGate & Pick<QuotaService, 'forget'>
   cors: CorsStore & { corsRules(backendId: string, bucket: string): readonly CorsRule[] }
@@ -124,14 +124,16 @@ export function createS3Proxy(d: ProxyDeps) {
     if (isPostObject(target, req)) return postObject(r, w, target)
     shed(limits.global(r.now))
     const headers = headersOf(req)
-    const who = cfg.anonymous_enabled && !hasSignature({ headers, rawQuery: target.rawQuery }) ? anonymous(r, target) : authenticate(r, target, headers)
+    const who = cfg.anonymous_enabled && !hasSignature({ headers, rawQuery: target.rawQuery }) ? anonymous(r, target) : await authenticate(r, target, headers)
     const c = operation(r, who, target, headers)
     if (c.op === 'ListBuckets') return listBuckets(who)
     const bucket = target.bucket!
     r.bucket = bucket
     r.key = target.key
     decorateCors(w, who.backendId, bucket)
-    const copySource = authorize(who, c, bucket, target, headers)
+    // Read once per request: on a shared store it costs a round trip.
+    const owner = await ownerView(who.kind === 'credential' ? who.cred : undefined)
+    const copySource = authorize(who, owner, c, bucket, target, headers)
     // The backend must be usable for bucket CORS too, though the rules are Stowage's.
     const storagePath = pathFor(who.backendId)
     const path = CORS_OPS.has(c.op) ? { serve: (call: S3Call) => corsPath.serve(call, originOf(r)) } : storagePath
@@ -149,7 +151,6 @@ export function createS3Proxy(d: ProxyDeps) {
     })
     if (plan.kind !== 'empty') letBodyCome(w)
     const body = await readBody(req, plan, { signal: w.signal, ...(c.op === 'DeleteObjects' || OWNER_OPS.has(c.op) ? { document: MAX_DOCUMENT } : {}) })
-    const owner = ownerView(who.kind === 'credential' ? who.cred : undefined)
     if (owner && c.op === 'DeleteObjects' && body.kind === 'whole') checkDeleteKeys(owner, who.backendId, bucket, body.bytes)
     const call: S3Call = Object.freeze({
       requestId: r.id,
@@ -181,7 +182,7 @@ export function createS3Proxy(d: ProxyDeps) {
     }
     reply = await quota.settle(call, reply, pending)
     // A bucket of the same name made later, by anyone, starts without the old one's settings.
-    if (call.op === 'DeleteBucket' && reply.status < 300) d.accounting.forget(call.backendId, call.bucket)
+    if (call.op === 'DeleteBucket' && reply.status < 300) await d.accounting.forget(call.backendId, call.bucket)
     r.bytesIn = bodyLength(call.body)
     // A success means the path took the whole body, so nothing reads the slab any more.
     if (call.body.kind === 'whole' && reply.status < 300) bodySlabs.give(call.body.bytes)
@@ -199,15 +200,17 @@ export function createS3Proxy(d: ProxyDeps) {
     return path
   }
 
-  function authenticate(r: RequestRecord, target: Inbound, headers: Headers): Identity {
+  async function authenticate(r: RequestRecord, target: Inbound, headers: Headers): Promise<Identity> {
     let resolved: ResolvedCredential | undefined
+    const claimed = claimedAccessKey(headers.get('authorization') ?? undefined, target.rawQuery)
+    if (claimed) await d.credentials.warm(claimed)
     const v = verifyRequest({ method: target.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers, now: new Date(r.now) }, (akid) => {
       resolved = d.credentials.resolve(akid, r.now)
       return resolved?.secret
     })
     if (!v.ok) {
       r.cred = resolved
-      r.claimedKey = claimedAccessKey(headers.get('authorization') ?? undefined, target.rawQuery)
+      r.claimedKey = claimed
       r.authFailure = v.reason
       throw new S3Error(s3ErrorStatus(v.code), v.code, v.message, `auth-${v.reason}`)
     }
@@ -247,15 +250,15 @@ export function createS3Proxy(d: ProxyDeps) {
   }
 
   /** The grants of the key's owner, as they are now: undefined for keys owned by nobody (and anonymous requests). */
-  function ownerView(cred: ResolvedCredential | undefined): AccessView | undefined {
+  async function ownerView(cred: ResolvedCredential | undefined): Promise<AccessView | undefined> {
     if (!cred || cred.userId === null) return undefined
-    const view = d.access.viewForUser(cred.userId)
+    const view = await d.access.viewForUser(cred.userId)
     if (!view) throw accessDenied("The key's owner has no access to this.", 'grant-denied')
     return view
   }
 
   /** Everything a verified request must also pass; returns the parsed copy source of a copy. */
-  function authorize(who: Identity, c: Classified, bucket: string, target: Inbound, headers: Headers): CopySource | undefined {
+  function authorize(who: Identity, owner: AccessView | undefined, c: Classified, bucket: string, target: Inbound, headers: Headers): CopySource | undefined {
     if (who.kind === 'anonymous') {
       checkResponseOverrides(target.params)
       return undefined
@@ -267,14 +270,13 @@ export function createS3Proxy(d: ProxyDeps) {
     const copy = c.op === 'CopyObject' || c.op === 'UploadPartCopy'
     const src = copy ? parseCopySource(headers.get('x-amz-copy-source')!) : undefined
     if (src) checkScope(who.cred, src.bucket, 'read')
-    const owner = ownerView(who.cred)
     if (owner) checkOwner(owner, who.backendId, c, bucket, target, src)
     return src
   }
 
-  function listBuckets(who: Identity): Promise<S3Reply> {
+  async function listBuckets(who: Identity): Promise<S3Reply> {
     if (who.kind !== 'credential') throw accessDenied('Anonymous requests must name a bucket.', 'anonymous-no-bucket')
-    return listBucketsReply(d, who.cred, ownerView(who.cred))
+    return listBucketsReply(d, who.cred, await ownerView(who.cred))
   }
 
   /** Who and where, for the audit events a service records on the credential's behalf. */
@@ -324,10 +326,12 @@ export function createS3Proxy(d: ProxyDeps) {
     letBodyCome(w)
     const form = await readPostForm(w.req)
     let resolved: ResolvedCredential | undefined
+    const claimed = form.fields['x-amz-credential']?.split('/')[0]?.slice(0, 128)
+    if (claimed) await d.credentials.warm(claimed)
     const verified = verifyPostPolicy(form.fields, (akid) => (resolved = d.credentials.resolve(akid, r.now))?.secret, new Date(r.now))
     if (!verified.ok) {
       r.cred = resolved
-      r.claimedKey = form.fields['x-amz-credential']?.split('/')[0]?.slice(0, 128)
+      r.claimedKey = claimed
       r.authFailure = verified.reason === 'policy' ? 'malformed' : verified.reason
       throw policyError(verified)
     }
@@ -339,7 +343,7 @@ export function createS3Proxy(d: ProxyDeps) {
     checkScope(cred, bucket, 'write')
     const upload = postUpload(form, bucket, verified.policy)
     r.key = upload.key
-    const owner = ownerView(cred)
+    const owner = await ownerView(cred)
     if (owner) checkOwnerUpload(owner, cred.backendId, bucket, upload.key)
     const path = pathFor(cred.backendId)
     const spool = await spoolPostFile(form, upload, verified.policy, bucket, d.spoolDir)

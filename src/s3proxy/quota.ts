@@ -86,7 +86,8 @@ async function readReply(reply: S3Reply): Promise<{ text: string; reply: S3Reply
 
 export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Backend) {
   /** Whether usage is worth keeping exact for this bucket. */
-  const cares = (bid: string, bucket: string): boolean => gate.hasHardCap(bid, bucket) || gate.bucketSize(bid, bucket).size_tracked
+  const cares = async (bid: string, bucket: string): Promise<boolean> =>
+    (await gate.hasHardCap(bid, bucket)) || (await gate.bucketSize(bid, bucket)).size_tracked
 
   async function sizeOf(backend: Backend, bucket: string, key: string, versionId?: string): Promise<number | null> {
     try {
@@ -100,7 +101,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
 
   /** PutObject / PostObject: `bytes` replacing whatever is at `key`. */
   async function put(p: WritePlan): Promise<Pending> {
-    const prior = gate.hasHardCap(p.backendId, p.bucket) ? await sizeOf(backendOf(p.backendId), p.bucket, p.key!) : undefined
+    const prior = (await gate.hasHardCap(p.backendId, p.bucket)) ? await sizeOf(backendOf(p.backendId), p.bucket, p.key!) : undefined
     await gate.assertCanWrite(p.backendId, p.bucket, p.bytes, typeof prior === 'number' ? { replacing: prior } : undefined)
     return { kind: 'adjust', bytes: p.bytes - (prior ?? 0), objects: typeof prior === 'number' ? 0 : 1 }
   }
@@ -110,7 +111,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
     const src = p.copySource!
     const size = p.copyRange ?? (await sizeOf(backendOf(p.backendId), src.bucket, src.key, src.versionId))
     if (size === null) throw new S3Error(404, 'NoSuchKey', 'The specified copy source does not exist.', 'upstream-refused')
-    if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, size)
+    if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, size)
     return whole ? { kind: 'adjust', bytes: size, objects: 1 } : undefined
   }
 
@@ -129,7 +130,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
       if ((await sizeOf(backend, p.bucket, p.key!)) !== null) return undefined
       throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
     }
-    if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, sum)
+    if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, sum)
     return { kind: 'adjust', bytes: sum, objects: 1 }
   }
 
@@ -139,8 +140,8 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
     return size === null ? undefined : { kind: 'adjust', bytes: -size, objects: -1 }
   }
 
-  function adjust(bid: string, bucket: string, bytes: number, objects: number): void {
-    if (bytes !== 0 || objects !== 0) gate.adjust(bid, bucket, bytes, objects)
+  async function adjust(bid: string, bucket: string, bytes: number, objects: number): Promise<void> {
+    if (bytes !== 0 || objects !== 0) await gate.adjust(bid, bucket, bytes, objects)
   }
 
   return {
@@ -149,10 +150,10 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
       try {
         if (p.op === 'UploadPart') {
           // Only the cap matters: usage grows when the upload completes.
-          if (gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes)
+          if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes)
           return undefined
         }
-        if (!COUNTED.has(p.op) || !cares(p.backendId, p.bucket)) return undefined
+        if (!COUNTED.has(p.op) || !(await cares(p.backendId, p.bucket))) return undefined
         switch (p.op) {
           case 'PutObject':
             return await put(p)
@@ -197,11 +198,11 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
       if (pending.kind === 'adjust') {
         // CompleteMultipartUpload and CopyObject can fail inside a 200, with an <Error> document.
         if (call.op !== 'CompleteMultipartUpload' && call.op !== 'CopyObject') {
-          adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
+          await adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
           return reply
         }
         const read = await readReply(reply)
-        if (!read.text.includes('<Error>')) adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
+        if (!read.text.includes('<Error>')) await adjust(call.backendId, call.bucket, pending.bytes, pending.objects)
         return read.reply
       }
       const read = await readReply(reply)
@@ -220,7 +221,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
         bytes += size
         objects++
       }
-      adjust(call.backendId, call.bucket, -bytes, -objects)
+      await adjust(call.backendId, call.bucket, -bytes, -objects)
       return read.reply
     },
   }

@@ -55,7 +55,7 @@ export type PublicShareDeps = {
   perMinute: number
   wrongPasswordLimit: number
   /** Whether the share's creator may still read its target (asked on every request). */
-  stillShared: (row: ShareRow) => boolean
+  stillShared: (row: ShareRow) => Promise<boolean>
   now: () => number
 }
 
@@ -82,7 +82,7 @@ export function createPublicShares(d: PublicShareDeps) {
     if (!r.ok) throw fail('rate_limited', undefined, undefined, { 'retry-after': String(r.retryAfterSeconds) })
   }
 
-  const lookup = (code: string): ShareRow | null => d.store.byCodeHash(codeHash(code))
+  const lookup = (code: string): Promise<ShareRow | null> => d.store.byCodeHash(codeHash(code))
   const grantOf = (row: ShareRow | null, req: Request): number | null => (row ? d.cookies.grantIssued(req.headers.get('cookie'), row, d.now()) : null)
   const unlocked = (row: ShareRow, req: Request): boolean => row.password_hash === null || d.cookies.isUnlocked(req.headers.get('cookie'), row, d.now())
   const describe = (row: ShareRow, q: InfoQuery) => describeShare(row, q, d)
@@ -92,11 +92,11 @@ export function createPublicShares(d: PublicShareDeps) {
    * Refuses revoked and expired shares, exhausted ones unless this client is mid-download, and
    * shares whose creator can no longer read what they point at (410 `access_revoked`).
    */
-  function checkLive(row: ShareRow | null, hasGrant: boolean): ShareRow {
+  async function checkLive(row: ShareRow | null, hasGrant: boolean): Promise<ShareRow> {
     if (!row) throw fail('not_found')
     const status = shareStatus(row, d.now())
     if (status === 'revoked' || status === 'expired' || (status === 'exhausted' && !hasGrant)) throw fail(status)
-    if (!d.stillShared(row)) throw fail('access_revoked')
+    if (!(await d.stillShared(row))) throw fail('access_revoked')
     return row
   }
 
@@ -152,8 +152,8 @@ export function createPublicShares(d: PublicShareDeps) {
   return {
     async info(code: string, q: InfoQuery, req: Request): Promise<Response> {
       limit(d.context.meta(req).ip)
-      const found = lookup(code)
-      const row = checkLive(found, grantOf(found, req) !== null)
+      const found = await lookup(code)
+      const row = await checkLive(found, grantOf(found, req) !== null)
       if (!unlocked(row, req)) throw fail('password_required')
       return json(await describe(row, q))
     },
@@ -161,8 +161,8 @@ export function createPublicShares(d: PublicShareDeps) {
     async unlock(code: string, password: string, req: Request): Promise<Response> {
       const meta = d.context.meta(req)
       limit(meta.ip)
-      const found = lookup(code)
-      const row = checkLive(found, grantOf(found, req) !== null)
+      const found = await lookup(code)
+      const row = await checkLive(found, grantOf(found, req) !== null)
       if (row.password_hash === null) return json(await describe(row, {}))
       const origin = auditOrigin(d.context, req)
       const who = `${row.id}|${rateLimitKey(meta.ip)}`
@@ -182,7 +182,7 @@ export function createPublicShares(d: PublicShareDeps) {
 
     async raw(code: string, q: RawQuery, req: Request): Promise<Response> {
       const meta = d.context.meta(req)
-      const found = lookup(code)
+      const found = await lookup(code)
       const issued = grantOf(found, req)
       if (issued === null) limit(meta.ip)
       if (!found) throw fail('not_found')
@@ -193,7 +193,7 @@ export function createPublicShares(d: PublicShareDeps) {
       }
       let row: ShareRow
       try {
-        row = checkLive(found, issued !== null)
+        row = await checkLive(found, issued !== null)
       } catch (err) {
         return refuse(err as AppError)
       }
@@ -206,16 +206,16 @@ export function createPublicShares(d: PublicShareDeps) {
       const range = req.headers.get('range')
       const what = { ...(key === 'zip' ? { zip: true } : row.kind === 'folder' ? { file: q.key } : {}), ...(range ? { range } : {}) }
       const now = d.now()
-      const taken = d.store.takeDownload(row.id, now)
+      const taken = await d.store.takeDownload(row.id, now)
       if (!taken) {
-        const status = shareStatus(d.store.get(row.id)!, d.now())
+        const status = shareStatus((await d.store.get(row.id))!, d.now())
         return refuse(fail(status === 'active' ? 'exhausted' : status), auditKey)
       }
       let res: Response
       try {
         res = await serve(taken, key, q, req)
       } catch (err) {
-        d.store.refundDownload(row.id)
+        await d.store.refundDownload(row.id)
         recordDownload(origin, row, auditKey, 'error', { counted: false, reason: err instanceof AppError ? err.code : 'internal', ...what })
         throw err
       }
@@ -225,10 +225,10 @@ export function createPublicShares(d: PublicShareDeps) {
 
     /** What a GET would answer, without the body and without counting: download managers and link previews ask first. */
     async head(code: string, q: RawQuery, req: Request): Promise<Response> {
-      const found = lookup(code)
+      const found = await lookup(code)
       const issued = grantOf(found, req)
       if (issued === null) limit(d.context.meta(req).ip)
-      const row = checkLive(found, issued !== null)
+      const row = await checkLive(found, issued !== null)
       if (issued === null && !unlocked(row, req)) throw fail('password_required')
       const key = rawTarget(row, q)
       if (key === 'zip') {

@@ -46,8 +46,8 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
     )
     .delete(
       '/api/shares/:id',
-      ({ actor, params, request, set }) => {
-        d.shares.revoke(actor, params.id, auditOrigin(d.context, request, actor))
+      async ({ actor, params, request, set }) => {
+        await d.shares.revoke(actor, params.id, auditOrigin(d.context, request, actor))
         set.status = 204
       },
       {

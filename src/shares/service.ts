@@ -44,7 +44,7 @@ export type ShareServiceDeps = {
   policy: SharePolicy
   publicUrl: string
   /** Whether the share's creator may still read its target, by their grants as they are now. */
-  stillShared: (row: ShareRow) => boolean
+  stillShared: (row: ShareRow) => Promise<boolean>
   now: () => number
 }
 
@@ -64,12 +64,12 @@ export type ShareService = ReturnType<typeof createShareService>
 export function createShareService(d: ShareServiceDeps) {
   const base = d.publicUrl.replace(/\/+$/, '')
 
-  const liveStatus = (r: ShareRow): ShareStatus => {
+  const liveStatus = async (r: ShareRow): Promise<ShareStatus> => {
     const status = shareStatus(r, d.now())
-    return status === 'active' && !d.stillShared(r) ? 'access_revoked' : status
+    return status === 'active' && !(await d.stillShared(r)) ? 'access_revoked' : status
   }
 
-  const toDTO = (r: ShareRow): ShareDTO => {
+  const toDTO = async (r: ShareRow): Promise<ShareDTO> => {
     const left = downloadsLeft(r)
     return {
       id: r.id,
@@ -91,7 +91,7 @@ export function createShareService(d: ShareServiceDeps) {
       revoked: r.revoked === 1,
       ...(r.revoked_at !== null ? { revoked_at: iso(r.revoked_at)! } : {}),
       ...(r.last_accessed_at !== null ? { last_accessed_at: iso(r.last_accessed_at)! } : {}),
-      status: liveStatus(r),
+      status: await liveStatus(r),
     }
   }
 
@@ -168,7 +168,7 @@ export function createShareService(d: ShareServiceDeps) {
         max_downloads: body.max_downloads ?? null,
         disposition: body.disposition ?? 'attachment',
       } as const
-      d.store.insert(row)
+      await d.store.insert(row)
       d.audit.record({
         ...origin,
         action: 'share.create',
@@ -184,20 +184,24 @@ export function createShareService(d: ShareServiceDeps) {
           disposition: row.disposition,
         },
       })
-      return toDTO(d.store.get(row.id)!)
+      return toDTO((await d.store.get(row.id))!)
     },
 
-    list(actor: Actor, q: ShareListQuery): { shares: ShareDTO[]; total: number } {
+    async list(actor: Actor, q: ShareListQuery): Promise<{ shares: ShareDTO[]; total: number }> {
       if (q.scope === 'all' && actor.role !== 'admin') throw fail('forbidden', 'Only admins can list every share.')
-      const { rows, total } = d.store.list({ ...(q.scope === 'all' ? {} : { owner: actor.id }), limit: q.limit ?? SHARES_PAGE.fallback, offset: q.offset ?? 0 })
-      return { shares: rows.map(toDTO), total }
+      const { rows, total } = await d.store.list({
+        ...(q.scope === 'all' ? {} : { owner: actor.id }),
+        limit: q.limit ?? SHARES_PAGE.fallback,
+        offset: q.offset ?? 0,
+      })
+      return { shares: await Promise.all(rows.map(toDTO)), total }
     },
 
-    revoke(actor: Actor, id: string, origin: AuditOrigin): void {
-      const row = d.store.get(id)
+    async revoke(actor: Actor, id: string, origin: AuditOrigin): Promise<void> {
+      const row = await d.store.get(id)
       if (!row || (row.created_by !== actor.id && actor.role !== 'admin')) throw fail('not_found', 'No such share.')
       if (row.revoked) return
-      d.store.revoke(id, actor.id, d.now())
+      await d.store.revoke(id, actor.id, d.now())
       d.audit.record({
         ...origin,
         action: 'share.revoke',

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Builds share links from the app's parts: the owners' routes and the public /s/{code} endpoints. */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 import { randomBytes } from 'node:crypto'
 import { Elysia } from 'elysia'
 import { allows } from '../access/decide.ts'
@@ -41,8 +41,8 @@ export type ShareFeatureDeps = {
 export function shareFeature(d: ShareFeatureDeps) {
   const store = createShareStore(d.db)
   const key = d.key ?? new Uint8Array(randomBytes(32))
-  const stillShared = (row: ShareRow): boolean => {
-    const view = d.access.viewForUser(row.created_by)
+  const stillShared = async (row: ShareRow): Promise<boolean> => {
+    const view = await d.access.viewForUser(row.created_by)
     return view !== undefined && allows(view, [{ kind: 'path', backend: row.backend_id, bucket: row.bucket, path: row.object_key, level: READ }])
   }
   const shares = createShareService({

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * SQL of the `shares` table. The download cap is enforced here, in one
- * conditional UPDATE … RETURNING: SQLite serialises writers, so concurrent
- * downloads of a share capped at N get exactly N rows back, however many race.
+ * conditional UPDATE … RETURNING: SQLite serialises writers and PostgreSQL
+ * re-checks the condition on the row it locks, so concurrent downloads of a
+ * share capped at N get exactly N rows back, however many race and on however
+ * many replicas.
  */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 
 export type ShareRow = {
   id: string
@@ -33,72 +35,72 @@ export type NewShare = Omit<ShareRow, 'download_count' | 'revoked' | 'revoked_at
 export type ShareStore = ReturnType<typeof createShareStore>
 
 export function createShareStore(db: Database) {
-  const byHash = db.query<ShareRow, [string]>('SELECT * FROM shares WHERE code_hash = ?')
-  const byId = db.query<ShareRow, [string]>('SELECT * FROM shares WHERE id = ?')
-  const take = db.query<ShareRow, [number, string, number]>(
-    `UPDATE shares SET download_count = download_count + 1, last_accessed_at = ?1
-     WHERE id = ?2 AND revoked = 0
-       AND (max_downloads IS NULL OR download_count < max_downloads)
-       AND (expires_at IS NULL OR expires_at > ?3)
-     RETURNING *`,
-  )
-  const refund = db.query<null, [string]>('UPDATE shares SET download_count = download_count - 1 WHERE id = ? AND download_count > 0')
-
   return {
-    insert(s: NewShare): void {
-      db.query(
+    async insert(s: NewShare): Promise<void> {
+      await db.run(
         `INSERT INTO shares (id, code, code_hash, kind, backend_id, bucket, object_key, created_by, created_by_name, created_at, expires_at, password_hash, max_downloads, disposition)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        s.id,
-        s.code,
-        s.code_hash,
-        s.kind,
-        s.backend_id,
-        s.bucket,
-        s.object_key,
-        s.created_by,
-        s.created_by_name,
-        s.created_at,
-        s.expires_at,
-        s.password_hash,
-        s.max_downloads,
-        s.disposition,
+        [
+          s.id,
+          s.code,
+          s.code_hash,
+          s.kind,
+          s.backend_id,
+          s.bucket,
+          s.object_key,
+          s.created_by,
+          s.created_by_name,
+          s.created_at,
+          s.expires_at,
+          s.password_hash,
+          s.max_downloads,
+          s.disposition,
+        ],
       )
     },
 
     /** The one indexed lookup every public request makes, whether or not the code exists. */
-    byCodeHash: (hash: string): ShareRow | null => byHash.get(hash),
+    byCodeHash: (hash: string): Promise<ShareRow | null> => db.get<ShareRow>('SELECT * FROM shares WHERE code_hash = ?', [hash]),
 
-    get: (id: string): ShareRow | null => byId.get(id),
+    get: (id: string): Promise<ShareRow | null> => db.get<ShareRow>('SELECT * FROM shares WHERE id = ?', [id]),
 
     /** Newest first; `owner` limits the list to one user's shares. */
-    list(opts: { owner?: string; limit: number; offset: number }): { rows: ShareRow[]; total: number } {
+    async list(opts: { owner?: string; limit: number; offset: number }): Promise<{ rows: ShareRow[]; total: number }> {
       if (opts.owner !== undefined) {
         return {
-          rows: db
-            .query<ShareRow, [string, number, number]>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?')
-            .all(opts.owner, opts.limit, opts.offset),
-          total: db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM shares WHERE created_by = ?').get(opts.owner)!.n,
+          rows: await db.all<ShareRow>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?', [
+            opts.owner,
+            opts.limit,
+            opts.offset,
+          ]),
+          total: (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM shares WHERE created_by = ?', [opts.owner]))!.n,
         }
       }
       return {
-        rows: db.query<ShareRow, [number, number]>('SELECT * FROM shares ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?').all(opts.limit, opts.offset),
-        total: db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM shares').get()!.n,
+        rows: await db.all<ShareRow>('SELECT * FROM shares ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?', [opts.limit, opts.offset]),
+        total: (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM shares'))!.n,
       }
     },
 
     /** Marks a share revoked; the first revocation's time and author are kept. */
-    revoke(id: string, by: string, at: number): void {
-      db.query('UPDATE shares SET revoked = 1, revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked = 0').run(at, by, id)
+    async revoke(id: string, by: string, at: number): Promise<void> {
+      await db.run('UPDATE shares SET revoked = 1, revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked = 0', [at, by, id])
     },
 
     /** Counts one download if the share is live and under its cap; null when it is not. */
-    takeDownload: (id: string, now: number): ShareRow | null => take.get(now, id, now),
+    takeDownload: (id: string, now: number): Promise<ShareRow | null> =>
+      db.get<ShareRow>(
+        `UPDATE shares SET download_count = download_count + 1, last_accessed_at = ?
+         WHERE id = ? AND revoked = 0
+           AND (max_downloads IS NULL OR download_count < max_downloads)
+           AND (expires_at IS NULL OR expires_at > ?)
+         RETURNING *`,
+        [now, id, now],
+      ),
 
     /** Gives back a download that failed before any byte was sent (object gone, backend down). */
-    refundDownload(id: string): void {
-      refund.run(id)
+    async refundDownload(id: string): Promise<void> {
+      await db.run('UPDATE shares SET download_count = download_count - 1 WHERE id = ? AND download_count > 0', [id])
     },
   }
 }

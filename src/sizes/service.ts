@@ -55,8 +55,8 @@ export function createSizeService(d: {
     return backend
   }
 
-  function dto(backendId: string, bucket: string): TrackingDTO {
-    const row = d.accounting.tracking.get(backendId, bucket)
+  async function dto(backendId: string, bucket: string): Promise<TrackingDTO> {
+    const row = await d.accounting.tracking.get(backendId, bucket)
     if (!row) return { enabled: true }
     return { enabled: row.enabled === 1, updated_at: iso(row.updated_at)!, ...(row.updated_by ? { updated_by: row.updated_by } : {}) }
   }
@@ -68,7 +68,7 @@ export function createSizeService(d: {
   }
 
   return {
-    tracking(backendId: string, bucket: string): TrackingDTO {
+    tracking(backendId: string, bucket: string): Promise<TrackingDTO> {
       checked(backendId, bucket)
       return dto(backendId, bucket)
     },
@@ -78,12 +78,12 @@ export function createSizeService(d: {
       if (!(await storage(backend.bucketExists(bucket), d.logger))) throw fail('not_found', 'No such bucket.')
       const acc = d.accounting
       if (enabled) {
-        acc.tracking.reset(backendId, bucket)
-        if (!acc.store.usage(backendId, bucket)) acc.scanner.enqueue(backendId, bucket)
+        await acc.tracking.reset(backendId, bucket)
+        if (!(await acc.store.usage(backendId, bucket))) acc.scanner.enqueue(backendId, bucket)
       } else {
-        acc.tracking.disable(backendId, bucket, d.now(), actor.id)
+        await acc.tracking.disable(backendId, bucket, d.now(), actor.id)
         // Nothing will keep the figures fresh any more unless a quota needs them.
-        if (!acc.store.quota(backendId, bucket)) acc.store.deleteUsage(backendId, bucket)
+        if (!(await acc.store.quota(backendId, bucket))) await acc.store.deleteUsage(backendId, bucket)
         drop(backendId, bucket)
       }
       d.audit.record({ ...origin, action: 'bucket.size_tracking.set', backend: backendId, bucket, status: 'ok', detail: { enabled } })
@@ -93,9 +93,9 @@ export function createSizeService(d: {
     async prefixSize(backendId: string, bucket: string, rawPrefix: string | undefined): Promise<PrefixSizeDTO> {
       checked(backendId, bucket)
       const prefix = validateListPrefix(rawPrefix ?? '')
-      if (!d.accounting.tracking.enabled(backendId, bucket)) throw fail('size_tracking_disabled')
+      if (!(await d.accounting.tracking.enabled(backendId, bucket))) throw fail('size_tracking_disabled')
       if (prefix === '') {
-        const u = d.accounting.store.usage(backendId, bucket)
+        const u = await d.accounting.store.usage(backendId, bucket)
         if (u) return { bytes: u.bytes, count: u.objects, prefix, computed_at: iso(u.computed_at)!, truncated: false }
       }
       const key = bucketKey(backendId, bucket)

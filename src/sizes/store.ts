@@ -3,7 +3,7 @@
  * Per-bucket size-tracking switch. Tracking is on by default, so only buckets
  * that differ from the default (switched off) have a row.
  */
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../db/database.ts'
 
 export type TrackingRow = {
   backend_id: string
@@ -17,23 +17,22 @@ export type TrackingStore = ReturnType<typeof createTrackingStore>
 
 export function createTrackingStore(db: Database) {
   return {
-    get: (backendId: string, bucket: string): TrackingRow | null =>
-      db.query<TrackingRow, [string, string]>('SELECT * FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?').get(backendId, bucket),
-    enabled(backendId: string, bucket: string): boolean {
-      const row = db
-        .query<{ enabled: number }, [string, string]>('SELECT enabled FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?')
-        .get(backendId, bucket)
+    get: (backendId: string, bucket: string): Promise<TrackingRow | null> =>
+      db.get<TrackingRow>('SELECT * FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?', [backendId, bucket]),
+    async enabled(backendId: string, bucket: string): Promise<boolean> {
+      const row = await db.get<{ enabled: number }>('SELECT enabled FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?', [backendId, bucket])
       return row ? row.enabled === 1 : true
     },
-    disable(backendId: string, bucket: string, at: number, by: string | null): void {
-      db.query(
+    async disable(backendId: string, bucket: string, at: number, by: string | null): Promise<void> {
+      await db.run(
         `INSERT INTO bucket_size_tracking (backend_id, bucket, enabled, updated_at, updated_by) VALUES (?, ?, 0, ?, ?)
          ON CONFLICT (backend_id, bucket) DO UPDATE SET enabled = 0, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-      ).run(backendId, bucket, at, by)
+        [backendId, bucket, at, by],
+      )
     },
     /** Back to the default (on): the row goes away. */
-    reset(backendId: string, bucket: string): void {
-      db.query('DELETE FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?').run(backendId, bucket)
+    async reset(backendId: string, bucket: string): Promise<void> {
+      await db.run('DELETE FROM bucket_size_tracking WHERE backend_id = ? AND bucket = ?', [backendId, bucket])
     },
   }
 }

@@ -61,8 +61,8 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
     })
     .delete(
       '/:id',
-      ({ actor, params, request, set }) => {
-        d.users.delete(actor, params.id, auditOrigin(d.context, request, actor))
+      async ({ actor, params, request, set }) => {
+        await d.users.delete(actor, params.id, auditOrigin(d.context, request, actor))
         set.status = 204
       },
       { access: 'admin', params: IdParams, detail: { tags, summary: 'Delete a user (ends their sessions)' } },

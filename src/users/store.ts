@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-import type { Database } from 'bun:sqlite'
+import type { Database, Param, Queries } from '../db/database.ts'
 import type { Role } from '../auth/roles.ts'
 import type { UserRow } from './model.ts'
 
@@ -31,114 +31,143 @@ export type OidcIdentity = {
 
 export type UserStore = ReturnType<typeof createUserStore>
 
-export function createUserStore(db: Database) {
-  const byId = db.query<UserRow, [string]>('SELECT * FROM users WHERE id = ?')
-  const byName = db.query<UserRow, [string]>('SELECT * FROM users WHERE username = ?')
-  const byEmail = db.query<UserRow, [string]>('SELECT * FROM users WHERE email = ?')
-  const byOidc = db.query<UserRow, [string, string]>('SELECT * FROM users WHERE oidc_issuer = ? AND oidc_subject = ?')
-  const enabledAdmins = db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND enabled = 1")
-  const count = db.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM users')
+/** Columns `update` may set; anything else never reaches the SQL text. */
+const UPDATABLE = new Set(['role', 'enabled', 'email', 'username', 'must_change_pw', 'identity_source'])
 
-  function where(f: UserFilter): { sql: string; args: Record<string, string | number> } {
+export function createUserStore(db: Database) {
+  function where(f: UserFilter): { sql: string; args: Param[] } {
     const parts: string[] = []
-    const args: Record<string, string | number> = {}
+    const args: Param[] = []
     if (f.query) {
-      parts.push("(username LIKE $q ESCAPE '\\' OR email LIKE $q ESCAPE '\\')")
-      args.q = `%${f.query.replace(/[\\%_]/g, (c) => '\\' + c)}%`
+      // LIKE ignores ASCII case on both stores (SQLite's LIKE; citext columns on PostgreSQL).
+      parts.push("(username LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')")
+      const q = `%${f.query.replace(/[\\%_]/g, (c) => '\\' + c)}%`
+      args.push(q, q)
     }
     if (f.role) {
-      parts.push('role = $role')
-      args.role = f.role
+      parts.push('role = ?')
+      args.push(f.role)
     }
     if (f.source) {
-      parts.push(f.source === 'oidc' ? "identity_source LIKE 'oidc:%'" : 'identity_source = $source')
-      if (f.source !== 'oidc') args.source = f.source
+      if (f.source === 'oidc') parts.push("identity_source LIKE 'oidc:%'")
+      else {
+        parts.push('identity_source = ?')
+        args.push(f.source)
+      }
     }
     if (f.enabled !== undefined) {
-      parts.push('enabled = $enabled')
-      args.enabled = f.enabled ? 1 : 0
+      parts.push('enabled = ?')
+      args.push(f.enabled ? 1 : 0)
     }
     return { sql: parts.length ? 'WHERE ' + parts.join(' AND ') : '', args }
   }
 
-  return {
-    get: (id: string): UserRow | null => byId.get(id),
-    getByUsername: (name: string): UserRow | null => byName.get(name),
-    getByEmail: (email: string): UserRow | null => byEmail.get(email),
-    getByOidc: (issuer: string, subject: string): UserRow | null => byOidc.get(issuer, subject),
-    countEnabledAdmins: (): number => enabledAdmins.get()!.n,
-    count: (): number => count.get()!.n,
+  const byOidc = (q: Queries, issuer: string, subject: string) =>
+    q.get<UserRow>('SELECT * FROM users WHERE oidc_issuer = ? AND oidc_subject = ?', [issuer, subject])
+  const byId = (q: Queries, id: string) => q.get<UserRow>('SELECT * FROM users WHERE id = ?', [id])
+  const update = async (
+    q: Queries,
+    id: string,
+    fields: Partial<Pick<UserRow, 'role' | 'enabled' | 'email' | 'username' | 'must_change_pw' | 'identity_source'>>,
+  ): Promise<void> => {
+    const keys = Object.keys(fields).filter((k) => UPDATABLE.has(k)) as Array<keyof typeof fields>
+    if (keys.length === 0) return
+    await q.run(`UPDATE users SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE id = ?`, [...keys.map((k) => fields[k] as Param), id])
+  }
 
-    list(f: UserFilter): { rows: UserRow[]; total: number } {
+  return {
+    get: (id: string): Promise<UserRow | null> => byId(db, id),
+    getByUsername: (name: string): Promise<UserRow | null> => db.get<UserRow>('SELECT * FROM users WHERE username = ?', [name]),
+    getByEmail: (email: string): Promise<UserRow | null> => db.get<UserRow>('SELECT * FROM users WHERE email = ?', [email]),
+    getByOidc: (issuer: string, subject: string): Promise<UserRow | null> => byOidc(db, issuer, subject),
+    countEnabledAdmins: async (): Promise<number> => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND enabled = 1"))!.n,
+    count: async (): Promise<number> => (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users'))!.n,
+
+    async list(f: UserFilter): Promise<{ rows: UserRow[]; total: number }> {
       const w = where(f)
-      const rows = db
-        .query<UserRow, Record<string, string | number>>(`SELECT * FROM users ${w.sql} ORDER BY username LIMIT $limit OFFSET $offset`)
-        .all({ ...w.args, limit: f.limit, offset: f.offset })
-      const total = db.query<{ n: number }, Record<string, string | number>>(`SELECT COUNT(*) AS n FROM users ${w.sql}`).get(w.args)!.n
+      const rows = await db.all<UserRow>(`SELECT * FROM users ${w.sql} ORDER BY username LIMIT ? OFFSET ?`, [...w.args, f.limit, f.offset])
+      const total = (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM users ${w.sql}`, w.args))!.n
       return { rows, total }
     },
 
-    insert(u: NewUser): void {
-      db.query(
+    async insert(u: NewUser): Promise<void> {
+      await db.run(
         `INSERT INTO users (id, username, email, password_hash, role, identity_source, oidc_issuer, oidc_subject, must_change_pw, created_at, created_by, pw_changed_at)
-         VALUES ($id, $username, $email, $hash, $role, $source, $issuer, $subject, $must, $now, $by, $pw)`,
-      ).run({
-        id: u.id,
-        username: u.username,
-        email: u.email,
-        hash: u.passwordHash,
-        role: u.role,
-        source: u.identitySource,
-        issuer: u.oidcIssuer ?? null,
-        subject: u.oidcSubject ?? null,
-        must: u.mustChangePw ? 1 : 0,
-        now: u.now,
-        by: u.createdBy,
-        pw: u.passwordHash ? u.now : null,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          u.id,
+          u.username,
+          u.email,
+          u.passwordHash,
+          u.role,
+          u.identitySource,
+          u.oidcIssuer ?? null,
+          u.oidcSubject ?? null,
+          u.mustChangePw ? 1 : 0,
+          u.now,
+          u.createdBy,
+          u.passwordHash ? u.now : null,
+        ],
+      )
+    },
+
+    update: (id: string, fields: Partial<Pick<UserRow, 'role' | 'enabled' | 'email' | 'username' | 'must_change_pw' | 'identity_source'>>): Promise<void> =>
+      update(db, id, fields),
+
+    /**
+     * Runs a change that could leave no enabled admin in one transaction
+     * holding every enabled admin's row, so two concurrent demotions (on one
+     * replica or two) cannot each remove "the other" last admin. `fn` gets
+     * the user as it is now (null when gone) and the number of enabled admins.
+     */
+    adminChange<T>(
+      id: string,
+      fn: (u: UserRow | null, admins: number, apply: { update(fields: Parameters<typeof update>[2]): Promise<void>; delete(): Promise<void> }) => Promise<T>,
+    ): Promise<T> {
+      return db.transaction(async (tx) => {
+        const lock = db.dialect === 'postgres' ? ' FOR UPDATE' : ''
+        const admins = (await tx.all<{ id: string }>(`SELECT id FROM users WHERE role = 'admin' AND enabled = 1${lock}`)).length
+        return fn(await byId(tx, id), admins, {
+          update: (fields) => update(tx, id, fields),
+          delete: async () => void (await tx.run('DELETE FROM users WHERE id = ?', [id])),
+        })
       })
     },
 
-    update(id: string, fields: Partial<Pick<UserRow, 'role' | 'enabled' | 'email' | 'username' | 'must_change_pw' | 'identity_source'>>): void {
-      const keys = Object.keys(fields) as Array<keyof typeof fields>
-      if (keys.length === 0) return
-      db.query(`UPDATE users SET ${keys.map((k) => `${k} = $${k}`).join(', ')} WHERE id = $id`).run({ ...fields, id } as Record<string, string | number | null>)
-    },
-
-    setPassword(id: string, hash: string, mustChangePw: boolean, now: number): void {
-      db.query('UPDATE users SET password_hash = ?, must_change_pw = ?, pw_changed_at = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?').run(
+    async setPassword(id: string, hash: string, mustChangePw: boolean, now: number): Promise<void> {
+      await db.run('UPDATE users SET password_hash = ?, must_change_pw = ?, pw_changed_at = ?, failed_attempts = 0, locked_until = NULL WHERE id = ?', [
         hash,
         mustChangePw ? 1 : 0,
         now,
         id,
-      )
+      ])
     },
 
     /**
      * Counts one sign-in attempt and returns the new count; reaching `maxAttempts` locks the
      * account for `windowMs`. A lock that has run out starts a fresh count. One statement, so
-     * concurrent attempts each get their own number.
+     * concurrent attempts each get their own number, on whichever replica they arrive.
      */
-    recordFailure(id: string, maxAttempts: number, now: number, windowMs: number): number {
-      const row = db
-        .query<{ failed_attempts: number }, Record<string, string | number>>(
-          `UPDATE users SET
-             failed_attempts = (CASE WHEN locked_until <= $now THEN 0 ELSE failed_attempts END) + 1,
-             locked_until = CASE
-               WHEN (CASE WHEN locked_until <= $now THEN 0 ELSE failed_attempts END) + 1 >= $max THEN $until
-               WHEN locked_until <= $now THEN NULL
-               ELSE locked_until END
-           WHERE id = $id RETURNING failed_attempts`,
-        )
-        .get({ now, max: maxAttempts, until: now + windowMs, id })
+    async recordFailure(id: string, maxAttempts: number, now: number, windowMs: number): Promise<number> {
+      const row = await db.get<{ failed_attempts: number }>(
+        `UPDATE users SET
+           failed_attempts = (CASE WHEN locked_until <= ? THEN 0 ELSE failed_attempts END) + 1,
+           locked_until = CASE
+             WHEN (CASE WHEN locked_until <= ? THEN 0 ELSE failed_attempts END) + 1 >= ? THEN ?
+             WHEN locked_until <= ? THEN NULL
+             ELSE locked_until END
+         WHERE id = ? RETURNING failed_attempts`,
+        [now, now, maxAttempts, now + windowMs, now, id],
+      )
       return row?.failed_attempts ?? 0
     },
 
-    recordLogin(id: string, now: number): void {
-      db.query('UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE id = ?').run(now, id)
+    async recordLogin(id: string, now: number): Promise<void> {
+      await db.run('UPDATE users SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE id = ?', [now, id])
     },
 
-    unlock(id: string): void {
-      db.query('UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?').run(id)
+    async unlock(id: string): Promise<void> {
+      await db.run('UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?', [id])
     },
 
     /**
@@ -146,29 +175,30 @@ export function createUserStore(db: Database) {
      * follow the provider at every sign-in. Never touches a local account, and leaves
      * `enabled` alone so a disabled user stays disabled.
      */
-    upsertOidc(u: OidcIdentity, newId: string): { user: UserRow; created: boolean } {
-      return db.transaction((): { user: UserRow; created: boolean } => {
-        const existing = byOidc.get(u.issuer, u.subject)
+    upsertOidc(u: OidcIdentity, newId: string): Promise<{ user: UserRow; created: boolean }> {
+      return db.transaction(async (tx) => {
+        const existing = await byOidc(tx, u.issuer, u.subject)
         if (existing) {
-          db.query('UPDATE users SET username = ?, email = ?, role = ?, identity_source = ? WHERE id = ?').run(
+          await tx.run('UPDATE users SET username = ?, email = ?, role = ?, identity_source = ? WHERE id = ?', [
             u.username,
             u.email,
             u.role,
             u.identitySource,
             existing.id,
-          )
-          return { user: byId.get(existing.id)!, created: false }
+          ])
+          return { user: (await byId(tx, existing.id))!, created: false }
         }
-        db.query(
+        await tx.run(
           `INSERT INTO users (id, username, email, password_hash, role, identity_source, oidc_issuer, oidc_subject, must_change_pw, created_at, created_by)
            VALUES (?, ?, ?, NULL, ?, ?, ?, ?, 0, ?, NULL)`,
-        ).run(newId, u.username, u.email, u.role, u.identitySource, u.issuer, u.subject, u.now)
-        return { user: byId.get(newId)!, created: true }
-      })()
+          [newId, u.username, u.email, u.role, u.identitySource, u.issuer, u.subject, u.now],
+        )
+        return { user: (await byId(tx, newId))!, created: true }
+      })
     },
 
-    delete(id: string): void {
-      db.query('DELETE FROM users WHERE id = ?').run(id)
+    async delete(id: string): Promise<void> {
+      await db.run('DELETE FROM users WHERE id = ?', [id])
     },
   }
 }

@@ -2,13 +2,13 @@
 /**
  * Acknowledged means audited, through the HTTP surface of the dashboard and
  * of the S3 proxy: a success answer arrives only once its audit row is in the
- * database, and when the row cannot be written (SQLite refuses the insert)
+ * database, and when the row cannot be written (the store refuses the insert)
  * the change is not acknowledged — 503 `store_unavailable` on the dashboard,
  * 503 ServiceUnavailable on the proxy — while the event stays queued and is
  * written once the database accepts it again.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import type { Database } from 'bun:sqlite'
+import type { Database } from '../../src/db/database.ts'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,20 +18,23 @@ import { s3Error } from '../s3proxy/xml.ts'
 
 setDefaultTimeout(30_000)
 
-/** Rows read straight from SQLite, without flushing the recorder: what a crash right now would leave. */
-const committed = (db: Database, requestId: string): string[] =>
-  db
-    .query<{ action: string }, [string]>('SELECT action FROM audit_events WHERE request_id = ?')
-    .all(requestId)
-    .map((r) => r.action)
+/** Rows read straight from the store, without flushing the recorder: what a crash right now would leave. */
+const committed = async (db: Database, requestId: string): Promise<string[]> =>
+  (await db.all<{ action: string }>('SELECT action FROM audit_events WHERE request_id = ?', [requestId])).map((r) => r.action)
 
-const refuseAudit = (db: Database): void =>
-  void db.exec("CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END")
-const acceptAudit = (db: Database): void => void db.exec('DROP TRIGGER audit_refused')
+const refuseAudit = (db: Database): Promise<void> =>
+  db.exec(
+    db.dialect === 'sqlite'
+      ? "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+      : `CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+         CREATE TRIGGER audit_refused BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_refused()`,
+  )
+const acceptAudit = (db: Database): Promise<void> =>
+  db.exec(db.dialect === 'sqlite' ? 'DROP TRIGGER audit_refused' : 'DROP TRIGGER audit_refused ON audit_events; DROP FUNCTION audit_refused()')
 
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
   const end = Date.now() + ms
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error('not written in time')
     await Bun.sleep(50)
   }
@@ -60,7 +63,7 @@ describe('dashboard', () => {
     for (let i = 0; i < 5; i++) {
       const res = await upload(`now-${i}.txt`, `ack-now-${i}`)
       expect(res.status).toBe(201)
-      expect(committed(t.s.db, `ack-now-${i}`)).toEqual(['object.upload'])
+      expect(await committed(t.s.db, `ack-now-${i}`)).toEqual(['object.upload'])
     }
     const share = await t.call('POST', '/api/shares', {
       as: user,
@@ -68,14 +71,14 @@ describe('dashboard', () => {
       headers: { 'x-request-id': 'ack-share' },
     })
     expect(share.status).toBe(201)
-    expect(committed(t.s.db, 'ack-share')).toEqual(['share.create'])
+    expect(await committed(t.s.db, 'ack-share')).toEqual(['share.create'])
     const created = await t.call('POST', '/api/admin/users', {
       as: admin,
       json: { username: 'acked', password: 'a long enough password', role: 'user' },
       headers: { 'x-request-id': 'ack-user' },
     })
     expect(created.status).toBe(201)
-    expect(committed(t.s.db, 'ack-user')).toEqual(['user.create'])
+    expect(await committed(t.s.db, 'ack-user')).toEqual(['user.create'])
   })
 
   test('a streamed prefix job says `done` only after its audit row is committed', async () => {
@@ -93,24 +96,24 @@ describe('dashboard', () => {
       text += value
     }
     expect(text).toContain('"event":"done"')
-    expect(committed(t.s.db, 'ack-prefix')).toEqual(['object.delete_prefix'])
+    expect(await committed(t.s.db, 'ack-prefix')).toEqual(['object.delete_prefix'])
     await reader.cancel()
   })
 
   test('when the audit row cannot be written the change is not acknowledged, and the row follows once it can', async () => {
-    refuseAudit(t.s.db)
+    await refuseAudit(t.s.db)
     try {
       const res = await upload('unaudited.txt', 'ack-refused')
       expect(res.status).toBe(503)
       expect(await errorCode(res)).toBe('store_unavailable')
-      expect(committed(t.s.db, 'ack-refused')).toEqual([])
+      expect(await committed(t.s.db, 'ack-refused')).toEqual([])
     } finally {
-      acceptAudit(t.s.db)
+      await acceptAudit(t.s.db)
     }
     // The event stayed queued; the recorder's retry writes it.
-    await eventually(() => committed(t.s.db, 'ack-refused').length === 1)
+    await eventually(async () => (await committed(t.s.db, 'ack-refused')).length === 1)
     expect((await upload('after.txt', 'ack-after')).status).toBe(201)
-    expect(committed(t.s.db, 'ack-after')).toEqual(['object.upload'])
+    expect(await committed(t.s.db, 'ack-after')).toEqual(['object.upload'])
   })
 })
 
@@ -130,19 +133,19 @@ describe('S3 proxy', () => {
       const res = await p.signed(cred, 'PUT', `/${bucket}/now-${i}`, { body: 'data' })
       expect(res.status).toBe(200)
       await res.arrayBuffer()
-      expect(committed(p.t.s.db, res.headers.get('x-amz-request-id')!)).toEqual(['s3.proxy.putobject'])
+      expect(await committed(p.t.s.db, res.headers.get('x-amz-request-id')!)).toEqual(['s3.proxy.putobject'])
     }
   })
 
   test('a write whose audit row cannot be written is not acknowledged', async () => {
-    refuseAudit(p.t.s.db)
+    await refuseAudit(p.t.s.db)
     try {
       const res = await p.signed(cred, 'PUT', `/${bucket}/unaudited`, { body: 'data' })
       expect(res.status).toBe(503)
       expect((await s3Error(res)).code).toBe('ServiceUnavailable')
     } finally {
-      acceptAudit(p.t.s.db)
+      await acceptAudit(p.t.s.db)
     }
-    await eventually(() => (p.t.s.db.query("SELECT COUNT(*) AS n FROM audit_events WHERE object_key = 'unaudited'").get() as { n: number }).n === 1)
+    await eventually(async () => (await p.t.s.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit_events WHERE object_key = 'unaudited'"))!.n === 1)
   })
 })

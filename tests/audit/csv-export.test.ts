@@ -28,7 +28,7 @@ beforeAll(async () => {
       bucket: 'b',
       key: `k/${i}`,
     })
-  t.s.audit.record({
+  await t.s.audit.record({
     action: 'evil',
     userId: '=HYPERLINK("http://evil.example","click")',
     key: '+cmd|calc',
@@ -37,7 +37,7 @@ beforeAll(async () => {
     userAgent: '\tTab',
     detail: { note: '\rCR' },
   })
-  t.s.audit.flush()
+  await t.s.audit.flush()
 })
 afterAll(() => t.close())
 

@@ -29,19 +29,19 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-function rows(action: string): Row[] {
-  t.s.audit.flush()
-  return t.s.db.query<Row, [string]>('SELECT * FROM audit_events WHERE action = ? ORDER BY id').all(action)
+async function rows(action: string): Promise<Row[]> {
+  await t.s.audit.flush()
+  return await t.s.db.all<Row>('SELECT * FROM audit_events WHERE action = ? ORDER BY id', [action])
 }
-const last = (action: string): Row & { d: Record<string, unknown> } => {
-  const r = rows(action).at(-1)!
+const last = async (action: string): Promise<Row & { d: Record<string, unknown> }> => {
+  const r = (await rows(action)).at(-1)!
   return { ...r, d: r.detail ? JSON.parse(r.detail) : {} }
 }
 
 test('sign-in success and failure carry status, reason, IP, user agent and request id', async () => {
   await t.user('user', { username: 'signer' })
   await t.login('signer', PASSWORD, { 'user-agent': 'AuditAgent/1.0', 'x-request-id': 'req-ok' })
-  expect(last('auth.login')).toMatchObject({
+  expect(await last('auth.login')).toMatchObject({
     username: 'signer',
     status: 'ok',
     ip: '127.0.0.1',
@@ -50,25 +50,31 @@ test('sign-in success and failure carry status, reason, IP, user agent and reque
     d: { source: 'local' },
   })
   await t.login('signer', 'wrong password', { 'x-request-id': 'req-bad' })
-  expect(last('auth.login')).toMatchObject({ username: 'signer', status: 'denied', ip: '127.0.0.1', request_id: 'req-bad', d: { reason: 'bad_password' } })
+  expect(await last('auth.login')).toMatchObject({
+    username: 'signer',
+    status: 'denied',
+    ip: '127.0.0.1',
+    request_id: 'req-bad',
+    d: { reason: 'bad_password' },
+  })
   await t.login('who-is-this', 'x')
-  expect(last('auth.login')).toMatchObject({ user_id: null, username: 'who-is-this', status: 'denied', d: { reason: 'unknown_user' } })
+  expect(await last('auth.login')).toMatchObject({ user_id: null, username: 'who-is-this', status: 'denied', d: { reason: 'unknown_user' } })
 })
 
 test('logout and lockout', async () => {
   const c = await t.user('user', { username: 'locky' })
   await t.call('POST', '/auth/logout', { as: c })
-  expect(last('auth.logout')).toMatchObject({ user_id: c.userId, username: 'locky', status: 'ok' })
+  expect(await last('auth.logout')).toMatchObject({ user_id: c.userId, username: 'locky', status: 'ok' })
   for (let i = 0; i < 5; i++) await t.login('locky', 'wrong')
-  expect(last('auth.lockout')).toMatchObject({ user_id: c.userId, status: 'denied', ip: '127.0.0.1' })
+  expect(await last('auth.lockout')).toMatchObject({ user_id: c.userId, status: 'denied', ip: '127.0.0.1' })
 })
 
 test('password change, successful and refused', async () => {
   const c = await t.user('user', { username: 'changer' })
   await t.call('POST', '/api/me/password', { as: c, json: { current_password: 'not it', new_password: 'another long passphrase' } })
-  expect(last('auth.password_change')).toMatchObject({ user_id: c.userId, status: 'denied', d: { reason: 'wrong_current' } })
+  expect(await last('auth.password_change')).toMatchObject({ user_id: c.userId, status: 'denied', d: { reason: 'wrong_current' } })
   await t.call('POST', '/api/me/password', { as: c, json: { current_password: PASSWORD, new_password: 'another long passphrase' } })
-  expect(last('auth.password_change')).toMatchObject({ user_id: c.userId, username: 'changer', status: 'ok' })
+  expect(await last('auth.password_change')).toMatchObject({ user_id: c.userId, username: 'changer', status: 'ok' })
 })
 
 test('every admin change to a user names the actor and the target', async () => {
@@ -76,7 +82,7 @@ test('every admin change to a user names the actor and the target', async () => 
     id: string
   }
   const id = created.id
-  expect(last('user.create')).toMatchObject({
+  expect(await last('user.create')).toMatchObject({
     user_id: admin.userId,
     username: 'auditor',
     status: 'ok',
@@ -84,31 +90,31 @@ test('every admin change to a user names the actor and the target', async () => 
   })
 
   await t.call('PATCH', `/api/admin/users/${id}`, { as: admin, json: { role: 'readonly', enabled: false } })
-  const upd = last('user.update')
+  const upd = await last('user.update')
   expect(upd).toMatchObject({ user_id: admin.userId, d: { target_id: id, role: 'readonly', enabled: false } })
   expect((upd.d.fields as string[]).sort()).toEqual(['enabled', 'role'])
 
   await t.call('POST', `/api/admin/users/${id}/reset-password`, { as: admin, json: { new_password: 'admin picked this one' } })
-  expect(last('user.reset_password')).toMatchObject({ user_id: admin.userId, d: { target_id: id } })
+  expect(await last('user.reset_password')).toMatchObject({ user_id: admin.userId, d: { target_id: id } })
 
   await t.call('POST', `/api/admin/users/${id}/unlock`, { as: admin })
-  expect(last('user.unlock')).toMatchObject({ user_id: admin.userId, d: { target_id: id } })
+  expect(await last('user.unlock')).toMatchObject({ user_id: admin.userId, d: { target_id: id } })
 
   await t.call('DELETE', `/api/admin/users/${id}`, { as: admin })
-  expect(last('user.delete')).toMatchObject({ user_id: admin.userId, d: { target_id: id, target_username: 'target' } })
+  expect(await last('user.delete')).toMatchObject({ user_id: admin.userId, d: { target_id: id, target_username: 'target' } })
 })
 
 test('a no-op patch records nothing; refused changes change nothing', async () => {
   const u = await t.user('user')
-  const before = rows('user.update').length
+  const before = (await rows('user.update')).length
   await t.call('PATCH', `/api/admin/users/${u.userId}`, { as: admin, json: { role: 'user' } })
   await t.call('PATCH', `/api/admin/users/${admin.userId}`, { as: admin, json: { role: 'user' } })
-  expect(rows('user.update').length).toBe(before)
+  expect((await rows('user.update')).length).toBe(before)
 })
 
 test('no audit row ever contains a password', async () => {
-  t.s.audit.flush()
-  const all = JSON.stringify(t.s.db.query('SELECT * FROM audit_events').all())
+  await t.s.audit.flush()
+  const all = JSON.stringify(await t.s.db.all('SELECT * FROM audit_events'))
   for (const secret of [PASSWORD, 'another long passphrase', 'admin picked this one', 'wrong password', '$argon2id$'])
     expect([secret, all.includes(secret)]).toEqual([secret, false])
 })

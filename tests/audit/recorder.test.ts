@@ -48,7 +48,7 @@ describe('group commit', () => {
     expect(committedWhenResolved).toEqual(Array(10).fill(10))
     expect(f.written().map((e) => e.action)).toEqual(Array.from({ length: 10 }, (_, i) => `test.${i}`))
     expect(await value('stowage_audit_events_written_total')).toBe(10)
-    rec.close()
+    await rec.close()
   })
 
   test('a commit waits for no timer: concurrent writers each see their event durable within a few turns', async () => {
@@ -68,7 +68,7 @@ describe('group commit', () => {
     expect(performance.now() - started).toBeLessThan(1000)
     // Writers that record in the same turn share a transaction.
     expect(f.state.batches.length).toBeLessThan(320)
-    rec.close()
+    await rec.close()
   })
 
   test('hold() waits for the events of its request only', async () => {
@@ -85,7 +85,7 @@ describe('group commit', () => {
     await idle.durable()
     expect(performance.now() - t0).toBeLessThan(50)
     idle.release()
-    rec.close()
+    await rec.close()
   })
 
   test('every event gets a timestamp when recorded, not when written', async () => {
@@ -95,21 +95,21 @@ describe('group commit', () => {
     rec.record(ev(1))
     rec.record({ ...ev(2), ts: 1234 })
     await Bun.sleep(150)
-    rec.flush()
+    await rec.flush()
     expect(f.written()[0]!.ts).toBeGreaterThanOrEqual(before)
     expect(f.written()[0]!.ts).toBeLessThanOrEqual(before + 50)
     expect(f.written()[1]!.ts).toBe(1234)
-    rec.close()
+    await rec.close()
   })
 
-  test('flush() and close() write synchronously', () => {
+  test('flush() and close() write what is queued when they are called', async () => {
     const f = fakeStore()
     const { rec } = harness(f.store)
     rec.record(ev(1))
-    rec.flush()
+    await rec.flush()
     expect(f.written().length).toBe(1)
     rec.record(ev(2))
-    rec.close()
+    await rec.close()
     expect(f.written().length).toBe(2)
   })
 })
@@ -135,14 +135,14 @@ describe('a failing store', () => {
     f.state.failing = false
     await rec.record(ev(2))
     expect(f.written().map((e) => e.action)).toEqual(['test.1', 'test.2'])
-    rec.close()
+    await rec.close()
   })
 
   test('keeps events and writes them all, in order, once the store recovers', async () => {
     const f = fakeStore({ failing: true })
     const { rec, lines, value } = harness(f.store)
     for (let i = 0; i < 20; i++) void rec.record(ev(i))
-    rec.flush()
+    await rec.flush()
     expect(f.written()).toEqual([])
     expect(lines.some((l) => l.msg === 'audit write failed; will retry' && l.queued === 20)).toBe(true)
     expect(await value('stowage_audit_queue_length')).toBe(20)
@@ -150,7 +150,7 @@ describe('a failing store', () => {
     await Bun.sleep(1200)
     expect(f.written().map((e) => e.action)).toEqual(Array.from({ length: 20 }, (_, i) => `test.${i}`))
     expect(await value('stowage_audit_queue_length')).toBe(0)
-    rec.close()
+    await rec.close()
   })
 
   test('beyond the queue bound events are shed with a counter and a log line, never silently', async () => {
@@ -170,18 +170,18 @@ describe('a failing store', () => {
     expect(shedLines[0]!.level).toBe('error')
     // The store recovers: the queued events are all written, and the log accounts for every shed event.
     f.state.failing = false
-    rec.flush()
+    await rec.flush()
     expect(f.written().length).toBe(MAX_QUEUE)
     const logged = lines.filter((l) => l.msg === 'audit queue full; events shed').reduce((n, l) => n + (l.shed as number), 0)
     expect(logged).toBe(extra)
-    rec.close()
+    await rec.close()
   })
 
   test('close() with a dead store sheds loudly instead of retrying forever', async () => {
     const f = fakeStore({ failing: true })
     const { rec, lines, value } = harness(f.store)
     for (let i = 0; i < 7; i++) void rec.record(ev(i))
-    rec.close()
+    await rec.close()
     const calls = f.state.calls
     expect(await value('stowage_audit_events_shed_total')).toBe(7)
     expect(lines.some((l) => typeof l.msg === 'string' && l.msg.includes('shed') && l.shed === 7)).toBe(true)

@@ -28,14 +28,14 @@ const H = 3_600_000
 beforeAll(async () => {
   t = await testApp()
   admin = await t.user('admin')
-  const rec = t.s.audit.record
+  const rec = (e: Parameters<typeof t.s.audit.record>[0]) => void t.s.audit.record(e)
   rec({ ts: T0, action: 'object.upload', userId: 'u-1', backend: 'nas', bucket: 'photos', key: 'a.jpg', status: 'ok' })
   rec({ ts: T0 + 1 * H, action: 'object.delete', userId: 'u-1', backend: 'nas', bucket: 'photos', key: 'a.jpg', status: 'ok' })
   rec({ ts: T0 + 2 * H, action: 'object.upload', userId: 'u-2', username: 'Grace', backend: 'minio', bucket: 'docs', key: 'b.pdf', status: 'error' })
   rec({ ts: T0 + 3 * H, action: 'share.create', userId: 'u-2', username: 'Grace', backend: 'minio', bucket: 'docs', status: 'ok' })
   rec({ ts: T0 + 4 * H, action: 'objectXdelete', userId: 'u-3', status: 'denied' })
   rec({ ts: T0 + 5 * H, action: 'object_upload', userId: 'u-3', status: 'ok' })
-  t.s.audit.flush()
+  await t.s.audit.flush()
 })
 afterAll(() => t.close())
 

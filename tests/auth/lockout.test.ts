@@ -36,7 +36,7 @@ test('the fifth failure locks; the right password is then refused with 429 accou
   expect(res.status).toBe(429)
   expect(await errorCode(res)).toBe('account_locked')
   expect(res.headers.getSetCookie()).toEqual([])
-  const row = t.s.users.getByUsername('carol')!
+  const row = (await t.s.users.getByUsername('carol'))!
   expect(row.failed_attempts).toBe(5)
   expect(row.locked_until).toBeGreaterThan(Date.UTC(2026, 0, 1, 12, 14, 0))
 })
@@ -80,17 +80,15 @@ test('the lockout is audited once, when it starts', async () => {
   const { t } = await lockApp()
   const g = await t.user('user', { username: 'gina' })
   await failures(t, 'gina', 7)
-  t.s.audit.flush()
-  const rows = t.s.db
-    .query<{ user_id: string; status: string; ip: string }, []>("SELECT user_id, status, ip FROM audit_events WHERE action = 'auth.lockout'")
-    .all()
+  await t.s.audit.flush()
+  const rows = await t.s.db.all<{ user_id: string; status: string; ip: string }>("SELECT user_id, status, ip FROM audit_events WHERE action = 'auth.lockout'")
   expect(rows).toEqual([{ user_id: g.userId, status: 'denied', ip: '127.0.0.1' }])
 })
 
 test('a disabled account locks like any other, so a right password is not confirmed by "never locks"', async () => {
   const { t } = await lockApp()
   const h = await t.user('user', { username: 'hank' })
-  t.s.users.update(h.userId, { enabled: 0 })
+  await t.s.users.update(h.userId, { enabled: 0 })
   const statuses: number[] = []
   for (let i = 0; i < 6; i++) statuses.push((await t.login('hank', PASSWORD)).status)
   expect(statuses).toEqual([401, 401, 401, 401, 401, 429])
@@ -141,10 +139,8 @@ test('concurrent guesses cannot outrun the lockout: at most 5 passwords are ever
     expect(verifies).toBe(5)
     // Even the right password is refused now.
     expect((await t.login('kate', PASSWORD)).status).toBe(429)
-    t.s.audit.flush()
-    expect(t.s.db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = ?").get(k.userId)!.n).toBe(
-      1,
-    )
+    await t.s.audit.flush()
+    expect((await t.s.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'auth.lockout' AND user_id = ?", [k.userId]))!.n).toBe(1)
   } finally {
     t.s.passwords.verify = real
   }

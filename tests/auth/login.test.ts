@@ -27,9 +27,9 @@ type AuditRow = {
   detail: string | null
   user_agent: string | null
 }
-const lastAudit = (action: string): AuditRow => {
-  t.s.audit.flush()
-  return t.s.db.query<AuditRow, [string]>('SELECT * FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1').get(action)!
+const lastAudit = async (action: string): Promise<AuditRow> => {
+  await t.s.audit.flush()
+  return (await t.s.db.get<AuditRow>('SELECT * FROM audit_events WHERE action = ? ORDER BY id DESC LIMIT 1', [action]))!
 }
 
 describe('password storage', () => {
@@ -38,7 +38,7 @@ describe('password storage', () => {
     expect(res.status).toBe(201)
     const twin = await t.call('POST', '/api/admin/users', { as: admin, json: { username: 'hashme2', password: PASSWORD, role: 'user' } })
     expect(twin.status).toBe(201)
-    const rows = t.s.db.query<{ password_hash: string }, []>("SELECT password_hash FROM users WHERE username IN ('hashme', 'hashme2')").all()
+    const rows = await t.s.db.all<{ password_hash: string }>("SELECT password_hash FROM users WHERE username IN ('hashme', 'hashme2')")
     expect(rows).toHaveLength(2)
     for (const r of rows) {
       expect(r.password_hash).toStartWith('$argon2id$')
@@ -77,7 +77,7 @@ describe('signing in', () => {
 
   test('success is audited with the source, IP and user agent', async () => {
     const c = await t.user('readonly', { username: 'audited' })
-    const row = lastAudit('auth.login')
+    const row = await lastAudit('auth.login')
     expect(row).toMatchObject({ user_id: c.userId, username: 'audited', status: 'ok', ip: '127.0.0.1' })
     expect(JSON.parse(row.detail!)).toEqual({ source: 'local' })
   })
@@ -88,8 +88,8 @@ describe('every refusal looks the same', () => {
   beforeAll(async () => {
     await t.user('user', { username: 'bob' })
     const disabled = await t.user('user', { username: 'dora' })
-    t.s.users.update(disabled.userId, { enabled: 0 })
-    t.s.users.insert({
+    await t.s.users.update(disabled.userId, { enabled: 0 })
+    await t.s.users.insert({
       id: ulid(),
       username: 'oscar',
       email: null,
@@ -126,7 +126,7 @@ describe('every refusal looks the same', () => {
     const reasons: Record<string, string> = { unknown: 'unknown_user', wrongPassword: 'bad_password', disabledRightPassword: 'disabled', oidcOnly: 'not_local' }
     for (const [what, reason] of Object.entries(reasons)) {
       await refusals[what]!()
-      const row = lastAudit('auth.login')
+      const row = await lastAudit('auth.login')
       expect([what, row.status, row.ip]).toEqual([what, 'denied', '127.0.0.1'])
       expect(JSON.parse(row.detail!).reason).toBe(reason)
       expect(row.detail).not.toContain(PASSWORD)
@@ -151,7 +151,7 @@ describe('logout', () => {
     expect(cleared.some((x) => x.startsWith('stowage_session=;') && x.includes('Max-Age=0'))).toBe(true)
     expect(cleared.some((x) => x.startsWith('stowage_csrf=;') && x.includes('Max-Age=0'))).toBe(true)
     expect((await t.call('GET', '/api/me', { as: c })).status).toBe(401)
-    expect(lastAudit('auth.logout')).toMatchObject({ user_id: c.userId, status: 'ok' })
+    expect(await lastAudit('auth.logout')).toMatchObject({ user_id: c.userId, status: 'ok' })
   })
 
   test('a signed-in logout needs the CSRF token (a forged logout is refused)', async () => {

@@ -40,7 +40,7 @@ test('every other API route is 403 password_change_required, even for an admin',
     expect([method, path, res.status]).toEqual([method, path, 403])
     expect(await errorCode(res)).toBe('password_change_required')
   }
-  expect(t.s.users.getByUsername('sneaky')).toBeNull()
+  expect(await t.s.users.getByUsername('sneaky')).toBeNull()
   // Public endpoints and sign-out still work.
   expect((await t.call('GET', '/api/auth/config', { as: c })).status).toBe(200)
   expect((await t.call('POST', '/auth/logout', { as: c })).status).toBe(200)

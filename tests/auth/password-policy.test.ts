@@ -87,7 +87,7 @@ describe('admin create and reset apply the same policy', () => {
       expect([password, res.status]).toEqual([password, 400])
       expect(await errorCode(res)).toBe('weak_password')
     }
-    expect(t.s.users.getByUsername('tessa')).toBeNull()
+    expect(await t.s.users.getByUsername('tessa')).toBeNull()
   })
 
   test('reset', async () => {

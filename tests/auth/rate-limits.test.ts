@@ -68,12 +68,10 @@ describe('per-IP sign-in limit', () => {
     t = await testApp({ ratelimit: { login_per_ip: 1 } })
     await t.login('x', 'y')
     expect((await t.login('x', 'y')).status).toBe(429)
-    t.s.audit.flush()
-    const row = t.s.db
-      .query<{ status: string; detail: string; ip: string }, []>(
-        "SELECT status, detail, ip FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
-      )
-      .get()!
+    await t.s.audit.flush()
+    const row = (await t.s.db.get<{ status: string; detail: string; ip: string }>(
+      "SELECT status, detail, ip FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+    ))!
     expect(row.status).toBe('denied')
     expect(JSON.parse(row.detail).reason).toBe('rate_limited')
     expect(row.ip).toBe('127.0.0.1')

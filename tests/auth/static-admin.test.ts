@@ -39,7 +39,7 @@ describe('with local and static sign-in', () => {
   })
 
   test('it is not a database user and cannot change its password (static_user)', async () => {
-    expect(t.s.users.getByUsername('rescue')).toBeNull()
+    expect(await t.s.users.getByUsername('rescue')).toBeNull()
     const csrf = /stowage_csrf=([^;]+)/.exec(cookie)![1]!
     const res = await t.call('POST', '/api/me/password', {
       headers: { cookie, 'x-csrf-token': csrf },
@@ -54,12 +54,10 @@ describe('with local and static sign-in', () => {
     const res = await t.login('rescue', 'wrong')
     expect(res.status).toBe(401)
     expect(await errorCode(res)).toBe('invalid_credentials')
-    t.s.audit.flush()
-    const row = t.s.db
-      .query<{ user_id: string; status: string; detail: string }, []>(
-        "SELECT user_id, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
-      )
-      .get()!
+    await t.s.audit.flush()
+    const row = (await t.s.db.get<{ user_id: string; status: string; detail: string }>(
+      "SELECT user_id, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+    ))!
     expect(row).toMatchObject({ user_id: 'static', status: 'denied' })
     expect(JSON.parse(row.detail)).toMatchObject({ reason: 'bad_password', mode: 'static' })
   })

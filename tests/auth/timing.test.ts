@@ -19,9 +19,9 @@ beforeAll(async () => {
     { hashParams: { memoryCost: 16_384, timeCost: 2 } },
   )
   const hash = await t.s.passwords.hash(PASSWORD)
-  const add = (username: string, enabled: boolean) => {
+  const add = async (username: string, enabled: boolean) => {
     const id = ulid()
-    t.s.users.insert({
+    await t.s.users.insert({
       id,
       username,
       email: null,
@@ -32,10 +32,10 @@ beforeAll(async () => {
       createdBy: null,
       now: Date.now(),
     })
-    if (!enabled) t.s.users.update(id, { enabled: 0 })
+    if (!enabled) await t.s.users.update(id, { enabled: 0 })
   }
-  add('known', true)
-  add('disabled', false)
+  await add('known', true)
+  await add('disabled', false)
 })
 afterAll(() => t.close())
 

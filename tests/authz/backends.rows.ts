@@ -9,12 +9,11 @@ const UNREACHABLE = 'http://127.0.0.1:1'
 async function dbBackend(fx: Fixture): Promise<string> {
   const id = `db${fx.seq()}`
   const now = Date.now()
-  fx.t.s.db
-    .query(
-      `INSERT INTO backends (id, name, type, endpoint, region, path_style, access_key, secret_key_enc, enabled, created_at, updated_at)
-       VALUES (?, ?, 's3', ?, 'us-east-1', 1, 'AKIA', ?, 1, ?, ?)`,
-    )
-    .run(id, id, UNREACHABLE, fx.t.s.sealer!.seal('secret', sealContext(id)), now, now)
+  await fx.t.s.db.run(
+    `INSERT INTO backends (id, name, type, endpoint, region, path_style, access_key, secret_key_enc, enabled, created_at, updated_at)
+     VALUES (?, ?, 's3', ?, 'us-east-1', 1, 'AKIA', ?, 1, ?, ?)`,
+    [id, id, UNREACHABLE, fx.t.s.sealer!.seal('secret', sealContext(id)), now, now],
+  )
   await fx.t.s.registry.reload(id)
   return id
 }

@@ -8,7 +8,9 @@ const ORIGIN = { userId: null, username: null, requestId: null, ip: null, userAg
 function grant(fx: Fixture): Promise<string> {
   return fx
     .victim()
-    .then((user) => fx.t.s.access.create('matrix', { user_id: user, backend_id: 'local', bucket: `authz-g-${fx.seq()}`, access: 'read' }, ORIGIN).id)
+    .then(
+      async (user) => (await fx.t.s.access.create('matrix', { user_id: user, backend_id: 'local', bucket: `authz-g-${fx.seq()}`, access: 'read' }, ORIGIN)).id,
+    )
 }
 
 export const rows: Row[] = [

@@ -25,7 +25,7 @@ export async function matrixApp(): Promise<{ t: TestApp; fx: (as?: Client) => Fi
   let n = 0
   const withGrant = async (role: Role): Promise<Client> => {
     const c = await t.user(role)
-    t.s.access.create('matrix', { user_id: c.userId, backend_id: 'local', access: 'read-write' }, ORIGIN)
+    await t.s.access.create('matrix', { user_id: c.userId, backend_id: 'local', access: 'read-write' }, ORIGIN)
     return c
   }
   const caller = async (who: Who): Promise<Client | undefined> =>

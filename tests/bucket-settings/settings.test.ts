@@ -55,7 +55,7 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       expect(await (await call('GET', `${app.base(v)}/versioning`)).json()).toEqual({ enabled: true })
       expect(await (await call('PUT', `${app.base(v)}/versioning`, { enabled: false })).json()).toEqual({ enabled: false })
       expect(await (await call('GET', `${app.base(v)}/versioning`)).json()).toEqual({ enabled: false })
-      expect(auditOf(app.t, v, 'bucket.versioning.set').map((e) => e.detail)).toEqual([{ enabled: true }, { enabled: false }])
+      expect((await auditOf(app.t, v, 'bucket.versioning.set')).map((e) => e.detail)).toEqual([{ enabled: true }, { enabled: false }])
     })
 
     test('policy: set, read, delete (audited)', async () => {
@@ -66,7 +66,7 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       expect(stored.Statement[0].Action).toEqual(expect.arrayContaining(['s3:GetObject']))
       expect((await call('DELETE', `${app.base(p)}/policy`)).status).toBe(204)
       expect(await (await call('GET', `${app.base(p)}/policy`)).json()).toEqual({ policy: '' })
-      expect(auditOf(app.t, p).map((e) => e.action)).toEqual(['bucket.policy.set', 'bucket.policy.delete'])
+      expect((await auditOf(app.t, p)).map((e) => e.action)).toEqual(['bucket.policy.set', 'bucket.policy.delete'])
     })
 
     test('policy: one the backend refuses is 400 invalid_policy with our own message', async () => {
@@ -100,7 +100,7 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       await call('PUT', `${app.base(l)}/lifecycle`, { rules })
       expect((await call('DELETE', `${app.base(l)}/lifecycle`)).status).toBe(204)
       expect(await (await call('GET', `${app.base(l)}/lifecycle`)).json()).toEqual({ rules: [] })
-      expect(auditOf(app.t, l).map((e) => e.action)).toEqual([
+      expect((await auditOf(app.t, l)).map((e) => e.action)).toEqual([
         'bucket.lifecycle.set',
         'bucket.lifecycle.delete',
         'bucket.lifecycle.set',
@@ -171,8 +171,8 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
 
       expect((await call('PUT', `${app.base(c)}/cors`, { rules: [] })).status).toBe(204)
       expect(app.t.s.cors.corsRules(app.bid, c)).toEqual([])
-      expect(app.t.s.db.query('SELECT COUNT(*) AS n FROM bucket_cors WHERE bucket = ?').get(c)).toEqual({ n: 0 })
-      expect(auditOf(app.t, c, 'bucket.cors.set').map((e) => e.detail)).toEqual([{ rules: 2 }, { rules: 0 }])
+      expect(await app.t.s.db.get('SELECT COUNT(*) AS n FROM bucket_cors WHERE bucket = ?', [c])).toEqual({ n: 0 })
+      expect((await auditOf(app.t, c, 'bucket.cors.set')).map((e) => e.detail)).toEqual([{ rules: 2 }, { rules: 0 }])
     })
 
     test('on an S3 backend the rules reach the backend itself; removing them removes them there', async () => {
@@ -218,17 +218,26 @@ describe.each(KINDS)('bucket settings on %s', (kind) => {
       expect((await call('PUT', `${app.base('no-such-bucket-cors')}/cors`, { rules: [{ allowed_origins: ['*'], allowed_methods: ['GET'] }] })).status).toBe(404)
       const c = await app.bucket('set-cors2')
       await call('PUT', `${app.base(c)}/cors`, { rules: [{ allowed_origins: ['*'], allowed_methods: ['GET'] }] })
-      app.t.s.accounting.forget(app.bid, c)
+      await app.t.s.accounting.forget(app.bid, c)
       expect(app.t.s.cors.corsRules(app.bid, c)).toEqual([])
       expect(await (await call('GET', `${app.base(c)}/cors`)).json()).toEqual({ rules: [] })
     })
 
-    test('rules survive a restart (loaded from SQLite)', async () => {
+    test('rules survive a restart (loaded from the store)', async () => {
       const c = await app.bucket('set-cors3')
       await call('PUT', `${app.base(c)}/cors`, { rules: [{ allowed_origins: ['*'], allowed_methods: ['GET'] }] })
       const { createCorsService } = await import('../../src/bucket-settings/cors.ts')
-      const fresh = createCorsService({ db: app.t.s.db, registry: app.t.s.registry, audit: app.t.s.audit, logger: app.t.s.logger, now: Date.now })
+      const { createChanges } = await import('../../src/db/changes.ts')
+      const fresh = await createCorsService({
+        db: app.t.s.db,
+        changes: createChanges(app.t.s.db, 'restarted'),
+        registry: app.t.s.registry,
+        audit: app.t.s.audit,
+        logger: app.t.s.logger,
+        now: Date.now,
+      })
       expect(fresh.corsRules(app.bid, c)).toEqual([{ allowed_origins: ['*'], allowed_methods: ['GET'] }])
+      await fresh.close()
     })
   })
 })

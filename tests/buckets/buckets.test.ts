@@ -31,11 +31,11 @@ describe.each(KINDS)('buckets on %s', (kind) => {
     expect(res.status).toBe(201)
     expect(await res.json()).toEqual({ name })
     expect((await list()).buckets.some((b) => b.name === name)).toBe(true)
-    expect(auditRows(e.t, 'bucket.create').find((r) => r.bucket === name)?.status).toBe('ok')
+    expect((await auditRows(e.t, 'bucket.create')).find((r) => r.bucket === name)?.status).toBe('ok')
     const del = await e.t.call('DELETE', `/api/backends/${e.bid}/buckets/${name}`, { as: e.admin })
     expect(del.status).toBe(204)
     expect((await list()).buckets.some((b) => b.name === name)).toBe(false)
-    expect(auditRows(e.t, 'bucket.delete').find((r) => r.bucket === name)?.status).toBe('ok')
+    expect((await auditRows(e.t, 'bucket.delete')).find((r) => r.bucket === name)?.status).toBe('ok')
   })
 
   test('an invalid name is 400 invalid_bucket_name', async () => {
@@ -50,7 +50,7 @@ describe.each(KINDS)('buckets on %s', (kind) => {
     const res = await e.t.call('POST', `/api/backends/${e.bid}/buckets`, { as: e.admin, json: { name: e.bucket } })
     expect(res.status).toBe(409)
     expect(await errorCode(res)).toBe('bucket_exists')
-    expect(auditRows(e.t, 'bucket.create').find((r) => r.bucket === e.bucket)?.status).toBe('error')
+    expect((await auditRows(e.t, 'bucket.create')).find((r) => r.bucket === e.bucket)?.status).toBe('error')
   })
 
   test('deleting a non-empty bucket is 409 bucket_not_empty; an unknown one 404', async () => {
@@ -66,7 +66,7 @@ describe.each(KINDS)('buckets on %s', (kind) => {
   test('delete forgets the bucket’s accounting', async () => {
     const name = await e.newBucket('forget')
     const forgotten: string[] = []
-    e.t.s.accounting.onForget((bid, bucket) => forgotten.push(`${bid}/${bucket}`))
+    e.t.s.accounting.onForget((bid, bucket) => void forgotten.push(`${bid}/${bucket}`))
     expect((await e.t.call('DELETE', `/api/backends/${e.bid}/buckets/${name}`, { as: e.admin })).status).toBe(204)
     expect(forgotten).toContain(`${e.bid}/${name}`)
   })

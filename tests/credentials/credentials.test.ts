@@ -6,7 +6,7 @@
  * validate the bucket scope, hide other users' keys and audit every change.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { errorCode } from '../helpers/app.ts'
+import { errorCode, resolved } from '../helpers/app.ts'
 import { auditRows, json, KINDS, objectEnv, type Env } from '../objects/fixture.ts'
 
 type Cred = {
@@ -51,7 +51,7 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const listed = list.credentials.find((x) => x.access_key === c.access_key)!
     expect(listed).toBeDefined()
     expect(listed.secret_key).toBeUndefined()
-    const row = e.t.s.db.query('SELECT secret_key_enc FROM s3_credentials WHERE access_key = ?').get(c.access_key) as { secret_key_enc: Uint8Array }
+    const row = (await e.t.s.db.get('SELECT secret_key_enc FROM s3_credentials WHERE access_key = ?', [c.access_key])) as { secret_key_enc: Uint8Array }
     expect(Buffer.from(row.secret_key_enc).toString('latin1')).not.toContain(c.secret_key!)
   })
 
@@ -119,7 +119,7 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const other = await e.newBucket('patch')
     const c = await json<Cred>(await mint({ buckets: [e.bucket] }))
     const now = Date.now()
-    expect(e.t.s.credentials.resolve(c.access_key, now)?.scopes.get(e.bucket)).toBe('read-write')
+    expect((await resolved(e.t, c.access_key, now))?.scopes.get(e.bucket)).toBe('read-write')
     const patched = await json<Cred>(
       await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, {
         as: e.user,
@@ -129,12 +129,12 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     expect(patched.buckets).toEqual([{ bucket: other, access: 'read' }])
     expect(patched.description).toBe('x')
     expect(patched.enabled).toBe(false)
-    expect(e.t.s.credentials.resolve(c.access_key, now)).toBeUndefined()
+    expect(await resolved(e.t, c.access_key, now)).toBeUndefined()
     await e.t.call('PATCH', `/api/me/s3-credentials/${c.access_key}`, { as: e.user, json: { enabled: true } })
-    const live = e.t.s.credentials.resolve(c.access_key, now)!
+    const live = (await resolved(e.t, c.access_key, now))!
     expect([...live.scopes]).toEqual([[other, 'read']])
     expect((await e.t.call('DELETE', `/api/me/s3-credentials/${c.access_key}`, { as: e.user })).status).toBe(204)
-    expect(e.t.s.credentials.resolve(c.access_key, now)).toBeUndefined()
+    expect(await resolved(e.t, c.access_key, now)).toBeUndefined()
     expect((await e.t.call('DELETE', `/api/me/s3-credentials/${c.access_key}`, { as: e.user })).status).toBe(404)
   })
 
@@ -142,23 +142,23 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     const owner = await e.t.user('user')
     const c = await json<Cred>(await mint({ buckets: [e.bucket] }, owner))
     const now = Date.now()
-    expect(e.t.s.credentials.resolve(c.access_key, now)?.readOnly).toBe(false)
+    expect((await resolved(e.t, c.access_key, now))?.readOnly).toBe(false)
     await e.t.call('PATCH', `/api/admin/users/${owner.userId}`, { as: e.admin, json: { role: 'readonly' } })
-    expect(e.t.s.credentials.resolve(c.access_key, now)?.readOnly).toBe(true)
+    expect((await resolved(e.t, c.access_key, now))?.readOnly).toBe(true)
     await e.t.call('PATCH', `/api/admin/users/${owner.userId}`, { as: e.admin, json: { role: 'user', enabled: false } })
-    expect(e.t.s.credentials.resolve(c.access_key, now)).toBeUndefined()
+    expect(await resolved(e.t, c.access_key, now)).toBeUndefined()
     await e.t.call('PATCH', `/api/admin/users/${owner.userId}`, { as: e.admin, json: { enabled: true } })
-    expect(e.t.s.credentials.resolve(c.access_key, now)).toBeDefined()
+    expect(await resolved(e.t, c.access_key, now)).toBeDefined()
     expect((await e.t.call('DELETE', `/api/admin/users/${owner.userId}`, { as: e.admin })).status).toBe(204)
-    expect(e.t.s.credentials.resolve(c.access_key, now)).toBeUndefined()
+    expect(await resolved(e.t, c.access_key, now)).toBeUndefined()
     // The row went with the user.
-    expect(e.t.s.db.query('SELECT COUNT(*) AS n FROM s3_credentials WHERE access_key = ?').get(c.access_key)).toEqual({ n: 0 })
+    expect(await e.t.s.db.get('SELECT COUNT(*) AS n FROM s3_credentials WHERE access_key = ?', [c.access_key])).toEqual({ n: 0 })
   })
 
   test('an expired key no longer resolves', async () => {
     const c = await json<Cred>(await mint({ buckets: [e.bucket], expires_at: new Date(Date.now() + 60_000).toISOString() }))
-    expect(e.t.s.credentials.resolve(c.access_key, Date.now())).toBeDefined()
-    expect(e.t.s.credentials.resolve(c.access_key, Date.now() + 61_000)).toBeUndefined()
+    expect(await resolved(e.t, c.access_key, Date.now())).toBeDefined()
+    expect(await resolved(e.t, c.access_key, Date.now() + 61_000)).toBeUndefined()
     const listed = await json<{ credentials: Cred[] }>(await e.t.call('GET', '/api/me/s3-credentials', { as: e.user }))
     expect(listed.credentials.find((x) => x.access_key === c.access_key)?.expired).toBe(false)
   })
@@ -194,12 +194,12 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
       ['s3_credential.update', true],
       ['s3_credential.delete', false],
     ] as const) {
-      const row = auditRows(e.t, action).find((r) => r.detail.access_key === c.access_key)!
+      const row = (await auditRows(e.t, action)).find((r) => r.detail.access_key === c.access_key)!
       expect(row).toBeDefined()
       expect(row.detail.self).toBe(self)
       expect(JSON.stringify(row.detail)).not.toContain(c.secret_key!)
     }
-    expect(auditRows(e.t, 's3_credential.update').find((r) => r.detail.access_key === c.access_key)!.detail.fields).toEqual(['description'])
+    expect((await auditRows(e.t, 's3_credential.update')).find((r) => r.detail.access_key === c.access_key)!.detail.fields).toEqual(['description'])
   })
 
   test('anonymous bindings: upsert, list, merged view, delete, audited', async () => {
@@ -232,7 +232,7 @@ describe.each(KINDS)('virtual credentials on %s', (kind) => {
     expect((await e.t.call('DELETE', `/api/admin/s3-anonymous/${e.bid}/${e.bucket}`, { as: e.admin })).status).toBe(204)
     expect(e.t.s.anonymous.byBucket(e.bucket)).toBeUndefined()
     expect((await e.t.call('DELETE', `/api/admin/s3-anonymous/${e.bid}/${e.bucket}`, { as: e.admin })).status).toBe(404)
-    expect(auditRows(e.t, 's3_anonymous.upsert').filter((r) => r.bucket === e.bucket)).toHaveLength(2)
-    expect(auditRows(e.t, 's3_anonymous.delete').filter((r) => r.bucket === e.bucket)).toHaveLength(1)
+    expect((await auditRows(e.t, 's3_anonymous.upsert')).filter((r) => r.bucket === e.bucket)).toHaveLength(2)
+    expect((await auditRows(e.t, 's3_anonymous.delete')).filter((r) => r.bucket === e.bucket)).toHaveLength(1)
   })
 })

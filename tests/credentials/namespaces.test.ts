@@ -7,7 +7,7 @@
  * need no bucket; the proxy's table and the audit log follow.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { errorCode } from '../helpers/app.ts'
+import { errorCode, resolved } from '../helpers/app.ts'
 import { auditRows, json, objectEnv, type Env } from '../objects/fixture.ts'
 
 type Scope = { bucket: string; access: string } | { prefix: string; access: string }
@@ -38,13 +38,13 @@ describe('admins grant prefixes and owner access', () => {
       { prefix: 'shared-', access: 'read-write' },
     ])
     expect(Object.keys(c.bucket_urls)).toEqual([e.bucket])
-    const live = e.t.s.credentials.resolve(c.access_key, Date.now())!
+    const live = (await resolved(e.t, c.access_key, Date.now()))!
     expect(live.prefixes).toEqual([
       { prefix: 'team-a-', access: 'owner' },
       { prefix: 'shared-', access: 'read-write' },
     ])
     expect([...live.scopes]).toEqual([[e.bucket, 'owner']])
-    const row = auditRows(e.t, 's3_credential.create').find((r) => r.detail.access_key === c.access_key)!
+    const row = (await auditRows(e.t, 's3_credential.create')).find((r) => r.detail.access_key === c.access_key)!
     expect(row.detail.buckets).toEqual(c.buckets)
     expect(row.detail.self).toBe(false)
   })
@@ -146,7 +146,7 @@ describe('users mint exact buckets only', () => {
       expect(await errorCode(res)).toBe('admin_only_scope')
     }
     // The refusals changed nothing.
-    expect(e.t.s.credentials.resolve(granted.access_key, Date.now())!.prefixes).toEqual([{ prefix: 'team-u-', access: 'read' }])
+    expect((await resolved(e.t, granted.access_key, Date.now()))!.prefixes).toEqual([{ prefix: 'team-u-', access: 'read' }])
     // Other fields still change on the user's own route.
     expect((await e.t.call('PATCH', `/api/me/s3-credentials/${granted.access_key}`, { as: e.user, json: { description: 'mine' } })).status).toBe(200)
     // The admin route widens again.

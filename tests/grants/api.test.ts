@@ -19,12 +19,11 @@ let bob: Client
 
 type AuditRow = { action: string; user_id: string | null; backend_id: string | null; bucket: string | null; object_key: string | null; detail: string }
 
-function audits(action: string): Array<AuditRow & { d: Record<string, unknown> }> {
-  app.t.s.audit.flush()
-  return app.t.s.db
-    .query<AuditRow, [string]>('SELECT action, user_id, backend_id, bucket, object_key, detail FROM audit_events WHERE action = ? ORDER BY id')
-    .all(action)
-    .map((r) => ({ ...r, d: JSON.parse(r.detail) as Record<string, unknown> }))
+async function audits(action: string): Promise<Array<AuditRow & { d: Record<string, unknown> }>> {
+  await app.t.s.audit.flush()
+  return (
+    await app.t.s.db.all<AuditRow>('SELECT action, user_id, backend_id, bucket, object_key, detail FROM audit_events WHERE action = ? ORDER BY id', [action])
+  ).map((r) => ({ ...r, d: JSON.parse(r.detail) as Record<string, unknown> }))
 }
 
 beforeAll(async () => {
@@ -50,16 +49,16 @@ describe('create, list, change, revoke', () => {
     const changed = await app.ok<Grant>('PATCH', `/api/admin/grants/${g.id}`, app.admin, { access: 'read-write' })
     expect(changed.access).toBe('read-write')
     await app.revoke(g.id)
-    const [created] = audits('grant.create').filter((r) => r.d.grant_id === g.id)
+    const [created] = (await audits('grant.create')).filter((r) => r.d.grant_id === g.id)
     expect(created).toMatchObject({ user_id: app.admin.userId, backend_id: app.bid, bucket: 'photos', object_key: 'holiday/' })
     expect(created!.d).toMatchObject({ subject_type: 'user', subject: ann.userId, subject_name: 'ann', access: 'read', origin: 'admin' })
-    expect(audits('grant.update').find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ access: 'read-write', previous_access: 'read' })
-    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)).toMatchObject({ user_id: app.admin.userId, bucket: 'photos' })
+    expect((await audits('grant.update')).find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ access: 'read-write', previous_access: 'read' })
+    expect((await audits('grant.delete')).find((r) => r.d.grant_id === g.id)).toMatchObject({ user_id: app.admin.userId, bucket: 'photos' })
     expect((await app.t.call('DELETE', `/api/admin/grants/${g.id}`, { as: app.admin })).status).toBe(404)
   })
 
   test('the list filters by user (with their groups), group, backend and bucket (with broader grants)', async () => {
-    app.t.s.access.recordGroups(ann.userId, ['family'])
+    await app.t.s.access.recordGroups(ann.userId, ['family'])
     const own = await app.grant({ user_id: ann.userId, backend_id: app.bid, bucket: 'docs', access: 'read' })
     const fam = await app.grant({ group: 'family', backend_id: app.bid, bucket: 'docs', prefix: 'shared/', access: 'read-write' })
     const everywhere = await app.grant({ user_id: bob.userId, backend_id: '*', access: 'read' })
@@ -132,7 +131,7 @@ describe('bad input', () => {
 
 describe('GET /api/me/access', () => {
   test('lists own and group grants, capped at read for readonly accounts; admins have everything', async () => {
-    app.t.s.access.recordGroups(bob.userId, ['viewers'])
+    await app.t.s.access.recordGroups(bob.userId, ['viewers'])
     const own = await app.grant({ user_id: bob.userId, backend_id: app.bid, bucket: 'mine', access: 'read-write' })
     const viaGroup = await app.grant({ group: 'viewers', backend_id: app.bid, bucket: 'team', prefix: 'pub/', access: 'read-write' })
     const mine = await app.ok<{ role: string; all: boolean; grants: unknown[] }>('GET', '/api/me/access', bob)
@@ -196,7 +195,7 @@ describe('buckets made and deleted', () => {
       (g) => g.bucket === 'maker-bucket',
     )!
     expect(creator).toMatchObject({ access: 'read-write', origin: 'creator', prefix: '' })
-    expect(audits('grant.create').find((r) => r.d.grant_id === creator.id)).toMatchObject({ user_id: maker.userId })
+    expect((await audits('grant.create')).find((r) => r.d.grant_id === creator.id)).toMatchObject({ user_id: maker.userId })
     await app.revoke(backendWide.id)
     const upload = await app.t.call('POST', `/api/backends/${app.bid}/buckets/maker-bucket/object?key=k.txt`, {
       as: maker,
@@ -213,8 +212,8 @@ describe('buckets made and deleted', () => {
     const g = await app.grant({ user_id: leaver.userId, backend_id: app.bid, bucket: 'leaving', access: 'read' })
     expect((await app.t.call('DELETE', `/api/admin/users/${leaver.userId}`, { as: app.admin })).status).toBe(204)
     expect(await app.ok('GET', `/api/admin/grants?user_id=${leaver.userId}`, app.admin)).toMatchObject({ grants: [], total: 0 })
-    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)).toMatchObject({ user_id: app.admin.userId, bucket: 'leaving' })
-    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ reason: 'user_deleted' })
+    expect((await audits('grant.delete')).find((r) => r.d.grant_id === g.id)).toMatchObject({ user_id: app.admin.userId, bucket: 'leaving' })
+    expect((await audits('grant.delete')).find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ reason: 'user_deleted' })
   })
 
   test('a bucket deleted through Stowage takes its grants along; one made later with its name starts with none', async () => {
@@ -223,7 +222,7 @@ describe('buckets made and deleted', () => {
     const g = await app.grant({ user_id: holder.userId, backend_id: app.bid, bucket: 'doomed-bucket', access: 'read-write' })
     expect((await app.t.call('DELETE', `/api/backends/${app.bid}/buckets/doomed-bucket`, { as: app.admin })).status).toBe(204)
     expect((await app.ok<{ grants: Grant[] }>('GET', `/api/admin/grants?user_id=${holder.userId}`, app.admin)).grants).toEqual([])
-    expect(audits('grant.delete').find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ reason: 'bucket_deleted' })
+    expect((await audits('grant.delete')).find((r) => r.d.grant_id === g.id)!.d).toMatchObject({ reason: 'bucket_deleted' })
     await app.backend().createBucket('doomed-bucket')
     expect((await app.t.call('GET', `/api/backends/${app.bid}/buckets/doomed-bucket/objects`, { as: holder })).status).toBe(403)
     await app.backend().deleteBucket('doomed-bucket')

@@ -175,7 +175,7 @@ describe.each(KINDS)('on %s', (kind) => {
       if (scenario === 'read-write') await app.grant({ user_id: c.as.userId, ...on, access: 'read-write' })
       if (scenario === 'prefix') await app.grant({ user_id: c.as.userId, ...on, prefix: 'in/', access: 'read-write' })
       if (scenario === 'group') {
-        app.t.s.access.recordGroups(c.as.userId, [`team-${c.tok}`])
+        await app.t.s.access.recordGroups(c.as.userId, [`team-${c.tok}`])
         await app.grant({ group: `team-${c.tok}`, ...on, access: 'read-write' })
       }
       if (scenario === 'revoked') await app.revoke((await app.grant({ user_id: c.as.userId, ...on, access: 'read-write' })).id)
@@ -216,9 +216,12 @@ describe.each(KINDS)('on %s', (kind) => {
       expect(search.objects.map((o) => o.key)).toEqual(seen ? [`in/${c.tok}.txt`] : [])
       const byName = await app.ok<{ buckets: Array<{ bucket: string }> }>('GET', `/api/search?q=${c.bucket}`, c.as)
       expect(byName.buckets.map((b) => b.bucket)).toEqual(seen ? [c.bucket] : [])
-      app.t.s.db
-        .query('INSERT OR IGNORE INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?)')
-        .run(c.as.userId, app.bid, c.bucket, Date.now())
+      await app.t.s.db.run('INSERT INTO bucket_pins (user_id, backend_id, bucket, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', [
+        c.as.userId,
+        app.bid,
+        c.bucket,
+        Date.now(),
+      ])
       const pins = await app.ok<{ pins: Array<{ bucket: string }> }>('GET', '/api/me/pins', c.as)
       expect(pins.pins.map((p) => p.bucket)).toEqual(seen ? [c.bucket] : [])
     })

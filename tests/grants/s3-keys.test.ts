@@ -219,10 +219,10 @@ describe.each(['rgw', 'local'])('on the %s backend', (bid) => {
     })
 
     test('the owner’s view is computed once and rebuilt after a grant change', async () => {
-      const first = p.t.s.access.viewForUser(owner.userId)
-      expect(p.t.s.access.viewForUser(owner.userId)).toBe(first)
+      const first = await p.t.s.access.viewForUser(owner.userId)
+      expect(await p.t.s.access.viewForUser(owner.userId)).toBe(first)
       const g = await grant({ user_id: owner.userId, bucket: other, access: 'read' })
-      const next = p.t.s.access.viewForUser(owner.userId)
+      const next = await p.t.s.access.viewForUser(owner.userId)
       expect(next).not.toBe(first)
       expect(await get(c, other, 'o.txt')).toBe('o')
       await revoke(g)

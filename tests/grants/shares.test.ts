@@ -77,11 +77,11 @@ describe.each(KINDS)('share links on %s', (kind) => {
 
   test('a group grant lost at the next sign-in closes the links made through it', async () => {
     const member = await app.t.user('user')
-    app.t.s.access.recordGroups(member.userId, ['readers'])
+    await app.t.s.access.recordGroups(member.userId, ['readers'])
     await app.grant({ group: 'readers', backend_id: app.bid, bucket, prefix: 'team/b/', access: 'read' })
     const created = (await (await share('team/b/secret.txt', member)).json()) as Share
     expect(await fetched(created.code)).toBe(200)
-    app.t.s.access.recordGroups(member.userId, ['others'])
+    await app.t.s.access.recordGroups(member.userId, ['others'])
     expect(await fetched(created.code)).toBe(410)
   })
 

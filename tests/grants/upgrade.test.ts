@@ -14,8 +14,9 @@ import { afterAll, describe, expect, test } from 'bun:test'
 import { createApp, type Stowage } from '../../src/app.ts'
 import { buildConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/lib/log.ts'
-import { migrate } from '../../src/sqlite/migrate.ts'
-import { MIGRATIONS } from '../../src/sqlite/migrations.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import { MIGRATIONS } from '../../src/db/migrations.ts'
+import { sqliteDatabase } from '../../src/db/sqlite.ts'
 import { openDatabase } from '../../src/sqlite/open.ts'
 import { cookiesOf, FAST_HASH, PASSWORD } from '../helpers/app.ts'
 
@@ -64,8 +65,8 @@ describe('a database from before grants', () => {
   test('keeps every account able to do what it could: users read and write, readonly accounts read, everywhere', async () => {
     const { dbPath, root } = fresh()
     const db = openDatabase(dbPath)
-    migrate(
-      db,
+    await migrate(
+      sqliteDatabase(db, dbPath),
       MIGRATIONS.filter((m) => m.version < 5),
     )
     const hash = await Bun.password.hash(PASSWORD, { algorithm: 'argon2id', ...FAST_HASH })
@@ -77,11 +78,9 @@ describe('a database from before grants', () => {
 
     const s = await start(dbPath, root)
     try {
-      const grants = s.db
-        .query<{ subject: string; backend_id: string; bucket: string; prefix: string; access: string; origin: string }, []>(
-          'SELECT subject, backend_id, bucket, prefix, access, origin FROM access_grants ORDER BY subject',
-        )
-        .all()
+      const grants = await s.db.all<{ subject: string; backend_id: string; bucket: string; prefix: string; access: string; origin: string }>(
+        'SELECT subject, backend_id, bucket, prefix, access, origin FROM access_grants ORDER BY subject',
+      )
       expect(grants).toEqual([
         { subject: 'u-ann', backend_id: '*', bucket: '', prefix: '', access: 'read-write', origin: 'upgrade' },
         { subject: 'u-bob', backend_id: '*', bucket: '', prefix: '', access: 'read', origin: 'upgrade' },
@@ -96,7 +95,7 @@ describe('a database from before grants', () => {
       expect([read.status, await read.text()]).toEqual([200, 'data'])
       expect((await call(s, bob, 'POST', '/api/backends/nas/buckets/family-photos/object?key=b.txt', 'data')).status).toBe(403)
       // A user created after the upgrade starts with nothing, as on a fresh install.
-      s.users.insert({
+      await s.users.insert({
         id: 'u-dan',
         username: 'dan',
         email: null,
@@ -120,9 +119,9 @@ describe('a fresh install', () => {
     const { dbPath, root } = fresh()
     const s = await start(dbPath, root)
     try {
-      expect(s.db.query('SELECT COUNT(*) AS n FROM access_grants').get()).toEqual({ n: 0 })
+      expect(await s.db.get('SELECT COUNT(*) AS n FROM access_grants')).toEqual({ n: 0 })
       const hash = await Bun.password.hash(PASSWORD, { algorithm: 'argon2id', ...FAST_HASH })
-      s.users.insert({
+      await s.users.insert({
         id: 'u-new',
         username: 'newbie',
         email: null,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Liveness and readiness: /readyz is 503 with the reason when a critical check fails. */
+import { TEST_STORE } from '../helpers/store.ts'
 import { afterEach, expect, test, setDefaultTimeout } from 'bun:test'
 import { testApp, type TestApp } from '../helpers/app.ts'
 
@@ -12,7 +13,7 @@ afterEach(async () => {
   t = undefined
 })
 
-type Ready = { status: string; checks: Record<string, { ok: boolean; reason?: string }> }
+type Ready = { status: string; checks: Record<string, { ok: boolean; reason?: string; driver?: string }> }
 
 test('/healthz answers ok without a session', async () => {
   t = await testApp()
@@ -28,14 +29,14 @@ test('/readyz is 200 with every check listed when healthy', async () => {
   expect(res.headers.get('cache-control')).toBe('no-store')
   const body = (await res.json()) as Ready
   expect(body.status).toBe('ready')
-  expect(body.checks.database).toEqual({ ok: true })
+  expect(body.checks.database).toEqual({ ok: true, driver: TEST_STORE })
   expect(body.checks.migrations?.ok).toBe(true)
   expect(body.checks.secret_key?.ok).toBe(true)
 })
 
 test('/readyz is 503 naming the failed check and its reason when the database is gone', async () => {
   t = await testApp()
-  t.s.db.close()
+  await t.s.db.close()
   const res = await t.call('GET', '/readyz')
   expect(res.status).toBe(503)
   const body = (await res.json()) as Ready

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * A real app on a real SQLite file in a temp dir, driven through its fetch
- * handler (the same code path the listener uses). argon2id runs with small
- * parameters so a suite can create many users quickly.
+ * A real app on a real store — an SQLite file in a temp dir, or a fresh
+ * PostgreSQL database when STOWAGE_TEST_STORE=postgres (tests/helpers/store.ts)
+ * — driven through its fetch handler (the same code path the listener uses).
+ * argon2id runs with small parameters so a suite can create many users quickly.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,6 +13,7 @@ import { buildConfig } from '../../src/config/load.ts'
 import { silentLogger } from '../../src/lib/log.ts'
 import type { Role } from '../../src/auth/roles.ts'
 import { ulid } from '../../src/lib/ids.ts'
+import { freshStore, type FreshStore } from './store.ts'
 
 export const FAST_HASH = { memoryCost: 1024, timeCost: 1 }
 export const PASSWORD = 'correct horse battery staple'
@@ -48,13 +50,23 @@ export function cookiesOf(res: Response): string {
     .join('; ')
 }
 
-export async function testApp(doc: Record<string, unknown> = {}, opts: AppOptions & { env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function testApp(
+  doc: Record<string, unknown> = {},
+  opts: AppOptions & { env?: Record<string, string>; store?: FreshStore } = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-test-'))
+  const store = opts.store ?? (await freshStore(dir))
   // Suites about roles and storage run with the open policy of before grants; the grant suites
   // (tests/grants) set `access.default: none`, the shipped default, and grant what they test.
-  const base = { db: { sqlite: { path: join(dir, 'stowage.db') } }, ratelimit: { login_per_ip: 1000 }, access: { default: 'read-write' } }
-  const config = buildConfig(deepMerge(base, doc), opts.env ?? {}, 'test')
-  const s = await createApp(config, { hashParams: FAST_HASH, defaultMetrics: false, logger: silentLogger, ...opts })
+  const base = { db: store.doc, ratelimit: { login_per_ip: 1000 }, access: { default: 'read-write' } }
+  const config = buildConfig(deepMerge(base, doc), { ...store.env, ...opts.env }, 'test')
+  let s: Stowage
+  try {
+    s = await createApp(config, { hashParams: FAST_HASH, defaultMetrics: false, logger: silentLogger, ...opts })
+  } catch (err) {
+    await store.drop()
+    throw err
+  }
   let n = 0
 
   const call: TestApp['call'] = (method, path, o = {}) => {
@@ -89,7 +101,7 @@ export async function testApp(doc: Record<string, unknown> = {}, opts: AppOption
       const username = o.username ?? `${role}${++n}`
       const password = o.password ?? PASSWORD
       const id = ulid()
-      s.users.insert({
+      await s.users.insert({
         id,
         username,
         email: null,
@@ -107,6 +119,7 @@ export async function testApp(doc: Record<string, unknown> = {}, opts: AppOption
     },
     async close() {
       await s.close()
+      if (!opts.store) await store.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -118,4 +131,10 @@ export async function errorCode(res: Response): Promise<string | undefined> {
     .json()
     .catch(() => ({}))) as { error?: { code?: string } }
   return body.error?.code
+}
+
+/** What the proxy would make of an access key now: its owner's state is read first, as before a signature check. */
+export async function resolved(t: TestApp, accessKey: string, now: number): Promise<ReturnType<TestApp['s']['credentials']['resolve']>> {
+  await t.s.credentials.warm(accessKey)
+  return t.s.credentials.resolve(accessKey, now)
 }

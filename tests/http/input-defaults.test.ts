@@ -51,16 +51,16 @@ test('regression: an email-only PATCH keeps the role; a create without role is r
   const res = await t.call('PATCH', `/api/admin/users/${ro.userId}`, { as: admin, json: { email: 'ro@example.com' } })
   expect(res.status).toBe(200)
   expect(((await res.json()) as { role: string }).role).toBe('readonly')
-  expect(t.s.users.get(ro.userId)!.role).toBe('readonly')
+  expect((await t.s.users.get(ro.userId))!.role).toBe('readonly')
   const noRole = await t.call('POST', '/api/admin/users', { as: admin, json: { username: 'rolelessness', password: 'a long enough password' } })
   expect(noRole.status).toBe(400)
-  expect(t.s.users.getByUsername('rolelessness')).toBeNull()
+  expect(await t.s.users.getByUsername('rolelessness')).toBeNull()
 })
 
 test('regression: unfiltered lists are unfiltered', async () => {
   const admin = await t.user('admin')
   const u = await t.user('user')
-  t.s.users.update(u.userId, { enabled: 0 })
+  await t.s.users.update(u.userId, { enabled: 0 })
   const users = (await (await t.call('GET', '/api/admin/users', { as: admin })).json()) as { users: Array<{ role: string; enabled: boolean }> }
   expect(new Set(users.users.map((x) => x.role))).toEqual(new Set(['admin', 'user', 'readonly']))
   expect(users.users.some((x) => !x.enabled)).toBe(true)

@@ -47,8 +47,8 @@ test('an insane incoming id is replaced, not echoed', async () => {
 
 test('the id is the same one the audit log records', async () => {
   await t.login('nobody', 'wrong password', { 'x-request-id': 'login-attempt-7' })
-  t.s.audit.flush()
-  const row = t.s.db.query<{ request_id: string }, []>("SELECT request_id FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1").get()
+  await t.s.audit.flush()
+  const row = await t.s.db.get<{ request_id: string }>("SELECT request_id FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1")
   expect(row?.request_id).toBe('login-attempt-7')
 })
 

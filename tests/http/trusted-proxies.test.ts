@@ -117,11 +117,8 @@ describe('on a real port', () => {
     expect(ips).toContain('198.51.100.0')
     expect(ips).toContain('203.0.113.50')
     expect(ips).not.toContain('spoof')
-    served.t.s.audit.flush()
-    const auditIps = served.t.s.db
-      .query<{ ip: string }, []>("SELECT DISTINCT ip FROM audit_events WHERE action = 'auth.login'")
-      .all()
-      .map((r) => r.ip)
+    await served.t.s.audit.flush()
+    const auditIps = (await served.t.s.db.all<{ ip: string }>("SELECT DISTINCT ip FROM audit_events WHERE action = 'auth.login'")).map((r) => r.ip)
     expect(auditIps).toContain('198.51.100.4')
     expect(auditIps).not.toContain('127.0.0.1')
   })

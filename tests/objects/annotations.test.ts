@@ -22,7 +22,7 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     const res = await putTags({ project: 'apollo', 'cost-center': '42', note: 'a b:c/d=e+f@g.h_i' })
     expect(res.status).toBe(204)
     expect(await json(await tags())).toEqual({ tags: { project: 'apollo', 'cost-center': '42', note: 'a b:c/d=e+f@g.h_i' } })
-    expect(auditRows(e.t, 'object.tags.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { tags: { project: 'apollo' } } })
+    expect((await auditRows(e.t, 'object.tags.set'))[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { tags: { project: 'apollo' } } })
     expect((await putTags({})).status).toBe(204)
     expect(await json(await tags())).toEqual({ tags: {} })
   })
@@ -60,7 +60,7 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
     expect(again.metadata).toEqual({ author: 'bob' })
     expect(again.content_type).toStartWith('text/markdown')
     expect(await (await e.t.call('GET', `${e.base}/object${q('doc.md')}`, { as: e.reader })).text()).toBe('# title')
-    expect(auditRows(e.t, 'object.metadata.set')[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { metadata: { author: 'bob' } } })
+    expect((await auditRows(e.t, 'object.metadata.set'))[0]).toMatchObject({ status: 'ok', key: 'doc.md', detail: { metadata: { author: 'bob' } } })
   })
 
   test("a metadata edit keeps the object's tags", async () => {

@@ -68,7 +68,7 @@ describe('copies above the single-copy limit through the API on rgw', () => {
     expect(body.object).toMatchObject({ key: 'big/copy.bin', size: SIZE, content_type: 'application/x-big', metadata: { origin: 'big' } })
     expect(body.object.etag).toMatch(/-3"$/)
     expect(await md5At('big/copy.bin')).toBe(md5(data))
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({ status: 'ok', key: 'big/src.bin', detail: { dst_key: 'big/copy.bin', size: SIZE } })
+    expect((await auditRows(e.t, 'object.copy'))[0]).toMatchObject({ status: 'ok', key: 'big/src.bin', detail: { dst_key: 'big/copy.bin', size: SIZE } })
   }, 30_000)
 
   test('object/copy into another bucket with new metadata keeps the content type', async () => {
@@ -136,6 +136,6 @@ describe('copies above the single-copy limit through the API on rgw', () => {
     const uploads = await json<{ uploads: unknown[] }>(await e.t.call('GET', `${e.base}/multipart?prefix=big/gone`, { as: e.reader }))
     expect(uploads.uploads).toEqual([])
     expect((await e.t.call('GET', `${e.base}/object/info${q('big/gone.copy')}`, { as: e.reader })).status).toBe(404)
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({ status: 'error', key: 'big/gone.bin' })
+    expect((await auditRows(e.t, 'object.copy'))[0]).toMatchObject({ status: 'error', key: 'big/gone.bin' })
   }, 30_000)
 })

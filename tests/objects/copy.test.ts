@@ -31,7 +31,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     const body = await json<{ backend: string; bucket: string; object: Obj }>(res)
     expect(body).toMatchObject({ backend: e.bid, bucket: e.bucket, object: { key: 'copies/a.txt', size: 5 } })
     expect(body.object.content_type).toStartWith('text/plain')
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({
+    expect((await auditRows(e.t, 'object.copy'))[0]).toMatchObject({
       status: 'ok',
       key: 'src/a.txt',
       detail: { dst_bucket: e.bucket, dst_key: 'copies/a.txt', size: 5 },
@@ -54,7 +54,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(bytes.byteLength).toBe(300_000)
     expect(bytes.every((b) => b === 9)).toBe(true)
     expect((await json<Obj>(await info('in/b.bin', remoteBucket, 'other'))).content_type).toBe('application/x-b')
-    expect(auditRows(e.t, 'object.transfer')[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', size: 300_000 } })
+    expect((await auditRows(e.t, 'object.transfer'))[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', size: 300_000 } })
   }, 30_000)
 
   test('refusals: self-copy, bad destination bucket, unknown backend or source, bad keys', async () => {
@@ -65,7 +65,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect((await copy({ src_key: 'src/a.txt', dst_key: 'x', dst_backend: 'nope' })).status).toBe(404)
     const missing = await copy({ src_key: 'src/none.txt', dst_key: 'x' })
     expect(missing.status).toBe(404)
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({ status: 'error', key: 'src/none.txt' })
+    expect((await auditRows(e.t, 'object.copy'))[0]).toMatchObject({ status: 'error', key: 'src/none.txt' })
     const badKey = await copy({ src_key: 'src/a.txt', dst_key: '../x' })
     expect(badKey.status).toBe(400)
     expect(await errorCode(badKey)).toBe('invalid_key')
@@ -84,7 +84,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     ).toEqual(['src/a.txt>backup/src/a.txt', 'src/c.json>backup/src/c.json', 'src/sub/b.bin>backup/src/sub/b.bin'])
     expect(events.at(-1)).toEqual({ event: 'done', copied: 3, failed: 0, bytes: 5 + 300_000 + 7 })
     expect((await info('backup/src/sub/b.bin')).status).toBe(200)
-    expect(auditRows(e.t, 'object.copy_prefix')[0]).toMatchObject({
+    expect((await auditRows(e.t, 'object.copy_prefix'))[0]).toMatchObject({
       status: 'ok',
       detail: { src_prefix: 'src/', dst_prefix: 'backup/src/', copied: 3, cancelled: false },
     })
@@ -98,7 +98,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     const events = await ndjson(res)
     expect(events.at(-1)).toMatchObject({ event: 'done', copied: 3, failed: 0 })
     expect((await info('mirror/sub/b.bin', remoteBucket, 'other')).status).toBe(200)
-    expect(auditRows(e.t, 'object.transfer_prefix')[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', copied: 3 } })
+    expect((await auditRows(e.t, 'object.transfer_prefix'))[0]).toMatchObject({ status: 'ok', detail: { dst_backend: 'other', copied: 3 } })
   }, 30_000)
 
   test('copy-prefix refuses a destination inside the source and bad prefixes', async () => {
@@ -153,7 +153,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
       backend.copyObject = original
       const copied = await json<{ objects: unknown[] }>(await e.t.call('GET', `${e.base}/objects?prefix=many-copy/&delimiter=`, { as: e.reader }))
       expect(copied.objects.length).toBeLessThan(16)
-      expect(auditRows(e.t, 'object.copy_prefix')[0]!.detail).toMatchObject({ src_prefix: 'many/', cancelled: true })
+      expect((await auditRows(e.t, 'object.copy_prefix'))[0]!.detail).toMatchObject({ src_prefix: 'many/', cancelled: true })
     } finally {
       backend.copyObject = original
     }
@@ -166,7 +166,7 @@ describe.each(KINDS)('copies on %s', (kind) => {
     expect(res.status).toBe(507)
     expect(await errorCode(res)).toBe('quota_exceeded')
     expect((await info('b.bin', capped)).status).toBe(404)
-    expect(auditRows(e.t, 'object.copy')[0]).toMatchObject({ status: 'denied' })
+    expect((await auditRows(e.t, 'object.copy'))[0]).toMatchObject({ status: 'denied' })
     const prefix = await e.t.call('POST', `${e.base}/objects/copy-prefix`, { as: e.user, json: { src_prefix: 'src/', dst_prefix: '', dst_bucket: capped } })
     const events = await ndjson(prefix)
     expect(events.filter((x) => x.event === 'error').map((x) => x.code)).toEqual(['quota_exceeded'])

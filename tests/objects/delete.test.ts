@@ -18,10 +18,10 @@ describe.each(KINDS)('deletes on %s', (kind) => {
     const res = await e.t.call('DELETE', `${e.base}/object${q('gone.txt')}`, { as: e.user })
     expect(res.status).toBe(204)
     expect(await exists('gone.txt')).toBe(false)
-    expect(auditRows(e.t, 'object.delete')[0]).toMatchObject({ status: 'ok', key: 'gone.txt', detail: { size: 3 } })
+    expect((await auditRows(e.t, 'object.delete'))[0]).toMatchObject({ status: 'ok', key: 'gone.txt', detail: { size: 3 } })
     const again = await e.t.call('DELETE', `${e.base}/object${q('gone.txt')}`, { as: e.user })
     expect(again.status).toBe(404)
-    expect(auditRows(e.t, 'object.delete')[0]).toMatchObject({ status: 'error', key: 'gone.txt', detail: { error: 'not_found' } })
+    expect((await auditRows(e.t, 'object.delete'))[0]).toMatchObject({ status: 'error', key: 'gone.txt', detail: { error: 'not_found' } })
   })
 
   test('bulk delete reports per key and the audit row names every key with its outcome', async () => {
@@ -35,7 +35,7 @@ describe.each(KINDS)('deletes on %s', (kind) => {
     expect(body.deleted.map((d) => d.key).sort()).toEqual(['bulk/1', 'bulk/2', 'bulk/3'])
     expect(body.errors).toEqual([{ key: 'bad/../key', code: 'invalid_key', message: expect.any(String) }])
     for (const k of ['bulk/1', 'bulk/2', 'bulk/3']) expect(await exists(k)).toBe(false)
-    const row = auditRows(e.t, 'object.bulk_delete')[0]!
+    const row = (await auditRows(e.t, 'object.bulk_delete'))[0]!
     expect(row.detail).toMatchObject({ requested: 4, deleted: 3, failed: 1 })
     const outcomes = (row.detail.keys as Array<{ key: string; outcome: string }>).map((k) => `${k.key}:${k.outcome}`).sort()
     expect(outcomes).toEqual(['bad/../key:failed', 'bulk/1:deleted', 'bulk/2:deleted', 'bulk/3:deleted'])
@@ -68,7 +68,7 @@ describe.each(KINDS)('deletes on %s', (kind) => {
     expect(events.at(-1)).toEqual({ event: 'done', deleted: 4, failed: 0 })
     for (const k of keys) expect(await exists(k)).toBe(false)
     expect(await exists('treehouse')).toBe(true)
-    const row = auditRows(e.t, 'object.delete_prefix')[0]!
+    const row = (await auditRows(e.t, 'object.delete_prefix'))[0]!
     expect(row.status).toBe('ok')
     expect(row.detail).toMatchObject({ prefix: 'tree/', deleted: 4, failed: 0, cancelled: false })
     expect((row.detail.keys as string[]).sort()).toEqual(keys)
@@ -120,7 +120,7 @@ describe.each(KINDS)('deletes on %s', (kind) => {
       backend.listObjects = original
       const left = await json<{ objects: unknown[] }>(await e.t.call('GET', `${e.base}/objects?prefix=slow/&delimiter=`, { as: e.reader }))
       expect(left.objects.length).toBe(12 - (done.deleted as number))
-      expect(auditRows(e.t, 'object.delete_prefix')[0]!.detail).toMatchObject({ prefix: 'slow/', cancelled: true })
+      expect((await auditRows(e.t, 'object.delete_prefix'))[0]!.detail).toMatchObject({ prefix: 'slow/', cancelled: true })
     } finally {
       backend.listObjects = original
     }

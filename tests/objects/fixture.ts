@@ -128,13 +128,13 @@ export async function ndjson(res: Response): Promise<Array<Record<string, unknow
 }
 
 /** The audit rows of one action, newest first, after flushing the queue. */
-export function auditRows(
+export async function auditRows(
   t: TestApp,
   action: string,
-): Array<{ action: string; status: string; key: string | null; bucket: string | null; detail: Record<string, unknown> }> {
-  t.s.audit.flush()
+): Promise<Array<{ action: string; status: string; key: string | null; bucket: string | null; detail: Record<string, unknown> }>> {
+  await t.s.audit.flush()
   return (
-    t.s.db.query('SELECT action, status, object_key AS key, bucket, detail FROM audit_events WHERE action = ? ORDER BY id DESC').all(action) as Array<{
+    (await t.s.db.all('SELECT action, status, object_key AS key, bucket, detail FROM audit_events WHERE action = ? ORDER BY id DESC', [action])) as Array<{
       action: string
       status: string
       key: string | null

@@ -191,10 +191,10 @@ describe.each(KINDS)('real listener on %s', (kind) => {
         req.end(body)
         setTimeout(() => reject(new Error('no object event')), 10_000)
       })
-      let row: ReturnType<typeof auditRows>[number] | undefined
+      let row: Awaited<ReturnType<typeof auditRows>>[number] | undefined
       for (let i = 0; i < 100 && !row; i++) {
         await Bun.sleep(50)
-        row = auditRows(e.t, 'object.copy_prefix').find((r) => (r.detail as { src_prefix?: string }).src_prefix === 'hang/')
+        row = (await auditRows(e.t, 'object.copy_prefix')).find((r) => (r.detail as { src_prefix?: string }).src_prefix === 'hang/')
       }
       expect(row?.detail).toMatchObject({ cancelled: true })
       expect((row!.detail as { copied: number }).copied).toBeLessThan(12)

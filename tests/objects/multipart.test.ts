@@ -61,8 +61,8 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect(got.byteLength).toBe(PART1.byteLength + PART2.byteLength)
     expect(Buffer.compare(got.subarray(0, PART1.byteLength), PART1)).toBe(0)
     expect(new TextDecoder().decode(got.subarray(PART1.byteLength))).toBe('the tail end')
-    expect(auditRows(e.t, 'multipart.create')[0]).toMatchObject({ status: 'ok', key: 'big/file.bin', detail: { upload_id: id } })
-    expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({
+    expect((await auditRows(e.t, 'multipart.create'))[0]).toMatchObject({ status: 'ok', key: 'big/file.bin', detail: { upload_id: id } })
+    expect((await auditRows(e.t, 'multipart.complete'))[0]).toMatchObject({
       status: 'ok',
       detail: { upload_id: id, parts: 2, size: PART1.byteLength + PART2.byteLength },
     })
@@ -75,7 +75,7 @@ describe.each(KINDS)('multipart on %s', (kind) => {
     expect((await part('aborted.bin', id, 1, PART2)).status).toBe(200)
     const res = await e.t.call('DELETE', `${e.base}/multipart${q('aborted.bin', `&upload_id=${encodeURIComponent(id)}`)}`, { as: e.user })
     expect(res.status).toBe(204)
-    expect(auditRows(e.t, 'multipart.abort')[0]).toMatchObject({ status: 'ok', key: 'aborted.bin' })
+    expect((await auditRows(e.t, 'multipart.abort'))[0]).toMatchObject({ status: 'ok', key: 'aborted.bin' })
     expect((await e.t.call('GET', `${e.base}/multipart/parts${q('aborted.bin', `&upload_id=${encodeURIComponent(id)}`)}`, { as: e.reader })).status).toBe(404)
     expect((await part('aborted.bin', id, 2, PART2)).status).toBe(404)
   })
@@ -96,7 +96,7 @@ describe.each(KINDS)('multipart on %s', (kind) => {
 
   test('complete refusals: unknown upload 404, duplicate part numbers or no parts 400, huge body 413', async () => {
     expect((await complete('x.bin', 'no-such-upload', [{ PartNumber: 1, ETag: '"x"' }])).status).toBe(404)
-    expect(auditRows(e.t, 'multipart.complete')[0]).toMatchObject({ status: 'error', key: 'x.bin' })
+    expect((await auditRows(e.t, 'multipart.complete'))[0]).toMatchObject({ status: 'error', key: 'x.bin' })
     const { upload_id: id } = await json<{ upload_id: string }>(await create('dup.bin'))
     expect(
       (

@@ -43,7 +43,7 @@ describe.each(KINDS)('uploads on %s', (kind) => {
     expect(body.content_type).toStartWith('text/plain')
     expect(body.etag).toBeTruthy()
     expect(await text('docs/readme.txt')).toBe('hello world')
-    const row = auditRows(e.t, 'object.upload').find((r) => r.key === 'docs/readme.txt')!
+    const row = (await auditRows(e.t, 'object.upload')).find((r) => r.key === 'docs/readme.txt')!
     expect(row.status).toBe('ok')
     expect(row.detail).toMatchObject({ size: 11, via: 'raw' })
   })
@@ -154,7 +154,7 @@ describe.each(KINDS)('uploads on %s', (kind) => {
     expect((await json<Obj>(res)).key).toBe('photos/2024/')
     const listing = await json<{ common_prefixes: string[] }>(await e.t.call('GET', `${e.base}/objects?prefix=photos/`, { as: e.reader }))
     expect(listing.common_prefixes).toContain('photos/2024/')
-    expect(auditRows(e.t, 'object.folder')[0]).toMatchObject({ status: 'ok', key: 'photos/2024/' })
+    expect((await auditRows(e.t, 'object.folder'))[0]).toMatchObject({ status: 'ok', key: 'photos/2024/' })
     const bad = await e.t.call('POST', `${e.base}/objects/folder`, { as: e.user, json: { key: '../up' } })
     expect(bad.status).toBe(400)
   })
@@ -166,7 +166,7 @@ describe.each(KINDS)('uploads on %s', (kind) => {
       headers: { 'content-type': 'text/plain', 'content-length': '3' },
     })
     expect(res.status).toBe(404)
-    expect(auditRows(e.t, 'object.upload').find((r) => r.bucket === 'no-such-bucket-here')?.status).toBe('error')
+    expect((await auditRows(e.t, 'object.upload')).find((r) => r.bucket === 'no-such-bucket-here')?.status).toBe('error')
   })
 })
 
@@ -184,7 +184,7 @@ describe.each(KINDS)('upload quotas on %s', (kind) => {
     const res = await e.put('b.bin', 'x'.repeat(600))
     expect(res.status).toBe(507)
     expect(await errorCode(res)).toBe('quota_exceeded')
-    expect(auditRows(e.t, 'object.upload').find((r) => r.key === 'b.bin')?.status).toBe('denied')
+    expect((await auditRows(e.t, 'object.upload')).find((r) => r.key === 'b.bin')?.status).toBe('denied')
   })
 
   test('an overwrite counts only its growth', async () => {

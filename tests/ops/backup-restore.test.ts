@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { sealContext } from '../../src/backends/registry.ts'
 import { createSealer, parseMasterKey } from '../../src/lib/seal.ts'
 import { readTar, writeTar } from '../../src/lib/tar.ts'
-import { MIGRATIONS } from '../../src/sqlite/migrations.ts'
+import { MIGRATIONS } from '../../src/db/migrations.ts'
 import { isolatedBinary, startBinary, type Running } from '../helpers/binary.ts'
 
 let bin: string

@@ -58,7 +58,7 @@ describe.each(KINDS)('pins on %s', (kind) => {
     await Bun.sleep(5)
     await app.t.call('POST', '/api/me/pins', { as: other, json: { backend_id: app.bid, bucket: y } })
     expect((await pins(other)).map((p) => p.bucket)).toEqual([x, y])
-    app.t.s.accounting.forget(app.bid, x)
+    await app.t.s.accounting.forget(app.bid, x)
     expect((await pins(other)).map((p) => p.bucket)).toEqual([y])
   })
 })

@@ -4,12 +4,15 @@ import type { TestApp } from '../helpers/app.ts'
 export type AuditLine = { action: string; backend_id: string | null; bucket: string | null; user_id: string | null; status: string; detail: unknown }
 
 /** Audit rows for one bucket (flushed first), oldest first. */
-export function auditOf(t: TestApp, bucket: string, action?: string): AuditLine[] {
-  t.s.audit.flush()
-  const rows = t.s.db
-    .query<{ action: string; backend_id: string | null; bucket: string | null; user_id: string | null; status: string; detail: string | null }, [string]>(
-      'SELECT action, backend_id, bucket, user_id, status, detail FROM audit_events WHERE bucket = ? ORDER BY id',
-    )
-    .all(bucket)
+export async function auditOf(t: TestApp, bucket: string, action?: string): Promise<AuditLine[]> {
+  await t.s.audit.flush()
+  const rows = await t.s.db.all<{
+    action: string
+    backend_id: string | null
+    bucket: string | null
+    user_id: string | null
+    status: string
+    detail: string | null
+  }>('SELECT action, backend_id, bucket, user_id, status, detail FROM audit_events WHERE bucket = ? ORDER BY id', [bucket])
   return rows.filter((r) => !action || r.action === action).map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : null }))
 }

@@ -26,11 +26,11 @@ afterAll(async () => {
   hole.stop()
 })
 
-const capped = (bid: string, bucket: string): void =>
+const capped = (bid: string, bucket: string): Promise<void> =>
   t.s.accounting.store.setQuota({ backend_id: bid, bucket, soft_bytes: null, hard_bytes: 1000, updated_at: Date.now(), updated_by: null })
 
 test('an unreachable backend: the write is refused, not let through', async () => {
-  capped('refused', 'capped')
+  await capped('refused', 'capped')
   const err = await t.s.accounting.assertCanWrite('refused', 'capped', 1).catch((e: unknown) => e)
   expect(err).toBeInstanceOf(AppError)
   expect((err as AppError).status).toBe(503)
@@ -49,7 +49,7 @@ test('a count that outlives its budget: 503 with Retry-After, and the count carr
     countBudgetMs: 200,
   })
   try {
-    capped('hole', 'slow')
+    await capped('hole', 'slow')
     const started = performance.now()
     const err = await svc.assertCanWrite('hole', 'slow', 1).catch((e: unknown) => e)
     expect(performance.now() - started).toBeLessThan(2000)

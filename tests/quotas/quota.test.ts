@@ -64,7 +64,7 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     expect(del.status).toBe(204)
     expect(await (await call('GET', `${app.base(b)}/quota`)).json()).toMatchObject({ configured: false })
 
-    const events = auditOf(app.t, b).map((e) => [e.action, e.backend_id, e.user_id, e.detail])
+    const events = (await auditOf(app.t, b)).map((e) => [e.action, e.backend_id, e.user_id, e.detail])
     expect(events).toEqual([
       ['quota.set', app.bid, admin.userId, { soft_bytes: 100, hard_bytes: 1000 }],
       ['quota.delete', app.bid, admin.userId, null],
@@ -74,7 +74,7 @@ describe.each(KINDS)('quotas on %s', (kind) => {
   test('a soft-only quota never blocks writes', async () => {
     const b = await app.bucket('q-soft')
     await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 1 })
-    expect(app.t.s.accounting.hasHardCap(app.bid, b)).toBe(false)
+    expect(await app.t.s.accounting.hasHardCap(app.bid, b)).toBe(false)
     await app.t.s.accounting.assertCanWrite(app.bid, b, 10_000)
   })
 
@@ -95,9 +95,9 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await app.put(b, 'seed.bin', new Uint8Array(600))
     await call('PUT', `${app.base(b)}/quota`, { hard_bytes: 1000 })
     const acc = app.t.s.accounting
-    expect(acc.hasHardCap(app.bid, b)).toBe(true)
+    expect(await acc.hasHardCap(app.bid, b)).toBe(true)
     await acc.assertCanWrite(app.bid, b, 400)
-    expect(acc.store.usage(app.bid, b)?.bytes).toBe(600)
+    expect((await acc.store.usage(app.bid, b))?.bytes).toBe(600)
     const err = await acc.assertCanWrite(app.bid, b, 401).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AppError)
     expect((err as AppError).status).toBe(507)
@@ -112,12 +112,12 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await app.put(b, 'one', 'x'.repeat(10))
     await call('POST', `${app.base(b)}/quota/recompute`)
     const acc = app.t.s.accounting
-    acc.adjust(app.bid, b, 90, 1)
-    expect(acc.store.usage(app.bid, b)).toMatchObject({ bytes: 100, objects: 2 })
-    acc.adjust(app.bid, b, -100, -2)
-    expect(acc.bucketSize(app.bid, b)).toMatchObject({ size_tracked: true, size_bytes: 0, object_count: 0 })
-    acc.adjust(app.bid, b, -5, -1)
-    expect(acc.store.usage(app.bid, b)).toMatchObject({ bytes: 0, objects: 0 })
+    await acc.adjust(app.bid, b, 90, 1)
+    expect(await acc.store.usage(app.bid, b)).toMatchObject({ bytes: 100, objects: 2 })
+    await acc.adjust(app.bid, b, -100, -2)
+    expect(await acc.bucketSize(app.bid, b)).toMatchObject({ size_tracked: true, size_bytes: 0, object_count: 0 })
+    await acc.adjust(app.bid, b, -5, -1)
+    expect(await acc.store.usage(app.bid, b)).toMatchObject({ bytes: 0, objects: 0 })
   })
 
   test('crossing the soft cap is audited once per crossing', async () => {
@@ -125,13 +125,13 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 100, hard_bytes: 1000 })
     await call('POST', `${app.base(b)}/quota/recompute`)
     const acc = app.t.s.accounting
-    acc.adjust(app.bid, b, 60, 1)
-    acc.adjust(app.bid, b, 60, 1)
-    acc.adjust(app.bid, b, 60, 1)
-    expect(auditOf(app.t, b, 'quota.soft_exceeded').map((e) => e.detail)).toEqual([{ used: 120, soft_bytes: 100, hard_bytes: 1000 }])
-    acc.adjust(app.bid, b, -170, -3)
-    acc.adjust(app.bid, b, 200, 1)
-    expect(auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(2)
+    await acc.adjust(app.bid, b, 60, 1)
+    await acc.adjust(app.bid, b, 60, 1)
+    await acc.adjust(app.bid, b, 60, 1)
+    expect((await auditOf(app.t, b, 'quota.soft_exceeded')).map((e) => e.detail)).toEqual([{ used: 120, soft_bytes: 100, hard_bytes: 1000 }])
+    await acc.adjust(app.bid, b, -170, -3)
+    await acc.adjust(app.bid, b, 200, 1)
+    expect(await auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(2)
   })
 
   test('lowering the soft cap below current usage is a crossing', async () => {
@@ -139,9 +139,9 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await app.put(b, 'big', new Uint8Array(500))
     await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 1000 })
     await call('POST', `${app.base(b)}/quota/recompute`)
-    expect(auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(0)
+    expect(await auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(0)
     await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 400 })
-    expect(auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(1)
+    expect(await auditOf(app.t, b, 'quota.soft_exceeded')).toHaveLength(1)
   })
 
   test('forget drops quota, usage and size tracking of a deleted bucket', async () => {
@@ -149,7 +149,7 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await call('PUT', `${app.base(b)}/quota`, { hard_bytes: 100 })
     await call('POST', `${app.base(b)}/quota/recompute`)
     await call('PUT', `${app.base(b)}/size-tracking`, { enabled: false })
-    app.t.s.accounting.forget(app.bid, b)
+    await app.t.s.accounting.forget(app.bid, b)
     expect(await (await call('GET', `${app.base(b)}/quota`)).json()).toEqual({ configured: false, has_usage: false })
     expect(await (await call('GET', `${app.base(b)}/size-tracking`)).json()).toEqual({ enabled: true })
   })

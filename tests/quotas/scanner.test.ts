@@ -22,10 +22,10 @@ describe.each(KINDS)('scanner on %s', (kind) => {
       await app.put(b, 'one', 'x'.repeat(10))
       await app.put(b, 'two', 'y'.repeat(20))
       const acc = app.t.s.accounting
-      await eventually(() => (acc.store.usage(app.bid, b)?.objects === 2 ? true : undefined))
-      expect(acc.bucketSize(app.bid, b)).toMatchObject({ size_tracked: true, size_bytes: 30, object_count: 2 })
+      await eventually(async () => ((await acc.store.usage(app.bid, b))?.objects === 2 ? true : undefined))
+      expect(await acc.bucketSize(app.bid, b)).toMatchObject({ size_tracked: true, size_bytes: 30, object_count: 2 })
       await app.put(b, 'three', 'z'.repeat(5))
-      await eventually(() => (acc.store.usage(app.bid, b)?.bytes === 35 ? true : undefined))
+      await eventually(async () => ((await acc.store.usage(app.bid, b))?.bytes === 35 ? true : undefined))
     } finally {
       await app.cleanup()
     }
@@ -47,15 +47,15 @@ describe.each(KINDS)('scanner on %s', (kind) => {
       expect((await app.t.call('PUT', `${app.base(quotaOnly)}/quota`, { as: admin, json: { hard_bytes: 10_000 } })).status).toBe(200)
       const acc = app.t.s.accounting
       await acc.scanner.runNow()
-      expect(acc.store.usage(app.bid, tracked)?.bytes).toBe(4)
-      expect(acc.store.usage(app.bid, quotaOnly)?.bytes).toBe(4)
-      expect(acc.store.usage(app.bid, optedOut)).toBeNull()
-      expect(acc.bucketSize(app.bid, quotaOnly)).toEqual({ size_tracked: false, quota_hard_bytes: 10000 })
+      expect((await acc.store.usage(app.bid, tracked))?.bytes).toBe(4)
+      expect((await acc.store.usage(app.bid, quotaOnly))?.bytes).toBe(4)
+      expect(await acc.store.usage(app.bid, optedOut)).toBeNull()
+      expect(await acc.bucketSize(app.bid, quotaOnly)).toEqual({ size_tracked: false, quota_hard_bytes: 10000 })
 
-      expect(acc.store.usage(app.bid, gone)).not.toBeNull()
+      expect(await acc.store.usage(app.bid, gone)).not.toBeNull()
       await emptyAndDelete(app.backend(), gone)
       const report = await acc.scanner.runNow()
-      expect(acc.store.usage(app.bid, gone)).toBeNull()
+      expect(await acc.store.usage(app.bid, gone)).toBeNull()
       expect(report.failed).toBe(0)
     } finally {
       await app.cleanup()
@@ -108,7 +108,7 @@ describe('scanner resilience', () => {
     await app.put(b, 'k', 'abc')
     const report = await app.t.s.accounting.scanner.runNow()
     expect(report.skippedBackends).toEqual(['a-down'])
-    expect(app.t.s.accounting.store.usage('local', b)?.bytes).toBe(3)
+    expect((await app.t.s.accounting.store.usage('local', b))?.bytes).toBe(3)
   })
 
   test('start-up does not wait for the scan, even with a backend that never answers', async () => {
@@ -162,7 +162,7 @@ describe('scanner resilience', () => {
     await eventually(() => (acc.scanner.last() ? true : undefined))
     const b = await app.bucket('scan-new')
     await app.put(b, 'k', 'abcdef')
-    expect(acc.bucketSize('local', b)).toEqual({ size_tracked: true })
-    await eventually(() => (acc.bucketSize('local', b).size_bytes === 6 ? true : undefined))
+    expect(await acc.bucketSize('local', b)).toEqual({ size_tracked: true })
+    await eventually(async () => ((await acc.bucketSize('local', b)).size_bytes === 6 ? true : undefined))
   })
 })

@@ -51,7 +51,7 @@ describe.each(KINDS)('quota on the write routes of %s', (kind) => {
     expect(await quota(b)).toMatchObject({ usage_bytes: 0, object_count: 0 })
     expect((await upload(b, 'b.bin', 100)).status).toBe(201)
 
-    expect(auditOf(app.t, b, 'quota.soft_exceeded').map((e) => e.detail)).toEqual([
+    expect((await auditOf(app.t, b, 'quota.soft_exceeded')).map((e) => e.detail)).toEqual([
       { used: 60, soft_bytes: 50, hard_bytes: 100 },
       { used: 100, soft_bytes: 50, hard_bytes: 100 },
     ])

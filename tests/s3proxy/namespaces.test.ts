@@ -268,8 +268,8 @@ describe('an owner prefix', () => {
     await ownerClient.send(new CreateBucketCommand({ Bucket: b }))
     await ownerClient.send(new PutBucketCorsCommand({ Bucket: b, CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'] }] } }))
     await ownerClient.send(new DeleteBucketCommand({ Bucket: b }))
-    p.t.s.audit.flush()
-    const rows = p.t.s.db.query('SELECT action, status, user_id, bucket, detail FROM audit_events WHERE bucket = ? ORDER BY id').all(b) as Array<{
+    await p.t.s.audit.flush()
+    const rows = (await p.t.s.db.all('SELECT action, status, user_id, bucket, detail FROM audit_events WHERE bucket = ? ORDER BY id', [b])) as Array<{
       action: string
       status: string
       user_id: string
@@ -325,7 +325,7 @@ describe('what other access levels may do', () => {
   test('an owner demoted to readonly keeps reads and loses bucket administration', async () => {
     const demoted = await p.t.user('user')
     const cred = await p.mint({ buckets: [{ prefix, access: 'owner' }], user_id: demoted.userId })
-    p.t.s.users.update(demoted.userId, { role: 'readonly' })
+    await p.t.s.users.update(demoted.userId, { role: 'readonly' })
     const c = p.sdk(cred)
     const b = name('demoted')
     expect(await refused(c.send(new CreateBucketCommand({ Bucket: b })))).toEqual({ status: 403, code: 'AccessDenied' })

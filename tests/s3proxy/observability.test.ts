@@ -22,12 +22,13 @@ type Row = {
   detail: Record<string, unknown>
 }
 
-function rows(p: ProxyEnv, prefix = 's3.proxy.'): Row[] {
-  p.t.s.audit.flush()
+async function rows(p: ProxyEnv, prefix = 's3.proxy.'): Promise<Row[]> {
+  await p.t.s.audit.flush()
   return (
-    p.t.s.db
-      .query('SELECT action, status, user_id, backend_id, bucket, object_key, request_id, ip, detail FROM audit_events WHERE action LIKE ? ORDER BY id')
-      .all(`${prefix}%`) as Array<Row & { detail: string }>
+    (await p.t.s.db.all(
+      'SELECT action, status, user_id, backend_id, bucket, object_key, request_id, ip, detail FROM audit_events WHERE action LIKE ? ORDER BY id',
+      [`${prefix}%`],
+    )) as Array<Row & { detail: string }>
   ).map((r) => ({
     ...r,
     detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : {},
@@ -51,7 +52,7 @@ describe('audit and metrics (read sampling 0)', () => {
     const c = p.sdk(cred)
     await c.send(new PutObjectCommand({ Bucket: bucket, Key: 'audited.txt', Body: 'x' }))
     await c.send(new GetObjectCommand({ Bucket: bucket, Key: 'audited.txt' }))
-    const all = rows(p)
+    const all = await rows(p)
     const put = all.find((r) => r.action === 's3.proxy.putobject')!
     expect(put).toMatchObject({ status: 'ok', user_id: p.user.userId, backend_id: 'rgw', bucket, object_key: 'audited.txt', ip: '127.0.0.1' })
     expect(put.detail).toMatchObject({ auth_mode: 'signed', access_key: cred.access_key, status: 200, result: 'ok' })
@@ -65,7 +66,7 @@ describe('audit and metrics (read sampling 0)', () => {
     await p.signed(cred, 'GET', `/${bucket}/missing`)
     await p.signed({ access_key: cred.access_key, secret_key: 'wrong'.repeat(8) }, 'GET', `/${bucket}/x`)
     await p.signed({ access_key: 'STWNOBODYNOBODYNOBOD', secret_key: 'x' }, 'GET', `/${bucket}/x`)
-    const all = rows(p)
+    const all = await rows(p)
     const scope = all.find((r) => r.bucket === foreign)!
     expect(scope).toMatchObject({ action: 's3.proxy.getobject', status: 'denied', user_id: p.user.userId })
     expect(scope.detail).toMatchObject({ result: 'scope-violation', status: 403, access_key: cred.access_key })
@@ -110,7 +111,7 @@ describe('read sampling 1', () => {
     expect((await p.signed(cred, 'GET', '/')).status).toBe(200)
     // A read's row is written after its answer (only writes wait for theirs), so it may land a moment later.
     let actions: string[] = []
-    for (const deadline = Date.now() + 2000; Date.now() < deadline && actions.length < 2; await Bun.sleep(20)) actions = rows(p).map((r) => r.action)
+    for (const deadline = Date.now() + 2000; Date.now() < deadline && actions.length < 2; await Bun.sleep(20)) actions = (await rows(p)).map((r) => r.action)
     expect(actions).toContain('s3.proxy.listobjectsv2')
     expect(actions).toContain('s3.proxy.listbuckets')
   })

@@ -76,7 +76,7 @@ describe('POST Object', () => {
   test('a stored file is audited as a write', async () => {
     const res = await post(signedForm(cred, [{ bucket }, ['starts-with', '$key', '']], { fields: { key: 'audited-form.txt' } }))
     expect(res.status).toBe(204)
-    const rows = p.t.s.db.query('SELECT action, status, object_key FROM audit_events WHERE request_id = ?').all(res.headers.get('x-amz-request-id')!)
+    const rows = await p.t.s.db.all('SELECT action, status, object_key FROM audit_events WHERE request_id = ?', [res.headers.get('x-amz-request-id')!])
     expect(rows).toEqual([{ action: 's3.proxy.postobject', status: 'ok', object_key: 'audited-form.txt' }])
   })
 

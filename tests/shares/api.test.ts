@@ -54,7 +54,7 @@ describe.each(KINDS)('share management on %s', (kind) => {
     })
     expect(s.id).toMatch(/^[0-9A-Z]{26}$/)
     expect(JSON.stringify(s)).not.toContain('open sesame')
-    const a = auditRows(e.t, 'share.create')[0]!
+    const a = (await auditRows(e.t, 'share.create'))[0]!
     expect(a).toMatchObject({
       status: 'ok',
       key: 'report.pdf',
@@ -133,20 +133,20 @@ describe.each(KINDS)('share management on %s', (kind) => {
     const after = (await list()).find((x) => x.id === s.id)!
     expect(after).toMatchObject({ revoked: true, status: 'revoked' })
     expect(typeof after.revoked_at).toBe('string')
-    expect(auditRows(e.t, 'share.revoke').filter((r) => r.detail.share_id === s.id)).toHaveLength(1)
+    expect((await auditRows(e.t, 'share.revoke')).filter((r) => r.detail.share_id === s.id)).toHaveLength(1)
 
     const victim = await makeShare(e, { key: 'report.pdf' })
     expect((await e.t.call('DELETE', `/api/shares/${victim.id}`, { as: e.admin })).status).toBe(204)
-    expect(auditRows(e.t, 'share.revoke')[0]).toMatchObject({ status: 'ok', detail: { share_id: victim.id, owner_id: e.user.userId } })
+    expect((await auditRows(e.t, 'share.revoke'))[0]).toMatchObject({ status: 'ok', detail: { share_id: victim.id, owner_id: e.user.userId } })
     expect((await e.t.call('DELETE', '/api/shares/01ARZ3NDEKTSV4RRFFQ69G5FAV', { as: e.admin })).status).toBe(404)
   })
 
   test('status follows expiry and the download cap', async () => {
     const s = await makeShare(e, { key: 'report.pdf', max_downloads: 2 })
-    e.t.s.db.query('UPDATE shares SET download_count = 2 WHERE id = ?').run(s.id)
+    await e.t.s.db.run('UPDATE shares SET download_count = 2 WHERE id = ?', [s.id])
     expect((await list()).find((x) => x.id === s.id)).toMatchObject({ status: 'exhausted', downloads_left: 0 })
     const x = await makeShare(e, { key: 'report.pdf', expires_at: new Date(Date.now() + 60_000).toISOString() })
-    e.t.s.db.query('UPDATE shares SET expires_at = ? WHERE id = ?').run(Date.now() - 1, x.id)
+    await e.t.s.db.run('UPDATE shares SET expires_at = ? WHERE id = ?', [Date.now() - 1, x.id])
     expect((await list()).find((y) => y.id === x.id)!.status).toBe('expired')
   })
 })

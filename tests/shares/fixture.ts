@@ -74,8 +74,8 @@ export class Visitor {
 }
 
 /** The share's row as stored (for counters the API does not show mid-test). */
-export function row(e: Env, id: string): { download_count: number; revoked: number; expires_at: number | null } {
-  return e.t.s.db.query('SELECT download_count, revoked, expires_at FROM shares WHERE id = ?').get(id) as {
+export async function row(e: Env, id: string): Promise<{ download_count: number; revoked: number; expires_at: number | null }> {
+  return (await e.t.s.db.get('SELECT download_count, revoked, expires_at FROM shares WHERE id = ?', [id])) as {
     download_count: number
     revoked: number
     expires_at: number | null

@@ -42,8 +42,8 @@ test('a viewer streaming with a grant is never throttled: continuations do not c
   const start = await v.call('GET', `/s/${s.code}/raw`, { headers: { ...ip, range: 'bytes=0-' } })
   expect(start.status).toBe(206)
   await drain(start)
-  e.t.s.audit.flush()
-  expect(e.t.s.db.query("SELECT ip FROM audit_events WHERE action = 'share.download' AND status = 'ok' ORDER BY id DESC LIMIT 1").get()).toEqual({
+  await e.t.s.audit.flush()
+  expect(await e.t.s.db.get("SELECT ip FROM audit_events WHERE action = 'share.download' AND status = 'ok' ORDER BY id DESC LIMIT 1")).toEqual({
     ip: '10.0.0.3',
   })
   for (let i = 0; i < 25; i++) {
@@ -64,11 +64,12 @@ test('wrong passwords: after the limit, unlocking that share from that IP is 429
   const blocked = await v.call('POST', `/s/${s.code}/unlock`, { json: { password: 'right horse' }, headers: from('10.0.0.4') })
   expect(blocked.status).toBe(429)
   expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0)
-  expect(auditRows(e.t, 'share.unlock')[0]).toMatchObject({ status: 'denied', detail: { share_id: s.id, reason: 'rate_limited' } })
+  expect((await auditRows(e.t, 'share.unlock'))[0]).toMatchObject({ status: 'denied', detail: { share_id: s.id, reason: 'rate_limited' } })
   // Every refusal names the client's address (here through the trusted proxy).
-  const ips = e.t.s.db
-    .query<{ ip: string; status: string }, [string]>("SELECT ip, status FROM audit_events WHERE action = 'share.unlock' AND detail LIKE '%' || ? || '%'")
-    .all(s.id)
+  const ips = await e.t.s.db.all<{ ip: string; status: string }>(
+    "SELECT ip, status FROM audit_events WHERE action = 'share.unlock' AND detail LIKE '%' || ? || '%'",
+    [s.id],
+  )
   expect(ips).toEqual([
     { ip: '10.0.0.4', status: 'denied' },
     { ip: '10.0.0.4', status: 'denied' },

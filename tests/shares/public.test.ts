@@ -128,23 +128,26 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
     expect(await locked.text()).not.toContain('notes.txt')
     const rawLocked = await v.raw(s.code)
     expect(rawLocked.status).toBe(401)
-    expect(auditRows(e.t, 'share.download')[0]).toMatchObject({ status: 'denied', detail: { share_id: s.id, counted: false, reason: 'password_required' } })
+    expect((await auditRows(e.t, 'share.download'))[0]).toMatchObject({
+      status: 'denied',
+      detail: { share_id: s.id, counted: false, reason: 'password_required' },
+    })
 
     const wrong = await v.unlock(s.code, 'wrong pony')
     expect(wrong.status).toBe(401)
     expect(await errorCode(wrong)).toBe('password_mismatch')
     expect(wrong.headers.getSetCookie()).toEqual([])
-    expect(auditRows(e.t, 'share.unlock')[0]).toMatchObject({ status: 'denied', detail: { share_id: s.id, reason: 'wrong_password' } })
+    expect((await auditRows(e.t, 'share.unlock'))[0]).toMatchObject({ status: 'denied', detail: { share_id: s.id, reason: 'wrong_password' } })
 
     const ok = await v.unlock(s.code, 'correct pony')
     expect(ok.status).toBe(200)
     expect(await json<Info>(ok)).toMatchObject({ name: 'notes.txt', has_password: true })
-    expect(auditRows(e.t, 'share.unlock')[0]).toMatchObject({ status: 'ok', detail: { share_id: s.id } })
+    expect((await auditRows(e.t, 'share.unlock'))[0]).toMatchObject({ status: 'ok', detail: { share_id: s.id } })
     expect((await v.info(s.code)).status).toBe(200)
     const raw = await v.raw(s.code)
     expect(raw.status).toBe(200)
     expect(await raw.text()).toBe(TEXT)
-    expect(row(e, s.id).download_count).toBe(1)
+    expect((await row(e, s.id)).download_count).toBe(1)
   })
 
   test('a share without a password answers unlock with its info', async () => {
@@ -156,7 +159,7 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
 
   test('expired, revoked and exhausted shares are 410 with their code on every endpoint; unknown codes are 404', async () => {
     const expired = await makeShare(e, { key: 'private/deep/notes.txt', expires_at: new Date(Date.now() + 60_000).toISOString() })
-    e.t.s.db.query('UPDATE shares SET expires_at = ? WHERE id = ?').run(Date.now() - 1, expired.id)
+    await e.t.s.db.run('UPDATE shares SET expires_at = ? WHERE id = ?', [Date.now() - 1, expired.id])
     const revoked = await makeShare(e, { key: 'private/deep/notes.txt' })
     expect((await e.t.call('DELETE', `/api/shares/${revoked.id}`, { as: e.user })).status).toBe(204)
     const exhausted = await makeShare(e, { key: 'private/deep/notes.txt', max_downloads: 1 })
@@ -172,7 +175,7 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
         expect(res.headers.get('referrer-policy')).toBe('no-referrer')
       }
     }
-    expect(auditRows(e.t, 'share.download').find((r) => r.detail.share_id === revoked.id)).toMatchObject({
+    expect((await auditRows(e.t, 'share.download')).find((r) => r.detail.share_id === revoked.id)).toMatchObject({
       status: 'denied',
       detail: { reason: 'revoked', counted: false },
     })
@@ -190,8 +193,8 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
     expect(info.status).toBe(404)
     expect(await info.text()).not.toContain(e.bucket)
     expect((await new Visitor(e).raw(s.code)).status).toBe(404)
-    expect(row(e, s.id).download_count).toBe(0)
-    expect(auditRows(e.t, 'share.download')[0]).toMatchObject({ status: 'error', detail: { share_id: s.id, counted: false, reason: 'not_found' } })
+    expect((await row(e, s.id)).download_count).toBe(0)
+    expect((await auditRows(e.t, 'share.download'))[0]).toMatchObject({ status: 'error', detail: { share_id: s.id, counted: false, reason: 'not_found' } })
   })
 
   test('folder shares list files relative to the folder, in pages with sealed tokens', async () => {
@@ -255,6 +258,6 @@ describe.each(KINDS)('public share endpoints on %s', (kind) => {
       expect((await new Visitor(e).call('HEAD', `/s/${s.code}/raw${q}`)).status).toBe(400)
     expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(65)}/raw`)).status).toBe(400)
     expect((await new Visitor(e).call('HEAD', `/s/${'z'.repeat(20)}/raw`)).status).toBe(404)
-    expect(row(e, s.id).download_count).toBe(0)
+    expect((await row(e, s.id)).download_count).toBe(0)
   })
 })

@@ -44,7 +44,7 @@ describe('1. the key is HKDF(master, "share-unlock"): it survives restarts and d
     const config = { ...first.t.s.config, masterKey: MASTER }
     await first.t.s.close()
     const a = await createApp(config, { hashParams: FAST_HASH, defaultMetrics: false, logger: silentLogger })
-    a.users.insert({
+    await a.users.insert({
       id: ulid(),
       username: 'restart',
       email: null,
@@ -187,10 +187,10 @@ describe('6. cookies never outlive the share', () => {
     await v.unlock(s.code, 'pass phrase')
     await drain(await v.raw(s.code))
     expect(v.has('stowage_share_grant')).toBe(true)
-    e.t.s.db.query('UPDATE shares SET expires_at = ? WHERE id = ?').run(Date.now() - 1, s.id)
+    await e.t.s.db.run('UPDATE shares SET expires_at = ? WHERE id = ?', [Date.now() - 1, s.id])
     expect(await errorCode(await v.info(s.code))).toBe('expired')
     expect(await errorCode(await v.raw(s.code))).toBe('expired')
-    e.t.s.db.query('UPDATE shares SET expires_at = NULL WHERE id = ?').run(s.id)
+    await e.t.s.db.run('UPDATE shares SET expires_at = NULL WHERE id = ?', [s.id])
     expect((await e.t.call('DELETE', `/api/shares/${s.id}`, { as: e.user })).status).toBe(204)
     expect(await errorCode(await v.info(s.code))).toBe('revoked')
     expect(await errorCode(await v.raw(s.code))).toBe('revoked')
@@ -244,7 +244,7 @@ describe('8. cookies carry neither the password, its hash, nor where the bytes l
     const counted = await v.raw(s.code)
     const grant = counted.headers.getSetCookie()
     await drain(counted)
-    const hash = (e.t.s.db.query('SELECT password_hash FROM shares WHERE id = ?').get(s.id) as { password_hash: string }).password_hash
+    const hash = ((await e.t.s.db.get('SELECT password_hash FROM shares WHERE id = ?', [s.id])) as { password_hash: string }).password_hash
     for (const c of [...unlock, ...grant]) {
       expect(value(c)).toMatch(/^(\d+\.){1,2}[A-Za-z0-9_-]{43}$/)
       for (const secret of ['pass phrase', hash, e.bucket, e.bid, 'secret.txt']) expect(c).not.toContain(secret)

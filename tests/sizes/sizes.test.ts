@@ -45,14 +45,14 @@ describe.each(KINDS)('sizes on %s', (kind) => {
     expect(dto).toMatchObject({ enabled: false, updated_by: admin.userId })
     expect(typeof dto.updated_at).toBe('string')
     expect(await (await get(`${app.base(b)}/size-tracking`)).json()).toEqual(dto)
-    expect(app.t.s.accounting.bucketSize(app.bid, b)).toEqual({ size_tracked: false })
+    expect(await app.t.s.accounting.bucketSize(app.bid, b)).toEqual({ size_tracked: false })
 
     const refused = await get(`${app.base(b)}/prefix-size?prefix=a/`)
     expect(refused.status).toBe(409)
     expect(await errorCode(refused)).toBe('size_tracking_disabled')
 
     expect(await (await app.t.call('PUT', `${app.base(b)}/size-tracking`, { as: admin, json: { enabled: true } })).json()).toEqual({ enabled: true })
-    expect(auditOf(app.t, b, 'bucket.size_tracking.set').map((e) => e.detail)).toEqual([{ enabled: false }, { enabled: true }])
+    expect((await auditOf(app.t, b, 'bucket.size_tracking.set')).map((e) => e.detail)).toEqual([{ enabled: false }, { enabled: true }])
   })
 
   test('switching tracking needs an existing bucket and admin', async () => {
@@ -90,7 +90,7 @@ describe.each(KINDS)('sizes on %s', (kind) => {
       expect(await (await get(`${app.base(b)}/prefix-size?prefix=p/`)).json()).toEqual(first)
       expect(spy.calls()).toBe(1)
 
-      app.t.s.accounting.adjust(app.bid, b, 3, 1)
+      await app.t.s.accounting.adjust(app.bid, b, 3, 1)
       expect(await (await get(`${app.base(b)}/prefix-size?prefix=p/`)).json()).toMatchObject({ bytes: 10, count: 2 })
       expect(spy.calls()).toBe(2)
     } finally {
@@ -102,7 +102,7 @@ describe.each(KINDS)('sizes on %s', (kind) => {
     const b = await app.bucket('sz-whole')
     await app.put(b, 'k', 'x'.repeat(12))
     await app.t.call('POST', `${app.base(b)}/quota/recompute`, { as: admin })
-    const u = app.t.s.accounting.store.usage(app.bid, b)!
+    const u = (await app.t.s.accounting.store.usage(app.bid, b))!
     const spy = countListings(app.backend())
     try {
       const dto = await (await get(`${app.base(b)}/prefix-size?prefix=`)).json()

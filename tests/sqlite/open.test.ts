@@ -4,7 +4,8 @@ import { afterAll, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { migrate } from '../../src/sqlite/migrate.ts'
+import { migrate } from '../../src/db/migrate.ts'
+import { sqliteDatabase } from '../../src/db/sqlite.ts'
 import { openDatabase } from '../../src/sqlite/open.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'stowage-sqlite-'))
@@ -34,9 +35,9 @@ test('foreign keys are enforced, not just declared', () => {
   db.close()
 })
 
-test('every table the migrations create is STRICT', () => {
+test('every table the migrations create is STRICT', async () => {
   const db = openDatabase(join(dir, 'strict.db'))
-  migrate(db)
+  await migrate(sqliteDatabase(db, 'strict.db'))
   const tables = db
     .query<{ name: string; strict: number }, []>(
       "SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite_%'",

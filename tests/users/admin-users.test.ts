@@ -39,9 +39,9 @@ const create = (json: Record<string, unknown>) => t.call('POST', '/api/admin/use
 
 describe('list', () => {
   beforeAll(async () => {
-    const add = (username: string, role: 'admin' | 'user' | 'readonly', extra: { email?: string; enabled?: boolean; source?: string } = {}) => {
+    const add = async (username: string, role: 'admin' | 'user' | 'readonly', extra: { email?: string; enabled?: boolean; source?: string } = {}) => {
       const id = ulid()
-      t.s.users.insert({
+      await t.s.users.insert({
         id,
         username,
         email: extra.email ?? null,
@@ -52,14 +52,14 @@ describe('list', () => {
         createdBy: null,
         now: Date.now(),
       })
-      if (extra.enabled === false) t.s.users.update(id, { enabled: 0 })
+      if (extra.enabled === false) await t.s.users.update(id, { enabled: 0 })
     }
-    add('list-amy', 'user', { email: 'amy@corp.example' })
-    add('list-ben', 'readonly', { email: 'ben@home.example' })
-    add('list-cat', 'user', { enabled: false })
-    add('list-dan', 'admin')
-    add('list-eve', 'user', { source: 'oidc:idp.example' })
-    add('list_percent%', 'user')
+    await add('list-amy', 'user', { email: 'amy@corp.example' })
+    await add('list-ben', 'readonly', { email: 'ben@home.example' })
+    await add('list-cat', 'user', { enabled: false })
+    await add('list-dan', 'admin')
+    await add('list-eve', 'user', { source: 'oidc:idp.example' })
+    await add('list_percent%', 'user')
   })
 
   test('everyone, sorted by username, with the total', async () => {
@@ -188,7 +188,7 @@ describe('get, patch, reset, unlock, delete', () => {
 
   test('reset-password refuses accounts of other identity sources', async () => {
     const id = ulid()
-    t.s.users.insert({
+    await t.s.users.insert({
       id,
       username: 'oidc-person',
       email: null,

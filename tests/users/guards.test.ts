@@ -21,7 +21,7 @@ afterAll(() => t.close())
 
 describe('last_admin: at least one enabled local admin remains', () => {
   test('the only admin cannot be demoted, disabled or deleted', async () => {
-    expect(t.s.users.countEnabledAdmins()).toBe(1)
+    expect(await t.s.users.countEnabledAdmins()).toBe(1)
     for (const [method, json] of [
       ['PATCH', { role: 'user' }],
       ['PATCH', { role: 'readonly' }],
@@ -32,12 +32,12 @@ describe('last_admin: at least one enabled local admin remains', () => {
       expect([method, json, res.status]).toEqual([method, json, 409])
       expect(await errorCode(res)).toBe('last_admin')
     }
-    expect(t.s.users.get(boss.userId)).toMatchObject({ role: 'admin', enabled: 1 })
+    expect(await t.s.users.get(boss.userId)).toMatchObject({ role: 'admin', enabled: 1 })
   })
 
   test('a disabled admin does not count as a remaining admin', async () => {
     const dormant = await t.user('admin', { username: 'dormant' })
-    t.s.users.update(dormant.userId, { enabled: 0 })
+    await t.s.users.update(dormant.userId, { enabled: 0 })
     const res = await t.call('PATCH', `/api/admin/users/${boss.userId}`, { as: rescue, json: { enabled: false } })
     expect(res.status).toBe(409)
     expect(await errorCode(res)).toBe('last_admin')
@@ -45,14 +45,14 @@ describe('last_admin: at least one enabled local admin remains', () => {
 
   test('with a second enabled admin the change is allowed; unrelated edits always are', async () => {
     expect((await t.call('PATCH', `/api/admin/users/${boss.userId}`, { as: rescue, json: { email: 'boss@example.com' } })).status).toBe(200)
-    expect(t.s.users.get(boss.userId)!.role).toBe('admin')
+    expect((await t.s.users.get(boss.userId))!.role).toBe('admin')
     const deputy = await t.user('admin', { username: 'deputy' })
     expect((await t.call('PATCH', `/api/admin/users/${boss.userId}`, { as: rescue, json: { role: 'user' } })).status).toBe(200)
     // Now deputy is the last one.
     expect(await errorCode(await t.call('DELETE', `/api/admin/users/${deputy.userId}`, { as: rescue }))).toBe('last_admin')
     expect((await t.call('PATCH', `/api/admin/users/${boss.userId}`, { as: rescue, json: { role: 'admin' } })).status).toBe(200)
     expect((await t.call('DELETE', `/api/admin/users/${deputy.userId}`, { as: rescue })).status).toBe(204)
-    expect(t.s.users.countEnabledAdmins()).toBe(1)
+    expect(await t.s.users.countEnabledAdmins()).toBe(1)
   })
 })
 
@@ -64,7 +64,7 @@ describe('self-protection', () => {
       expect([json, res.status]).toEqual([json, 403])
       expect(await errorCode(res)).toBe('self_role_change')
     }
-    expect(t.s.users.get(me.userId)).toMatchObject({ role: 'admin', enabled: 1 })
+    expect(await t.s.users.get(me.userId)).toMatchObject({ role: 'admin', enabled: 1 })
   })
 
   test('but may set their own email or restate their own role', async () => {
@@ -77,7 +77,7 @@ describe('self-protection', () => {
     const res = await t.call('DELETE', `/api/admin/users/${me.userId}`, { as: me })
     expect(res.status).toBe(400)
     expect(await errorCode(res)).toBe('self_delete')
-    expect(t.s.users.get(me.userId)).not.toBeNull()
+    expect(await t.s.users.get(me.userId)).not.toBeNull()
   })
 })
 

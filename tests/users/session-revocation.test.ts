@@ -24,7 +24,7 @@ async function twoSessions(username: string): Promise<{ a: Client; b: Client }> 
   return { a, b: { ...a, cookie, csrf: /stowage_csrf=([^;]+)/.exec(cookie)![1]! } }
 }
 const alive = async (c: Client): Promise<boolean> => (await t.call('GET', '/api/me', { as: c })).status === 200
-const sessionsOf = (id: string): number => t.s.db.query<{ n: number }, [string]>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?').get(id)!.n
+const sessionsOf = async (id: string): Promise<number> => (await t.s.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', [id]))!.n
 
 test('a self-service password change keeps the current session and ends the others', async () => {
   const { a, b } = await twoSessions('changer')
@@ -32,7 +32,7 @@ test('a self-service password change keeps the current session and ends the othe
   expect((await t.call('POST', '/api/me/password', { as: a, json: { current_password: PASSWORD, new_password: 'another long passphrase' } })).status).toBe(200)
   expect(await alive(a)).toBe(true)
   expect(await alive(b)).toBe(false)
-  expect(sessionsOf(a.userId)).toBe(1)
+  expect(await sessionsOf(a.userId)).toBe(1)
 })
 
 test('a failed password change ends nothing', async () => {
@@ -47,7 +47,7 @@ test("an admin reset ends all of the user's sessions", async () => {
   expect((await t.call('POST', `/api/admin/users/${a.userId}/reset-password`, { as: admin, json: { new_password: 'admin chose this one' } })).status).toBe(200)
   expect(await alive(a)).toBe(false)
   expect(await alive(b)).toBe(false)
-  expect(sessionsOf(a.userId)).toBe(0)
+  expect(await sessionsOf(a.userId)).toBe(0)
   expect(await alive(admin)).toBe(true)
 })
 
@@ -62,7 +62,7 @@ test('an admin resetting their own password keeps the session that did it', asyn
 test('disabling ends every session; re-enabling does not revive them', async () => {
   const { a, b } = await twoSessions('disablee')
   expect((await t.call('PATCH', `/api/admin/users/${a.userId}`, { as: admin, json: { enabled: false } })).status).toBe(200)
-  expect(sessionsOf(a.userId)).toBe(0)
+  expect(await sessionsOf(a.userId)).toBe(0)
   await t.call('PATCH', `/api/admin/users/${a.userId}`, { as: admin, json: { enabled: true } })
   expect(await alive(a)).toBe(false)
   expect(await alive(b)).toBe(false)
@@ -71,7 +71,7 @@ test('disabling ends every session; re-enabling does not revive them', async () 
 test('deleting ends every session', async () => {
   const { a, b } = await twoSessions('deletee')
   expect((await t.call('DELETE', `/api/admin/users/${a.userId}`, { as: admin })).status).toBe(204)
-  expect(sessionsOf(a.userId)).toBe(0)
+  expect(await sessionsOf(a.userId)).toBe(0)
   expect(await alive(a)).toBe(false)
   expect(await alive(b)).toBe(false)
 })

@@ -20,39 +20,39 @@ export function identitySourceFor(issuer: string): string {
   return `oidc:${new URL(issuer).host}`
 }
 
-function chooseUsername(users: UserStore, base: string, current: UserRow | null): string {
-  const free = (name: string): boolean => {
-    const holder = users.getByUsername(name)
+async function chooseUsername(users: UserStore, base: string, current: UserRow | null): Promise<string> {
+  const free = async (name: string): Promise<boolean> => {
+    const holder = await users.getByUsername(name)
     return !holder || holder.id === current?.id
   }
-  if (free(base)) return base
+  if (await free(base)) return base
   if (current && isFormOf(current.username, base)) return current.username
-  for (let n = 2; n < 1000; n++) if (free(usernameWithSuffix(base, n))) return usernameWithSuffix(base, n)
+  for (let n = 2; n < 1000; n++) if (await free(usernameWithSuffix(base, n))) return usernameWithSuffix(base, n)
   return usernameWithSuffix(base, Date.now())
 }
 
-export function provisionUser(
+export async function provisionUser(
   users: UserStore,
   o: { issuer: string; claims: Record<string, unknown> & { sub: string }; role: Role; now: number },
-): Provisioned {
-  const current = users.getByOidc(o.issuer, o.claims.sub)
+): Promise<Provisioned> {
+  const current = await users.getByOidc(o.issuer, o.claims.sub)
   if (current && current.enabled !== 1) return { ok: false, reason: 'disabled', user: current }
   let email = verifiedEmail(o.claims)
-  const holder = email ? users.getByEmail(email) : null
+  const holder = email ? await users.getByEmail(email) : null
   const emailDropped = !!holder && holder.id !== current?.id
   if (emailDropped) email = null
-  const { user, created } = users.upsertOidc(
+  const { user, created } = await users.upsertOidc(
     {
       issuer: o.issuer,
       subject: o.claims.sub,
       identitySource: identitySourceFor(o.issuer),
-      username: chooseUsername(users, usernameBase(o.claims), current),
+      username: await chooseUsername(users, usernameBase(o.claims), current),
       email,
       role: o.role,
       now: o.now,
     },
     ulid(),
   )
-  users.recordLogin(user.id, o.now)
+  await users.recordLogin(user.id, o.now)
   return { ok: true, user, created, emailDropped }
 }

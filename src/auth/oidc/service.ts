@@ -87,7 +87,7 @@ export type OidcDeps = {
   metrics: Metrics
   logger: Logger
   /** Remembers the groups of each sign-in: group grants apply to the groups of the latest one. */
-  groups: { recordGroups(userId: string, groups: readonly string[]): void }
+  groups: { recordGroups(userId: string, groups: readonly string[]): Promise<void> }
   perIp: { limit: number; windowMs: number }
   now?: () => number
 }
@@ -199,10 +199,10 @@ export function createOidcService(d: OidcDeps) {
     const values = claimValues(claimAt(claims, cfg.role_claim))
     const role = mapRole(values, cfg.role_mapping, cfg.default_role)
     if (!role) throw new Refusal('no_role', { sub: clip(claims.sub, 255), claim: cfg.role_claim, values: values.slice(0, 20).map((v) => clip(v)) })
-    const result = provisionUser(d.users, { issuer: cfg.issuer, claims, role, now: now() })
+    const result = await provisionUser(d.users, { issuer: cfg.issuer, claims, role, now: now() })
     if (!result.ok) throw new Refusal('disabled', { sub: clip(claims.sub, 255) }, result.user)
     if (result.emailDropped) d.logger.info('oidc email already used by another account; not stored', { user_id: result.user.id })
-    d.groups.recordGroups(result.user.id, values)
+    await d.groups.recordGroups(result.user.id, values)
     return { userId: result.user.id, username: result.user.username, identitySource: result.user.identity_source, role, created: result.created, idToken }
   }
 
@@ -253,7 +253,7 @@ export function createOidcService(d: OidcDeps) {
         if (err instanceof Refusal) return refuse(err, o, attempt, remaining)
         throw err
       }
-      const session = d.sessions.create(done.userId, done.identitySource, {
+      const session = await d.sessions.create(done.userId, done.identitySource, {
         ip: o.origin.ip ?? '',
         userAgent: o.origin.userAgent ?? null,
         endSessionHint: done.idToken,

@@ -114,13 +114,11 @@ export function loginError(res: Response): string | null {
 
 export type AuditRow = { user_id: string | null; username: string | null; status: string; detail: Record<string, unknown> }
 
-export function lastLoginEvent(t: TestApp): AuditRow {
-  t.s.audit.flush()
-  const row = t.s.db
-    .query<{ user_id: string | null; username: string | null; status: string; detail: string | null }, []>(
-      "SELECT user_id, username, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
-    )
-    .get()
+export async function lastLoginEvent(t: TestApp): Promise<AuditRow> {
+  await t.s.audit.flush()
+  const row = await t.s.db.get<{ user_id: string | null; username: string | null; status: string; detail: string | null }>(
+    "SELECT user_id, username, status, detail FROM audit_events WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1",
+  )
   if (!row) throw new Error('no auth.login event')
   return { ...row, detail: JSON.parse(row.detail ?? '{}') as Record<string, unknown> }
 }

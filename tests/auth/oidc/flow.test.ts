@@ -59,7 +59,7 @@ describe('sign-in', () => {
     expect(set.find((c) => c.startsWith('stowage_oidc='))).toContain('Max-Age=0')
     const u = await me(t, res)
     expect(u).toMatchObject({ username: 'alice', role: 'user', email: 'alice@example.org', identity_source: `oidc:127.0.0.1:${p.port}`, must_change_pw: false })
-    const ev = lastLoginEvent(t)
+    const ev = await lastLoginEvent(t)
     expect(ev).toMatchObject({ status: 'ok', username: 'alice', detail: { source: 'oidc', role: 'user', created: true } })
     // A mutation works too: the CSRF cookie came with the session.
     const c = clientFrom(res)
@@ -82,7 +82,7 @@ describe('sign-in', () => {
     expect((await me(t, first)).role).toBe('admin')
     const second = await signIn(t, p, 'dave', { preferred_username: 'dave', groups: ['viewers'] })
     expect((await me(t, second)).role).toBe('readonly')
-    expect(t.s.users.getByOidc(p.issuer, 'dave')!.role).toBe('readonly')
+    expect((await t.s.users.getByOidc(p.issuer, 'dave'))!.role).toBe('readonly')
   })
 
   test('no matching value refuses the sign-in with oidc_no_role and an audit event naming the values seen', async () => {
@@ -90,8 +90,8 @@ describe('sign-in', () => {
     expect(loginError(res)).toBe('oidc_no_role')
     expect(new URL(res.headers.get('location')!, 'http://x').searchParams.get('next')).toBe('/b/local/photos')
     expect(res.headers.getSetCookie().some((c) => c.startsWith('stowage_session='))).toBe(false)
-    expect(t.s.users.getByOidc(p.issuer, 'eve')).toBeNull()
-    expect(lastLoginEvent(t)).toMatchObject({
+    expect(await t.s.users.getByOidc(p.issuer, 'eve')).toBeNull()
+    expect(await lastLoginEvent(t)).toMatchObject({
       status: 'denied',
       detail: { source: 'oidc', reason: 'no_role', sub: 'eve', claim: 'groups', values: ['nobody-maps-this'] },
     })
@@ -105,13 +105,13 @@ describe('sign-in', () => {
   test('a disabled Stowage account cannot sign in through the provider', async () => {
     const ok = await signIn(t, p, 'grace', { preferred_username: 'grace', groups: ['staff'] })
     expect(ok.status).toBe(302)
-    const id = t.s.users.getByOidc(p.issuer, 'grace')!.id
-    t.s.users.update(id, { enabled: 0 })
+    const id = (await t.s.users.getByOidc(p.issuer, 'grace'))!.id
+    await t.s.users.update(id, { enabled: 0 })
     const res = await signIn(t, p, 'grace', { preferred_username: 'grace', groups: ['stowage-admins'] })
     expect(loginError(res)).toBe('account_disabled')
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'denied', user_id: id, detail: { reason: 'disabled' } })
+    expect(await lastLoginEvent(t)).toMatchObject({ status: 'denied', user_id: id, detail: { reason: 'disabled' } })
     // Still disabled, and the refused sign-in did not promote it.
-    expect(t.s.users.get(id)).toMatchObject({ enabled: 0, role: 'user' })
+    expect(await t.s.users.get(id)).toMatchObject({ enabled: 0, role: 'user' })
   })
 })
 
@@ -122,7 +122,7 @@ describe('accounts', () => {
     const u = await me(t, res)
     expect(u).toMatchObject({ username: 'heidi-2', role: 'readonly' })
     expect(u.id).not.toBe(local.userId)
-    expect(t.s.users.get(local.userId)).toMatchObject({ username: 'heidi', role: 'admin', identity_source: 'local' })
+    expect(await t.s.users.get(local.userId)).toMatchObject({ username: 'heidi', role: 'admin', identity_source: 'local' })
     // The suffixed name is stable across sign-ins.
     const again = await signIn(t, p, 'heidi-sso', { preferred_username: 'heidi', groups: ['viewers'] })
     expect((await me(t, again)).username).toBe('heidi-2')
@@ -150,7 +150,7 @@ describe('accounts', () => {
 
   test('an email already used by another account is left off rather than merged', async () => {
     const local = await t.user('user', { username: 'mallory-local' })
-    t.s.users.update(local.userId, { email: 'shared@example.org' })
+    await t.s.users.update(local.userId, { email: 'shared@example.org' })
     const res = await signIn(t, p, 'mallory', { preferred_username: 'mallory', email: 'shared@example.org', email_verified: true, groups: ['staff'] })
     const u = await me(t, res)
     expect(u.email).toBeUndefined()
@@ -167,7 +167,7 @@ describe('accounts', () => {
     expect(change.status).toBe(400)
     expect(((await change.json()) as { error: { code: string } }).error.code).toBe('not_local')
     const admin = await t.user('admin')
-    const id = t.s.users.getByOidc(p.issuer, 'niaj')!.id
+    const id = (await t.s.users.getByOidc(p.issuer, 'niaj'))!.id
     const reset = await t.call('POST', `/api/admin/users/${id}/reset-password`, { as: admin, json: { new_password: 'a long enough new password' } })
     expect(reset.status).toBe(400)
     expect(((await reset.json()) as { error: { code: string } }).error.code).toBe('not_local')

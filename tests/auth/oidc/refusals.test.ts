@@ -41,7 +41,7 @@ describe('state', () => {
     const res = await finish(t, back, '')
     expect(loginError(res)).toBe('oidc_failed')
     noSession(res)
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { source: 'oidc', reason: 'bad_state' } })
+    expect(await lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { source: 'oidc', reason: 'bad_state' } })
   })
 
   test('a state that is not ours is refused (login CSRF)', async () => {
@@ -50,7 +50,7 @@ describe('state', () => {
     const back = await p.signIn(theirs.location.toString(), 'alice')
     const res = await finish(t, back, mine.pending)
     expect(loginError(res)).toBe('oidc_failed')
-    expect(lastLoginEvent(t).detail.reason).toBe('bad_state')
+    expect((await lastLoginEvent(t)).detail.reason).toBe('bad_state')
   })
 
   test('two attempts in flight (two tabs) both complete', async () => {
@@ -78,7 +78,7 @@ describe('state', () => {
     const again = await finish(t, back, a.pending)
     expect(loginError(again)).toBe('oidc_failed')
     noSession(again)
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'error', detail: { reason: 'token_exchange_failed', error: 'invalid_grant' } })
+    expect(await lastLoginEvent(t)).toMatchObject({ status: 'error', detail: { reason: 'token_exchange_failed', error: 'invalid_grant' } })
   })
 
   test('an `iss` in the response that is not our issuer is refused (mix-up)', async () => {
@@ -86,7 +86,7 @@ describe('state', () => {
     const back = await p.signIn(a.location.toString(), 'alice')
     back.searchParams.set('iss', 'https://other.example')
     expect(loginError(await finish(t, back, a.pending))).toBe('oidc_failed')
-    expect(lastLoginEvent(t).detail.reason).toBe('bad_issuer')
+    expect((await lastLoginEvent(t)).detail.reason).toBe('bad_issuer')
   })
 
   test('an error from the provider (user cancelled) is reported; unknown extra parameters are ignored', async () => {
@@ -95,7 +95,7 @@ describe('state', () => {
       `http://localhost/auth/callback?error=access_denied&error_description=cancelled&session_state=kc-123&state=${a.location.searchParams.get('state')}`,
     )
     expect(loginError(await finish(t, abort, a.pending))).toBe('oidc_failed')
-    expect(lastLoginEvent(t).detail).toMatchObject({ reason: 'provider_error', error: 'access_denied' })
+    expect((await lastLoginEvent(t)).detail).toMatchObject({ reason: 'provider_error', error: 'access_denied' })
   })
 })
 
@@ -108,7 +108,7 @@ describe('ID token', () => {
     const res = await finish(t, back, a.pending)
     expect(loginError(res)).toBe('oidc_failed')
     noSession(res)
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { reason: 'invalid_id_token', check: 'nonce' } })
+    expect(await lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { reason: 'invalid_id_token', check: 'nonce' } })
   })
 
   const tampered: Array<[string, () => Promise<TestProvider['tamper']>, string]> = [
@@ -128,7 +128,7 @@ describe('ID token', () => {
     const res = await signIn(t, p, 'alice')
     expect(loginError(res)).toBe('oidc_failed')
     noSession(res)
-    expect(lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { reason: 'invalid_id_token', check } })
+    expect(await lastLoginEvent(t)).toMatchObject({ status: 'denied', detail: { reason: 'invalid_id_token', check } })
   })
 
   test('several audiences with azp = our client id are accepted', async () => {
@@ -155,7 +155,7 @@ describe('per-IP limit on failures', () => {
       const refused = await finish(limited, back, held.pending)
       expect(loginError(refused)).toBe('rate_limited')
       noSession(refused)
-      expect(lastLoginEvent(limited)).toMatchObject({ status: 'denied', detail: { reason: 'rate_limited' } })
+      expect(await lastLoginEvent(limited)).toMatchObject({ status: 'denied', detail: { reason: 'rate_limited' } })
       expect(loginError(await limited.call('GET', '/auth/login/oidc'))).toBe('rate_limited')
     } finally {
       await limited.close()

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Work a fleet does once, not once per replica. A replica runs a periodic
+ * job only while it holds the job's lease (a row in fleet_leases); it renews
+ * the lease each time it runs, and when it dies another replica takes over
+ * once the lease has run out (at most `LEASE_PERIODS` intervals later). One
+ * statement claims or renews, so two replicas never both win. On SQLite the
+ * one process always holds every lease.
+ */
+import type { Database } from './database.ts'
+
+/** A lease lasts this many job intervals, so a late timer does not hand the job to another replica. */
+const LEASE_PERIODS = 2.5
+
+export type Leases = ReturnType<typeof createLeases>
+
+export function createLeases(d: { db: Database; holder: string; now: () => number; onError: (name: string, err: unknown) => void }) {
+  const timers = new Set<ReturnType<typeof setInterval>>()
+
+  /** Takes or renews `name` for `ttlMs`; false when another live replica holds it. */
+  async function claim(name: string, ttlMs: number): Promise<boolean> {
+    const t = d.now()
+    const row = await d.db.get<{ holder: string }>(
+      `INSERT INTO fleet_leases (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE fleet_leases.expires_at <= ? OR fleet_leases.holder = excluded.holder
+       RETURNING holder`,
+      [name, d.holder, t + ttlMs, t],
+    )
+    return row !== null
+  }
+
+  return {
+    holder: d.holder,
+    claim,
+    /**
+     * Every `intervalMs`, runs `fn` on the replica holding the lease `name`
+     * (and `otherwise`, if given, on the others).
+     */
+    every(name: string, intervalMs: number, fn: () => Promise<unknown>, otherwise?: () => Promise<unknown>): void {
+      const tick = async () => {
+        try {
+          if (await claim(name, intervalMs * LEASE_PERIODS)) await fn()
+          else if (otherwise) await otherwise()
+        } catch (err) {
+          d.onError(name, err)
+        }
+      }
+      const timer = setInterval(() => void tick(), intervalMs)
+      timer.unref?.()
+      timers.add(timer)
+    },
+    /** Stops the periodic jobs and gives up this replica's leases, so another takes over at once. */
+    async close(): Promise<void> {
+      for (const t of timers) clearInterval(t)
+      timers.clear()
+      await d.db.run('DELETE FROM fleet_leases WHERE holder = ?', [d.holder]).catch(() => 0)
+    },
+  }
+}

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * One numbered sequence of migrations, embedded in the binary as text, in
+ * two dialects: `db/NNNN_name.sql` is the SQLite form and
+ * `db/postgres/NNNN_name.sql` the PostgreSQL form of the same version (same
+ * number, same name, same tables). Only ever append: a shipped file of
+ * either dialect is never edited (tests/sqlite/migrations.test.ts pins each
+ * file's SHA-256).
+ */
+import type { Dialect } from './database.ts'
+import m0001 from '../../db/0001_core.sql' with { type: 'text' }
+import m0002 from '../../db/0002_storage.sql' with { type: 'text' }
+import m0003 from '../../db/0003_s3proxy.sql' with { type: 'text' }
+import m0004 from '../../db/0004_shares.sql' with { type: 'text' }
+import m0005 from '../../db/0005_grants.sql' with { type: 'text' }
+import m0006 from '../../db/0006_fleet.sql' with { type: 'text' }
+import p0001 from '../../db/postgres/0001_core.sql' with { type: 'text' }
+import p0002 from '../../db/postgres/0002_storage.sql' with { type: 'text' }
+import p0003 from '../../db/postgres/0003_s3proxy.sql' with { type: 'text' }
+import p0004 from '../../db/postgres/0004_shares.sql' with { type: 'text' }
+import p0005 from '../../db/postgres/0005_grants.sql' with { type: 'text' }
+import p0006 from '../../db/postgres/0006_fleet.sql' with { type: 'text' }
+
+export type Migration = { version: number; name: string; sql: string }
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001_core.sql', sql: m0001 },
+  { version: 2, name: '0002_storage.sql', sql: m0002 },
+  { version: 3, name: '0003_s3proxy.sql', sql: m0003 },
+  { version: 4, name: '0004_shares.sql', sql: m0004 },
+  { version: 5, name: '0005_grants.sql', sql: m0005 },
+  { version: 6, name: '0006_fleet.sql', sql: m0006 },
+]
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '0001_core.sql', sql: p0001 },
+  { version: 2, name: '0002_storage.sql', sql: p0002 },
+  { version: 3, name: '0003_s3proxy.sql', sql: p0003 },
+  { version: 4, name: '0004_shares.sql', sql: p0004 },
+  { version: 5, name: '0005_grants.sql', sql: p0005 },
+  { version: 6, name: '0006_fleet.sql', sql: p0006 },
+]
+
+export const migrationsFor = (dialect: Dialect): readonly Migration[] => (dialect === 'sqlite' ? MIGRATIONS : POSTGRES_MIGRATIONS)
+
+export const LATEST_VERSION = MIGRATIONS.at(-1)!.version
