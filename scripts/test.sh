@@ -5,7 +5,10 @@
 # binary, starts a throwaway RGW unless S3_ENDPOINT points elsewhere, runs every
 # test (type-check, unit/HTTP, compiled binary, real S3 clients, browser), and
 # ends with the line "N passed, N failed, N skipped". Extra arguments go to
-# `bun test` (e.g. a path filter).
+# `bun test` (e.g. a path filter). Without arguments, the store, service and HTTP
+# suites then run a second time against a throwaway PostgreSQL
+# (scripts/start-postgres.sh) when Debian's postgresql is installed; STOWAGE_PG=0
+# skips that pass.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,16 +24,41 @@ if [ -z "${S3_ENDPOINT:-}" ]; then
   set -a; eval "$env_lines"; set +a
   started_rgw=1
 fi
-cleanup() { [ "$started_rgw" = 1 ] && [ -z "${KEEP_RGW:-}" ] && bash scripts/stop-rgw.sh >/dev/null 2>&1; true; }
+started_pg=0
+cleanup() {
+  [ "$started_rgw" = 1 ] && [ -z "${KEEP_RGW:-}" ] && bash scripts/stop-rgw.sh >/dev/null 2>&1
+  [ "$started_pg" = 1 ] && bash scripts/stop-postgres.sh >/dev/null 2>&1
+  true
+}
 trap cleanup EXIT
 
 log=$(mktemp)
-"$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
-code=${PIPESTATUS[0]}
-
 count() { grep -E "^ *[0-9]+ $1\$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
-pass=$(count pass); fail=$(count fail); skip=$(( $(count skip) + $(count todo) ))
-if [ "$code" -ne 0 ] && [ "$fail" -eq 0 ]; then fail=1; fi
+pass=0 fail=0 skip=0 code=0
+run() {
+  "$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
+  local c=${PIPESTATUS[0]} f
+  f=$(count fail)
+  if [ "$c" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  pass=$((pass + $(count pass))); fail=$((fail + f)); skip=$((skip + $(count skip) + $(count todo)))
+  [ "$c" -ne 0 ] && code=$c
+  true
+}
+
+run "$@"
+
+# The suites that talk to the store, again on PostgreSQL.
+PG_SUITES=(tests/sqlite tests/users tests/auth tests/audit tests/grants tests/authz.test.ts tests/credentials tests/shares tests/quotas tests/sizes tests/pins tests/http tests/health tests/buckets tests/s3proxy)
+if [ $# -eq 0 ] && [ "${STOWAGE_PG:-1}" != 0 ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  if pg_env=$(bash scripts/start-postgres.sh); then
+    started_pg=1
+    echo "--- the store suites again, on PostgreSQL ---"
+    PG_URL=${pg_env#PG_URL=} STOWAGE_TEST_STORE=postgres run "${PG_SUITES[@]}"
+  else
+    echo "could not start PostgreSQL" >&2
+    fail=$((fail + 1)); code=1
+  fi
+fi
 rm -f "$log"
 summary "$pass" "$fail" "$skip"
 exit "$code"

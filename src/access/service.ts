@@ -14,6 +14,7 @@
 import type { AuditOrigin } from '../audit/model.ts'
 import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Changes } from '../db/changes.ts'
+import { isUniqueViolation } from '../db/database.ts'
 import { STATIC_USER_ID } from '../auth/actor.ts'
 import type { Registry } from '../backends/registry.ts'
 import { fail } from '../http/errors.ts'
@@ -241,7 +242,14 @@ export async function createAccessService(d: {
       const t = target(body)
       const existing = await d.store.find(s.type, s.id, t.backend, t.bucket, t.prefix)
       if (existing) throw fail('grant_exists', undefined, { id: existing.id })
-      return toDTO(await insert(origin, s, t, body.access, 'admin', actorId))
+      try {
+        return await toDTO(await insert(origin, s, t, body.access, 'admin', actorId))
+      } catch (err) {
+        // The same grant made meanwhile, by a concurrent request here or on another replica.
+        const made = isUniqueViolation(err) ? await d.store.find(s.type, s.id, t.backend, t.bucket, t.prefix) : null
+        if (made) throw fail('grant_exists', undefined, { id: made.id })
+        throw err
+      }
     },
 
     async update(actorId: string, id: string, access: AccessName, origin: AuditOrigin): Promise<GrantDTO> {

@@ -32,6 +32,8 @@ export async function dataPaths(flags: { config?: string; dataDir?: string }, en
     return { database: q.database, keyFile: q.keyFile, envKey: env.STOWAGE_SECRET_KEY || undefined, fsBackends: [{ id: 'local', root: q.objects }] }
   }
   const config = await resolveConfig(flags.config, env, { secrets: 'skip' })
+  if (config.db.driver === 'postgres')
+    throw new UsageError('backup and restore cover the SQLite store; with db.driver: postgres, back up the database with pg_dump and keep the master key')
   const database = resolve(config.db.sqlite.path)
   return {
     database,

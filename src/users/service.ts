@@ -11,6 +11,7 @@ import type { AuditRecorder } from '../audit/recorder.ts'
 import type { Actor } from '../auth/actor.ts'
 import type { Passwords } from '../auth/password.ts'
 import type { Sessions } from '../auth/sessions.ts'
+import { isUniqueViolation } from '../db/database.ts'
 import { fail } from '../http/errors.ts'
 import { ulid } from '../lib/ids.ts'
 import type { Role } from '../auth/roles.ts'
@@ -85,17 +86,24 @@ export function createUserService(d: {
       if (await d.users.getByUsername(body.username)) throw fail('username_taken')
       await checkEmailFree(email)
       const id = ulid()
-      await d.users.insert({
-        id,
-        username: body.username,
-        email,
-        passwordHash: hash,
-        role: body.role,
-        identitySource: 'local',
-        mustChangePw: body.must_change_pw ?? true,
-        createdBy: actor.id,
-        now: now(),
-      })
+      try {
+        await d.users.insert({
+          id,
+          username: body.username,
+          email,
+          passwordHash: hash,
+          role: body.role,
+          identitySource: 'local',
+          mustChangePw: body.must_change_pw ?? true,
+          createdBy: actor.id,
+          now: now(),
+        })
+      } catch (err) {
+        // A create that raced this one (here or on another replica) took the name or the email first.
+        if (!isUniqueViolation(err)) throw err
+        if (await d.users.getByUsername(body.username)) throw fail('username_taken')
+        throw fail('email_taken')
+      }
       const u = await mustGet(id)
       audit(origin, 'user.create', u, { role: u.role })
       return toUserDTO(u, now())
@@ -103,18 +111,23 @@ export function createUserService(d: {
 
     async patch(actor: Actor, id: string, body: { role?: Role; enabled?: boolean; email?: string }, origin: AuditOrigin): Promise<UserDTO> {
       if (body.email) await checkEmailFree(body.email, id)
-      const { u, fields } = await d.users.adminChange(id, async (current, admins, apply) => {
-        const u = found(current)
-        if (id === actor.id && ((body.role && body.role !== u.role) || body.enabled === false))
-          throw fail('self_role_change', 'You cannot change your own role or disable yourself.')
-        if (wouldRemoveLastAdmin(u, admins, { role: body.role, enabled: body.enabled })) throw fail('last_admin')
-        const fields: Parameters<UserStore['update']>[1] = {}
-        if (body.role && body.role !== u.role) fields.role = body.role
-        if (body.enabled !== undefined && (body.enabled ? 1 : 0) !== u.enabled) fields.enabled = body.enabled ? 1 : 0
-        if (body.email !== undefined && (body.email || null) !== u.email) fields.email = body.email || null
-        await apply.update(fields)
-        return { u, fields }
-      })
+      const { u, fields } = await d.users
+        .adminChange(id, async (current, admins, apply) => {
+          const u = found(current)
+          if (id === actor.id && ((body.role && body.role !== u.role) || body.enabled === false))
+            throw fail('self_role_change', 'You cannot change your own role or disable yourself.')
+          if (wouldRemoveLastAdmin(u, admins, { role: body.role, enabled: body.enabled })) throw fail('last_admin')
+          const fields: Parameters<UserStore['update']>[1] = {}
+          if (body.role && body.role !== u.role) fields.role = body.role
+          if (body.enabled !== undefined && (body.enabled ? 1 : 0) !== u.enabled) fields.enabled = body.enabled ? 1 : 0
+          if (body.email !== undefined && (body.email || null) !== u.email) fields.email = body.email || null
+          await apply.update(fields)
+          return { u, fields }
+        })
+        .catch((err: unknown) => {
+          // Another account took the email since it was checked.
+          throw isUniqueViolation(err) ? fail('email_taken') : err
+        })
       if (fields.enabled === 0) await d.sessions.revokeUser(id)
       if (fields.enabled !== undefined || fields.role !== undefined) await d.onAccountChange?.(id)
       if (Object.keys(fields).length)

@@ -40,6 +40,21 @@ function serverUrl(): string {
   return url
 }
 
+/**
+ * Drops a test database. A server process (autovacuum) on it cannot be ended by the
+ * test role, so a refused drop is tried again shortly and then left to the throwaway cluster.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await admin!.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      return
+    } catch {
+      await Bun.sleep(200)
+    }
+  }
+}
+
 /** A new, empty PostgreSQL database on the test server; its DSN. */
 export async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = serverUrl()
@@ -50,7 +65,7 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   u.pathname = `/${name}`
   return {
     url: u.toString(),
-    drop: async () => void (await admin!.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+    drop: () => dropDatabase(name),
   }
 }
 

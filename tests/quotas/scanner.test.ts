@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { testApp } from '../helpers/app.ts'
+import { freshStore } from '../helpers/store.ts'
 import { testBucket, unreachableEndpoint } from '../helpers/s3.ts'
 import { backendDoc, emptyAndDelete, eventually, KINDS, storageApp } from './storage-fixture.ts'
 
@@ -65,10 +66,11 @@ describe.each(KINDS)('scanner on %s', (kind) => {
   test('usage survives a restart on the same database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stowage-restart-'))
     const b = backendDoc(kind)
-    const doc = { db: { sqlite: { path: join(dir, 'stowage.db') } }, quotas: { scan_interval: '0' }, backends: [b.doc] }
+    const store = await freshStore(dir)
+    const doc = { quotas: { scan_interval: '0' }, backends: [b.doc] }
     const bid = b.doc.id as string
     const bucket = testBucket('restart')
-    const first = await testApp(doc, { env: b.env })
+    const first = await testApp(doc, { env: b.env, store })
     try {
       await first.s.registry.get(bid).createBucket(bucket)
       await first.s.registry.get(bid).putObject(bucket, 'k', new Blob(['12345']).stream(), { size: 5 })
@@ -79,7 +81,7 @@ describe.each(KINDS)('scanner on %s', (kind) => {
         unknown
       >
       await first.close()
-      const second = await testApp(doc, { env: b.env })
+      const second = await testApp(doc, { env: b.env, store })
       try {
         const again = await second.call('GET', `/api/backends/${bid}/buckets/${bucket}/quota`, { as: await second.user('admin', { username: 'admin-after' }) })
         expect(await again.json()).toEqual(counted)
@@ -89,6 +91,7 @@ describe.each(KINDS)('scanner on %s', (kind) => {
         await second.close()
       }
     } finally {
+      await store.drop()
       rmSync(dir, { recursive: true, force: true })
       if (b.root) rmSync(b.root, { recursive: true, force: true })
     }
