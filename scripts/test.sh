@@ -48,7 +48,7 @@ run() {
 run "$@"
 
 # The suites that talk to the store, again on PostgreSQL.
-PG_SUITES=(tests/sqlite tests/users tests/auth tests/audit tests/grants tests/authz.test.ts tests/credentials tests/shares tests/quotas tests/sizes tests/pins tests/http tests/health tests/buckets tests/s3proxy)
+PG_SUITES=(tests/sqlite tests/users tests/auth tests/audit tests/grants tests/authz.test.ts tests/credentials tests/shares tests/quotas tests/sizes tests/pins tests/http tests/health tests/buckets tests/s3proxy tests/replicas)
 if [ $# -eq 0 ] && [ "${STOWAGE_PG:-1}" != 0 ] && ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   if pg_env=$(bash scripts/start-postgres.sh); then
     started_pg=1

@@ -36,6 +36,7 @@ Commands:
   healthcheck     Exit 0 when the running server is ready (for container health checks)
   backup          Copy the database and the master key into one archive, while running
   restore         Put a backup's database and key back, with the server stopped
+  migrate-store   Copy a SQLite database's state into the config's PostgreSQL database
   version         Print the version
 
 Run "stowage <command> --help" for a command's options.`,
@@ -82,6 +83,14 @@ secrets), then puts its database and key where quickstart (--data-dir) or serve
 (--config) would look for them. Refuses while a server has the database open, and
 refuses a database at a newer schema version than the backup. --force replaces an
 existing database and key, keeping them as <name>.before-restore-<time>.`,
+  'migrate-store': `Usage: stowage migrate-store --from sqlite:PATH --to postgres [--config PATH] [--dry-run]
+
+Copies every table of the SQLite database PATH into the PostgreSQL database named
+by the config's db.postgres.url_env (the URL is read from that environment
+variable), so a single install can grow into several replicas. The source is read
+as one consistent snapshot, so it may stay in use; the target must be empty and is
+written in one transaction, checked table by table against the source's row counts
+before it commits. --dry-run does the same and rolls the copy back.`,
   version: 'Usage: stowage version',
 }
 
@@ -180,6 +189,20 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/backup-commands.ts')).backupCommand(rest, env)
     case 'restore':
       return (await import('./cli/backup-commands.ts')).restoreCommand(rest, env)
+    case 'migrate-store': {
+      const { flags } = parseArgs(rest, { from: 'string', to: 'string', config: 'string', 'dry-run': 'boolean' })
+      if (flags.to !== 'postgres') throw new UsageError('--to postgres is required')
+      if (typeof flags.from !== 'string') throw new UsageError('--from sqlite:PATH is required')
+      const config = await resolveConfig(flags.config as string | undefined, env)
+      const url = env[config.db.postgres.url_env]
+      if (!url) throw new UsageError(`the target's URL is read from $${config.db.postgres.url_env} (db.postgres.url_env), which is not set`)
+      const { migrateStore } = await import('./cli/migrate-store.ts')
+      const dryRun = flags['dry-run'] === true
+      const done = await migrateStore({ from: flags.from, url, config, dryRun, log: (line) => console.error(line) })
+      const rows = done.tables.reduce((n, t) => n + t.rows, 0)
+      console.error(`${dryRun ? 'dry run: would copy' : 'copied'} ${rows} rows in ${done.tables.length} tables; every count matches`)
+      return 0
+    }
     case 'create-admin': {
       const { flags } = parseArgs(rest, { username: 'string', email: 'string', config: 'string', 'password-stdin': 'boolean' })
       const username = flags.username as string | undefined

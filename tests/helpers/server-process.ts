@@ -40,27 +40,36 @@ export type ServerProcess = {
   dispose(): Promise<void>
 }
 
-/** With `rgw`, also an `s3` backend `rgw` on that server and the S3 proxy on an ephemeral port. */
-export async function serverProcess(o: { rgw?: S3Env } = {}): Promise<ServerProcess> {
+/**
+ * With `rgw`, also an `s3` backend `rgw` on that server and the S3 proxy on an ephemeral port.
+ * With `replica`, the process is one replica of a fleet: its store is that PostgreSQL
+ * database, its `local` backend that directory and its master key that key, only the
+ * first replica (`admin: true`) creates the admin, and public share links are not rate
+ * limited (tests spread many downloads from one address over the replicas).
+ */
+export async function serverProcess(
+  o: { rgw?: S3Env; replica?: { postgresUrl: string; objects: string; secretKey: string; admin: boolean } } = {},
+): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-proc-'))
-  const objects = join(dir, 'objects')
-  mkdirSync(objects)
+  const objects = o.replica?.objects ?? join(dir, 'objects')
+  mkdirSync(objects, { recursive: true })
+  const store = o.replica ? `  driver: postgres\n  postgres:\n    url_env: STOWAGE_POSTGRES_URL\n    pool_size: 4\n` : ''
   const config = join(dir, 'config.yaml')
   const rgw = o.rgw
     ? `  - id: rgw\n    type: s3\n    endpoint: ${o.rgw.endpoint}\n    region: ${o.rgw.region}\n    path_style: true\n    access_key_env: RGW_AK\n    secret_key_env: RGW_SK\ns3_proxy:\n  enabled: true\n  listen: "127.0.0.1:0"\n`
     : ''
   writeFileSync(
     config,
-    `server:\n  listen: "127.0.0.1:0"\ndb:\n  sqlite:\n    path: ${join(dir, 'stowage.db')}\nratelimit:\n  api_per_minute: 0\n  login_per_ip: 1000\nlog:\n  level: info\nbackends:\n  - id: local\n    type: fs\n    root: ${objects}\n${rgw}`,
+    `server:\n  listen: "127.0.0.1:0"\ndb:\n${store}  sqlite:\n    path: ${join(dir, 'stowage.db')}\nratelimit:\n  api_per_minute: 0\n  login_per_ip: 1000\n${o.replica ? '  share_per_minute: 0\n' : ''}log:\n  level: info\nbackends:\n  - id: local\n    type: fs\n    root: ${objects}\n${rgw}`,
   )
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, NO_COLOR: '1', ...(o.rgw ? { RGW_AK: o.rgw.accessKey, RGW_SK: o.rgw.secretKey } : {}) }
-  const admin = Bun.spawn([process.execPath, MAIN, 'create-admin', '--username', 'admin', '--password-stdin', '--config', config], {
-    env,
-    stdin: new TextEncoder().encode(ADMIN_PASSWORD + '\n'),
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })
-  if ((await admin.exited) !== 0) throw new Error(`create-admin failed: ${await new Response(admin.stderr).text()}`)
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
+    NO_COLOR: '1',
+    ...(o.rgw ? { RGW_AK: o.rgw.accessKey, RGW_SK: o.rgw.secretKey } : {}),
+    ...(o.replica ? { STOWAGE_POSTGRES_URL: o.replica.postgresUrl, STOWAGE_SECRET_KEY: o.replica.secretKey } : {}),
+  }
+  if (o.replica?.admin !== false) await createAdmin(config, env)
 
   let proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined
   let out = ''
@@ -142,4 +151,14 @@ export async function serverProcess(o: { rgw?: S3Env } = {}): Promise<ServerProc
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+async function createAdmin(config: string, env: Record<string, string>): Promise<void> {
+  const admin = Bun.spawn([process.execPath, MAIN, 'create-admin', '--username', 'admin', '--password-stdin', '--config', config], {
+    env,
+    stdin: new TextEncoder().encode(ADMIN_PASSWORD + '\n'),
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })
+  if ((await admin.exited) !== 0) throw new Error(`create-admin failed: ${await new Response(admin.stderr).text()}`)
 }

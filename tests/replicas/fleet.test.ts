@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Two `stowage serve` processes on one PostgreSQL database and one shared
+ * `fs` backend directory, as a load balancer without stickiness would use
+ * them: a session made on one replica works on the other and a sign-out on
+ * one ends it on both; a share capped at 5 downloads gives exactly 5 under 50
+ * concurrent downloads spread over both; concurrent uploads through both
+ * replicas add up exactly in the bucket's usage; a backend secret sealed on
+ * one replica opens on the other (one master key). Runs when PG_URL names a
+ * PostgreSQL server (scripts/start-postgres.sh); skipped otherwise.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serverProcess, type ServerProcess, type Session } from '../helpers/server-process.ts'
+import { createPgDatabase } from '../helpers/store.ts'
+
+const BUCKET = 'fleet'
+
+describe.skipIf(!process.env.PG_URL)('two replicas on one PostgreSQL', () => {
+  let a: ServerProcess
+  let b: ServerProcess
+  let admin: Session
+  let shared: string
+  let drop: () => Promise<void>
+
+  beforeAll(async () => {
+    const pg = await createPgDatabase()
+    drop = pg.drop
+    shared = mkdtempSync(join(tmpdir(), 'stowage-fleet-'))
+    mkdirSync(join(shared, BUCKET))
+    const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+    a = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: true } })
+    b = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: false } })
+    await Promise.all([a.start(), b.start()])
+    admin = await a.signIn()
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all([a?.dispose(), b?.dispose()])
+    await drop?.()
+    rmSync(shared, { recursive: true, force: true })
+  }, 60_000)
+
+  const upload = (on: ServerProcess, key: string, body: string): Promise<Response> =>
+    on.call(admin, 'POST', `/api/backends/local/buckets/${BUCKET}/object?key=${encodeURIComponent(key)}`, {
+      body,
+      headers: { 'content-type': 'text/plain', 'content-length': String(body.length) },
+    })
+
+  test('a session made on one replica works on the other, and a sign-out on either ends it everywhere', async () => {
+    const s = await b.signIn()
+    expect((await a.call(s, 'GET', '/api/me')).status).toBe(200)
+    expect((await b.call(s, 'GET', '/api/me')).status).toBe(200)
+    expect((await a.call(s, 'POST', '/auth/logout')).status).toBe(200)
+    expect((await b.call(s, 'GET', '/api/me')).status).toBe(401)
+    expect((await a.call(s, 'GET', '/api/me')).status).toBe(401)
+  })
+
+  test('a share capped at 5 gives exactly 5 of 50 concurrent downloads spread over both replicas', async () => {
+    expect((await upload(a, 'capped.txt', 'capped body')).status).toBe(201)
+    const made = await b.call(admin, 'POST', '/api/shares', { json: { backend_id: 'local', bucket: BUCKET, key: 'capped.txt', max_downloads: 5 } })
+    expect(made.status).toBe(201)
+    const { code } = (await made.json()) as { code: string }
+    const downloads = await Promise.all(Array.from({ length: 50 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/s/${code}/raw`)))
+    const statuses = downloads.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5)
+    expect(statuses.filter((s) => s === 410)).toHaveLength(45)
+    for (const r of downloads) if (r.status === 200) expect(await r.text()).toBe('capped body')
+    // The count is the database's, so both replicas refuse the 51st.
+    expect((await fetch(`${a.url}/s/${code}/raw`)).status).toBe(410)
+    expect((await fetch(`${b.url}/s/${code}/raw`)).status).toBe(410)
+  }, 60_000)
+
+  test('uploads through both replicas at once add up exactly in the bucket usage', async () => {
+    expect((await a.call(admin, 'PUT', `/api/backends/local/buckets/${BUCKET}/quota`, { json: { hard_bytes: 10_000_000 } })).status).toBe(200)
+    type Quota = { has_usage: boolean; usage_bytes?: number; object_count?: number }
+    const quota = async (on: ServerProcess): Promise<Quota> =>
+      (await (await on.call(admin, 'GET', `/api/backends/local/buckets/${BUCKET}/quota`)).json()) as Quota
+    let before: Quota = { has_usage: false }
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && !before.has_usage; await Bun.sleep(100)) before = await quota(b)
+    expect(before.has_usage).toBe(true)
+    const body = 'x'.repeat(1000)
+    const puts = await Promise.all(Array.from({ length: 20 }, (_, i) => upload(i % 2 ? a : b, `many/${i}.txt`, body)))
+    expect(puts.map((r) => r.status)).toEqual(Array(20).fill(201))
+    for (const on of [a, b]) {
+      const after = await quota(on)
+      expect([after.usage_bytes, after.object_count]).toEqual([before.usage_bytes! + 20_000, before.object_count! + 20])
+    }
+  }, 60_000)
+
+  test.skipIf(!process.env.S3_ENDPOINT)('a backend whose secret was sealed on one replica is usable on the other', async () => {
+    const made = await a.call(admin, 'POST', '/api/admin/backends', {
+      json: {
+        id: 'shared-rgw',
+        endpoint: process.env.S3_ENDPOINT,
+        region: process.env.S3_REGION ?? 'us-east-1',
+        path_style: true,
+        access_key: process.env.S3_ACCESS_KEY,
+        secret_key: process.env.S3_SECRET_KEY,
+      },
+    })
+    expect(made.status).toBe(201)
+    let status = 0
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline && status !== 200; await Bun.sleep(100))
+      status = (await b.call(admin, 'GET', '/api/backends/shared-rgw/buckets')).status
+    expect(status).toBe(200)
+  })
+})
