@@ -55,6 +55,15 @@ export function numberPlaceholders(sql: string): string {
   return out
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, which SQLite stores as given: a NUL that reaches a
+ * text column (an S3 key or header a client sent, recorded in the audit log) becomes
+ * U+FFFD instead of failing the statement, and with it the batch of audit events it is in.
+ */
+function storable(p: Param): Param {
+  return typeof p === 'string' && p.includes('\u0000') ? p.replaceAll('\u0000', '\uFFFD') : p
+}
+
 function toNumbers<T>(rows: Record<string, unknown>[]): T[] {
   for (const row of rows) {
     for (const k in row) if (typeof row[k] === 'bigint') row[k] = Number(row[k])
@@ -65,7 +74,7 @@ function toNumbers<T>(rows: Record<string, unknown>[]): T[] {
 function queriesOf(sql: SQL, url: string): Queries {
   const exec = async (text: string, params: readonly Param[] | undefined) => {
     try {
-      return await sql.unsafe(numberPlaceholders(text), (params ?? []) as Param[])
+      return await sql.unsafe(numberPlaceholders(text), (params ?? []).map(storable))
     } catch (err) {
       throw redactError(err, url)
     }
