@@ -140,6 +140,8 @@ test("an admin grants, changes and revokes access from a user's Access tab and f
   await carolRow.getByRole('button', { name: 'Revoke access of carol to reports/' }).click()
   await page.getByRole('dialog', { name: 'Revoke access?' }).getByRole('button', { name: 'Revoke' }).click()
   await page.getByText('Access revoked.').waitFor()
+  // The table is fetched again after the toast; its row goes once that answer arrives.
+  await panel.getByRole('row').filter({ hasText: 'carol' }).waitFor({ state: 'detached' })
   expect(await panel.getByRole('row').filter({ hasText: 'carol' }).count()).toBe(0)
 
   const audit = (await ok(page, 'GET', '/api/admin/audit?action=grant.')) as { events: Array<{ action: string }> }
