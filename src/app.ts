@@ -33,11 +33,9 @@ import { createOidc, type Oidc } from './auth/oidc/setup.ts'
 import type { AppConfig } from './config/load.ts'
 import { healthRoutes, type ReadinessCheck } from './health/routes.ts'
 import { createRequestContext, type RequestContext } from './http/context.ts'
-import { errorResponse, type AppError } from './http/errors.ts'
-import { handleHead } from './http/head.ts'
 import { openapiRoutes } from './http/openapi.ts'
+import { createPipeline, type Pipeline } from './http/pipeline.ts'
 import { applyPlumbing } from './http/plumbing.ts'
-import { withSecurityHeaders } from './http/security-headers.ts'
 import { spaRoutes } from './http/spa.ts'
 import { createLogger, type Logger } from './lib/log.ts'
 import { createSealer, deriveKey, keyFilePath, loadMasterKey, type Sealer } from './lib/seal.ts'
@@ -84,8 +82,10 @@ export type Stowage = {
   config: AppConfig
   db: Database
   app: Elysia
-  /** The dashboard as a fetch handler: security headers and request id included. */
+  /** The dashboard as a fetch handler: security headers and request id included (http/pipeline.ts). */
   fetch(req: Request): Promise<Response>
+  /** What every dashboard request passes through; `serve()` hands its `onDone` to the listener. */
+  pipeline: Pipeline
   context: RequestContext
   metrics: Metrics
   logger: Logger
@@ -307,40 +307,23 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     ...(config.audit.retention > 0 ? [setInterval(() => auditStore.deleteOlderThan(now() - config.audit.retention), 60 * 60_000)] : []),
   ]
   for (const t of timers) t.unref?.()
+  const pipeline = createPipeline({
+    handle: (req) => app.handle(req),
+    context,
+    audit,
+    metrics,
+    stats: requestStats,
+    logger,
+    accessLevel: config.log.access_level,
+    now,
+  })
 
   return {
     config,
     db,
     app: app as unknown as Elysia,
-    async fetch(req) {
-      const meta = context.meta(req)
-      // Acknowledged means audited: the answer waits until the request's audit events are committed.
-      const held = audit.hold(meta.id)
-      let answer: Response
-      try {
-        answer = await (req.method === 'HEAD' ? handleHead((r) => app.handle(r), context, req) : app.handle(req))
-        answer = await held.durable().then(
-          () => answer,
-          async (err: AppError) => {
-            await answer.body?.cancel()
-            return errorResponse(err)
-          },
-        )
-      } finally {
-        held.release()
-      }
-      const res = withSecurityHeaders(answer, meta)
-      requestStats.record({
-        method: req.method,
-        route: meta.route,
-        pathname: new URL(req.url).pathname,
-        status: res.status,
-        code: meta.errorCode,
-        userId: meta.userId,
-        at: now(),
-      })
-      return res
-    },
+    fetch: pipeline.fetch,
+    pipeline,
     context,
     metrics,
     logger,
