@@ -5,7 +5,8 @@
  * list 100 keys, HEAD, GET 1 KiB and 1 MiB, upload 1 KiB) and half on the S3 listener (GET 1 KiB
  * and 1 MiB, PUT 1 KiB and 1 MiB, HEAD, ListObjectsV2), each client picking its next operation in
  * turn. RSS is read from /proc every second; the report compares the median of the first minute
- * (after a warm-up minute that is not counted) with the median of the last one.
+ * (after a warm-up minute that is not counted) with the median of the last one, and gives the
+ * median of every minute and the least-squares trend.
  *
  * Usage: bun bench/soak.ts [--minutes 10] [--warmup 1] [--concurrency 16] [--write] [--binary dist/stowage]
  */
@@ -28,6 +29,16 @@ const direct = s3Client(env)
 const bucket = `bench-soak-${Date.now().toString(36)}`
 const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypto.getRandomValues(new Uint8Array(MiB)) }
 const q = (key: string): string => `key=${encodeURIComponent(key)}`
+
+/** The slope of the straight line closest to the points (y per x). */
+function leastSquaresSlope(points: Array<[number, number]>): number {
+  const n = points.length
+  const mx = points.reduce((a, [x]) => a + x, 0) / n
+  const my = points.reduce((a, [, y]) => a + y, 0) / n
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0)
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0)
+  return sxx === 0 ? 0 : sxy / sxx
+}
 
 async function must(res: Response, status: number, what: string): Promise<void> {
   await expectStatus(res, status).catch((err: Error) => {
@@ -94,6 +105,8 @@ try {
   const all = window(f.warmup * 60, end)
   const growth = percentile(last, 0.5) - percentile(first, 0.5)
   // The trend, not two points: a saw-tooth of collections can put two single minutes apart by chance.
+  const counted = samples.filter((x) => x.at >= f.warmup * 60)
+  const slope = leastSquaresSlope(counted.map((x) => [x.at / 60, x.rssKiB / 1024]))
   const perMinute = Array.from({ length: f.minutes }, (_, i) => mib(percentile(window((f.warmup + i) * 60, (f.warmup + i + 1) * 60), 0.5)))
   const body = [
     `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, compiled binary. Load average before: ${loadBefore}. After: ${loadAverage()}.`,
@@ -102,7 +115,7 @@ try {
       ['first minute (median)', 'last minute (median)', 'growth', 'lowest', 'highest', 'samples'],
       [[mib(percentile(first, 0.5)), mib(percentile(last, 0.5)), `**${mib(growth)}**`, mib(all[0] ?? 0), mib(all[all.length - 1] ?? 0), all.length]],
     ),
-    `Median RSS of each minute (MiB): ${perMinute.join(' · ')}.`,
+    `Median RSS of each minute (MiB): ${perMinute.join(' · ')}. Trend of all samples after the warm-up (least squares): ${fixed(slope, 2)} MiB per minute.`,
   ].join('\n\n')
   console.log(`\n${body}\n`)
   if (f.write) {
