@@ -30,7 +30,7 @@ import { expectStatus, type OpContext } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { mib, writeSection } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
-import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
+import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer } from './lib/server.ts'
 
 const f = flags(process.argv.slice(2), {
   duration: 10,
@@ -92,38 +92,10 @@ async function start(): Promise<void> {
     : f.source
       ? [process.execPath, MAIN]
       : undefined
-  srv = await startServer({
-    binary: f.binary,
-    ...(command ? { command } : {}),
-    config: {
-      backends: [
-        {
-          id: 'rgw',
-          name: 'RGW',
-          type: 's3',
-          endpoint: env.endpoint,
-          region: env.region,
-          access_key_env: 'RGW_AK',
-          secret_key_env: 'RGW_SK',
-          path_style: true,
-        },
-      ],
-      s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
-      quotas: { scan_interval: '0' },
-    },
-    env: { RGW_AK: env.accessKey, RGW_SK: env.secretKey },
-    admin: { username: 'bench', password: PASSWORD },
-    listeners: ['s3-proxy'],
-  })
+  srv = await startServer({ binary: f.binary, ...(command ? { command } : {}), admin: { username: 'bench', password: PASSWORD }, ...rgwFronted(env) })
   proxyUrl = srv.listeners['s3-proxy']!
   const session = await signIn(srv.url, 'bench', PASSWORD)
-  const res = await fetch(`${srv.url}/api/admin/s3-credentials`, {
-    method: 'POST',
-    headers: session.headers({ mutation: true, extra: { 'content-type': 'application/json' } }),
-    body: JSON.stringify({ backend_id: 'rgw', buckets: [bucket], description: 'bench' }),
-  })
-  if (res.status !== 201) throw new Error(`minting a credential failed: ${res.status} ${await res.text()}`)
-  const cred = (await res.json()) as { access_key: string; secret_key: string }
+  const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket], description: 'bench' })
   proxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: cred.secret_key })
   wrongProxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: 'W'.repeat(40) })
 }

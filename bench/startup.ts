@@ -4,9 +4,10 @@
  * to the first `/healthz` 200 (on an empty data directory, and again on the
  * one that run left behind), its idle RSS, and the latency of
  * `POST /auth/login/local` with the production argon2id parameters at
- * concurrency 1.
+ * concurrency 1, and the framework floor: server CPU per `GET /api/me` (listener,
+ * request pipeline, Elysia, session lookup, access log, metrics) at 16 clients.
  *
- * Usage: bun bench/startup.ts [--starts 10] [--logins 40] [--write] [--binary dist/stowage]
+ * Usage: bun bench/startup.ts [--starts 10] [--logins 40] [--floor-seconds 10] [--only floor] [--write] [--binary dist/stowage]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -14,12 +15,13 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { DEFAULT_HASH_PARAMS } from '../src/auth/password.ts'
 import { flags } from './lib/args.ts'
+import { expectStatus, runLoad } from './lib/load.ts'
 import { cpuOf, loadAverage, memory, sampleRss } from './lib/proc.ts'
 import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
 import { DIST_BINARY, signIn, stageBinary, startServer, writeBenchConfig } from './lib/server.ts'
 import { percentile, summarise } from './lib/stats.ts'
 
-const f = flags(process.argv.slice(2), { starts: 10, logins: 40, write: false, binary: DIST_BINARY })
+const f = flags(process.argv.slice(2), { starts: 10, logins: 40, 'floor-seconds': 10, only: '', write: false, binary: DIST_BINARY })
 const README = new URL('./README.md', import.meta.url).pathname
 const PASSWORD = `pw-${crypto.randomUUID()}`
 
@@ -127,18 +129,51 @@ async function logins(): Promise<string> {
   }
 }
 
+/** Server CPU per `GET /api/me` at 16 clients: what every dashboard request costs before it does any work of its own. */
+async function floor(): Promise<string> {
+  const srv = await startServer({ binary: f.binary, admin: { username: 'admin', password: PASSWORD } })
+  try {
+    const session = await signIn(srv.url, 'admin', PASSWORD)
+    const headers = session.headers()
+    const op = async (): Promise<void> => expectStatus(await fetch(`${srv.url}/api/me`, { headers }), 200)
+    await runLoad({ concurrency: 16, durationMs: 2000, warmupMs: 1000, op })
+    const rows: Cell[][] = []
+    for (let run = 1; run <= 3; run++) {
+      const cpu0 = cpuOf([srv.pid])
+      const r = await runLoad({ concurrency: 16, durationMs: f['floor-seconds'] * 1000, warmupMs: 0, op })
+      const perRequest = ((cpuOf([srv.pid]) - cpu0) * 1000) / r.summary.ok
+      rows.push([run, r.summary.ok, fixed(r.summary.rps, 0), fixed(r.summary.p50, 2), fixed(r.summary.p99, 2), fixed(perRequest, 3), r.summary.errors])
+      console.error(`  floor run ${run}: ${fixed(perRequest, 3)} ms CPU per GET /api/me`)
+    }
+    return [
+      `Framework floor: \`GET /api/me\` signed in (listener, request pipeline, Elysia, session lookup, access log, metrics), 16 clients, ${f['floor-seconds']} s per run; server CPU (user + system from /proc) per request:`,
+      table(['run', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'server CPU ms per request', 'errors'], rows),
+    ].join('\n\n')
+  } finally {
+    await srv.stop()
+  }
+}
+
+if (f.only === 'floor') {
+  console.log(`\nRun ${new Date().toISOString()}, load average ${loadAverage()}.\n\n${await floor()}\n`)
+  process.exit(0)
+}
+
 const size = statSync(f.binary).size
 const header = `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}. Load average before: ${loadAverage()}.`
 console.error('start-up')
 const s = await startups()
 console.error('sign-in')
 const login = await logins()
+console.error('framework floor')
+const framework = await floor()
 const body = [
   `${header} Load average after: ${loadAverage()}.`,
   `Binary: \`${relative(process.cwd(), f.binary) || f.binary}\` is ${fixed(size / 1024 / 1024, 1)} MiB (${size} bytes; compiled with \`--bytecode --minify\`, web UI and API explorer embedded).`,
   `Start-up, exec → first \`GET /healthz\` 200 (polled every 2 ms), ${f.starts} runs each, ms. Idle RSS one second after start-up: ${mib(s.rssKiB)} MiB (median).`,
   table(['data directory', 'runs', 'median', 'min', 'max'], s.rows),
   login,
+  framework,
 ].join('\n\n')
 console.log(`\n${body}\n`)
 if (f.write) {

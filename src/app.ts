@@ -32,11 +32,9 @@ import { createOidc, type Oidc } from './auth/oidc/setup.ts'
 import type { AppConfig } from './config/load.ts'
 import { healthRoutes, type ReadinessCheck } from './health/routes.ts'
 import { createRequestContext, type RequestContext } from './http/context.ts'
-import { errorResponse, type AppError } from './http/errors.ts'
-import { handleHead } from './http/head.ts'
 import { openapiRoutes } from './http/openapi.ts'
+import { createPipeline, type Pipeline } from './http/pipeline.ts'
 import { applyPlumbing } from './http/plumbing.ts'
-import { withSecurityHeaders } from './http/security-headers.ts'
 import { spaRoutes } from './http/spa.ts'
 import { createLogger, type Logger } from './lib/log.ts'
 import { createSealer, deriveKey, keyFilePath, loadMasterKey, type Sealer } from './lib/seal.ts'
@@ -89,8 +87,10 @@ export type Stowage = {
   config: AppConfig
   db: Database
   app: Elysia
-  /** The dashboard as a fetch handler: security headers and request id included. */
+  /** The dashboard as a fetch handler: security headers and request id included (http/pipeline.ts). */
   fetch(req: Request): Promise<Response>
+  /** What every dashboard request passes through; `serve()` hands its `onDone` to the listener. */
+  pipeline: Pipeline
   context: RequestContext
   metrics: Metrics
   logger: Logger
@@ -295,20 +295,20 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
       }),
     )
     .use(oidcRoutes({ guard, context, oidc: oidc.service }))
-    .use(userRoutes({ guard, context, users: userService }))
-    .use(accessRoutes({ guard, context, access }))
+    .use(userRoutes({ guard, users: userService }))
+    .use(accessRoutes({ guard, access }))
     .use(auditRoutes({ guard, store: auditStore, recorder: audit }))
-    .use(backendRoutes({ guard, context, registry, admin: backendAdmin }))
-    .use(bucketRoutes({ guard, context, access, buckets: createBucketService({ registry, audit, accounting, logger, now }) }))
+    .use(backendRoutes({ guard, registry, admin: backendAdmin }))
+    .use(bucketRoutes({ guard, access, buckets: createBucketService({ registry, audit, accounting, logger, now }) }))
     .use(objectReadRoutes({ guard, context, registry, audit, accounting, logger }))
     .use(objectWriteRoutes({ guard, context, registry, audit, accounting, logger }))
     .use(multipartRoutes({ guard, context, registry, audit, accounting, logger }))
-    .use(quotaRoutes({ guard, context, quotas: accounting }))
-    .use(sizeRoutes({ guard, context, sizes: createSizeService({ registry, accounting, audit, logger, now }) }))
-    .use(bucketSettingsRoutes({ guard, context, settings: createBucketSettings({ registry, audit, logger }), cors }))
+    .use(quotaRoutes({ guard, quotas: accounting }))
+    .use(sizeRoutes({ guard, sizes: createSizeService({ registry, accounting, audit, logger, now }) }))
+    .use(bucketSettingsRoutes({ guard, settings: createBucketSettings({ registry, audit, logger }), cors }))
     .use(pinRoutes({ guard, pins }))
     .use(searchRoutes({ guard, search: createSearchService({ registry, logger }) }))
-    .use(credentialRoutes({ guard, context, credentials, anonymous, enabled: config.s3_proxy.enabled, urls: s3proxy.urls }))
+    .use(credentialRoutes({ guard, credentials, anonymous, enabled: config.s3_proxy.enabled, urls: s3proxy.urls }))
     .use(
       dashboardRoutes({ guard, dashboard: createDashboardService({ stats: requestStats, registry, accounting, scanIntervalMs: config.quotas.scan_interval }) }),
     )
@@ -333,40 +333,23 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
 
   leases.every('session-reap', 5 * 60_000, () => sessions.reap())
   if (config.audit.retention > 0) leases.every('audit-retention', 60 * 60_000, () => auditStore.deleteOlderThan(now() - config.audit.retention))
+  const pipeline = createPipeline({
+    handle: (req) => app.handle(req),
+    context,
+    audit,
+    metrics,
+    stats: requestStats,
+    logger,
+    accessLevel: config.log.access_level,
+    now,
+  })
 
   return {
     config,
     db,
     app: app as unknown as Elysia,
-    async fetch(req) {
-      const meta = context.meta(req)
-      // Acknowledged means audited: the answer waits until the request's audit events are committed.
-      const held = audit.hold(meta.id)
-      let answer: Response
-      try {
-        answer = await (req.method === 'HEAD' ? handleHead((r) => app.handle(r), context, req) : app.handle(req))
-        answer = await held.durable().then(
-          () => answer,
-          async (err: AppError) => {
-            await answer.body?.cancel()
-            return errorResponse(err)
-          },
-        )
-      } finally {
-        held.release()
-      }
-      const res = withSecurityHeaders(answer, meta)
-      requestStats.record({
-        method: req.method,
-        route: meta.route,
-        pathname: new URL(req.url).pathname,
-        status: res.status,
-        code: meta.errorCode,
-        userId: meta.userId,
-        at: now(),
-      })
-      return res
-    },
+    fetch: pipeline.fetch,
+    pipeline,
     context,
     metrics,
     logger,

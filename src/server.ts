@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Runs a built app on real sockets: the dashboard listener (and, when enabled,
- * the S3 proxy listener), one access-log line per request, and a graceful
+ * the S3 proxy listener) around the request pipeline (http/pipeline.ts), and a graceful
  * shutdown on SIGTERM/SIGINT that drains in-flight requests.
  */
 import type { Stowage } from './app.ts'
@@ -13,43 +13,14 @@ export type Running = { dashboard: Listener; /** The S3 proxy listener, when `s3
 
 export async function serve(s: Stowage, opts: { listen?: string; extra?: (s: Stowage) => Promise<Listener[]> } = {}): Promise<Running> {
   const addr = parseListen(opts.listen ?? s.config.server.listen)!
-  const m = s.metrics
-  const accessLevel = s.config.log.access_level
   const dashboard = await listen({
     name: 'dashboard',
     host: addr.host,
     port: addr.port,
-    handler: async (req) => {
-      m.httpInFlight.inc()
-      try {
-        return await s.fetch(req)
-      } finally {
-        m.httpInFlight.dec()
-      }
-    },
+    handler: s.fetch,
     context: s.context,
     logger: s.logger,
-    hooks: {
-      onDone(meta, info) {
-        const route = meta.route ?? 'unmatched'
-        m.httpRequests.inc({ method: info.method, route, status: String(info.status) })
-        m.httpDuration.observe({ method: info.method, route }, info.durationMs / 1000)
-        m.httpBytesOut.inc({ route }, info.bytesOut)
-        if (accessLevel === 'off') return
-        s.logger.log(accessLevel, 'request', {
-          request_id: meta.id,
-          listener: 'dashboard',
-          method: info.method,
-          route,
-          status: info.status,
-          duration_ms: Math.round(info.durationMs * 10) / 10,
-          bytes_out: info.bytesOut,
-          user_id: meta.userId,
-          ip: meta.ip,
-          ...(info.aborted ? { aborted: true } : {}),
-        })
-      },
-    },
+    hooks: s.pipeline,
   })
   const proxy = s.config.s3_proxy.enabled ? await s.s3proxy.listen() : undefined
   const extra = opts.extra ? await opts.extra(s) : []

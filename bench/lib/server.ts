@@ -195,3 +195,47 @@ export async function signIn(url: string, username: string, password: string): P
     },
   }
 }
+
+/** Mints a virtual S3 key as the signed-in admin (`POST /api/admin/s3-credentials`). */
+export async function mintKey(
+  srv: BenchServer,
+  session: Session,
+  body: { backend_id: string; buckets: string[]; description: string },
+): Promise<{ access_key: string; secret_key: string }> {
+  const res = await fetch(`${srv.url}/api/admin/s3-credentials`, {
+    method: 'POST',
+    headers: session.headers({ mutation: true, extra: { 'content-type': 'application/json' } }),
+    body: JSON.stringify(body),
+  })
+  if (res.status !== 201) throw new Error(`minting a credential failed: ${res.status} ${await res.text()}`)
+  return (await res.json()) as { access_key: string; secret_key: string }
+}
+
+/** The config of a server in front of RGW (keys from RGW_AK / RGW_SK) with the S3 listener on an ephemeral port. */
+export function rgwFronted(rgw: {
+  endpoint: string
+  region: string
+  accessKey: string
+  secretKey: string
+}): Pick<ServerOptions, 'config' | 'env' | 'listeners'> {
+  return {
+    config: {
+      backends: [
+        {
+          id: 'rgw',
+          name: 'RGW',
+          type: 's3',
+          endpoint: rgw.endpoint,
+          region: rgw.region,
+          access_key_env: 'RGW_AK',
+          secret_key_env: 'RGW_SK',
+          path_style: true,
+        },
+      ],
+      s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
+      quotas: { scan_interval: '0' },
+    },
+    env: { RGW_AK: rgw.accessKey, RGW_SK: rgw.secretKey },
+    listeners: ['s3-proxy'],
+  }
+}

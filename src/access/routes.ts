@@ -2,8 +2,6 @@
 /** Grant administration (admins) and what the caller may touch (everyone signed in). */
 import { Elysia } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { CreateGrantBody, GrantDTO, GrantIdParams, GrantListDTO, GrantListQuery, GroupsDTO, MyAccessDTO, PatchGrantBody } from './model.ts'
 import type { AccessService } from './service.ts'
 
@@ -11,7 +9,7 @@ const tags = ['admin: access']
 const SCOPE =
   'A grant gives a user, or everyone whose latest single sign-on carried a group, `read` or `read-write` on a backend (`bucket` empty), a bucket (`prefix` empty) or a folder inside a bucket (`prefix` ending in "/"). `backend_id` `*` is every backend. Access is the union of a user\'s own grants, their groups\' and `access.default`; admins have everything; readonly accounts never exceed `read`.'
 
-export function accessRoutes(d: { guard: Guard; context: RequestContext; access: AccessService }) {
+export function accessRoutes(d: { guard: Guard; access: AccessService }) {
   return new Elysia()
     .use(d.guard)
     .get('/api/me/access', ({ actor }) => d.access.mine(actor), {
@@ -27,9 +25,9 @@ export function accessRoutes(d: { guard: Guard; context: RequestContext; access:
     })
     .post(
       '/api/admin/grants',
-      ({ actor, body, request, set }) => {
+      ({ actor, body, set, origin }) => {
         set.status = 201
-        return d.access.create(actor.id, body, auditOrigin(d.context, request, actor))
+        return d.access.create(actor.id, body, origin)
       },
       {
         access: 'admin',
@@ -38,21 +36,17 @@ export function accessRoutes(d: { guard: Guard; context: RequestContext; access:
         detail: { tags, summary: 'Grant a user or a group access (409 grant_exists when that exact grant is there)', description: SCOPE },
       },
     )
-    .patch(
-      '/api/admin/grants/:id',
-      ({ actor, params, body, request }) => d.access.update(actor.id, params.id, body.access, auditOrigin(d.context, request, actor)),
-      {
-        access: 'admin',
-        params: GrantIdParams,
-        body: PatchGrantBody,
-        response: { 200: GrantDTO },
-        detail: { tags, summary: 'Change a grant between read and read-write (effective at once)' },
-      },
-    )
+    .patch('/api/admin/grants/:id', ({ actor, params, body, origin }) => d.access.update(actor.id, params.id, body.access, origin), {
+      access: 'admin',
+      params: GrantIdParams,
+      body: PatchGrantBody,
+      response: { 200: GrantDTO },
+      detail: { tags, summary: 'Change a grant between read and read-write (effective at once)' },
+    })
     .delete(
       '/api/admin/grants/:id',
-      async ({ actor, params, request, set }) => {
-        await d.access.remove(params.id, auditOrigin(d.context, request, actor))
+      async ({ params, set, origin }) => {
+        await d.access.remove(params.id, origin)
         set.status = 204
       },
       {

@@ -9,12 +9,15 @@
  * validation and before the handler, the caller's grants must cover what the
  * request names (403 `access_denied` or `read_only_access`); the handler gets
  * the decision as `granted`, for listings it must narrow.
+ *
+ * Handlers get `actor` and `origin` (who and from where, for audit events).
  */
 import { Elysia } from 'elysia'
 import { decide, type Decision } from '../access/decide.ts'
 import type { Need, RequestParts } from '../access/needs.ts'
 import type { AccessService } from '../access/service.ts'
 import { fail } from '../http/errors.ts'
+import { auditOrigin } from '../http/origin.ts'
 import type { RequestContext } from '../http/context.ts'
 import { constantTimeEqual } from '../lib/crypto.ts'
 import { SlidingWindowLimiter } from '../lib/rate-limit.ts'
@@ -109,7 +112,11 @@ export function createGuard(deps: GuardDeps) {
         if (!rl.ok) throw fail('rate_limited', undefined, undefined, { 'retry-after': String(rl.retryAfterSeconds) })
         ;(ctx as Record<symbol, unknown>)[ACTOR] = actor
       },
-      resolve: (ctx) => ({ actor: (ctx as Record<symbol, unknown>)[ACTOR] as Actor }),
+      // Who and from where, for the audit events the handler records: made here once, not by each route.
+      resolve: (ctx) => {
+        const actor = (ctx as Record<symbol, unknown>)[ACTOR] as Actor
+        return { actor, origin: auditOrigin(deps.context, ctx.request, actor) }
+      },
     }),
     needs: (need: Need) => {
       // Named property reads, not `need(ctx)`: Elysia parses only the parts its hooks visibly use.

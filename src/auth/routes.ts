@@ -61,14 +61,14 @@ export function authRoutes(d: {
     )
     .post(
       '/auth/logout',
-      async ({ request, set, actor }) => {
+      async ({ request, set, actor, origin }) => {
         const secure = d.context.meta(request).secure
         set.headers['set-cookie'] = clearedSessionCookies(secure) as unknown as string
         if (!actor) return { status: 'ok' as const }
         checkCsrf(request, actor)
         const hint = await d.sessions.endSessionHint(actor.sessionId)
         await d.sessions.revoke(actor.sessionId)
-        d.audit.record({ ...auditOrigin(d.context, request, actor), action: 'auth.logout' })
+        d.audit.record({ ...origin, action: 'auth.logout' })
         const redirect = d.logoutRedirect?.(actor, hint, request)
         return { status: 'ok' as const, ...(redirect ? { redirect } : {}) }
       },
@@ -82,8 +82,8 @@ export function authRoutes(d: {
     .get('/api/me', ({ actor }) => meDTO(actor), { access: 'session', response: { 200: MeDTO }, detail: { tags: ['me'], summary: 'The signed-in user' } })
     .post(
       '/api/me/password',
-      async ({ actor, body, request }) => {
-        await d.userService.changeOwnPassword(actor, body.current_password, body.new_password, auditOrigin(d.context, request, actor))
+      async ({ actor, body, origin }) => {
+        await d.userService.changeOwnPassword(actor, body.current_password, body.new_password, origin)
         return { status: 'ok' as const }
       },
       {

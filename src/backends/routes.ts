@@ -2,9 +2,7 @@
 import { Elysia, t } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { BackendParams } from '../buckets/model.ts'
 import { iso } from '../users/model.ts'
 import type { BackendAdmin } from './admin-service.ts'
@@ -45,7 +43,7 @@ function status(e: BackendEntry) {
   return statusDTO(e, e.backend?.capabilities ?? NO_CAPS)
 }
 
-export function backendRoutes(d: { guard: Guard; context: RequestContext; registry: Registry; admin: BackendAdmin }) {
+export function backendRoutes(d: { guard: Guard; registry: Registry; admin: BackendAdmin }) {
   const tags = ['backends']
   const adminTags = ['admin: backends']
   const visible = (id: string): BackendEntry => {
@@ -103,13 +101,13 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
     })
     .post(
       '/api/admin/backends',
-      async ({ actor, body, request, set }) => {
+      async ({ actor, body, set, origin }) => {
         set.status = 201
-        return d.admin.create(actor, body, auditOrigin(d.context, request, actor))
+        return d.admin.create(actor, body, origin)
       },
       { access: 'admin', body: CreateBackendBody, response: { 201: AdminBackendDTO }, detail: { tags: adminTags, summary: 'Add an S3 backend' } },
     )
-    .post('/api/admin/backends/test', ({ actor, body, request }) => d.admin.test(body, auditOrigin(d.context, request, actor)), {
+    .post('/api/admin/backends/test', ({ body, origin }) => d.admin.test(body, origin), {
       access: 'admin',
       body: TestBackendBody,
       response: { 200: BackendTestDTO },
@@ -121,7 +119,7 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
       response: { 200: AdminBackendDTO },
       detail: { tags: adminTags, summary: 'One backend' },
     })
-    .patch('/api/admin/backends/:bid', ({ actor, params, body, request }) => d.admin.update(actor, params.bid, body, auditOrigin(d.context, request, actor)), {
+    .patch('/api/admin/backends/:bid', ({ actor, params, body, origin }) => d.admin.update(actor, params.bid, body, origin), {
       access: 'admin',
       params: BackendParams,
       body: PatchBackendBody,
@@ -130,8 +128,8 @@ export function backendRoutes(d: { guard: Guard; context: RequestContext; regist
     })
     .delete(
       '/api/admin/backends/:bid',
-      async ({ actor, params, request, set }) => {
-        await d.admin.remove(params.bid, auditOrigin(d.context, request, actor))
+      async ({ params, set, origin }) => {
+        await d.admin.remove(params.bid, origin)
         set.status = 204
       },
       { access: 'admin', params: BackendParams, detail: { tags: adminTags, summary: 'Remove a database backend' } },

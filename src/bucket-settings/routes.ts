@@ -3,8 +3,6 @@ import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { BucketParams } from '../buckets/model.ts'
 import type { CorsService } from './cors.ts'
 import { CorsDTO, LifecycleDTO, PolicyDTO, VersioningDTO } from './model.ts'
@@ -16,8 +14,7 @@ const params = BucketParams
 const needs = NEED.wholeBucket(WRITE)
 
 /** Bucket settings are admin-only, reads included: a policy or CORS rule set says who else can reach the data. */
-export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext; settings: BucketSettings; cors: CorsService }) {
-  const origin = (request: Request, actor: Parameters<typeof auditOrigin>[2]) => auditOrigin(d.context, request, actor)
+export function bucketSettingsRoutes(d: { guard: Guard; settings: BucketSettings; cors: CorsService }) {
   return new Elysia()
     .use(d.guard)
     .get(`${base}/versioning`, ({ params: p }) => d.settings.versioning(p.bid, p.bucket), {
@@ -27,7 +24,7 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
       response: { 200: VersioningDTO },
       detail: { tags, summary: 'Versioning state (501 on backends without versioning)' },
     })
-    .put(`${base}/versioning`, ({ actor, params: p, body, request }) => d.settings.setVersioning(p.bid, p.bucket, body.enabled, origin(request, actor)), {
+    .put(`${base}/versioning`, ({ params: p, body, origin }) => d.settings.setVersioning(p.bid, p.bucket, body.enabled, origin), {
       access: 'admin',
       needs,
       params,
@@ -44,8 +41,8 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
     })
     .put(
       `${base}/cors`,
-      async ({ actor, params: p, body, request, set }) => {
-        await d.cors.set(actor, p.bid, p.bucket, body.rules, origin(request, actor))
+      async ({ actor, params: p, body, set, origin }) => {
+        await d.cors.set(actor, p.bid, p.bucket, body.rules, origin)
         set.status = 204
       },
       { access: 'admin', needs, params, body: CorsDTO, detail: { tags, summary: 'Replace the CORS rules (an empty list removes them)' } },
@@ -59,16 +56,16 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
     })
     .put(
       `${base}/policy`,
-      async ({ actor, params: p, body, request, set }) => {
-        await d.settings.setPolicy(p.bid, p.bucket, body.policy, origin(request, actor))
+      async ({ params: p, body, set, origin }) => {
+        await d.settings.setPolicy(p.bid, p.bucket, body.policy, origin)
         set.status = 204
       },
       { access: 'admin', needs, params, body: PolicyDTO, detail: { tags, summary: 'Set the bucket policy (a JSON document, at most 256 KiB)' } },
     )
     .delete(
       `${base}/policy`,
-      async ({ actor, params: p, request, set }) => {
-        await d.settings.deletePolicy(p.bid, p.bucket, origin(request, actor))
+      async ({ params: p, set, origin }) => {
+        await d.settings.deletePolicy(p.bid, p.bucket, origin)
         set.status = 204
       },
       { access: 'admin', needs, params, detail: { tags, summary: 'Remove the bucket policy' } },
@@ -80,7 +77,7 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
       response: { 200: LifecycleDTO },
       detail: { tags, summary: 'Lifecycle rules (501 on backends without lifecycle support)' },
     })
-    .put(`${base}/lifecycle`, ({ actor, params: p, body, request }) => d.settings.setLifecycle(p.bid, p.bucket, body.rules, origin(request, actor)), {
+    .put(`${base}/lifecycle`, ({ params: p, body, origin }) => d.settings.setLifecycle(p.bid, p.bucket, body.rules, origin), {
       access: 'admin',
       needs,
       params,
@@ -90,8 +87,8 @@ export function bucketSettingsRoutes(d: { guard: Guard; context: RequestContext;
     })
     .delete(
       `${base}/lifecycle`,
-      async ({ actor, params: p, request, set }) => {
-        await d.settings.deleteLifecycle(p.bid, p.bucket, origin(request, actor))
+      async ({ params: p, set, origin }) => {
+        await d.settings.deleteLifecycle(p.bid, p.bucket, origin)
         set.status = 204
       },
       { access: 'admin', needs, params, detail: { tags, summary: 'Remove all lifecycle rules' } },

@@ -4,12 +4,10 @@ import { NEED } from '../access/needs.ts'
 import type { AccessService } from '../access/service.ts'
 import { WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { BackendParams, BucketDTO, BucketListDTO, BucketParams, CreateBucketBody } from './model.ts'
 import type { BucketService } from './service.ts'
 
-export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets: BucketService; access: AccessService }) {
+export function bucketRoutes(d: { guard: Guard; buckets: BucketService; access: AccessService }) {
   const tags = ['buckets']
   return new Elysia()
     .use(d.guard)
@@ -22,8 +20,7 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
     })
     .post(
       '/api/backends/:bid/buckets',
-      async ({ actor, params, body, request, set }) => {
-        const origin = auditOrigin(d.context, request, actor)
+      async ({ actor, params, body, set, origin }) => {
         const out = await d.buckets.create(origin, params.bid, body.name, body.region)
         await d.access.creatorGrant(actor, params.bid, out.name, origin)
         set.status = 201
@@ -45,8 +42,8 @@ export function bucketRoutes(d: { guard: Guard; context: RequestContext; buckets
     )
     .delete(
       '/api/backends/:bid/buckets/:bucket',
-      async ({ actor, params, request, set }) => {
-        await d.buckets.remove(auditOrigin(d.context, request, actor), params.bid, params.bucket)
+      async ({ params, set, origin }) => {
+        await d.buckets.remove(origin, params.bid, params.bucket)
         set.status = 204
       },
       {

@@ -9,9 +9,7 @@ import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
 import { BucketParams } from '../buckets/model.ts'
-import type { RequestContext } from '../http/context.ts'
 import { fail } from '../http/errors.ts'
-import { auditOrigin } from '../http/origin.ts'
 import type { AnonymousService } from './anonymous.ts'
 import {
   AdminCreateCredentialBody,
@@ -31,7 +29,6 @@ import type { ProxyUrls } from './urls.ts'
 
 export type CredentialRouteDeps = {
   guard: Guard
-  context: RequestContext
   credentials: CredentialService
   anonymous: AnonymousService
   enabled: boolean
@@ -69,9 +66,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .post(
       ME,
-      async ({ actor, body, request, set }) => {
+      async ({ actor, body, request, set, origin }) => {
         on()
-        const out = await d.credentials.create(actor, body, auditOrigin(d.context, request, actor), { self: true }, d.urls(request))
+        const out = await d.credentials.create(actor, body, origin, { self: true }, d.urls(request))
         set.status = 201
         return out
       },
@@ -85,9 +82,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .patch(
       `${ME}/:akid`,
-      async ({ actor, params, body, request }) => {
+      async ({ actor, params, body, request, origin }) => {
         on()
-        return d.credentials.update(actor, params.akid, body, auditOrigin(d.context, request, actor), { self: true }, d.urls(request))
+        return d.credentials.update(actor, params.akid, body, origin, { self: true }, d.urls(request))
       },
       {
         access: 'writer',
@@ -100,9 +97,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ME}/:akid`,
-      async ({ actor, params, request, set }) => {
+      async ({ actor, params, set, origin }) => {
         on()
-        await d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: true })
+        await d.credentials.remove(actor, params.akid, origin, { self: true })
         set.status = 204
       },
       { access: 'writer', params: CredentialParams, detail: { tags: me, summary: 'Revoke your credential (effective immediately)' } },
@@ -117,9 +114,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .post(
       ADMIN,
-      async ({ actor, body, request, set }) => {
+      async ({ actor, body, request, set, origin }) => {
         on()
-        const out = await d.credentials.create(actor, body, auditOrigin(d.context, request, actor), { self: false }, d.urls(request))
+        const out = await d.credentials.create(actor, body, origin, { self: false }, d.urls(request))
         set.status = 201
         return out
       },
@@ -136,9 +133,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .patch(
       `${ADMIN}/:akid`,
-      async ({ actor, params, body, request }) => {
+      async ({ actor, params, body, request, origin }) => {
         on()
-        return d.credentials.update(actor, params.akid, body, auditOrigin(d.context, request, actor), { self: false }, d.urls(request))
+        return d.credentials.update(actor, params.akid, body, origin, { self: false }, d.urls(request))
       },
       {
         access: 'admin',
@@ -150,9 +147,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ADMIN}/:akid`,
-      async ({ actor, params, request, set }) => {
+      async ({ actor, params, set, origin }) => {
         on()
-        await d.credentials.remove(actor, params.akid, auditOrigin(d.context, request, actor), { self: false })
+        await d.credentials.remove(actor, params.akid, origin, { self: false })
         set.status = 204
       },
       { access: 'admin', params: CredentialParams, detail: { tags: admin, summary: 'Revoke any credential (effective immediately)' } },
@@ -167,9 +164,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .post(
       ANON,
-      ({ actor, body, request }) => {
+      ({ actor, body, request, origin }) => {
         on()
-        return d.anonymous.upsert(actor, body, auditOrigin(d.context, request, actor), d.urls(request))
+        return d.anonymous.upsert(actor, body, origin, d.urls(request))
       },
       {
         access: 'admin',
@@ -185,9 +182,9 @@ export function credentialRoutes(d: CredentialRouteDeps) {
     )
     .delete(
       `${ANON}/:bid/:bucket`,
-      async ({ actor, params, request, set }) => {
+      async ({ params, set, origin }) => {
         on()
-        await d.anonymous.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
+        await d.anonymous.remove(params.bid, params.bucket, origin)
         set.status = 204
       },
       { access: 'admin', params: BucketParams, detail: { tags: admin, summary: 'Remove an anonymous binding' } },

@@ -4,7 +4,6 @@ import { Elysia, t } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ, WRITE } from '../access/view.ts'
 import { BucketParams } from '../buckets/model.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { integerParam } from '../http/paging.ts'
 import { BUCKET_PATH, MultipartCreatedDTO, ObjectDTO, PartDTO, PartListDTO } from './model.ts'
 import { abortUpload, completeUpload, createUpload, listParts, listUploads, MAX_PART_BYTES, MAX_PARTS, uploadPart } from './multipart.ts'
@@ -31,8 +30,8 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     })
     .post(
       `${BUCKET_PATH}/multipart`,
-      async ({ actor, params, query, body, request, set }) => {
-        const out = await createUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, body ?? {}, ifNoneMatch(request.headers))
+      async ({ params, query, body, request, set, origin }) => {
+        const out = await createUpload(d, at(params), origin, query.key, body ?? {}, ifNoneMatch(request.headers))
         set.status = 201
         return out
       },
@@ -89,8 +88,7 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     )
     .post(
       `${BUCKET_PATH}/multipart/complete`,
-      ({ actor, params, query, body, request }) =>
-        completeUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
+      ({ params, query, body, request, origin }) => completeUpload(d, at(params), origin, query.key, query.upload_id, body.parts, ifNoneMatch(request.headers)),
       {
         access: 'writer',
         needs: NEED.key(WRITE),
@@ -108,8 +106,8 @@ export function multipartRoutes(d: ObjectRouteDeps) {
     )
     .delete(
       `${BUCKET_PATH}/multipart`,
-      async ({ actor, params, query, request, set }) => {
-        await abortUpload(d, at(params), auditOrigin(d.context, request, actor), query.key, query.upload_id)
+      async ({ params, query, set, origin }) => {
+        await abortUpload(d, at(params), origin, query.key, query.upload_id)
         set.status = 204
       },
       {

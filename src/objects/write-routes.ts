@@ -4,7 +4,6 @@ import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { WRITE } from '../access/view.ts'
 import { BucketParams } from '../buckets/model.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { setMetadata, setTags } from './annotations.ts'
 import { copyObject } from './copy.ts'
 import { bulkDelete, deleteObject } from './delete.ts'
@@ -42,8 +41,8 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     .use(d.guard)
     .post(
       `${BUCKET_PATH}/object`,
-      async ({ actor, params, query, request, set }) => {
-        const out = await upload(d, at(params), auditOrigin(d.context, request, actor), {
+      async ({ params, query, request, set, origin }) => {
+        const out = await upload(d, at(params), origin, {
           query,
           headers: request.headers,
           body: request.body,
@@ -64,8 +63,8 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     )
     .delete(
       `${BUCKET_PATH}/object`,
-      async ({ actor, params, query, request, set }) => {
-        await deleteObject(d, at(params), auditOrigin(d.context, request, actor), query.key, query.version_id)
+      async ({ params, query, set, origin }) => {
+        await deleteObject(d, at(params), origin, query.key, query.version_id)
         set.status = 204
       },
       {
@@ -76,7 +75,7 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         detail: { tags, summary: 'Delete an object (404 when there is none)' },
       },
     )
-    .post(`${BUCKET_PATH}/objects/delete`, ({ actor, params, body, request }) => bulkDelete(d, at(params), auditOrigin(d.context, request, actor), body.keys), {
+    .post(`${BUCKET_PATH}/objects/delete`, ({ params, body, origin }) => bulkDelete(d, at(params), origin, body.keys), {
       access: 'writer',
       needs: NEED.bodyKeys,
       params: BucketParams,
@@ -84,41 +83,33 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
       response: { 200: BulkDeleteDTO },
       detail: { tags, summary: 'Delete up to 1000 keys; failures are reported per key' },
     })
-    .post(
-      `${BUCKET_PATH}/objects/delete-prefix`,
-      ({ actor, params, body, request }) => deletePrefix(d, at(params), auditOrigin(d.context, request, actor), body.prefix, request.signal),
-      {
-        access: 'writer',
-        needs: NEED.bodyPrefix(WRITE),
-        params: BucketParams,
-        body: DeletePrefixBody,
-        detail: {
-          tags,
-          summary: 'Delete everything under a folder, streaming NDJSON progress',
-          description: 'Events: start{prefix}, object{key}, error{key,code,message}, done{deleted,failed,cancelled?}. Stops when the client disconnects.',
-        },
+    .post(`${BUCKET_PATH}/objects/delete-prefix`, ({ params, body, request, origin }) => deletePrefix(d, at(params), origin, body.prefix, request.signal), {
+      access: 'writer',
+      needs: NEED.bodyPrefix(WRITE),
+      params: BucketParams,
+      body: DeletePrefixBody,
+      detail: {
+        tags,
+        summary: 'Delete everything under a folder, streaming NDJSON progress',
+        description: 'Events: start{prefix}, object{key}, error{key,code,message}, done{deleted,failed,cancelled?}. Stops when the client disconnects.',
       },
-    )
-    .post(
-      `${BUCKET_PATH}/objects/copy-prefix`,
-      ({ actor, params, body, request }) => copyPrefix(d, at(params), auditOrigin(d.context, request, actor), body, request.signal),
-      {
-        access: 'writer',
-        needs: NEED.copyPrefix,
-        params: BucketParams,
-        body: CopyPrefixBody,
-        detail: {
-          tags,
-          summary: 'Copy everything under a folder (same or another bucket/backend), streaming NDJSON progress',
-          description:
-            'Events: start{src_prefix,dst_prefix}, object{src,dst,size}, error{src,dst,code,message}, done{copied,failed,bytes,cancelled?}. A destination inside the source (same bucket) is refused. Stops when the client disconnects.',
-        },
+    })
+    .post(`${BUCKET_PATH}/objects/copy-prefix`, ({ params, body, request, origin }) => copyPrefix(d, at(params), origin, body, request.signal), {
+      access: 'writer',
+      needs: NEED.copyPrefix,
+      params: BucketParams,
+      body: CopyPrefixBody,
+      detail: {
+        tags,
+        summary: 'Copy everything under a folder (same or another bucket/backend), streaming NDJSON progress',
+        description:
+          'Events: start{src_prefix,dst_prefix}, object{src,dst,size}, error{src,dst,code,message}, done{copied,failed,bytes,cancelled?}. A destination inside the source (same bucket) is refused. Stops when the client disconnects.',
       },
-    )
+    })
     .post(
       `${BUCKET_PATH}/objects/folder`,
-      async ({ actor, params, body, request, set }) => {
-        const out = await createFolder(d, at(params), auditOrigin(d.context, request, actor), body.key, request.signal)
+      async ({ params, body, request, set, origin }) => {
+        const out = await createFolder(d, at(params), origin, body.key, request.signal)
         set.status = 201
         return out
       },
@@ -131,22 +122,18 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
         detail: { tags, summary: 'Create a folder (a zero-byte "key/" placeholder)' },
       },
     )
-    .post(
-      `${BUCKET_PATH}/object/copy`,
-      ({ actor, params, body, request }) => copyObject(d, at(params), auditOrigin(d.context, request, actor), body, request.signal),
-      {
-        access: 'writer',
-        needs: NEED.copy,
-        params: BucketParams,
-        body: CopyBody,
-        response: { 200: CopyDTO },
-        detail: { tags, summary: 'Copy one object (server-side within a backend, streamed across backends)' },
-      },
-    )
+    .post(`${BUCKET_PATH}/object/copy`, ({ params, body, request, origin }) => copyObject(d, at(params), origin, body, request.signal), {
+      access: 'writer',
+      needs: NEED.copy,
+      params: BucketParams,
+      body: CopyBody,
+      response: { 200: CopyDTO },
+      detail: { tags, summary: 'Copy one object (server-side within a backend, streamed across backends)' },
+    })
     .put(
       `${BUCKET_PATH}/object/tags`,
-      async ({ actor, params, query, body, request, set }) => {
-        await setTags(d, at(params), auditOrigin(d.context, request, actor), query.key, body.tags, query.version_id)
+      async ({ params, query, body, set, origin }) => {
+        await setTags(d, at(params), origin, query.key, body.tags, query.version_id)
         set.status = 204
       },
       {
@@ -160,7 +147,7 @@ export function objectWriteRoutes(d: ObjectRouteDeps) {
     )
     .put(
       `${BUCKET_PATH}/object/metadata`,
-      ({ actor, params, query, body, request }) => setMetadata(d, at(params), auditOrigin(d.context, request, actor), query.key, body.metadata, request.signal),
+      ({ params, query, body, request, origin }) => setMetadata(d, at(params), origin, query.key, body.metadata, request.signal),
       {
         access: 'writer',
         needs: NEED.key(WRITE),

@@ -3,8 +3,6 @@ import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ, WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { BucketParams } from '../buckets/model.ts'
 import { QuotaBody, QuotaDTO } from './model.ts'
 import type { QuotaService } from './service.ts'
@@ -18,7 +16,7 @@ const path = '/api/backends/:bid/buckets/:bucket/quota'
  * Usage figures come with it only for those who may read the whole bucket,
  * as in the bucket list. Changing one is admin-only.
  */
-export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: QuotaService }) {
+export function quotaRoutes(d: { guard: Guard; quotas: QuotaService }) {
   return new Elysia()
     .use(d.guard)
     .get(path, ({ params, granted }) => d.quotas.get(params.bid, params.bucket, { usage: granted.view.levelAt(params.bid, params.bucket, '') >= READ }), {
@@ -28,7 +26,7 @@ export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: 
       response: { 200: QuotaDTO },
       detail: { tags, summary: "A bucket's quota and last known usage" },
     })
-    .put(path, ({ actor, params, body, request }) => d.quotas.set(actor, params.bid, params.bucket, body, auditOrigin(d.context, request, actor)), {
+    .put(path, ({ actor, params, body, origin }) => d.quotas.set(actor, params.bid, params.bucket, body, origin), {
       access: 'admin',
       needs: NEED.wholeBucket(WRITE),
       params: BucketParams,
@@ -38,8 +36,8 @@ export function quotaRoutes(d: { guard: Guard; context: RequestContext; quotas: 
     })
     .delete(
       path,
-      async ({ actor, params, request, set }) => {
-        await d.quotas.remove(params.bid, params.bucket, auditOrigin(d.context, request, actor))
+      async ({ params, set, origin }) => {
+        await d.quotas.remove(params.bid, params.bucket, origin)
         set.status = 204
       },
       { access: 'admin', needs: NEED.wholeBucket(WRITE), params: BucketParams, detail: { tags, summary: 'Remove the quota' } },

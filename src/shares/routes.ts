@@ -3,14 +3,12 @@
 import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { CreateShareBody, ShareDTO, ShareIdParams, ShareListDTO, ShareListQuery, SharePolicyDTO } from './model.ts'
 import type { ShareService } from './service.ts'
 
 const tags = ['shares']
 
-export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: ShareService }) {
+export function shareRoutes(d: { guard: Guard; shares: ShareService }) {
   return new Elysia()
     .use(d.guard)
     .get('/api/shares', ({ actor, query }) => d.shares.list(actor, query), {
@@ -26,8 +24,8 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
     })
     .post(
       '/api/shares',
-      async ({ actor, body, request, set }) => {
-        const dto = await d.shares.create(actor, body, auditOrigin(d.context, request, actor))
+      async ({ actor, body, set, origin }) => {
+        const dto = await d.shares.create(actor, body, origin)
         set.status = 201
         return dto
       },
@@ -46,8 +44,8 @@ export function shareRoutes(d: { guard: Guard; context: RequestContext; shares: 
     )
     .delete(
       '/api/shares/:id',
-      async ({ actor, params, request, set }) => {
-        await d.shares.revoke(actor, params.id, auditOrigin(d.context, request, actor))
+      async ({ actor, params, set, origin }) => {
+        await d.shares.revoke(actor, params.id, origin)
         set.status = 204
       },
       {

@@ -71,7 +71,5 @@ export function shareFeature(d: ShareFeatureDeps) {
     stillShared,
     now: d.now,
   })
-  return new Elysia()
-    .use(shareRoutes({ guard: d.guard, context: d.context, shares }))
-    .use(publicShareRoutes({ guard: d.guard, context: d.context, shares: pub }))
+  return new Elysia().use(shareRoutes({ guard: d.guard, shares })).use(publicShareRoutes({ guard: d.guard, context: d.context, shares: pub }))
 }

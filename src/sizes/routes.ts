@@ -3,8 +3,6 @@ import { Elysia } from 'elysia'
 import { NEED } from '../access/needs.ts'
 import { READ, WRITE } from '../access/view.ts'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { BucketParams } from '../buckets/model.ts'
 import { PrefixSizeDTO, PrefixSizeQuery, TrackingBody, TrackingDTO } from './model.ts'
 import type { SizeService } from './service.ts'
@@ -12,7 +10,7 @@ import type { SizeService } from './service.ts'
 const tags = ['bucket sizes']
 const base = '/api/backends/:bid/buckets/:bucket'
 
-export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: SizeService }) {
+export function sizeRoutes(d: { guard: Guard; sizes: SizeService }) {
   return new Elysia()
     .use(d.guard)
     .get(`${base}/size-tracking`, ({ params }) => d.sizes.tracking(params.bid, params.bucket), {
@@ -22,18 +20,14 @@ export function sizeRoutes(d: { guard: Guard; context: RequestContext; sizes: Si
       response: { 200: TrackingDTO },
       detail: { tags, summary: "Whether the background scan keeps this bucket's size" },
     })
-    .put(
-      `${base}/size-tracking`,
-      ({ actor, params, body, request }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, auditOrigin(d.context, request, actor)),
-      {
-        access: 'admin',
-        needs: NEED.wholeBucket(WRITE),
-        params: BucketParams,
-        body: TrackingBody,
-        response: { 200: TrackingDTO },
-        detail: { tags, summary: 'Switch size tracking for one bucket (on by default)' },
-      },
-    )
+    .put(`${base}/size-tracking`, ({ actor, params, body, origin }) => d.sizes.setTracking(actor, params.bid, params.bucket, body.enabled, origin), {
+      access: 'admin',
+      needs: NEED.wholeBucket(WRITE),
+      params: BucketParams,
+      body: TrackingBody,
+      response: { 200: TrackingDTO },
+      detail: { tags, summary: 'Switch size tracking for one bucket (on by default)' },
+    })
     .get(`${base}/prefix-size`, ({ params, query }) => d.sizes.prefixSize(params.bid, params.bucket, query.prefix), {
       access: 'any',
       needs: NEED.prefixQuery(READ),

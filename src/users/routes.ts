@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { Elysia, t } from 'elysia'
 import type { Guard } from '../auth/guard.ts'
-import type { RequestContext } from '../http/context.ts'
-import { auditOrigin } from '../http/origin.ts'
 import { CreateUserBody, ListUsersQuery, PatchUserBody, ResetPasswordBody, UserDTO, UserListDTO } from './model.ts'
 import type { UserService } from './service.ts'
 
 const IdParams = t.Object({ id: t.String({ maxLength: 64 }) })
 const tags = ['admin: users']
 
-export function userRoutes(d: { guard: Guard; context: RequestContext; users: UserService }) {
+export function userRoutes(d: { guard: Guard; users: UserService }) {
   return new Elysia({ prefix: '/api/admin/users' })
     .use(d.guard)
     .get('', ({ query }) => d.users.list(query), {
@@ -20,9 +18,9 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
     })
     .post(
       '',
-      async ({ actor, body, request, set }) => {
+      async ({ actor, body, set, origin }) => {
         set.status = 201
-        return d.users.create(actor, body, auditOrigin(d.context, request, actor))
+        return d.users.create(actor, body, origin)
       },
       { access: 'admin', body: CreateUserBody, response: { 201: UserDTO }, detail: { tags, summary: 'Create a local user' } },
     )
@@ -32,7 +30,7 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
       response: { 200: UserDTO },
       detail: { tags, summary: 'One user' },
     })
-    .patch('/:id', ({ actor, params, body, request }) => d.users.patch(actor, params.id, body, auditOrigin(d.context, request, actor)), {
+    .patch('/:id', ({ actor, params, body, origin }) => d.users.patch(actor, params.id, body, origin), {
       access: 'admin',
       params: IdParams,
       body: PatchUserBody,
@@ -41,8 +39,8 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
     })
     .post(
       '/:id/reset-password',
-      async ({ actor, params, body, request }) => {
-        await d.users.resetPassword(actor, params.id, body, auditOrigin(d.context, request, actor))
+      async ({ actor, params, body, origin }) => {
+        await d.users.resetPassword(actor, params.id, body, origin)
         return { status: 'ok' as const }
       },
       {
@@ -53,7 +51,7 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
         detail: { tags, summary: "Set a new password (ends the user's sessions)" },
       },
     )
-    .post('/:id/unlock', ({ params, request, actor }) => d.users.unlock(params.id, auditOrigin(d.context, request, actor)), {
+    .post('/:id/unlock', ({ params, origin }) => d.users.unlock(params.id, origin), {
       access: 'admin',
       params: IdParams,
       response: { 200: UserDTO },
@@ -61,8 +59,8 @@ export function userRoutes(d: { guard: Guard; context: RequestContext; users: Us
     })
     .delete(
       '/:id',
-      async ({ actor, params, request, set }) => {
-        await d.users.delete(actor, params.id, auditOrigin(d.context, request, actor))
+      async ({ actor, params, set, origin }) => {
+        await d.users.delete(actor, params.id, origin)
         set.status = 204
       },
       { access: 'admin', params: IdParams, detail: { tags, summary: 'Delete a user (ends their sessions)' } },

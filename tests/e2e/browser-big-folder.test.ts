@@ -110,7 +110,7 @@ async function scrollToEnd(
   return { ...result, long, perFrame }
 }
 
-test('scrolling to the end loads every page as it goes, with only the rows on screen drawn, under 20 ms of work a frame and no frame over 100 ms', async () => {
+test('scrolling to the end loads every page as it goes, with only the rows on screen drawn, under 20 ms of work a frame and no frame over 50 ms', async () => {
   const { page, problems } = admin
   clear(problems)
   const run = await scrollToEnd(page)
@@ -121,13 +121,12 @@ test('scrolling to the end loads every page as it goes, with only the rows on sc
   // What the page costs, from the main thread's CPU time rather than the wall clock, which also
   // holds what the server, RGW and Chromium's own raster threads took of the two cores. On a quiet
   // machine the table before its rows lost their clipped, absolutely placed labels spent 16.8 ms a
-  // frame (about 30 under load), this one about 10. The issue's budget is no frame over 50 ms: on
-  // a quiet machine the costliest frame holds about 30 ms of the page's work, but inside the full
-  // suite one or two frames in 1 800 reach 52–53 ms (a major collection in the frame), so the
-  // bound here is at most three such frames and none over 100 ms, stated as such.
+  // frame (about 30 under load), this one about 10. The issue's budget is no frame over 50 ms: with
+  // the listing's entries cut to what a row shows, the costliest frame holds 29–35 ms of the page's
+  // work even with the load average at 8 (before: 52–60 ms in one or two frames, a major collection
+  // walking ETags and date strings of every loaded key).
   expect(run.perFrame).toBeLessThan(20)
-  expect(run.long.filter((frame) => frame.cpu > 50).length).toBeLessThanOrEqual(3)
-  expect(run.long.filter((frame) => frame.cpu > 100)).toEqual([])
+  expect(run.long.filter((frame) => frame.cpu > 50)).toEqual([])
   // One frame in ten over 50 ms of wall clock would be a table drawing more than the screen, whatever the load.
   expect(run.long.length / run.steps).toBeLessThanOrEqual(0.1)
   expect(unexpected(problems)).toEqual([])

@@ -12,9 +12,18 @@ import type { ObjectInfo, ObjectList } from '../../lib/storage-types.ts'
 export const PAGE_SIZE = 1000
 
 export type FolderEntry = { kind: 'folder'; key: string; name: string }
-export type ObjectEntry = { kind: 'object'; key: string; name: string; info: ObjectInfo }
+/**
+ * Only what a row shows and sorts by: a folder of 100 000 keys keeps this many entries alive, and
+ * each field more (an ETag, a storage class, a date string) is more for the collector to walk and
+ * move while the person scrolls.
+ */
+export type ObjectEntry = { kind: 'object'; key: string; name: string; size: number; modified: number; type: string | undefined }
 export type Entry = FolderEntry | ObjectEntry
 
+function objectEntry(info: ObjectInfo): ObjectEntry {
+  const modified = info.last_modified ? Date.parse(info.last_modified) : Number.NaN
+  return { kind: 'object', key: info.key, name: baseName(info.key), size: info.size, modified, type: info.content_type }
+}
 export class Listing {
   readonly backend: string
   readonly bucket: string
@@ -66,7 +75,7 @@ export class Listing {
         this.folders = this.#inserted(this.folders, { kind: 'folder', key: info.key, name: baseName(info.key) })
     } else {
       const others = this.objects.filter((entry) => entry.key !== info.key)
-      this.objects = this.#inserted(others, { kind: 'object', key: info.key, name: baseName(info.key), info })
+      this.objects = this.#inserted(others, objectEntry(info))
     }
   }
 
@@ -94,8 +103,9 @@ export class Listing {
       if (signal?.aborted) return
       this.folders = this.folders.concat(page.common_prefixes.map((key): FolderEntry => ({ kind: 'folder', key, name: baseName(key) })))
       // The folder's own placeholder object ("photos/") is the folder itself, not a child of it.
-      const objects = page.objects.filter((info) => info.key !== this.folder)
-      this.objects = this.objects.concat(objects.map((info): ObjectEntry => ({ kind: 'object', key: info.key, name: baseName(info.key), info })))
+      const objects: ObjectEntry[] = []
+      for (const info of page.objects) if (info.key !== this.folder) objects.push(objectEntry(info))
+      this.objects = this.objects.concat(objects)
       this.token = page.is_truncated ? page.next_continuation_token : undefined
       this.loadedOnce = true
     } catch (err) {

@@ -55,9 +55,8 @@ function byName(a: Entry, b: Entry): number {
 }
 
 function valueOf(entry: ObjectEntry, column: 'size' | 'modified'): number {
-  if (column === 'size') return entry.info.size
-  const time = entry.info.last_modified ? Date.parse(entry.info.last_modified) : Number.NaN
-  return Number.isNaN(time) ? 0 : time
+  if (column === 'size') return entry.size
+  return Number.isNaN(entry.modified) ? 0 : entry.modified
 }
 
 export function sortEntries(folders: FolderEntry[], objects: ObjectEntry[], sort: Sort | null): Entry[] {
@@ -67,8 +66,6 @@ export function sortEntries(folders: FolderEntry[], objects: ObjectEntry[], sort
   const sign = sort.direction === 'ascending' ? 1 : -1
   if (sort.column === 'name') return [...folders.toSorted((a, b) => sign * byName(a, b)), ...objects.toSorted((a, b) => sign * byName(a, b))]
   const column = sort.column
-  // Each value computed once, not once per comparison: dates are parsed from strings.
-  const keyed = objects.map((entry) => ({ entry, value: valueOf(entry, column) }))
-  keyed.sort((a, b) => sign * (a.value - b.value) || byName(a.entry, b.entry))
-  return [...folders.toSorted(byName), ...keyed.map((item) => item.entry)]
+  const sorted = objects.toSorted((a, b) => sign * (valueOf(a, column) - valueOf(b, column)) || byName(a, b))
+  return [...folders.toSorted(byName), ...sorted]
 }
