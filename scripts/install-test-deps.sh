@@ -7,7 +7,7 @@
 # place that knows which package provides which binary.
 #
 # Usage: scripts/install-test-deps.sh [GROUP...]
-#   GROUP is one of: rgw browser clients s3tests bench curl container systemd
+#   GROUP is one of: rgw browser clients s3tests bench curl container systemd postgres
 #   (default: all of them)
 #
 # Presence is checked by binary rather than with dpkg, so a tool that arrived
@@ -34,6 +34,8 @@ declare -A group_bins=(
   [curl]="curl"
   [container]="/usr/bin/podman /usr/sbin/debootstrap"
   [systemd]="/usr/bin/systemd-analyze /usr/bin/systemctl"
+  # The server binaries, under a versioned directory (the client package alone brings psql there too).
+  [postgres]="/usr/lib/postgresql/*/bin/pg_ctl /usr/lib/postgresql/*/bin/initdb"
 )
 declare -A group_pkgs=(
   [rgw]="ceph-mon ceph-osd radosgw ceph-common"
@@ -44,13 +46,15 @@ declare -A group_pkgs=(
   [curl]="curl"
   [container]="podman debootstrap"
   [systemd]="systemd"
+  [postgres]="postgresql"
 )
-all_groups=(rgw browser clients s3tests bench curl container systemd)
+all_groups=(rgw browser clients s3tests bench curl container systemd postgres)
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
 
 have() {
   case $1 in
+    *'*'*) compgen -G "$1" >/dev/null ;;
     /*) [[ -x $1 ]] ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
   esac
