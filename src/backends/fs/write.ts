@@ -6,12 +6,12 @@
  * which nothing lists and the next start removes; the rename itself is atomic,
  * so a reader sees the old object or the new one, never a part.
  */
-import { closeSync, fstatSync, openSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
+import { closeSync, fstatSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { safeDir, tempPath, type FsContext } from './context.ts'
+import { createStaging, safeDir, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
@@ -76,7 +76,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     await body.cancel().catch(() => {})
     throw new BackendError('invalid', 'size must be a byte count')
   }
-  const path = tempPath(ctx, 'put')
+  let path: string | undefined
   const reader = body.getReader()
   const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => {})
   signal?.addEventListener('abort', onAbort, { once: true })
@@ -88,7 +88,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   let pending: Uint8Array | null = null
   let spare: Uint8Array | null = null
   try {
-    fd = openSync(path, 'wx')
+    ;({ path, fd } = await createStaging(ctx, 'put'))
     const hasher = new BodyHasher(opts.checksum)
     let held = 0
     let received = 0
@@ -107,11 +107,11 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       let data = chunk.value
       while (data.byteLength > 0) {
         if (held === 0 && data.byteLength >= chunkSize) {
-          // A piece the size of a chunk (a body read whole) goes to disk as it is, at once: held through
-          // a write on the thread pool it would keep the producer's next piece alive beside it.
+          // A piece the size of a chunk (a body read whole) goes to disk as it is, before the next piece
+          // is read: written in the background it would keep the producer's next piece alive beside it.
           const piece = data.subarray(0, chunkSize)
           await writing
-          for (let at = 0; at < piece.byteLength;) at += writeSync(fd, piece, at)
+          await writeAll(fd, piece)
           data = data.subarray(piece.byteLength)
           continue
         }
@@ -138,7 +138,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   } catch (err) {
     await reader.cancel().catch(() => {})
     await writing.catch(() => {})
-    discard(fd, path)
+    if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'write object')
   } finally {
     signal?.removeEventListener('abort', onAbort)
@@ -178,11 +178,11 @@ async function appendSource(fd: number, source: Source, buf: Uint8Array, hasher:
 
 /** Concatenates sources into a staging file through one reused buffer, digests over the whole. */
 export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageOptions = {}): Promise<Staged> {
-  const path = tempPath(ctx, 'copy')
+  let path: string | undefined
   const buf = chunkSlabs.take(COPY_CHUNK)
   let fd: number | undefined
   try {
-    fd = openSync(path, 'wx')
+    ;({ path, fd } = await createStaging(ctx, 'copy'))
     const hasher = new BodyHasher(opts.checksum)
     let size = 0
     for (const source of sources) size += await appendSource(fd, source, buf, hasher, opts.signal)
@@ -191,7 +191,7 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
     fd = undefined
     return staged
   } catch (err) {
-    discard(fd, path)
+    if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'copy object')
   } finally {
     chunkSlabs.give(buf)
@@ -248,9 +248,9 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     await Promise.all([syncDir(dir), syncDir(dirname(scPath))])
     return sidecar
   } catch (err) {
-    throw fsFailure(err, 'commit object')
-  } finally {
+    // Only a failed commit can leave them: a successful one has renamed both.
     rmSync(staged.path, { force: true })
     if (sidecarTmp) rmSync(sidecarTmp, { force: true })
+    throw fsFailure(err, 'commit object')
   }
 }
