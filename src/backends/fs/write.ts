@@ -24,7 +24,14 @@ import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { prepareTarget, renameOnto, unlinkFile } from './tree.ts'
 import { SlabPool } from '../../lib/slab-pool.ts'
 
-export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
+export type Staged = {
+  path: string
+  size: number
+  digests: Digests
+  st: BigIntStats
+  /** Settles once the bytes are on disk and the file is closed; nothing may name the file before. */
+  synced: Promise<void>
+}
 
 /** Reads of a copy and writes of a body go in pieces of up to this size: a network body arrives in pieces of tens of KiB. */
 const COPY_CHUNK = 1024 * 1024
@@ -47,10 +54,16 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   while (offset < data.byteLength) offset += data.byteLength < COPY_CHUNK ? writeSync(fd, data, offset) : await writeAsync(fd, data, offset)
 }
 
-/** Syncs a staged file and describes it for the commit. */
-async function finish(fd: number, path: string, size: number, hasher: BodyHasher): Promise<Staged> {
-  await syncFd(fd)
-  return { path, size, digests: hasher.digest(), st: fstatSync(fd, { bigint: true }) }
+/**
+ * Describes a staged file for the commit and starts syncing it (which closes
+ * it): the commit stages the sidecar meanwhile, so the two flushes overlap.
+ */
+function finish(fd: number, path: string, size: number, hasher: BodyHasher): Staged {
+  const st = fstatSync(fd, { bigint: true })
+  const synced = syncFd(fd).finally(() => closeSync(fd))
+  // Awaited by whoever places the file; one that gives up first must not leave it unhandled.
+  synced.catch(() => {})
+  return { path, size, digests: hasher.digest(), st, synced }
 }
 
 /** Closes a staging file and removes it (a write that failed). */
@@ -131,8 +144,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
     await writing
     if (pending && held > 0) await writeAll(fd, pending.subarray(0, held))
-    const staged = await finish(fd, path, size, hasher)
-    closeSync(fd)
+    const staged = finish(fd, path, size, hasher)
     fd = undefined
     return staged
   } catch (err) {
@@ -186,8 +198,7 @@ export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageO
     const hasher = new BodyHasher(opts.checksum)
     let size = 0
     for (const source of sources) size += await appendSource(fd, source, buf, hasher, opts.signal)
-    const staged = await finish(fd, path, size, hasher)
-    closeSync(fd)
+    const staged = finish(fd, path, size, hasher)
     fd = undefined
     return staged
   } catch (err) {
@@ -223,8 +234,11 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
   if (commit.uploadId) sidecar.uploadId = commit.uploadId
   let sidecarTmp: string | undefined
   try {
-    // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
-    sidecarTmp = await stageJson(ctx, sidecar)
+    // Staged and synced while the data syncs, both before the data moves: a crash between the two renames
+    // leaves the sidecar for recover.ts.
+    const [json, data] = await Promise.allSettled([stageJson(ctx, sidecar), staged.synced])
+    if (json.status === 'fulfilled') sidecarTmp = json.value
+    for (const r of [data, json]) if (r.status === 'rejected') throw r.reason
     const scPath = sidecarPath(ctx, bucket, key)
     // Made (and checked for links) before the data moves, so a bad metadata directory fails the write cleanly.
     await safeDir(dirname(scPath))
