@@ -9,7 +9,7 @@
  *    SigV4 signer, UNSIGNED-PAYLOAD, keep-alive fetch); each case runs
  *    `--runs` times alternating which side goes first; the ratio is engine ÷
  *    RGW req/s, the median of the per-run ratios.
- * 2. A 1 GiB PUT and GET through the engine against `dd` (written with
+ * 2. A 1 GiB PUT and GET (timed, then again checked by MD5) through the engine against `dd` (written with
  *    conv=fsync, as the engine syncs) and `cat` of the same size on the same
  *    filesystem, with the server's RSS growth during each transfer.
  * 3. Listing page cost in folders of 100,000 and 1,000,000 files dropped in
@@ -163,8 +163,12 @@ async function loadCases(): Promise<string> {
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms. "engine" is an fs backend served by Stowage's S3 listener; "direct" is RGW itself, on the same machine. A ratio of 1 or more means the engine serves at least as many requests per second as RGW.`,
     throughputTable(results, 'engine'),
-    'CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage process; RGW (radosgw + ceph-osd) while the engine side ran (idle work) and while serving its own side; the load generator on each side.',
-    cpuTable(results, ['case', 'stowage', 'RGW (engine side)', 'RGW direct', 'generator (engine)', 'generator (direct)'], false),
+    "CPU milliseconds per request (user + system from /proc, medians over the runs): the Stowage process (all threads); RGW (radosgw + ceph-osd, which also serve anything else using this RGW) while the engine side ran and while serving its own side; the load generator on each side. Then the share of wall time the server's main (JavaScript) thread spent on a CPU and waiting in a run queue for one, during the engine side: waiting means the server had work but no free core.",
+    cpuTable(
+      results,
+      ['case', 'stowage', 'RGW (engine side)', 'RGW direct', 'generator (engine)', 'generator (direct)', 'server main thread on CPU', 'waiting for CPU'],
+      true,
+    ),
   ].join('\n\n')
 }
 
@@ -203,7 +207,7 @@ async function bigTransfers(): Promise<string> {
     ],
   )
   return [
-    `A ${f['big-mib']} MiB object through the engine (one PUT, one GET, checked by MD5), with the server's RSS (sampled every 50 ms plus VmHWM; MiB) and CPU per MiB, and the disk itself on the same filesystem (${f.root}). The target is at least 70 % of the raw copy and under 64 MiB of RSS growth. Idle RSS: ${fixed(big.idleKiB / 1024, 0)} MiB.`,
+    `A ${f['big-mib']} MiB object through the engine (one PUT; one GET timed with the client only counting bytes, then one more in which the client hashes them, which checks the object by MD5), with the server's RSS (sampled every 50 ms plus VmHWM; MiB) and CPU per MiB, and the disk itself on the same filesystem (${f.root}). The target is at least 70 % of the raw copy and under 64 MiB of RSS growth. Idle RSS: ${fixed(big.idleKiB / 1024, 0)} MiB.`,
     big.table,
     raw,
   ].join('\n\n')

@@ -6,6 +6,7 @@
  * operation does not use is left alone: the pipeline drains it.
  */
 import { createHash } from 'node:crypto'
+import { boundGarbage } from '../lib/garbage-bound.ts'
 import type { CallBody } from '../s3proxy/call.ts'
 import { S3Error } from '../s3proxy/errors.ts'
 import { streamFailure } from './errors.ts'
@@ -16,7 +17,8 @@ import { streamFailure } from './errors.ts'
  * bucket, a bad key) lets go of a body nobody touched, and the pipeline can
  * still drain it and keep the connection (linger.ts). An unsigned body is
  * read from the node stream it arrives on, which pauses the socket while the
- * disk catches up; its web-stream form buffers ahead without bound.
+ * disk catches up; its web-stream form buffers ahead without bound. Each
+ * piece arrives in fresh memory, hence the bound on its garbage.
  */
 export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>; size: number } {
   if (body.kind === 'stream') {
@@ -39,7 +41,10 @@ export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>
           if (!next) start()
           const { done, value } = await next!()
           if (done) c.close()
-          else c.enqueue(value)
+          else {
+            boundGarbage(value.byteLength)
+            c.enqueue(value)
+          }
         },
         async cancel(reason) {
           await stop?.(reason)

@@ -19,7 +19,7 @@
  * into it, so a link planted there cannot send writes outside the root.
  */
 import { randomBytes } from 'node:crypto'
-import { lstatSync, mkdirSync, realpathSync } from 'node:fs'
+import { lstatSync, mkdirSync, open, realpathSync } from 'node:fs'
 import { lstat, mkdir, realpath, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
@@ -145,4 +145,15 @@ export async function closeContext(ctx: FsContext): Promise<void> {
 /** A fresh path in this instance's staging directory. */
 export function tempPath(ctx: FsContext, label: string): string {
   return join(ctx.tmp, `${label}-${randomBytes(8).toString('hex')}`)
+}
+
+/**
+ * Creates a fresh staging file for writing, on the I/O thread pool: while
+ * concurrent commits sync, creating a file waits for the filesystem journal
+ * (milliseconds on ext4); done synchronously, it was 11 % of the server's
+ * profile under 16 concurrent 1 MiB PUTs, all of it the event loop waiting.
+ */
+export function createStaging(ctx: FsContext, label: string): Promise<{ path: string; fd: number }> {
+  const path = tempPath(ctx, label)
+  return new Promise((resolve, reject) => open(path, 'wx', (err, fd) => (err ? reject(err) : resolve({ path, fd }))))
 }

@@ -2,7 +2,7 @@
 /** Small JSON records (sidecars, upload and part records), replaced atomically. */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { safeDir, tempPath, type FsContext } from './context.ts'
+import { createStaging, safeDir, type FsContext } from './context.ts'
 import { syncFd } from './dir-sync.ts'
 import { isErrno } from './errors.ts'
 
@@ -58,12 +58,12 @@ export async function readJson<T>(path: string): Promise<T | null> {
 
 /**
  * Writes `value` to a synced staging file, ready for `placeFile`. Only the
- * sync leaves the event loop: the other calls on a few hundred bytes cost
- * less than a trip through the I/O thread pool each.
+ * create and the sync leave the event loop (both can wait for the disk): the
+ * write of a few hundred bytes costs less than a trip through the I/O thread
+ * pool.
  */
 export async function stageJson(ctx: FsContext, value: unknown): Promise<string> {
-  const tmp = tempPath(ctx, 'json')
-  const fd = openSync(tmp, 'wx')
+  const { path: tmp, fd } = await createStaging(ctx, 'json')
   try {
     writeFileSync(fd, JSON.stringify(value))
     await syncFd(fd)

@@ -161,6 +161,7 @@ async function placePart(
     ...(value !== undefined ? { checksum: value } : {}),
   }
   try {
+    await staged.synced
     await withLock(uploadLock(ctx, bucket, id), async () => {
       const { dir } = await loadUpload(ctx, bucket, key, id)
       const base = partBase(dir, partNumber)

@@ -6,12 +6,12 @@
  * which nothing lists and the next start removes; the rename itself is atomic,
  * so a reader sees the old object or the new one, never a part.
  */
-import { closeSync, fstatSync, openSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
+import { closeSync, fstatSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { safeDir, tempPath, type FsContext } from './context.ts'
+import { createStaging, safeDir, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
@@ -24,7 +24,14 @@ import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { prepareTarget, renameOnto, unlinkFile } from './tree.ts'
 import { SlabPool } from '../../lib/slab-pool.ts'
 
-export type Staged = { path: string; size: number; digests: Digests; st: BigIntStats }
+export type Staged = {
+  path: string
+  size: number
+  digests: Digests
+  st: BigIntStats
+  /** Settles once the bytes are on disk and the file is closed; nothing may name the file before. */
+  synced: Promise<void>
+}
 
 /** Reads of a copy and writes of a body go in pieces of up to this size: a network body arrives in pieces of tens of KiB. */
 const COPY_CHUNK = 1024 * 1024
@@ -47,10 +54,16 @@ async function writeAll(fd: number, data: Uint8Array): Promise<void> {
   while (offset < data.byteLength) offset += data.byteLength < COPY_CHUNK ? writeSync(fd, data, offset) : await writeAsync(fd, data, offset)
 }
 
-/** Syncs a staged file and describes it for the commit. */
-async function finish(fd: number, path: string, size: number, hasher: BodyHasher): Promise<Staged> {
-  await syncFd(fd)
-  return { path, size, digests: hasher.digest(), st: fstatSync(fd, { bigint: true }) }
+/**
+ * Describes a staged file for the commit and starts syncing it (which closes
+ * it): the commit stages the sidecar meanwhile, so the two flushes overlap.
+ */
+function finish(fd: number, path: string, size: number, hasher: BodyHasher): Staged {
+  const st = fstatSync(fd, { bigint: true })
+  const synced = syncFd(fd).finally(() => closeSync(fd))
+  // Awaited by whoever places the file; one that gives up first must not leave it unhandled.
+  synced.catch(() => {})
+  return { path, size, digests: hasher.digest(), st, synced }
 }
 
 /** Closes a staging file and removes it (a write that failed). */
@@ -76,7 +89,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     await body.cancel().catch(() => {})
     throw new BackendError('invalid', 'size must be a byte count')
   }
-  const path = tempPath(ctx, 'put')
+  let path: string | undefined
   const reader = body.getReader()
   const onAbort = (): void => void reader.cancel(signal?.reason).catch(() => {})
   signal?.addEventListener('abort', onAbort, { once: true })
@@ -88,7 +101,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   let pending: Uint8Array | null = null
   let spare: Uint8Array | null = null
   try {
-    fd = openSync(path, 'wx')
+    ;({ path, fd } = await createStaging(ctx, 'put'))
     const hasher = new BodyHasher(opts.checksum)
     let held = 0
     let received = 0
@@ -107,11 +120,11 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       let data = chunk.value
       while (data.byteLength > 0) {
         if (held === 0 && data.byteLength >= chunkSize) {
-          // A piece the size of a chunk (a body read whole) goes to disk as it is, at once: held through
-          // a write on the thread pool it would keep the producer's next piece alive beside it.
+          // A piece the size of a chunk (a body read whole) goes to disk as it is, before the next piece
+          // is read: written in the background it would keep the producer's next piece alive beside it.
           const piece = data.subarray(0, chunkSize)
           await writing
-          for (let at = 0; at < piece.byteLength;) at += writeSync(fd, piece, at)
+          await writeAll(fd, piece)
           data = data.subarray(piece.byteLength)
           continue
         }
@@ -131,14 +144,13 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
     await writing
     if (pending && held > 0) await writeAll(fd, pending.subarray(0, held))
-    const staged = await finish(fd, path, size, hasher)
-    closeSync(fd)
+    const staged = finish(fd, path, size, hasher)
     fd = undefined
     return staged
   } catch (err) {
     await reader.cancel().catch(() => {})
     await writing.catch(() => {})
-    discard(fd, path)
+    if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'write object')
   } finally {
     signal?.removeEventListener('abort', onAbort)
@@ -178,20 +190,19 @@ async function appendSource(fd: number, source: Source, buf: Uint8Array, hasher:
 
 /** Concatenates sources into a staging file through one reused buffer, digests over the whole. */
 export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageOptions = {}): Promise<Staged> {
-  const path = tempPath(ctx, 'copy')
+  let path: string | undefined
   const buf = chunkSlabs.take(COPY_CHUNK)
   let fd: number | undefined
   try {
-    fd = openSync(path, 'wx')
+    ;({ path, fd } = await createStaging(ctx, 'copy'))
     const hasher = new BodyHasher(opts.checksum)
     let size = 0
     for (const source of sources) size += await appendSource(fd, source, buf, hasher, opts.signal)
-    const staged = await finish(fd, path, size, hasher)
-    closeSync(fd)
+    const staged = finish(fd, path, size, hasher)
     fd = undefined
     return staged
   } catch (err) {
-    discard(fd, path)
+    if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'copy object')
   } finally {
     chunkSlabs.give(buf)
@@ -223,8 +234,11 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
   if (commit.uploadId) sidecar.uploadId = commit.uploadId
   let sidecarTmp: string | undefined
   try {
-    // Staged and synced before the data moves: a crash between the two renames leaves it for recover.ts.
-    sidecarTmp = await stageJson(ctx, sidecar)
+    // Staged and synced while the data syncs, both before the data moves: a crash between the two renames
+    // leaves the sidecar for recover.ts.
+    const [json, data] = await Promise.allSettled([stageJson(ctx, sidecar), staged.synced])
+    if (json.status === 'fulfilled') sidecarTmp = json.value
+    for (const r of [data, json]) if (r.status === 'rejected') throw r.reason
     const scPath = sidecarPath(ctx, bucket, key)
     // Made (and checked for links) before the data moves, so a bad metadata directory fails the write cleanly.
     await safeDir(dirname(scPath))
@@ -248,9 +262,9 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     await Promise.all([syncDir(dir), syncDir(dirname(scPath))])
     return sidecar
   } catch (err) {
-    throw fsFailure(err, 'commit object')
-  } finally {
+    // Only a failed commit can leave them: a successful one has renamed both.
     rmSync(staged.path, { force: true })
     if (sidecarTmp) rmSync(sidecarTmp, { force: true })
+    throw fsFailure(err, 'commit object')
   }
 }
