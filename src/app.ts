@@ -81,6 +81,8 @@ export type AppOptions = {
   /** Process-level metrics (CPU, memory); off in tests that build many apps. */
   defaultMetrics?: boolean
   now?: () => number
+  /** Test-only (STOWAGE_TEST_LEASE_INTERVAL_MS): the interval of every fleet-wide job, see db/lease.ts. */
+  leaseIntervalMs?: number
 }
 
 export type Stowage = {
@@ -138,7 +140,14 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   // Names this process among the replicas sharing the store (leases, change announcements).
   const replica = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`
   const changes = createChanges(db, replica)
-  const leases = createLeases({ db, holder: replica, now, onError: (job, err) => logger.warn('background job failed', { job, error: (err as Error).message }) })
+  const leases = createLeases({
+    db,
+    holder: replica,
+    now,
+    onError: (job, err) => logger.warn('background job failed', { job, error: (err as Error).message }),
+    onRun: (job) => logger.debug('background job ran', { job, replica }),
+    intervalMs: opts.leaseIntervalMs,
+  })
   const context = createRequestContext(config.server.trusted_proxies)
   const auditStore = createAuditStore(db)
   const audit = createAuditRecorder(auditStore, metrics, logger)

@@ -135,7 +135,8 @@ async function main(argv: string[]): Promise<number> {
       const { flags } = parseArgs(rest, { config: 'string' })
       const config = await resolveConfig(flags.config as string | undefined, env)
       const { createApp, serve, stopOnSignals } = await server()
-      const app = await createApp(config)
+      const leaseIntervalMs = Number(env.STOWAGE_TEST_LEASE_INTERVAL_MS) || undefined
+      const app = await createApp(config, { leaseIntervalMs })
       const running = await serve(app)
       stopOnSignals(running, app.logger)
       return -1

@@ -14,7 +14,16 @@ const LEASE_PERIODS = 2.5
 
 export type Leases = ReturnType<typeof createLeases>
 
-export function createLeases(d: { db: Database; holder: string; now: () => number; onError: (name: string, err: unknown) => void }) {
+export function createLeases(d: {
+  db: Database
+  holder: string
+  now: () => number
+  onError: (name: string, err: unknown) => void
+  /** Called after the holder ran `name`, so a fleet's logs show which replica did the work. */
+  onRun?: (name: string) => void
+  /** Test-only: every job runs at this interval instead of its own, so a handover fits in a test. */
+  intervalMs?: number
+}) {
   const timers = new Set<ReturnType<typeof setInterval>>()
 
   /** Takes or renews `name` for `ttlMs`; false when another live replica holds it. */
@@ -37,11 +46,14 @@ export function createLeases(d: { db: Database; holder: string; now: () => numbe
      * Every `intervalMs`, runs `fn` on the replica holding the lease `name`
      * (and `otherwise`, if given, on the others).
      */
-    every(name: string, intervalMs: number, fn: () => Promise<unknown>, otherwise?: () => Promise<unknown>): void {
+    every(name: string, ownIntervalMs: number, fn: () => Promise<unknown>, otherwise?: () => Promise<unknown>): void {
+      const intervalMs = d.intervalMs ?? ownIntervalMs
       const tick = async () => {
         try {
-          if (await claim(name, intervalMs * LEASE_PERIODS)) await fn()
-          else if (otherwise) await otherwise()
+          if (await claim(name, intervalMs * LEASE_PERIODS)) {
+            await fn()
+            d.onRun?.(name)
+          } else if (otherwise) await otherwise()
         } catch (err) {
           d.onError(name, err)
         }

@@ -45,10 +45,11 @@ export type ServerProcess = {
  * With `replica`, the process is one replica of a fleet: its store is that PostgreSQL
  * database, its `local` backend that directory and its master key that key, only the
  * first replica (`admin: true`) creates the admin, and public share links are not rate
- * limited (tests spread many downloads from one address over the replicas).
+ * limited (tests spread many downloads from one address over the replicas); its `env`
+ * is added to the process's environment.
  */
 export async function serverProcess(
-  o: { rgw?: S3Env; replica?: { postgresUrl: string; objects: string; secretKey: string; admin: boolean } } = {},
+  o: { rgw?: S3Env; replica?: { postgresUrl: string; objects: string; secretKey: string; admin: boolean; env?: Record<string, string> } } = {},
 ): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-proc-'))
   const objects = o.replica?.objects ?? join(dir, 'objects')
@@ -67,7 +68,7 @@ export async function serverProcess(
     HOME: dir,
     NO_COLOR: '1',
     ...(o.rgw ? { RGW_AK: o.rgw.accessKey, RGW_SK: o.rgw.secretKey } : {}),
-    ...(o.replica ? { STOWAGE_POSTGRES_URL: o.replica.postgresUrl, STOWAGE_SECRET_KEY: o.replica.secretKey } : {}),
+    ...(o.replica ? { STOWAGE_POSTGRES_URL: o.replica.postgresUrl, STOWAGE_SECRET_KEY: o.replica.secretKey, ...o.replica.env } : {}),
   }
   if (o.replica?.admin !== false) await createAdmin(config, env)
 

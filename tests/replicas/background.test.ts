@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Background work runs once per fleet: two `stowage serve` processes on one
+ * PostgreSQL, with every leased job shortened to 400 ms
+ * (STOWAGE_TEST_LEASE_INTERVAL_MS), run each job on one replica only and no
+ * more often than once an interval; when the holder is SIGKILLed the other
+ * replica takes the job over once the dead holder's lease runs out. The
+ * replicas log each run at debug level, which is what is counted.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serverProcess, type ServerProcess } from '../helpers/server-process.ts'
+import { createPgDatabase } from '../helpers/store.ts'
+
+const INTERVAL_MS = 400
+const JOBS = ['session-reap', 'backend-probes']
+
+const runs = (on: ServerProcess, job: string): number =>
+  on
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('"msg":"background job ran"') && l.includes(`"job":"${job}"`)).length
+
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline && !cond();) await Bun.sleep(50)
+}
+
+describe.skipIf(!process.env.PG_URL)('background work on two replicas', () => {
+  let a: ServerProcess
+  let b: ServerProcess
+  let shared: string
+  let drop: () => Promise<void>
+  let startedAt: number
+
+  beforeAll(async () => {
+    const pg = await createPgDatabase()
+    drop = pg.drop
+    shared = mkdtempSync(join(tmpdir(), 'stowage-fleet-'))
+    const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
+    const env = { STOWAGE_TEST_LEASE_INTERVAL_MS: String(INTERVAL_MS), STOWAGE_LOG_LEVEL: 'debug' }
+    a = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: true, env } })
+    b = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: false, env } })
+    startedAt = Date.now()
+    await Promise.all([a.start(), b.start()])
+  }, 120_000)
+
+  afterAll(async () => {
+    await Promise.all([a?.dispose(), b?.dispose()])
+    await drop?.()
+    rmSync(shared, { recursive: true, force: true })
+  }, 60_000)
+
+  test('each leased job runs on one replica, at most once an interval', async () => {
+    const total = (job: string) => runs(a, job) + runs(b, job)
+    await until(() => JOBS.every((job) => total(job) >= 8), 20_000)
+    const elapsed = Date.now() - startedAt
+    for (const job of JOBS) {
+      expect(total(job)).toBeGreaterThanOrEqual(8)
+      expect([runs(a, job), runs(b, job)]).toContain(0)
+      // Both replicas' timers tick every interval; only the lease holder's ticks run the job.
+      expect(total(job)).toBeLessThanOrEqual(Math.ceil(elapsed / INTERVAL_MS) + 1)
+    }
+  }, 30_000)
+
+  test('when the holder is killed, the other replica takes the job over', async () => {
+    const [holder, other] = runs(a, 'session-reap') > 0 ? [a, b] : [b, a]
+    expect(runs(other, 'session-reap')).toBe(0)
+    await holder.kill('SIGKILL')
+    // The dead holder's lease lasts 2.5 intervals from its last run; then the survivor's next tick claims it.
+    await until(() => runs(other, 'session-reap') >= 3, 20_000)
+    expect(runs(other, 'session-reap')).toBeGreaterThanOrEqual(3)
+  }, 30_000)
+})
