@@ -23,14 +23,16 @@ describe.each(KINDS)('scanner on %s', (kind) => {
       await app.put(b, 'one', 'x'.repeat(10))
       await app.put(b, 'two', 'y'.repeat(20))
       const acc = app.t.s.accounting
-      await eventually(async () => ((await acc.store.usage(app.bid, b))?.objects === 2 ? true : undefined))
+      // Every 300 ms on an idle machine; the generous ceiling is for a whole suite's second pass on
+      // PostgreSQL sharing two cores with RGW, where one scan once took longer than 10 s.
+      await eventually(async () => ((await acc.store.usage(app.bid, b))?.objects === 2 ? true : undefined), 30_000)
       expect(await acc.bucketSize(app.bid, b)).toMatchObject({ size_tracked: true, size_bytes: 30, object_count: 2 })
       await app.put(b, 'three', 'z'.repeat(5))
-      await eventually(async () => ((await acc.store.usage(app.bid, b))?.bytes === 35 ? true : undefined))
+      await eventually(async () => ((await acc.store.usage(app.bid, b))?.bytes === 35 ? true : undefined), 30_000)
     } finally {
       await app.cleanup()
     }
-  })
+  }, 75_000)
 
   test('counts tracked buckets and quota buckets, skips opted-out ones, prunes deleted ones', async () => {
     const app = await storageApp(kind)
