@@ -36,7 +36,7 @@ let seq = 0
 
 function serverUrl(): string {
   const url = process.env.PG_URL
-  if (!url) throw new Error('STOWAGE_TEST_STORE=postgres needs PG_URL (start one with scripts/start-postgres.sh)')
+  if (!url) throw new Error('these tests need PG_URL, a PostgreSQL server (scripts/start-postgres.sh prints one; npm test starts it for its PostgreSQL pass)')
   return url
 }
 

@@ -8,11 +8,8 @@
  * replicas log each run at debug level, which is what is counted.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { serverProcess, type ServerProcess } from '../helpers/server-process.ts'
-import { createPgDatabase } from '../helpers/store.ts'
+import type { ServerProcess } from '../helpers/server-process.ts'
+import { replicaPair, type Pair } from './pair.ts'
 
 const INTERVAL_MS = 400
 const JOBS = ['session-reap', 'backend-probes']
@@ -27,30 +24,19 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   for (const deadline = Date.now() + ms; Date.now() < deadline && !cond();) await Bun.sleep(50)
 }
 
-describe.skipIf(!process.env.PG_URL)('background work on two replicas', () => {
+describe('background work on two replicas', () => {
   let a: ServerProcess
   let b: ServerProcess
-  let shared: string
-  let drop: () => Promise<void>
+  let pair: Pair
   let startedAt: number
 
   beforeAll(async () => {
-    const pg = await createPgDatabase()
-    drop = pg.drop
-    shared = mkdtempSync(join(tmpdir(), 'stowage-fleet-'))
-    const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-    const env = { STOWAGE_TEST_LEASE_INTERVAL_MS: String(INTERVAL_MS), STOWAGE_LOG_LEVEL: 'debug' }
-    a = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: true, env } })
-    b = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: false, env } })
-    startedAt = Date.now()
-    await Promise.all([a.start(), b.start()])
+    pair = await replicaPair({ env: { STOWAGE_TEST_LEASE_INTERVAL_MS: String(INTERVAL_MS), STOWAGE_LOG_LEVEL: 'debug' } })
+    ;({ a, b } = pair)
+    startedAt = pair.startedAt
   }, 120_000)
 
-  afterAll(async () => {
-    await Promise.all([a?.dispose(), b?.dispose()])
-    await drop?.()
-    rmSync(shared, { recursive: true, force: true })
-  }, 60_000)
+  afterAll(() => pair?.dispose(), 60_000)
 
   test('each leased job runs on one replica, at most once an interval', async () => {
     const total = (job: string) => runs(a, job) + runs(b, job)

@@ -6,42 +6,29 @@
  * one ends it on both; a share capped at 5 downloads gives exactly 5 under 50
  * concurrent downloads spread over both; concurrent uploads through both
  * replicas add up exactly in the bucket's usage; a backend secret sealed on
- * one replica opens on the other (one master key). Runs when PG_URL names a
- * PostgreSQL server (scripts/start-postgres.sh); skipped otherwise.
+ * one replica opens on the other (one master key). Needs PG_URL, a PostgreSQL
+ * server (`npm test` starts one for its PostgreSQL pass), and the test RGW.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { serverProcess, type ServerProcess, type Session } from '../helpers/server-process.ts'
-import { createPgDatabase } from '../helpers/store.ts'
+import type { ServerProcess, Session } from '../helpers/server-process.ts'
+import { s3Env } from '../helpers/s3.ts'
+import { replicaPair, type Pair } from './pair.ts'
 
 const BUCKET = 'fleet'
 
-describe.skipIf(!process.env.PG_URL)('two replicas on one PostgreSQL', () => {
+describe('two replicas on one PostgreSQL', () => {
   let a: ServerProcess
   let b: ServerProcess
   let admin: Session
-  let shared: string
-  let drop: () => Promise<void>
+  let pair: Pair
 
   beforeAll(async () => {
-    const pg = await createPgDatabase()
-    drop = pg.drop
-    shared = mkdtempSync(join(tmpdir(), 'stowage-fleet-'))
-    mkdirSync(join(shared, BUCKET))
-    const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-    a = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: true } })
-    b = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: false } })
-    await Promise.all([a.start(), b.start()])
+    pair = await replicaPair({ bucket: BUCKET })
+    ;({ a, b } = pair)
     admin = await a.signIn()
   }, 120_000)
 
-  afterAll(async () => {
-    await Promise.all([a?.dispose(), b?.dispose()])
-    await drop?.()
-    rmSync(shared, { recursive: true, force: true })
-  }, 60_000)
+  afterAll(() => pair?.dispose(), 60_000)
 
   const upload = (on: ServerProcess, key: string, body: string): Promise<Response> =>
     on.call(admin, 'POST', `/api/backends/local/buckets/${BUCKET}/object?key=${encodeURIComponent(key)}`, {
@@ -90,15 +77,16 @@ describe.skipIf(!process.env.PG_URL)('two replicas on one PostgreSQL', () => {
     }
   }, 60_000)
 
-  test.skipIf(!process.env.S3_ENDPOINT)('a backend whose secret was sealed on one replica is usable on the other', async () => {
+  test('a backend whose secret was sealed on one replica is usable on the other', async () => {
+    const rgw = s3Env()
     const made = await a.call(admin, 'POST', '/api/admin/backends', {
       json: {
         id: 'shared-rgw',
-        endpoint: process.env.S3_ENDPOINT,
-        region: process.env.S3_REGION ?? 'us-east-1',
+        endpoint: rgw.endpoint,
+        region: rgw.region,
         path_style: true,
-        access_key: process.env.S3_ACCESS_KEY,
-        secret_key: process.env.S3_SECRET_KEY,
+        access_key: rgw.accessKey,
+        secret_key: rgw.secretKey,
       },
     })
     expect(made.status).toBe(201)

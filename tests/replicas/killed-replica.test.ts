@@ -8,11 +8,8 @@
  * object with part of its bytes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { serverProcess, type ServerProcess, type Session } from '../helpers/server-process.ts'
-import { createPgDatabase } from '../helpers/store.ts'
+import type { ServerProcess, Session } from '../helpers/server-process.ts'
+import { replicaPair, type Pair } from './pair.ts'
 
 const BUCKET = 'crash'
 /** Big enough that a kill can land while an upload's body is still arriving. */
@@ -23,30 +20,19 @@ type Write = { kind: 'user' | 'object'; name: string; acked: boolean }
 
 const bodyOf = (name: string): string => name.padEnd(BODY_BYTES, '.')
 
-describe.skipIf(!process.env.PG_URL)('a replica killed mid-request', () => {
+describe('a replica killed mid-request', () => {
   let a: ServerProcess
   let b: ServerProcess
   let admin: Session
-  let shared: string
-  let drop: () => Promise<void>
+  let pair: Pair
 
   beforeAll(async () => {
-    const pg = await createPgDatabase()
-    drop = pg.drop
-    shared = mkdtempSync(join(tmpdir(), 'stowage-fleet-'))
-    mkdirSync(join(shared, BUCKET))
-    const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
-    a = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: true } })
-    b = await serverProcess({ replica: { postgresUrl: pg.url, objects: shared, secretKey, admin: false } })
-    await Promise.all([a.start(), b.start()])
+    pair = await replicaPair({ bucket: BUCKET })
+    ;({ a, b } = pair)
     admin = await a.signIn()
   }, 120_000)
 
-  afterAll(async () => {
-    await Promise.all([a?.dispose(), b?.dispose()])
-    await drop?.()
-    rmSync(shared, { recursive: true, force: true })
-  }, 60_000)
+  afterAll(() => pair?.dispose(), 60_000)
 
   const send = (w: Write): Promise<Response> =>
     w.kind === 'user'

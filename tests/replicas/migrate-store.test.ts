@@ -4,7 +4,8 @@
  * a dry run copies nothing, the real run copies every row and checks every
  * table's count, a second run refuses a target that is no longer empty, and
  * an app started on the target signs in the same accounts and serves the
- * same share. Runs when PG_URL names a PostgreSQL server; skipped otherwise.
+ * same share. Needs PG_URL, a PostgreSQL server (`npm test` starts one for its
+ * PostgreSQL pass).
  */
 import { afterAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,7 +17,7 @@ import { createPgDatabase, freshStore, PG_URL_ENV } from '../helpers/store.ts'
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
 
-describe.skipIf(!process.env.PG_URL)('migrate-store', () => {
+describe('migrate-store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stowage-migrate-store-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
