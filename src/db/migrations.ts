@@ -23,23 +23,13 @@ import p0006 from '../../db/postgres/0006_fleet.sql' with { type: 'text' }
 
 export type Migration = { version: number; name: string; sql: string }
 
-export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: '0001_core.sql', sql: m0001 },
-  { version: 2, name: '0002_storage.sql', sql: m0002 },
-  { version: 3, name: '0003_s3proxy.sql', sql: m0003 },
-  { version: 4, name: '0004_shares.sql', sql: m0004 },
-  { version: 5, name: '0005_grants.sql', sql: m0005 },
-  { version: 6, name: '0006_fleet.sql', sql: m0006 },
-]
+/** File names shared by both dialects; a migration's version is its position, which is also its number. */
+const NAMES = ['0001_core.sql', '0002_storage.sql', '0003_s3proxy.sql', '0004_shares.sql', '0005_grants.sql', '0006_fleet.sql']
 
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: '0001_core.sql', sql: p0001 },
-  { version: 2, name: '0002_storage.sql', sql: p0002 },
-  { version: 3, name: '0003_s3proxy.sql', sql: p0003 },
-  { version: 4, name: '0004_shares.sql', sql: p0004 },
-  { version: 5, name: '0005_grants.sql', sql: p0005 },
-  { version: 6, name: '0006_fleet.sql', sql: p0006 },
-]
+const sequence = (texts: readonly string[]): readonly Migration[] => texts.map((sql, i) => ({ version: i + 1, name: NAMES[i]!, sql }))
+
+export const MIGRATIONS = sequence([m0001, m0002, m0003, m0004, m0005, m0006])
+export const POSTGRES_MIGRATIONS = sequence([p0001, p0002, p0003, p0004, p0005, p0006])
 
 export const migrationsFor = (dialect: Dialect): readonly Migration[] => (dialect === 'sqlite' ? MIGRATIONS : POSTGRES_MIGRATIONS)
 
