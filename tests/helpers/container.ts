@@ -25,6 +25,14 @@ export async function sh(argv: string[], opts: { cwd?: string; env?: Record<stri
   return { code, stdout, stderr }
 }
 
+/**
+ * `systemd-analyze verify` on a unit whose ExecStart lives in /usr/local/bin: `binDir` is bound over
+ * /usr/local/bin in a private mount namespace only, so the check finds the binary without installing it.
+ */
+export function verifyUnit(binDir: string, unit: string): Promise<Exec> {
+  return sh(['unshare', '--mount', '--', 'sh', '-c', 'mount --bind "$0" /usr/local/bin && exec systemd-analyze verify --man=no "$1"', binDir, unit])
+}
+
 async function must(argv: string[], opts: { cwd?: string } = {}): Promise<string> {
   const r = await sh(argv, opts)
   if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}:\n${r.stderr.slice(-4000)}`)

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { loadConfigFile } from '../../src/config/load.ts'
 import { BINARY } from '../helpers/binary.ts'
-import { ROOT, sh } from '../helpers/container.ts'
+import { ROOT, verifyUnit } from '../helpers/container.ts'
 
 const DIR = join(ROOT, 'deploy/replicas')
 
@@ -45,17 +45,7 @@ test('an instance of the systemd template unit passes systemd-analyze verify', a
   try {
     copyFileSync(join(ROOT, 'deploy/systemd/stowage@.service'), join(work, 'stowage@.service'))
     symlinkSync('stowage@.service', join(work, 'stowage@a.service'))
-    // ExecStart must exist: dist/ is bound over /usr/local/bin in a private mount namespace only.
-    const r = await sh([
-      'unshare',
-      '--mount',
-      '--',
-      'sh',
-      '-c',
-      'mount --bind "$0" /usr/local/bin && exec systemd-analyze verify --man=no "$1"',
-      dirname(BINARY),
-      join(work, 'stowage@a.service'),
-    ])
+    const r = await verifyUnit(dirname(BINARY), join(work, 'stowage@a.service'))
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
   } finally {

@@ -15,7 +15,7 @@ import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readF
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BINARY } from '../helpers/binary.ts'
-import { freePort, requireContainerTools, resolveUser, ROOT, sh, type Exec } from '../helpers/container.ts'
+import { freePort, requireContainerTools, resolveUser, ROOT, sh, verifyUnit, type Exec } from '../helpers/container.ts'
 import { signIn } from '../helpers/http-session.ts'
 
 const UNIT = join(ROOT, 'deploy/systemd/stowage.service')
@@ -194,17 +194,7 @@ test('the README install steps run as written in a throwaway root, and the servi
 test('systemd-analyze verify passes on the unit, installed where the README puts it', async () => {
   const installed = join(root, 'etc/systemd/system/stowage.service')
   expect(readFileSync(installed, 'utf8')).toBe(readFileSync(UNIT, 'utf8'))
-  // ExecStart must exist: the throwaway root's /usr/local/bin replaces the host's in a private mount namespace only.
-  const r = await sh([
-    'unshare',
-    '--mount',
-    '--',
-    'sh',
-    '-c',
-    'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"',
-    root,
-    installed,
-  ])
+  const r = await verifyUnit(join(root, 'usr/local/bin'), installed)
   expect(r.stderr).toBe('')
   expect(r.code).toBe(0)
   const broken = join(work, 'broken.service')
@@ -214,16 +204,7 @@ test('systemd-analyze verify passes on the unit, installed where the README puts
       .replace('ExecStart=/usr/local/bin/stowage', 'ExecStart=/usr/local/bin/stowage-missing')
       .replace('[Service]', '[Service]\nRestartSec=soon'),
   )
-  const bad = await sh([
-    'unshare',
-    '--mount',
-    '--',
-    'sh',
-    '-c',
-    'mount --bind "$0/usr/local/bin" /usr/local/bin && exec systemd-analyze verify --man=no "$1"',
-    root,
-    broken,
-  ])
+  const bad = await verifyUnit(join(root, 'usr/local/bin'), broken)
   expect(bad.code).not.toBe(0)
   expect(bad.stderr).toContain('stowage-missing')
 }, 60_000)
