@@ -41,6 +41,7 @@ import { indexStats } from '../src/backends/fs/dir-index.ts'
 import { createFsBackend } from '../src/backends/fs/driver.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
+import { httpCeiling } from './lib/http-ceiling.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
 import { expectStatus, type OpContext } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
@@ -197,6 +198,7 @@ async function bigTransfers(): Promise<string> {
   const write = timed('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${f['big-mib']}`, 'conv=fsync', 'status=none'])
   const cached = timed('sh', ['-c', `cat '${file}' > /dev/null`])
   const direct = timed('dd', [`if=${file}`, 'of=/dev/null', 'bs=1M', 'iflag=direct', 'status=none'])
+  const ceiling = await httpCeiling(file, join(f.root, 'ceiling.bin'))
   rmSync(file, { force: true })
   const raw = table(
     ['raw disk', 'MiB/s'],
@@ -204,6 +206,8 @@ async function bigTransfers(): Promise<string> {
       [`dd ${f['big-mib']} MiB from /dev/zero, conv=fsync (the engine syncs what it writes)`, fixed(f['big-mib'] / write, 0)],
       [`cat ${f['big-mib']} MiB just written (from the page cache, as the engine's GET reads it)`, fixed(f['big-mib'] / cached, 0)],
       [`dd ${f['big-mib']} MiB, iflag=direct (the device itself)`, fixed(f['big-mib'] / direct, 0)],
+      [`a bare Bun.serve sending the file with sendfile, to curl -o /dev/null (any HTTP GET's ceiling)`, fixed(ceiling.get, 0)],
+      [`a bare Bun.serve taking a curl -T upload with the MD5 an ETag needs and fsync (an S3 PUT's ceiling)`, fixed(ceiling.put, 0)],
     ],
   )
   return [

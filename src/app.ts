@@ -206,7 +206,15 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
   const oidc = createOidc(config, { users, sessions, audit, metrics, logger, context, access, now })
 
   const backendAdmin = createBackendAdmin({ registry, store: backendStore, sealer, audit, now })
-  const accounting = createQuotaService({ db, registry, audit, logger, now, scanIntervalMs: config.quotas.scan_interval })
+  const accounting = createQuotaService({
+    db,
+    registry,
+    audit,
+    logger,
+    now,
+    scanIntervalMs: config.quotas.scan_interval,
+    leases,
+  })
   accounting.start()
   const cors = await createCorsService({ db, changes, registry, audit, logger, now })
   const pins = createPinService({ db, registry, now })

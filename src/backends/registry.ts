@@ -84,7 +84,10 @@ export async function createRegistry(d: {
       pathStyle: b.path_style,
     }
     if (type === 's3') signing.set(b.id, settings)
-    const backend = type === 'fs' ? createFsBackend({ ...fsOptions, id: b.id, root: b.root }) : createS3Backend(settings)
+    const backend =
+      type === 'fs'
+        ? createFsBackend({ ...fsOptions, id: b.id, root: b.root, leased: (every, sweep) => d.leases.run(`fs-upload-sweep:${b.id}`, every, sweep) })
+        : createS3Backend(settings)
     entries.set(b.id, {
       id: b.id,
       name: b.name || b.id,

@@ -39,9 +39,23 @@ export function createLeases(d: {
     return row !== null
   }
 
+  /**
+   * Runs `fn`, the run of job `name` due now, if this replica holds (or takes)
+   * the job's lease; for jobs that recur every `intervalMs` on a schedule of their own.
+   */
+  async function run(name: string, intervalMs: number, fn: () => Promise<unknown>): Promise<boolean> {
+    if (!(await claim(name, intervalMs * LEASE_PERIODS))) return false
+    await fn()
+    d.onRun?.(name)
+    return true
+  }
+
   return {
     holder: d.holder,
     claim,
+    run,
+    /** Takes or renews the lease of job `name` (recurring every `intervalMs`) while a long run goes on; false once it is lost. */
+    renew: (name: string, intervalMs: number): Promise<boolean> => claim(name, intervalMs * LEASE_PERIODS),
     /**
      * Every `intervalMs`, runs `fn` on the replica holding the lease `name`
      * (and `otherwise`, if given, on the others).
@@ -50,10 +64,7 @@ export function createLeases(d: {
       const intervalMs = d.intervalMs ?? ownIntervalMs
       const tick = async () => {
         try {
-          if (await claim(name, intervalMs * LEASE_PERIODS)) {
-            await fn()
-            d.onRun?.(name)
-          } else if (otherwise) await otherwise()
+          if (!(await run(name, intervalMs, fn)) && otherwise) await otherwise()
         } catch (err) {
           d.onError(name, err)
         }

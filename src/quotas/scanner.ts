@@ -7,6 +7,10 @@
  * interval after the previous one ends. It starts on a timer, so it never
  * delays start-up, and a backend that is down or slow is logged and skipped.
  *
+ * In a fleet, the full passes run on the one replica holding the `usage-scan`
+ * lease, renewed before each bucket, so a fleet lists each bucket once an
+ * interval; a replica that finds the lease taken skips that pass.
+ *
  * Between runs, buckets whose usage is unknown (new buckets, new quotas, size
  * tracking switched back on) are queued and counted one at a time; the queue
  * waits while a full pass runs, so a backend sees at most two listings from
@@ -14,10 +18,14 @@
  */
 import { BackendError } from '../backends/backend.ts'
 import type { Registry } from '../backends/registry.ts'
+import type { Leases } from '../db/lease.ts'
 import type { Logger } from '../lib/log.ts'
 import { within } from '../sizes/walk.ts'
 import type { QuotaStore } from './store.ts'
 import { bucketKey, type UsageTracker } from './usage.ts'
+
+/** The fleet lease of the full passes. */
+const LEASE = 'usage-scan'
 
 /** A backend that does not answer ListBuckets in this long is skipped for this run. */
 const LIST_BUCKETS_BUDGET_MS = 30_000
@@ -35,6 +43,8 @@ export function createScanner(d: {
   wanted(backendId: string, bucket: string): Promise<boolean>
   logger: Logger
   now: () => number
+  /** In a fleet, the replica that runs a pass holds this lease; every pass runs here when absent. */
+  leases?: Pick<Leases, 'run' | 'renew'>
 }) {
   const enabled = d.intervalMs > 0
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -73,6 +83,8 @@ export function createScanner(d: {
       await d.store.pruneUsage(entry.id, names)
       for (const bucket of names) {
         if (stopped) break
+        // A pass longer than the lease must not run beside the one another replica took over.
+        if (d.leases && !(await d.leases.renew(LEASE, d.intervalMs))) return finish(report)
         if (!(await d.wanted(entry.id, bucket))) {
           // A one-off recompute of an opted-out bucket leaves a row nothing keeps fresh.
           await d.store.deleteUsage(entry.id, bucket)
@@ -82,6 +94,10 @@ export function createScanner(d: {
         else report.failed++
       }
     }
+    return finish(report)
+  }
+
+  function finish(report: ScanReport): ScanReport {
     report.finishedAt = d.now()
     last = report
     return report
@@ -90,7 +106,9 @@ export function createScanner(d: {
   function schedule(delayMs: number): void {
     if (stopped) return
     timer = setTimeout(() => {
-      void runNow().finally(() => schedule(d.intervalMs))
+      void (d.leases ? d.leases.run(LEASE, d.intervalMs, runNow) : runNow())
+        .catch((err: unknown) => d.logger.warn('usage scan failed', { error: (err as Error)?.message }))
+        .finally(() => schedule(d.intervalMs))
     }, delayMs)
     timer.unref?.()
   }

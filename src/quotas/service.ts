@@ -29,6 +29,7 @@ import { validateBucketName } from '../storage/validate.ts'
 import { iso } from '../users/model.ts'
 import type { BucketSize, StorageAccounting } from './gate.ts'
 import type { QuotaBody, QuotaDTO } from './model.ts'
+import type { Leases } from '../db/lease.ts'
 import { createScanner, type Scanner } from './scanner.ts'
 import { createQuotaStore, type QuotaStore, type UsageRow } from './store.ts'
 import { createUsageTracker, type UsageTracker } from './usage.ts'
@@ -65,6 +66,8 @@ export function createQuotaService(d: {
   logger: Logger
   now: () => number
   scanIntervalMs: number
+  /** The fleet's leases: one replica runs each scanner pass (see scanner.ts). */
+  leases?: Pick<Leases, 'run' | 'renew'>
   countBudgetMs?: number
 }): QuotaService {
   const store = createQuotaStore(d.db)
@@ -72,7 +75,7 @@ export function createQuotaService(d: {
   const usage = createUsageTracker({ store, registry: d.registry, audit: d.audit, now: d.now })
   const wanted = async (backendId: string, bucket: string): Promise<boolean> =>
     (await tracking.enabled(backendId, bucket)) || (await store.quota(backendId, bucket)) !== null
-  const scanner = createScanner({ intervalMs: d.scanIntervalMs, registry: d.registry, store, usage, wanted, logger: d.logger, now: d.now })
+  const scanner = createScanner({ intervalMs: d.scanIntervalMs, registry: d.registry, store, usage, wanted, logger: d.logger, now: d.now, leases: d.leases })
   const changed: BucketListener[] = []
   const forgotten: BucketListener[] = []
   const budget = d.countBudgetMs ?? COUNT_BUDGET_MS

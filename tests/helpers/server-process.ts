@@ -71,6 +71,7 @@ export async function serverProcess(
     ...(o.replica ? { STOWAGE_POSTGRES_URL: o.replica.postgresUrl, STOWAGE_SECRET_KEY: o.replica.secretKey, ...o.replica.env } : {}),
   }
   if (o.replica?.admin !== false) await createAdmin(config, env)
+  const wantsProxy = o.rgw !== undefined || /^(true|1|yes|on)$/i.test(o.replica?.env?.STOWAGE_S3_PROXY__ENABLED ?? '')
 
   let proc: Bun.Subprocess<'ignore', 'pipe', 'pipe'> | undefined
   let out = ''
@@ -92,7 +93,7 @@ export async function serverProcess(
       const proxy = /"msg":"listening","listener":"s3-proxy","address":"([^"]+)"/.exec(out)
       if (
         m &&
-        (proxy || !o.rgw) &&
+        (proxy || !wantsProxy) &&
         (await fetch(`http://${m[1]}/healthz`)
           .then((r) => r.ok)
           .catch(() => false))

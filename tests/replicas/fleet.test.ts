@@ -3,7 +3,8 @@
  * Two `stowage serve` processes on one PostgreSQL database and one shared
  * `fs` backend directory, as a load balancer without stickiness would use
  * them: a session made on one replica works on the other and a sign-out on
- * one ends it on both; a share capped at 5 downloads gives exactly 5 under 50
+ * one ends it on both; an account locks after exactly its 5 wrong passwords
+ * however they are spread over the replicas; a share capped at 5 downloads gives exactly 5 under 50
  * concurrent downloads spread over both; concurrent uploads through both
  * replicas add up exactly in the bucket's usage; a backend secret sealed on
  * one replica opens on the other (one master key). Needs PG_URL, a PostgreSQL
@@ -43,6 +44,27 @@ describe('two replicas on one PostgreSQL', () => {
     expect((await a.call(s, 'POST', '/auth/logout')).status).toBe(200)
     expect((await b.call(s, 'GET', '/api/me')).status).toBe(401)
     expect((await a.call(s, 'GET', '/api/me')).status).toBe(401)
+  })
+
+  test('wrong passwords spread over both replicas lock the account at exactly the fifth, on both', async () => {
+    const password = 'a long enough passphrase 42'
+    const made = await a.call(admin, 'POST', '/api/admin/users', { json: { username: 'lockme', password, role: 'user', must_change_pw: false } })
+    expect(made.status).toBe(201)
+    const attempt = async (on: ServerProcess, pw: string): Promise<string> => {
+      const res = await fetch(`${on.url}/auth/login/local`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'lockme', password: pw }),
+      })
+      return `${res.status} ${((await res.json()) as { error?: { code: string } }).error?.code ?? 'ok'}`
+    }
+    // Two wrong on each replica, then the right one: not locked, and the count starts again.
+    for (const on of [a, b, a, b]) expect(await attempt(on, 'wrong')).toBe('401 invalid_credentials')
+    expect(await attempt(b, password)).toBe('200 ok')
+    // Five wrong, at most three on one replica: the fifth locks the account for both.
+    for (const on of [a, b, a, b, a]) expect(await attempt(on, 'wrong')).toBe('401 invalid_credentials')
+    expect(await attempt(b, password)).toBe('429 account_locked')
+    expect(await attempt(a, password)).toBe('429 account_locked')
   })
 
   test('a share capped at 5 gives exactly 5 of 50 concurrent downloads spread over both replicas', async () => {

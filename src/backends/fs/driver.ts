@@ -12,7 +12,8 @@
  * unversioned bucket with no policy and no rules (false, null, []).
  *
  * Multipart uploads left unfinished for `abandonedUploadAfterMs` are aborted
- * by a sweep that runs when the root opens and then periodically.
+ * by a sweep that runs when the root opens and then periodically (in a fleet,
+ * on the one replica holding the sweep's lease).
  */
 import { access, constants, readdir } from 'node:fs/promises'
 import { BackendError, type Backend, type Capabilities } from '../backend.ts'
@@ -55,6 +56,8 @@ export type FsBackendOptions = {
   abandonedUploadAfterMs?: number
   /** Told about sweeps that fail, which never fail a request. */
   onSweepError?: (err: unknown) => void
+  /** Runs the sweep due now if this process is the one of those sharing the root that does; runs it when absent. */
+  leased?: (intervalMs: number, sweep: () => Promise<unknown>) => Promise<unknown>
 }
 
 /**
@@ -67,9 +70,11 @@ export type FsBackendOptions = {
  */
 export function createFsBackend(opts: FsBackendOptions): Backend {
   const maxAge = opts.abandonedUploadAfterMs ?? 0
+  const sweepEveryMs = Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4))
   let sweeper: ReturnType<typeof setInterval> | undefined
   const sweep = (c: FsContext): void => {
-    multipart.expireUploads(c, Date.now() - maxAge).catch((err: unknown) => opts.onSweepError?.(err))
+    const run = () => multipart.expireUploads(c, Date.now() - maxAge)
+    ;(opts.leased ? opts.leased(sweepEveryMs, run) : run()).catch((err: unknown) => opts.onSweepError?.(err))
   }
   // Opened on first use and retried after a failure, so a root that is not
   // mounted yet fails calls with `unavailable` until it appears.
@@ -81,7 +86,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
         forgetListedUnder(c.root)
         if (maxAge > 0) {
           sweep(c)
-          sweeper = setInterval(() => sweep(c), Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4)))
+          sweeper = setInterval(() => sweep(c), sweepEveryMs)
           sweeper.unref?.()
         }
         return c
