@@ -27,12 +27,52 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses): [0] is the state. */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+}
+
 /** User + system CPU seconds the process has used so far. */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name may contain spaces and parentheses; fields are counted after its closing ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const fields = statFields(pid)
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+}
+
+/**
+ * CPU seconds of a process and all its descendants so far, including those
+ * that have exited (a reaped child's time is in its parent's cutime and
+ * cstime), so a server that starts and ends worker processes (PostgreSQL's
+ * backends) is measured whole across an interval.
+ */
+export function treeCpuSeconds(root: number): number {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const ppid = Number(statFields(Number(entry))[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  let total = 0
+  for (const stack = [root]; stack.length > 0;) {
+    const pid = stack.pop()!
+    try {
+      const f = statFields(pid)
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / CLK_TCK
+    } catch {
+      continue
+    }
+    stack.push(...(children.get(pid) ?? []))
+  }
+  return total
+}
+
+/** The parent pid of `pid`. */
+export function parentOf(pid: number): number {
+  return Number(statFields(pid)[1])
 }
 
 /** Pids whose command name (/proc/<pid>/comm) is exactly `comm`. */
