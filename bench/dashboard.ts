@@ -25,7 +25,7 @@ import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
 import { expectStatus } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
-import { mib, writeSection } from './lib/report.ts'
+import { mib, publish } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
 
@@ -42,7 +42,6 @@ const f = flags(process.argv.slice(2), {
   binary: DIST_BINARY,
   profile: '',
 })
-const README = new URL('./README.md', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
 const LIST_KEYS = 100
@@ -166,11 +165,7 @@ async function main(): Promise<void> {
   if (!f['no-load']) sections.push(await loadCases(cases))
   header.push(`Load average after: ${loadAverage()}.`)
   const body = [header.join(' '), ...sections].join('\n\n')
-  console.log(`\n${body}\n`)
-  if (f.write) {
-    writeSection(README, 'dashboard-results', body)
-    console.log(`wrote ${README}`)
-  }
+  publish('dashboard-results', body, f.write)
 }
 
 async function loadCases(cases: Case[]): Promise<string> {

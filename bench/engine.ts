@@ -45,7 +45,7 @@ import { httpCeiling } from './lib/http-ceiling.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
 import { expectStatus, type OpContext } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
-import { fixed, table, writeSection, type Cell } from './lib/report.ts'
+import { fixed, publish, table, type Cell } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
 import { median } from './lib/stats.ts'
@@ -68,7 +68,6 @@ const f = flags(process.argv.slice(2), {
   binary: DIST_BINARY,
   profile: '',
 })
-const README = new URL('./README.md', import.meta.url).pathname
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -312,11 +311,7 @@ async function main(): Promise<void> {
   if (!f['no-folders']) sections.push(await folders())
   header.push(`Load average after: ${loadAverage()}.`)
   const body = [header.join(' '), ...sections].join('\n\n')
-  console.log(`\n${body}\n`)
-  if (f.write) {
-    writeSection(README, 'engine-results', body)
-    console.log(`wrote ${README}`)
-  }
+  publish('engine-results', body, f.write)
 }
 
 async function cleanup(): Promise<void> {

@@ -15,13 +15,12 @@ import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad } from './lib/load.ts'
 import { cpuSeconds, loadAverage } from './lib/proc.ts'
-import { fixed, table, writeSection, type Cell } from './lib/report.ts'
+import { fixed, publish, table, type Cell } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer } from './lib/server.ts'
 import { percentile } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), { duration: 10, runs: 3, write: false, binary: DIST_BINARY })
-const README = new URL('./README.md', import.meta.url).pathname
 const PASSWORD = `pw-${crypto.randomUUID()}`
 const SIZES = { '1 KiB': 1024, '1 MiB': 1024 * 1024 } as const
 const TARGET_P50 = { '1 KiB': 0.3, '1 MiB': 1 } as const
@@ -157,11 +156,7 @@ try {
     `One client, ${f.duration} s per side and run, ${f.runs} runs alternating which side goes first; medians over the runs; milliseconds. "direct" is the same object from RGW by a presigned URL of its own keys.`,
     ...sections,
   ].join('\n\n')
-  console.log(`\n${body}\n`)
-  if (f.write) {
-    writeSection(README, 'latency-results', body)
-    console.log(`wrote ${README}`)
-  }
+  publish('latency-results', body, f.write)
 } finally {
   await srv.stop()
   await direct.deleteKeys(

@@ -28,7 +28,7 @@ import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
 import { expectStatus, type OpContext } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
-import { mib, writeSection } from './lib/report.ts'
+import { mib, publish } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer } from './lib/server.ts'
 
@@ -46,7 +46,6 @@ const f = flags(process.argv.slice(2), {
   binary: DIST_BINARY,
   profile: '',
 })
-const README = new URL('./README.md', import.meta.url).pathname
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -179,11 +178,7 @@ async function main(): Promise<void> {
   if (!f['no-rss']) sections.push(await bigTransfers())
   header.push(`Load average after: ${loadAverage()}.`)
   const body = [header.join(' '), ...sections].join('\n\n')
-  console.log(`\n${body}\n`)
-  if (f.write) {
-    writeSection(README, 'proxy-results', body)
-    console.log(`wrote ${README}`)
-  }
+  publish('proxy-results', body, f.write)
 }
 
 async function cleanup(): Promise<void> {

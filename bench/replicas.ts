@@ -28,13 +28,12 @@ import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
 import { cpuOf, loadAverage, parentOf, pidsByName, treeCpuSeconds } from './lib/proc.ts'
-import { fixed, table, writeSection, type Cell } from './lib/report.ts'
+import { fixed, publish, table, type Cell } from './lib/report.ts'
 import { s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer, type Session } from './lib/server.ts'
 import { median } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), { duration: 10, warmup: 2, concurrency: 16, runs: 3, cases: '', write: false, binary: DIST_BINARY })
-const README = new URL('./README.md', import.meta.url).pathname
 const PASSWORD = `pw-${crypto.randomUUID()}`
 const LIST_KEYS = 100
 const body1k = crypto.getRandomValues(new Uint8Array(1024))
@@ -209,11 +208,7 @@ try {
     `${f.concurrency} clients, ${f.warmup} s warm-up + ${f.duration} s per case and deployment, ${f.runs} runs rotating the deployments' order; medians over the runs; latencies in ms; CPU in ms per request ("Stowage": every replica of the deployment; "PostgreSQL": every process of the PostgreSQL server, backends that ended included). "vs SQLite" is req/s against the single SQLite process.`,
     table(['case', 'deployment', 'req/s', 'vs SQLite', 'p50', 'p99', 'Stowage CPU', 'PostgreSQL CPU', 'both', 'errors'], rows),
   ].join('\n\n')
-  console.log(`\n${result}\n`)
-  if (f.write) {
-    writeSection(README, 'replicas-results', result)
-    console.log(`wrote ${README}`)
-  }
+  publish('replicas-results', result, f.write)
 } finally {
   for (const s of servers) await s.stop()
   await pg?.drop()

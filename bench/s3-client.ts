@@ -23,12 +23,11 @@ import { createS3Client } from '../src/s3/client.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { loadAverage } from './lib/proc.ts'
-import { fixed, table, writeSection } from './lib/report.ts'
+import { fixed, publish, table } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { median, summarise } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), { duration: 2, warmup: 0.5, runs: 3, concurrency: '1,16', write: false })
-const README = new URL('./README.md', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
 const env = s3Env()
@@ -186,8 +185,7 @@ async function main(): Promise<void> {
   await s3.deleteKeys(bucket, keys)
   await s3.call('DELETE', bucket, '')
   const md = [header, `Load average after: ${loadAverage()}.`, ...sections].join('\n\n')
-  console.log(md)
-  if (f.write) writeSection(README, 's3-client-results', md)
+  publish('s3-client-results', md, f.write)
   process.exit(0)
 }
 

@@ -14,13 +14,12 @@ import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad } from './lib/load.ts'
 import { cpuSeconds, loadAverage, memory } from './lib/proc.ts'
-import { fixed, mib, table, writeSection } from './lib/report.ts'
+import { fixed, mib, publish, table } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer } from './lib/server.ts'
 import { percentile } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), { minutes: 10, warmup: 1, concurrency: 16, write: false, binary: DIST_BINARY })
-const README = new URL('./README.md', import.meta.url).pathname
 const PASSWORD = `pw-${crypto.randomUUID()}`
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -117,11 +116,7 @@ try {
     ),
     `Median RSS of each minute (MiB): ${perMinute.join(' · ')}. Trend of all samples after the warm-up (least squares): ${fixed(slope, 2)} MiB per minute.`,
   ].join('\n\n')
-  console.log(`\n${body}\n`)
-  if (f.write) {
-    writeSection(README, 'soak-results', body)
-    console.log(`wrote ${README}`)
-  }
+  publish('soak-results', body, f.write)
 } finally {
   await srv.stop()
 }

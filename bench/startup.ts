@@ -17,12 +17,11 @@ import { DEFAULT_HASH_PARAMS } from '../src/auth/password.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad } from './lib/load.ts'
 import { cpuOf, loadAverage, memory, sampleRss } from './lib/proc.ts'
-import { fixed, mib, table, writeSection, type Cell } from './lib/report.ts'
+import { fixed, mib, publish, table, type Cell } from './lib/report.ts'
 import { DIST_BINARY, signIn, stageBinary, startServer, writeBenchConfig } from './lib/server.ts'
 import { percentile, summarise } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), { starts: 10, logins: 40, 'floor-seconds': 10, only: '', write: false, binary: DIST_BINARY })
-const README = new URL('./README.md', import.meta.url).pathname
 const PASSWORD = `pw-${crypto.randomUUID()}`
 
 function freePort(): Promise<number> {
@@ -175,8 +174,4 @@ const body = [
   login,
   framework,
 ].join('\n\n')
-console.log(`\n${body}\n`)
-if (f.write) {
-  writeSection(README, 'foundation-results', body)
-  console.log(`wrote ${README}`)
-}
+publish('foundation-results', body, f.write)

@@ -44,3 +44,14 @@ export function writeSection(file: string, name: string, body: string): void {
   if (a < 0 || b < a) throw new Error(`${file} has no "${start(name)}" … "${end(name)}" markers`)
   writeFileSync(file, text.slice(0, a + start(name).length) + '\n' + body.trim() + '\n' + text.slice(b))
 }
+
+/** bench/README.md, where `--write` puts each script's section. */
+export const README = new URL('../README.md', import.meta.url).pathname
+
+/** Prints a script's result and, with `write`, puts it in README between the markers of section `name`. */
+export function publish(name: string, body: string, write: boolean): void {
+  console.log(`\n${body}\n`)
+  if (!write) return
+  writeSection(README, name, body)
+  console.log(`wrote ${README}`)
+}

@@ -33,6 +33,8 @@ export type ProxyEnv = {
   /** http://127.0.0.1:<proxy port> */
   endpoint: string
   rgw: Backend
+  /** The directory of the `local` fs backend. */
+  fsRoot: string
   /** Creates a bucket on RGW (removed, with its objects, by close()). */
   bucket(tag: string): Promise<string>
   /** Mints a credential through the admin API (or as `as` through self-service). */
@@ -104,6 +106,7 @@ export async function proxyEnv(
     reader,
     endpoint,
     rgw,
+    fsRoot,
     async bucket(tag) {
       const name = bucketName(tag)
       await rgw.createBucket(name)

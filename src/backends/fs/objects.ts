@@ -21,7 +21,7 @@ import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
 import { writeJson } from './json.ts'
 import { forgetListed } from './listed.ts'
-import { fileBody, notModified, resolveRange } from './read.ts'
+import { fileSource, notModified, resolveRange } from './read.ts'
 import { adopt, contentTypeFor, describes, fullInfoOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
@@ -163,15 +163,15 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
     if (opts.partNumber !== undefined) {
       const { start, end } = partSpan(sc, opts.partNumber)
       // A part read of an object that is not multipart is the whole object, as a plain 200.
-      if (!sc.parts || sc.size === 0) return { status: 200, info, body: fileBody(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
-      return { status: 206, info, body: fileBody(fh, start, end, opts.signal), contentLength: end - start + 1, range: { start, end, total: sc.size } }
+      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
+      return { status: 206, info, ...fileSource(fh, start, end, opts.signal), contentLength: end - start + 1, range: { start, end, total: sc.size } }
     }
-    if (!opts.range) return { status: 200, info, body: fileBody(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
+    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
     const { start, end } = resolveRange(opts.range, sc.size)
     return {
       status: 206,
       info,
-      body: fileBody(fh, start, end, opts.signal),
+      ...fileSource(fh, start, end, opts.signal),
       contentLength: end - start + 1,
       range: { start, end, total: sc.size },
     }

