@@ -228,7 +228,7 @@ export async function createRegistry(d: {
     probeAll,
     start(): void {
       void d.leases
-        .claim('backend-probes', PROBE_INTERVAL_MS * 2.5)
+        .renew('backend-probes', PROBE_INTERVAL_MS)
         .then((mine) => (mine ? probeAll() : readHealth()))
         .catch(() => probeAll())
       d.leases.every('backend-probes', PROBE_INTERVAL_MS, probeAll, readHealth)

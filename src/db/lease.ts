@@ -52,9 +52,8 @@ export function createLeases(d: {
 
   return {
     holder: d.holder,
-    claim,
     run,
-    /** Takes or renews the lease of job `name` (recurring every `intervalMs`) while a long run goes on; false once it is lost. */
+    /** Takes or renews the lease of job `name` (recurring every `intervalMs`), e.g. at start or while a long run goes on; false while another live replica holds it. */
     renew: (name: string, intervalMs: number): Promise<boolean> => claim(name, intervalMs * LEASE_PERIODS),
     /**
      * Every `intervalMs`, runs `fn` on the replica holding the lease `name`
