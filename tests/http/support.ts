@@ -38,11 +38,5 @@ export async function servedApp(doc: Record<string, unknown> = {}, opts: AppOpti
   }
 }
 
-/** Waits until `pred` holds (the access log is written after the response is sent). */
-export async function until(pred: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await Bun.sleep(5)
-  }
-}
+/** The access log is written after the response is sent, so tests wait for it. */
+export { until } from '../helpers/until.ts'

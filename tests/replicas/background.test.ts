@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import type { ServerProcess } from '../helpers/server-process.ts'
+import { until } from '../helpers/until.ts'
 import { replicaPair, type Pair } from './pair.ts'
 
 const INTERVAL_MS = 400
@@ -21,10 +22,6 @@ const runs = (on: ServerProcess, job: string): number =>
     .output()
     .split('\n')
     .filter((l) => l.includes('"msg":"background job ran"') && l.includes(`"job":"${job}"`)).length
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  for (const deadline = Date.now() + ms; Date.now() < deadline && !cond();) await Bun.sleep(50)
-}
 
 describe('background work on two replicas', () => {
   let a: ServerProcess

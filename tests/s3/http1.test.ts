@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { contentLength, TransportError } from '../../src/s3/wire.ts'
 import { createTransport, type Transport } from '../../src/s3/transport.ts'
+import { until } from '../helpers/until.ts'
 
 const MiB = 1024 * 1024
 
@@ -49,14 +50,6 @@ function patterned(size: number): Buffer {
 }
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await Bun.sleep(10)
-  }
-}
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

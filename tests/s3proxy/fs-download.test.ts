@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
 import { signRequest } from '../../src/s3/sign.ts'
+import { until } from '../helpers/until.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 
 const MiB = 1024 * 1024
@@ -93,10 +94,6 @@ const openUnderRoot = (): string[] =>
     })
     .filter((target) => target.startsWith(p.fsRoot))
 
-async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !check(); await Bun.sleep(20)) if (Date.now() > end) throw new Error('timed out')
-}
-
 describe('downloads from an fs backend', () => {
   test('a client reading slowly gets every byte of the object, with its exact Content-Length', async () => {
     const { head, body } = bodyOf(await slowGet(`/${bucket}/big.bin`, {}, { pace: 3 * MiB, pauseMs: 150 }).done)
@@ -123,10 +120,10 @@ describe('downloads from an fs backend', () => {
 
   test('a client that goes away mid-body leaves no request in flight and no open file', async () => {
     const r = slowGet(`/${bucket}/big.bin`, {}, { pace: Number.MAX_SAFE_INTEGER, pauseMs: 0, stopAfter: 2 * MiB })
-    await until(() => openUnderRoot().length > 0)
+    await until(() => openUnderRoot().length > 0, 10_000)
     r.socket.destroy()
-    await until(() => p.running.proxy!.inFlight() === 0)
-    await until(() => openUnderRoot().length === 0)
+    await until(() => p.running.proxy!.inFlight() === 0, 10_000)
+    await until(() => openUnderRoot().length === 0, 10_000)
     const again = await p.signed(cred, 'GET', `/${bucket}/big.bin`)
     expect(sha(new Uint8Array(await again.arrayBuffer()))).toBe(sha(data))
   }, 30_000)

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto'
 import net from 'node:net'
 import { signRequest } from '../../src/s3/sign.ts'
 import { s3Env, tcpRelay, type Relay } from '../helpers/s3.ts'
+import { until } from '../helpers/until.ts'
 import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
 
@@ -43,14 +44,6 @@ function signedHead(method: string, path: string, headers: Record<string, string
   let out = `${method} ${path} HTTP/1.1\r\n`
   h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
   return out + '\r\n'
-}
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out')
-    await Bun.sleep(20)
-  }
 }
 
 describe('bodies', () => {
