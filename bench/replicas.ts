@@ -23,8 +23,8 @@
  * Usage: bun bench/replicas.ts [--duration 10] [--warmup 2] [--concurrency 16] [--runs 3]
  *   [--cases me,download,list,s3-get,s3-put] [--write] [--binary dist/stowage]
  */
-import { SQL } from 'bun'
 import { s3Env } from '../tests/helpers/s3.ts'
+import { createPgDatabase } from '../tests/helpers/store.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad, type OpContext } from './lib/load.ts'
 import { cpuOf, loadAverage, parentOf, pidsByName, treeCpuSeconds } from './lib/proc.ts'
@@ -41,8 +41,6 @@ const body1k = crypto.getRandomValues(new Uint8Array(1024))
 const rgw = s3Env()
 const direct = s3Client(rgw)
 const bucket = `bench-replicas-${Date.now().toString(36)}`
-const pgBase = process.env.PG_URL
-if (!pgBase) throw new Error('PG_URL is not set: start a throwaway server with `bash scripts/start-postgres.sh` and export what it prints')
 
 /** One deployment under test: its replicas (the clients are spread over them by worker number). */
 type Deployment = { name: string; replicas: Array<{ srv: BenchServer; s3: S3Client }>; session: Session }
@@ -71,24 +69,10 @@ const cases: Record<string, { label: string; op(d: Deployment, c: OpContext): Pr
 }
 
 /** PostgreSQL servers on this machine: the `postgres` processes whose parent is not one; their trees hold every backend. */
-const postmasters = pidsByName('postgres').filter((pid) => !pidsByName('postgres').includes(parentOf(pid)))
+const postgresPids = pidsByName('postgres')
+const postmasters = postgresPids.filter((pid) => !postgresPids.includes(parentOf(pid)))
 
 const pick = (d: Deployment, c: OpContext) => d.replicas[c.worker % d.replicas.length]!
-
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = new SQL(pgBase!, { max: 1 })
-  const name = `stowage_bench_${Date.now().toString(36)}`
-  await admin.unsafe(`CREATE DATABASE ${name}`)
-  const u = new URL(pgBase!)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    async drop() {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.close()
-    },
-  }
-}
 
 async function replica(store: 'sqlite' | { url: string; secretKey: string }, admin: boolean): Promise<BenchServer> {
   const fronted = rgwFronted(rgw)
@@ -149,7 +133,7 @@ let pg: { url: string; drop(): Promise<void> } | undefined
 
 try {
   await seed()
-  pg = await createDatabase()
+  pg = await createPgDatabase()
   const secretKey = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('hex')
   const lite = await replica('sqlite', true)
   servers.push(lite)
