@@ -109,7 +109,9 @@ export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
   const { dir } = staged
   const cmd = o.command ?? [staged.bin]
   const configPath = writeBenchConfig(dir, o.config)
-  const env = { PATH: '/usr/bin:/bin', HOME: dir, ...o.env }
+  // STOWAGE_* from the bench's own environment reach the server, so a run can vary its config.
+  const passed = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STOWAGE_') && e[1] !== undefined))
+  const env = { PATH: '/usr/bin:/bin', HOME: dir, ...passed, ...o.env }
   if (o.admin) {
     const r = Bun.spawnSync([...cmd, 'create-admin', '--username', o.admin.username, '--password-stdin', '--config', configPath], {
       cwd: dir,

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Do-nothing relays in front of an S3 upstream, run as their own process by
+ * bench/floor.ts so /proc figures are theirs alone. They show what Bun's own
+ * machinery costs before Stowage does anything:
+ *
+ * - `bytes`: node:net in and out, every inbound connection paired with one
+ *   upstream connection, bytes copied both ways untouched (the client signs
+ *   for the upstream's host);
+ * - `stack`: the S3 listener's parts with none of its work: a node:http
+ *   server, each request re-signed and sent by Stowage's own S3 client
+ *   (src/s3/client.ts) with its body streamed through, the answer's head
+ *   copied and its body piped back.
+ *
+ * Usage: bun bench/lib/relays.ts bytes|stack PORT (upstream from S3_ENDPOINT,
+ * S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION); prints `listening` when ready.
+ */
+import http from 'node:http'
+import net from 'node:net'
+import { createS3Client } from '../../src/s3/client.ts'
+
+const [kind, portArg] = process.argv.slice(2)
+const port = Number(portArg)
+const upstream = new URL(process.env.S3_ENDPOINT!)
+const PASSED = ['content-length', 'content-type', 'etag', 'last-modified', 'x-amz-request-id']
+
+function bytesRelay(): net.Server {
+  return net.createServer((inbound) => {
+    const out = net.connect(Number(upstream.port), upstream.hostname)
+    for (const s of [inbound, out]) {
+      s.setNoDelay(true)
+      s.on('error', () => {})
+    }
+    inbound.pipe(out)
+    out.pipe(inbound)
+    inbound.on('close', () => out.destroy())
+    out.on('close', () => inbound.destroy())
+  })
+}
+
+function stackRelay(): http.Server {
+  const client = createS3Client(
+    {
+      endpoint: upstream.origin,
+      region: process.env.S3_REGION || 'us-east-1',
+      accessKey: process.env.S3_ACCESS_KEY!,
+      secretKey: process.env.S3_SECRET_KEY!,
+      pathStyle: true,
+    },
+    { idleMs: 30_000 },
+  )
+  return http.createServer({ keepAlive: true }, async (req, res) => {
+    const [bucket, ...key] = req.url!.slice(1).split('?')[0]!.split('/')
+    try {
+      const headers = new Headers()
+      const length = req.headers['content-length']
+      if (length !== undefined) headers.set('content-length', length)
+      const answer = await client.send({
+        method: req.method!,
+        bucket: decodeURIComponent(bucket!),
+        key: decodeURIComponent(key.join('/')),
+        headers,
+        ...(length !== undefined ? { body: req } : {}),
+      })
+      const passed: Record<string, string> = {}
+      for (const name of PASSED) if (answer.headers[name] !== undefined) passed[name] = answer.headers[name]!
+      res.writeHead(answer.status, passed)
+      if (req.method === 'HEAD') {
+        await answer.discard()
+        res.end()
+      } else {
+        await answer.pipe(res)
+        res.end()
+      }
+    } catch {
+      res.destroy()
+    }
+  })
+}
+
+const server = kind === 'bytes' ? bytesRelay() : kind === 'stack' ? stackRelay() : undefined
+if (!server) throw new Error(`usage: bun bench/lib/relays.ts bytes|stack PORT (got ${kind})`)
+server.listen(port, '127.0.0.1', () => console.log('listening'))
