@@ -64,13 +64,14 @@ async function must(res: Response, status: number, what: string): Promise<void> 
   if (res.status !== status) throw new Error(`${what}: ${res.status} ${text.slice(0, 300)}`)
 }
 
-async function relay(kind: 'bytes' | 'stack', port: number): Promise<{ proc: Bun.Subprocess; pid: number }> {
-  const proc = Bun.spawn([process.execPath, RELAYS, kind, String(port)], { env: process.env, stdout: 'pipe', stderr: 'inherit' })
+async function relay(kind: 'bytes' | 'stack'): Promise<{ proc: Bun.Subprocess; pid: number; port: number }> {
+  const proc = Bun.spawn([process.execPath, RELAYS, kind], { env: process.env, stdout: 'pipe', stderr: 'inherit' })
   const reader = proc.stdout.getReader()
   const { value } = await reader.read()
-  if (!new TextDecoder().decode(value).includes('listening')) throw new Error(`the ${kind} relay did not start`)
   reader.releaseLock()
-  return { proc, pid: proc.pid }
+  const port = Number(/^listening (\d+)/.exec(new TextDecoder().decode(value))?.[1])
+  if (!port) throw new Error(`the ${kind} relay did not start`)
+  return { proc, pid: proc.pid, port }
 }
 
 function headersOf(init: RequestInit): Record<string, string> {
@@ -86,9 +87,9 @@ function viaBytes(port: number): Target['fetch'] {
 }
 
 async function targets(): Promise<{ t: Record<Side, Target>; stop(): Promise<void> }> {
-  const [bytesPort, stackPort] = [20000 + Math.floor(Math.random() * 20000), 40000 + Math.floor(Math.random() * 20000)]
-  const bytes = await relay('bytes', bytesPort)
-  const stack = await relay('stack', stackPort)
+  const bytes = await relay('bytes')
+  const stack = await relay('stack')
+  const [bytesPort, stackPort] = [bytes.port, stack.port]
   const srv: BenchServer = await startServer({ binary: f.binary, admin: { username: 'bench', password: PASSWORD }, ...rgwFronted(env) })
   const session = await signIn(srv.url, 'bench', PASSWORD)
   const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket], description: 'bench floor' })

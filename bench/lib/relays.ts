@@ -12,15 +12,15 @@
  *   (src/s3/client.ts) with its body streamed through, the answer's head
  *   copied and its body piped back.
  *
- * Usage: bun bench/lib/relays.ts bytes|stack PORT (upstream from S3_ENDPOINT,
- * S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION); prints `listening` when ready.
+ * Usage: bun bench/lib/relays.ts bytes|stack (upstream from S3_ENDPOINT,
+ * S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION); listens on a free loopback port
+ * and prints `listening PORT` when ready.
  */
 import http from 'node:http'
 import net from 'node:net'
 import { createS3Client } from '../../src/s3/client.ts'
 
-const [kind, portArg] = process.argv.slice(2)
-const port = Number(portArg)
+const kind = process.argv[2]
 const upstream = new URL(process.env.S3_ENDPOINT!)
 const PASSED = ['content-length', 'content-type', 'etag', 'last-modified', 'x-amz-request-id']
 
@@ -79,5 +79,5 @@ function stackRelay(): http.Server {
 }
 
 const server = kind === 'bytes' ? bytesRelay() : kind === 'stack' ? stackRelay() : undefined
-if (!server) throw new Error(`usage: bun bench/lib/relays.ts bytes|stack PORT (got ${kind})`)
-server.listen(port, '127.0.0.1', () => console.log('listening'))
+if (!server) throw new Error(`usage: bun bench/lib/relays.ts bytes|stack (got ${kind})`)
+server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as net.AddressInfo).port}`))
