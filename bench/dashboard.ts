@@ -23,7 +23,7 @@ import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
-import { expectStatus } from './lib/load.ts'
+import { expectStatus, must } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { mib, publish } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
@@ -64,12 +64,6 @@ async function seed(): Promise<void> {
   }
   for (const size of ['1k', '1m'] as const)
     await must(s3.call('PUT', bucket, `obj/${size}`, { body: payload[size], headers: { 'content-type': 'application/octet-stream' } }), 200, `seed ${size}`)
-}
-
-async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
-  await expectStatus(await res, status).catch((err: Error) => {
-    throw new Error(`${what}: ${err.message}`)
-  })
 }
 
 const upstreamPids = [...pidsByName('radosgw'), ...pidsByName('ceph-osd')]

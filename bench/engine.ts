@@ -43,10 +43,10 @@ import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { httpCeiling } from './lib/http-ceiling.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
-import { expectStatus, type OpContext } from './lib/load.ts'
+import { expectStatus, type OpContext, must } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { fixed, publish, table, type Cell } from './lib/report.ts'
-import { s3Client, type S3Client } from './lib/s3.ts'
+import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
 import { median } from './lib/stats.ts'
 
@@ -86,12 +86,6 @@ let engine: S3Client
 
 type Side = 'engine' | 'rgw'
 type Case = CaseOf<Side>
-
-async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
-  await expectStatus(await res, status).catch((err: Error) => {
-    throw new Error(`${what}: ${err.message}`)
-  })
-}
 
 /** The same keys on both sides: the list folder and the objects GET reads. */
 async function seed(s3: S3Client): Promise<void> {
@@ -184,7 +178,6 @@ async function bigTransfers(): Promise<string> {
   const key = 'big/object.bin'
   const put = engine.request('PUT', bucket, key)
   const get = engine.request('GET', bucket, key)
-  const headersOf = (init: RequestInit): Record<string, string> => Object.fromEntries(new Headers(init.headers).entries())
   const big = await bigTransferTable({
     pid: srv!.pid,
     size,

@@ -20,10 +20,10 @@
  */
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
-import { runLoad } from './lib/load.ts'
+import { runLoad, must } from './lib/load.ts'
 import { cpuOf, loadAverage, pidsByName, sampleRss } from './lib/proc.ts'
 import { fixed, mib, publish, table, type Cell } from './lib/report.ts'
-import { s3Client, type S3Client } from './lib/s3.ts'
+import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
 import { median } from './lib/stats.ts'
 import { downloadStream, uploadStream } from './lib/transfer.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer } from './lib/server.ts'
@@ -59,11 +59,6 @@ type Target = {
   download(key: string): { url: string; headers: Record<string, string> }
 }
 
-async function must(res: Response, status: number, what: string): Promise<void> {
-  const text = await res.text()
-  if (res.status !== status) throw new Error(`${what}: ${res.status} ${text.slice(0, 300)}`)
-}
-
 async function relay(kind: 'bytes' | 'stack'): Promise<{ proc: Bun.Subprocess; pid: number; port: number }> {
   const proc = Bun.spawn([process.execPath, RELAYS, kind], { env: process.env, stdout: 'pipe', stderr: 'inherit' })
   const reader = proc.stdout.getReader()
@@ -72,10 +67,6 @@ async function relay(kind: 'bytes' | 'stack'): Promise<{ proc: Bun.Subprocess; p
   const port = Number(/^listening (\d+)/.exec(new TextDecoder().decode(value))?.[1])
   if (!port) throw new Error(`the ${kind} relay did not start`)
   return { proc, pid: proc.pid, port }
-}
-
-function headersOf(init: RequestInit): Record<string, string> {
-  return Object.fromEntries(new Headers(init.headers).entries())
 }
 
 /** Requests signed for RGW itself, sent to the byte relay with RGW's host, so RGW's signature check passes through it. */

@@ -26,10 +26,10 @@ import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
-import { expectStatus, type OpContext } from './lib/load.ts'
+import { expectStatus, type OpContext, must } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { mib, publish } from './lib/report.ts'
-import { s3Client, type S3Client } from './lib/s3.ts'
+import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer } from './lib/server.ts'
 
 const f = flags(process.argv.slice(2), {
@@ -66,12 +66,6 @@ let proxyUrl = ''
 
 type Side = 'proxy' | 'direct'
 type Case = CaseOf<Side>
-
-async function must(res: Promise<Response>, status: number, what: string): Promise<void> {
-  await expectStatus(await res, status).catch((err: Error) => {
-    throw new Error(`${what}: ${err.message}`)
-  })
-}
 
 async function seed(): Promise<void> {
   await must(direct.call('PUT', bucket, ''), 200, 'create bucket')
@@ -144,7 +138,6 @@ async function loadCases(list: Case[]): Promise<string> {
 async function bigTransfers(): Promise<string> {
   const key = 'big/object.bin'
   for (let i = 0; i < 20; i++) await must(proxy.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200, 'warm-up')
-  const headersOf = (init: RequestInit): Record<string, string> => Object.fromEntries(new Headers(init.headers).entries())
   const put = proxy.request('PUT', bucket, key)
   const get = proxy.request('GET', bucket, key)
   const big = await bigTransferTable({

@@ -12,7 +12,7 @@
  */
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
-import { expectStatus, runLoad } from './lib/load.ts'
+import { expectStatus, runLoad, must } from './lib/load.ts'
 import { cpuSeconds, loadAverage, memory } from './lib/proc.ts'
 import { fixed, mib, publish, table } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
@@ -37,12 +37,6 @@ function leastSquaresSlope(points: Array<[number, number]>): number {
   const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0)
   const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0)
   return sxx === 0 ? 0 : sxy / sxx
-}
-
-async function must(res: Response, status: number, what: string): Promise<void> {
-  await expectStatus(res, status).catch((err: Error) => {
-    throw new Error(`${what}: ${err.message}`)
-  })
 }
 
 await must(await direct.call('PUT', bucket, ''), 200, 'create bucket')

@@ -62,3 +62,10 @@ export async function expectStatus(res: Response, status: number): Promise<void>
   const text = await res.text().catch(() => '')
   throw new Error(`status ${res.status} (wanted ${status}): ${text.slice(0, 200)}`)
 }
+
+/** expectStatus for set-up steps: the error says which step failed. */
+export async function must(res: Response | Promise<Response>, status: number, what: string): Promise<void> {
+  await expectStatus(await res, status).catch((err: Error) => {
+    throw new Error(`${what}: ${err.message}`)
+  })
+}

@@ -41,6 +41,11 @@ function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 }
 
+/** A built request's headers as a plain object, for clients other than fetch (node:http transfers). */
+export function headersOf(init: RequestInit): Record<string, string> {
+  return Object.fromEntries(new Headers(init.headers).entries())
+}
+
 export function s3Client(t: S3Target): S3Client {
   const base = new URL(t.endpoint)
   const request: S3Client['request'] = (method, bucket, key, o = {}) => {
