@@ -20,8 +20,9 @@
  */
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
-import { runLoad, must } from './lib/load.ts'
-import { cpuOf, loadAverage, pidsByName, sampleRss } from './lib/proc.ts'
+import { measure, type Case, type Sample } from './lib/compare.ts'
+import { expectStatus, must } from './lib/load.ts'
+import { loadAverage, pidsByName, sampleRss } from './lib/proc.ts'
 import { fixed, mib, publish, table, type Cell } from './lib/report.ts'
 import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
 import { median } from './lib/stats.ts'
@@ -118,8 +119,8 @@ async function targets(): Promise<{ t: Record<Side, Target>; stop(): Promise<voi
   }
 }
 
-type Case = { label: string; method: string; key: string; body?: Uint8Array<ArrayBuffer> }
-const CASES: Case[] = [
+type Call = { label: string; method: string; key: string; body?: Uint8Array<ArrayBuffer> }
+const CALLS: Call[] = [
   { label: 'HEAD (1 KiB object)', method: 'HEAD', key: 'obj/1k' },
   { label: 'GET 1 KiB', method: 'GET', key: 'obj/1k' },
   { label: 'GET 1 MiB', method: 'GET', key: 'obj/1m' },
@@ -127,45 +128,24 @@ const CASES: Case[] = [
   { label: 'PUT 1 MiB', method: 'PUT', key: 'put/1m', body: crypto.getRandomValues(new Uint8Array(MiB)) },
 ]
 
-type Sample = { rps: number; serverMs: number; upstreamMs: number }
-
-async function measure(target: Target, c: Case): Promise<Sample> {
-  const before = { server: cpuOf([target.pid]), upstream: cpuOf(upstreamPids) }
-  const r = await runLoad({
-    concurrency: f.concurrency,
-    durationMs: f.duration * 1000,
-    warmupMs: f.warmup * 1000,
-    op: async () => {
-      const res = await target.fetch(c.method, c.key, c.body)
-      await res.arrayBuffer()
-      if (res.status !== 200) throw new Error(`status ${res.status}`)
-    },
-  })
-  if (r.summary.errors > 0) throw new Error(`${c.label}: ${r.summary.errors} errors (${r.firstError})`)
-  // CPU is counted over warm-up and measurement alike, so it is divided by every request made in both.
-  const total = r.summary.ok * ((f.duration + f.warmup) / f.duration)
-  return {
-    rps: r.summary.rps,
-    serverMs: ((cpuOf([target.pid]) - before.server) * 1000) / total,
-    upstreamMs: ((cpuOf(upstreamPids) - before.upstream) * 1000) / total,
-  }
+/** One call through the given server, refused unless it answers 200. */
+async function measureOn(target: Target, side: Side, call: Call): Promise<Sample> {
+  const op = async (): Promise<void> => expectStatus(await target.fetch(call.method, call.key, call.body), 200)
+  const c: Case<Side> = { name: call.label, label: call.label, run: { bytes: op, stack: op, proxy: op } }
+  const s = await measure(f, { serverPid: target.pid, upstreamPids, cleanup: async () => {} }, c, side, side)
+  if (s.errors > 0) throw new Error(`${call.label} through the ${LABEL[side]}: ${s.errors} errors`)
+  return s
 }
 
 async function loadTable(t: Record<Side, Target>): Promise<string> {
-  const samples = CASES.map(() => ({ bytes: [] as Sample[], stack: [] as Sample[], proxy: [] as Sample[] }))
+  const samples = CALLS.map(() => ({ bytes: [] as Sample[], stack: [] as Sample[], proxy: [] as Sample[] }))
   for (let run = 0; run < f.runs; run++) {
     console.error(`run ${run + 1}/${f.runs}`)
     const order = SIDES.map((_, i) => SIDES[(i + run) % SIDES.length]!)
-    for (const [i, c] of CASES.entries()) {
-      for (const side of order) {
-        const s = await measure(t[side], c)
-        samples[i]![side].push(s)
-        console.error(`  ${c.label.padEnd(20)} ${side.padEnd(6)} ${fixed(s.rps, 0).padStart(6)} req/s  ${fixed(s.serverMs, 3)} ms CPU per request`)
-      }
-    }
+    for (const [i, call] of CALLS.entries()) for (const side of order) samples[i]![side].push(await measureOn(t[side], side, call))
   }
   const med = (xs: Sample[], k: keyof Sample): number => median(xs.map((x) => x[k]))
-  const rows: Cell[][] = CASES.map((c, i) => {
+  const rows: Cell[][] = CALLS.map((c, i) => {
     const s = samples[i]!
     const [b, st, p] = [med(s.bytes, 'serverMs'), med(s.stack, 'serverMs'), med(s.proxy, 'serverMs')]
     return [

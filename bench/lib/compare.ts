@@ -27,9 +27,10 @@ export type Sample = {
 
 export type LoadShape = { concurrency: number; duration: number; warmup: number; runs: number }
 
-type Probe = { serverPid: number; upstreamPids: readonly number[]; cleanup(prefix: string): Promise<void> }
+export type Probe = { serverPid: number; upstreamPids: readonly number[]; cleanup(prefix: string): Promise<void> }
 
-async function measure<S extends string>(shape: LoadShape, probe: Probe, c: Case<S>, side: S, tag: string): Promise<Sample> {
+/** One case on one side: its load, and the CPU of the server, the upstream and the generator per request. */
+export async function measure<S extends string>(shape: LoadShape, probe: Probe, c: Case<S>, side: S, tag: string): Promise<Sample> {
   const { serverPid, upstreamPids } = probe
   const before = { server: cpuOf([serverPid]), upstream: cpuOf(upstreamPids), self: process.cpuUsage(), main: sched(serverPid), at: performance.now() }
   const r = await runLoad({

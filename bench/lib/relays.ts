@@ -4,9 +4,9 @@
  * bench/floor.ts so /proc figures are theirs alone. They show what Bun's own
  * machinery costs before Stowage does anything:
  *
- * - `bytes`: node:net in and out, every inbound connection paired with one
- *   upstream connection, bytes copied both ways untouched (the client signs
- *   for the upstream's host);
+ * - `bytes`: the tests' `tcpRelay` (node:net in and out, every inbound
+ *   connection paired with one upstream connection, bytes copied both ways
+ *   untouched; the client signs for the upstream's host);
  * - `stack`: the S3 listener's parts with none of its work: a node:http
  *   server, each request re-signed and sent by Stowage's own S3 client
  *   (src/s3/client.ts) with its body streamed through, the answer's head
@@ -17,28 +17,15 @@
  * and prints `listening PORT` when ready.
  */
 import http from 'node:http'
-import net from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { createS3Client } from '../../src/s3/client.ts'
+import { tcpRelay } from '../../tests/helpers/s3.ts'
 
 const kind = process.argv[2]
 const upstream = new URL(process.env.S3_ENDPOINT!)
 const PASSED = ['content-length', 'content-type', 'etag', 'last-modified', 'x-amz-request-id']
 
-function bytesRelay(): net.Server {
-  return net.createServer((inbound) => {
-    const out = net.connect(Number(upstream.port), upstream.hostname)
-    for (const s of [inbound, out]) {
-      s.setNoDelay(true)
-      s.on('error', () => {})
-    }
-    inbound.pipe(out)
-    out.pipe(inbound)
-    inbound.on('close', () => out.destroy())
-    out.on('close', () => inbound.destroy())
-  })
-}
-
-function stackRelay(): http.Server {
+async function stackRelay(): Promise<string> {
   const client = createS3Client(
     {
       endpoint: upstream.origin,
@@ -49,7 +36,7 @@ function stackRelay(): http.Server {
     },
     { idleMs: 30_000 },
   )
-  return http.createServer({ keepAlive: true }, async (req, res) => {
+  const server = http.createServer({ keepAlive: true }, async (req, res) => {
     const [bucket, ...key] = req.url!.slice(1).split('?')[0]!.split('/')
     try {
       const headers = new Headers()
@@ -65,19 +52,17 @@ function stackRelay(): http.Server {
       const passed: Record<string, string> = {}
       for (const name of PASSED) if (answer.headers[name] !== undefined) passed[name] = answer.headers[name]!
       res.writeHead(answer.status, passed)
-      if (req.method === 'HEAD') {
-        await answer.discard()
-        res.end()
-      } else {
-        await answer.pipe(res)
-        res.end()
-      }
+      if (req.method === 'HEAD') await answer.discard()
+      else await answer.pipe(res)
+      res.end()
     } catch {
       res.destroy()
     }
   })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
-const server = kind === 'bytes' ? bytesRelay() : kind === 'stack' ? stackRelay() : undefined
-if (!server) throw new Error(`usage: bun bench/lib/relays.ts bytes|stack (got ${kind})`)
-server.listen(0, '127.0.0.1', () => console.log(`listening ${(server.address() as net.AddressInfo).port}`))
+if (kind !== 'bytes' && kind !== 'stack') throw new Error(`usage: bun bench/lib/relays.ts bytes|stack (got ${kind})`)
+const endpoint = kind === 'bytes' ? (await tcpRelay(upstream.origin)).endpoint : await stackRelay()
+console.log(`listening ${new URL(endpoint).port}`)
