@@ -153,3 +153,24 @@ export async function proxyEnv(
   }
   return env
 }
+
+/**
+ * A request head signed for the S3 listener (UNSIGNED-PAYLOAD), to send over a raw socket. The path
+ * is signed as written: a URL object would resolve dot segments first.
+ */
+export function signedHead(env: ProxyEnv, c: Cred, method: string, path: string, headers: Record<string, string> = {}): string {
+  const host = `127.0.0.1:${env.running.proxy!.port}`
+  const h = new Headers({ ...headers, host })
+  signRequest({
+    method,
+    url: { host, pathname: path, search: '' },
+    headers: h,
+    payloadHash: 'UNSIGNED-PAYLOAD',
+    accessKeyId: c.access_key,
+    secretKey: c.secret_key,
+    region: 'us-east-1',
+  })
+  let out = `${method} ${path} HTTP/1.1\r\n`
+  h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
+  return out + '\r\n'
+}

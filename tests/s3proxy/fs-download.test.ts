@@ -12,9 +12,8 @@ import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readlinkSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
-import { signRequest } from '../../src/s3/sign.ts'
 import { until } from '../helpers/until.ts'
-import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
+import { proxyEnv, signedHead, type Cred, type ProxyEnv } from './fixture.ts'
 
 const MiB = 1024 * 1024
 const SIZE = 9 * MiB + 12345
@@ -42,20 +41,8 @@ function slowGet(
   done: Promise<Buffer>
   socket: net.Socket
 } {
-  const host = `127.0.0.1:${p.running.proxy!.port}`
-  const h = new Headers({ ...headers, host })
-  signRequest({
-    method: 'GET',
-    url: { host, pathname: path, search: '' },
-    headers: h,
-    payloadHash: 'UNSIGNED-PAYLOAD',
-    accessKeyId: cred.access_key,
-    secretKey: cred.secret_key,
-    region: 'us-east-1',
-  })
-  let head = `GET ${path} HTTP/1.1\r\nconnection: close\r\n`
-  h.forEach((v, k) => (head += `${k}: ${v}\r\n`))
-  const socket = net.connect(p.running.proxy!.port, '127.0.0.1', () => socket.write(`${head}\r\n`))
+  const head = signedHead(p, cred, 'GET', path, { ...headers, connection: 'close' })
+  const socket = net.connect(p.running.proxy!.port, '127.0.0.1', () => socket.write(head))
   const chunks: Buffer[] = []
   let sinceRest = 0
   let total = 0

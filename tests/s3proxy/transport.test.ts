@@ -11,7 +11,7 @@ import net from 'node:net'
 import { signRequest } from '../../src/s3/sign.ts'
 import { s3Env, tcpRelay, type Relay } from '../helpers/s3.ts'
 import { until } from '../helpers/until.ts'
-import { proxyEnv, type Cred, type ProxyEnv } from './fixture.ts'
+import { proxyEnv, signedHead, type Cred, type ProxyEnv } from './fixture.ts'
 import { s3Error } from './xml.ts'
 
 const MiB = 1024 * 1024
@@ -25,26 +25,6 @@ beforeAll(async () => {
   cred = await p.mint({ buckets: [bucket] })
 })
 afterAll(() => p.close())
-
-/** Raw HTTP over a socket: `head` is sent, then `body` pieces via the callback. */
-function rawRequest(head: string): { socket: net.Socket; received: () => string; closed: Promise<void> } {
-  const socket = net.connect(p.running.proxy!.port, '127.0.0.1')
-  let data = ''
-  socket.on('data', (d) => (data += d.toString('latin1')))
-  const closed = new Promise<void>((r) => socket.on('close', () => r()))
-  socket.write(head)
-  return { socket, received: () => data, closed }
-}
-
-function signedHead(method: string, path: string, headers: Record<string, string>, secret = cred.secret_key): string {
-  // Not a URL object: it would resolve dot segments before signing.
-  const url = { host: `127.0.0.1:${p.running.proxy!.port}`, pathname: path, search: '' }
-  const h = new Headers(headers)
-  signRequest({ method, url, headers: h, payloadHash: 'UNSIGNED-PAYLOAD', accessKeyId: cred.access_key, secretKey: secret, region: 'us-east-1' })
-  let out = `${method} ${path} HTTP/1.1\r\n`
-  h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
-  return out + '\r\n'
-}
 
 describe('bodies', () => {
   test('a 20 MiB object streams up and down with its exact Content-Length', async () => {
@@ -63,7 +43,7 @@ describe('bodies', () => {
   }, 60_000)
 
   test('a client that disconnects mid-upload leaves no object and no request in flight', async () => {
-    const r = rawRequest(signedHead('PUT', `/${bucket}/abandoned`, { 'content-length': String(8 * MiB), host: `127.0.0.1:${p.running.proxy!.port}` }))
+    const r = rawRequestTo(p, signedHead(p, cred, 'PUT', `/${bucket}/abandoned`, { 'content-length': String(8 * MiB) }))
     r.socket.write(Buffer.alloc(2 * MiB, 1))
     await Bun.sleep(300)
     r.socket.destroy()
@@ -75,13 +55,9 @@ describe('bodies', () => {
 
 describe('Expect: 100-continue', () => {
   test('a refused upload gets its final answer instead of 100 Continue', async () => {
-    const r = rawRequest(
-      signedHead(
-        'PUT',
-        `/${bucket}/expect-bad`,
-        { 'content-length': String(MiB), expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` },
-        'w'.repeat(40),
-      ),
+    const r = rawRequestTo(
+      p,
+      signedHead(p, { ...cred, secret_key: 'w'.repeat(40) }, 'PUT', `/${bucket}/expect-bad`, { 'content-length': String(MiB), expect: '100-continue' }),
     )
     await until(() => r.received().includes('\r\n\r\n'))
     expect(r.received()).toStartWith('HTTP/1.1 403')
@@ -90,9 +66,7 @@ describe('Expect: 100-continue', () => {
   })
 
   test('an authorized upload gets 100 Continue, then its answer', async () => {
-    const r = rawRequest(
-      signedHead('PUT', `/${bucket}/expect-ok`, { 'content-length': '5', expect: '100-continue', host: `127.0.0.1:${p.running.proxy!.port}` }),
-    )
+    const r = rawRequestTo(p, signedHead(p, cred, 'PUT', `/${bucket}/expect-ok`, { 'content-length': '5', expect: '100-continue' }))
     await until(() => r.received().includes('100 Continue'))
     r.socket.write('hello')
     await until(() => /HTTP\/1\.1 200/.test(r.received()))
@@ -121,7 +95,7 @@ describe('addressing', () => {
   })
 
   test('dot segments are part of the key, never resolved', async () => {
-    const r = rawRequest(signedHead('PUT', `/${bucket}/dots/../x.txt`, { 'content-length': '4', host: `127.0.0.1:${p.running.proxy!.port}` }))
+    const r = rawRequestTo(p, signedHead(p, cred, 'PUT', `/${bucket}/dots/../x.txt`, { 'content-length': '4' }))
     r.socket.write('dots')
     await until(() => /HTTP\/1\.1 \d{3}/.test(r.received()))
     r.socket.destroy()
@@ -163,7 +137,7 @@ describe('an upstream that fails', () => {
   })
 
   test('a client that goes away mid-download closes the upstream connection and leaves no request in flight', async () => {
-    const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
+    const r = rawRequestTo(q, signedHead(q, key, 'GET', `/${b}/big`))
     // Stops reading after the first MiB, so the answer cannot have ended.
     r.socket.on('data', () => r.received().length > MiB && r.socket.pause())
     await until(() => r.received().length > MiB, 10_000)
@@ -175,7 +149,7 @@ describe('an upstream that fails', () => {
   }, 30_000)
 
   test('a download whose upstream dies mid-body is cut, never completed short', async () => {
-    const r = rawRequestTo(q, signedHeadFor(q, key, 'GET', `/${b}/big`, { host: `127.0.0.1:${q.running.proxy!.port}` }))
+    const r = rawRequestTo(q, signedHead(q, key, 'GET', `/${b}/big`))
     r.socket.pause()
     await until(() => relay.accepted() > 0 && r.received().length > 0, 10_000).catch(() => {})
     await relay.stop()
@@ -201,20 +175,4 @@ function rawRequestTo(env: ProxyEnv, head: string): { socket: net.Socket; receiv
   const closed = new Promise<void>((r) => socket.on('close', () => r()))
   socket.write(head)
   return { socket, received: () => data, closed }
-}
-
-function signedHeadFor(env: ProxyEnv, c: Cred, method: string, path: string, headers: Record<string, string>): string {
-  const h = new Headers(headers)
-  signRequest({
-    method,
-    url: { host: `127.0.0.1:${env.running.proxy!.port}`, pathname: path, search: '' },
-    headers: h,
-    payloadHash: 'UNSIGNED-PAYLOAD',
-    accessKeyId: c.access_key,
-    secretKey: c.secret_key,
-    region: 'us-east-1',
-  })
-  let out = `${method} ${path} HTTP/1.1\r\n`
-  h.forEach((v, k) => (out += `${k}: ${v}\r\n`))
-  return out + '\r\n'
 }
