@@ -70,31 +70,31 @@ async function relay(kind: 'bytes' | 'stack'): Promise<{ proc: Bun.Subprocess; p
   return { proc, pid: proc.pid, port }
 }
 
-/** Requests signed for RGW itself, sent to the byte relay with RGW's host, so RGW's signature check passes through it. */
-function viaBytes(port: number): Target['fetch'] {
-  return (method, key, body) => {
-    const { url, init } = direct.request(method, bucket, key, body ? { body } : {})
-    return fetch(url.replace(rgw.origin, `http://127.0.0.1:${port}`), { ...init, headers: { ...headersOf(init), host: rgw.host } })
-  }
+/** A request signed for RGW itself, addressed to the byte relay with RGW's host, so RGW's signature check passes through it. */
+function viaBytes(port: number, method: string, key: string, body?: Uint8Array<ArrayBuffer>): { url: string; init: RequestInit } {
+  const { url, init } = direct.request(method, bucket, key, body ? { body } : {})
+  return { url: url.replace(rgw.origin, `http://127.0.0.1:${port}`), init: { ...init, headers: { ...headersOf(init), host: rgw.host } } }
 }
 
 async function targets(): Promise<{ t: Record<Side, Target>; stop(): Promise<void> }> {
   const bytes = await relay('bytes')
   const stack = await relay('stack')
-  const [bytesPort, stackPort] = [bytes.port, stack.port]
   const srv: BenchServer = await startServer({ binary: f.binary, admin: { username: 'bench', password: PASSWORD }, ...rgwFronted(env) })
   const session = await signIn(srv.url, 'bench', PASSWORD)
   const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket], description: 'bench floor' })
   const proxy: S3Client = s3Client({ endpoint: srv.listeners['s3-proxy']!, region: env.region, accessKey: cred.access_key, secretKey: cred.secret_key })
-  const stackUrl = (key: string): string => `http://127.0.0.1:${stackPort}/${bucket}/${key}`
+  const stackUrl = (key: string): string => `http://127.0.0.1:${stack.port}/${bucket}/${key}`
   return {
     t: {
       bytes: {
         pid: bytes.pid,
-        fetch: viaBytes(bytesPort),
+        fetch: (method, key, body) => {
+          const { url, init } = viaBytes(bytes.port, method, key, body)
+          return fetch(url, init)
+        },
         download: (key) => {
-          const { url, init } = direct.request('GET', bucket, key)
-          return { url: url.replace(rgw.origin, `http://127.0.0.1:${bytesPort}`), headers: { ...headersOf(init), host: rgw.host } }
+          const { url, init } = viaBytes(bytes.port, 'GET', key)
+          return { url, headers: headersOf(init) }
         },
       },
       stack: {
