@@ -33,11 +33,13 @@ cleanup() {
 trap cleanup EXIT
 
 log=$(mktemp)
+failures=$(mktemp)
 count() { grep -E "^ *[0-9]+ $1\$" "$log" | tail -n 1 | grep -oE '[0-9]+' || echo 0; }
 pass=0 fail=0 skip=0 code=0
 run() {
   "$BUN" test --timeout 60000 "$@" 2>&1 | tee "$log"
   local c=${PIPESTATUS[0]} f
+  grep -B 20 -E '^\(fail\) ' "$log" >> "$failures"
   f=$(count fail)
   if [ "$c" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
   pass=$((pass + $(count pass))); fail=$((fail + f)); skip=$((skip + $(count skip) + $(count todo)))
@@ -60,6 +62,8 @@ if [ $# -eq 0 ] && [ "${STOWAGE_PG:-1}" != 0 ]; then
     fail=$((fail + 1)); code=1
   fi
 fi
-rm -f "$log"
+# CI keeps only the end of the output: what failed, with the lines before it, right above the summary.
+if [ -s "$failures" ]; then echo "--- failed ---"; cat "$failures"; fi
+rm -f "$log" "$failures"
 summary "$pass" "$fail" "$skip"
 exit "$code"

@@ -7,10 +7,11 @@
  * model of the keys.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
+import { writeFileSync } from 'node:fs'
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Backend, ListOptions } from '../../src/backends/backend.ts'
-import { indexStats, setIndexBudget } from '../../src/backends/fs/dir-index.ts'
+import { indexStats, readIndex, setIndexBudget, trackKey } from '../../src/backends/fs/dir-index.ts'
 import { byteOrder, fixture, keysOf, put, seeded } from './fs-fixture.ts'
 
 afterEach(() => setIndexBudget(64 * 1024 * 1024))
@@ -87,6 +88,44 @@ describe('directory indexes', () => {
     expect(keys).toContain('p/copied')
     expect(keys).not.toContain('p/7')
     expect(keys).toHaveLength(51)
+    expect(indexStats().builds - before).toBe(0)
+  })
+
+  test('a commit that has answered shows in every later listing, though listings read its folder while it ran', async () => {
+    const f = await fixture()
+    for (let i = 0; i < 300; i++) await writeFile(join(f.bucketDir(), `seed-${i}`), 'x')
+    const hidden: string[] = []
+    for (let i = 0; i < 150; i++) {
+      // A file dropped in makes the next listing read the folder again.
+      await writeFile(join(f.bucketDir(), `foreign-${i}`), 'x')
+      let answered = false
+      const commit = put(f.b, `ours-${i}`, 'x').then(() => (answered = true))
+      const listings: Promise<unknown>[] = []
+      while (!answered && listings.length < 50) {
+        listings.push(f.b.listObjects('bkt', { maxKeys: 1 }))
+        await new Promise((r) => setImmediate(r))
+      }
+      await Promise.all([commit, ...listings])
+      const page = await f.b.listObjects('bkt', { prefix: `ours-${i}` })
+      if (page.objects.length !== 1) hidden.push(`ours-${i}`)
+    }
+    expect(hidden).toEqual([])
+    expect(await keysOf(f.b, { prefix: 'ours-' })).toHaveLength(150)
+  }, 60_000)
+
+  test('a read that one of our own changes overlapped is kept, with that change in it', async () => {
+    const f = await fixture()
+    for (let i = 0; i < 100; i++) await put(f.b, `k-${i}`, 'x')
+    const dir = f.bucketDir()
+    await writeFile(join(dir, 'dropped'), 'x')
+    const read = readIndex(dir)
+    await trackKey(dir, 'late', async () => writeFileSync(join(dir, 'late'), 'x'))
+    await read
+    const before = indexStats().builds
+    const keys = await keysOf(f.b)
+    expect(keys).toContain('late')
+    expect(keys).toContain('dropped')
+    expect(keys).toHaveLength(102)
     expect(indexStats().builds - before).toBe(0)
   })
 

@@ -14,6 +14,14 @@
  * already stale is dropped), make their change, re-stat the names they
  * touched and take the directory's new mtime.
  *
+ * Reads run while our own changes commit (listings take no lock), and the
+ * directory may change between a read and the stat after it. A read whose
+ * directory changed by other means meanwhile serves its own listing only and
+ * is not kept. The names our own changes touched during a read
+ * (`trackKey` tells the reads in flight) are looked up again before the
+ * snapshot is kept, so a commit that has answered is never hidden from a later
+ * listing; one kept while a change ran is patched when it ends, as any other.
+ *
  * Two changes in the same timestamp tick cannot be told apart by mtime, so a
  * snapshot taken within RACY_NS of the directory's last change, or patched by
  * our own write (a foreign change may have landed in the same tick), is
@@ -282,22 +290,49 @@ function sortedItems(dirents: Dirent[]): string[] {
     .map(encodeItem)
 }
 
+/** A read in flight: the names our own changes touched in its directory meanwhile (null once the directory is forgotten). */
+type Read = { changed: Set<string> | null }
+
+const reading = new Map<string, Set<Read>>()
+
+function markReads(dir: string, names: string[] | null): void {
+  for (const read of reading.get(dir) ?? []) {
+    if (names === null) read.changed = null
+    else for (const name of names) read.changed?.add(name)
+  }
+}
+
+/**
+ * Reads the directory. The snapshot is kept for later listings unless the
+ * directory changed by other means during the read; names our own changes
+ * touched meanwhile are looked up again first.
+ */
 async function build(dir: string): Promise<Snapshot | null> {
   builds++
   const startedNs = BigInt(Date.now()) * 1_000_000n
   const before = mtimeOf(dir)
   if (before === null) return null
+  const read: Read = { changed: new Set() }
+  const reads = reading.get(dir) ?? new Set()
+  reading.set(dir, reads.add(read))
   let dirents: Dirent[]
   try {
     dirents = await readdir(dir, { withFileTypes: true })
   } catch (err) {
     if (isErrno(err, ...MISSING)) return null
     throw err
+  } finally {
+    reads.delete(read)
+    if (reads.size === 0 && reading.get(dir) === reads) reading.delete(dir)
   }
   const after = mtimeOf(dir)
   if (after === null) return null
   const snap: Snapshot = { index: new PackedIndex(sortedItems(dirents)), mtimeNs: after }
-  if (before !== after || after + RACY_NS > startedNs) snap.racySince = Date.now()
+  const ours = read.changed
+  if (ours === null || (before !== after && ours.size === 0)) return snap
+  for (const name of ours) snap.index.update(name, entryAt(dir, name))
+  if (ours.size > 0 || after + RACY_NS > startedNs) snap.racySince = Date.now()
+  keep(dir, snap)
   return snap
 }
 
@@ -311,10 +346,7 @@ export async function readIndex(dir: string): Promise<DirIndex | null> {
     snapshots.set(dir, cached)
     return cached.index
   }
-  const snap = await build(dir)
-  if (!snap) return null
-  keep(dir, snap)
-  return snap.index
+  return (await build(dir))?.index ?? null
 }
 
 /** The directories a key's path runs through, with the names a write or delete of it may add or remove in each. */
@@ -345,15 +377,16 @@ function entryAt(dir: string, name: string): Entry | null {
  * cached indexes of the directories it may change up to date, or drops them.
  */
 export async function trackKey<T>(bucketDir: string, key: string, change: () => Promise<T>): Promise<T> {
-  const dirs = touched(bucketDir, key).filter((t) => snapshots.has(t.dir))
+  const dirs = touched(bucketDir, key)
   for (const t of dirs) {
-    const snap = snapshots.get(t.dir)!
-    if (mtimeOf(t.dir) !== snap.mtimeNs) drop(t.dir, snap)
+    const snap = snapshots.get(t.dir)
+    if (snap && mtimeOf(t.dir) !== snap.mtimeNs) drop(t.dir, snap)
   }
   try {
     return await change()
   } finally {
     for (const t of dirs) {
+      markReads(t.dir, t.names)
       const snap = snapshots.get(t.dir)
       if (!snap) continue
       try {
@@ -376,5 +409,7 @@ export async function trackKey<T>(bucketDir: string, key: string, change: () => 
 
 /** Forgets the indexes of a directory and everything below it (a deleted bucket). */
 export function forgetTree(dir: string): void {
-  for (const [d, snap] of snapshots) if (d === dir || d.startsWith(dir + '/')) drop(d, snap)
+  const under = (d: string) => d === dir || d.startsWith(dir + '/')
+  for (const [d, snap] of snapshots) if (under(d)) drop(d, snap)
+  for (const d of reading.keys()) if (under(d)) markReads(d, null)
 }
