@@ -13,11 +13,13 @@
  *
  * Usage: bun bench/dashboard.ts [--duration 10] [--warmup 2] [--concurrency 16]
  *   [--runs 3] [--cases list,head,get-1k,get-1m,put-1k,put-1m] [--big-mib 1024]
- *   [--no-rss] [--no-load] [--write] [--binary dist/stowage] [--profile DIR]
+ *   [--no-rss] [--no-load] [--write] [--binary dist/stowage] [--profile DIR] [--perf DIR]
  *
  * --profile runs the server from the sources under `bun --cpu-prof-md` and
  * leaves a markdown CPU profile in DIR when it stops (figures from such a run
- * are not the binary's).
+ * are not the binary's). --perf runs them sampled by Linux perf instead
+ * (bench/lib/perf.ts) and prints where the server's CPU went; run one case
+ * at a time (`--cases head --runs 1 --no-rss`).
  */
 import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
@@ -41,6 +43,7 @@ const f = flags(process.argv.slice(2), {
   write: false,
   binary: DIST_BINARY,
   profile: '',
+  perf: '',
 })
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     ...(f.profile
       ? { command: [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, new URL('../src/main.ts', import.meta.url).pathname] }
       : {}),
+    ...(f.perf ? { perf: f.perf } : {}),
     config: {
       backends: [
         {

@@ -17,10 +17,12 @@
  * Usage: bun bench/proxy.ts [--duration 10] [--warmup 2] [--concurrency 16]
  *   [--runs 3] [--cases get-1k,get-1m,put-1k,put-1m,head,list,listbuckets,badsig]
  *   [--big-mib 1024] [--no-rss] [--no-load] [--write] [--source]
- *   [--binary dist/stowage] [--profile DIR]
+ *   [--binary dist/stowage] [--profile DIR] [--perf DIR]
  *
  * --profile runs the server from the sources under `bun --cpu-prof-md` and
- * leaves a markdown CPU profile in DIR when it stops.
+ * leaves a markdown CPU profile in DIR when it stops. --perf runs them
+ * sampled by Linux perf instead (bench/lib/perf.ts) and prints where the
+ * server's CPU went; run one case at a time (`--cases head --runs 1 --no-rss`).
  */
 import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
@@ -45,6 +47,7 @@ const f = flags(process.argv.slice(2), {
   source: false,
   binary: DIST_BINARY,
   profile: '',
+  perf: '',
 })
 const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
@@ -85,7 +88,13 @@ async function start(): Promise<void> {
     : f.source
       ? [process.execPath, MAIN]
       : undefined
-  srv = await startServer({ binary: f.binary, ...(command ? { command } : {}), admin: { username: 'bench', password: PASSWORD }, ...rgwFronted(env) })
+  srv = await startServer({
+    binary: f.binary,
+    ...(command ? { command } : {}),
+    ...(f.perf ? { perf: f.perf } : {}),
+    admin: { username: 'bench', password: PASSWORD },
+    ...rgwFronted(env),
+  })
   proxyUrl = srv.listeners['s3-proxy']!
   const session = await signIn(srv.url, 'bench', PASSWORD)
   const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket], description: 'bench' })
@@ -163,7 +172,7 @@ async function main(): Promise<void> {
   await seed()
   await start()
   const header = [
-    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source ? 'from the sources' : 'compiled binary'}.`,
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source || f.perf ? 'from the sources' : 'compiled binary'}.`,
     `Load average before: ${loadAverage()}.`,
   ]
   const sections: string[] = []

@@ -14,6 +14,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { attachPerf, perfCommand } from './perf.ts'
 
 export const DIST_BINARY = new URL('../../dist/stowage', import.meta.url).pathname
 
@@ -42,6 +43,8 @@ export type ServerOptions = {
    * `[process.execPath, '--cpu-prof-md', '--cpu-prof-dir=/tmp/prof', 'src/main.ts']` (absolute paths).
    */
   command?: string[]
+  /** Runs the sources sampled by `perf` (lib/perf.ts), with the report written into this directory and printed at stop. */
+  perf?: string
 }
 
 export type BenchServer = {
@@ -105,9 +108,10 @@ export function writeBenchConfig(dir: string, config: Record<string, unknown> = 
 
 /** Writes the config, creates the admin if asked, starts `stowage serve` and waits for /healthz 200. */
 export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
-  const staged = o.command ? { dir: mkdtempSync(join(tmpdir(), 'stowage-bench-')), bin: '' } : stageBinary(o.binary)
+  const fromSources = o.perf ? perfCommand(o.perf) : o.command
+  const staged = fromSources ? { dir: mkdtempSync(join(tmpdir(), 'stowage-bench-')), bin: '' } : stageBinary(o.binary)
   const { dir } = staged
-  const cmd = o.command ?? [staged.bin]
+  const cmd = fromSources ?? [staged.bin]
   const configPath = writeBenchConfig(dir, o.config)
   // STOWAGE_* from the bench's own environment reach the server, so a run can vary its config.
   const passed = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STOWAGE_') && e[1] !== undefined))
@@ -150,7 +154,9 @@ export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
     await Bun.sleep(10)
   }
   const startMs = performance.now() - started
+  const sampler = o.perf && proc.exitCode === null ? attachPerf(proc.pid, o.perf) : undefined
   const stop = async (): Promise<void> => {
+    if (sampler) console.log(await sampler.stop())
     if (proc.exitCode === null) {
       proc.kill('SIGTERM')
       const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(15_000).then(() => false)])
