@@ -15,12 +15,13 @@
  * touched and take the directory's new mtime.
  *
  * Reads run while our own changes commit (listings take no lock), and the
- * directory may change between a read and the stat after it. A read whose
- * directory changed by other means meanwhile serves its own listing only and
- * is not kept. The names our own changes touched during a read
- * (`trackKey` tells the reads in flight) are looked up again before the
- * snapshot is kept, so a commit that has answered is never hidden from a later
- * listing; one kept while a change ran is patched when it ends, as any other.
+ * directory may change between a read and the stat after it. A read during
+ * which the directory changed, and none of our own changes ran, serves its
+ * own listing only and is not kept. When our own changes overlapped it
+ * (`trackKey` tells the reads in flight), the names they touched are looked
+ * up again and the snapshot is kept as racy (below), so a commit that has
+ * answered is never hidden from a later listing. A snapshot kept while a
+ * change ran is patched when it ends, as any other.
  *
  * Two changes in the same timestamp tick cannot be told apart by mtime, so a
  * snapshot taken within RACY_NS of the directory's last change, or patched by
