@@ -21,7 +21,6 @@
  * (bench/lib/perf.ts) and prints where the server's CPU went; run one case
  * at a time (`--cases head --runs 1 --no-rss`).
  */
-import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
@@ -83,10 +82,7 @@ async function main(): Promise<void> {
   await seed()
   srv = await startServer({
     binary: f.binary,
-    ...(f.profile
-      ? { command: [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, new URL('../src/main.ts', import.meta.url).pathname] }
-      : {}),
-    ...(f.perf ? { perf: f.perf } : {}),
+    from: f,
     config: {
       backends: [
         {

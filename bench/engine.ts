@@ -36,7 +36,7 @@
 import { execFileSync } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { indexStats } from '../src/backends/fs/dir-index.ts'
 import { createFsBackend } from '../src/backends/fs/driver.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
@@ -47,7 +47,7 @@ import { expectStatus, type OpContext, must } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { fixed, publish, table, type Cell } from './lib/report.ts'
 import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
-import { DIST_BINARY, signIn, startServer, type BenchServer } from './lib/server.ts'
+import { DIST_BINARY, runsSources, signIn, startServer, type BenchServer } from './lib/server.ts'
 import { median } from './lib/stats.ts'
 
 const f = flags(process.argv.slice(2), {
@@ -68,7 +68,6 @@ const f = flags(process.argv.slice(2), {
   binary: DIST_BINARY,
   profile: '',
 })
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
 const LIST_KEYS = 1000
@@ -102,14 +101,9 @@ async function seed(s3: S3Client): Promise<void> {
 async function start(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   mkdirSync(join(fsRoot, bucket), { recursive: true })
-  const command = f.profile
-    ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN]
-    : f.source
-      ? [process.execPath, MAIN]
-      : undefined
   srv = await startServer({
     binary: f.binary,
-    ...(command ? { command } : {}),
+    from: f,
     config: {
       backends: [{ id: 'local', name: 'Local', type: 'fs', root: fsRoot }],
       s3_proxy: { enabled: true, listen: '127.0.0.1:0' },
@@ -287,7 +281,7 @@ function commit(): string {
 async function main(): Promise<void> {
   mkdirSync(f.root, { recursive: true })
   const header = [
-    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source ? 'from the sources' : 'compiled binary'}, filesystem of ${f.root} (device ${statSync(f.root).dev}).`,
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${runsSources(f) ? 'from the sources' : 'compiled binary'}, filesystem of ${f.root} (device ${statSync(f.root).dev}).`,
     `Load average before: ${loadAverage()}.`,
   ]
   const sections: string[] = []

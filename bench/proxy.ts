@@ -24,7 +24,6 @@
  * sampled by Linux perf instead (bench/lib/perf.ts) and prints where the
  * server's CPU went; run one case at a time (`--cases head --runs 1 --no-rss`).
  */
-import { resolve } from 'node:path'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { bigTransferTable, compare, cpuTable, throughputTable, type Case as CaseOf } from './lib/compare.ts'
@@ -32,7 +31,7 @@ import { expectStatus, type OpContext, must } from './lib/load.ts'
 import { loadAverage, pidsByName } from './lib/proc.ts'
 import { mib, publish } from './lib/report.ts'
 import { headersOf, s3Client, type S3Client } from './lib/s3.ts'
-import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer, type BenchServer } from './lib/server.ts'
+import { DIST_BINARY, mintKey, rgwFronted, runsSources, signIn, startServer, type BenchServer } from './lib/server.ts'
 
 const f = flags(process.argv.slice(2), {
   duration: 10,
@@ -49,7 +48,6 @@ const f = flags(process.argv.slice(2), {
   profile: '',
   perf: '',
 })
-const MAIN = new URL('../src/main.ts', import.meta.url).pathname
 const KiB = 1024
 const MiB = 1024 * KiB
 const LIST_KEYS = 100
@@ -83,15 +81,9 @@ async function seed(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  const command = f.profile
-    ? [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(f.profile)}`, MAIN]
-    : f.source
-      ? [process.execPath, MAIN]
-      : undefined
   srv = await startServer({
     binary: f.binary,
-    ...(command ? { command } : {}),
-    ...(f.perf ? { perf: f.perf } : {}),
+    from: f,
     admin: { username: 'bench', password: PASSWORD },
     ...rgwFronted(env),
   })
@@ -172,7 +164,7 @@ async function main(): Promise<void> {
   await seed()
   await start()
   const header = [
-    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${f.profile || f.source || f.perf ? 'from the sources' : 'compiled binary'}.`,
+    `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, commit ${commit()}, server ${runsSources(f) ? 'from the sources' : 'compiled binary'}.`,
     `Load average before: ${loadAverage()}.`,
   ]
   const sections: string[] = []

@@ -11,15 +11,14 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
-const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
 /** The main thread's name: the executable's, cut to 15 characters by the kernel. */
 const MAIN_THREAD = process.execPath.split('/').pop()!.slice(0, 15)
 
-/** The command that runs the server from the sources with JIT dumps written to `dir`. */
-export function perfCommand(dir: string): string[] {
+/** The prefix that starts Bun with JIT dumps written to `dir`. */
+export function perfEnv(dir: string): string[] {
   const at = resolve(dir)
   mkdirSync(at, { recursive: true })
-  return ['/usr/bin/env', 'BUN_JSC_useJITDump=1', `BUN_JSC_jitDumpDirectory=${at}`, process.execPath, MAIN]
+  return ['/usr/bin/env', 'BUN_JSC_useJITDump=1', `BUN_JSC_jitDumpDirectory=${at}`]
 }
 
 /** JIT_CODE_LOAD records of a jitdump file as perf map lines (`addr size name`). */

@@ -13,8 +13,8 @@
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { attachPerf, perfCommand } from './perf.ts'
+import { join, resolve } from 'node:path'
+import { attachPerf, perfEnv } from './perf.ts'
 
 export const DIST_BINARY = new URL('../../dist/stowage', import.meta.url).pathname
 
@@ -38,13 +38,28 @@ export type ServerOptions = {
   listeners?: string[]
   /** Extra `serve` arguments. */
   args?: string[]
-  /**
-   * Runs this instead of the compiled binary, e.g. the sources under a profiler:
-   * `[process.execPath, '--cpu-prof-md', '--cpu-prof-dir=/tmp/prof', 'src/main.ts']` (absolute paths).
-   */
-  command?: string[]
-  /** Runs the sources sampled by `perf` (lib/perf.ts), with the report written into this directory and printed at stop. */
-  perf?: string
+  /** Runs the sources instead of the compiled binary (the benchmarks' `--source`, `--profile` and `--perf` flags). */
+  from?: FromSources
+}
+
+/**
+ * `source`: the sources as they are; `profile`: under `bun --cpu-prof-md`,
+ * its profile left in that directory; `perf`: sampled by Linux perf
+ * (lib/perf.ts), the report written into that directory and printed at stop.
+ */
+export type FromSources = { source?: boolean; profile?: string; perf?: string }
+
+const MAIN = new URL('../../src/main.ts', import.meta.url).pathname
+
+/** Whether `from` runs the sources rather than the compiled binary. */
+export function runsSources(from: FromSources = {}): boolean {
+  return Boolean(from.source || from.profile || from.perf)
+}
+
+function sourcesCommand(from: FromSources): string[] | undefined {
+  if (from.perf) return [...perfEnv(from.perf), process.execPath, MAIN]
+  if (from.profile) return [process.execPath, '--cpu-prof-md', `--cpu-prof-dir=${resolve(from.profile)}`, MAIN]
+  return from.source ? [process.execPath, MAIN] : undefined
 }
 
 export type BenchServer = {
@@ -108,7 +123,7 @@ export function writeBenchConfig(dir: string, config: Record<string, unknown> = 
 
 /** Writes the config, creates the admin if asked, starts `stowage serve` and waits for /healthz 200. */
 export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
-  const fromSources = o.perf ? perfCommand(o.perf) : o.command
+  const fromSources = sourcesCommand(o.from ?? {})
   const staged = fromSources ? { dir: mkdtempSync(join(tmpdir(), 'stowage-bench-')), bin: '' } : stageBinary(o.binary)
   const { dir } = staged
   const cmd = fromSources ?? [staged.bin]
@@ -154,7 +169,7 @@ export async function startServer(o: ServerOptions = {}): Promise<BenchServer> {
     await Bun.sleep(10)
   }
   const startMs = performance.now() - started
-  const sampler = o.perf && proc.exitCode === null ? attachPerf(proc.pid, o.perf) : undefined
+  const sampler = o.from?.perf && proc.exitCode === null ? attachPerf(proc.pid, o.from.perf) : undefined
   const stop = async (): Promise<void> => {
     if (sampler) console.log(await sampler.stop())
     if (proc.exitCode === null) {
