@@ -123,9 +123,16 @@ export type BigTransfer = {
   names: [string, string]
   upload: { url: string; method: string; headers: Record<string, string>; status: number }
   download: { url: string; headers: Record<string, string> }
+  /** The downloads after the upload, in order, each with what its row should add to the name; by default one timed, then one checked by MD5. */
+  downloads?: Array<{ check: boolean; note: string }>
 }
 
-/** Streams `size` bytes up and back down (twice: timed, then checked by MD5) through the server, and tabulates its RSS growth and CPU per MiB. */
+const DOWNLOADS = [
+  { check: false, note: '' },
+  { check: true, note: ', client hashing MD5' },
+]
+
+/** Streams `size` bytes up and back down (by default twice: timed, then checked by MD5) through the server, and tabulates its RSS growth and CPU per MiB. */
 export async function bigTransferTable(t: BigTransfer): Promise<{ idleKiB: number; table: string }> {
   const MiB = 1024 * 1024
   await Bun.sleep(500)
@@ -147,15 +154,14 @@ export async function bigTransferTable(t: BigTransfer): Promise<{ idleKiB: numbe
   if (up.status !== t.upload.status) throw new Error(`${t.names[0]} of ${sizeMiB} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
   rows.push(row(`${t.names[0]} ${sizeMiB} MiB`, up, upMem))
   console.error(`  ${t.names[0]}: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
-  // Read once as fast as the client can, then again hashing what arrives, which checks the bytes.
-  for (const check of [false, true]) {
+  for (const { check, note } of t.downloads ?? DOWNLOADS) {
     await Bun.sleep(500)
     sampler = sampleRss(t.pid, 50)
     const down = await downloadStream(t.download.url, { headers: t.download.headers, check })
     const downMem = sampler.stop()
     if (down.status !== 200 || down.bytes !== t.size || (check && down.md5 !== up.md5))
       throw new Error(`${t.names[1]} of ${sizeMiB} MiB came back wrong: status ${down.status}, ${down.bytes} bytes, md5 ${down.md5} (sent ${up.md5})`)
-    const name = `${t.names[1]} ${sizeMiB} MiB${check ? ', client hashing MD5' : ''}`
+    const name = `${t.names[1]} ${sizeMiB} MiB${note}`
     rows.push(row(name, down, downMem))
     console.error(`  ${name}: ${fixed(down.seconds, 1)} s, RSS ${mib(downMem.baselineKiB)} → ${mib(downMem.peakKiB)} MiB`)
   }

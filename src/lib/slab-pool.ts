@@ -6,30 +6,40 @@
  * a 1 MiB body into a new buffer measured ≈1 ms here, into a reused one
  * ≈0.05 ms. A slab goes back to the pool only when its owner knows nothing
  * still reads it; one that is never given back is simply collected.
+ *
+ * Slabs can start on an address boundary (`align`), which writes that bypass
+ * the page cache (O_DIRECT) require of the memory they are given.
  */
+import { ptr } from 'bun:ffi'
+
 export class SlabPool {
-  private readonly free: ArrayBuffer[] = []
-  private readonly mine = new WeakSet<ArrayBuffer>()
+  private readonly free: Uint8Array[] = []
+  /** Each slab by the memory it lies in, which is what a view handed back still carries. */
+  private readonly mine = new WeakMap<ArrayBufferLike, Uint8Array>()
 
   constructor(
     readonly slabBytes: number,
     private readonly keep: number,
+    private readonly align = 1,
   ) {}
 
-  /** A view of `length` bytes (at most slabBytes) over a pooled or new slab. */
+  /** A view of `length` bytes (at most slabBytes) over a pooled or new slab, starting on an `align` boundary. */
   take(length: number): Uint8Array {
     if (length > this.slabBytes) throw new RangeError(`a slab holds at most ${this.slabBytes} bytes`)
-    let slab = this.free.pop()
-    if (!slab) {
-      slab = new ArrayBuffer(this.slabBytes)
-      this.mine.add(slab)
-    }
-    return new Uint8Array(slab, 0, length)
+    return (this.free.pop() ?? this.fresh()).subarray(0, length)
   }
 
   /** Returns a view's slab; views of memory the pool did not hand out are ignored. */
   give(view: Uint8Array): void {
-    const slab = view.buffer
-    if (slab instanceof ArrayBuffer && this.mine.has(slab) && this.free.length < this.keep && !this.free.includes(slab)) this.free.push(slab)
+    const slab = this.mine.get(view.buffer)
+    if (slab && this.free.length < this.keep && !this.free.includes(slab)) this.free.push(slab)
+  }
+
+  private fresh(): Uint8Array {
+    const memory = new Uint8Array(this.slabBytes + this.align - 1)
+    const skip = this.align > 1 ? (this.align - (ptr(memory) % this.align)) % this.align : 0
+    const slab = memory.subarray(skip, skip + this.slabBytes)
+    this.mine.set(memory.buffer, slab)
+    return slab
   }
 }

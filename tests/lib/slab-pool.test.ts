@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 import { describe, expect, test } from 'bun:test'
+import { ptr } from 'bun:ffi'
 import { SlabPool } from '../../src/lib/slab-pool.ts'
 
 describe('SlabPool', () => {
@@ -26,6 +27,18 @@ describe('SlabPool', () => {
     expect(out.has(a.buffer)).toBe(true)
     expect(out.has(b.buffer)).toBe(true)
     expect(out.has(c.buffer)).toBe(false)
+  })
+
+  test('slabs start on the boundary asked for, given back or fresh', () => {
+    // Ten thousand bytes come from the allocator on a 16-byte boundary, seldom on a page.
+    const pool = new SlabPool(10_000, 4, 4096)
+    const views = Array.from({ length: 8 }, (_, i) => pool.take(i === 0 ? 10_000 : 1 + i * 1000))
+    for (const v of views) expect(ptr(v) % 4096).toBe(0)
+    pool.give(views[1]!)
+    const again = pool.take(10_000)
+    expect(again.buffer).toBe(views[1]!.buffer)
+    expect(ptr(again) % 4096).toBe(0)
+    expect(again.byteLength).toBe(10_000)
   })
 
   test('refuses a request larger than a slab', () => {

@@ -62,7 +62,7 @@ export async function copyObject(ctx: FsContext, src: Ref, dst: Ref, opts: CopyO
   let staged
   try {
     checkCopyConditions(fullInfoOf(sc), opts.conditions)
-    staged = await stageFiles(ctx, [{ file: fh }], { signal: opts.signal, checksum: algorithm })
+    staged = await stageFiles(ctx, [{ file: fh }], sc.size, { signal: opts.signal, checksum: algorithm })
   } finally {
     await fh.close()
   }

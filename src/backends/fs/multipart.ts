@@ -230,7 +230,7 @@ export async function uploadPartCopy(
     }
     if ((range ? range.end - range.start + 1 : sc.size) > MAX_PART_BYTES)
       throw new BackendError('invalid', 'Your proposed upload exceeds the maximum allowed size.', { code: 'EntityTooLarge' })
-    staged = await stageFiles(ctx, [{ file: fh, ...(range ? { start: range.start, end: range.end } : {}) }], {
+    staged = await stageFiles(ctx, [{ file: fh, ...(range ? { start: range.start, end: range.end } : {}) }], range ? range.end - range.start + 1 : sc.size, {
       signal: opts.signal,
       checksum: record.checksum?.algorithm,
     })
@@ -338,6 +338,7 @@ export async function completeUpload(
     const staged = await stageFiles(
       ctx,
       parts.map((p) => ({ file: partBase(dir, p.partNumber) + '.part' })),
+      parts.reduce((sum, p) => sum + p.size, 0),
       { checksum: wanted && !composite ? wanted.algorithm : undefined },
     )
     let checksum: Checksum | undefined

@@ -6,12 +6,12 @@
  * which nothing lists and the next start removes; the rename itself is atomic,
  * so a reader sees the old object or the new one, never a part.
  */
-import { closeSync, fstatSync, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
+import { closeSync, fstatSync, ftruncate, rmSync, write, writeSync, type BigIntStats } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { createStaging, safeDir, type FsContext } from './context.ts'
+import { createStaging, DIRECT_BLOCK, safeDir, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
@@ -36,9 +36,23 @@ export type Staged = {
 /** Reads of a copy and writes of a body go in pieces of up to this size: a network body arrives in pieces of tens of KiB. */
 const COPY_CHUNK = 1024 * 1024
 
-/** Where pieces are gathered: fresh memory costs a page fault per 4 KiB on first touch (≈1 ms a MiB), more than the copy. */
-const chunkSlabs = new SlabPool(COPY_CHUNK, 8)
+/**
+ * Where pieces are gathered: fresh memory costs a page fault per 4 KiB on
+ * first touch (≈1 ms a MiB), more than the copy. Aligned for direct writes.
+ */
+const chunkSlabs = new SlabPool(COPY_CHUNK, 8, DIRECT_BLOCK)
 const SMALL_BODY = 64 * 1024
+
+/**
+ * Files of at least this size are written past the page cache where the
+ * filesystem allows (O_DIRECT). Copying into the page cache is the kernel's
+ * costliest part of a write: with 16 writers each writing and syncing 1 MiB
+ * files here, 3–3.6 ms of CPU per file buffered against 0.6–1 direct, and
+ * twice the files a second (`dd conv=fsync` of 1 GiB: 2.5 s of system time
+ * against 0.18 with `oflag=direct`). At 256 KiB direct still won by a third;
+ * at 64 KiB the two were alike.
+ */
+const DIRECT_MIN = 256 * 1024
 
 function writeAsync(fd: number, data: Uint8Array, offset: number): Promise<number> {
   return new Promise((resolve, reject) => write(fd, data, offset, data.byteLength - offset, null, (err, n) => (err ? reject(err) : resolve(n))))
@@ -48,10 +62,25 @@ function writeAsync(fd: number, data: Uint8Array, offset: number): Promise<numbe
  * Writes all of `data` at the file's position: whole pieces on the I/O
  * thread pool, where copying a MiB into the page cache does not hold up the
  * event loop; anything smaller right here, which costs less than the trip.
+ * A direct write waits for the disk, so it always goes to the pool.
  */
-async function writeAll(fd: number, data: Uint8Array): Promise<void> {
+async function writeAll(fd: number, data: Uint8Array, direct = false): Promise<void> {
   let offset = 0
-  while (offset < data.byteLength) offset += data.byteLength < COPY_CHUNK ? writeSync(fd, data, offset) : await writeAsync(fd, data, offset)
+  while (offset < data.byteLength) offset += !direct && data.byteLength < COPY_CHUNK ? writeSync(fd, data, offset) : await writeAsync(fd, data, offset)
+}
+
+/**
+ * Writes the last `held` bytes gathered in `chunk`, which ends a file of
+ * `size` bytes. A direct file takes whole blocks only: the piece is padded
+ * with zeros to the next block (`chunk` is a whole slab, so there is room)
+ * and the file cut back to its size.
+ */
+async function writeLast(fd: number, chunk: Uint8Array, held: number, size: number, direct: boolean): Promise<void> {
+  if (!direct) return writeAll(fd, chunk.subarray(0, held))
+  const padded = Math.ceil(held / DIRECT_BLOCK) * DIRECT_BLOCK
+  chunk.fill(0, held, padded)
+  await writeAll(fd, chunk.subarray(0, padded), true)
+  if (padded !== held) await new Promise<void>((resolve, reject) => ftruncate(fd, size, (err) => (err ? reject(err) : resolve())))
 }
 
 /**
@@ -74,6 +103,9 @@ function discard(fd: number | undefined, path: string): void {
 
 export type StageOptions = { signal?: AbortSignal; checksum?: ChecksumAlgorithm }
 
+/** Whether a file of `size` bytes is staged past the page cache (where the filesystem allows it). */
+const wantsDirect = (size: number): boolean => size >= DIRECT_MIN
+
 /**
  * Streams `body` into a staging file. The body must be exactly `size` bytes:
  * more is cut off as soon as it shows, fewer is noticed at the end, and
@@ -95,13 +127,16 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   signal?.addEventListener('abort', onAbort, { once: true })
   let fd: number | undefined
   let writing: Promise<void> = Promise.resolve()
-  const chunkSize = Math.min(size, COPY_CHUNK)
+  let direct = false
+  let chunkSize = Math.min(size, COPY_CHUNK)
   // Taken when a piece first needs gathering; small bodies touch a page or two of fresh memory.
   const gather = (): Uint8Array => (size < SMALL_BODY ? new Uint8Array(size) : chunkSlabs.take(chunkSize))
   let pending: Uint8Array | null = null
   let spare: Uint8Array | null = null
   try {
-    ;({ path, fd } = await createStaging(ctx, 'put'))
+    ;({ path, fd, direct } = await createStaging(ctx, 'put', wantsDirect(size)))
+    // A direct file is written from whole slabs: the last piece is padded within its slab.
+    if (direct) chunkSize = COPY_CHUNK
     const hasher = new BodyHasher(opts.checksum)
     let held = 0
     let received = 0
@@ -119,7 +154,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       hasher.update(chunk.value)
       let data = chunk.value
       while (data.byteLength > 0) {
-        if (held === 0 && data.byteLength >= chunkSize) {
+        if (!direct && held === 0 && data.byteLength >= chunkSize) {
           // A piece the size of a chunk (a body read whole) goes to disk as it is, before the next piece
           // is read: written in the background it would keep the producer's next piece alive beside it.
           const piece = data.subarray(0, chunkSize)
@@ -135,7 +170,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
         data = data.subarray(n)
         if (held === chunkSize) {
           await writing
-          writing = writeAll(fd, pending)
+          writing = writeAll(fd, pending, direct)
           ;[pending, spare] = [spare, pending]
           held = 0
         }
@@ -143,7 +178,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     }
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
     await writing
-    if (pending && held > 0) await writeAll(fd, pending.subarray(0, held))
+    if (pending && held > 0) await writeLast(fd, pending, held, size, direct)
     const staged = finish(fd, path, size, hasher)
     fd = undefined
     return staged
@@ -163,8 +198,11 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
 /** A file to copy from (an open handle, or a path opened for the occasion), whole or bytes `start..end` inclusive. */
 export type Source = { file: FileHandle | string; start?: number; end?: number }
 
+/** The buffer sources are gathered in, written out whenever it is full. */
+type Gathering = { fd: number; direct: boolean; buf: Uint8Array; held: number; hasher: BodyHasher }
+
 /** Appends one source to a staging file; the number of bytes copied. */
-async function appendSource(fd: number, source: Source, buf: Uint8Array, hasher: BodyHasher, signal?: AbortSignal): Promise<number> {
+async function appendSource(g: Gathering, source: Source, signal?: AbortSignal): Promise<number> {
   const src = typeof source.file === 'string' ? await open(source.file, 'r') : source.file
   try {
     const start = source.start ?? 0
@@ -172,15 +210,19 @@ async function appendSource(fd: number, source: Source, buf: Uint8Array, hasher:
     let pos = start
     while (pos < stop) {
       signal?.throwIfAborted()
-      const want = Math.min(buf.byteLength, stop - pos)
-      const { bytesRead } = await src.read(buf, 0, want, pos)
+      const want = Math.min(g.buf.byteLength - g.held, stop - pos)
+      const { bytesRead } = await src.read(g.buf, g.held, want, pos)
       if (bytesRead === 0) {
         if (stop !== Infinity) throw new BackendError('precondition', 'the source shrank while being copied')
         break
       }
       pos += bytesRead
-      hasher.update(buf.subarray(0, bytesRead))
-      await writeAll(fd, buf.subarray(0, bytesRead))
+      g.hasher.update(g.buf.subarray(g.held, g.held + bytesRead))
+      g.held += bytesRead
+      if (g.held === g.buf.byteLength) {
+        await writeAll(g.fd, g.buf, g.direct)
+        g.held = 0
+      }
     }
     return pos - start
   } finally {
@@ -188,17 +230,23 @@ async function appendSource(fd: number, source: Source, buf: Uint8Array, hasher:
   }
 }
 
-/** Concatenates sources into a staging file through one reused buffer, digests over the whole. */
-export async function stageFiles(ctx: FsContext, sources: Source[], opts: StageOptions = {}): Promise<Staged> {
+/**
+ * Concatenates sources into a staging file through one reused buffer,
+ * digests over the whole. `expected` is the size they should add up to,
+ * which decides how the file is written.
+ */
+export async function stageFiles(ctx: FsContext, sources: Source[], expected: number, opts: StageOptions = {}): Promise<Staged> {
   let path: string | undefined
   const buf = chunkSlabs.take(COPY_CHUNK)
   let fd: number | undefined
   try {
-    ;({ path, fd } = await createStaging(ctx, 'copy'))
-    const hasher = new BodyHasher(opts.checksum)
+    let direct: boolean
+    ;({ path, fd, direct } = await createStaging(ctx, 'copy', wantsDirect(expected)))
+    const g: Gathering = { fd, direct, buf, held: 0, hasher: new BodyHasher(opts.checksum) }
     let size = 0
-    for (const source of sources) size += await appendSource(fd, source, buf, hasher, opts.signal)
-    const staged = finish(fd, path, size, hasher)
+    for (const source of sources) size += await appendSource(g, source, opts.signal)
+    if (g.held > 0) await writeLast(fd, buf, g.held, size, direct)
+    const staged = finish(fd, path, size, g.hasher)
     fd = undefined
     return staged
   } catch (err) {
