@@ -8,7 +8,8 @@
  * still reads it; one that is never given back is simply collected.
  *
  * Slabs can start on an address boundary (`align`), which writes that bypass
- * the page cache (O_DIRECT) require of the memory they are given.
+ * the page cache (O_DIRECT) require of the memory they are given, and can be
+ * shared memory, which another thread reads without a copy.
  */
 import { ptr } from 'bun:ffi'
 
@@ -21,6 +22,7 @@ export class SlabPool {
     readonly slabBytes: number,
     private readonly keep: number,
     private readonly align = 1,
+    private readonly shared = false,
   ) {}
 
   /** A view of `length` bytes (at most slabBytes) over a pooled or new slab, starting on an `align` boundary. */
@@ -36,7 +38,8 @@ export class SlabPool {
   }
 
   private fresh(): Uint8Array {
-    const memory = new Uint8Array(this.slabBytes + this.align - 1)
+    const bytes = this.slabBytes + this.align - 1
+    const memory = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
     const skip = this.align > 1 ? (this.align - (ptr(memory) % this.align)) % this.align : 0
     const slab = memory.subarray(skip, skip + this.slabBytes)
     this.mine.set(memory.buffer, slab)

@@ -71,6 +71,27 @@ describe('fs staging past the page cache', () => {
     }
   })
 
+  test('a checksum and a Content-MD5 asked for are those of the bytes (hashed off the event loop), and a wrong one keeps nothing', async () => {
+    const { b } = await fixture()
+    const bytes = bytesOf(3 * MiB + 17, 9)
+    const sha256 = createHash('sha256').update(bytes).digest('base64')
+    const md5b64 = createHash('md5').update(bytes).digest('base64')
+    const put = await b.putObject('bkt', 'summed', pieces(bytes), { size: bytes.byteLength, md5: md5b64, checksum: { algorithm: 'sha256', value: sha256 } })
+    expect(put.checksum).toEqual({ algorithm: 'sha256', value: sha256, type: 'FULL_OBJECT' })
+    const wrong = { algorithm: 'sha256' as const, value: createHash('sha256').update('other').digest('base64') }
+    await expect(b.putObject('bkt', 'summed', pieces(bytesOf(3 * MiB + 17, 10)), { size: bytes.byteLength, checksum: wrong })).rejects.toMatchObject({
+      kind: 'bad_digest',
+    })
+    expect(md5(await readAll(b, 'summed'))).toBe(md5(bytes))
+  })
+
+  test('sixteen large bodies at once are each hashed as their own', async () => {
+    const { b } = await fixture()
+    const bodies = Array.from({ length: 16 }, (_, i) => bytesOf(MiB + 1000 * i + 1, 100 + i))
+    const etags = await Promise.all(bodies.map((bytes, i) => b.putObject('bkt', `many/${i}`, pieces(bytes), { size: bytes.byteLength })))
+    expect(etags.map((e) => e.etag)).toEqual(bodies.map((bytes) => `"${md5(bytes)}"`))
+  })
+
   test('a large object is written past the page cache, a small one through it', async () => {
     const { b, bucketDir } = await fixture()
     await b.putObject('bkt', 'big', pieces(bytesOf(MiB + 1, 7)), { size: MiB + 1 })

@@ -19,6 +19,7 @@ import { access, constants, readdir } from 'node:fs/promises'
 import { BackendError, type Backend, type Capabilities } from '../backend.ts'
 import * as buckets from './buckets.ts'
 import { closeContext, openContext, type FsContext } from './context.ts'
+import { startHashing } from './hash-thread.ts'
 import { fsFailure } from './errors.ts'
 import * as copy from './copy.ts'
 import { listPage } from './list.ts'
@@ -84,6 +85,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
       (c) => {
         // Recovery may have put sidecars in place behind what listings knew.
         forgetListedUnder(c.root)
+        if (c.directIo) startHashing()
         if (maxAge > 0) {
           sweep(c)
           sweeper = setInterval(() => sweep(c), sweepEveryMs)

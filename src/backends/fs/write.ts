@@ -14,6 +14,7 @@ import { requireBucket } from './buckets.ts'
 import { createStaging, DIRECT_BLOCK, safeDir, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
+import { SlabHasher } from './hash-thread.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
@@ -38,9 +39,10 @@ const COPY_CHUNK = 1024 * 1024
 
 /**
  * Where pieces are gathered: fresh memory costs a page fault per 4 KiB on
- * first touch (≈1 ms a MiB), more than the copy. Aligned for direct writes.
+ * first touch (≈1 ms a MiB), more than the copy. Aligned for direct writes,
+ * shared with the hashing thread.
  */
-const chunkSlabs = new SlabPool(COPY_CHUNK, 8, DIRECT_BLOCK)
+const chunkSlabs = new SlabPool(COPY_CHUNK, 8, DIRECT_BLOCK, true)
 const SMALL_BODY = 64 * 1024
 
 /**
@@ -87,12 +89,55 @@ async function writeLast(fd: number, chunk: Uint8Array, held: number, size: numb
  * Describes a staged file for the commit and starts syncing it (which closes
  * it): the commit stages the sidecar meanwhile, so the two flushes overlap.
  */
-function finish(fd: number, path: string, size: number, hasher: BodyHasher): Staged {
+function finish(fd: number, path: string, size: number, digests: Digests): Staged {
   const st = fstatSync(fd, { bigint: true })
   const synced = syncFd(fd).finally(() => closeSync(fd))
   // Awaited by whoever places the file; one that gives up first must not leave it unhandled.
   synced.catch(() => {})
-  return { path, size, digests: hasher.digest(), st, synced }
+  return { path, size, digests, st, synced }
+}
+
+/**
+ * How a staged file is digested: as its pieces arrive, on the event loop; or,
+ * for a direct file, slab by slab on the hashing thread while the slab is
+ * written.
+ */
+class StageHasher {
+  private readonly here: BodyHasher | null
+  private readonly slabs: SlabHasher | null
+
+  constructor(direct: boolean, algorithm?: ChecksumAlgorithm) {
+    this.here = direct ? null : new BodyHasher(algorithm)
+    this.slabs = direct ? new SlabHasher(algorithm) : null
+  }
+
+  /** A piece as it arrives. */
+  piece(data: Uint8Array): void {
+    this.here?.update(data)
+  }
+
+  /** A gathered slab, settled once it may be refilled. */
+  slab(data: Uint8Array): Promise<void> | undefined {
+    return this.slabs?.update(data)
+  }
+
+  digest(): Promise<Digests> | Digests {
+    return this.slabs ? this.slabs.digest() : this.here!.digest()
+  }
+
+  drop(): void {
+    this.slabs?.drop()
+  }
+}
+
+/** Writes a full gathered slab and hashes it (when slabs are hashed) at the same time. */
+async function flushSlab(fd: number, slab: Uint8Array, hasher: StageHasher, direct: boolean): Promise<void> {
+  await Promise.all([writeAll(fd, slab, direct), hasher.slab(slab)])
+}
+
+/** The last, partial slab: hashed as gathered, then written padded (the padding lies past what the thread reads). */
+async function flushLast(fd: number, slab: Uint8Array, held: number, size: number, hasher: StageHasher, direct: boolean): Promise<void> {
+  await Promise.all([hasher.slab(slab.subarray(0, held)), writeLast(fd, slab, held, size, direct)])
 }
 
 /** Closes a staging file and removes it (a write that failed). */
@@ -133,11 +178,12 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
   const gather = (): Uint8Array => (size < SMALL_BODY ? new Uint8Array(size) : chunkSlabs.take(chunkSize))
   let pending: Uint8Array | null = null
   let spare: Uint8Array | null = null
+  let hasher: StageHasher | undefined
   try {
     ;({ path, fd, direct } = await createStaging(ctx, 'put', wantsDirect(size)))
     // A direct file is written from whole slabs: the last piece is padded within its slab.
     if (direct) chunkSize = COPY_CHUNK
-    const hasher = new BodyHasher(opts.checksum)
+    hasher = new StageHasher(direct, opts.checksum)
     let held = 0
     let received = 0
     for (;;) {
@@ -151,7 +197,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
       if (chunk.done) break
       received += chunk.value.byteLength
       if (received > size) throw new BackendError('invalid', 'the body is longer than its declared size', { code: 'IncompleteBody' })
-      hasher.update(chunk.value)
+      hasher.piece(chunk.value)
       let data = chunk.value
       while (data.byteLength > 0) {
         if (!direct && held === 0 && data.byteLength >= chunkSize) {
@@ -170,7 +216,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
         data = data.subarray(n)
         if (held === chunkSize) {
           await writing
-          writing = writeAll(fd, pending, direct)
+          writing = flushSlab(fd, pending, hasher, direct)
           ;[pending, spare] = [spare, pending]
           held = 0
         }
@@ -178,13 +224,14 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
     }
     if (received !== size) throw new BackendError('invalid', 'the body is shorter than its declared size', { code: 'IncompleteBody' })
     await writing
-    if (pending && held > 0) await writeLast(fd, pending, held, size, direct)
-    const staged = finish(fd, path, size, hasher)
+    if (pending && held > 0) await flushLast(fd, pending, held, size, hasher, direct)
+    const staged = finish(fd, path, size, await hasher.digest())
     fd = undefined
     return staged
   } catch (err) {
     await reader.cancel().catch(() => {})
     await writing.catch(() => {})
+    hasher?.drop()
     if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'write object')
   } finally {
@@ -199,7 +246,7 @@ export async function stageBody(ctx: FsContext, body: ReadableStream<Uint8Array>
 export type Source = { file: FileHandle | string; start?: number; end?: number }
 
 /** The buffer sources are gathered in, written out whenever it is full. */
-type Gathering = { fd: number; direct: boolean; buf: Uint8Array; held: number; hasher: BodyHasher }
+type Gathering = { fd: number; direct: boolean; buf: Uint8Array; held: number; hasher: StageHasher }
 
 /** Appends one source to a staging file; the number of bytes copied. */
 async function appendSource(g: Gathering, source: Source, signal?: AbortSignal): Promise<number> {
@@ -217,10 +264,10 @@ async function appendSource(g: Gathering, source: Source, signal?: AbortSignal):
         break
       }
       pos += bytesRead
-      g.hasher.update(g.buf.subarray(g.held, g.held + bytesRead))
+      g.hasher.piece(g.buf.subarray(g.held, g.held + bytesRead))
       g.held += bytesRead
       if (g.held === g.buf.byteLength) {
-        await writeAll(g.fd, g.buf, g.direct)
+        await flushSlab(g.fd, g.buf, g.hasher, g.direct)
         g.held = 0
       }
     }
@@ -239,17 +286,19 @@ export async function stageFiles(ctx: FsContext, sources: Source[], expected: nu
   let path: string | undefined
   const buf = chunkSlabs.take(COPY_CHUNK)
   let fd: number | undefined
+  let g: Gathering | undefined
   try {
     let direct: boolean
     ;({ path, fd, direct } = await createStaging(ctx, 'copy', wantsDirect(expected)))
-    const g: Gathering = { fd, direct, buf, held: 0, hasher: new BodyHasher(opts.checksum) }
+    g = { fd, direct, buf, held: 0, hasher: new StageHasher(direct, opts.checksum) }
     let size = 0
     for (const source of sources) size += await appendSource(g, source, opts.signal)
-    if (g.held > 0) await writeLast(fd, buf, g.held, size, direct)
-    const staged = finish(fd, path, size, g.hasher)
+    if (g.held > 0) await flushLast(fd, buf, g.held, size, g.hasher, direct)
+    const staged = finish(fd, path, size, await g.hasher.digest())
     fd = undefined
     return staged
   } catch (err) {
+    g?.hasher.drop()
     if (path !== undefined) discard(fd, path)
     throw fsFailure(err, 'copy object')
   } finally {
