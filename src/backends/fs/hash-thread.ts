@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * The MD5 (and checksum) of a body staged past the page cache, computed on a
+ * The MD5 (the ETag) of a body staged past the page cache, computed on a
  * thread of its own. MD5 runs at ≈720 MiB/s on one core and cannot be split
- * across cores; on the event loop it was 40–50 % of the main thread's time
+ * across cores; on the event loop it was about 40 % of the main thread's time
  * under 16 concurrent 1 MiB PUTs, which kept that thread saturated while the
  * second core had room. The slabs are shared memory, so only their place is
  * sent: the thread hashes one while the I/O pool writes it. Should the thread
@@ -10,8 +10,7 @@
  * it was hashing fail (the client's retry is hashed here).
  */
 import { Buffer } from 'node:buffer'
-import type { ChecksumAlgorithm } from '../backend.ts'
-import { BodyHasher, type Digests } from './digests.ts'
+import { createHash } from 'node:crypto'
 import type { HashReply, HashRequest } from './hash-worker.ts'
 
 type Waiter = { resolve(reply: HashReply): void; reject(err: Error): void }
@@ -58,19 +57,15 @@ export function startHashing(): void {
 }
 
 /**
- * Digests of a body given as consecutive views of shared-memory slabs (see
+ * The MD5 of a body given as consecutive views of shared-memory slabs (see
  * SlabPool): `update` settles once the slab has been read, after which it may
  * be refilled; `digest` once all of it is hashed. Exactly one of `digest` or
  * `drop` ends it.
  */
 export class SlabHasher {
   private readonly id = nextId++
-  private readonly here: BodyHasher | null
+  private readonly here = thread() ? null : createHash('md5')
   private started = false
-
-  constructor(private readonly algorithm?: ChecksumAlgorithm) {
-    this.here = thread() ? null : new BodyHasher(algorithm)
-  }
 
   update(slab: Uint8Array): Promise<void> {
     if (this.here) {
@@ -79,22 +74,15 @@ export class SlabHasher {
     }
     const memory = slab.buffer
     if (!(memory instanceof SharedArrayBuffer)) throw new TypeError('a slab must be shared memory')
-    const first = !this.started
     this.started = true
-    return this.send({
-      id: this.id,
-      memory,
-      offset: slab.byteOffset,
-      length: slab.byteLength,
-      ...(first && this.algorithm ? { algorithm: this.algorithm } : {}),
-    }).then(() => {})
+    return this.send({ id: this.id, memory, offset: slab.byteOffset, length: slab.byteLength }).then(() => {})
   }
 
-  async digest(): Promise<Digests> {
+  async digest(): Promise<Buffer> {
     if (this.here) return this.here.digest()
-    if (!this.started) return new BodyHasher(this.algorithm).digest()
+    if (!this.started) return createHash('md5').digest()
     const reply = await this.send({ id: this.id, done: true })
-    return { md5: Buffer.from(reply.md5!), ...(reply.checksum !== undefined ? { checksum: reply.checksum } : {}) }
+    return Buffer.from(reply.md5!)
   }
 
   /** Forgets a body that will not be finished. */

@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * The thread hash-thread.ts hands large bodies' digests to. Each body has an
- * id; its slabs arrive in order as views of shared memory, each answered
- * once read so its slab can be reused, and `done` answers with the digests.
+ * The thread hash-thread.ts hands large bodies' MD5 to. Each body has an id;
+ * its slabs arrive in order as views of shared memory, each answered once
+ * read so its slab can be reused, and `done` answers with the digest. It
+ * imports nothing of Stowage's own: in the compiled binary a module the
+ * thread shares with the server is compiled when first loaded and cached
+ * under the user's ~/.bun, which a service must not write.
  */
-import { BodyHasher } from './digests.ts'
-import type { ChecksumAlgorithm } from '../backend.ts'
+import { createHash, type Hash } from 'node:crypto'
 
 declare const self: Worker
 
-export type HashRequest =
-  | { id: number; memory: SharedArrayBuffer; offset: number; length: number; algorithm?: ChecksumAlgorithm }
-  | { id: number; done: true }
-  | { id: number; drop: true }
+export type HashRequest = { id: number; memory: SharedArrayBuffer; offset: number; length: number } | { id: number; done: true } | { id: number; drop: true }
 
-export type HashReply = { id: number; md5?: Uint8Array; checksum?: string }
+export type HashReply = { id: number; md5?: Uint8Array }
 
-const bodies = new Map<number, BodyHasher>()
+const bodies = new Map<number, Hash>()
 
 self.onmessage = (e: MessageEvent<HashRequest>) => {
   const m = e.data
@@ -25,13 +24,13 @@ self.onmessage = (e: MessageEvent<HashRequest>) => {
     return
   }
   if ('done' in m) {
-    const digests = (bodies.get(m.id) ?? new BodyHasher()).digest()
+    const md5 = (bodies.get(m.id) ?? createHash('md5')).digest()
     bodies.delete(m.id)
-    postMessage({ id: m.id, md5: new Uint8Array(digests.md5), checksum: digests.checksum } satisfies HashReply)
+    postMessage({ id: m.id, md5: new Uint8Array(md5) } satisfies HashReply)
     return
   }
-  let hasher = bodies.get(m.id)
-  if (!hasher) bodies.set(m.id, (hasher = new BodyHasher(m.algorithm)))
-  hasher.update(new Uint8Array(m.memory, m.offset, m.length))
+  let hash = bodies.get(m.id)
+  if (!hash) bodies.set(m.id, (hash = createHash('md5')))
+  hash.update(new Uint8Array(m.memory, m.offset, m.length))
   postMessage({ id: m.id } satisfies HashReply)
 }

@@ -15,6 +15,7 @@ import { createStaging, DIRECT_BLOCK, safeDir, type FsContext } from './context.
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { SlabHasher } from './hash-thread.ts'
+import { checksumBase64, createChecksum, type Checksum } from '../../lib/checksum.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
@@ -99,21 +100,25 @@ function finish(fd: number, path: string, size: number, digests: Digests): Stage
 
 /**
  * How a staged file is digested: as its pieces arrive, on the event loop; or,
- * for a direct file, slab by slab on the hashing thread while the slab is
- * written.
+ * for a direct file, its MD5 slab by slab on the hashing thread while the
+ * slab is written (a checksum asked for is still taken as pieces arrive: the
+ * ones clients send by default, CRC32 and CRC32C, cost far less than MD5).
  */
 class StageHasher {
   private readonly here: BodyHasher | null
   private readonly slabs: SlabHasher | null
+  private readonly sum: Checksum | null
 
   constructor(direct: boolean, algorithm?: ChecksumAlgorithm) {
     this.here = direct ? null : new BodyHasher(algorithm)
-    this.slabs = direct ? new SlabHasher(algorithm) : null
+    this.slabs = direct ? new SlabHasher() : null
+    this.sum = direct && algorithm ? createChecksum(algorithm) : null
   }
 
   /** A piece as it arrives. */
   piece(data: Uint8Array): void {
     this.here?.update(data)
+    this.sum?.update(data)
   }
 
   /** A gathered slab, settled once it may be refilled. */
@@ -121,8 +126,11 @@ class StageHasher {
     return this.slabs?.update(data)
   }
 
-  digest(): Promise<Digests> | Digests {
-    return this.slabs ? this.slabs.digest() : this.here!.digest()
+  async digest(): Promise<Digests> {
+    if (!this.slabs) return this.here!.digest()
+    const out: Digests = { md5: await this.slabs.digest() }
+    if (this.sum) out.checksum = checksumBase64(this.sum)
+    return out
   }
 
   drop(): void {
