@@ -12,41 +12,27 @@
 import { Buffer } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import type { HashReply, HashRequest } from './hash-worker.ts'
+import { helperThread } from './helper-thread.ts'
 
 type Waiter = { resolve(reply: HashReply): void; reject(err: Error): void }
 
-let worker: Worker | null | undefined
 let nextId = 0
 /** Per body, its requests not answered yet, in the order they were sent (the thread answers in that order). */
 const waiting = new Map<number, Waiter[]>()
 
-function failAll(): void {
-  worker = null
-  const err = new Error('the hashing thread stopped')
-  for (const queue of waiting.values()) for (const w of queue) w.reject(err)
-  waiting.clear()
-}
-
-/** See stat-batch.ts: the thread's code is an entry point of the compiled binary. */
-const WORKER_URL = import.meta.url.includes('/$bunfs/') ? './backends/fs/hash-worker.ts' : new URL('./hash-worker.ts', import.meta.url).href
-
-function thread(): Worker | null {
-  if (worker !== undefined) return worker
-  try {
-    worker = new Worker(WORKER_URL, { ref: false })
-    worker.onmessage = (e: MessageEvent<HashReply>) => {
-      const queue = waiting.get(e.data.id)
-      const next = queue?.shift()
-      if (queue && queue.length === 0) waiting.delete(e.data.id)
-      next?.resolve(e.data)
-    }
-    worker.onerror = failAll
-    worker.addEventListener('close', failAll)
-  } catch {
-    worker = null
-  }
-  return worker
-}
+const thread = helperThread<HashReply>('hash-worker.ts', {
+  reply(reply) {
+    const queue = waiting.get(reply.id)
+    const next = queue?.shift()
+    if (queue && queue.length === 0) waiting.delete(reply.id)
+    next?.resolve(reply)
+  },
+  stopped() {
+    const err = new Error('the hashing thread stopped')
+    for (const queue of waiting.values()) for (const w of queue) w.reject(err)
+    waiting.clear()
+  },
+})
 
 /**
  * Starts the thread (≈10 MiB) when a root that writes past the page cache
@@ -87,11 +73,11 @@ export class SlabHasher {
 
   /** Forgets a body that will not be finished. */
   drop(): void {
-    if (!this.here && this.started) worker?.postMessage({ id: this.id, drop: true } satisfies HashRequest)
+    if (!this.here && this.started) thread()?.postMessage({ id: this.id, drop: true } satisfies HashRequest)
   }
 
   private send(message: HashRequest): Promise<HashReply> {
-    const w = worker
+    const w = thread()
     if (!w) return Promise.reject(new Error('the hashing thread stopped'))
     return new Promise<HashReply>((resolve, reject) => {
       let queue = waiting.get(this.id)

@@ -10,45 +10,27 @@
  */
 import { lstatSync } from 'node:fs'
 import { isErrno } from './errors.ts'
+import { helperThread } from './helper-thread.ts'
 
 /** What a page needs of a file: whether it is a regular one, and its stamp (see sidecar.ts). */
 export type Stamp = { ino: bigint; size: bigint; mtimeNs: bigint }
 
 type Reply = { id: number; out: BigUint64Array }
 
-let worker: Worker | null | undefined
 let nextId = 0
 const waiting = new Map<number, (out: BigUint64Array | null) => void>()
 
-function failAll(): void {
-  worker = null
-  for (const resolve of waiting.values()) resolve(null)
-  waiting.clear()
-}
-
-/**
- * The thread's code: beside this file, or in the compiled binary, where
- * scripts/build.ts adds it as an entry point named from the binary's root
- * (src/), and this module's URL is the binary's own.
- */
-const WORKER_URL = import.meta.url.includes('/$bunfs/') ? './backends/fs/stat-worker.ts' : new URL('./stat-worker.ts', import.meta.url).href
-
-function thread(): Worker | null {
-  if (worker !== undefined) return worker
-  try {
-    worker = new Worker(WORKER_URL, { ref: false })
-    worker.onmessage = (e: MessageEvent<Reply>) => {
-      const resolve = waiting.get(e.data.id)
-      waiting.delete(e.data.id)
-      resolve?.(e.data.out)
-    }
-    worker.onerror = failAll
-    worker.addEventListener('close', failAll)
-  } catch {
-    worker = null
-  }
-  return worker
-}
+const thread = helperThread<Reply>('stat-worker.ts', {
+  reply(reply) {
+    const resolve = waiting.get(reply.id)
+    waiting.delete(reply.id)
+    resolve?.(reply.out)
+  },
+  stopped() {
+    for (const resolve of waiting.values()) resolve(null)
+    waiting.clear()
+  },
+})
 
 /** The same, for one path, on the event loop. */
 export function statHere(path: string): Stamp | null {
