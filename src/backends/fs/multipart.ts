@@ -37,7 +37,7 @@ import {
   type UploadPartOptions,
 } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { isPlainDir, safeDir, type FsContext } from './context.ts'
+import { isPlainDir, safeDir, tempPath, type FsContext } from './context.ts'
 import { compositeChecksum, multipartEtag, verifyDigests } from './digests.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
@@ -368,7 +368,7 @@ export async function completeUpload(
       await rm(join(dir, 'complete.json'), { force: true })
       throw err
     })
-    await rm(dir, { recursive: true, force: true })
+    await removeUpload(ctx, dir)
     return checksum ? { etag, checksum } : { etag }
   })
 }
@@ -377,8 +377,20 @@ export async function abortUpload(ctx: FsContext, bucket: string, key: string, i
   await requireBucket(ctx, bucket)
   await withLock(uploadLock(ctx, bucket, id), async () => {
     const { dir } = await loadUpload(ctx, bucket, key, id)
-    await rm(dir, { recursive: true, force: true })
+    await removeUpload(ctx, dir)
   })
+}
+
+/**
+ * Removes an upload's directory in one step: renamed into this instance's
+ * staging directory (which the next start sweeps), then deleted. Deleted in
+ * place, a crash partway could take `complete.json` and leave `upload.json`:
+ * an upload that looks open after its object landed.
+ */
+async function removeUpload(ctx: FsContext, dir: string): Promise<void> {
+  const doomed = tempPath(ctx, 'upload')
+  await rename(dir, doomed)
+  await rm(doomed, { recursive: true, force: true })
 }
 
 async function uploadIds(ctx: FsContext, bucket: string): Promise<string[]> {
@@ -419,7 +431,7 @@ export async function expireUploads(ctx: FsContext, before: number): Promise<num
         const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
         const initiated = record?.initiated ?? Number.parseInt(id.slice(0, 12), 16)
         if (!(initiated < before)) return false
-        await rm(dir, { recursive: true, force: true })
+        await removeUpload(ctx, dir)
         return true
       })
       if (gone) aborted++
