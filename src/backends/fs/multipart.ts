@@ -77,8 +77,16 @@ function bareEtag(etag: string): string {
   return etag.trim().replace(/^"(.*)"$/, '$1')
 }
 
+let lastIdStamp = 0
+
+/**
+ * Milliseconds first, so ids sort as uploads began (ListMultipartUploads
+ * lists one key's uploads by initiation); two begun in one millisecond
+ * take the next one, or the random part would order them.
+ */
 function newUploadId(): string {
-  return Date.now().toString(16).padStart(12, '0') + randomBytes(10).toString('hex')
+  lastIdStamp = Math.max(Date.now(), lastIdStamp + 1)
+  return lastIdStamp.toString(16).padStart(12, '0') + randomBytes(10).toString('hex')
 }
 
 /** The upload's directory and record; `not_found` for unknown ids, malformed ids or another key. */
