@@ -13,6 +13,14 @@
  */
 import { ptr } from 'bun:ffi'
 
+/** `bytes` of fresh memory starting on an `align` boundary, shared between threads or not. */
+export function alignedBytes(bytes: number, align: number, shared = false): Uint8Array {
+  const size = bytes + align - 1
+  const memory = new Uint8Array(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size))
+  const skip = align > 1 ? (align - (ptr(memory) % align)) % align : 0
+  return memory.subarray(skip, skip + bytes)
+}
+
 export class SlabPool {
   private readonly free: Uint8Array[] = []
   /** Each slab by the memory it lies in, which is what a view handed back still carries. */
@@ -38,11 +46,8 @@ export class SlabPool {
   }
 
   private fresh(): Uint8Array {
-    const bytes = this.slabBytes + this.align - 1
-    const memory = new Uint8Array(this.shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes))
-    const skip = this.align > 1 ? (this.align - (ptr(memory) % this.align)) % this.align : 0
-    const slab = memory.subarray(skip, skip + this.slabBytes)
-    this.mine.set(memory.buffer, slab)
+    const slab = alignedBytes(this.slabBytes, this.align, this.shared)
+    this.mine.set(slab.buffer, slab)
     return slab
   }
 }

@@ -18,7 +18,6 @@
  * directory made below them is checked (`safeDir`) before anything is written
  * into it, so a link planted there cannot send writes outside the root.
  */
-import { ptr } from 'bun:ffi'
 import { randomBytes } from 'node:crypto'
 import { constants, lstatSync, mkdirSync, open, realpathSync } from 'node:fs'
 import { lstat, mkdir, open as openFile, realpath, rm, stat } from 'node:fs/promises'
@@ -26,6 +25,7 @@ import { basename, dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { recoverRoot } from './recover.ts'
+import { alignedBytes } from '../../lib/slab-pool.ts'
 
 export type FsContext = {
   /** The root with symlinks resolved; every path is built from it. */
@@ -167,9 +167,7 @@ async function canWriteDirect(ctx: FsContext): Promise<boolean> {
   try {
     const file = await openFile(path, CREATE | constants.O_DIRECT)
     try {
-      const memory = new Uint8Array(2 * DIRECT_BLOCK)
-      const skip = (DIRECT_BLOCK - (ptr(memory) % DIRECT_BLOCK)) % DIRECT_BLOCK
-      await file.write(memory.subarray(skip, skip + DIRECT_BLOCK), 0, DIRECT_BLOCK, 0)
+      await file.write(alignedBytes(DIRECT_BLOCK, DIRECT_BLOCK), 0, DIRECT_BLOCK, 0)
     } finally {
       await file.close()
     }
