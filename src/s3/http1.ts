@@ -25,6 +25,7 @@ import tls from 'node:tls'
 import type { Readable } from 'node:stream'
 import type { Pool } from './pool.ts'
 import { contentLength, TransportError, transportError, type Exchange, type PoolOptions, type Sink, type WireRequest } from './wire.ts'
+import { boundGarbage, isLongBody } from '../lib/garbage-bound.ts'
 
 /** One read's worth; every connection reads into it, and nothing keeps a view of it past the read. */
 const RECEIVE = Buffer.allocUnsafe(128 * 1024)
@@ -137,7 +138,7 @@ export class Connection {
       this.requestDone = true
     } else {
       this.socket.write(head, 'latin1')
-      this.sendBody(body)
+      this.sendBody(body, isLongBody(contentLength(req.headers.get('content-length') ?? '') ?? -1))
     }
     return {
       pause: () => {
@@ -156,7 +157,8 @@ export class Connection {
     }
   }
 
-  private sendBody(body: ReadableStream<Uint8Array> | Readable): void {
+  /** `long`: the body counts toward the garbage bound. */
+  private sendBody(body: ReadableStream<Uint8Array> | Readable, long: boolean): void {
     const socket = this.socket
     const done = (): void => {
       this.requestDone = true
@@ -174,6 +176,7 @@ export class Connection {
           const r = await reader.read()
           if (stopped) return
           if (r.done) return done()
+          if (long) boundGarbage(r.value.byteLength)
           if (!socket.write(r.value)) await new Promise<void>((resolve) => socket.once('drain', resolve))
         }
       }
@@ -183,6 +186,7 @@ export class Connection {
       return
     }
     const onData = (chunk: Buffer): void => {
+      if (long) boundGarbage(chunk.byteLength)
       if (!socket.write(chunk)) body.pause()
     }
     const onDrain = (): void => void body.resume()

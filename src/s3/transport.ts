@@ -13,6 +13,7 @@
 import type { Writable } from 'node:stream'
 import { contentLength, TransportError, type Exchange, type ResponseHead, type WireRequest } from './wire.ts'
 import { Pool } from './pool.ts'
+import { boundGarbage, isLongBody } from '../lib/garbage-bound.ts'
 
 export type Timeouts = { idleMs: number; connectMs?: number }
 
@@ -45,6 +46,7 @@ export class Answer {
   private failure: { error: unknown } | undefined
   private listener: Listener | undefined
   private taken = false
+  private readonly long: boolean
 
   constructor(
     head: ResponseHead,
@@ -53,6 +55,7 @@ export class Answer {
   ) {
     this.status = head.status
     this.headers = head.headers
+    this.long = isLongBody(this.contentLength)
   }
 
   /** The declared body length, or -1 (none, or a chunked body, whose Content-Length does not count). */
@@ -64,6 +67,7 @@ export class Answer {
 
   /** @internal The exchange's body events. */
   push(chunk: Uint8Array): void {
+    if (this.long) boundGarbage(chunk.byteLength)
     if (this.listener) this.listener.data(chunk, false)
     else this.early.push(copy(chunk))
   }

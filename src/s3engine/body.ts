@@ -6,7 +6,7 @@
  * operation does not use is left alone: the pipeline drains it.
  */
 import { createHash } from 'node:crypto'
-import { boundGarbage } from '../lib/garbage-bound.ts'
+import { boundGarbage, isLongBody } from '../lib/garbage-bound.ts'
 import type { CallBody } from '../s3proxy/call.ts'
 import { S3Error } from '../s3proxy/errors.ts'
 import { streamFailure } from './errors.ts'
@@ -22,6 +22,7 @@ import { streamFailure } from './errors.ts'
  */
 export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>; size: number } {
   if (body.kind === 'stream') {
+    const long = isLongBody(body.length)
     let next: (() => Promise<IteratorResult<Uint8Array>>) | undefined
     let stop: ((reason: unknown) => Promise<unknown>) | undefined
     const start = (): void => {
@@ -42,7 +43,7 @@ export function bodyStream(body: CallBody): { stream: ReadableStream<Uint8Array>
           const { done, value } = await next!()
           if (done) c.close()
           else {
-            boundGarbage(value.byteLength)
+            if (long) boundGarbage(value.byteLength)
             c.enqueue(value)
           }
         },
