@@ -76,8 +76,8 @@ export function bulkDelete(d: ObjectDeps, t: Target, origin: AuditOrigin, keys: 
       seen.add(id)
       valid.push(k)
     }
-    const tracked = (await d.accounting.hasHardCap(t.bid, t.bucket)) || (await d.accounting.bucketSize(t.bid, t.bucket)).size_tracked
-    const sizes = tracked && valid.length ? await sizesOf(t, valid, d) : new Map<string, number>()
+    const { counted } = await d.accounting.writeTerms(t.bid, t.bucket)
+    const sizes = counted && valid.length ? await sizesOf(t, valid, d) : new Map<string, number>()
     if (valid.length) {
       const out = await storage(
         t.backend.deleteObjects(

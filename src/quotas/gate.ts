@@ -15,6 +15,8 @@ export type BucketSize = {
   quota_hard_bytes?: number
 }
 
+export type WriteTerms = { hardBytes: number; counted: boolean }
+
 export type StorageAccounting = {
   /**
    * Throws AppError `quota_exceeded` (507) when writing `bytes` more to the
@@ -24,6 +26,11 @@ export type StorageAccounting = {
   assertCanWrite(backendId: string, bucket: string, bytes: number, opts?: { replacing?: number }): Promise<void>
   /** Whether the bucket has a hard cap (callers may skip a HEAD when it has none). */
   hasHardCap(backendId: string, bucket: string): Promise<boolean>
+  /**
+   * What a write to the bucket owes accounting, read once per write: the hard
+   * cap (0: none) and whether usage is kept at all (a cap, or size tracking).
+   */
+  writeTerms(backendId: string, bucket: string): Promise<WriteTerms>
   /** Records a change in usage right away (deletes lower it without waiting for a scan). */
   adjust(backendId: string, bucket: string, bytes: number, objects: number): Promise<void>
   /** Size figures for bucket listings. */

@@ -149,6 +149,11 @@ export function createQuotaService(d: {
 
     hasHardCap: async (backendId, bucket) => Boolean((await store.quota(backendId, bucket))?.hard_bytes),
 
+    async writeTerms(backendId, bucket) {
+      const hardBytes = (await store.quota(backendId, bucket))?.hard_bytes ?? 0
+      return { hardBytes, counted: hardBytes > 0 || (await tracking.enabled(backendId, bucket)) }
+    },
+
     async adjust(backendId, bucket, bytes, objects) {
       if (!(await usage.adjust(backendId, bucket, bytes, objects))) scanner.enqueue(backendId, bucket)
       for (const fn of changed) await fn(backendId, bucket)

@@ -22,7 +22,7 @@ import type { Operation } from './classify.ts'
 import { S3Error, serviceUnavailable } from './errors.ts'
 import type { CopySource } from './scope.ts'
 
-export type StorageGate = Pick<QuotaService, 'assertCanWrite' | 'hasHardCap' | 'adjust' | 'bucketSize'>
+export type StorageGate = Pick<QuotaService, 'assertCanWrite' | 'writeTerms' | 'adjust'>
 
 /** What a write will change in usage once it succeeded, decided before it runs. */
 export type Pending =
@@ -85,10 +85,6 @@ async function readReply(reply: S3Reply): Promise<{ text: string; reply: S3Reply
 }
 
 export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Backend) {
-  /** Whether usage is worth keeping exact for this bucket. */
-  const cares = async (bid: string, bucket: string): Promise<boolean> =>
-    (await gate.hasHardCap(bid, bucket)) || (await gate.bucketSize(bid, bucket)).size_tracked
-
   async function sizeOf(backend: Backend, bucket: string, key: string, versionId?: string): Promise<number | null> {
     try {
       // bucketKnown: the write that follows fails on a missing bucket anyway, so one HEAD will do.
@@ -100,18 +96,18 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
   }
 
   /** PutObject / PostObject: `bytes` replacing whatever is at `key`. */
-  async function put(p: WritePlan): Promise<Pending> {
-    const prior = (await gate.hasHardCap(p.backendId, p.bucket)) ? await sizeOf(backendOf(p.backendId), p.bucket, p.key!) : undefined
-    await gate.assertCanWrite(p.backendId, p.bucket, p.bytes, typeof prior === 'number' ? { replacing: prior } : undefined)
+  async function put(p: WritePlan, capped: boolean): Promise<Pending> {
+    const prior = capped ? await sizeOf(backendOf(p.backendId), p.bucket, p.key!) : undefined
+    if (capped) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes, typeof prior === 'number' ? { replacing: prior } : undefined)
     return { kind: 'adjust', bytes: p.bytes - (prior ?? 0), objects: typeof prior === 'number' ? 0 : 1 }
   }
 
   /** CopyObject / UploadPartCopy: the source's size (or the copied range) is what is added. */
-  async function copy(p: WritePlan, whole: boolean): Promise<Pending | undefined> {
+  async function copy(p: WritePlan, whole: boolean, capped: boolean): Promise<Pending | undefined> {
     const src = p.copySource!
     const size = p.copyRange ?? (await sizeOf(backendOf(p.backendId), src.bucket, src.key, src.versionId))
     if (size === null) throw new S3Error(404, 'NoSuchKey', 'The specified copy source does not exist.', 'upstream-refused')
-    if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, size)
+    if (capped) await gate.assertCanWrite(p.backendId, p.bucket, size)
     return whole ? { kind: 'adjust', bytes: size, objects: 1 } : undefined
   }
 
@@ -120,7 +116,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
    * lists adds nothing: when its object is there it may have been completed already, which RGW
    * and AWS answer with success again, so the storage decides; when not, it is NoSuchUpload.
    */
-  async function complete(p: WritePlan): Promise<Pending | undefined> {
+  async function complete(p: WritePlan, capped: boolean): Promise<Pending | undefined> {
     let sum = 0
     const backend = backendOf(p.backendId)
     try {
@@ -130,7 +126,7 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
       if ((await sizeOf(backend, p.bucket, p.key!)) !== null) return undefined
       throw new S3Error(404, 'NoSuchUpload', 'The specified multipart upload does not exist.', 'upstream-refused')
     }
-    if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, sum)
+    if (capped) await gate.assertCanWrite(p.backendId, p.bucket, sum)
     return { kind: 'adjust', bytes: sum, objects: 1 }
   }
 
@@ -148,20 +144,23 @@ export function createQuotaGate(gate: StorageGate, backendOf: (id: string) => Ba
     /** The cap check (and the later adjustment) for one write, before its body is read; failures come out as S3 errors. */
     async admit(p: WritePlan): Promise<Pending | undefined> {
       try {
+        if (p.op !== 'UploadPart' && !COUNTED.has(p.op)) return undefined
+        const terms = await gate.writeTerms(p.backendId, p.bucket)
+        const capped = terms.hardBytes > 0
         if (p.op === 'UploadPart') {
           // Only the cap matters: usage grows when the upload completes.
-          if (await gate.hasHardCap(p.backendId, p.bucket)) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes)
+          if (capped) await gate.assertCanWrite(p.backendId, p.bucket, p.bytes)
           return undefined
         }
-        if (!COUNTED.has(p.op) || !(await cares(p.backendId, p.bucket))) return undefined
+        if (!terms.counted) return undefined
         switch (p.op) {
           case 'PutObject':
-            return await put(p)
+            return await put(p, capped)
           case 'CopyObject':
           case 'UploadPartCopy':
-            return await copy(p, p.op === 'CopyObject')
+            return await copy(p, p.op === 'CopyObject', capped)
           case 'CompleteMultipartUpload':
-            return await complete(p)
+            return await complete(p, capped)
           case 'DeleteObject':
             return await remove(p)
           case 'DeleteObjects':

@@ -78,6 +78,18 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     await app.t.s.accounting.assertCanWrite(app.bid, b, 10_000)
   })
 
+  test('writeTerms: the hard cap, and whether usage is kept (a cap or size tracking)', async () => {
+    const acc = app.t.s.accounting
+    const b = await app.bucket('q-terms')
+    expect(await acc.writeTerms(app.bid, b)).toEqual({ hardBytes: 0, counted: true })
+    expect((await call('PUT', `${app.base(b)}/size-tracking`, { enabled: false })).status).toBe(200)
+    expect(await acc.writeTerms(app.bid, b)).toEqual({ hardBytes: 0, counted: false })
+    await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 5 })
+    expect(await acc.writeTerms(app.bid, b)).toEqual({ hardBytes: 0, counted: false })
+    await call('PUT', `${app.base(b)}/quota`, { hard_bytes: 700 })
+    expect(await acc.writeTerms(app.bid, b)).toEqual({ hardBytes: 700, counted: true })
+  })
+
   test('recompute counts what is in the bucket now', async () => {
     const b = await app.bucket('q-recount')
     await app.put(b, 'a.txt', 'x'.repeat(100))
