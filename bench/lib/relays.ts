@@ -12,26 +12,27 @@
  *   (src/s3/client.ts) with its body streamed through, the answer's head
  *   copied and its body piped back.
  *
- * Usage: bun bench/lib/relays.ts bytes|stack (upstream from S3_ENDPOINT,
- * S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION); listens on a free loopback port
+ * Usage: bun bench/lib/relays.ts bytes|stack (upstream: the RGW of
+ * `scripts/start-rgw.sh`, or S3_ENDPOINT and its keys; see s3Env); listens on a free loopback port
  * and prints `listening PORT` when ready.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createS3Client } from '../../src/s3/client.ts'
-import { tcpRelay } from '../../tests/helpers/s3.ts'
+import { s3Env, tcpRelay } from '../../tests/helpers/s3.ts'
 
 const kind = process.argv[2]
-const upstream = new URL(process.env.S3_ENDPOINT!)
+const env = s3Env()
+const upstream = new URL(env.endpoint)
 const PASSED = ['content-length', 'content-type', 'etag', 'last-modified', 'x-amz-request-id']
 
 async function stackRelay(): Promise<string> {
   const client = createS3Client(
     {
       endpoint: upstream.origin,
-      region: process.env.S3_REGION || 'us-east-1',
-      accessKey: process.env.S3_ACCESS_KEY!,
-      secretKey: process.env.S3_SECRET_KEY!,
+      region: env.region,
+      accessKey: env.accessKey,
+      secretKey: env.secretKey,
       pathStyle: true,
     },
     { idleMs: 30_000 },
