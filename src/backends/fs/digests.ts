@@ -12,20 +12,22 @@ import { checksumBase64, createChecksum, type Checksum } from '../../lib/checksu
 export type Digests = { md5: Buffer; checksum?: string }
 
 export class BodyHasher {
-  private readonly md5: Hash = createHash('md5')
+  private readonly md5: Hash | null
   private readonly sum?: Checksum
 
-  constructor(algorithm?: ChecksumAlgorithm) {
+  /** `md5: false`: the MD5 is taken elsewhere (the hashing thread) and handed to `digest`. */
+  constructor(algorithm?: ChecksumAlgorithm, md5 = true) {
+    this.md5 = md5 ? createHash('md5') : null
     if (algorithm) this.sum = createChecksum(algorithm)
   }
 
   update(chunk: Uint8Array): void {
-    this.md5.update(chunk)
+    this.md5?.update(chunk)
     this.sum?.update(chunk)
   }
 
-  digest(): Digests {
-    const out: Digests = { md5: this.md5.digest() }
+  digest(md5?: Buffer): Digests {
+    const out: Digests = { md5: md5 ?? this.md5!.digest() }
     if (this.sum) out.checksum = checksumBase64(this.sum)
     return out
   }

@@ -15,7 +15,6 @@ import { createStaging, DIRECT_BLOCK, safeDir, type FsContext } from './context.
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { BodyHasher, type Digests } from './digests.ts'
 import { SlabHasher } from './hash-thread.ts'
-import { checksumBase64, createChecksum, type Checksum } from '../../lib/checksum.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
@@ -105,20 +104,17 @@ function finish(fd: number, path: string, size: number, digests: Digests): Stage
  * ones clients send by default, CRC32 and CRC32C, cost far less than MD5).
  */
 class StageHasher {
-  private readonly here: BodyHasher | null
+  private readonly here: BodyHasher
   private readonly slabs: SlabHasher | null
-  private readonly sum: Checksum | null
 
   constructor(direct: boolean, algorithm?: ChecksumAlgorithm) {
-    this.here = direct ? null : new BodyHasher(algorithm)
+    this.here = new BodyHasher(algorithm, !direct)
     this.slabs = direct ? new SlabHasher() : null
-    this.sum = direct && algorithm ? createChecksum(algorithm) : null
   }
 
   /** A piece as it arrives. */
   piece(data: Uint8Array): void {
-    this.here?.update(data)
-    this.sum?.update(data)
+    this.here.update(data)
   }
 
   /** A gathered slab, settled once it may be refilled. */
@@ -127,10 +123,7 @@ class StageHasher {
   }
 
   async digest(): Promise<Digests> {
-    if (!this.slabs) return this.here!.digest()
-    const out: Digests = { md5: await this.slabs.digest() }
-    if (this.sum) out.checksum = checksumBase64(this.sum)
-    return out
+    return this.here.digest(await this.slabs?.digest())
   }
 
   drop(): void {
