@@ -9,6 +9,7 @@
  * issue 13 (≤ 0.3 ms at p50 for 1 KiB, ≤ 1 ms for 1 MiB), and the server's CPU per request.
  *
  * Usage: bun bench/latency.ts [--duration 10] [--runs 3] [--write] [--binary dist/stowage]
+ *   [--sizes 1k,1m] [--paths proxy,dashboard]
  */
 import { presignUrl } from '../src/s3/sign.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
@@ -20,11 +21,14 @@ import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer } from './lib/server.ts'
 import { percentile } from './lib/stats.ts'
 
-const f = flags(process.argv.slice(2), { duration: 10, runs: 3, write: false, binary: DIST_BINARY })
+const f = flags(process.argv.slice(2), { duration: 10, runs: 3, write: false, binary: DIST_BINARY, sizes: '1k,1m', paths: 'proxy,dashboard' })
 const PASSWORD = `pw-${crypto.randomUUID()}`
 const SIZES = { '1 KiB': 1024, '1 MiB': 1024 * 1024 } as const
 const TARGET_P50 = { '1 KiB': 0.3, '1 MiB': 1 } as const
 type Size = keyof typeof SIZES
+const SIZE_FLAG: Record<string, Size> = { '1k': '1 KiB', '1m': '1 MiB' }
+const sizes: Size[] = f.sizes.split(',').map((s) => SIZE_FLAG[s] ?? fatal(`--sizes takes 1k and 1m, not "${s}"`))
+const chosenPaths = new Set(f.paths.split(','))
 type Target = { url: string; headers: Record<string, string> }
 type Measured = { p50: number; p99: number; requests: number }
 
@@ -66,6 +70,10 @@ async function withBun(t: Target): Promise<Measured> {
   return { p50: r.summary.p50, p99: r.summary.p99, requests: r.summary.ok }
 }
 
+function fatal(message: string): never {
+  throw new Error(message)
+}
+
 const median = (xs: number[]): number => percentile(Float64Array.from(xs).sort(), 0.5)
 
 await expectStatus(await direct.call('PUT', bucket, ''), 200)
@@ -80,21 +88,31 @@ try {
   const proxyEndpoint = srv.listeners['s3-proxy']!
   const loadBefore = loadAverage()
 
-  const paths = {
-    'S3 listener (presigned GET)': (size: Size): Target => ({
-      url: presigned(proxyEndpoint, cred.access_key, cred.secret_key, 'us-east-1', size),
-      headers: {},
-    }),
-    'dashboard (signed-in download)': (size: Size): Target => ({
-      url: `${srv.url}/api/backends/rgw/buckets/${bucket}/object?key=${encodeURIComponent(keyOf(size))}`,
-      headers: { cookie: session.cookie },
-    }),
-  }
+  const allPaths = {
+    proxy: [
+      'S3 listener (presigned GET)',
+      (size: Size): Target => ({
+        url: presigned(proxyEndpoint, cred.access_key, cred.secret_key, 'us-east-1', size),
+        headers: {},
+      }),
+    ],
+    dashboard: [
+      'dashboard (signed-in download)',
+      (size: Size): Target => ({
+        url: `${srv.url}/api/backends/rgw/buckets/${bucket}/object?key=${encodeURIComponent(keyOf(size))}`,
+        headers: { cookie: session.cookie },
+      }),
+    ],
+  } as const
+  const paths = Object.entries(allPaths)
+    .filter(([name]) => chosenPaths.has(name))
+    .map(([, path]) => path)
+  if (paths.length === 0) fatal('--paths takes proxy and dashboard')
   const generators = { wrk: withWrk, bun: withBun }
   const sections: string[] = []
-  for (const [path, ours] of Object.entries(paths)) {
+  for (const [path, ours] of paths) {
     const rows: Cell[][] = []
-    for (const size of Object.keys(SIZES) as Size[]) {
+    for (const size of sizes) {
       const directTarget: Target = { url: presigned(env.endpoint, env.accessKey, env.secretKey, env.region, size), headers: {} }
       for (const [name, drive] of Object.entries(generators)) {
         const runs: Array<{ ours: Measured; direct: Measured; cpuMs: number }> = []

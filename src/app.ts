@@ -216,6 +216,7 @@ export async function createApp(config: AppConfig, opts: AppOptions = {}): Promi
     leases,
   })
   accounting.start()
+  registry.onOutsideChange(accounting.recountLater)
   const cors = await createCorsService({ db, changes, registry, audit, logger, now })
   const pins = createPinService({ db, registry, now })
   accounting.onForget(cors.forget)

@@ -21,6 +21,7 @@
 import type { Writable } from 'node:stream'
 import type { CorsRule, LifecycleRule } from '../bucket-settings/model.ts'
 import type { ChecksumAlgorithm } from '../lib/checksum.ts'
+import type { BucketRules } from './bucket-rules.ts'
 import type { Capabilities } from './model.ts'
 
 // Capabilities and the bucket rules are also the API's wire shapes, so they are defined once, as its schemas.
@@ -241,6 +242,8 @@ export interface Backend {
   readonly id: string
   readonly kind: 's3' | 'fs'
   readonly capabilities: Capabilities
+  /** Lifecycle rules and bucket tags that Stowage keeps for this backend itself, and applies (fs); absent where the upstream keeps them. */
+  readonly bucketRules?: BucketRules
 
   /** Cheap liveness check (lists buckets); throws a BackendError when unhealthy. */
   probe(signal?: AbortSignal): Promise<void>

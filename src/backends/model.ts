@@ -6,6 +6,7 @@ export const CapabilitiesDTO = t.Object({
   versioning: t.Boolean(),
   object_lock: t.Boolean(),
   lifecycle: t.Boolean(),
+  storage_classes: t.Boolean({ description: 'Lifecycle rules may move objects to another storage class (transitions).' }),
   bucket_policy: t.Boolean(),
   cors: t.Boolean({ description: 'CORS rules are stored by Stowage and answered by the S3 proxy, so every backend has them.' }),
   backend_cors: t.Boolean({ description: 'CORS rules are also applied to the backend itself (PutBucketCors), so browsers talking to it directly get them.' }),

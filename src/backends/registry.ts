@@ -20,6 +20,7 @@ import type { Sealer } from '../lib/seal.ts'
 import { BackendError, type Backend } from './backend.ts'
 import { setIndexBudget } from './fs/dir-index.ts'
 import { createFsBackend } from './fs/driver.ts'
+import type { LifecycleOutcome } from './fs/lifecycle.ts'
 import { emptyHealth, recordProbe, type Health } from './health.ts'
 import { createS3Backend } from './s3/driver.ts'
 import type { BackendRow, BackendStore } from './store.ts'
@@ -68,10 +69,18 @@ export async function createRegistry(d: {
   // The S3 proxy re-signs requests with a backend's own keys, which otherwise live only inside its driver.
   const signing = new Map<string, S3Settings>()
   setIndexBudget(d.config.fs.listing_cache_mib * 1024 * 1024)
-  const fsOptions = {
+  // Told when a backend's buckets change other than through a request (an fs lifecycle pass), so usage is counted again.
+  const outsideChanges: Array<(backendId: string, bucket: string) => void> = []
+  const fsOptions = (id: string) => ({
+    id,
     abandonedUploadAfterMs: d.config.fs.abort_incomplete_uploads_after,
-    onSweepError: (err: unknown) => d.logger.warn('fs upload sweep failed', { error: (err as Error)?.message }),
-  }
+    onSweepError: (err: unknown) => d.logger.warn('fs sweep failed', { backend: id, error: (err as Error)?.message }),
+    onLifecycle: (o: LifecycleOutcome) => {
+      d.logger.info('lifecycle applied', { backend: id, bucket: o.bucket, expired: o.expired, aborted_uploads: o.aborted })
+      for (const fn of outsideChanges) fn(id, o.bucket)
+    },
+    leased: (every: number, sweep: () => Promise<unknown>) => d.leases.run(`fs-upload-sweep:${id}`, every, sweep),
+  })
 
   for (const b of d.config.backends) {
     const type = b.type === 'fs' ? 'fs' : 's3'
@@ -84,10 +93,7 @@ export async function createRegistry(d: {
       pathStyle: b.path_style,
     }
     if (type === 's3') signing.set(b.id, settings)
-    const backend =
-      type === 'fs'
-        ? createFsBackend({ ...fsOptions, id: b.id, root: b.root, leased: (every, sweep) => d.leases.run(`fs-upload-sweep:${b.id}`, every, sweep) })
-        : createS3Backend(settings)
+    const backend = type === 'fs' ? createFsBackend({ ...fsOptions(b.id), root: b.root }) : createS3Backend(settings)
     entries.set(b.id, {
       id: b.id,
       name: b.name || b.id,
@@ -235,6 +241,10 @@ export async function createRegistry(d: {
     },
     /** Re-reads one database backend after a change (or its removal), here and on every other replica. */
     reload: (id: string): Promise<void> => d.changes.announce(CHANNEL, id),
+    /** Calls `fn` when a bucket's objects change other than through a request (an fs lifecycle pass). */
+    onOutsideChange(fn: (backendId: string, bucket: string) => void): void {
+      outsideChanges.push(fn)
+    },
     /** A throwaway driver for "test connection"; the caller closes it. */
     build: (s: S3Settings): Backend => createS3Backend(s),
     async close(): Promise<void> {

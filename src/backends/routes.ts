@@ -27,6 +27,7 @@ const NO_CAPS: Capabilities = {
   versioning: false,
   object_lock: false,
   lifecycle: false,
+  storage_classes: false,
   bucket_policy: false,
   cors: false,
   backend_cors: false,

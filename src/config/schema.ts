@@ -197,7 +197,7 @@ export const ConfigSchema = T.Object(
       {
         abort_incomplete_uploads_after: Duration(
           '7d',
-          'Multipart uploads into `fs` backends (from S3 clients or the dashboard) still unfinished this long after they began are aborted and their parts deleted, by a sweep at start-up and then hourly. `0` keeps them until they are completed or aborted.',
+          "Multipart uploads into `fs` backends (from S3 clients or the dashboard) still unfinished this long after they began are aborted and their parts deleted, by a sweep at start-up and then hourly (the same sweep applies the buckets' lifecycle rules). `0` keeps them until they are completed or aborted (or a lifecycle rule aborts them).",
         ),
         listing_cache_mib: Int(
           64,

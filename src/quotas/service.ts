@@ -51,6 +51,8 @@ export type QuotaService = StorageAccounting & {
   set(actor: Actor, backendId: string, bucket: string, body: QuotaBody, origin: AuditOrigin): Promise<QuotaDTO>
   remove(backendId: string, bucket: string, origin: AuditOrigin): Promise<void>
   recompute(backendId: string, bucket: string): Promise<QuotaDTO>
+  /** Counts the bucket again in the background, when its usage is kept, after it changed other than through a request. */
+  recountLater(backendId: string, bucket: string): void
   /** Called whenever a bucket's usage changes through Stowage (cache invalidation). */
   onChange(fn: BucketListener): void
   /** Called when a bucket is deleted, after its rows are gone. */
@@ -212,6 +214,14 @@ export function createQuotaService(d: {
       await counted(backendId, bucket, RECOMPUTE_BUDGET_MS)
       for (const fn of changed) await fn(backendId, bucket)
       return dto(backendId, bucket)
+    },
+
+    recountLater(backendId, bucket) {
+      void (async () => {
+        if (!(await wanted(backendId, bucket))) return
+        await usage.count(backendId, bucket)
+        for (const fn of changed) await fn(backendId, bucket)
+      })().catch((err: unknown) => d.logger.warn('usage count failed', { backend: backendId, bucket, error: (err as Error)?.message }))
     },
 
     onChange: (fn) => void changed.push(fn),

@@ -8,29 +8,29 @@
  *   bucket of the directory is the namespace owner's to use), and is 409
  *   BucketAlreadyOwnedByYou in any other region; deleting one that still
  *   holds anything is 409 BucketNotEmpty.
- * - A directory keeps one version of each key, has no bucket tags and
- *   nothing that would apply lifecycle rules: asking for one of those
- *   (versioning Enabled, PutBucketLifecycleConfiguration, PutBucketTagging)
- *   is 501 NotImplemented, never a success that did not happen (a lifecycle
- *   document S3 would refuse is refused first, lifecycle.ts). Reading one
- *   answers as S3 does for a bucket without it, deleting one succeeds (there
- *   is nothing to delete), and versioning `Suspended` succeeds: it asks for
- *   what the bucket already is, one `null` version per key (GetBucketVersioning
- *   keeps saying it was never versioned).
+ * - Lifecycle configurations and bucket tags are kept by the backend
+ *   (`bucketRules`), which applies the rules (backends/fs/lifecycle.ts); a
+ *   rule with a transition is 501, a directory having no storage classes.
+ * - A directory keeps one version of each key: versioning `Enabled` is 501
+ *   NotImplemented, never a success that did not happen, and `Suspended`
+ *   succeeds: it asks for what the bucket already is, one `null` version per
+ *   key (GetBucketVersioning keeps saying it was never versioned).
  *
  * Bucket CORS is not here: the pipeline serves it from Stowage's own rules
  * for every backend.
  */
 import { BackendError } from '../backends/backend.ts'
+import type { BucketRules } from '../backends/bucket-rules.ts'
 import { child, parseXml, textOf, type XmlElement } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, S3Error } from '../s3proxy/errors.ts'
 import { readDocument } from './body.ts'
 import { requireBucket } from './buckets.ts'
-import { emptyReply, type OpContext } from './context.ts'
+import { emptyReply, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
 import { md5Of } from './headers.ts'
-import { checkLifecycleDocument } from './lifecycle.ts'
+import { parseLifecycleDocument, renderLifecycle } from './lifecycle.ts'
+import { parseTagging, taggingDocument } from './tagging.ts'
 
 const DOCUMENT_LIMIT = 64 * 1024
 
@@ -85,29 +85,53 @@ export async function putBucketVersioning(c: OpContext): Promise<S3Reply> {
   return emptyReply(200)
 }
 
+function rulesOf(c: OpContext): BucketRules {
+  if (!c.backend.bucketRules) throw notImplemented('This storage keeps no lifecycle rules or bucket tags.')
+  return c.backend.bucketRules
+}
+
+async function kept<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (err) {
+    throw s3Failure(err)
+  }
+}
+
 export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
-  await requireBucket(c)
-  throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', 'not-found')
+  const rules = await kept(rulesOf(c).getLifecycle(c.bucket))
+  if (!rules) throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', 'not-found')
+  return xmlReply(renderLifecycle(rules))
 }
 
 export async function putBucketLifecycle(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
-  checkLifecycleDocument(await documentOf(c))
-  throw notImplemented('Lifecycle rules are not available on this storage: nothing would apply them.')
+  const rules = parseLifecycleDocument(await documentOf(c))
+  await kept(rulesOf(c).setLifecycle(c.bucket, rules))
+  return emptyReply(200)
+}
+
+export async function deleteBucketLifecycle(c: OpContext): Promise<S3Reply> {
+  await kept(rulesOf(c).deleteLifecycle(c.bucket))
+  return emptyReply(204)
 }
 
 export async function getBucketTagging(c: OpContext): Promise<S3Reply> {
-  await requireBucket(c)
-  throw new S3Error(404, 'NoSuchTagSet', 'The TagSet does not exist.', 'not-found')
+  const tags = await kept(rulesOf(c).getTags(c.bucket))
+  if (!tags) throw new S3Error(404, 'NoSuchTagSet', 'The TagSet does not exist.', 'not-found')
+  return xmlReply(taggingDocument(tags))
 }
 
 export async function putBucketTagging(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
-  throw notImplemented('Bucket tags are not available on this storage.')
+  const tags = parseTagging(await readDocument(c.call.body, DOCUMENT_LIMIT, md5Of(c.call.headers)), 'bucket')
+  if (Object.keys(tags).some((k) => k.toLowerCase().startsWith('aws:')))
+    throw new S3Error(400, 'InvalidTag', 'System tags cannot be added/updated by requester', 'bad-request')
+  await kept(rulesOf(c).setTags(c.bucket, Object.entries(tags)))
+  return emptyReply(204)
 }
 
-/** DeleteBucketLifecycle and DeleteBucketTagging: there is nothing to delete. */
-export async function deleteNothing(c: OpContext): Promise<S3Reply> {
-  await requireBucket(c)
+export async function deleteBucketTagging(c: OpContext): Promise<S3Reply> {
+  await kept(rulesOf(c).deleteTags(c.bucket))
   return emptyReply(204)
 }

@@ -29,7 +29,8 @@ import { getObjectAttributes } from './attributes.ts'
 import {
   createBucket,
   deleteBucket,
-  deleteNothing,
+  deleteBucketLifecycle,
+  deleteBucketTagging,
   getBucketLifecycle,
   getBucketTagging,
   putBucketLifecycle,
@@ -85,10 +86,10 @@ export function createS3Engine(deps: EngineDeps): S3Path {
     PutBucketVersioning: putBucketVersioning,
     GetBucketLifecycleConfiguration: getBucketLifecycle,
     PutBucketLifecycleConfiguration: putBucketLifecycle,
-    DeleteBucketLifecycle: deleteNothing,
+    DeleteBucketLifecycle: deleteBucketLifecycle,
     GetBucketTagging: getBucketTagging,
     PutBucketTagging: putBucketTagging,
-    DeleteBucketTagging: deleteNothing,
+    DeleteBucketTagging: deleteBucketTagging,
   }
 
   async function serve(call: S3Call): Promise<S3Reply> {

@@ -77,9 +77,10 @@ export function checkHeaderValue(value: string, what: string): string {
 
 const invalidTag = (message: string): S3Error => new S3Error(400, 'InvalidTag', message, 'bad-request')
 
-/** Checks a tag set the way S3 does: at most 10, unique keys of 1–128 characters, values up to 256. */
-export function checkTagSet(pairs: Array<[string, string]>): Record<string, string> {
-  if (pairs.length > 10) throw invalidTag('Object tags cannot be greater than 10')
+/** Checks a tag set the way S3 does: at most 10 on an object (50 on a bucket), unique keys of 1–128 characters, values up to 256. */
+export function checkTagSet(pairs: Array<[string, string]>, of: 'object' | 'bucket' = 'object'): Record<string, string> {
+  if (of === 'object' && pairs.length > 10) throw invalidTag('Object tags cannot be greater than 10')
+  if (of === 'bucket' && pairs.length > 50) throw invalidTag('Bucket tag count cannot be greater than 50')
   const out: Record<string, string> = {}
   for (const [k, v] of pairs) {
     if ([...k].length < 1 || [...k].length > 128) throw invalidTag('The TagKey you have provided is invalid')

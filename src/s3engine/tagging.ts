@@ -20,6 +20,15 @@ function versionOption(c: OpContext): { versionId?: string } {
   return versionId !== undefined ? { versionId } : {}
 }
 
+/** A Tagging document, its tags sorted by key. */
+export function taggingDocument(tags: Array<[string, string]>): Uint8Array {
+  const set = tags
+    .toSorted(([a], [b]) => compareKeys(a, b))
+    .map(([k, v]) => wrap('Tag', el('Key', k) + el('Value', v)))
+    .join('')
+  return doc('Tagging', wrap('TagSet', set))
+}
+
 export async function getObjectTagging(c: OpContext): Promise<S3Reply> {
   let tags
   try {
@@ -27,14 +36,10 @@ export async function getObjectTagging(c: OpContext): Promise<S3Reply> {
   } catch (err) {
     throw s3Failure(err)
   }
-  const set = Object.entries(tags)
-    .sort(([a], [b]) => compareKeys(a, b))
-    .map(([k, v]) => wrap('Tag', el('Key', k) + el('Value', v)))
-    .join('')
-  return xmlReply(doc('Tagging', wrap('TagSet', set)))
+  return xmlReply(taggingDocument(Object.entries(tags)))
 }
 
-function parseTagging(bytes: Uint8Array): Record<string, string> {
+export function parseTagging(bytes: Uint8Array, of: 'object' | 'bucket' = 'object'): Record<string, string> {
   let root
   try {
     root = parseXml(Buffer.from(bytes).toString('utf8'))
@@ -49,6 +54,7 @@ function parseTagging(bytes: Uint8Array): Record<string, string> {
       if (key === undefined) throw malformedXml()
       return [key, textOf(t, 'Value') ?? '']
     }),
+    of,
   )
 }
 

@@ -481,7 +481,8 @@ describe('driver surface', () => {
     expect(f.b.capabilities).toEqual({
       versioning: false,
       object_lock: false,
-      lifecycle: false,
+      lifecycle: true,
+      storage_classes: false,
       bucket_policy: false,
       cors: true,
       backend_cors: false,
@@ -501,8 +502,7 @@ describe('driver surface', () => {
       () => f.b.setVersioning('bkt', true),
       () => f.b.setPolicy('bkt', '{}'),
       () => f.b.deletePolicy('bkt'),
-      () => f.b.setLifecycle('bkt', []),
-      () => f.b.deleteLifecycle('bkt'),
+      () => f.b.setLifecycle('bkt', [{ enabled: true, transition_days: 1, transition_storage_class: 'GLACIER' }]),
       () => f.b.setCors('bkt', []),
       () => f.b.listObjectVersions('bkt', 'k'),
     ]) {

@@ -2,9 +2,12 @@
 /**
  * Bucket settings and versions in the browser against the real S3 server (Ceph RGW) behind the
  * compiled binary: a lifecycle rule starts empty and one that deletes asks first, spelling out its
- * scope; CORS rules reach the backend; an older version is restored and a deleted key undeleted.
+ * scope; on the local disk backend the card offers only what a directory applies; CORS rules
+ * reach the backend; an older version is restored and a deleted key undeleted.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
 import { apiCall, clear, firstAdminSignIn, launchBrowser, openPage, startStowage, unexpected, type Stowage, type Watched } from '../helpers/browser.ts'
 import { emptyAndDelete, rgwBackend, s3Env, testBucket } from '../helpers/s3.ts'
@@ -13,6 +16,7 @@ let stowage: Stowage
 let browser: Browser
 let admin: Watched
 const BUCKET = testBucket('settings-ui')
+const SCREENSHOTS = process.env.STOWAGE_SCREENSHOTS ?? join(tmpdir(), 'stowage-screenshots')
 
 beforeAll(async () => {
   ;[stowage, browser] = await Promise.all([startStowage(), launchBrowser()])
@@ -77,6 +81,32 @@ test('a new lifecycle rule starts empty, and a rule that deletes is saved only a
   expect(await apiCall(page, 'GET', lifecycle)).toMatchObject({ status: 200, json: { rules: [{ prefix: 'logs/', expiration_days: 30, enabled: true }] } })
   expect(unexpected(problems, { statuses: [400] })).toEqual([])
   expect(problems.csp).toEqual([])
+}, 60_000)
+
+test('on the local disk backend the lifecycle card offers only what a directory applies, and the rule is kept', async () => {
+  const { page, problems } = admin
+  clear(problems)
+  await page.goto(`${stowage.url}/b/local`)
+  expect((await apiCall(page, 'POST', '/api/backends/local/buckets', { name: 'lifecycle-local' })).status).toBe(201)
+  await page.goto(`${stowage.url}/b/local/lifecycle-local/settings`)
+  const section = page.getByRole('region', { name: 'Lifecycle rules' })
+  await section.getByRole('button', { name: 'Add rule' }).click()
+  await section.getByLabel('Delete objects after (days)').waitFor()
+  await section.getByLabel('Abort unfinished uploads after (days)').waitFor()
+  for (const absent of ['Delete old versions after (days)', 'Move to another storage class after (days)', 'Storage class'])
+    expect(await section.getByLabel(absent).count()).toBe(0)
+  await section.getByLabel('Only keys starting with').fill('tmp/')
+  await section.getByLabel('Delete objects after (days)').fill('7')
+  await section.getByRole('button', { name: 'Save rules' }).click()
+  const confirm = page.getByRole('dialog', { name: 'Save rules that delete objects?' })
+  await confirm.getByRole('button', { name: 'Save and delete as described' }).click()
+  await page.getByText('Lifecycle rules saved.').waitFor()
+  await page.screenshot({ path: join(SCREENSHOTS, 'settings-lifecycle-local.png'), fullPage: true })
+  expect(await apiCall(page, 'GET', '/api/backends/local/buckets/lifecycle-local/lifecycle')).toMatchObject({
+    status: 200,
+    json: { rules: [{ prefix: 'tmp/', expiration_days: 7, enabled: true }] },
+  })
+  expect(unexpected(problems)).toEqual([])
 }, 60_000)
 
 test('the CORS card says which requests its rules govern, and saved rules reach the S3 backend', async () => {

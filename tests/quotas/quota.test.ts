@@ -102,6 +102,26 @@ describe.each(KINDS)('quotas on %s', (kind) => {
     expect((await call('POST', `${app.base('no-such-bucket-q2')}/quota/recompute`)).status).toBe(404)
   })
 
+  test('recountLater counts a kept bucket again after a change behind Stowage (a lifecycle pass), and leaves an untracked one uncounted', async () => {
+    const b = await app.bucket('q-outside')
+    await app.put(b, 'a.txt', 'x'.repeat(100))
+    await app.put(b, 'b.txt', 'y'.repeat(50))
+    expect((await call('PUT', `${app.base(b)}/quota`, { soft_bytes: 0, hard_bytes: 10_000 })).status).toBe(200)
+    await call('POST', `${app.base(b)}/quota/recompute`)
+    await app.backend().deleteObject(b, 'a.txt')
+    app.t.s.accounting.recountLater(app.bid, b)
+    const usage = async (bucket: string): Promise<unknown> =>
+      ((await (await call('GET', `${app.base(bucket)}/quota`)).json()) as { usage_bytes?: number }).usage_bytes
+    for (let i = 0; i < 100 && (await usage(b)) !== 50; i++) await Bun.sleep(20)
+    expect(await usage(b)).toBe(50)
+    const untracked = await app.bucket('q-outside-untracked')
+    expect((await call('PUT', `${app.base(untracked)}/size-tracking`, { enabled: false })).status).toBe(200)
+    await app.put(untracked, 'a.txt', 'x')
+    app.t.s.accounting.recountLater(app.bid, untracked)
+    await Bun.sleep(200)
+    expect(await (await call('GET', `${app.base(untracked)}/quota`)).json()).toEqual({ configured: false, has_usage: false })
+  })
+
   test('assertCanWrite: 507 quota_exceeded past the hard cap, counting first when usage is unknown', async () => {
     const b = await app.bucket('q-hard')
     await app.put(b, 'seed.bin', new Uint8Array(600))

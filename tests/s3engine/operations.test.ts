@@ -209,7 +209,7 @@ describe('GetObjectAttributes', () => {
 })
 
 describe('buckets', () => {
-  test('a lifecycle document S3 would refuse is refused as S3 refuses it; a valid one is NotImplemented', async () => {
+  test('a lifecycle document S3 would refuse is refused as S3 refuses it; a valid one is kept, one with a transition is NotImplemented', async () => {
     const f = await engineFixture()
     const rule = (inner: string): string => `<Rule>${inner}</Rule>`
     const lifecycle = (...rules: string[]): string => `<LifecycleConfiguration>${rules.join('')}</LifecycleConfiguration>`
@@ -231,11 +231,48 @@ describe('buckets', () => {
       ],
       [lifecycle(), 400, 'MalformedXML'],
       ['<NotLifecycle/>', 400, 'MalformedXML'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Prefix>a</Prefix><Filter/><Expiration><Days>1</Days></Expiration>')), 400, 'MalformedXML'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Expiration><Days>1</Days></Expiration>')), 400, 'MalformedXML'],
       [
         lifecycle(
-          rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`),
-          rule(`<ID>b</ID><Status>Disabled</Status><Filter/><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>`),
+          rule(
+            '<ID>r</ID><Status>Enabled</Status><Filter><Prefix>a</Prefix><ObjectSizeLessThan>9</ObjectSizeLessThan></Filter><Expiration><Days>1</Days></Expiration>',
+          ),
         ),
+        400,
+        'MalformedXML',
+      ],
+      [
+        lifecycle(
+          rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days><ExpiredObjectDeleteMarker>true</ExpiredObjectDeleteMarker></Expiration>'),
+        ),
+        400,
+        'MalformedXML',
+      ],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Days>0</Days></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Days>-1</Days></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Expiration><Days>1e3</Days></Expiration>')), 400, 'InvalidArgument'],
+      [lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/>')), 400, 'InvalidRequest'],
+      [
+        lifecycle(
+          rule(
+            '<ID>r</ID><Status>Enabled</Status><Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter><AbortIncompleteMultipartUpload><DaysAfterInitiation>1</DaysAfterInitiation></AbortIncompleteMultipartUpload>',
+          ),
+        ),
+        400,
+        'InvalidRequest',
+      ],
+      [
+        lifecycle(
+          rule(
+            '<ID>r</ID><Status>Enabled</Status><Filter><And><Tag><Key>k</Key><Value>1</Value></Tag><Tag><Key>k</Key><Value>2</Value></Tag></And></Filter><Expiration><Days>1</Days></Expiration>',
+          ),
+        ),
+        400,
+        'InvalidArgument',
+      ],
+      [
+        lifecycle(rule('<ID>r</ID><Status>Enabled</Status><Filter/><Transition><Days>30</Days><StorageClass>GLACIER</StorageClass></Transition>')),
         501,
         'NotImplemented',
       ],
@@ -243,6 +280,29 @@ describe('buckets', () => {
     for (const [body, status, code] of cases) expect(await put(body)).toMatchObject({ status, code })
     expect(await f.send('PUT', '/nobucket?lifecycle', { body: cases[0]![0] })).toMatchObject({ status: 404, code: 'NoSuchBucket' })
     expect(await f.send('GET', '/bkt?lifecycle')).toMatchObject({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+
+    const kept = lifecycle(
+      rule(`<ID>${'a'.repeat(255)}</ID><Status>Enabled</Status>${ok}`),
+      rule('<Status>Disabled</Status><Prefix>old/</Prefix><Expiration><Date>2030-01-01T00:00:00Z</Date></Expiration>'),
+    )
+    expect((await put(kept)).status).toBe(200)
+    const read = await f.send('GET', '/bkt?lifecycle')
+    const rules = children(read.xml(), 'Rule')
+    expect(rules.map((r) => r.children.map((c) => c.name))).toEqual([
+      ['ID', 'Filter', 'Status', 'Expiration'],
+      ['ID', 'Prefix', 'Status', 'Expiration'],
+    ])
+    expect(textOf(rules[1], 'ID')).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(
+      textOf(
+        rules[1]!.children.find((c) => c.name === 'Expiration'),
+        'Date',
+      ),
+    ).toBe('2030-01-01T00:00:00.000Z')
+    expect((await f.send('GET', '/bkt?lifecycle')).text).toBe(read.text)
+    expect((await f.send('DELETE', '/bkt?lifecycle')).status).toBe(204)
+    expect(await f.send('GET', '/bkt?lifecycle')).toMatchObject({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+    expect((await f.send('DELETE', '/bkt?lifecycle')).status).toBe(204)
   })
 
   test('HeadBucket, GetBucketLocation and GetBucketVersioning', async () => {

@@ -4,8 +4,8 @@
  * directory (the S3 engine): a credential scoped to a bucket-name prefix
  * with `owner` access creates and deletes buckets inside the prefix and sets
  * their versioning, CORS (through Stowage's own CORS store), lifecycle and
- * tagging — on RGW forwarded, on a directory what it can hold and 501 for
- * the rest; nothing outside the prefix is reachable or revealed, whatever
+ * tagging — on RGW forwarded, on a directory kept by Stowage (versioning
+ * `Enabled` and transitions are 501); nothing outside the prefix is reachable or revealed, whatever
  * the spelling; `read-write` and `read` prefixes reach objects only;
  * policies and ACLs stay refused; a deleted bucket's settings are
  * forgotten; everything is audited.
@@ -377,7 +377,7 @@ describe('an owner prefix on a local directory (the S3 engine)', () => {
     })
   })
 
-  test('what a directory cannot hold is 501, never a false success; reads and deletes answer as for a bucket without it', async () => {
+  test('versioning Enabled is 501, never a false success; lifecycle rules and bucket tags are kept and read back', async () => {
     const b = `${prefix}settings-disk`
     await c.send(new CreateBucketCommand({ Bucket: b }))
     expect(await refused(c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } })))).toEqual({
@@ -386,20 +386,59 @@ describe('an owner prefix on a local directory (the S3 engine)', () => {
     })
     await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }))
     expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined()
-    const lifecycle = { Rules: [{ ID: 'old', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } }] }
-    expect(await refused(c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: lifecycle })))).toEqual({
-      status: 501,
-      code: 'NotImplemented',
-    })
     expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchLifecycleConfiguration' })
-    await c.send(new DeleteBucketLifecycleCommand({ Bucket: b }))
-    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'team', Value: 'a' }] } })))).toEqual({
+    const rules = [
+      { ID: 'old', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } },
+      {
+        ID: 'big-tagged',
+        Status: 'Disabled' as const,
+        Filter: { And: { Prefix: 'logs/', Tags: [{ Key: 'class', Value: 'scratch' }], ObjectSizeGreaterThan: 1024 } },
+        Expiration: { Date: new Date('2031-01-01T00:00:00Z') },
+      },
+      { ID: 'uploads', Status: 'Enabled' as const, Filter: {}, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } },
+    ]
+    await c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: { Rules: rules } }))
+    expect((await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }))).Rules).toEqual(rules)
+    expect(await (await p.t.call('GET', `/api/backends/local/buckets/${b}/lifecycle`, { as: p.admin })).json()).toEqual({
+      rules: [
+        { id: 'old', prefix: 'tmp/', enabled: true, expiration_days: 7 },
+        { id: 'big-tagged', prefix: 'logs/', enabled: false },
+        { id: 'uploads', enabled: true, abort_incomplete_days: 2 },
+      ],
+    })
+    const transition = { Rules: [{ ID: 't', Status: 'Enabled' as const, Filter: {}, Transitions: [{ Days: 30, StorageClass: 'GLACIER' as const }] }] }
+    expect(await refused(c.send(new PutBucketLifecycleConfigurationCommand({ Bucket: b, LifecycleConfiguration: transition })))).toEqual({
       status: 501,
       code: 'NotImplemented',
     })
+    expect((await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }))).Rules).toHaveLength(3)
+    await c.send(new DeleteBucketLifecycleCommand({ Bucket: b }))
+    expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchLifecycleConfiguration' })
+
     expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchTagSet' })
+    const tags = [
+      { Key: 'team', Value: 'a' },
+      { Key: 'ünïcode <&>', Value: '' },
+    ]
+    await c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: tags } }))
+    expect((await c.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet).toEqual(tags)
+    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'aws:x', Value: '1' }] } })))).toEqual({
+      status: 400,
+      code: 'InvalidTag',
+    })
+    const fiftyOne = Array.from({ length: 51 }, (_, i) => ({ Key: `k${i}`, Value: 'v' }))
+    expect(await refused(c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: fiftyOne } })))).toEqual({ status: 400, code: 'InvalidTag' })
+    await c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: fiftyOne.slice(0, 50) } }))
+    expect((await c.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet).toHaveLength(50)
     await c.send(new DeleteBucketTaggingCommand({ Bucket: b }))
+    expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchTagSet' })
     expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: `${prefix}missing` })))).toEqual({ status: 404, code: 'NoSuchBucket' })
+    expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: `${prefix}missing` })))).toEqual({ status: 404, code: 'NoSuchBucket' })
+
+    await c.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: tags } }))
+    await c.send(new DeleteBucketCommand({ Bucket: b }))
+    await c.send(new CreateBucketCommand({ Bucket: b }))
+    expect(await refused(c.send(new GetBucketTaggingCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchTagSet' })
     const malformed = await p.signed(fsOwner, 'PUT', `/${b}?versioning`, { body: '<VersioningConfiguration><Status>On</Status></VersioningConfiguration>' })
     expect((await s3Error(malformed)).code).toBe('MalformedXML')
   })

@@ -58,6 +58,8 @@ export async function createBucket(ctx: FsContext, name: string): Promise<void> 
   if (!isValidBucketName(name)) throw new BackendError('invalid', 'invalid bucket name')
   try {
     await mkdir(ctx.bucketDir(name))
+    // A record left by a bucket of this name removed by hand is not the new bucket's.
+    await rm(ctx.rulesPath(name), { force: true })
   } catch (err) {
     if (isErrno(err, 'EEXIST')) throw new BackendError('exists', 'bucket already exists')
     throw fsFailure(err, 'create bucket')
@@ -85,7 +87,7 @@ async function removeEmptyTree(dir: string): Promise<void> {
  * A bucket is empty when only directories are left in it. Anything else,
  * including files that are not objects (a link, a name in our reserved
  * space), keeps it: they may be someone's data. Pending multipart uploads and
- * stale sidecars go with the bucket.
+ * stale sidecars go with the bucket, and so do its lifecycle rules and tags.
  */
 export async function deleteBucket(ctx: FsContext, name: string): Promise<void> {
   await withLock(ctx.lockName(name), async () => {
@@ -96,6 +98,7 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
       await removeEmptyTree(ctx.bucketDir(name))
       await rm(ctx.metaDir(name), { recursive: true, force: true })
       await rm(ctx.uploadsDir(name), { recursive: true, force: true })
+      await rm(ctx.rulesPath(name), { force: true })
     } catch (err) {
       throw fsFailure(err, 'delete bucket')
     }

@@ -6,6 +6,7 @@
  *   <root>/.stowage/tmp/<pid>-<rand>/       this process's staging files
  *   <root>/.stowage/meta/<bucket>/…         metadata sidecars (see sidecar.ts)
  *   <root>/.stowage/uploads/<bucket>/<id>/  multipart uploads (see multipart.ts)
+ *   <root>/.stowage/buckets/<bucket>.json   lifecycle rules and tags (see bucket-rules.ts)
  *
  * Everything is staged on the same filesystem as the buckets so a commit is a
  * rename. Bucket names cannot start with `.`, so `.stowage` is never a bucket.
@@ -14,7 +15,7 @@
  * removed (recover.ts), which is how a crash's half-written files disappear.
  *
  * None of these directories may be a symbolic link: the root refuses to open
- * when `.stowage` or one of its three subdirectories is one, and every
+ * when `.stowage` or one of its four subdirectories is one, and every
  * directory made below them is checked (`safeDir`) before anything is written
  * into it, so a link planted there cannot send writes outside the root.
  */
@@ -38,6 +39,8 @@ export type FsContext = {
   bucketDir(bucket: string): string
   metaDir(bucket: string): string
   uploadsDir(bucket: string): string
+  /** The record of the bucket's lifecycle rules and tags. */
+  rulesPath(bucket: string): string
   /** The lock serialising commits in one bucket. */
   lockName(bucket: string): string
 }
@@ -111,7 +114,7 @@ export async function openContext(rootOption: string): Promise<FsContext> {
   try {
     await mkdir(sys, { recursive: true })
     await checkReal(sys)
-    for (const dir of ['tmp', 'meta', 'uploads']) {
+    for (const dir of ['tmp', 'meta', 'uploads', 'buckets']) {
       await mkdir(join(sys, dir), { recursive: true })
       await checkReal(join(sys, dir))
     }
@@ -127,6 +130,7 @@ export async function openContext(rootOption: string): Promise<FsContext> {
     bucketDir: (bucket) => join(root, bucket),
     metaDir: (bucket) => join(sys, 'meta', bucket),
     uploadsDir: (bucket) => join(sys, 'uploads', bucket),
+    rulesPath: (bucket) => join(sys, 'buckets', `${bucket}.json`),
     lockName: (bucket) => `${root}\0${bucket}`,
   }
   try {

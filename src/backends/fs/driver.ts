@@ -7,13 +7,15 @@
  * list.ts and multipart uploads in multipart.ts.
  *
  * What a directory cannot do is not offered: no versioning, object lock,
- * lifecycle, bucket policy, server-side encryption or presigned URLs. Their
- * setters throw `not_supported`; the getters answer truthfully for an
- * unversioned bucket with no policy and no rules (false, null, []).
+ * bucket policy, server-side encryption, storage classes or presigned URLs.
+ * Their setters throw `not_supported`; the getters answer truthfully for an
+ * unversioned bucket with no policy (false, null).
  *
- * Multipart uploads left unfinished for `abandonedUploadAfterMs` are aborted
- * by a sweep that runs when the root opens and then periodically (in a fleet,
- * on the one replica holding the sweep's lease).
+ * Lifecycle rules and bucket tags are kept by the driver (bucket-rules.ts).
+ * A sweep applies the rules (lifecycle.ts) and aborts multipart uploads left
+ * unfinished for `abandonedUploadAfterMs`; it runs when the root opens and
+ * then periodically (in a fleet, on the one replica holding the sweep's
+ * lease).
  */
 import { access, constants, readdir } from 'node:fs/promises'
 import { BackendError, type Backend, type Capabilities } from '../backend.ts'
@@ -22,6 +24,9 @@ import { closeContext, openContext, type FsContext } from './context.ts'
 import { startHashing } from './hash-thread.ts'
 import { fsFailure } from './errors.ts'
 import * as copy from './copy.ts'
+import { fsBucketRules } from './bucket-rules.ts'
+import { applyLifecycle, type LifecycleOutcome } from './lifecycle.ts'
+import { fromBucketRules, toBucketRules } from '../lifecycle-rules.ts'
 import { listPage } from './list.ts'
 import { forgetListedUnder, listedView } from './listed.ts'
 import * as multipart from './multipart.ts'
@@ -30,7 +35,8 @@ import * as objects from './objects.ts'
 const CAPABILITIES: Capabilities = Object.freeze({
   versioning: false,
   object_lock: false,
-  lifecycle: false,
+  lifecycle: true,
+  storage_classes: false,
   bucket_policy: false,
   cors: true,
   backend_cors: false,
@@ -43,7 +49,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
   checksums: true,
 })
 
-/** The upload sweep runs this often, or more often for short ages. */
+/** The sweep runs this often, or more often for short upload ages. */
 const SWEEP_EVERY_MS = 60 * 60 * 1000
 
 function unsupported(what: string): never {
@@ -57,6 +63,10 @@ export type FsBackendOptions = {
   abandonedUploadAfterMs?: number
   /** Told about sweeps that fail, which never fail a request. */
   onSweepError?: (err: unknown) => void
+  /** Told what a lifecycle pass deleted or aborted, bucket by bucket (nothing when it did nothing). */
+  onLifecycle?: (outcome: LifecycleOutcome) => void
+  /** The sweep's clock (ms); Date.now when absent. */
+  now?: () => number
   /** Runs the sweep due now if this process is the one of those sharing the root that does; runs it when absent. */
   leased?: (intervalMs: number, sweep: () => Promise<unknown>) => Promise<unknown>
 }
@@ -71,10 +81,14 @@ export type FsBackendOptions = {
  */
 export function createFsBackend(opts: FsBackendOptions): Backend {
   const maxAge = opts.abandonedUploadAfterMs ?? 0
-  const sweepEveryMs = Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4))
+  const sweepEveryMs = maxAge > 0 ? Math.max(60_000, Math.min(SWEEP_EVERY_MS, maxAge / 4)) : SWEEP_EVERY_MS
   let sweeper: ReturnType<typeof setInterval> | undefined
   const sweep = (c: FsContext): void => {
-    const run = () => multipart.expireUploads(c, Date.now() - maxAge)
+    const run = async (): Promise<void> => {
+      const now = (opts.now ?? Date.now)()
+      if (maxAge > 0) await multipart.expireUploads(c, (u) => u.initiated < now - maxAge)
+      for (const outcome of await applyLifecycle(c, now)) opts.onLifecycle?.(outcome)
+    }
     ;(opts.leased ? opts.leased(sweepEveryMs, run) : run()).catch((err: unknown) => opts.onSweepError?.(err))
   }
   // Opened on first use and retried after a failure, so a root that is not
@@ -86,11 +100,9 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
         // Recovery may have put sidecars in place behind what listings knew.
         forgetListedUnder(c.root)
         if (c.directIo) startHashing()
-        if (maxAge > 0) {
-          sweep(c)
-          sweeper = setInterval(() => sweep(c), sweepEveryMs)
-          sweeper.unref?.()
-        }
+        sweep(c)
+        sweeper = setInterval(() => sweep(c), sweepEveryMs)
+        sweeper.unref?.()
         return c
       },
       (err: unknown) => {
@@ -111,10 +123,13 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
   }
   const requireBucket = (what: string, bucket: string): Promise<void> => run(what, (c) => buckets.requireBucket(c, bucket))
 
+  const rules = fsBucketRules(ctx)
+
   return {
     id: opts.id,
     kind: 'fs',
     capabilities: CAPABILITIES,
+    bucketRules: rules,
 
     probe: () =>
       run('probe', async (c) => {
@@ -182,18 +197,10 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
       await requireBucket('delete policy', bucket)
       return unsupported('bucket policy')
     },
-    getLifecycle: async (bucket) => {
-      await requireBucket('get lifecycle', bucket)
-      return []
-    },
-    setLifecycle: async (bucket) => {
-      await requireBucket('set lifecycle', bucket)
-      return unsupported('lifecycle')
-    },
-    deleteLifecycle: async (bucket) => {
-      await requireBucket('delete lifecycle', bucket)
-      return unsupported('lifecycle')
-    },
+    getLifecycle: (bucket) => run('get lifecycle', async () => fromBucketRules((await rules.getLifecycle(bucket)) ?? [])),
+    setLifecycle: (bucket, given) =>
+      run('set lifecycle', () => (given.length === 0 ? rules.deleteLifecycle(bucket) : rules.setLifecycle(bucket, toBucketRules(given)))),
+    deleteLifecycle: (bucket) => run('delete lifecycle', () => rules.deleteLifecycle(bucket)),
     // Files on disk are served only through Stowage, so the proxy's rules are the only ones there are.
     setCors: async (bucket) => {
       await requireBucket('set CORS', bucket)

@@ -421,12 +421,14 @@ export async function listUploads(ctx: FsContext, bucket: string, prefix: string
   return uploads.sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1))
 }
 
-/** Aborts every upload of every bucket initiated before `before` (ms); the number aborted. */
-export async function expireUploads(ctx: FsContext, before: number): Promise<number> {
+export type UploadAge = { bucket: string; key: string | undefined; initiated: number }
+
+/** Aborts the uploads `due` picks, in the buckets named (every bucket when absent); the number aborted. */
+export async function expireUploads(ctx: FsContext, due: (u: UploadAge) => boolean, only?: string[]): Promise<number> {
   let aborted = 0
   let buckets: string[]
   try {
-    buckets = await readdir(join(ctx.sys, 'uploads'))
+    buckets = only ?? (await readdir(join(ctx.sys, 'uploads')))
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return 0
     throw err
@@ -438,7 +440,7 @@ export async function expireUploads(ctx: FsContext, before: number): Promise<num
         if (!(await isPlainDir(dir))) return false
         const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
         const initiated = record?.initiated ?? Number.parseInt(id.slice(0, 12), 16)
-        if (!(initiated < before)) return false
+        if (!due({ bucket, key: typeof record?.key === 'string' ? record.key : undefined, initiated })) return false
         await removeUpload(ctx, dir)
         return true
       })

@@ -222,22 +222,49 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
  * moved to staging before the data goes, so a crash in between leaves it for
  * recover.ts to put back beside the data that is still there.
  */
+/** Removes the object and its sidecar; the caller holds the bucket's commit lock. */
+async function removeLocked(ctx: FsContext, bucket: string, key: string): Promise<void> {
+  const parked = tempPath(ctx, 'json-deleted')
+  try {
+    await rename(sidecarPath(ctx, bucket, key), parked).catch((err: unknown) => {
+      if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
+    })
+    forgetListed(ctx, bucket, key)
+    await trackKey(ctx.bucketDir(bucket), key, async () => {
+      if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
+    })
+    await rm(parked, { force: true })
+  } catch (err) {
+    throw fsFailure(err, 'delete object')
+  }
+}
+
 export async function deleteObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
   await prepare(ctx, bucket, key, versionId)
-  await withLock(ctx.lockName(bucket), async () => {
-    const parked = tempPath(ctx, 'json-deleted')
-    try {
-      await rename(sidecarPath(ctx, bucket, key), parked).catch((err: unknown) => {
-        if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
-      })
-      forgetListed(ctx, bucket, key)
-      await trackKey(ctx.bucketDir(bucket), key, async () => {
-        if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
-      })
-      await rm(parked, { force: true })
-    } catch (err) {
-      throw fsFailure(err, 'delete object')
+  await withLock(ctx.lockName(bucket), () => removeLocked(ctx, bucket, key))
+}
+
+export type ExpiryCandidate = { size: number; modifiedMs: number; tags: Record<string, string> }
+
+/**
+ * Deletes the object if, under the commit lock, `due` still says it may go (lifecycle expiry):
+ * a write that replaced it after it was listed keeps the new object. True when it was deleted.
+ */
+export async function expireObject(ctx: FsContext, bucket: string, key: string, due: (o: ExpiryCandidate) => boolean): Promise<boolean> {
+  await prepare(ctx, bucket, key)
+  return withLock(ctx.lockName(bucket), async () => {
+    const found = await locate(ctx, bucket, key)
+    if (!found) return false
+    const sc = await readSidecar(ctx, bucket, key)
+    const own = describes(sc, found.st)
+    const candidate = {
+      size: Number(found.st.size),
+      modifiedMs: own ? sc.lastModified : Number(found.st.mtimeNs / 1_000_000n),
+      tags: own ? sc.tags : {},
     }
+    if (!due(candidate)) return false
+    await removeLocked(ctx, bucket, key)
+    return true
   })
 }
 

@@ -35,6 +35,7 @@ const CAPABILITIES: Capabilities = {
   versioning: true,
   object_lock: true,
   lifecycle: true,
+  storage_classes: true,
   bucket_policy: true,
   cors: true,
   backend_cors: true,

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * A bucket's lifecycle rules and tags on a directory: one record per bucket
+ * (`.stowage/buckets/<bucket>.json`), written like a sidecar (staged, synced,
+ * renamed) under the bucket's commit lock. The record names the directory it
+ * belongs to (inode and birth time), so a bucket removed by hand and made
+ * again does not inherit the rules of the one before; creating or deleting a
+ * bucket through Stowage removes the record outright.
+ */
+import { lstatSync } from 'node:fs'
+import { readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { BucketLifecycleRule, BucketRules } from '../bucket-rules.ts'
+import { requireBucket, isValidBucketName } from './buckets.ts'
+import type { FsContext } from './context.ts'
+import { isErrno } from './errors.ts'
+import { readJson, writeJson } from './json.ts'
+import { withLock } from './lock.ts'
+
+type RulesRecord = { dir: string; lifecycle?: BucketLifecycleRule[]; tags?: Array<[string, string]> }
+
+function dirIdentity(ctx: FsContext, bucket: string): string {
+  const st = lstatSync(ctx.bucketDir(bucket), { bigint: true })
+  return `${st.ino}:${st.birthtimeNs}`
+}
+
+async function readRecord(ctx: FsContext, bucket: string): Promise<RulesRecord | null> {
+  const record = await readJson<RulesRecord>(ctx.rulesPath(bucket))
+  return record && record.dir === dirIdentity(ctx, bucket) ? record : null
+}
+
+async function update(ctx: FsContext, bucket: string, change: (r: RulesRecord) => void): Promise<void> {
+  await withLock(ctx.lockName(bucket), async () => {
+    await requireBucket(ctx, bucket)
+    const record = (await readRecord(ctx, bucket)) ?? { dir: dirIdentity(ctx, bucket) }
+    change(record)
+    if (record.lifecycle === undefined && record.tags === undefined) await rm(ctx.rulesPath(bucket), { force: true })
+    else await writeJson(ctx, ctx.rulesPath(bucket), record)
+  })
+}
+
+/** The buckets that have a record, whether or not it is still theirs. */
+export async function bucketsWithRules(ctx: FsContext): Promise<string[]> {
+  try {
+    return (await readdir(join(ctx.sys, 'buckets')))
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -'.json'.length))
+      .filter(isValidBucketName)
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return []
+    throw err
+  }
+}
+
+export function lifecycleOf(ctx: FsContext, bucket: string): Promise<BucketLifecycleRule[] | null> {
+  return readRecord(ctx, bucket).then((r) => r?.lifecycle ?? null)
+}
+
+export function fsBucketRules(open: () => Promise<FsContext>): BucketRules {
+  const read = async <T>(bucket: string, pick: (r: RulesRecord) => T | undefined): Promise<T | null> => {
+    const ctx = await open()
+    await requireBucket(ctx, bucket)
+    const record = await readRecord(ctx, bucket)
+    return (record && pick(record)) ?? null
+  }
+  const change = async (bucket: string, fn: (r: RulesRecord) => void): Promise<void> => update(await open(), bucket, fn)
+  return {
+    getLifecycle: (bucket) => read(bucket, (r) => r.lifecycle),
+    setLifecycle: (bucket, rules) => change(bucket, (r) => void (r.lifecycle = rules)),
+    deleteLifecycle: (bucket) => change(bucket, (r) => void delete r.lifecycle),
+    getTags: (bucket) => read(bucket, (r) => r.tags),
+    setTags: (bucket, tags) => change(bucket, (r) => void (r.tags = tags)),
+    deleteTags: (bucket) => change(bucket, (r) => void delete r.tags),
+  }
+}

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+/**
+ * Applies the buckets' lifecycle rules on a directory, as S3 does in its
+ * daily pass: an object whose rule's expiration is due is deleted, and an
+ * upload older than a rule's AbortIncompleteMultipartUpload is aborted.
+ * Disabled rules, and what only versioned buckets have (noncurrent versions,
+ * delete markers), apply to nothing.
+ *
+ * The walk lists what the rules' prefixes cover; each object it picks is
+ * decided again under the bucket's commit lock with its tags
+ * (objects.expireObject), so an object written after the walk saw the old
+ * one is kept.
+ */
+import { rulePrefix, ruleMatches, expiresAt, dueAfterDays, type BucketLifecycleRule } from '../bucket-rules.ts'
+import { bucketExists } from './buckets.ts'
+import { bucketsWithRules, lifecycleOf } from './bucket-rules.ts'
+import type { FsContext } from './context.ts'
+import { listPage } from './list.ts'
+import { listedView } from './listed.ts'
+import { expireUploads } from './multipart.ts'
+import { expireObject } from './objects.ts'
+
+export type LifecycleOutcome = { bucket: string; expired: number; aborted: number }
+
+function commonPrefix(prefixes: string[]): string {
+  let common = prefixes[0] ?? ''
+  for (const p of prefixes) while (!p.startsWith(common)) common = common.slice(0, -1)
+  return common
+}
+
+function isDue(rules: BucketLifecycleRule[], now: number, key: string, size: number, modifiedMs: number, tags: (() => Record<string, string>) | null): boolean {
+  return rules.some((r) => {
+    const at = expiresAt(r, modifiedMs)
+    return at !== null && now >= at && ruleMatches(r, key, size, tags)
+  })
+}
+
+async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
+  const expiring = rules.filter((r) => expiresAt(r, 0) !== null)
+  if (expiring.length === 0) return 0
+  let expired = 0
+  const prefix = commonPrefix(expiring.map(rulePrefix))
+  let token: string | undefined
+  do {
+    const page = await listPage(ctx.bucketDir(bucket), { prefix, maxKeys: 1000, ...(token ? { token } : {}) }, listedView(ctx, bucket))
+    for (const o of page.objects) {
+      if (!o.lastModified || !isDue(expiring, now, o.key, o.size, o.lastModified.getTime(), null)) continue
+      const gone = await expireObject(ctx, bucket, o.key, (c) => isDue(expiring, now, o.key, c.size, c.modifiedMs, () => c.tags))
+      if (gone) expired++
+    }
+    token = page.isTruncated ? page.nextToken : undefined
+  } while (token)
+  return expired
+}
+
+function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
+  const aborting = rules.filter((r) => r.enabled && r.abortIncompleteDays !== undefined)
+  if (aborting.length === 0) return Promise.resolve(0)
+  return expireUploads(
+    ctx,
+    (u) => u.key !== undefined && aborting.some((r) => u.key!.startsWith(rulePrefix(r)) && now >= dueAfterDays(u.initiated, r.abortIncompleteDays!)),
+    [bucket],
+  )
+}
+
+/** One pass over every bucket with rules, as of `now` (ms); what it did, per bucket that had anything done. */
+export async function applyLifecycle(ctx: FsContext, now: number): Promise<LifecycleOutcome[]> {
+  const outcomes: LifecycleOutcome[] = []
+  for (const bucket of await bucketsWithRules(ctx)) {
+    if (!(await bucketExists(ctx, bucket))) continue
+    const rules = (await lifecycleOf(ctx, bucket))?.filter((r) => r.enabled) ?? []
+    if (rules.length === 0) continue
+    const expired = await expireObjects(ctx, bucket, rules, now)
+    const aborted = await abortUploads(ctx, bucket, rules, now)
+    if (expired + aborted > 0) outcomes.push({ bucket, expired, aborted })
+  }
+  return outcomes
+}
