@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Bucket settings, quotas, sizes, pins, search and the admin dashboard. The
- * matrix app's `local` backend is the fs driver, so versioning, policy and
- * lifecycle answer 501 there once access is granted: the point of these rows
- * is who gets past the guard.
+ * matrix app's `local` backend is the fs driver, so versioning and policy
+ * answer 501 there once access is granted: the point of these rows is who
+ * gets past the guard.
  */
 import { ADMIN, GRANTED, GRANTED_WRITERS, SIGNED_IN, WRITERS, type Fixture, type Row } from './matrix.ts'
 
@@ -35,9 +35,9 @@ export const rows: Row[] = [
   { method: 'GET', route: `${B}/policy`, path: at('policy'), expect: ADMIN(501) },
   { method: 'PUT', route: `${B}/policy`, path: at('policy'), body: { policy: '{}' }, expect: ADMIN(501) },
   { method: 'DELETE', route: `${B}/policy`, path: at('policy'), expect: ADMIN(501) },
-  { method: 'GET', route: `${B}/lifecycle`, path: at('lifecycle'), expect: ADMIN(501) },
-  { method: 'PUT', route: `${B}/lifecycle`, path: at('lifecycle'), body: { rules: [{ enabled: true, expiration_days: 1 }] }, expect: ADMIN(501) },
-  { method: 'DELETE', route: `${B}/lifecycle`, path: at('lifecycle'), expect: ADMIN(501) },
+  { method: 'GET', route: `${B}/lifecycle`, path: at('lifecycle'), expect: ADMIN(200) },
+  { method: 'PUT', route: `${B}/lifecycle`, path: at('lifecycle'), body: { rules: [{ enabled: true, expiration_days: 1 }] }, expect: ADMIN(200) },
+  { method: 'DELETE', route: `${B}/lifecycle`, path: at('lifecycle'), expect: ADMIN(204) },
   { method: 'GET', route: '/api/me/pins', expect: SIGNED_IN(200) },
   { method: 'POST', route: '/api/me/pins', body: async (fx: Fixture) => ({ backend_id: 'local', bucket: await bucket(fx) }), expect: GRANTED_WRITERS(201) },
   { method: 'DELETE', route: '/api/me/pins/:bid/:bucket', path: async (fx) => `/api/me/pins/local/${await bucket(fx)}`, expect: WRITERS(204) },
