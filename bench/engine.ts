@@ -204,10 +204,12 @@ async function bigTransfers(): Promise<string> {
   const file = join(f.root, 'dd.bin')
   const write = timed('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${f['big-mib']}`, 'conv=fsync', 'status=none'])
   const cached = timed('sh', ['-c', `cat '${file}' > /dev/null`])
-  // count=0 with nocache asks the kernel to drop the whole file from the page cache (coreutils dd).
-  execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'])
-  const cold = timed('sh', ['-c', `cat '${file}' > /dev/null`])
   const direct = timed('dd', [`if=${file}`, 'of=/dev/null', 'bs=1M', 'iflag=direct', 'status=none'])
+  // Written past the page cache as the engine writes: on this VM the first read of such a file costs several times a later one.
+  const past = join(f.root, 'dd-direct.bin')
+  execFileSync('dd', ['if=/dev/zero', `of=${past}`, 'bs=1M', `count=${f['big-mib']}`, 'oflag=direct', 'status=none'])
+  const cold = timed('sh', ['-c', `cat '${past}' > /dev/null`])
+  rmSync(past, { force: true })
   const ceiling = await httpCeiling(file, join(f.root, 'ceiling.bin'))
   rmSync(file, { force: true })
   const raw = table(
@@ -215,7 +217,10 @@ async function bigTransfers(): Promise<string> {
     [
       [`dd ${f['big-mib']} MiB from /dev/zero, conv=fsync (the engine syncs what it writes)`, fixed(f['big-mib'] / write, 0)],
       [`cat ${f['big-mib']} MiB just written (from the page cache, as the engine's second GET reads it)`, fixed(f['big-mib'] / cached, 0)],
-      [`cat ${f['big-mib']} MiB dropped from the page cache first (from the disk, as the engine's first GET reads it)`, fixed(f['big-mib'] / cold, 0)],
+      [
+        `cat ${f['big-mib']} MiB just written with dd oflag=direct (from the disk, as the engine's first GET reads what its PUT wrote)`,
+        fixed(f['big-mib'] / cold, 0),
+      ],
       [`dd ${f['big-mib']} MiB, iflag=direct (the device itself)`, fixed(f['big-mib'] / direct, 0)],
       [`a bare Bun.serve sending the file with sendfile, to curl -o /dev/null (any HTTP GET's ceiling)`, fixed(ceiling.get, 0)],
       [`a bare Bun.serve taking a curl -T upload with the MD5 an ETag needs and fsync (an S3 PUT's ceiling)`, fixed(ceiling.put, 0)],
