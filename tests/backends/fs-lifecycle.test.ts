@@ -10,7 +10,8 @@
  * the driver's `now` option.
  */
 import { describe, expect, test } from 'bun:test'
-import { mkdir, rmdir } from 'node:fs/promises'
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Backend } from '../../src/backends/backend.ts'
 import { closeContext, openContext } from '../../src/backends/fs/context.ts'
 import type { LifecycleOutcome } from '../../src/backends/fs/lifecycle.ts'
@@ -21,7 +22,14 @@ import { body, fixture, keysOf, put } from './fs-fixture.ts'
 
 const DAY = 86_400_000
 
-type Swept = { b: Backend; root: string; at(ms: number): Promise<LifecycleOutcome[]>; bucketDir(name?: string): string }
+type Swept = {
+  b: Backend
+  root: string
+  /** What the last sweep reported, also when it failed. */
+  outcomes: LifecycleOutcome[]
+  at(ms: number): Promise<LifecycleOutcome[]>
+  bucketDir(name?: string): string
+}
 
 /** A driver whose sweep runs only when `at` asks, with the clock at that time. */
 async function swept(): Promise<Swept> {
@@ -39,6 +47,7 @@ async function swept(): Promise<Swept> {
   return {
     b: f.b,
     root: f.root,
+    outcomes,
     bucketDir: f.bucketDir,
     async at(ms) {
       now = ms
@@ -180,5 +189,34 @@ describe('whose rules', () => {
     expect(await s.at(Date.now() + 5 * DAY)).toEqual([{ bucket: 'bkt', expired: 1, aborted: 0 }])
     await s.b.setLifecycle('bkt', [])
     expect(await s.b.bucketRules!.getLifecycle('bkt')).toBeNull()
+  })
+})
+
+describe('a sweep that fails', () => {
+  test('a bucket that fails does not keep the sweep from the others, and the failure is reported', async () => {
+    const s = await swept()
+    await s.b.createBucket('aaa')
+    await put(s.b, 'doomed', 'x')
+    await setRules(s.b, rules('<ID>all</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration>'))
+    await setRules(s.b, rules('<ID>all</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration>'), 'aaa')
+    // Rules that are not what Stowage writes (a hand edit): the walk trips over the missing scope.
+    const path = join(s.root, '.stowage', 'buckets', 'aaa.json')
+    const record = JSON.parse(await readFile(path, 'utf8')) as { lifecycle: Array<Record<string, unknown>> }
+    await writeFile(path, JSON.stringify({ ...record, lifecycle: [{ ...record.lifecycle[0], scope: null }] }))
+    await expect(s.at(Date.now() + 10 * DAY)).rejects.toThrow(TypeError)
+    expect(s.outcomes).toEqual([{ bucket: 'bkt', expired: 1, aborted: 0 }])
+    expect(await keysOf(s.b)).toEqual([])
+  })
+
+  test('a record that is not one of ours counts as no rules', async () => {
+    const f = await fixture()
+    await setRules(f.b, rules('<ID>all</ID><Status>Enabled</Status><Filter/><Expiration><Days>1</Days></Expiration>'))
+    const path = join(f.root, '.stowage', 'buckets', 'bkt.json')
+    const record = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+    await writeFile(path, JSON.stringify({ ...record, lifecycle: 5, tags: 'x' }))
+    expect(await f.b.bucketRules!.getLifecycle('bkt')).toBeNull()
+    expect(await f.b.bucketRules!.getTags('bkt')).toBeNull()
+    await writeFile(path, '{"dir": ')
+    expect(await f.b.bucketRules!.getLifecycle('bkt')).toBeNull()
   })
 })

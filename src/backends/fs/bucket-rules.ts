@@ -10,23 +10,32 @@
 import { lstatSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { BackendError } from '../backend.ts'
 import type { BucketLifecycleRule, BucketRules } from '../bucket-rules.ts'
 import { requireBucket, isValidBucketName } from './buckets.ts'
 import type { FsContext } from './context.ts'
-import { isErrno } from './errors.ts'
+import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
 import { withLock } from './lock.ts'
 
 type RulesRecord = { dir: string; lifecycle?: BucketLifecycleRule[]; tags?: Array<[string, string]> }
+
+/** A bucket directory gone between the check and the read is a missing bucket. */
+function missingBucket(err: unknown): BackendError | null {
+  return isErrno(err, 'ENOENT', 'ENOTDIR') ? new BackendError('bucket_not_found', 'no such bucket') : null
+}
 
 function dirIdentity(ctx: FsContext, bucket: string): string {
   const st = lstatSync(ctx.bucketDir(bucket), { bigint: true })
   return `${st.ino}:${st.birthtimeNs}`
 }
 
+/** The bucket's record, or null when there is none, it is another directory's, or it is not one of ours. */
 async function readRecord(ctx: FsContext, bucket: string): Promise<RulesRecord | null> {
   const record = await readJson<RulesRecord>(ctx.rulesPath(bucket))
-  return record && record.dir === dirIdentity(ctx, bucket) ? record : null
+  if (!record || typeof record !== 'object' || record.dir !== dirIdentity(ctx, bucket)) return null
+  const listOrNone = (v: unknown): boolean => v === undefined || Array.isArray(v)
+  return listOrNone(record.lifecycle) && listOrNone(record.tags) ? record : null
 }
 
 async function update(ctx: FsContext, bucket: string, change: (r: RulesRecord) => void): Promise<void> {
@@ -39,13 +48,14 @@ async function update(ctx: FsContext, bucket: string, change: (r: RulesRecord) =
   })
 }
 
-/** The buckets that have a record, whether or not it is still theirs. */
+/** The buckets that have a record, whether or not it is still theirs, in name order. */
 export async function bucketsWithRules(ctx: FsContext): Promise<string[]> {
   try {
     return (await readdir(join(ctx.sys, 'buckets')))
       .filter((name) => name.endsWith('.json'))
       .map((name) => name.slice(0, -'.json'.length))
       .filter(isValidBucketName)
+      .sort()
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return []
     throw err
@@ -59,11 +69,22 @@ export function lifecycleOf(ctx: FsContext, bucket: string): Promise<BucketLifec
 export function fsBucketRules(open: () => Promise<FsContext>): BucketRules {
   const read = async <T>(bucket: string, pick: (r: RulesRecord) => T | undefined): Promise<T | null> => {
     const ctx = await open()
-    await requireBucket(ctx, bucket)
-    const record = await readRecord(ctx, bucket)
-    return (record && pick(record)) ?? null
+    try {
+      await requireBucket(ctx, bucket)
+      const record = await readRecord(ctx, bucket)
+      return (record && pick(record)) ?? null
+    } catch (err) {
+      throw missingBucket(err) ?? fsFailure(err, 'read bucket rules')
+    }
   }
-  const change = async (bucket: string, fn: (r: RulesRecord) => void): Promise<void> => update(await open(), bucket, fn)
+  const change = async (bucket: string, fn: (r: RulesRecord) => void): Promise<void> => {
+    const ctx = await open()
+    try {
+      await update(ctx, bucket, fn)
+    } catch (err) {
+      throw missingBucket(err) ?? fsFailure(err, 'write bucket rules')
+    }
+  }
   return {
     getLifecycle: (bucket) => read(bucket, (r) => r.lifecycle),
     setLifecycle: (bucket, rules) => change(bucket, (r) => void (r.lifecycle = rules)),

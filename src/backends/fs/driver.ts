@@ -87,7 +87,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     const run = async (): Promise<void> => {
       const now = (opts.now ?? Date.now)()
       if (maxAge > 0) await multipart.expireUploads(c, (u) => u.initiated < now - maxAge)
-      for (const outcome of await applyLifecycle(c, now)) opts.onLifecycle?.(outcome)
+      await applyLifecycle(c, now, (outcome) => opts.onLifecycle?.(outcome))
     }
     ;(opts.leased ? opts.leased(sweepEveryMs, run) : run()).catch((err: unknown) => opts.onSweepError?.(err))
   }

@@ -35,10 +35,9 @@ function isDue(rules: BucketLifecycleRule[], now: number, key: string, size: num
   })
 }
 
-async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
+async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number, outcome: LifecycleOutcome): Promise<void> {
   const expiring = rules.filter((r) => expiresAt(r, 0) !== null)
-  if (expiring.length === 0) return 0
-  let expired = 0
+  if (expiring.length === 0) return
   const prefix = commonPrefix(expiring.map(rulePrefix))
   let token: string | undefined
   do {
@@ -46,11 +45,10 @@ async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecy
     for (const o of page.objects) {
       if (!o.lastModified || !isDue(expiring, now, o.key, o.size, o.lastModified.getTime(), null)) continue
       const gone = await expireObject(ctx, bucket, o.key, (c) => isDue(expiring, now, o.key, c.size, c.modifiedMs, () => c.tags))
-      if (gone) expired++
+      if (gone) outcome.expired++
     }
     token = page.isTruncated ? page.nextToken : undefined
   } while (token)
-  return expired
 }
 
 function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
@@ -63,16 +61,29 @@ function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule
   )
 }
 
-/** One pass over every bucket with rules, as of `now` (ms); what it did, per bucket that had anything done. */
-export async function applyLifecycle(ctx: FsContext, now: number): Promise<LifecycleOutcome[]> {
-  const outcomes: LifecycleOutcome[] = []
+async function applyToBucket(ctx: FsContext, bucket: string, now: number, outcome: LifecycleOutcome): Promise<void> {
+  if (!(await bucketExists(ctx, bucket))) return
+  const rules = (await lifecycleOf(ctx, bucket))?.filter((r) => r.enabled) ?? []
+  if (rules.length === 0) return
+  await expireObjects(ctx, bucket, rules, now, outcome)
+  outcome.aborted = await abortUploads(ctx, bucket, rules, now)
+}
+
+/**
+ * One pass over every bucket with rules, as of `now` (ms), telling `done` what it did in each
+ * bucket where it did anything, also when the bucket failed partway. A bucket that fails does not
+ * stop the others; the first failure is thrown after the pass.
+ */
+export async function applyLifecycle(ctx: FsContext, now: number, done: (o: LifecycleOutcome) => void): Promise<void> {
+  let failure: { err: unknown } | undefined
   for (const bucket of await bucketsWithRules(ctx)) {
-    if (!(await bucketExists(ctx, bucket))) continue
-    const rules = (await lifecycleOf(ctx, bucket))?.filter((r) => r.enabled) ?? []
-    if (rules.length === 0) continue
-    const expired = await expireObjects(ctx, bucket, rules, now)
-    const aborted = await abortUploads(ctx, bucket, rules, now)
-    if (expired + aborted > 0) outcomes.push({ bucket, expired, aborted })
+    const outcome: LifecycleOutcome = { bucket, expired: 0, aborted: 0 }
+    try {
+      await applyToBucket(ctx, bucket, now, outcome)
+    } catch (err) {
+      failure ??= { err }
+    }
+    if (outcome.expired + outcome.aborted > 0) done(outcome)
   }
-  return outcomes
+  if (failure) throw failure.err
 }
