@@ -33,9 +33,11 @@ import { parseLifecycleDocument, renderLifecycle } from './lifecycle.ts'
 import { parseTagging, taggingDocument } from './tagging.ts'
 
 const DOCUMENT_LIMIT = 64 * 1024
+/** A lifecycle configuration may hold 1000 rules, each a few hundred bytes; RGW reads up to 1 MiB. */
+const LIFECYCLE_LIMIT = 1024 * 1024
 
-async function documentOf(c: OpContext): Promise<string | undefined> {
-  const bytes = await readDocument(c.call.body, DOCUMENT_LIMIT, md5Of(c.call.headers))
+async function documentOf(c: OpContext, limit = DOCUMENT_LIMIT): Promise<string | undefined> {
+  const bytes = await readDocument(c.call.body, limit, md5Of(c.call.headers))
   return bytes.byteLength === 0 ? undefined : Buffer.from(bytes).toString('utf8')
 }
 
@@ -106,7 +108,7 @@ export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
 
 export async function putBucketLifecycle(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
-  const rules = parseLifecycleDocument(await documentOf(c))
+  const rules = parseLifecycleDocument(await documentOf(c, LIFECYCLE_LIMIT))
   await kept(rulesOf(c).setLifecycle(c.bucket, rules))
   return emptyReply(200)
 }

@@ -303,6 +303,20 @@ describe('buckets', () => {
     expect((await f.send('DELETE', '/bkt?lifecycle')).status).toBe(204)
     expect(await f.send('GET', '/bkt?lifecycle')).toMatchObject({ status: 404, code: 'NoSuchLifecycleConfiguration' })
     expect((await f.send('DELETE', '/bkt?lifecycle')).status).toBe(204)
+
+    const many = (n: number): string =>
+      lifecycle(
+        ...Array.from({ length: n }, (_, i) =>
+          rule(
+            `<ID>rule-${i}-${'x'.repeat(100)}</ID><Status>Enabled</Status><Filter><Prefix>logs/${i}/</Prefix></Filter><Expiration><Days>${i + 1}</Days></Expiration>`,
+          ),
+        ),
+      )
+    expect(many(1000).length).toBeGreaterThan(128 * 1024)
+    expect((await put(many(1000))).status).toBe(200)
+    expect(children((await f.send('GET', '/bkt?lifecycle')).xml(), 'Rule')).toHaveLength(1000)
+    expect(await put(many(1001))).toMatchObject({ status: 400, code: 'MalformedXML' })
+    expect(await put(`${many(1000)}${' '.repeat(1024 * 1024)}`)).toMatchObject({ status: 400, code: 'MaxMessageLengthExceeded' })
   })
 
   test('HeadBucket, GetBucketLocation and GetBucketVersioning', async () => {
