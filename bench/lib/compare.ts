@@ -123,11 +123,11 @@ export type BigTransfer = {
   names: [string, string]
   upload: { url: string; method: string; headers: Record<string, string>; status: number }
   download: { url: string; headers: Record<string, string> }
-  /** The downloads after the upload, in order, each with what its row should add to the name; by default one timed, then one checked by MD5. */
-  downloads?: Array<{ check: boolean; note: string }>
+  /** The downloads after the upload, in order, each with what its row should add to the name and what to do first; by default one timed, then one checked by MD5. */
+  downloads?: Array<{ check: boolean; note: string; before?: () => void }>
 }
 
-const DOWNLOADS = [
+const DOWNLOADS: NonNullable<BigTransfer['downloads']> = [
   { check: false, note: '' },
   { check: true, note: ', client hashing MD5' },
 ]
@@ -154,7 +154,8 @@ export async function bigTransferTable(t: BigTransfer): Promise<{ idleKiB: numbe
   if (up.status !== t.upload.status) throw new Error(`${t.names[0]} of ${sizeMiB} MiB failed: ${up.status} ${up.body.slice(0, 300)}`)
   rows.push(row(`${t.names[0]} ${sizeMiB} MiB`, up, upMem))
   console.error(`  ${t.names[0]}: ${fixed(up.seconds, 1)} s, RSS ${mib(upMem.baselineKiB)} → ${mib(upMem.peakKiB)} MiB`)
-  for (const { check, note } of t.downloads ?? DOWNLOADS) {
+  for (const { check, note, before } of t.downloads ?? DOWNLOADS) {
+    before?.()
     await Bun.sleep(500)
     sampler = sampleRss(t.pid, 50)
     const down = await downloadStream(t.download.url, { headers: t.download.headers, check })

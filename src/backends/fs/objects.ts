@@ -154,6 +154,7 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
   if (opts.partNumber !== undefined && opts.range)
     throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
   const { fh, sc } = await openDescribed(ctx, bucket, key)
+  const io = { directIo: ctx.directIo }
   try {
     const info = fullInfoOf(sc)
     if (notModified(info, opts)) {
@@ -163,15 +164,15 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
     if (opts.partNumber !== undefined) {
       const { start, end } = partSpan(sc, opts.partNumber)
       // A part read of an object that is not multipart is the whole object, as a plain 200.
-      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
-      return { status: 206, info, ...fileSource(fh, start, end, opts.signal), contentLength: end - start + 1, range: { start, end, total: sc.size } }
+      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, io), contentLength: sc.size }
+      return { status: 206, info, ...fileSource(fh, start, end, opts.signal, io), contentLength: end - start + 1, range: { start, end, total: sc.size } }
     }
-    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal), contentLength: sc.size }
+    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, io), contentLength: sc.size }
     const { start, end } = resolveRange(opts.range, sc.size)
     return {
       status: 206,
       info,
-      ...fileSource(fh, start, end, opts.signal),
+      ...fileSource(fh, start, end, opts.signal, io),
       contentLength: end - start + 1,
       range: { start, end, total: sc.size },
     }
