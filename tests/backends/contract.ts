@@ -495,8 +495,10 @@ export function backendContract(name: string, make: () => Promise<ContractTarget
       const r = await measureStreaming(target.spec, bk, 64 * MiB)
       expect(r.contentLength).toBe(64 * MiB)
       expect(r.intact).toBe(true)
-      expect(r.putGrowthMiB).toBeLessThan(32)
-      expect(r.getGrowthMiB).toBeLessThan(32)
+      // Well under the object's 64 MiB; the collector is asked for a full collection only once
+      // garbage reaches 32 MiB (src/lib/garbage-bound.ts), checked every 8 MiB moved.
+      expect(r.putGrowthMiB).toBeLessThan(48)
+      expect(r.getGrowthMiB).toBeLessThan(48)
     }, 120_000)
 
     test('error kinds', async () => {
