@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto'
 import { boundGarbage, isLongBody } from '../lib/garbage-bound.ts'
+import { parseXml, type XmlElement } from '../s3/xml.ts'
 import type { CallBody } from '../s3proxy/call.ts'
 import { S3Error } from '../s3proxy/errors.ts'
-import { streamFailure } from './errors.ts'
+import { malformedXml, streamFailure } from './errors.ts'
 
 /**
  * The body as a stream of its exact length. The call's body is only taken on
@@ -94,4 +95,16 @@ export async function readDocument(body: CallBody, limit: number, md5: string | 
     throw new S3Error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.', 'bad-digest')
   }
   return bytes
+}
+
+/** A request document's root element, which must be named `root`; MalformedXML when it is not XML or not that. */
+export function parseDocument(document: string | Uint8Array, root: string): XmlElement {
+  let el: XmlElement
+  try {
+    el = parseXml(typeof document === 'string' ? document : Buffer.from(document).toString('utf8'))
+  } catch {
+    throw malformedXml()
+  }
+  if (el.name !== root) throw malformedXml()
+  return el
 }

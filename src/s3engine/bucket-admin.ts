@@ -21,13 +21,13 @@
  */
 import { BackendError } from '../backends/backend.ts'
 import type { BucketRules } from '../backends/bucket-rules.ts'
-import { child, parseXml, textOf, type XmlElement } from '../s3/xml.ts'
+import { child, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, S3Error } from '../s3proxy/errors.ts'
-import { readDocument } from './body.ts'
+import { parseDocument, readDocument } from './body.ts'
 import { requireBucket } from './buckets.ts'
 import { emptyReply, xmlReply, type OpContext } from './context.ts'
-import { malformedXml, s3Failure } from './errors.ts'
+import { fromDriver, malformedXml, s3Failure } from './errors.ts'
 import { md5Of } from './headers.ts'
 import { parseLifecycleDocument, renderLifecycle } from './lifecycle.ts'
 import { parseTagging, taggingDocument } from './tagging.ts'
@@ -41,20 +41,9 @@ async function documentOf(c: OpContext, limit = DOCUMENT_LIMIT): Promise<string 
   return bytes.byteLength === 0 ? undefined : Buffer.from(bytes).toString('utf8')
 }
 
-function parse(document: string, root: string): XmlElement {
-  let el: XmlElement
-  try {
-    el = parseXml(document)
-  } catch {
-    throw malformedXml()
-  }
-  if (el.name !== root) throw malformedXml()
-  return el
-}
-
 export async function createBucket(c: OpContext): Promise<S3Reply> {
   const document = await documentOf(c)
-  const constraint = document === undefined ? '' : (textOf(parse(document, 'CreateBucketConfiguration'), 'LocationConstraint') ?? '').trim()
+  const constraint = document === undefined ? '' : (textOf(parseDocument(document, 'CreateBucketConfiguration'), 'LocationConstraint') ?? '').trim()
   // S3 names us-east-1 with an empty constraint; any other region is not where this bucket would be.
   if (constraint !== '' && constraint !== c.region)
     throw new S3Error(400, 'InvalidLocationConstraint', 'The specified location-constraint is not valid.', 'bad-request')
@@ -78,7 +67,7 @@ export async function deleteBucket(c: OpContext): Promise<S3Reply> {
 export async function putBucketVersioning(c: OpContext): Promise<S3Reply> {
   const document = await documentOf(c)
   if (document === undefined) throw malformedXml()
-  const config = parse(document, 'VersioningConfiguration')
+  const config = parseDocument(document, 'VersioningConfiguration')
   const status = textOf(config, 'Status')?.trim()
   if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml()
   await requireBucket(c)
@@ -92,16 +81,8 @@ function rulesOf(c: OpContext): BucketRules {
   return c.backend.bucketRules
 }
 
-async function kept<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work
-  } catch (err) {
-    throw s3Failure(err)
-  }
-}
-
 export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
-  const rules = await kept(rulesOf(c).getLifecycle(c.bucket))
+  const rules = await fromDriver(rulesOf(c).getLifecycle(c.bucket))
   if (!rules) throw new S3Error(404, 'NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist.', 'not-found')
   return xmlReply(renderLifecycle(rules))
 }
@@ -109,17 +90,17 @@ export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {
 export async function putBucketLifecycle(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
   const rules = parseLifecycleDocument(await documentOf(c, LIFECYCLE_LIMIT))
-  await kept(rulesOf(c).setLifecycle(c.bucket, rules))
+  await fromDriver(rulesOf(c).setLifecycle(c.bucket, rules))
   return emptyReply(200)
 }
 
 export async function deleteBucketLifecycle(c: OpContext): Promise<S3Reply> {
-  await kept(rulesOf(c).deleteLifecycle(c.bucket))
+  await fromDriver(rulesOf(c).deleteLifecycle(c.bucket))
   return emptyReply(204)
 }
 
 export async function getBucketTagging(c: OpContext): Promise<S3Reply> {
-  const tags = await kept(rulesOf(c).getTags(c.bucket))
+  const tags = await fromDriver(rulesOf(c).getTags(c.bucket))
   if (!tags) throw new S3Error(404, 'NoSuchTagSet', 'The TagSet does not exist.', 'not-found')
   return xmlReply(taggingDocument(tags))
 }
@@ -127,13 +108,11 @@ export async function getBucketTagging(c: OpContext): Promise<S3Reply> {
 export async function putBucketTagging(c: OpContext): Promise<S3Reply> {
   await requireBucket(c)
   const tags = parseTagging(await readDocument(c.call.body, DOCUMENT_LIMIT, md5Of(c.call.headers)), 'bucket')
-  if (Object.keys(tags).some((k) => k.toLowerCase().startsWith('aws:')))
-    throw new S3Error(400, 'InvalidTag', 'System tags cannot be added/updated by requester', 'bad-request')
-  await kept(rulesOf(c).setTags(c.bucket, Object.entries(tags)))
+  await fromDriver(rulesOf(c).setTags(c.bucket, Object.entries(tags)))
   return emptyReply(204)
 }
 
 export async function deleteBucketTagging(c: OpContext): Promise<S3Reply> {
-  await kept(rulesOf(c).deleteTags(c.bucket))
+  await fromDriver(rulesOf(c).deleteTags(c.bucket))
   return emptyReply(204)
 }

@@ -98,6 +98,15 @@ function byKind(err: BackendError, missing: Missing): S3Error {
   }
 }
 
+/** Awaits a driver call, its failure rethrown as the S3 error a client expects (s3Failure). */
+export async function fromDriver<T>(work: Promise<T>, missing: Missing = 'key'): Promise<T> {
+  try {
+    return await work
+  } catch (err) {
+    throw s3Failure(err, missing)
+  }
+}
+
 /** Rethrows a driver failure as the S3 error a client expects; anything that is not a BackendError passes through. */
 export function s3Failure(err: unknown, missing: Missing = 'key'): unknown {
   if (!(err instanceof BackendError)) return err

@@ -77,7 +77,10 @@ export function checkHeaderValue(value: string, what: string): string {
 
 const invalidTag = (message: string): S3Error => new S3Error(400, 'InvalidTag', message, 'bad-request')
 
-/** Checks a tag set the way S3 does: at most 10 on an object (50 on a bucket), unique keys of 1–128 characters, values up to 256. */
+/**
+ * Checks a tag set the way S3 does: at most 10 on an object (50 on a bucket, none of whose keys
+ * may start with `aws:`), unique keys of 1–128 characters, values up to 256.
+ */
 export function checkTagSet(pairs: Array<[string, string]>, of: 'object' | 'bucket' = 'object'): Record<string, string> {
   if (of === 'object' && pairs.length > 10) throw invalidTag('Object tags cannot be greater than 10')
   if (of === 'bucket' && pairs.length > 50) throw invalidTag('Bucket tag count cannot be greater than 50')
@@ -88,6 +91,7 @@ export function checkTagSet(pairs: Array<[string, string]>, of: 'object' | 'buck
     if (Object.hasOwn(out, k)) throw invalidTag('Cannot provide multiple Tags with the same key')
     out[k] = v
   }
+  if (of === 'bucket' && Object.keys(out).some((k) => k.toLowerCase().startsWith('aws:'))) throw invalidTag('System tags cannot be added/updated by requester')
   return out
 }
 

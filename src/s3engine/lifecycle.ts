@@ -15,10 +15,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { BucketLifecycleRule, LifecycleExpiration, LifecycleFilter, LifecycleScope } from '../backends/bucket-rules.ts'
-import { child, children, parseXml, textOf, type XmlElement } from '../s3/xml.ts'
+import { child, children, textOf, type XmlElement } from '../s3/xml.ts'
 import { notImplemented } from '../s3proxy/errors.ts'
+import { parseDocument } from './body.ts'
 import { invalidRequest, malformedXml } from './errors.ts'
 import { invalidArgument } from './headers.ts'
+import { tagOf } from './tagging.ts'
 import { doc, el, wrap } from './xml.ts'
 
 const MAX_RULES = 1000
@@ -39,12 +41,6 @@ function count(raw: string | undefined, what: string, min: number): number {
   return n
 }
 
-function tagOf(t: XmlElement): [string, string] {
-  const key = textOf(t, 'Key')
-  if (key === undefined) throw malformedXml()
-  return [key, textOf(t, 'Value') ?? '']
-}
-
 /** The conditions of a filter or of its `And`, each at most once except tags. */
 function conditions(holder: XmlElement, single: boolean): LifecycleFilter {
   const filter: LifecycleFilter = { tags: [] }
@@ -55,9 +51,8 @@ function conditions(holder: XmlElement, single: boolean): LifecycleFilter {
     else if (c.name === 'ObjectSizeLessThan' && filter.sizeLessThan === undefined) filter.sizeLessThan = count(c.text, c.name, 1)
     else throw malformedXml()
   }
-  const given =
-    (filter.prefix !== undefined ? 1 : 0) + filter.tags.length + (filter.sizeGreaterThan !== undefined ? 1 : 0) + (filter.sizeLessThan !== undefined ? 1 : 0)
-  if (single && given > 1) throw malformedXml()
+  // Each child was taken as one condition.
+  if (single && holder.children.length > 1) throw malformedXml()
   if (new Set(filter.tags.map(([k]) => k)).size !== filter.tags.length) throw invalidArgument('Duplicate Tag Keys are not allowed.')
   return filter
 }
@@ -122,14 +117,8 @@ function ruleOf(rule: XmlElement, ids: Set<string>): { rule: BucketLifecycleRule
 /** The rules of a document S3 would accept; throws the S3 error it would answer otherwise. */
 export function parseLifecycleDocument(document: string | undefined): BucketLifecycleRule[] {
   if (document === undefined) throw malformedXml()
-  let root: XmlElement
-  try {
-    root = parseXml(document)
-  } catch {
-    throw malformedXml()
-  }
-  const rules = children(root, 'Rule')
-  if (root.name !== 'LifecycleConfiguration' || rules.length === 0 || rules.length > MAX_RULES) throw malformedXml()
+  const rules = children(parseDocument(document, 'LifecycleConfiguration'), 'Rule')
+  if (rules.length === 0 || rules.length > MAX_RULES) throw malformedXml()
   const ids = new Set<string>()
   const parsed = rules.map((r) => ruleOf(r, ids))
   if (parsed.some((p) => p.transitions)) throw notImplemented('Transitions are not available on this storage: a directory has no storage classes.')

@@ -7,11 +7,11 @@
  * page over the driver's full answer with S3's markers.
  */
 import type { ChecksumAlgorithm, CompletedPart, CreateUploadOptions, MultipartUpload } from '../backends/backend.ts'
-import { children, parseXml, textOf } from '../s3/xml.ts'
+import { children, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { compareKeys } from '../lib/key-order.ts'
 import { uriEncode } from '../s3/canonical.ts'
-import { bodyStream, readDocument } from './body.ts'
+import { bodyStream, parseDocument, readDocument } from './body.ts'
 import { emptyReply, encodingType, intParam, keyOf, param, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, malformedXml, s3Failure } from './errors.ts'
 import {
@@ -97,13 +97,7 @@ export async function uploadPart(c: OpContext): Promise<S3Reply> {
 }
 
 function parseCompletion(bytes: Uint8Array): CompletedPart[] {
-  let root
-  try {
-    root = parseXml(Buffer.from(bytes).toString('utf8'))
-  } catch {
-    throw malformedXml()
-  }
-  if (root.name !== 'CompleteMultipartUpload') throw malformedXml()
+  const root = parseDocument(bytes, 'CompleteMultipartUpload')
   return children(root, 'Part').map((p) => {
     const number = (textOf(p, 'PartNumber') ?? '').trim()
     const etag = textOf(p, 'ETag')

@@ -4,12 +4,12 @@
  * A tag set comes back sorted by key in byte order, as RGW answers, whatever
  * order it was sent in.
  */
-import { child, children, parseXml, textOf } from '../s3/xml.ts'
+import { child, children, textOf, type XmlElement } from '../s3/xml.ts'
 import { compareKeys } from '../lib/key-order.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
-import { readDocument } from './body.ts'
+import { parseDocument, readDocument } from './body.ts'
 import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
-import { malformedXml, s3Failure } from './errors.ts'
+import { fromDriver, malformedXml } from './errors.ts'
 import { checkTagSet, md5Of } from './headers.ts'
 import { doc, el, wrap } from './xml.ts'
 
@@ -30,49 +30,31 @@ export function taggingDocument(tags: Array<[string, string]>): Uint8Array {
 }
 
 export async function getObjectTagging(c: OpContext): Promise<S3Reply> {
-  let tags
-  try {
-    tags = await c.backend.getObjectTags(c.bucket, keyOf(c), versionOption(c))
-  } catch (err) {
-    throw s3Failure(err)
-  }
+  const tags = await fromDriver(c.backend.getObjectTags(c.bucket, keyOf(c), versionOption(c)))
   return xmlReply(taggingDocument(Object.entries(tags)))
 }
 
+/** A `<Tag>` of a request document: its key (required) and value. */
+export function tagOf(t: XmlElement): [string, string] {
+  const key = textOf(t, 'Key')
+  if (key === undefined) throw malformedXml()
+  return [key, textOf(t, 'Value') ?? '']
+}
+
+/** A Tagging document, its tag set checked as S3 checks an object's or a bucket's (checkTagSet). */
 export function parseTagging(bytes: Uint8Array, of: 'object' | 'bucket' = 'object'): Record<string, string> {
-  let root
-  try {
-    root = parseXml(Buffer.from(bytes).toString('utf8'))
-  } catch {
-    throw malformedXml()
-  }
-  const set = child(root, 'TagSet')
-  if (root.name !== 'Tagging' || !set) throw malformedXml()
-  return checkTagSet(
-    children(set, 'Tag').map((t) => {
-      const key = textOf(t, 'Key')
-      if (key === undefined) throw malformedXml()
-      return [key, textOf(t, 'Value') ?? '']
-    }),
-    of,
-  )
+  const set = child(parseDocument(bytes, 'Tagging'), 'TagSet')
+  if (!set) throw malformedXml()
+  return checkTagSet(children(set, 'Tag').map(tagOf), of)
 }
 
 export async function putObjectTagging(c: OpContext): Promise<S3Reply> {
   const tags = parseTagging(await readDocument(c.call.body, TAGGING_DOCUMENT_LIMIT, md5Of(c.call.headers)))
-  try {
-    await c.backend.putObjectTags(c.bucket, keyOf(c), tags, versionOption(c))
-  } catch (err) {
-    throw s3Failure(err)
-  }
+  await fromDriver(c.backend.putObjectTags(c.bucket, keyOf(c), tags, versionOption(c)))
   return emptyReply(200)
 }
 
 export async function deleteObjectTagging(c: OpContext): Promise<S3Reply> {
-  try {
-    await c.backend.putObjectTags(c.bucket, keyOf(c), {}, versionOption(c))
-  } catch (err) {
-    throw s3Failure(err)
-  }
+  await fromDriver(c.backend.putObjectTags(c.bucket, keyOf(c), {}, versionOption(c)))
   return emptyReply(204)
 }

@@ -11,9 +11,9 @@
  * in S3. If-Match and If-None-Match are checked against the object the key
  * holds at the moment the new one replaces it.
  */
-import { children, parseXml, textOf } from '../s3/xml.ts'
+import { children, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
-import { bodyStream, readDocument } from './body.ts'
+import { bodyStream, parseDocument, readDocument } from './body.ts'
 import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
 import { checksumOf, contentHeadersOf, md5Of, metadataOf, putConditions, refuseUnsupported, taggingOf } from './headers.ts'
@@ -67,13 +67,7 @@ export async function deleteObject(c: OpContext): Promise<S3Reply> {
 type Requested = { key: string; versionId?: string }
 
 function parseDelete(bytes: Uint8Array): { quiet: boolean; objects: Requested[] } {
-  let root
-  try {
-    root = parseXml(Buffer.from(bytes).toString('utf8'))
-  } catch {
-    throw malformedXml()
-  }
-  if (root.name !== 'Delete') throw malformedXml()
+  const root = parseDocument(bytes, 'Delete')
   const objects = children(root, 'Object').map((o) => {
     const key = textOf(o, 'Key')
     if (key === undefined || key === '') throw malformedXml()

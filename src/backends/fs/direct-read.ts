@@ -21,7 +21,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { alignedBytes } from '../../lib/slab-pool.ts'
 
 /** Reads this long or longer are worth a second descriptor. */
-export const DIRECT_READ_MIN = 8 * 1024 * 1024
+const DIRECT_READ_MIN = 8 * 1024 * 1024
 const BLOCK = 4096
 const RWF_NOWAIT = 8
 

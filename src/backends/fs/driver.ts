@@ -30,6 +30,7 @@ import { fromBucketRules, toBucketRules } from '../lifecycle-rules.ts'
 import { listPage } from './list.ts'
 import { forgetListedUnder, listedView } from './listed.ts'
 import * as multipart from './multipart.ts'
+import { expireUploads, listUploads } from './uploads.ts'
 import * as objects from './objects.ts'
 
 const CAPABILITIES: Capabilities = Object.freeze({
@@ -86,7 +87,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
   const sweep = (c: FsContext): void => {
     const run = async (): Promise<void> => {
       const now = (opts.now ?? Date.now)()
-      if (maxAge > 0) await multipart.expireUploads(c, (u) => u.initiated < now - maxAge)
+      if (maxAge > 0) await expireUploads(c, (u) => u.initiated < now - maxAge)
       await applyLifecycle(c, now, (outcome) => opts.onLifecycle?.(outcome))
     }
     ;(opts.leased ? opts.leased(sweepEveryMs, run) : run()).catch((err: unknown) => opts.onSweepError?.(err))
@@ -174,7 +175,7 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     uploadPartCopy: (dst, src, o) => run('copy part', (c) => multipart.uploadPartCopy(c, dst, src, o ?? {})),
     completeMultipartUpload: (bucket, key, id, parts, o) => run('complete upload', (c) => multipart.completeUpload(c, bucket, key, id, parts, o)),
     abortMultipartUpload: (bucket, key, id) => run('abort upload', (c) => multipart.abortUpload(c, bucket, key, id)),
-    listMultipartUploads: (bucket, o) => run('list uploads', (c) => multipart.listUploads(c, bucket, o.prefix ?? '')),
+    listMultipartUploads: (bucket, o) => run('list uploads', (c) => listUploads(c, bucket, o.prefix ?? '')),
     listParts: (bucket, key, id) => run('list parts', (c) => multipart.listParts(c, bucket, key, id)),
 
     getVersioning: async (bucket) => {

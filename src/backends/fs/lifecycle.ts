@@ -17,7 +17,7 @@ import { bucketsWithRules, lifecycleOf } from './bucket-rules.ts'
 import type { FsContext } from './context.ts'
 import { listPage } from './list.ts'
 import { listedView } from './listed.ts'
-import { expireUploads } from './multipart.ts'
+import { expireUploads } from './uploads.ts'
 import { expireObject } from './objects.ts'
 
 export type LifecycleOutcome = { bucket: string; expired: number; aborted: number }
@@ -52,7 +52,7 @@ async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecy
 }
 
 function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
-  const aborting = rules.filter((r) => r.enabled && r.abortIncompleteDays !== undefined)
+  const aborting = rules.filter((r) => r.abortIncompleteDays !== undefined)
   if (aborting.length === 0) return Promise.resolve(0)
   return expireUploads(
     ctx,

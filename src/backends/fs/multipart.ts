@@ -31,28 +31,26 @@ import {
   type CompletedPart,
   type CopyConditions,
   type CreateUploadOptions,
-  type MultipartUpload,
   type PutResult,
   type UploadedPart,
   type UploadPartOptions,
 } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { isPlainDir, safeDir, tempPath, type FsContext } from './context.ts'
+import { safeDir, type FsContext } from './context.ts'
 import { compositeChecksum, multipartEtag, verifyDigests } from './digests.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
-import { compareKeys } from '../../lib/key-order.ts'
 import { withLock } from './lock.ts'
 import { checkKey, checkTags, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
 import { checkCopyConditions } from '../conditions.ts'
 import { contentTypeFor, describes, fullInfoOf, readSidecar, stampOf } from './sidecar.ts'
 import { locate } from './tree.ts'
+import { removeUpload, UPLOAD_ID, uploadLock } from './uploads.ts'
 import { commitObject, stageBody, stageFiles, type Staged } from './write.ts'
 
 export const MAX_PARTS = 10_000
 export const MAX_PART_BYTES = 5 * 1024 ** 3
 const MIN_PART_BYTES = 5 * 1024 ** 2
-const UPLOAD_ID = /^[0-9a-f]{32}$/
 
 export type UploadRecord = Required<Pick<CreateUploadOptions, 'metadata'>> & Omit<CreateUploadOptions, 'metadata'> & { key: string; initiated: number }
 /** `checksum` is the value in the upload's algorithm. */
@@ -64,10 +62,6 @@ const noSuchUpload = (): BackendError =>
   new BackendError('not_found', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
     code: 'NoSuchUpload',
   })
-
-function uploadLock(ctx: FsContext, bucket: string, id: string): string {
-  return `${ctx.lockName(bucket)}\0upload\0${id}`
-}
 
 function partBase(dir: string, partNumber: number): string {
   return join(dir, String(partNumber).padStart(5, '0'))
@@ -387,65 +381,4 @@ export async function abortUpload(ctx: FsContext, bucket: string, key: string, i
     const { dir } = await loadUpload(ctx, bucket, key, id)
     await removeUpload(ctx, dir)
   })
-}
-
-/**
- * Removes an upload's directory in one step: renamed into this instance's
- * staging directory (which the next start sweeps), then deleted. Deleted in
- * place, a crash partway could take `complete.json` and leave `upload.json`:
- * an upload that looks open after its object landed.
- */
-async function removeUpload(ctx: FsContext, dir: string): Promise<void> {
-  const doomed = tempPath(ctx, 'upload')
-  await rename(dir, doomed)
-  await rm(doomed, { recursive: true, force: true })
-}
-
-async function uploadIds(ctx: FsContext, bucket: string): Promise<string[]> {
-  if (!(await isPlainDir(ctx.uploadsDir(bucket)))) return []
-  try {
-    return (await readdir(ctx.uploadsDir(bucket))).filter((id) => UPLOAD_ID.test(id))
-  } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return []
-    throw err
-  }
-}
-
-export async function listUploads(ctx: FsContext, bucket: string, prefix: string): Promise<MultipartUpload[]> {
-  await requireBucket(ctx, bucket)
-  const uploads: MultipartUpload[] = []
-  for (const uploadId of await uploadIds(ctx, bucket)) {
-    const record = await readJson<UploadRecord>(join(ctx.uploadsDir(bucket), uploadId, 'upload.json'))
-    if (typeof record?.key === 'string' && record.key.startsWith(prefix)) uploads.push({ key: record.key, uploadId, initiated: new Date(record.initiated) })
-  }
-  return uploads.sort((a, b) => compareKeys(a.key, b.key) || (a.uploadId < b.uploadId ? -1 : 1))
-}
-
-export type UploadAge = { bucket: string; key: string | undefined; initiated: number }
-
-/** Aborts the uploads `due` picks, in the buckets named (every bucket when absent); the number aborted. */
-export async function expireUploads(ctx: FsContext, due: (u: UploadAge) => boolean, only?: string[]): Promise<number> {
-  let aborted = 0
-  let buckets: string[]
-  try {
-    buckets = only ?? (await readdir(join(ctx.sys, 'uploads')))
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return 0
-    throw err
-  }
-  for (const bucket of buckets) {
-    for (const id of await uploadIds(ctx, bucket)) {
-      const dir = join(ctx.uploadsDir(bucket), id)
-      const gone = await withLock(uploadLock(ctx, bucket, id), async () => {
-        if (!(await isPlainDir(dir))) return false
-        const record = await readJson<UploadRecord>(join(dir, 'upload.json'))
-        const initiated = record?.initiated ?? Number.parseInt(id.slice(0, 12), 16)
-        if (!due({ bucket, key: typeof record?.key === 'string' ? record.key : undefined, initiated })) return false
-        await removeUpload(ctx, dir)
-        return true
-      })
-      if (gone) aborted++
-    }
-  }
-  return aborted
 }

@@ -154,7 +154,6 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
   if (opts.partNumber !== undefined && opts.range)
     throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
   const { fh, sc } = await openDescribed(ctx, bucket, key)
-  const io = { directIo: ctx.directIo }
   try {
     const info = fullInfoOf(sc)
     if (notModified(info, opts)) {
@@ -164,15 +163,21 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
     if (opts.partNumber !== undefined) {
       const { start, end } = partSpan(sc, opts.partNumber)
       // A part read of an object that is not multipart is the whole object, as a plain 200.
-      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, io), contentLength: sc.size }
-      return { status: 206, info, ...fileSource(fh, start, end, opts.signal, io), contentLength: end - start + 1, range: { start, end, total: sc.size } }
+      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size }
+      return {
+        status: 206,
+        info,
+        ...fileSource(fh, start, end, opts.signal, ctx.directIo),
+        contentLength: end - start + 1,
+        range: { start, end, total: sc.size },
+      }
     }
-    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, io), contentLength: sc.size }
+    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size }
     const { start, end } = resolveRange(opts.range, sc.size)
     return {
       status: 206,
       info,
-      ...fileSource(fh, start, end, opts.signal, io),
+      ...fileSource(fh, start, end, opts.signal, ctx.directIo),
       contentLength: end - start + 1,
       range: { start, end, total: sc.size },
     }
@@ -219,11 +224,11 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
 }
 
 /**
- * S3 semantics: deleting a key that does not exist succeeds. The sidecar is
- * moved to staging before the data goes, so a crash in between leaves it for
- * recover.ts to put back beside the data that is still there.
+ * Removes the object and its sidecar; the caller holds the bucket's commit
+ * lock. The sidecar is moved to staging before the data goes, so a crash in
+ * between leaves it for recover.ts to put back beside the data that is still
+ * there.
  */
-/** Removes the object and its sidecar; the caller holds the bucket's commit lock. */
 async function removeLocked(ctx: FsContext, bucket: string, key: string): Promise<void> {
   const parked = tempPath(ctx, 'json-deleted')
   try {
@@ -240,6 +245,7 @@ async function removeLocked(ctx: FsContext, bucket: string, key: string): Promis
   }
 }
 
+/** S3 semantics: deleting a key that does not exist succeeds. */
 export async function deleteObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
   await prepare(ctx, bucket, key, versionId)
   await withLock(ctx.lockName(bucket), () => removeLocked(ctx, bucket, key))

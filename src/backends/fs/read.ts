@@ -57,7 +57,8 @@ export function fileSource(
   start: number,
   end: number,
   signal?: AbortSignal,
-  opts: { directIo?: boolean } = {},
+  /** Long reads of what the page cache does not hold may go past it (direct-read.ts). */
+  directIo = false,
 ): { body: ReadableStream<Uint8Array>; pipe(out: Writable, abort: AbortSignal): Promise<number> } {
   let closed = false
   const close = async (): Promise<void> => {
@@ -113,7 +114,7 @@ export function fileSource(
     out.once('close', gone)
     abort.addEventListener('abort', gone, { once: true })
     const stopped = (): boolean => abort.aborted || out.destroyed
-    const direct = opts.directIo ? await directReader(fh, pos, end) : null
+    const direct = directIo ? await directReader(fh, pos, end) : null
     const chunk = Math.min(direct ? DIRECT_CHUNK : PIPE_CHUNK, end + 1 - start)
     const buffers: Uint8Array[] = []
     // A buffer is refilled only once the socket has taken what it last held.
