@@ -160,27 +160,20 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
       await fh.close()
       return { status: 304, info }
     }
-    if (opts.partNumber !== undefined) {
-      const { start, end } = partSpan(sc, opts.partNumber)
-      // A part read of an object that is not multipart is the whole object, as a plain 200.
-      if (!sc.parts || sc.size === 0) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size }
-      return {
-        status: 206,
-        info,
-        ...fileSource(fh, start, end, opts.signal, ctx.directIo),
-        contentLength: end - start + 1,
-        range: { start, end, total: sc.size },
-      }
-    }
-    if (!opts.range) return { status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size }
-    const { start, end } = resolveRange(opts.range, sc.size)
-    return {
+    const whole = (): GetResult => ({ status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size })
+    const span = ({ start, end }: { start: number; end: number }): GetResult => ({
       status: 206,
       info,
       ...fileSource(fh, start, end, opts.signal, ctx.directIo),
       contentLength: end - start + 1,
       range: { start, end, total: sc.size },
+    })
+    if (opts.partNumber !== undefined) {
+      const part = partSpan(sc, opts.partNumber)
+      // A part read of an object that is not multipart is the whole object, as a plain 200.
+      return !sc.parts || sc.size === 0 ? whole() : span(part)
     }
+    return opts.range ? span(resolveRange(opts.range, sc.size)) : whole()
   } catch (err) {
     await fh.close()
     throw err
