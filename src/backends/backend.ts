@@ -188,6 +188,21 @@ export type CopyOptions = {
 
 export type VersionInfo = ObjectInfo & { versionId: string; isLatest: boolean; isDeleteMarker: boolean }
 
+/** What a delete did on a bucket that keeps versions: the version it removed or the delete marker it made. */
+export type DeleteOutcome = { versionId?: string; deleteMarker?: boolean }
+
+/** S3's ListObjectVersions paging: versions after `versionIdMarker` of `keyMarker`, then keys after it. */
+export type VersionListOptions = { prefix?: string; delimiter?: string; keyMarker?: string; versionIdMarker?: string; maxKeys?: number }
+
+export type VersionPage = {
+  /** In key order, newest first within a key; delete markers among them. */
+  versions: VersionInfo[]
+  commonPrefixes: string[]
+  isTruncated: boolean
+  nextKeyMarker?: string
+  nextVersionIdMarker?: string
+}
+
 export type MultipartUpload = { key: string; uploadId: string; initiated?: Date }
 export type PartChecksum = { algorithm: ChecksumAlgorithm; value: string }
 /** `checksum`, when given, must equal the part's stored one. */
@@ -206,7 +221,7 @@ export type CreateUploadOptions = {
 export type UploadPartOptions = { size: number; md5?: string; checksum?: ChecksumRequest; signal?: AbortSignal }
 
 export type DeleteResult = {
-  deleted: Array<{ key: string; versionId?: string }>
+  deleted: Array<{ key: string; versionId?: string; deleteMarker?: boolean; deleteMarkerVersionId?: string }>
   errors: Array<{ key: string; versionId?: string; code: string; message: string }>
 }
 
@@ -227,14 +242,17 @@ export type BackendErrorKind =
 export class BackendError extends Error {
   /** The S3 error code when one says more than the kind (`EntityTooSmall`, `InvalidPart`, `KeyTooLongError`…). */
   readonly code?: string
+  /** A read that met a delete marker: the marker's version id. */
+  readonly deleteMarker?: string
 
   constructor(
     readonly kind: BackendErrorKind,
     message: string,
-    options?: { cause?: unknown; code?: string },
+    options?: { cause?: unknown; code?: string; deleteMarker?: string },
   ) {
     super(message, options)
     if (options?.code !== undefined) this.code = options.code
+    if (options?.deleteMarker !== undefined) this.deleteMarker = options.deleteMarker
   }
 }
 
@@ -261,7 +279,7 @@ export interface Backend {
   headObject(bucket: string, key: string, opts?: { versionId?: string; signal?: AbortSignal; bucketKnown?: boolean }): Promise<ObjectInfo>
   getObject(bucket: string, key: string, opts?: GetOptions): Promise<GetResult>
   putObject(bucket: string, key: string, body: ReadableStream<Uint8Array>, opts: PutOptions): Promise<PutResult>
-  deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<void>
+  deleteObject(bucket: string, key: string, opts?: { versionId?: string }): Promise<DeleteOutcome>
   /** At most 1000 keys per call. Missing keys count as deleted (S3 semantics). */
   deleteObjects(bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<DeleteResult>
   /** Server-side copy within this backend; also how metadata is edited in place. */
@@ -272,6 +290,8 @@ export interface Backend {
   listObjectVersions(bucket: string, key: string): Promise<VersionInfo[]>
   /** Keys directly under `prefix` whose latest version is a delete marker (at most 1000), with that marker. */
   listDeletedKeys(bucket: string, prefix: string): Promise<VersionInfo[]>
+  /** Every version in the bucket, a page at a time (backends that keep versions themselves: the S3 engine's ListObjectVersions). */
+  listVersionPage?(bucket: string, opts: VersionListOptions): Promise<VersionPage>
 
   createMultipartUpload(bucket: string, key: string, opts: CreateUploadOptions): Promise<string>
   uploadPart(

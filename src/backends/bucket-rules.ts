@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * A bucket's lifecycle rules and tags in S3's own terms, for backends whose
- * buckets Stowage keeps these for itself (a directory has nowhere else to keep
- * them). The dashboard's `LifecycleRule` is a subset of a rule here; the S3
+ * A bucket's versioning state, lifecycle rules and tags in S3's own terms,
+ * for backends whose buckets Stowage keeps these for itself (a directory has
+ * nowhere else to keep them). The dashboard's `LifecycleRule` is a subset of a rule here; the S3
  * engine reads and writes the whole of it.
  *
  * A rule keeps the form it was given in (its own `Prefix`, or a `Filter`,
@@ -24,13 +24,19 @@ export type BucketLifecycleRule = {
   enabled: boolean
   scope: LifecycleScope
   expiration?: LifecycleExpiration
-  /** Kept as given; a bucket without versions has nothing they apply to. */
+  /** Days after a version stops being the latest that it is removed. */
   noncurrentDays?: number
   newerNoncurrentVersions?: number
   abortIncompleteDays?: number
 }
 
+/** S3's versioning states; a bucket that was never versioned has none. */
+export type VersioningStatus = 'Enabled' | 'Suspended'
+
 export type BucketRules = {
+  /** Null when versioning was never turned on. */
+  getVersioning(bucket: string): Promise<VersioningStatus | null>
+  setVersioning(bucket: string, status: VersioningStatus): Promise<void>
   /** Null when the bucket has no lifecycle configuration. */
   getLifecycle(bucket: string): Promise<BucketLifecycleRule[] | null>
   setLifecycle(bucket: string, rules: BucketLifecycleRule[]): Promise<void>

@@ -65,5 +65,7 @@ export async function getObjectAttributes(c: OpContext): Promise<S3Reply> {
   }
   if (wanted.has('StorageClass')) inner += el('StorageClass', info.storageClass ?? 'STANDARD')
   if (wanted.has('ObjectSize')) inner += el('ObjectSize', info.size)
-  return xmlReply(doc('GetObjectAttributesResponse', inner), { 'last-modified': (info.lastModified ?? new Date(0)).toUTCString() })
+  const headers: Record<string, string> = { 'last-modified': (info.lastModified ?? new Date(0)).toUTCString() }
+  if (info.versionId !== undefined) headers['x-amz-version-id'] = info.versionId
+  return xmlReply(doc('GetObjectAttributesResponse', inner), headers)
 }

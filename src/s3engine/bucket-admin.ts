@@ -11,21 +11,18 @@
  * - Lifecycle configurations and bucket tags are kept by the backend
  *   (`bucketRules`), which applies the rules (backends/fs/lifecycle.ts); a
  *   rule with a transition is 501, a directory having no storage classes.
- * - A directory keeps one version of each key: versioning `Enabled` is 501
- *   NotImplemented, never a success that did not happen, and `Suspended`
- *   succeeds: it asks for what the bucket already is, one `null` version per
- *   key (GetBucketVersioning keeps saying it was never versioned).
+ * - Versioning `Enabled` and `Suspended` are kept by the backend too, which
+ *   keeps the versions (backends/fs/versions.ts); MFA delete is 501.
  *
  * Bucket CORS is not here: the pipeline serves it from Stowage's own rules
  * for every backend.
  */
 import { BackendError } from '../backends/backend.ts'
-import type { BucketRules } from '../backends/bucket-rules.ts'
 import { child, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { notImplemented, S3Error } from '../s3proxy/errors.ts'
 import { parseDocument, readDocument } from './body.ts'
-import { requireBucket } from './buckets.ts'
+import { requireBucket, rulesOf } from './buckets.ts'
 import { emptyReply, xmlReply, type OpContext } from './context.ts'
 import { fromDriver, malformedXml, s3Failure } from './errors.ts'
 import { md5Of } from './headers.ts'
@@ -71,14 +68,9 @@ export async function putBucketVersioning(c: OpContext): Promise<S3Reply> {
   const status = textOf(config, 'Status')?.trim()
   if (status !== 'Enabled' && status !== 'Suspended') throw malformedXml()
   await requireBucket(c)
-  if (status === 'Enabled') throw notImplemented('Versioning is not available on this storage: a directory keeps one version of each key.')
   if (child(config, 'MfaDelete')?.text.trim() === 'Enabled') throw notImplemented('MFA delete is not available on this storage.')
+  await fromDriver(rulesOf(c).setVersioning(c.bucket, status))
   return emptyReply(200)
-}
-
-function rulesOf(c: OpContext): BucketRules {
-  if (!c.backend.bucketRules) throw notImplemented('This storage keeps no lifecycle rules or bucket tags.')
-  return c.backend.bucketRules
 }
 
 export async function getBucketLifecycle(c: OpContext): Promise<S3Reply> {

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * Bucket-level reads: HeadBucket, GetBucketLocation and GetBucketVersioning
- * (never enabled on a directory). Creating, deleting and configuring buckets
- * is bucket-admin.ts.
+ * Bucket-level reads: HeadBucket, GetBucketLocation and GetBucketVersioning.
+ * Creating, deleting and configuring buckets is bucket-admin.ts.
  */
+import type { BucketRules } from '../backends/bucket-rules.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
+import { notImplemented } from '../s3proxy/errors.ts'
 import { emptyReply, xmlReply, type OpContext } from './context.ts'
-import { noSuchBucket, s3Failure } from './errors.ts'
+import { fromDriver, noSuchBucket, s3Failure } from './errors.ts'
 import { doc, el, text } from './xml.ts'
+
+/** What the backend keeps of a bucket's versioning, lifecycle rules and tags. */
+export function rulesOf(c: OpContext): BucketRules {
+  if (!c.backend.bucketRules) throw notImplemented('This storage keeps no versioning, lifecycle rules or bucket tags.')
+  return c.backend.bucketRules
+}
 
 /** NoSuchBucket unless the call's bucket exists. */
 export async function requireBucket(c: OpContext): Promise<void> {
@@ -31,12 +38,8 @@ export async function getBucketLocation(c: OpContext): Promise<S3Reply> {
   return xmlReply(doc('LocationConstraint', c.region === 'us-east-1' ? '' : text(c.region)))
 }
 
+/** Enabled, Suspended, or no status at all for a bucket never versioned. */
 export async function getBucketVersioning(c: OpContext): Promise<S3Reply> {
-  let enabled
-  try {
-    enabled = await c.backend.getVersioning(c.bucket)
-  } catch (err) {
-    throw s3Failure(err)
-  }
-  return xmlReply(doc('VersioningConfiguration', enabled ? el('Status', 'Enabled') : ''))
+  const status = await fromDriver(rulesOf(c).getVersioning(c.bucket))
+  return xmlReply(doc('VersioningConfiguration', status ? el('Status', status) : ''))
 }

@@ -20,6 +20,11 @@ export function xmlReply(bytes: Uint8Array, headers: Record<string, string> = {}
   return { status, headers: { 'content-type': 'application/xml', ...headers }, body: { kind: 'bytes', bytes } }
 }
 
+/** The version a write made, as S3 names it: not at all when it is the `null` version (versioning suspended). */
+export function writtenVersion(versionId: string | undefined): Record<string, string> {
+  return versionId !== undefined && versionId !== 'null' ? { 'x-amz-version-id': versionId } : {}
+}
+
 export function emptyReply(status: number, headers: Record<string, string> = {}): S3Reply {
   return { status, headers, body: { kind: 'empty' } }
 }

@@ -11,7 +11,7 @@
  */
 import type { CopyOptions } from '../backends/backend.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
-import { keyOf, param, xmlReply, type OpContext } from './context.ts'
+import { keyOf, param, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, s3Failure } from './errors.ts'
 import { algorithmOf, conditionsOf, contentHeadersOf, invalidArgument, metadataOf, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, isoTime } from './xml.ts'
@@ -54,7 +54,12 @@ export async function copyObject(c: OpContext): Promise<S3Reply> {
   } catch (err) {
     throw s3Failure(err)
   }
-  return xmlReply(doc('CopyObjectResult', el('LastModified', isoTime(info.lastModified)) + el('ETag', info.etag ?? '') + checksumElement(info.checksum)))
+  const headers = writtenVersion(info.versionId)
+  if (src.versionId !== undefined) headers['x-amz-copy-source-version-id'] = src.versionId
+  return xmlReply(
+    doc('CopyObjectResult', el('LastModified', isoTime(info.lastModified)) + el('ETag', info.etag ?? '') + checksumElement(info.checksum)),
+    headers,
+  )
 }
 
 /** `bytes=first-last`, both present, as S3 requires for part copies. */

@@ -73,7 +73,9 @@ function byKind(err: BackendError, missing: Missing): S3Error {
       return noSuchBucket()
     case 'not_found': {
       const c = code === 'NoSuchVersion' || code === 'NoSuchUpload' || code === 'NoSuchKey' ? code : missing === 'upload' ? 'NoSuchUpload' : 'NoSuchKey'
-      return new S3Error(404, c, MESSAGES[c] ?? err.message, 'not-found')
+      // A read that met a delete marker says so, as S3 does.
+      const headers = err.deleteMarker !== undefined ? { 'x-amz-delete-marker': 'true', 'x-amz-version-id': err.deleteMarker } : undefined
+      return new S3Error(404, c, MESSAGES[c] ?? err.message, 'not-found', headers)
     }
     case 'precondition':
       return new S3Error(412, 'PreconditionFailed', MESSAGES.PreconditionFailed!, 'precondition')

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * ListObjects (V1, with `marker`), ListObjectsV2 (`continuation-token`,
- * `start-after`, `fetch-owner`) and ListObjectVersions (an unversioned
- * bucket: each object is its one `null` version). Prefix, delimiter,
+ * `start-after`, `fetch-owner`) and ListObjectVersions (the backend's
+ * version pages). Prefix, delimiter,
  * max-keys (0 to 1000; more is 1000) and `encoding-type=url` as S3 has them.
  *
  * V2's continuation token is the driver's own opaque token (an empty one is
@@ -11,11 +11,12 @@
  * NextMarker is the last key or common prefix returned, and a marker that is
  * a common prefix skips every key rolled into it, as in S3.
  */
-import type { ListOptions, ListResult } from '../backends/backend.ts'
+import type { ListOptions, ListResult, VersionPage } from '../backends/backend.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { encodingType, intParam, param, xmlReply, type OpContext } from './context.ts'
-import { s3Failure } from './errors.ts'
+import { fromDriver, s3Failure } from './errors.ts'
 import { invalidArgument } from './headers.ts'
+import { notImplemented } from '../s3proxy/errors.ts'
 import { doc, el, isoTime, keyWriter, owner, text, wrap, type KeyWriter } from './xml.ts'
 
 type Page = { result: ListResult; max: number }
@@ -93,37 +94,41 @@ export async function listObjectsV2(c: OpContext): Promise<S3Reply> {
   return xmlReply(doc('ListBucketResult', inner))
 }
 
-/** Versions of an unversioned bucket: every object once, as its `null` version, the latest. */
+/**
+ * Every version in the bucket: objects and delete markers in key order,
+ * newest first within a key, paged by key and version id markers.
+ */
 export async function listObjectVersions(c: OpContext): Promise<S3Reply> {
   const { prefix, delimiter, max, write, encoded } = common(c)
   const keyMarker = param(c, 'key-marker') ?? ''
   const versionMarker = param(c, 'version-id-marker')
   if (versionMarker !== undefined && keyMarker === '') throw invalidArgument('A version-id marker cannot be specified without a key marker.')
-  if (versionMarker !== undefined && versionMarker !== '' && versionMarker !== 'null') throw invalidArgument('Invalid version id specified')
-  const p = await page(c, { prefix, delimiter, ...(keyMarker ? { startAfter: keyMarker } : {}) }, max)
+  if (!c.backend.listVersionPage) throw notImplemented('This storage cannot list object versions.')
+  const p: VersionPage =
+    max === 0
+      ? { versions: [], commonPrefixes: [], isTruncated: false }
+      : await fromDriver(
+          c.backend.listVersionPage(c.bucket, { prefix, delimiter, keyMarker, maxKeys: max, ...(versionMarker ? { versionIdMarker: versionMarker } : {}) }),
+        )
   let inner = el('Name', c.bucket) + el('Prefix', write(prefix)) + el('KeyMarker', write(keyMarker)) + el('VersionIdMarker', versionMarker ?? '')
-  const next = p.result.isTruncated ? lastEntry(p.result) : undefined
-  if (next !== undefined) inner += el('NextKeyMarker', write(next)) + el('NextVersionIdMarker', 'null')
+  if (p.isTruncated && p.nextKeyMarker !== undefined) {
+    inner += el('NextKeyMarker', write(p.nextKeyMarker))
+    if (p.nextVersionIdMarker !== undefined) inner += el('NextVersionIdMarker', p.nextVersionIdMarker)
+  }
   inner += el('MaxKeys', max)
   if (delimiter !== '') inner += el('Delimiter', write(delimiter))
-  inner += el('IsTruncated', p.result.isTruncated)
+  inner += el('IsTruncated', p.isTruncated)
   if (encoded) inner += el('EncodingType', 'url')
   const entries: string[] = []
-  for (const o of p.result.objects) {
+  const ownerBlock = owner(c.owner)
+  for (const v of p.versions) {
+    const head = el('Key', write(v.key)) + el('VersionId', v.versionId) + el('IsLatest', v.isLatest) + el('LastModified', isoTime(v.lastModified))
     entries.push(
-      wrap(
-        'Version',
-        el('Key', write(o.key)) +
-          el('VersionId', 'null') +
-          el('IsLatest', true) +
-          el('LastModified', isoTime(o.lastModified)) +
-          el('ETag', o.etag ?? '') +
-          el('Size', o.size) +
-          owner(c.owner) +
-          el('StorageClass', o.storageClass ?? 'STANDARD'),
-      ),
+      v.isDeleteMarker
+        ? wrap('DeleteMarker', head + ownerBlock)
+        : wrap('Version', head + el('ETag', v.etag ?? '') + el('Size', v.size) + ownerBlock + el('StorageClass', v.storageClass ?? 'STANDARD')),
     )
   }
-  for (const prefix of p.result.commonPrefixes) entries.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
+  for (const prefix of p.commonPrefixes) entries.push(wrap('CommonPrefixes', el('Prefix', write(prefix))))
   return xmlReply(doc('ListVersionsResult', inner + entries.join('')))
 }

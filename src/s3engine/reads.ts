@@ -29,6 +29,7 @@ export function objectHeaders(info: ObjectInfo, opts: { checksums: boolean; part
     'content-type': info.contentType ?? 'binary/octet-stream',
   }
   if (info.etag) h.etag = info.etag
+  if (info.versionId !== undefined) h['x-amz-version-id'] = info.versionId
   for (const [name, value] of contentHeaderEntries(info.headers)) h[name] = value
   for (const [name, value] of Object.entries(info.metadata ?? {})) h[`x-amz-meta-${name}`] = value
   if (info.tagCount) h['x-amz-tagging-count'] = String(info.tagCount)

@@ -14,7 +14,7 @@
 import { children, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { bodyStream, parseDocument, readDocument } from './body.ts'
-import { emptyReply, keyOf, versionOf, xmlReply, type OpContext } from './context.ts'
+import { emptyReply, keyOf, versionOf, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
 import { checksumOf, contentHeadersOf, md5Of, metadataOf, putConditions, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, text, wrap } from './xml.ts'
@@ -46,7 +46,7 @@ export async function putObject(c: OpContext): Promise<S3Reply> {
   } catch (err) {
     throw s3Failure(err)
   }
-  const headers: Record<string, string> = { etag: done.etag }
+  const headers: Record<string, string> = { etag: done.etag, ...writtenVersion(done.versionId) }
   if (done.checksum) {
     headers[`x-amz-checksum-${done.checksum.algorithm}`] = done.checksum.value
     headers['x-amz-checksum-type'] = done.checksum.type
@@ -56,12 +56,16 @@ export async function putObject(c: OpContext): Promise<S3Reply> {
 
 export async function deleteObject(c: OpContext): Promise<S3Reply> {
   const versionId = versionOf(c)
+  let done
   try {
-    await c.backend.deleteObject(c.bucket, keyOf(c), versionId !== undefined ? { versionId } : {})
+    done = await c.backend.deleteObject(c.bucket, keyOf(c), versionId !== undefined ? { versionId } : {})
   } catch (err) {
     throw s3Failure(err)
   }
-  return emptyReply(204)
+  const headers: Record<string, string> = {}
+  if (done.versionId !== undefined) headers['x-amz-version-id'] = done.versionId
+  if (done.deleteMarker) headers['x-amz-delete-marker'] = 'true'
+  return emptyReply(204, headers)
 }
 
 type Requested = { key: string; versionId?: string }
@@ -88,7 +92,11 @@ export async function deleteObjects(c: OpContext): Promise<S3Reply> {
     throw s3Failure(err)
   }
   let inner = ''
-  if (!quiet) for (const d of result.deleted) inner += wrap('Deleted', el('Key', d.key) + (d.versionId ? el('VersionId', d.versionId) : ''))
+  if (!quiet)
+    for (const d of result.deleted) {
+      const marker = d.deleteMarker ? el('DeleteMarker', true) + el('DeleteMarkerVersionId', d.deleteMarkerVersionId ?? '') : ''
+      inner += wrap('Deleted', el('Key', d.key) + (d.versionId ? el('VersionId', d.versionId) : '') + marker)
+    }
   for (const e of result.errors)
     inner += wrap('Error', el('Key', e.key) + (e.versionId ? el('VersionId', e.versionId) : '') + el('Code', e.code) + `<Message>${text(e.message)}</Message>`)
   return xmlReply(doc('DeleteResult', inner))

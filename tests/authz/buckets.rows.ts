@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Bucket settings, quotas, sizes, pins, search and the admin dashboard. The
- * matrix app's `local` backend is the fs driver, so versioning and policy
- * answer 501 there once access is granted: the point of these rows is who
- * gets past the guard.
+ * matrix app's `local` backend is the fs driver, so policies answer 501
+ * there once access is granted: the point of these rows is who gets past
+ * the guard.
  */
 import { ADMIN, GRANTED, GRANTED_WRITERS, SIGNED_IN, WRITERS, type Fixture, type Row } from './matrix.ts'
 
@@ -28,8 +28,8 @@ export const rows: Row[] = [
   { method: 'GET', route: `${B}/size-tracking`, path: at('size-tracking'), expect: GRANTED(200) },
   { method: 'PUT', route: `${B}/size-tracking`, path: at('size-tracking'), body: { enabled: false }, expect: ADMIN(200) },
   { method: 'GET', route: `${B}/prefix-size`, path: at('prefix-size?prefix=a/'), expect: GRANTED(200) },
-  { method: 'GET', route: `${B}/versioning`, path: at('versioning'), expect: ADMIN(501) },
-  { method: 'PUT', route: `${B}/versioning`, path: at('versioning'), body: { enabled: true }, expect: ADMIN(501) },
+  { method: 'GET', route: `${B}/versioning`, path: at('versioning'), expect: ADMIN(200) },
+  { method: 'PUT', route: `${B}/versioning`, path: at('versioning'), body: { enabled: true }, expect: ADMIN(200) },
   { method: 'GET', route: `${B}/cors`, path: at('cors'), expect: ADMIN(200) },
   { method: 'PUT', route: `${B}/cors`, path: at('cors'), body: { rules: [{ allowed_origins: ['*'], allowed_methods: ['GET'] }] }, expect: ADMIN(204) },
   { method: 'GET', route: `${B}/policy`, path: at('policy'), expect: ADMIN(501) },

@@ -70,7 +70,7 @@ export const rows: Row[] = [
   { method: 'GET', route: `${B}/object/info`, path: at('object/info?key=k.txt'), expect: GRANTED(200) },
   { method: 'GET', route: `${B}/objects/zip`, path: at('objects/zip?key=k.txt&key=dir/'), expect: GRANTED(200) },
   { method: 'GET', route: `${B}/object/tags`, path: at('object/tags?key=k.txt'), expect: GRANTED(200) },
-  { method: 'GET', route: `${B}/object/versions`, path: at('object/versions?key=k.txt'), expect: GRANTED(501) },
+  { method: 'GET', route: `${B}/object/versions`, path: at('object/versions?key=k.txt'), expect: GRANTED(200) },
   { method: 'GET', route: `${B}/objects/deleted`, path: at('objects/deleted?prefix=dir/'), expect: GRANTED(200) },
   { method: 'POST', route: `${B}/object`, path: at('object?key=up.txt'), raw: () => 'data', headers: TEXT, expect: GRANTED_WRITERS(201) },
   { method: 'DELETE', route: `${B}/object`, path: at('object?key=k.txt'), expect: GRANTED_WRITERS(204) },

@@ -10,6 +10,9 @@
  *   ("uploaded <id>"), then completes ("completing", then "completed").
  * - `{ mode: 'overwrite', root, key }`: puts 1 MiB versions of `key` one
  *   after another ("wrote <n>"), each filled with its number.
+ * - `{ mode: 'versioned', root, key }`: the same in a bucket that keeps
+ *   versions, with a delete marker after every third version and the oldest
+ *   version deleted by id after every fifth.
  */
 import { createFsBackend } from '../../src/backends/fs/driver.ts'
 
@@ -18,7 +21,7 @@ const MiB = 1024 * 1024
 type Job =
   | { mode: 'put'; root: string; key: string; mib: number }
   | { mode: 'complete'; root: string; key: string; parts: number }
-  | { mode: 'overwrite'; root: string; key: string }
+  | { mode: 'overwrite' | 'versioned'; root: string; key: string }
 
 function once(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -66,8 +69,12 @@ async function main(): Promise<void> {
     console.log('completed')
     return
   }
+  if (job.mode === 'versioned') await b.setVersioning('bkt', true)
   for (let n = 1; ; n++) {
     await b.putObject('bkt', job.key, once(fill(n, MiB)), { size: MiB, contentType: `application/x-version-${n}` })
+    if (job.mode === 'versioned' && n % 3 === 0) await b.deleteObject('bkt', job.key)
+    if (job.mode === 'versioned' && n % 5 === 0)
+      await b.deleteObject('bkt', job.key, { versionId: (await b.listObjectVersions('bkt', job.key)).at(-1)!.versionId })
     console.log(`wrote ${n}`)
   }
 }

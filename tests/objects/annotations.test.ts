@@ -102,9 +102,9 @@ describe.each(KINDS)('tags, metadata and versions on %s', (kind) => {
   })
 })
 
-describe('versions on a versioned RGW bucket', () => {
+describe.each(KINDS)('versions on a versioned bucket on %s', (kind) => {
   test('every overwrite is a version; one version can be downloaded by id', async () => {
-    const e = await objectEnv('rgw')
+    const e = await objectEnv(kind)
     try {
       expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)
       for (const body of ['one', 'second', 'the third']) expect((await e.put('v.txt', body)).status).toBe(201)
@@ -130,7 +130,7 @@ describe('versions on a versioned RGW bucket', () => {
   }, 60_000)
 
   test('a deleted key is listed with its delete marker, only in its own folder, and removing the marker brings it back', async () => {
-    const e = await objectEnv('rgw')
+    const e = await objectEnv(kind)
     const keys = ['gone.txt', 'kept.txt', 'dir/inner.txt']
     try {
       expect((await e.t.call('PUT', `${e.base}/versioning`, { as: e.admin, json: { enabled: true } })).status).toBeLessThan(300)

@@ -17,6 +17,7 @@ import {
   DeleteBucketCorsCommand,
   DeleteBucketLifecycleCommand,
   DeleteBucketTaggingCommand,
+  DeleteObjectCommand,
   GetBucketCorsCommand,
   GetBucketLifecycleConfigurationCommand,
   GetBucketTaggingCommand,
@@ -24,6 +25,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   ListBucketsCommand,
+  ListObjectVersionsCommand,
   PutBucketAclCommand,
   PutBucketCorsCommand,
   PutBucketLifecycleConfigurationCommand,
@@ -377,15 +379,22 @@ describe('an owner prefix on a local directory (the S3 engine)', () => {
     })
   })
 
-  test('versioning Enabled is 501, never a false success; lifecycle rules and bucket tags are kept and read back', async () => {
+  test('versioning, lifecycle rules and bucket tags are kept and read back', async () => {
     const b = `${prefix}settings-disk`
     await c.send(new CreateBucketCommand({ Bucket: b }))
-    expect(await refused(c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } })))).toEqual({
-      status: 501,
-      code: 'NotImplemented',
-    })
-    await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }))
     expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBeUndefined()
+    await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }))
+    expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Enabled')
+    const first = await c.send(new PutObjectCommand({ Bucket: b, Key: 'v', Body: 'one' }))
+    await c.send(new PutObjectCommand({ Bucket: b, Key: 'v', Body: 'two' }))
+    const versions = await c.send(new ListObjectVersionsCommand({ Bucket: b }))
+    expect(versions.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([
+      [expect.any(String), true],
+      [first.VersionId, false],
+    ])
+    for (const v of versions.Versions ?? []) await c.send(new DeleteObjectCommand({ Bucket: b, Key: 'v', VersionId: v.VersionId! }))
+    await c.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Suspended' } }))
+    expect((await c.send(new GetBucketVersioningCommand({ Bucket: b }))).Status).toBe('Suspended')
     expect(await refused(c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b })))).toEqual({ status: 404, code: 'NoSuchLifecycleConfiguration' })
     const rules = [
       { ID: 'old', Status: 'Enabled' as const, Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } },

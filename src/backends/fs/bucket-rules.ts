@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
- * A bucket's lifecycle rules and tags on a directory: one record per bucket
+ * A bucket's versioning state, lifecycle rules and tags on a directory: one record per bucket
  * (`.stowage/buckets/<bucket>.json`), written like a sidecar (staged, synced,
  * renamed) under the bucket's commit lock. The record names the directory it
  * belongs to (inode and birth time), so a bucket removed by hand and made
@@ -11,14 +11,14 @@ import { lstatSync } from 'node:fs'
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError } from '../backend.ts'
-import type { BucketLifecycleRule, BucketRules } from '../bucket-rules.ts'
+import type { BucketLifecycleRule, BucketRules, VersioningStatus } from '../bucket-rules.ts'
 import { requireBucket, isValidBucketName } from './buckets.ts'
 import type { FsContext } from './context.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { readJson, writeJson } from './json.ts'
 import { withLock } from './lock.ts'
 
-type RulesRecord = { dir: string; lifecycle?: BucketLifecycleRule[]; tags?: Array<[string, string]> }
+type RulesRecord = { dir: string; versioning?: VersioningStatus; lifecycle?: BucketLifecycleRule[]; tags?: Array<[string, string]> }
 
 /** A bucket directory gone between the check and the read is a missing bucket. */
 function missingBucket(err: unknown): BackendError | null {
@@ -35,7 +35,8 @@ async function readRecord(ctx: FsContext, bucket: string): Promise<RulesRecord |
   const record = await readJson<RulesRecord>(ctx.rulesPath(bucket))
   if (!record || typeof record !== 'object' || record.dir !== dirIdentity(ctx, bucket)) return null
   const listOrNone = (v: unknown): boolean => v === undefined || Array.isArray(v)
-  return listOrNone(record.lifecycle) && listOrNone(record.tags) ? record : null
+  const status = record.versioning === undefined || record.versioning === 'Enabled' || record.versioning === 'Suspended'
+  return status && listOrNone(record.lifecycle) && listOrNone(record.tags) ? record : null
 }
 
 async function update(ctx: FsContext, bucket: string, change: (r: RulesRecord) => void): Promise<void> {
@@ -43,7 +44,7 @@ async function update(ctx: FsContext, bucket: string, change: (r: RulesRecord) =
     await requireBucket(ctx, bucket)
     const record = (await readRecord(ctx, bucket)) ?? { dir: dirIdentity(ctx, bucket) }
     change(record)
-    if (record.lifecycle === undefined && record.tags === undefined) await rm(ctx.rulesPath(bucket), { force: true })
+    if (record.versioning === undefined && record.lifecycle === undefined && record.tags === undefined) await rm(ctx.rulesPath(bucket), { force: true })
     else await writeJson(ctx, ctx.rulesPath(bucket), record)
   })
 }
@@ -60,6 +61,11 @@ export async function bucketsWithRules(ctx: FsContext): Promise<string[]> {
     if (isErrno(err, 'ENOENT')) return []
     throw err
   }
+}
+
+/** The bucket's versioning state; read under its commit lock, it holds until the lock is let go. */
+export function versioningOf(ctx: FsContext, bucket: string): Promise<VersioningStatus | null> {
+  return readRecord(ctx, bucket).then((r) => r?.versioning ?? null)
 }
 
 export function lifecycleOf(ctx: FsContext, bucket: string): Promise<BucketLifecycleRule[] | null> {
@@ -86,6 +92,8 @@ export function fsBucketRules(open: () => Promise<FsContext>): BucketRules {
     }
   }
   return {
+    getVersioning: (bucket) => read(bucket, (r) => r.versioning),
+    setVersioning: (bucket, status) => change(bucket, (r) => void (r.versioning = status)),
     getLifecycle: (bucket) => read(bucket, (r) => r.lifecycle),
     setLifecycle: (bucket, rules) => change(bucket, (r) => void (r.lifecycle = rules)),
     deleteLifecycle: (bucket) => change(bucket, (r) => void delete r.lifecycle),

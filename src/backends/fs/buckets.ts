@@ -4,7 +4,7 @@ import { lstatSync } from 'node:fs'
 import { lstat, mkdir, opendir, readdir, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError, type BucketInfo } from '../backend.ts'
-import type { FsContext } from './context.ts'
+import { isPlainDir, type FsContext } from './context.ts'
 import { forgetTree } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { forgetListedUnder } from './listed.ts'
@@ -58,8 +58,10 @@ export async function createBucket(ctx: FsContext, name: string): Promise<void> 
   if (!isValidBucketName(name)) throw new BackendError('invalid', 'invalid bucket name')
   try {
     await mkdir(ctx.bucketDir(name))
-    // A record left by a bucket of this name removed by hand is not the new bucket's.
+    // What a bucket of this name removed by hand left behind is not the new bucket's.
     await rm(ctx.rulesPath(name), { force: true })
+    await rm(ctx.versionsDir(name), { recursive: true, force: true })
+    await rm(ctx.versionDataDir(name), { recursive: true, force: true })
   } catch (err) {
     if (isErrno(err, 'EEXIST')) throw new BackendError('exists', 'bucket already exists')
     throw fsFailure(err, 'create bucket')
@@ -84,10 +86,12 @@ async function removeEmptyTree(dir: string): Promise<void> {
 }
 
 /**
- * A bucket is empty when only directories are left in it. Anything else,
- * including files that are not objects (a link, a name in our reserved
- * space), keeps it: they may be someone's data. Pending multipart uploads and
- * stale sidecars go with the bucket, and so do its lifecycle rules and tags.
+ * A bucket is empty when only directories are left in it and it keeps no
+ * noncurrent version or delete marker, as on S3. Anything else, including
+ * files that are not objects (a link, a name in our reserved space), keeps
+ * it: they may be someone's data. Pending multipart uploads and stale
+ * sidecars go with the bucket, and so do its versioning state, lifecycle
+ * rules and tags.
  */
 export async function deleteBucket(ctx: FsContext, name: string): Promise<void> {
   await withLock(ctx.lockName(name), async () => {
@@ -95,7 +99,10 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
     try {
       forgetTree(ctx.bucketDir(name))
       forgetListedUnder(ctx.bucketDir(name))
+      forgetTree(ctx.versionsDir(name))
+      if (await isPlainDir(ctx.versionsDir(name))) await removeEmptyTree(ctx.versionsDir(name))
       await removeEmptyTree(ctx.bucketDir(name))
+      await rm(ctx.versionDataDir(name), { recursive: true, force: true })
       await rm(ctx.metaDir(name), { recursive: true, force: true })
       await rm(ctx.uploadsDir(name), { recursive: true, force: true })
       await rm(ctx.rulesPath(name), { force: true })

@@ -6,7 +6,9 @@
  *   <root>/.stowage/tmp/<pid>-<rand>/       this process's staging files
  *   <root>/.stowage/meta/<bucket>/…         metadata sidecars (see sidecar.ts)
  *   <root>/.stowage/uploads/<bucket>/<id>/  multipart uploads (see multipart.ts)
- *   <root>/.stowage/buckets/<bucket>.json   lifecycle rules and tags (see bucket-rules.ts)
+ *   <root>/.stowage/buckets/<bucket>.json   versioning, lifecycle rules and tags (see bucket-rules.ts)
+ *   <root>/.stowage/versions/<bucket>/…     noncurrent versions and delete markers by key (see versions.ts)
+ *   <root>/.stowage/vdata/<bucket>/<name>   the bytes of noncurrent versions
  *
  * Everything is staged on the same filesystem as the buckets so a commit is a
  * rename. Bucket names cannot start with `.`, so `.stowage` is never a bucket.
@@ -15,7 +17,7 @@
  * removed (recover.ts), which is how a crash's half-written files disappear.
  *
  * None of these directories may be a symbolic link: the root refuses to open
- * when `.stowage` or one of its four subdirectories is one, and every
+ * when `.stowage` or one of its six subdirectories is one, and every
  * directory made below them is checked (`safeDir`) before anything is written
  * into it, so a link planted there cannot send writes outside the root.
  */
@@ -39,8 +41,12 @@ export type FsContext = {
   bucketDir(bucket: string): string
   metaDir(bucket: string): string
   uploadsDir(bucket: string): string
-  /** The record of the bucket's lifecycle rules and tags. */
+  /** The record of the bucket's versioning, lifecycle rules and tags. */
   rulesPath(bucket: string): string
+  /** The tree of version records, shaped like the bucket's own (a record per key, at the key's path). */
+  versionsDir(bucket: string): string
+  /** The files of noncurrent versions. */
+  versionDataDir(bucket: string): string
   /** The lock serialising commits in one bucket. */
   lockName(bucket: string): string
 }
@@ -114,7 +120,7 @@ export async function openContext(rootOption: string): Promise<FsContext> {
   try {
     await mkdir(sys, { recursive: true })
     await checkReal(sys)
-    for (const dir of ['tmp', 'meta', 'uploads', 'buckets']) {
+    for (const dir of ['tmp', 'meta', 'uploads', 'buckets', 'versions', 'vdata']) {
       await mkdir(join(sys, dir), { recursive: true })
       await checkReal(join(sys, dir))
     }
@@ -131,6 +137,8 @@ export async function openContext(rootOption: string): Promise<FsContext> {
     metaDir: (bucket) => join(sys, 'meta', bucket),
     uploadsDir: (bucket) => join(sys, 'uploads', bucket),
     rulesPath: (bucket) => join(sys, 'buckets', `${bucket}.json`),
+    versionsDir: (bucket) => join(sys, 'versions', bucket),
+    versionDataDir: (bucket) => join(sys, 'vdata', bucket),
     lockName: (bucket) => `${root}\0${bucket}`,
   }
   try {

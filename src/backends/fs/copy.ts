@@ -7,14 +7,15 @@
  * changes metadata rewrites the sidecar and leaves the bytes alone.
  */
 import { BackendError, type CopyOptions, type ObjectInfo } from '../backend.ts'
+import { versioningOf } from './bucket-rules.ts'
 import type { FsContext } from './context.ts'
 import { locate } from './tree.ts'
 import { withLock } from './lock.ts'
 import { writeJson } from './json.ts'
 import { forgetListed } from './listed.ts'
-import { checkTags, describeNow, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
+import { checkTags, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
 import { checkCopyConditions } from '../conditions.ts'
-import { fullInfoOf, sidecarPath, type Sidecar } from './sidecar.ts'
+import { describeNow, fullInfoOf, sidecarPath, type Sidecar } from './sidecar.ts'
 import { commitObject, stageFiles } from './write.ts'
 
 type Ref = { bucket: string; key: string }
@@ -50,12 +51,14 @@ async function editInPlace(ctx: FsContext, ref: Ref, opts: CopyOptions): Promise
 }
 
 export async function copyObject(ctx: FsContext, src: Ref, dst: Ref, opts: CopyOptions): Promise<ObjectInfo> {
-  await prepare(ctx, src.bucket, src.key, opts.srcVersionId)
+  await prepare(ctx, src.bucket, src.key)
   await prepare(ctx, dst.bucket, dst.key)
   const changes = replacements(opts)
-  const { fh, sc } = await openDescribed(ctx, src.bucket, src.key)
+  const { fh, sc, stored } = await openDescribed(ctx, src.bucket, src.key, opts.srcVersionId)
   const algorithm = opts.checksumAlgorithm ?? sc.checksum?.algorithm
-  if (src.bucket === dst.bucket && src.key === dst.key && algorithm === sc.checksum?.algorithm) {
+  // A stored version copied onto its key brings it back; in a bucket that keeps versions, any copy onto itself is a new version.
+  const onItself = src.bucket === dst.bucket && src.key === dst.key && !stored && algorithm === sc.checksum?.algorithm
+  if (onItself && (Object.keys(changes).length === 0 || !(await versioningOf(ctx, dst.bucket)))) {
     await fh.close()
     return editInPlace(ctx, dst, opts)
   }

@@ -6,12 +6,13 @@
  * metadata lives in sidecar.ts, how writes stay atomic in write.ts, listing in
  * list.ts and multipart uploads in multipart.ts.
  *
- * What a directory cannot do is not offered: no versioning, object lock,
- * bucket policy, server-side encryption, storage classes or presigned URLs.
- * Their setters throw `not_supported`; the getters answer truthfully for an
- * unversioned bucket with no policy (false, null).
+ * What a directory cannot do is not offered: no object lock, bucket policy,
+ * server-side encryption, storage classes or presigned URLs. Their setters
+ * throw `not_supported`; the getters answer truthfully for a bucket with no
+ * policy (null).
  *
- * Lifecycle rules and bucket tags are kept by the driver (bucket-rules.ts).
+ * Versioning, lifecycle rules and bucket tags are kept by the driver
+ * (bucket-rules.ts); the versions themselves beside the bucket (versions.ts).
  * A sweep applies the rules (lifecycle.ts) and aborts multipart uploads left
  * unfinished for `abandonedUploadAfterMs`; it runs when the root opens and
  * then periodically (in a fleet, on the one replica holding the sweep's
@@ -32,9 +33,11 @@ import { forgetListedUnder, listedView } from './listed.ts'
 import * as multipart from './multipart.ts'
 import { expireUploads, listUploads } from './uploads.ts'
 import * as objects from './objects.ts'
+import * as deletes from './delete.ts'
+import { deletedKeys, keyVersions, versionPage } from './version-list.ts'
 
 const CAPABILITIES: Capabilities = Object.freeze({
-  versioning: false,
+  versioning: true,
   object_lock: false,
   lifecycle: true,
   storage_classes: false,
@@ -155,20 +158,27 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     headObject: (bucket, key, o) => run('head object', (c) => objects.headObject(c, bucket, key, o?.versionId)),
     getObject: (bucket, key, o) => run('get object', (c) => objects.getObject(c, bucket, key, o ?? {})),
     putObject: (bucket, key, body, o) => run('put object', (c) => objects.putObject(c, bucket, key, body, o)),
-    deleteObject: (bucket, key, o) => run('delete object', (c) => objects.deleteObject(c, bucket, key, o?.versionId)),
-    deleteObjects: (bucket, keys) => run('delete objects', (c) => objects.deleteObjects(c, bucket, keys)),
+    deleteObject: (bucket, key, o) => run('delete object', (c) => deletes.deleteObject(c, bucket, key, o?.versionId)),
+    deleteObjects: (bucket, keys) => run('delete objects', (c) => deletes.deleteObjects(c, bucket, keys)),
     copyObject: (src, dst, o) => run('copy object', (c) => copy.copyObject(c, src, dst, o ?? {})),
 
     getObjectTags: (bucket, key, o) => run('get tags', (c) => objects.getObjectTags(c, bucket, key, o?.versionId)),
     putObjectTags: (bucket, key, tags, o) => run('put tags', (c) => objects.putObjectTags(c, bucket, key, tags, o?.versionId)),
-    listObjectVersions: async (bucket) => {
-      await requireBucket('list versions', bucket)
-      return unsupported('versioning')
-    },
-    listDeletedKeys: async (bucket) => {
-      await requireBucket('list deleted keys', bucket)
-      return unsupported('versioning')
-    },
+    listObjectVersions: (bucket, key) =>
+      run('list versions', async (c) => {
+        await objects.prepare(c, bucket, key)
+        return keyVersions(c, bucket, key)
+      }),
+    listDeletedKeys: (bucket, prefix) =>
+      run('list deleted keys', async (c) => {
+        await buckets.requireBucket(c, bucket)
+        return deletedKeys(c, bucket, prefix)
+      }),
+    listVersionPage: (bucket, o) =>
+      run('list versions', async (c) => {
+        await buckets.requireBucket(c, bucket)
+        return versionPage(c, bucket, o)
+      }),
 
     createMultipartUpload: (bucket, key, o) => run('create upload', (c) => multipart.createUpload(c, bucket, key, o)),
     uploadPart: (bucket, key, id, n, body, o) => run('upload part', (c) => multipart.uploadPart(c, bucket, key, id, n, body, o)),
@@ -178,14 +188,8 @@ export function createFsBackend(opts: FsBackendOptions): Backend {
     listMultipartUploads: (bucket, o) => run('list uploads', (c) => listUploads(c, bucket, o.prefix ?? '')),
     listParts: (bucket, key, id) => run('list parts', (c) => multipart.listParts(c, bucket, key, id)),
 
-    getVersioning: async (bucket) => {
-      await requireBucket('get versioning', bucket)
-      return false
-    },
-    setVersioning: async (bucket) => {
-      await requireBucket('set versioning', bucket)
-      return unsupported('versioning')
-    },
+    getVersioning: (bucket) => run('get versioning', async () => (await rules.getVersioning(bucket)) === 'Enabled'),
+    setVersioning: (bucket, enabled) => run('set versioning', () => rules.setVersioning(bucket, enabled ? 'Enabled' : 'Suspended')),
     getPolicy: async (bucket) => {
       await requireBucket('get policy', bucket)
       return null

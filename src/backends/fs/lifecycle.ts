@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /**
  * Applies the buckets' lifecycle rules on a directory, as S3 does in its
- * daily pass: an object whose rule's expiration is due is deleted, and an
- * upload older than a rule's AbortIncompleteMultipartUpload is aborted.
- * Disabled rules, and what only versioned buckets have (noncurrent versions,
- * delete markers), apply to nothing.
+ * daily pass: an object whose rule's expiration is due is deleted (under
+ * versioning, it gets a delete marker), a noncurrent version whose
+ * NoncurrentVersionExpiration is due goes (keeping the
+ * NewerNoncurrentVersions newest), a delete marker left alone with no
+ * versions under it goes with ExpiredObjectDeleteMarker, and an upload older
+ * than a rule's AbortIncompleteMultipartUpload is aborted. Disabled rules
+ * apply to nothing.
  *
  * The walk lists what the rules' prefixes cover; each object it picks is
  * decided again under the bucket's commit lock with its tags
- * (objects.expireObject), so an object written after the walk saw the old
+ * (delete.ts, expireObject), so an object written after the walk saw the old
  * one is kept.
  */
 import { rulePrefix, ruleMatches, expiresAt, dueAfterDays, type BucketLifecycleRule } from '../bucket-rules.ts'
@@ -18,7 +21,8 @@ import type { FsContext } from './context.ts'
 import { listPage } from './list.ts'
 import { listedView } from './listed.ts'
 import { expireUploads } from './uploads.ts'
-import { expireObject } from './objects.ts'
+import { expireObject } from './delete.ts'
+import { expireStored } from './versions.ts'
 
 export type LifecycleOutcome = { bucket: string; expired: number; aborted: number }
 
@@ -51,6 +55,35 @@ async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecy
   } while (token)
 }
 
+/** Noncurrent versions and lone delete markers, walked through the bucket's version records. */
+async function expireVersions(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number, outcome: LifecycleOutcome): Promise<void> {
+  const noncurrent = rules.filter((r) => r.noncurrentDays !== undefined)
+  const markers = rules.filter((r) => r.expiration !== undefined && 'expiredObjectDeleteMarker' in r.expiration && r.expiration.expiredObjectDeleteMarker)
+  if (noncurrent.length + markers.length === 0) return
+  const prefix = commonPrefix([...noncurrent, ...markers].map(rulePrefix))
+  const keysOnly = async (files: Array<{ key: string }>) => files.map((f) => ({ key: f.key, size: 0 }))
+  let token: string | undefined
+  do {
+    const page = await listPage(ctx.versionsDir(bucket), { prefix, maxKeys: 1000, ...(token ? { token } : {}) }, keysOnly)
+    for (const { key } of page.objects) {
+      outcome.expired += await expireStored(
+        ctx,
+        bucket,
+        key,
+        ({ version, sinceMs, newer }) =>
+          noncurrent.some(
+            (r) =>
+              newer >= (r.newerNoncurrentVersions ?? 0) &&
+              now >= dueAfterDays(sinceMs, r.noncurrentDays!) &&
+              ruleMatches(r, key, version.sc.size, () => version.sc.tags),
+          ),
+        () => markers.some((r) => key.startsWith(rulePrefix(r))),
+      )
+    }
+    token = page.isTruncated ? page.nextToken : undefined
+  } while (token)
+}
+
 function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {
   const aborting = rules.filter((r) => r.abortIncompleteDays !== undefined)
   if (aborting.length === 0) return Promise.resolve(0)
@@ -66,6 +99,7 @@ async function applyToBucket(ctx: FsContext, bucket: string, now: number, outcom
   const rules = (await lifecycleOf(ctx, bucket))?.filter((r) => r.enabled) ?? []
   if (rules.length === 0) return
   await expireObjects(ctx, bucket, rules, now, outcome)
+  await expireVersions(ctx, bucket, rules, now, outcome)
   outcome.aborted = await abortUploads(ctx, bucket, rules, now)
 }
 

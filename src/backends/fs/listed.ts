@@ -79,8 +79,14 @@ export function listedView(ctx: FsContext, bucket: string): Describe {
     let st: Stamp | null = stamp
     if (parsed && !describes(parsed, st)) st = statHere(path)
     if (!st) return null
-    const { size, etag, contentType, lastModified, metadata } = describes(parsed, st) ? parsed : adopt(bucket, key, st)
-    return { ...st, sc: { key, size, etag, contentType, lastModified, metadata } }
+    const { size, etag, contentType, lastModified, metadata, versionId } = describes(parsed, st) ? parsed : adopt(bucket, key, st)
+    return {
+      ...st,
+      sc:
+        versionId === undefined
+          ? { key, size, etag, contentType, lastModified, metadata }
+          : { key, size, etag, contentType, lastModified, metadata, versionId },
+    }
   }
   return async (files, withMetadata) => {
     const stamps = await statFiles(files.map((f) => f.path))

@@ -43,7 +43,7 @@ import { readJson, writeJson } from './json.ts'
 import { withLock } from './lock.ts'
 import { checkKey, checkTags, normalizeHeaders, normalizeMetadata, openDescribed, prepare } from './objects.ts'
 import { checkCopyConditions } from '../conditions.ts'
-import { contentTypeFor, describes, fullInfoOf, readSidecar, stampOf } from './sidecar.ts'
+import { contentTypeFor, describes, fullInfoOf, putResultOf, readSidecar, stampOf } from './sidecar.ts'
 import { locate } from './tree.ts'
 import { removeUpload, UPLOAD_ID, uploadLock } from './uploads.ts'
 import { commitObject, stageBody, stageFiles, type Staged } from './write.ts'
@@ -217,12 +217,12 @@ export async function uploadPartCopy(
   src: { bucket: string; key: string; versionId?: string },
   opts: { range?: { start: number; end: number }; conditions?: CopyConditions; signal?: AbortSignal },
 ): Promise<UploadedPart> {
-  await prepare(ctx, src.bucket, src.key, src.versionId)
+  await prepare(ctx, src.bucket, src.key)
   await requireBucket(ctx, dst.bucket)
   checkKey(dst.key)
   checkPartNumber(dst.partNumber)
   const { record } = await loadUpload(ctx, dst.bucket, dst.key, dst.uploadId)
-  const { fh, sc } = await openDescribed(ctx, src.bucket, src.key)
+  const { fh, sc } = await openDescribed(ctx, src.bucket, src.key, src.versionId)
   let staged
   try {
     checkCopyConditions(fullInfoOf(sc), opts.conditions)
@@ -310,7 +310,7 @@ async function completedBefore(ctx: FsContext, bucket: string, key: string, id: 
   const sc = found ? await readSidecar(ctx, bucket, key) : null
   if (!found || !describes(sc, found.st) || sc.uploadId !== id || requested.length === 0 || multipartEtag(requested.map((p) => p.etag)) !== sc.etag)
     throw noSuchUpload()
-  return sc.checksum ? { etag: sc.etag, checksum: sc.checksum } : { etag: sc.etag }
+  return putResultOf(sc)
 }
 
 export async function completeUpload(
@@ -356,7 +356,7 @@ export async function completeUpload(
     else if (wanted && staged.digests.checksum !== undefined) checksum = { algorithm: wanted.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' }
     const intent: CompleteIntent = stampOf(staged.st)
     await writeJson(ctx, join(dir, 'complete.json'), intent)
-    await commitObject(ctx, bucket, key, staged, {
+    const written = await commitObject(ctx, bucket, key, staged, {
       etag,
       contentType: record.contentType ?? contentTypeFor(key),
       metadata: record.metadata,
@@ -371,7 +371,7 @@ export async function completeUpload(
       throw err
     })
     await removeUpload(ctx, dir)
-    return checksum ? { etag, checksum } : { etag }
+    return putResultOf(written)
   })
 }
 

@@ -1,29 +1,25 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-/** Single-object operations: head, get, put, delete, tags. */
-import type { BigIntStats } from 'node:fs'
-import { rename, rm } from 'node:fs/promises'
-import {
-  BackendError,
-  type ContentHeaders,
-  type DeleteResult,
-  type GetOptions,
-  type GetResult,
-  type ObjectInfo,
-  type PutOptions,
-  type PutResult,
-} from '../backend.ts'
+/**
+ * Single-object operations: head, get, put, tags. A version id names the
+ * bucket's file when it is that file's version, and a stored version
+ * otherwise (versions.ts); without one, a key whose latest version is a
+ * delete marker is missing, and says so.
+ */
+import { constants } from 'node:fs'
+import { open, rm } from 'node:fs/promises'
+import { BackendError, type ContentHeaders, type GetOptions, type GetResult, type ObjectInfo, type PutOptions, type PutResult } from '../backend.ts'
 import { requireBucket } from './buckets.ts'
-import { tempPath, type FsContext } from './context.ts'
+import type { FsContext } from './context.ts'
 import { verifyDigests } from './digests.ts'
-import { trackKey } from './dir-index.ts'
-import { fsFailure, isErrno } from './errors.ts'
+import { isErrno } from './errors.ts'
 import { isValidKey } from './keys.ts'
 import { waitIfLocked, withLock } from './lock.ts'
 import { writeJson } from './json.ts'
 import { forgetListed } from './listed.ts'
 import { fileSource, notModified, resolveRange } from './read.ts'
-import { adopt, contentTypeFor, describes, fullInfoOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
-import { locate, openObject, prune, removeObject, type Located, type Opened } from './tree.ts'
+import { adopt, contentTypeFor, describeNow, describes, fullInfoOf, putResultOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
+import { locate, openObject, type Located, type Opened } from './tree.ts'
+import { dataPath, findStored, idOf, markerMiss, storedVersions, writeStored, type StoredData, type StoredVersion } from './versions.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { commitObject, stageBody } from './write.ts'
 
@@ -40,9 +36,13 @@ export function checkKey(key: string): void {
   if (!isValidKey(key)) throw new BackendError('invalid', 'object keys are 1 to 1024 bytes of UTF-8')
 }
 
-/** An unversioned store has one version per key, which S3 calls `null`. */
-function checkVersion(versionId: string | undefined): void {
-  if (versionId !== undefined && versionId !== 'null') throw new BackendError('not_found', 'no such version', { code: 'NoSuchVersion' })
+const noSuchKey = (): BackendError => new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
+const noSuchVersion = (): BackendError => new BackendError('not_found', 'no such version', { code: 'NoSuchVersion' })
+
+/** Why a key without a file has no latest version: a delete marker, or nothing at all. */
+function latestMiss(stored: StoredVersion[]): BackendError {
+  const top = stored[0]
+  return top?.marker ? markerMiss(top.versionId) : noSuchKey()
 }
 
 export function normalizeMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
@@ -75,12 +75,6 @@ export function checkTags(tags: Record<string, string> | undefined): Record<stri
   return Object.fromEntries(entries)
 }
 
-/** The sidecar describing this exact file, or what a dropped-in file would have. */
-export async function describeNow(ctx: FsContext, bucket: string, key: string, st: BigIntStats): Promise<Sidecar> {
-  const sc = await readSidecar(ctx, bucket, key)
-  return describes(sc, st) ? sc : adopt(bucket, key, st)
-}
-
 /**
  * Finds the object and its metadata. A commit moves the data before the
  * sidecar, and pruning moves a `.stowage=` file back to its own name, so a
@@ -106,14 +100,13 @@ async function described<T extends Located>(
   }
 }
 
-export async function prepare(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
+export async function prepare(ctx: FsContext, bucket: string, key: string): Promise<void> {
   await requireBucket(ctx, bucket)
   checkKey(key)
-  checkVersion(versionId)
 }
 
-export async function headObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
-  await prepare(ctx, bucket, key, versionId)
+/** The object's metadata, without opening it; `not_found` when there is none. */
+async function describeLatest(ctx: FsContext, bucket: string, key: string): Promise<Sidecar> {
   const found = await described(
     ctx,
     bucket,
@@ -121,21 +114,60 @@ export async function headObject(ctx: FsContext, bucket: string, key: string, ve
     () => locate(ctx, bucket, key),
     async () => {},
   )
-  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
-  return fullInfoOf(found.sc)
+  if (!found) throw latestMiss(await storedVersions(ctx, bucket, key))
+  return found.sc
 }
 
-/** The opened object with the metadata that describes it; `not_found` when there is none. */
-export async function openDescribed(ctx: FsContext, bucket: string, key: string): Promise<Opened & { sc: Sidecar }> {
-  const found = await described(
-    ctx,
-    bucket,
-    key,
-    () => openObject(ctx, bucket, key),
-    (o) => o.fh.close(),
-  )
-  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
-  return found
+async function openStored(ctx: FsContext, bucket: string, v: StoredData): Promise<(Opened & { sc: Sidecar; stored: true }) | null> {
+  const path = dataPath(ctx, bucket, v)
+  try {
+    const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
+    const st = await fh.stat({ bigint: true })
+    return { path, st, fh, sc: { ...v.sc, versionId: v.versionId }, stored: true }
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return null
+    throw err
+  }
+}
+
+/**
+ * The opened object (or the version named) with the metadata that describes
+ * it (`stored` when it is not the bucket's file); `not_found` when there is none. A version that moved between the
+ * bucket's file and the store while it was looked for is looked for again
+ * once the commit in flight is done.
+ */
+export async function openDescribed(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<Opened & { sc: Sidecar; stored?: true }> {
+  for (let attempt = 0; ; attempt++) {
+    const found = await described(
+      ctx,
+      bucket,
+      key,
+      () => openObject(ctx, bucket, key),
+      (o) => o.fh.close(),
+    )
+    if (found && (versionId === undefined || idOf(found.sc) === versionId)) return found
+    await found?.fh.close()
+    const stored = await storedVersions(ctx, bucket, key)
+    if (versionId === undefined) throw latestMiss(stored)
+    const v = findStored(stored, versionId, found)
+    const opened = v && !v.marker ? await openStored(ctx, bucket, v) : null
+    if (opened) return opened
+    if (attempt === 0 && (await waitIfLocked(ctx.lockName(bucket)))) continue
+    throw v?.marker ? markerMiss(v.versionId) : noSuchVersion()
+  }
+}
+
+/** The metadata of the object or of the version named. */
+async function describeVersion(ctx: FsContext, bucket: string, key: string, versionId: string | undefined): Promise<Sidecar> {
+  if (versionId === undefined) return describeLatest(ctx, bucket, key)
+  const { fh, sc } = await openDescribed(ctx, bucket, key, versionId)
+  await fh.close()
+  return sc
+}
+
+export async function headObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<ObjectInfo> {
+  await prepare(ctx, bucket, key)
+  return fullInfoOf(await describeVersion(ctx, bucket, key, versionId))
 }
 
 /** The bytes of part `n`: from the object's part layout, or the whole of an object that has none. */
@@ -150,10 +182,10 @@ function partSpan(sc: Sidecar, n: number): { start: number; end: number } {
 }
 
 export async function getObject(ctx: FsContext, bucket: string, key: string, opts: GetOptions): Promise<GetResult> {
-  await prepare(ctx, bucket, key, opts.versionId)
+  await prepare(ctx, bucket, key)
   if (opts.partNumber !== undefined && opts.range)
     throw new BackendError('invalid', 'Cannot specify both Range header and partNumber query parameter.', { code: 'InvalidRequest' })
-  const { fh, sc } = await openDescribed(ctx, bucket, key)
+  const { fh, sc } = await openDescribed(ctx, bucket, key, opts.versionId)
   try {
     const info = fullInfoOf(sc)
     if (notModified(info, opts)) {
@@ -212,101 +244,35 @@ export async function putObject(ctx: FsContext, bucket: string, key: string, bod
       ? { algorithm: opts.checksum.algorithm, value: staged.digests.checksum, type: 'FULL_OBJECT' as const }
       : undefined
   const contentType = opts.contentType ?? contentTypeFor(key)
-  await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ...conditions })
-  return checksum ? { etag, checksum } : { etag }
-}
-
-/**
- * Removes the object and its sidecar; the caller holds the bucket's commit
- * lock. The sidecar is moved to staging before the data goes, so a crash in
- * between leaves it for recover.ts to put back beside the data that is still
- * there.
- */
-async function removeLocked(ctx: FsContext, bucket: string, key: string): Promise<void> {
-  const parked = tempPath(ctx, 'json-deleted')
-  try {
-    await rename(sidecarPath(ctx, bucket, key), parked).catch((err: unknown) => {
-      if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
-    })
-    forgetListed(ctx, bucket, key)
-    await trackKey(ctx.bucketDir(bucket), key, async () => {
-      if (await removeObject(ctx, bucket, key)) await prune(ctx, bucket, key)
-    })
-    await rm(parked, { force: true })
-  } catch (err) {
-    throw fsFailure(err, 'delete object')
-  }
-}
-
-/** S3 semantics: deleting a key that does not exist succeeds. */
-export async function deleteObject(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<void> {
-  await prepare(ctx, bucket, key, versionId)
-  await withLock(ctx.lockName(bucket), () => removeLocked(ctx, bucket, key))
-}
-
-export type ExpiryCandidate = { size: number; modifiedMs: number; tags: Record<string, string> }
-
-/**
- * Deletes the object if, under the commit lock, `due` still says it may go (lifecycle expiry):
- * a write that replaced it after it was listed keeps the new object. True when it was deleted.
- */
-export async function expireObject(ctx: FsContext, bucket: string, key: string, due: (o: ExpiryCandidate) => boolean): Promise<boolean> {
-  await prepare(ctx, bucket, key)
-  return withLock(ctx.lockName(bucket), async () => {
-    const found = await locate(ctx, bucket, key)
-    if (!found) return false
-    const sc = await readSidecar(ctx, bucket, key)
-    const own = describes(sc, found.st)
-    const candidate = {
-      size: Number(found.st.size),
-      modifiedMs: own ? sc.lastModified : Number(found.st.mtimeNs / 1_000_000n),
-      tags: own ? sc.tags : {},
-    }
-    if (!due(candidate)) return false
-    await removeLocked(ctx, bucket, key)
-    return true
-  })
-}
-
-const S3_CODES: Partial<Record<BackendError['kind'], string>> = { invalid: 'InvalidArgument', not_found: 'NoSuchVersion', denied: 'AccessDenied' }
-
-export async function deleteObjects(ctx: FsContext, bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<DeleteResult> {
-  await requireBucket(ctx, bucket)
-  if (keys.length > 1000) throw new BackendError('invalid', 'at most 1000 keys per request')
-  const result: DeleteResult = { deleted: [], errors: [] }
-  for (const { key, versionId } of keys) {
-    try {
-      await deleteObject(ctx, bucket, key, versionId)
-      result.deleted.push(versionId === undefined ? { key } : { key, versionId })
-    } catch (err) {
-      const e = err instanceof BackendError ? err : undefined
-      result.errors.push({ key, versionId, code: e?.code ?? S3_CODES[e?.kind ?? 'failed'] ?? 'InternalError', message: e?.message ?? 'failed' })
-    }
-  }
-  return result
+  return putResultOf(await commitObject(ctx, bucket, key, staged, { etag, contentType, metadata, tags, headers, checksum, ...conditions }))
 }
 
 export async function getObjectTags(ctx: FsContext, bucket: string, key: string, versionId?: string): Promise<Record<string, string>> {
-  await prepare(ctx, bucket, key, versionId)
-  const found = await described(
-    ctx,
-    bucket,
-    key,
-    () => locate(ctx, bucket, key),
-    async () => {},
-  )
-  if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
-  return { ...found.sc.tags }
+  await prepare(ctx, bucket, key)
+  return { ...(await describeVersion(ctx, bucket, key, versionId)).tags }
 }
 
 export async function putObjectTags(ctx: FsContext, bucket: string, key: string, tags: Record<string, string>, versionId?: string): Promise<void> {
-  await prepare(ctx, bucket, key, versionId)
+  await prepare(ctx, bucket, key)
   const checked = checkTags(tags)
   await withLock(ctx.lockName(bucket), async () => {
     const found = await locate(ctx, bucket, key)
-    if (!found) throw new BackendError('not_found', 'no such key', { code: 'NoSuchKey' })
-    const sc = await describeNow(ctx, bucket, key, found.st)
-    await writeJson(ctx, sidecarPath(ctx, bucket, key), { ...sc, tags: checked })
-    forgetListed(ctx, bucket, key)
+    const sc = found && (await describeNow(ctx, bucket, key, found.st))
+    if (sc && (versionId === undefined || idOf(sc) === versionId)) {
+      await writeJson(ctx, sidecarPath(ctx, bucket, key), { ...sc, tags: checked })
+      forgetListed(ctx, bucket, key)
+      return
+    }
+    const stored = await storedVersions(ctx, bucket, key)
+    if (versionId === undefined) throw latestMiss(stored)
+    const v = findStored(stored, versionId, sc && { sc })
+    if (!v) throw noSuchVersion()
+    if (v.marker) throw markerMiss(v.versionId)
+    await writeStored(
+      ctx,
+      bucket,
+      key,
+      stored.map((s) => (s === v ? { ...v, sc: { ...v.sc, tags: checked } } : s)),
+    )
   })
 }

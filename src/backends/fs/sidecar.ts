@@ -33,7 +33,7 @@
 import { createHash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
 import { extname, join } from 'node:path'
-import type { Checksum, ContentHeaders, ObjectInfo, PartInfo } from '../backend.ts'
+import type { Checksum, ContentHeaders, ObjectInfo, PartInfo, PutResult } from '../backend.ts'
 import type { FsContext } from './context.ts'
 import { readRecord } from './json.ts'
 
@@ -55,6 +55,8 @@ export type Sidecar = {
   parts?: PartInfo[]
   /** The multipart upload the object was completed from: a repeated completion of it is answered as the first was. */
   uploadId?: string
+  /** Written while the bucket keeps versions: its version id (`null` while versioning is suspended). Absent: written before versioning, `null` too. */
+  versionId?: string
 }
 
 type SidecarV1 = Omit<Sidecar, 'v' | 'bucket' | 'key' | 'headers' | 'checksum' | 'parts'> & { v: 1 }
@@ -83,6 +85,12 @@ export function parseSidecar(text: string, bucket: string, key: string): Sidecar
 export async function readSidecar(ctx: FsContext, bucket: string, key: string, opts: { dirChecked?: boolean } = {}): Promise<Sidecar | null> {
   const text = readRecord(sidecarPath(ctx, bucket, key), opts)
   return text === null ? null : parseSidecar(text, bucket, key)
+}
+
+/** The sidecar describing this exact file, or what a dropped-in file would have. */
+export async function describeNow(ctx: FsContext, bucket: string, key: string, st: FileStamp): Promise<Sidecar> {
+  const sc = await readSidecar(ctx, bucket, key)
+  return describes(sc, st) ? sc : adopt(bucket, key, st)
 }
 
 /** What identifies the file a sidecar describes (a BigIntStats has it). */
@@ -130,7 +138,7 @@ export function adopt(bucket: string, key: string, st: FileStamp): Sidecar {
 }
 
 /** The sidecar fields a listing shows. */
-export type Listed = Pick<Sidecar, 'key' | 'size' | 'etag' | 'contentType' | 'lastModified' | 'metadata'>
+export type Listed = Pick<Sidecar, 'key' | 'size' | 'etag' | 'contentType' | 'lastModified' | 'metadata' | 'versionId'>
 
 /** What a listing shows; head and get add the rest with `fullInfoOf`. */
 export function infoOf(sc: Listed, withMetadata: boolean): ObjectInfo {
@@ -143,6 +151,7 @@ export function infoOf(sc: Listed, withMetadata: boolean): ObjectInfo {
     storageClass: 'STANDARD',
   }
   if (withMetadata) info.metadata = { ...sc.metadata }
+  if (sc.versionId !== undefined) info.versionId = sc.versionId
   return info
 }
 
@@ -153,4 +162,12 @@ export function fullInfoOf(sc: Sidecar): ObjectInfo {
   if (sc.checksum) info.checksum = { ...sc.checksum }
   if (sc.parts) info.parts = sc.parts.map((p) => ({ ...p }))
   return info
+}
+
+/** What a write answers with: the ETag, and the checksum and version id when the object has them. */
+export function putResultOf(sc: Sidecar): PutResult {
+  const out: PutResult = { etag: sc.etag }
+  if (sc.checksum) out.checksum = sc.checksum
+  if (sc.versionId !== undefined) out.versionId = sc.versionId
+  return out
 }

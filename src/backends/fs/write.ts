@@ -10,6 +10,8 @@ import { closeSync, fstatSync, ftruncate, rmSync, write, writeSync, type BigIntS
 import { open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { BackendError, type ChecksumAlgorithm } from '../backend.ts'
+import type { VersioningStatus } from '../bucket-rules.ts'
+import { versioningOf } from './bucket-rules.ts'
 import { requireBucket } from './buckets.ts'
 import { createStaging, DIRECT_BLOCK, safeDir, type FsContext } from './context.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
@@ -23,6 +25,7 @@ import { placeFile, stageJson } from './json.ts'
 import { forgetListed } from './listed.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { prepareTarget, renameOnto, unlinkFile } from './tree.ts'
+import { newVersionId, retireCurrent } from './versions.ts'
 import { SlabPool } from '../../lib/slab-pool.ts'
 
 export type Staged = {
@@ -309,10 +312,18 @@ export async function stageFiles(ctx: FsContext, sources: Source[], expected: nu
 
 export type Commit = Pick<Sidecar, 'etag' | 'contentType' | 'metadata' | 'tags' | 'headers' | 'checksum' | 'parts' | 'uploadId'> & WriteConditions
 
+/** The version id a new object gets under `status`. */
+function versionFor(sidecar: Sidecar, status: VersioningStatus | null): void {
+  if (status === null) delete sidecar.versionId
+  else sidecar.versionId = status === 'Enabled' ? newVersionId() : 'null'
+}
+
 /**
  * Moves a staged file into place as `key` and records its metadata; the
  * staged file is gone afterwards. Data, sidecar and both directories are
  * synced before this returns, so an acknowledged write survives a power cut.
+ * In a bucket that keeps versions, the object it replaces is kept as a
+ * noncurrent version first (versions.ts).
  */
 export async function commitObject(ctx: FsContext, bucket: string, key: string, staged: Staged, commit: Commit): Promise<Sidecar> {
   const sidecar: Sidecar = {
@@ -330,6 +341,9 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
   if (commit.checksum) sidecar.checksum = commit.checksum
   if (commit.parts) sidecar.parts = commit.parts
   if (commit.uploadId) sidecar.uploadId = commit.uploadId
+  // Read again under the lock; the sidecar is staged before it on what it is likely to be.
+  const expected = await versioningOf(ctx, bucket).catch(() => null)
+  versionFor(sidecar, expected)
   let sidecarTmp: string | undefined
   try {
     // Staged and synced while the data syncs, both before the data moves: a crash between the two renames
@@ -343,6 +357,13 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
     const dir = await withLock(ctx.lockName(bucket), async () => {
       await requireBucket(ctx, bucket)
       await checkWriteConditions(ctx, bucket, key, commit)
+      const status = await versioningOf(ctx, bucket)
+      if (status !== expected) {
+        versionFor(sidecar, status)
+        rmSync(sidecarTmp!, { force: true })
+        sidecarTmp = await stageJson(ctx, sidecar)
+      }
+      if (status) await retireCurrent(ctx, bucket, key, status)
       const target = await trackKey(ctx.bucketDir(bucket), key, async () => {
         const t = await prepareTarget(ctx, bucket, key)
         // Data first: a failure here leaves the previous object and its sidecar untouched.

@@ -1,6 +1,17 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Reading, deleting and tagging single objects. */
-import type { Checksum, ChecksumAlgorithm, ContentHeaders, CopyConditions, DeleteResult, GetOptions, GetResult, ObjectInfo, Range } from '../backend.ts'
+import type {
+  Checksum,
+  ChecksumAlgorithm,
+  ContentHeaders,
+  CopyConditions,
+  DeleteOutcome,
+  DeleteResult,
+  GetOptions,
+  GetResult,
+  ObjectInfo,
+  Range,
+} from '../backend.ts'
 import { uriEncode } from '../../s3/canonical.ts'
 import type { Answer } from '../../s3/transport.ts'
 import { child, children, escapeXml, parseXml, tag, textOf } from '../../s3/xml.ts'
@@ -189,8 +200,12 @@ export async function getObject(s3: S3Http, bucket: string, key: string, opts: G
   return { status: 200, info: infoFromHeaders(key, res, contentLength), body: res.stream(), contentLength }
 }
 
-export async function deleteObject(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<void> {
-  await s3.call({ method: 'DELETE', bucket, key, query: { versionId }, ok: [200, 204] })
+export async function deleteObject(s3: S3Http, bucket: string, key: string, versionId?: string): Promise<DeleteOutcome> {
+  const res = await s3.call({ method: 'DELETE', bucket, key, query: { versionId }, ok: [200, 204] })
+  const id = headerValue(res, 'x-amz-version-id')
+  const outcome: DeleteOutcome = id !== undefined ? { versionId: id } : {}
+  if (headerValue(res, 'x-amz-delete-marker') === 'true') outcome.deleteMarker = true
+  return outcome
 }
 
 export async function deleteObjects(s3: S3Http, bucket: string, keys: Array<{ key: string; versionId?: string }>): Promise<DeleteResult> {
