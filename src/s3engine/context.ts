@@ -54,7 +54,16 @@ export function encodingType(c: OpContext): 'url' | undefined {
   return 'url'
 }
 
-/** The version a call names: none, or `null` (the one version of an unversioned object). */
+/** Version ids are printable ASCII (S3's and ours); anything else names no version, and is refused before a reply could echo it in a header. */
+const VERSION_ID = /^[\x21-\x7e]{1,1024}$/
+
+export function checkVersionId(versionId: string): string {
+  if (!VERSION_ID.test(versionId)) throw invalidArgument('Invalid version id specified')
+  return versionId
+}
+
+/** The version a call names, if it names one (`null` is the version of an object written without versioning). */
 export function versionOf(c: OpContext): string | undefined {
-  return param(c, 'versionId')
+  const versionId = param(c, 'versionId')
+  return versionId === undefined ? undefined : checkVersionId(versionId)
 }

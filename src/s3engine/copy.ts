@@ -11,7 +11,7 @@
  */
 import type { CopyOptions } from '../backends/backend.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
-import { keyOf, param, writtenVersion, xmlReply, type OpContext } from './context.ts'
+import { checkVersionId, keyOf, param, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, s3Failure } from './errors.ts'
 import { algorithmOf, conditionsOf, contentHeadersOf, invalidArgument, metadataOf, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, isoTime } from './xml.ts'
@@ -26,8 +26,10 @@ function directive(c: OpContext, header: string): 'COPY' | 'REPLACE' {
 
 /** The copy source, as the pipeline parsed `x-amz-copy-source` and checked it against the scope. */
 function sourceOf(c: OpContext): { bucket: string; key: string; versionId?: string } {
-  if (!c.call.copySource) throw invalidArgument('x-amz-copy-source is required.')
-  return c.call.copySource
+  const src = c.call.copySource
+  if (!src) throw invalidArgument('x-amz-copy-source is required.')
+  if (src.versionId !== undefined) checkVersionId(src.versionId)
+  return src
 }
 
 function checksumElement(checksum: { algorithm: string; value: string } | undefined): string {

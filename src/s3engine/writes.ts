@@ -14,7 +14,7 @@
 import { children, textOf } from '../s3/xml.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { bodyStream, parseDocument, readDocument } from './body.ts'
-import { emptyReply, keyOf, versionOf, writtenVersion, xmlReply, type OpContext } from './context.ts'
+import { checkVersionId, emptyReply, keyOf, versionOf, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
 import { checksumOf, contentHeadersOf, md5Of, metadataOf, putConditions, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, text, wrap } from './xml.ts'
@@ -76,7 +76,7 @@ function parseDelete(bytes: Uint8Array): { quiet: boolean; objects: Requested[] 
     const key = textOf(o, 'Key')
     if (key === undefined || key === '') throw malformedXml()
     const versionId = textOf(o, 'VersionId')
-    return versionId ? { key, versionId } : { key }
+    return versionId ? { key, versionId: checkVersionId(versionId) } : { key }
   })
   if (objects.length === 0 || objects.length > 1000) throw malformedXml()
   return { quiet: (textOf(root, 'Quiet') ?? '').trim().toLowerCase() === 'true', objects }

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'bun:test'
 import { createHash } from 'node:crypto'
 import { lstat, mkdir, readdir, readFile, rename, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Backend } from '../../src/backends/backend.ts'
+import type { Backend, GetResult } from '../../src/backends/backend.ts'
 import { createFsBackend } from '../../src/backends/fs/driver.ts'
 import { fill } from '../helpers/fs-crash-writer.ts'
 import { body, fixture, kindOf, MiB, put, read, walk, type Fixture } from './fs-fixture.ts'
@@ -67,6 +67,28 @@ async function restart(f: Fixture): Promise<Backend> {
   const b = f.open()
   await b.listBuckets()
   return b
+}
+
+/** Runs the crash writer until it prints `line`, kills it `delay` ms later, and opens the root again. */
+async function killAfter(f: Fixture, job: Record<string, unknown>, line: string, delay: number): Promise<Backend> {
+  const w = spawnWriter(job)
+  await w.waitFor(line)
+  await Bun.sleep(delay)
+  await w.kill()
+  return restart(f)
+}
+
+/** One whole version the writer wrote: 1 MiB of its number, with that version's ETag and content type. */
+async function expectWholeVersion(get: Promise<GetResult>): Promise<void> {
+  const got = await get
+  if (got.status === 304) throw new Error('unexpected 304')
+  const data = Buffer.from(await new Response(got.body).arrayBuffer())
+  expect(data.length).toBe(MiB)
+  const n = data[0]!
+  expect(data.every((x) => x === n)).toBe(true)
+  expect(got.info.etag).toBe(`"${md5(data)}"`)
+  expect(got.info.contentType).toMatch(/^application\/x-version-\d+$/)
+  expect(Number(got.info.contentType!.split('-').at(-1)) & 0xff).toBe(n)
 }
 
 /** Nothing of the crash is left: only this process's (empty) staging directory, and no stray part files. */
@@ -163,20 +185,8 @@ describe('killed with SIGKILL', () => {
     const f = await fixture()
     await f.b.close()
     for (const delay of [30, 90, 200]) {
-      const w = spawnWriter({ mode: 'overwrite', root: f.root, key: 'hot' })
-      await w.waitFor('wrote 3')
-      await Bun.sleep(delay)
-      await w.kill()
-      const b = await restart(f)
-      const got = await b.getObject('bkt', 'hot')
-      if (got.status === 304) throw new Error('unexpected 304')
-      const data = Buffer.from(await new Response(got.body).arrayBuffer())
-      expect(data.length).toBe(MiB)
-      const n = data[0]!
-      expect(data.every((x) => x === n)).toBe(true)
-      expect(got.info.etag).toBe(`"${md5(data)}"`)
-      expect(got.info.contentType).toMatch(/^application\/x-version-\d+$/)
-      expect(Number(got.info.contentType!.split('-').at(-1)) & 0xff).toBe(n)
+      const b = await killAfter(f, { mode: 'overwrite', root: f.root, key: 'hot' }, 'wrote 3', delay)
+      await expectWholeVersion(b.getObject('bkt', 'hot'))
       expect((await b.listObjects('bkt', {})).objects.map((o) => o.key)).toEqual(['hot'])
       await expectNothingLeaked(f)
       await b.close()
@@ -187,24 +197,12 @@ describe('killed with SIGKILL', () => {
     const f = await fixture()
     await f.b.close()
     for (const delay of [10, 40, 110, 230]) {
-      const w = spawnWriter({ mode: 'versioned', root: f.root, key: 'hot' })
-      await w.waitFor('wrote 6')
-      await Bun.sleep(delay)
-      await w.kill()
-      const b = await restart(f)
+      const b = await killAfter(f, { mode: 'versioned', root: f.root, key: 'hot' }, 'wrote 6', delay)
       const versions = await b.listObjectVersions('bkt', 'hot')
       expect(new Set(versions.map((v) => v.versionId)).size).toBe(versions.length)
       expect(versions.filter((v) => v.isLatest)).toHaveLength(1)
       expect(versions[0]!.isLatest).toBe(true)
-      for (const v of versions.filter((v) => !v.isDeleteMarker)) {
-        const got = await b.getObject('bkt', 'hot', { versionId: v.versionId })
-        if (got.status === 304) throw new Error('unexpected 304')
-        const data = Buffer.from(await new Response(got.body).arrayBuffer())
-        expect(data.length).toBe(MiB)
-        expect(data.every((x) => x === data[0])).toBe(true)
-        expect(got.info.etag).toBe(`"${md5(data)}"`)
-        expect(Number(got.info.contentType!.split('-').at(-1)) & 0xff).toBe(data[0]!)
-      }
+      for (const v of versions.filter((v) => !v.isDeleteMarker)) await expectWholeVersion(b.getObject('bkt', 'hot', { versionId: v.versionId }))
       // Every noncurrent version has its file, and nothing else is kept but, after a kill just before the
       // bucket's file changed, the record's copy of that file's version (dropped at the key's next change).
       const kept = (await readdir(join(f.root, '.stowage', 'vdata', 'bkt'))).length

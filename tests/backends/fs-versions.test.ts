@@ -7,7 +7,8 @@
 import { describe, expect, test } from 'bun:test'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { BackendError, type Backend, type VersionInfo } from '../../src/backends/backend.ts'
+import type { Backend, VersionInfo } from '../../src/backends/backend.ts'
+import { caught } from '../helpers/s3.ts'
 import { body, fixture, keysOf, kindOf, put, seeded, type Fixture } from './fs-fixture.ts'
 
 async function readVersion(b: Backend, key: string, versionId?: string): Promise<string> {
@@ -22,16 +23,6 @@ async function versioned(): Promise<Fixture> {
   const f = await fixture()
   await f.b.setVersioning('bkt', true)
   return f
-}
-
-async function failure(call: Promise<unknown>): Promise<BackendError> {
-  try {
-    await call
-  } catch (err) {
-    if (err instanceof BackendError) return err
-    throw err
-  }
-  throw new Error('expected a failure')
 }
 
 describe('versioning on a directory', () => {
@@ -68,9 +59,9 @@ describe('versioning on a directory', () => {
     const gone = await f.b.deleteObject('bkt', 'docs/a.md')
     expect(gone.deleteMarker).toBe(true)
     expect(gone.versionId).not.toBe(first.versionId)
-    const miss = await failure(f.b.getObject('bkt', 'docs/a.md'))
+    const miss = await caught(f.b.getObject('bkt', 'docs/a.md'))
     expect([miss.kind, miss.code, miss.deleteMarker]).toEqual(['not_found', 'NoSuchKey', gone.versionId])
-    expect((await failure(f.b.headObject('bkt', 'docs/a.md', { versionId: gone.versionId! }))).deleteMarker).toBe(gone.versionId)
+    expect((await caught(f.b.headObject('bkt', 'docs/a.md', { versionId: gone.versionId! }))).deleteMarker).toBe(gone.versionId)
     expect(await keysOf(f.b)).toEqual([])
     expect(summary(await f.b.listObjectVersions('bkt', 'docs/a.md'))).toEqual([
       ['docs/a.md', true, true],
@@ -95,7 +86,7 @@ describe('versioning on a directory', () => {
     expect(await readVersion(f.b, 'k')).toBe('v3')
     expect(await readFile(join(f.bucketDir(), 'k'), 'utf8')).toBe('v3')
     await f.b.deleteObject('bkt', 'k', { versionId: v3 })
-    expect((await failure(f.b.getObject('bkt', 'k'))).deleteMarker).toBe(marker)
+    expect((await caught(f.b.getObject('bkt', 'k'))).deleteMarker).toBe(marker)
     expect((await f.b.listObjectVersions('bkt', 'k')).map((v) => v.versionId)).toEqual([marker, v1])
     // A version id that names nothing is deleted already.
     expect(await f.b.deleteObject('bkt', 'k', { versionId: 'never-was' })).toEqual({ versionId: 'never-was' })

@@ -82,4 +82,24 @@ describe('versioning', () => {
     expect(children(versions, 'DeleteMarker').map((v) => textOf(v, 'VersionId'))).toEqual(['null'])
     expect(await f.send('DELETE', '/bkt')).toMatchObject({ status: 409, code: 'BucketNotEmpty' })
   })
+
+  test('a version id from a stranger that no store makes (control characters, non-ASCII, empty, overlong) is 400 before anything echoes it', async () => {
+    const f = await engineFixture()
+    await f.send('PUT', '/bkt?versioning', { body: VERSIONING('Enabled') })
+    await f.send('PUT', '/bkt/k', { body: 'v' })
+    for (const bad of ['%0D%0Ax-evil:%201', '%C3%BC', '', 'a%20b', 'v'.repeat(1025)]) {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const res = await f.send(method, `/bkt/k?versionId=${bad}`)
+        expect(res.status).toBe(400)
+        expect(res.headers['x-evil']).toBeUndefined()
+      }
+      expect(await f.send('PUT', '/bkt/copy', { headers: { 'x-amz-copy-source': `bkt/k?versionId=${bad || '%20'}` } })).toMatchObject({
+        status: 400,
+        code: 'InvalidArgument',
+      })
+    }
+    const body = '<Delete><Object><Key>k</Key><VersionId>vü</VersionId></Object></Delete>'
+    expect(await f.send('POST', '/bkt?delete', { body })).toMatchObject({ status: 400, code: 'InvalidArgument' })
+    expect((await f.send('GET', '/bkt/k')).text).toBe('v')
+  })
 })
