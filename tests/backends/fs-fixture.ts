@@ -97,6 +97,12 @@ export async function walk(dir: string): Promise<string[]> {
   return entries.map(String).sort()
 }
 
+/** The files holding the bytes of noncurrent versions in a bucket (src/backends/fs/versions.ts), entries left out. */
+export async function keptBytes(root: string, bucket = 'bkt'): Promise<string[]> {
+  const files = await walk(join(root, '.stowage', 'vdata', bucket)).catch(() => [])
+  return files.filter((p) => /\/\d{16}\.[\w-]+$/.test(p))
+}
+
 export async function stagingFiles(root: string): Promise<string[]> {
   return (await walk(join(root, '.stowage', 'tmp'))).filter((p) => p.includes('/'))
 }

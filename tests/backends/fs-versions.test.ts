@@ -5,11 +5,11 @@
  * plain file at the key's path.
  */
 import { describe, expect, test } from 'bun:test'
-import { readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Backend, VersionInfo } from '../../src/backends/backend.ts'
 import { caught } from '../helpers/s3.ts'
-import { body, fixture, keysOf, kindOf, put, seeded, type Fixture } from './fs-fixture.ts'
+import { body, fixture, keptBytes, keysOf, kindOf, put, seeded, type Fixture } from './fs-fixture.ts'
 
 async function readVersion(b: Backend, key: string, versionId?: string): Promise<string> {
   const got = await b.getObject('bkt', key, versionId !== undefined ? { versionId } : {})
@@ -47,8 +47,7 @@ describe('versioning on a directory', () => {
     // The latest is the plain file a NAS user sees; listings show one object.
     expect(await readFile(join(f.bucketDir(), 'k.txt'), 'utf8')).toBe('three')
     expect(await keysOf(f.b)).toEqual(['k.txt'])
-    const kept = await readdir(join(f.root, '.stowage', 'vdata', 'bkt'))
-    expect(kept).toHaveLength(2)
+    expect(await keptBytes(f.root)).toHaveLength(2)
     expect((await f.b.headObject('bkt', 'k.txt')).versionId).toBe(ids[2])
     expect(await kindOf(f.b.getObject('bkt', 'k.txt', { versionId: 'no-such-version' }))).toBe('not_found')
   })
@@ -118,7 +117,7 @@ describe('versioning on a directory', () => {
       ['k', true, true],
       ['k', false, false],
     ])
-    expect((await readdir(join(f.root, '.stowage', 'vdata', 'bkt'))).length).toBe(2)
+    expect(await keptBytes(f.root)).toHaveLength(2)
   })
 
   test('tags of an old version, and copying it onto its key to bring it back as a new version', async () => {
@@ -139,6 +138,22 @@ describe('versioning on a directory', () => {
     const [latest, previous] = await f.b.listObjectVersions('bkt', 'k')
     expect((await f.b.headObject('bkt', 'k', { versionId: latest!.versionId })).contentType).toBe('text/x-edited')
     expect((await f.b.headObject('bkt', 'k', { versionId: previous!.versionId })).contentType).not.toBe('text/x-edited')
+  })
+
+  test('a write adds one entry and leaves the others alone, however many versions the key has', async () => {
+    const f = await versioned()
+    await put(f.b, 'hot', 'v0')
+    await put(f.b, 'hot', 'v1')
+    const [first] = await keptBytes(f.root)
+    const entry = join(f.root, '.stowage', 'vdata', 'bkt', `${first!}.json`)
+    const before = await stat(entry, { bigint: true })
+    for (let i = 2; i < 400; i++) await put(f.b, 'hot', `v${i}`)
+    const after = await stat(entry, { bigint: true })
+    expect([after.ino, after.mtimeNs]).toEqual([before.ino, before.mtimeNs])
+    const versions = await f.b.listObjectVersions('bkt', 'hot')
+    expect(versions).toHaveLength(400)
+    expect(await readVersion(f.b, 'hot', versions[399]!.versionId)).toBe('v0')
+    expect(await readVersion(f.b, 'hot', versions[1]!.versionId)).toBe('v398')
   })
 
   test('a bucket with versions or markers is not empty; once they are gone it deletes cleanly', async () => {

@@ -21,7 +21,7 @@ import { forgetListed } from './listed.ts'
 import { checkKey } from './objects.ts'
 import { describes, readSidecar, sidecarPath } from './sidecar.ts'
 import { locate, prune, removeObject } from './tree.ts'
-import { currentOf, dropData, findStored, idOf, newVersionId, promote, retireCurrent, storedVersions, writeStored } from './versions.ts'
+import { currentOf, findStored, idOf, newVersionId, promote, removeStored, retireCurrent } from './versions.ts'
 
 /**
  * Removes the bucket's file for `key` and its sidecar; the caller holds the
@@ -56,21 +56,18 @@ async function markDeleted(ctx: FsContext, bucket: string, key: string, status: 
 /** Removes one version for good; the next newest becomes the latest. */
 async function deleteVersion(ctx: FsContext, bucket: string, key: string, versionId: string): Promise<DeleteOutcome> {
   const current = await currentOf(ctx, bucket, key)
-  const stored = await storedVersions(ctx, bucket, key)
   if (current && idOf(current.sc) === versionId) {
     await removeLocked(ctx, bucket, key)
-    // A crash after an earlier keep can have left the same version in the record too.
-    const rest = stored.filter((v) => v.versionId !== versionId)
-    if (rest.length !== stored.length) await writeStored(ctx, bucket, key, rest)
-    await promote(ctx, bucket, key, rest)
+    // A crash after an earlier keep can have left an entry of the same version too.
+    const repeated = await findStored(ctx, bucket, key, versionId, null)
+    if (repeated) await removeStored(ctx, bucket, key, [repeated])
+    await promote(ctx, bucket, key)
     return { versionId }
   }
-  const found = findStored(stored, versionId, current)
+  const found = await findStored(ctx, bucket, key, versionId, current)
   if (!found) return { versionId }
-  const rest = stored.filter((v) => v !== found)
-  await writeStored(ctx, bucket, key, rest)
-  await dropData(ctx, bucket, [found])
-  if (!current) await promote(ctx, bucket, key, rest)
+  await removeStored(ctx, bucket, key, [found])
+  if (!current) await promote(ctx, bucket, key)
   return found.marker ? { versionId, deleteMarker: true } : { versionId }
 }
 

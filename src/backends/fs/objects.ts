@@ -19,7 +19,7 @@ import { forgetListed } from './listed.ts'
 import { fileSource, notModified, resolveRange } from './read.ts'
 import { adopt, contentTypeFor, describeNow, describes, fullInfoOf, putResultOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, type Located, type Opened } from './tree.ts'
-import { dataPath, findStored, idOf, markerMiss, storedVersions, writeStored, type StoredData, type StoredVersion } from './versions.ts'
+import { dataPath, findStored, idOf, markerMiss, topStored, updateStored, type StoredData, type StoredVersion } from './versions.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { commitObject, stageBody } from './write.ts'
 
@@ -40,8 +40,8 @@ const noSuchKey = (): BackendError => new BackendError('not_found', 'no such key
 const noSuchVersion = (): BackendError => new BackendError('not_found', 'no such version', { code: 'NoSuchVersion' })
 
 /** Why a key without a file has no latest version: a delete marker, or nothing at all. */
-function latestMiss(stored: StoredVersion[]): BackendError {
-  const top = stored[0]
+async function latestMiss(ctx: FsContext, bucket: string, key: string): Promise<BackendError> {
+  const top = await topStored(ctx, bucket, key)
   return top?.marker ? markerMiss(top.versionId) : noSuchKey()
 }
 
@@ -114,12 +114,17 @@ async function describeLatest(ctx: FsContext, bucket: string, key: string): Prom
     () => locate(ctx, bucket, key),
     async () => {},
   )
-  if (!found) throw latestMiss(await storedVersions(ctx, bucket, key))
+  if (!found) throw await latestMiss(ctx, bucket, key)
   return found.sc
 }
 
-async function openStored(ctx: FsContext, bucket: string, v: StoredData): Promise<(Opened & { sc: Sidecar; stored: true }) | null> {
-  const path = dataPath(ctx, bucket, v)
+async function openStored(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  v: StoredData & { name: string },
+): Promise<(Opened & { sc: Sidecar; stored: true }) | null> {
+  const path = dataPath(ctx, bucket, key, v)
   try {
     const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW)
     const st = await fh.stat({ bigint: true })
@@ -147,10 +152,9 @@ export async function openDescribed(ctx: FsContext, bucket: string, key: string,
     )
     if (found && (versionId === undefined || idOf(found.sc) === versionId)) return found
     await found?.fh.close()
-    const stored = await storedVersions(ctx, bucket, key)
-    if (versionId === undefined) throw latestMiss(stored)
-    const v = findStored(stored, versionId, found)
-    const opened = v && !v.marker ? await openStored(ctx, bucket, v) : null
+    if (versionId === undefined) throw await latestMiss(ctx, bucket, key)
+    const v = await findStored(ctx, bucket, key, versionId, found)
+    const opened = v && !v.marker ? await openStored(ctx, bucket, key, v) : null
     if (opened) return opened
     if (attempt === 0 && (await waitIfLocked(ctx.lockName(bucket)))) continue
     throw v?.marker ? markerMiss(v.versionId) : noSuchVersion()
@@ -263,16 +267,10 @@ export async function putObjectTags(ctx: FsContext, bucket: string, key: string,
       forgetListed(ctx, bucket, key)
       return
     }
-    const stored = await storedVersions(ctx, bucket, key)
-    if (versionId === undefined) throw latestMiss(stored)
-    const v = findStored(stored, versionId, sc && { sc })
+    if (versionId === undefined) throw await latestMiss(ctx, bucket, key)
+    const v = await findStored(ctx, bucket, key, versionId, sc && { sc })
     if (!v) throw noSuchVersion()
     if (v.marker) throw markerMiss(v.versionId)
-    await writeStored(
-      ctx,
-      bucket,
-      key,
-      stored.map((s) => (s === v ? { ...v, sc: { ...v.sc, tags: checked } } : s)),
-    )
+    await updateStored(ctx, bucket, key, { ...v, sc: { ...v.sc, tags: checked } })
   })
 }

@@ -17,7 +17,7 @@ import { compareKeys } from '../../lib/key-order.ts'
 import { listPage, type Describe } from './list.ts'
 import { listedView } from './listed.ts'
 import { infoOf } from './sidecar.ts'
-import { currentOf, storedVersions, type StoredVersion } from './versions.ts'
+import { currentOf, storedVersions, topStored, type StoredVersion } from './versions.ts'
 
 const keysOnly: Describe = async (files) => files.map((f) => ({ key: f.key, size: 0 }))
 
@@ -48,7 +48,7 @@ export async function deletedKeys(ctx: FsContext, bucket: string, prefix: string
   const out: VersionInfo[] = []
   for (const { key } of page.objects) {
     if (await currentOf(ctx, bucket, key)) continue
-    const top = (await storedVersions(ctx, bucket, key))[0]
+    const top = await topStored(ctx, bucket, key)
     if (top?.marker) out.push(storedInfo(key, top, true))
   }
   return out

@@ -8,29 +8,33 @@
  * for anything written before versioning or dropped in from outside). The
  * others live beside the bucket:
  *
- * - a record per key, `versions/<bucket>/<key's path>` (the same tree shape
- *   as the bucket, keys.ts), holding the key's noncurrent versions and delete
- *   markers newest first, each data version with the sidecar it had;
- * - their bytes, `vdata/<bucket>/<name>`, a hard link to the file the
- *   version was, made before that file is replaced or removed, so keeping a
- *   version copies nothing.
+ * - `vdata/<bucket>/<h[0..2]>/<h>/` (h = sha256 of the key): one entry per
+ *   noncurrent version or delete marker, `<order>.<version id>.json` with the
+ *   sidecar the version had, and for a data version its bytes,
+ *   `<order>.<version id>`: a hard link to the file the version was, made
+ *   before that file is replaced or removed, so keeping a version copies
+ *   nothing. `<order>` counts up, so the names sort oldest first; a write
+ *   adds one entry and never rewrites the others, however many there are.
+ * - `versions/<bucket>/<key's path>`: an empty-ish index file per key that
+ *   has entries, in the same tree shape as the bucket (keys.ts), so the
+ *   bucket's own lister (list.ts) walks the keys with versions in key order,
+ *   which is what makes ListObjectVersions a merge of two sorted walks
+ *   (version-list.ts).
  *
  * So the latest version is the bucket's file when there is one, and the
- * record's first entry otherwise (a delete marker, or nothing at all). The
- * record tree is listed with the bucket's own lister, which is what makes
- * ListObjectVersions a merge of two sorted walks (version-list.ts).
+ * newest entry otherwise (a delete marker, or nothing at all).
  *
  * Every change happens under the bucket's commit lock. A version being kept
- * is linked into this process's staging directory first, the record naming
- * it is written, the link moves into `vdata`, and only then does the
- * bucket's file change. A crash before the end leaves the bucket's file as it
- * was and, at worst, a record entry repeating that file's version id, which
- * readers drop in favour of the file (and the next change of the key drops
- * for good); the staged link goes with the staging directory at the next
- * start, so nothing is left that nothing names.
+ * is indexed first, linked into this process's staging directory, its entry
+ * written, the link moved beside the entry, and only then does the bucket's
+ * file change. A crash before the end leaves the bucket's file as it was and,
+ * at worst, an entry repeating that file's version id, which readers drop in
+ * favour of the file and the next change of the key removes; the staged link
+ * goes with the staging directory at the next start, and bytes whose entry is
+ * gone are removed at the key's next change.
  */
 import { randomBytes } from 'node:crypto'
-import { linkSync, lstatSync, renameSync, rmSync } from 'node:fs'
+import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
 import type { VersioningStatus } from '../bucket-rules.ts'
@@ -38,17 +42,22 @@ import { safeDir, tempPath, type FsContext } from './context.ts'
 import { syncDir } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { isErrno } from './errors.ts'
-import { withLock } from './lock.ts'
-import { placeFile, readRecord, stageJson } from './json.ts'
+import { placeFile, readRecord, stageJson, writeJson } from './json.ts'
 import { forgetListed } from './listed.ts'
+import { withLock } from './lock.ts'
 import { describeNow, sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
 import { locate, prepareTarget, prune, removeObject, renameOnto, unlinkFile, type Located } from './tree.ts'
 
-export type StoredMarker = { versionId: string; marker: true; lastModified: number }
-export type StoredData = { versionId: string; marker?: undefined; lastModified: number; file: string; sc: Sidecar }
-export type StoredVersion = StoredMarker | StoredData
+type Entry = { versionId: string; lastModified: number }
+export type StoredMarker = Entry & { marker: true }
+export type StoredData = Entry & { marker?: undefined; sc: Sidecar }
+/** `name` is where the entry is: `<name>.json`, and `<name>` for a data version's bytes. */
+export type StoredVersion = (StoredMarker | StoredData) & { name: string }
 
-type VersionRecord = { v: 'versions'; bucket: string; key: string; versions: StoredVersion[] }
+type EntryRecord = { v: 'version'; bucket: string; key: string } & (StoredMarker | StoredData)
+
+/** Our version ids (32 URL-safe characters) and `null`; an order of 16 digits. */
+const ENTRY_NAME = /^(\d{16})\.([A-Za-z0-9_-]{1,64})(\.json)?$/
 
 /** The version id of what the bucket's file holds. */
 export const idOf = (sc: Sidecar): string => sc.versionId ?? 'null'
@@ -58,51 +67,102 @@ export function newVersionId(): string {
   return randomBytes(24).toString('base64url')
 }
 
-const archives = new WeakMap<FsContext, FsContext>()
+function keyDir(ctx: FsContext, bucket: string, key: string): string {
+  const h = Bun.SHA256.hash(key, 'hex')
+  return join(ctx.versionDataDir(bucket), h.slice(0, 2), h)
+}
 
-/** The root seen with the record tree in place of bucket directories, for tree.ts. */
-function recordTree(ctx: FsContext): FsContext {
-  let tree = archives.get(ctx)
+export function dataPath(ctx: FsContext, bucket: string, key: string, v: StoredVersion): string {
+  return join(keyDir(ctx, bucket, key), v.name)
+}
+
+const indexes = new WeakMap<FsContext, FsContext>()
+
+/** The root seen with the index tree in place of bucket directories, for tree.ts. */
+function indexTree(ctx: FsContext): FsContext {
+  let tree = indexes.get(ctx)
   if (!tree) {
     tree = { ...ctx, bucketDir: ctx.versionsDir }
-    archives.set(ctx, tree)
+    indexes.set(ctx, tree)
   }
   return tree
 }
 
-function parseRecord(text: string, bucket: string, key: string): StoredVersion[] {
-  let value: unknown
+type Names = { entries: Array<{ name: string; order: string; versionId: string }>; bytes: Set<string> }
+
+/** The key's entry names, newest first, and the names of the bytes beside them. */
+function namesOf(ctx: FsContext, bucket: string, key: string): Names {
+  let listed: string[]
   try {
-    value = JSON.parse(text)
-  } catch {
-    return []
+    listed = readdirSync(keyDir(ctx, bucket, key))
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return { entries: [], bytes: new Set() }
+    throw err
   }
-  const r = value as Partial<VersionRecord> | null
-  if (!r || r.v !== 'versions' || r.bucket !== bucket || r.key !== key || !Array.isArray(r.versions)) return []
-  return r.versions.filter(
-    (v) => v && typeof v.versionId === 'string' && typeof v.lastModified === 'number' && (v.marker === true || (typeof v.file === 'string' && !!v.sc)),
-  )
+  const entries: Names['entries'] = []
+  const bytes = new Set<string>()
+  for (const file of listed) {
+    const m = ENTRY_NAME.exec(file)
+    if (!m) continue
+    if (m[3]) entries.push({ name: file.slice(0, -'.json'.length), order: m[1]!, versionId: m[2]! })
+    else bytes.add(file)
+  }
+  entries.sort((a, b) => (a.order < b.order ? 1 : -1))
+  return { entries, bytes }
+}
+
+function readEntry(ctx: FsContext, bucket: string, key: string, name: string): StoredVersion | null {
+  const text = readRecord(join(keyDir(ctx, bucket, key), `${name}.json`))
+  if (text === null) return null
+  let r: (Partial<Omit<EntryRecord, 'sc' | 'marker'>> & { sc?: Sidecar; marker?: boolean }) | null
+  try {
+    r = JSON.parse(text) as typeof r
+  } catch {
+    return null
+  }
+  if (!r || r.v !== 'version' || r.bucket !== bucket || r.key !== key || typeof r.versionId !== 'string' || typeof r.lastModified !== 'number') return null
+  if (r.marker === true) return { versionId: r.versionId, lastModified: r.lastModified, marker: true, name }
+  return r.sc && typeof r.sc.etag === 'string' ? { versionId: r.versionId, lastModified: r.lastModified, sc: r.sc, name } : null
 }
 
 /** The key's noncurrent versions and delete markers, newest first. */
 export async function storedVersions(ctx: FsContext, bucket: string, key: string): Promise<StoredVersion[]> {
-  const found = await locate(recordTree(ctx), bucket, key)
-  const text = found && readRecord(found.path)
-  return text ? parseRecord(text, bucket, key) : []
+  const out: StoredVersion[] = []
+  for (const { name } of namesOf(ctx, bucket, key).entries) {
+    const v = readEntry(ctx, bucket, key, name)
+    if (v) out.push(v)
+  }
+  return out
 }
 
-/** Replaces the key's record (removes it when nothing is left). Call under the bucket lock. */
-export async function writeStored(ctx: FsContext, bucket: string, key: string, versions: StoredVersion[]): Promise<void> {
-  const tree = recordTree(ctx)
-  const base = await safeDir(ctx.versionsDir(bucket))
-  if (versions.length === 0) {
-    await trackKey(base, key, async () => {
-      if (await removeObject(tree, bucket, key)) await prune(tree, bucket, key)
-    })
-    return
+/** The newest entry, which is the latest version when the key has no file. */
+export async function topStored(ctx: FsContext, bucket: string, key: string): Promise<StoredVersion | undefined> {
+  for (const { name } of namesOf(ctx, bucket, key).entries) {
+    const v = readEntry(ctx, bucket, key, name)
+    if (v) return v
   }
-  const record: VersionRecord = { v: 'versions', bucket, key, versions }
-  const tmp = await stageJson(ctx, record)
+  return undefined
+}
+
+/** A stored version by id, without the one the bucket's file repeats after a crash. */
+export async function findStored(
+  ctx: FsContext,
+  bucket: string,
+  key: string,
+  versionId: string,
+  current: { sc: Sidecar } | null,
+): Promise<StoredVersion | undefined> {
+  if (current && idOf(current.sc) === versionId) return undefined
+  const named = namesOf(ctx, bucket, key).entries.find((e) => e.versionId === versionId)
+  return (named && readEntry(ctx, bucket, key, named.name)) ?? undefined
+}
+
+/** Makes sure the index tree lists the key. Call under the bucket lock. */
+async function index(ctx: FsContext, bucket: string, key: string): Promise<void> {
+  const tree = indexTree(ctx)
+  if (await locate(tree, bucket, key)) return
+  const base = await safeDir(ctx.versionsDir(bucket))
+  const tmp = await stageJson(ctx, { v: 'versions', bucket, key })
   try {
     const dir = await trackKey(base, key, async () => {
       const t = await prepareTarget(tree, bucket, key)
@@ -116,27 +176,56 @@ export async function writeStored(ctx: FsContext, bucket: string, key: string, v
   }
 }
 
-export function dataPath(ctx: FsContext, bucket: string, v: StoredData): string {
-  return join(ctx.versionDataDir(bucket), v.file)
-}
-
-/** Unlinks the bytes of versions no record names any more. */
-export async function dropData(ctx: FsContext, bucket: string, versions: StoredVersion[]): Promise<void> {
-  for (const v of versions) {
-    if (v.marker) continue
-    const path = dataPath(ctx, bucket, v)
-    await unlinkFile(path, v.sc.size).catch((err: unknown) => {
-      if (!isErrno(err, 'ENOENT')) throw err
-    })
+/** Takes the key out of the index tree once it has no entries left. Call under the bucket lock. */
+async function unindexIfEmpty(ctx: FsContext, bucket: string, key: string): Promise<void> {
+  try {
+    rmdirSync(keyDir(ctx, bucket, key))
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) return
   }
+  const tree = indexTree(ctx)
+  await trackKey(ctx.versionsDir(bucket), key, async () => {
+    if (await removeObject(tree, bucket, key)) await prune(tree, bucket, key)
+  })
 }
 
-/** The bucket's file as a noncurrent version: a second name for the same bytes, staged until its record is written. */
-function keep(ctx: FsContext, current: Located, sc: Sidecar): { version: StoredData; staged: string } {
-  const file = randomBytes(16).toString('hex')
-  const staged = tempPath(ctx, 'version')
-  linkSync(current.path, staged)
-  return { version: { versionId: idOf(sc), lastModified: sc.lastModified, file, sc: { ...sc, ...stampOf(current.st) } }, staged }
+/** Adds an entry on top, with its bytes (a staged link) for a data version. Call under the bucket lock. */
+async function addEntry(ctx: FsContext, bucket: string, key: string, entry: StoredMarker | StoredData, staged?: string): Promise<void> {
+  await index(ctx, bucket, key)
+  const dir = await safeDir(keyDir(ctx, bucket, key))
+  const top = namesOf(ctx, bucket, key).entries[0]
+  const name = `${String(top ? Number(top.order) + 1 : 1).padStart(16, '0')}.${entry.versionId}`
+  await writeJson(ctx, join(dir, `${name}.json`), { v: 'version', bucket, key, ...entry } satisfies EntryRecord)
+  if (staged) renameSync(staged, join(dir, name))
+  await syncDir(dir)
+}
+
+/** Removes entries and their bytes, and bytes no entry names (left by a crash). Call under the bucket lock. */
+export async function removeStored(ctx: FsContext, bucket: string, key: string, gone: Array<{ name: string }>): Promise<void> {
+  const dir = keyDir(ctx, bucket, key)
+  const unlink = async (path: string): Promise<void> => {
+    try {
+      const st = lstatSync(path)
+      await unlinkFile(path, st.size)
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err
+    }
+  }
+  // The entry before its bytes: a crash in between leaves bytes nothing names, never a version without bytes.
+  for (const { name } of gone) {
+    await unlink(join(dir, `${name}.json`))
+    await unlink(join(dir, name))
+  }
+  const left = namesOf(ctx, bucket, key)
+  const named = new Set(left.entries.map((e) => e.name))
+  for (const name of left.bytes) if (!named.has(name)) await unlink(join(dir, name))
+  if (left.entries.length === 0) await unindexIfEmpty(ctx, bucket, key)
+}
+
+/** Rewrites one entry's metadata (tags of an old version). Call under the bucket lock. */
+export async function updateStored(ctx: FsContext, bucket: string, key: string, v: StoredData & { name: string }): Promise<void> {
+  const { name, ...entry } = v
+  await writeJson(ctx, join(keyDir(ctx, bucket, key), `${name}.json`), { v: 'version', bucket, key, ...entry } satisfies EntryRecord)
 }
 
 /** The bucket's file and its metadata, when there is one. */
@@ -149,41 +238,35 @@ export async function currentOf(ctx: FsContext, bucket: string, key: string): Pr
  * Before the bucket's file for `key` is replaced or removed under `status`:
  * keeps it as a noncurrent version unless it is the `null` version while
  * versioning is suspended (which the new one replaces), drops a stored
- * `null` version when suspended, and puts `marker` on top when given. The
- * version stack as it stands afterwards. Call under the bucket lock.
+ * `null` version when suspended, and puts `marker` on top when given. Call
+ * under the bucket lock.
  */
-export async function retireCurrent(ctx: FsContext, bucket: string, key: string, status: VersioningStatus, marker?: StoredMarker): Promise<StoredVersion[]> {
+export async function retireCurrent(ctx: FsContext, bucket: string, key: string, status: VersioningStatus, marker?: StoredMarker): Promise<void> {
   const current = await currentOf(ctx, bucket, key)
-  let stored = await storedVersions(ctx, bucket, key)
-  const before = stored
-  const dropped: StoredVersion[] = []
-  const without = (id: string): void => {
-    dropped.push(...stored.filter((v) => v.versionId === id))
-    stored = stored.filter((v) => v.versionId !== id)
-  }
-  let kept: { version: StoredData; staged: string } | undefined
-  if (current && (status === 'Enabled' || idOf(current.sc) !== 'null')) {
-    without(idOf(current.sc))
-    kept = keep(ctx, current, current.sc)
-    stored = [kept.version, ...stored]
-  }
-  if (status === 'Suspended') without('null')
-  if (marker) {
-    without(marker.versionId)
-    stored = [marker, ...stored]
-  }
-  try {
-    if (stored !== before) await writeStored(ctx, bucket, key, stored)
-    if (kept) {
-      const dir = await safeDir(ctx.versionDataDir(bucket))
-      renameSync(kept.staged, join(dir, kept.version.file))
-      await syncDir(dir)
+  const entries = namesOf(ctx, bucket, key).entries
+  const replaced = new Set<string>()
+  const keeping = current && (status === 'Enabled' || idOf(current.sc) !== 'null')
+  if (keeping) replaced.add(idOf(current.sc))
+  if (status === 'Suspended') replaced.add('null')
+  if (marker) replaced.add(marker.versionId)
+  const gone = entries.filter((e) => replaced.has(e.versionId))
+  if (gone.length > 0) await removeStored(ctx, bucket, key, gone)
+  if (keeping) {
+    const staged = tempPath(ctx, 'version')
+    linkSync(current.path, staged)
+    try {
+      await addEntry(
+        ctx,
+        bucket,
+        key,
+        { versionId: idOf(current.sc), lastModified: current.sc.lastModified, sc: { ...current.sc, ...stampOf(current.st) } },
+        staged,
+      )
+    } finally {
+      rmSync(staged, { force: true })
     }
-  } finally {
-    if (kept) rmSync(kept.staged, { force: true })
   }
-  await dropData(ctx, bucket, dropped)
-  return stored
+  if (marker) await addEntry(ctx, bucket, key, marker)
 }
 
 /**
@@ -191,14 +274,14 @@ export async function retireCurrent(ctx: FsContext, bucket: string, key: string,
  * file and it is data (not a delete marker): after the latest version was
  * deleted by id. Call under the bucket lock.
  */
-export async function promote(ctx: FsContext, bucket: string, key: string, stored: StoredVersion[]): Promise<void> {
-  const top = stored[0]
+export async function promote(ctx: FsContext, bucket: string, key: string): Promise<void> {
+  const top = await topStored(ctx, bucket, key)
   if (!top || top.marker || (await locate(ctx, bucket, key))) return
-  const from = dataPath(ctx, bucket, top)
+  const from = dataPath(ctx, bucket, key, top)
   const st = lstatSync(from, { bigint: true, throwIfNoEntry: false })
   if (!st?.isFile()) {
-    await writeStored(ctx, bucket, key, stored.slice(1))
-    return promote(ctx, bucket, key, stored.slice(1))
+    await removeStored(ctx, bucket, key, [top])
+    return promote(ctx, bucket, key)
   }
   const sc: Sidecar = { ...top.sc, ...stampOf(st) }
   const scPath = sidecarPath(ctx, bucket, key)
@@ -217,7 +300,7 @@ export async function promote(ctx: FsContext, bucket: string, key: string, store
   } finally {
     rmSync(tmp, { force: true })
   }
-  await writeStored(ctx, bucket, key, stored.slice(1))
+  await removeStored(ctx, bucket, key, [top])
 }
 
 /** A noncurrent version as lifecycle rules see it: since when, and how many noncurrent versions are newer. */
@@ -239,34 +322,24 @@ export async function expireStored(
   return withLock(ctx.lockName(bucket), async () => {
     const current = await currentOf(ctx, bucket, key)
     const stored = (await storedVersions(ctx, bucket, key)).filter((v) => !current || v.versionId !== idOf(current.sc))
-    const dropped: StoredVersion[] = []
+    const gone: StoredVersion[] = []
     let newerMs = current?.sc.lastModified
     let newer = 0
     for (const v of stored) {
       // The latest version is the file, or else the top entry: a version becomes noncurrent when the next one is made.
       if (newerMs !== undefined && !v.marker) {
-        if (expired({ version: v, sinceMs: newerMs, newer })) dropped.push(v)
+        if (expired({ version: v, sinceMs: newerMs, newer })) gone.push(v)
         newer++
       }
       newerMs = v.lastModified
     }
-    let rest = stored.filter((v) => !dropped.includes(v))
+    const rest = stored.filter((v) => !gone.includes(v))
     const top = rest[0]
-    if (!current && rest.length === 1 && top?.marker && loneMarker(top)) {
-      dropped.push(top)
-      rest = []
-    }
-    if (dropped.length === 0) return 0
-    await writeStored(ctx, bucket, key, rest)
-    await dropData(ctx, bucket, dropped)
-    return dropped.length
+    if (!current && rest.length === 1 && top?.marker && loneMarker(top)) gone.push(top)
+    if (gone.length === 0) return 0
+    await removeStored(ctx, bucket, key, gone)
+    return gone.length
   })
-}
-
-/** A stored version by id, without the one the bucket's file repeats after a crash. */
-export function findStored(stored: StoredVersion[], versionId: string, current: { sc: Sidecar } | null): StoredVersion | undefined {
-  if (current && idOf(current.sc) === versionId) return undefined
-  return stored.find((v) => v.versionId === versionId)
 }
 
 /** What a read of a delete marker fails with: no such key, saying it is a marker (the headers S3 sends). */
