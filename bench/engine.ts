@@ -3,7 +3,8 @@
  * The S3 engine (an `fs` backend served by Stowage's S3 listener) against
  * RGW on the same machine, in one run:
  *
- * 1. GET and PUT of 1 KiB and 1 MiB and ListObjectsV2 of 1000 keys, with N
+ * 1. GET and PUT of 1 KiB and 1 MiB, PUT of 1 KiB over a few keys in a
+ *    versioned bucket, and ListObjectsV2 of 1000 keys, with N
  *    concurrent keep-alive clients: the engine through the S3 listener vs
  *    the same calls made to RGW directly. Same client on both sides (our
  *    SigV4 signer, UNSIGNED-PAYLOAD, keep-alive fetch); each case runs
@@ -25,7 +26,7 @@
  * million files takes minutes.
  *
  * Usage: bun bench/engine.ts [--duration 10] [--warmup 2] [--concurrency 16]
- *   [--runs 3] [--cases get-1k,get-1m,put-1k,put-1m,list] [--big-mib 1024]
+ *   [--runs 3] [--cases get-1k,get-1m,put-1k,put-1m,put-1k-versioned,list] [--big-mib 1024]
  *   [--folders 100000,1000000] [--root DIR] [--keep-folders]
  *   [--no-load] [--no-big] [--no-folders] [--write] [--source] [--binary dist/stowage]
  *   [--profile DIR] [--perf DIR]
@@ -78,6 +79,8 @@ const PASSWORD = `pw-${crypto.randomUUID()}`
 const env = s3Env()
 const rgw = s3Client(env)
 const bucket = `bench-engine-${Date.now().toString(36)}`
+/** Versioning on at both sides: overwrites keep every version. */
+const versionedBucket = `${bucket}-v`
 const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypto.getRandomValues(new Uint8Array(MiB)) }
 const upstreamPids = [...pidsByName('radosgw'), ...pidsByName('ceph-osd')]
 const fsRoot = join(f.root, 'objects')
@@ -103,6 +106,7 @@ async function seed(s3: S3Client): Promise<void> {
 async function start(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   mkdirSync(join(fsRoot, bucket), { recursive: true })
+  mkdirSync(join(fsRoot, versionedBucket), { recursive: true })
   srv = await startServer({
     binary: f.binary,
     from: f,
@@ -118,7 +122,7 @@ async function start(): Promise<void> {
   const res = await fetch(`${srv.url}/api/admin/s3-credentials`, {
     method: 'POST',
     headers: session.headers({ mutation: true, extra: { 'content-type': 'application/json' } }),
-    body: JSON.stringify({ backend_id: 'local', buckets: [bucket], description: 'bench' }),
+    body: JSON.stringify({ backend_id: 'local', buckets: [bucket, { bucket: versionedBucket, access: 'owner' }], description: 'bench' }),
   })
   if (res.status !== 201) throw new Error(`minting a credential failed: ${res.status} ${await res.text()}`)
   const cred = (await res.json()) as { access_key: string; secret_key: string }
@@ -133,12 +137,16 @@ function cases(): Case[] {
   const get = (size: '1k' | '1m'): Case['run'] => both(async (s3) => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200))
   const put = (size: '1k' | '1m'): Case['run'] =>
     both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
+  const overwrite: Case['run'] = both(async (s3, c, tag) =>
+    expectStatus(await s3.call('PUT', versionedBucket, `hot/${tag}/${c.worker}`, { body: payload['1k'] }), 200),
+  )
   const list: Case['run'] = both(async (s3) => expectStatus(await s3.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200))
   const all: Case[] = [
     { name: 'get-1k', label: 'GET 1 KiB', run: get('1k') },
     { name: 'get-1m', label: 'GET 1 MiB', run: get('1m') },
     { name: 'put-1k', label: 'PUT 1 KiB', run: put('1k'), cleanup: 'put/' },
     { name: 'put-1m', label: 'PUT 1 MiB', run: put('1m'), cleanup: 'put/' },
+    { name: 'put-1k-versioned', label: 'PUT 1 KiB over a key, versioned (every version kept)', run: overwrite },
     { name: 'list', label: `ListObjectsV2 (${LIST_KEYS} keys)`, run: list },
   ]
   return all.filter((c) => !f.cases || f.cases.split(',').includes(c.name))
@@ -319,7 +327,10 @@ async function main(): Promise<void> {
   const sections: string[] = []
   if (!f['no-load'] || !f['no-big']) {
     await must(rgw.call('PUT', bucket, ''), 200, 'create RGW bucket')
+    await must(rgw.call('PUT', versionedBucket, ''), 200, 'create RGW versioned bucket')
     await start()
+    const enable = '<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>'
+    for (const s3 of [rgw, engine]) await must(s3.call('PUT', versionedBucket, '', { query: { versioning: '' }, body: enable }), 200, 'enable versioning')
     if (!f['no-load']) {
       await seed(rgw)
       await seed(engine)
@@ -338,10 +349,12 @@ async function cleanup(): Promise<void> {
   rmSync(fsRoot, { recursive: true, force: true })
   const keys = await rgw.listKeys(bucket, '').catch(() => [] as string[])
   await rgw.deleteKeys(bucket, keys).catch(() => {})
-  await rgw.call('DELETE', bucket, '').then(
-    (r) => r.arrayBuffer(),
-    () => undefined,
-  )
+  await rgw.deleteAllVersions(versionedBucket).catch(() => {})
+  for (const b of [bucket, versionedBucket])
+    await rgw.call('DELETE', b, '').then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    )
 }
 
 try {

@@ -30,7 +30,17 @@ export type S3Client = {
   deleteKeys(bucket: string, keys: string[]): Promise<void>
   /** Every key under `prefix` (ListObjectsV2, all pages). */
   listKeys(bucket: string, prefix: string): Promise<string[]>
+  /** Deletes every version and delete marker in the bucket (ListObjectVersions, then DeleteObjects by version id). */
+  deleteAllVersions(bucket: string): Promise<void>
 }
+
+const unescapeXml = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&')
 
 const encodeQuery = (q: Record<string, string>): string =>
   Object.entries(q)
@@ -70,17 +80,35 @@ export function s3Client(t: S3Target): S3Client {
     const r = request(method, bucket, key, o)
     return fetch(r.url, r.init)
   }
+  const deleteBatch = async (bucket: string, batch: Array<{ key: string; versionId?: string }>): Promise<void> => {
+    const objects = batch.map((o) => `<Object><Key>${xmlEscape(o.key)}</Key>${o.versionId ? `<VersionId>${xmlEscape(o.versionId)}</VersionId>` : ''}</Object>`)
+    const body = `<Delete><Quiet>true</Quiet>${objects.join('')}</Delete>`
+    const md5 = new Bun.CryptoHasher('md5').update(body).digest('base64')
+    const res = await call('POST', bucket, '', { query: { delete: '' }, headers: { 'content-md5': md5, 'content-type': 'application/xml' }, body })
+    const text = await res.text()
+    if (res.status !== 200 || text.includes('<Error>')) throw new Error(`DeleteObjects failed: ${res.status} ${text.slice(0, 300)}`)
+  }
   return {
     request,
     call,
     async deleteKeys(bucket, keys) {
-      for (let i = 0; i < keys.length; i += 1000) {
-        const batch = keys.slice(i, i + 1000)
-        const body = `<Delete><Quiet>true</Quiet>${batch.map((k) => `<Object><Key>${xmlEscape(k)}</Key></Object>`).join('')}</Delete>`
-        const md5 = new Bun.CryptoHasher('md5').update(body).digest('base64')
-        const res = await call('POST', bucket, '', { query: { delete: '' }, headers: { 'content-md5': md5, 'content-type': 'application/xml' }, body })
-        const text = await res.text()
-        if (res.status !== 200 || text.includes('<Error>')) throw new Error(`DeleteObjects failed: ${res.status} ${text.slice(0, 300)}`)
+      for (let i = 0; i < keys.length; i += 1000)
+        await deleteBatch(
+          bucket,
+          keys.slice(i, i + 1000).map((key) => ({ key })),
+        )
+    },
+    async deleteAllVersions(bucket) {
+      for (;;) {
+        const res = await call('GET', bucket, '', { query: { versions: '', 'max-keys': '1000' } })
+        const xml = await res.text()
+        if (res.status !== 200) throw new Error(`ListObjectVersions failed: ${res.status} ${xml.slice(0, 300)}`)
+        const found = [...xml.matchAll(/<(?:Version|DeleteMarker)>.*?<Key>([^<]*)<\/Key>.*?<VersionId>([^<]*)<\/VersionId>/g)].map((m) => ({
+          key: unescapeXml(m[1]!),
+          versionId: unescapeXml(m[2]!),
+        }))
+        if (found.length === 0) return
+        await deleteBatch(bucket, found)
       }
     },
     async listKeys(bucket, prefix) {
@@ -90,15 +118,7 @@ export function s3Client(t: S3Target): S3Client {
         const res = await call('GET', bucket, '', { query: { 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) } })
         const xml = await res.text()
         if (res.status !== 200) throw new Error(`ListObjectsV2 failed: ${res.status} ${xml.slice(0, 300)}`)
-        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g))
-          keys.push(
-            m[1]!
-              .replace(/&lt;/g, '<')
-              .replace(/&gt;/g, '>')
-              .replace(/&quot;/g, '"')
-              .replace(/&apos;/g, "'")
-              .replace(/&amp;/g, '&'),
-          )
+        for (const m of xml.matchAll(/<Key>([^<]*)<\/Key>/g)) keys.push(unescapeXml(m[1]!))
         token = /<IsTruncated>true<\/IsTruncated>/.test(xml) ? /<NextContinuationToken>([^<]*)</.exec(xml)?.[1] : undefined
       } while (token)
       return keys

@@ -8,6 +8,7 @@ import { isPlainDir, type FsContext } from './context.ts'
 import { forgetTree } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { forgetListedUnder } from './listed.ts'
+import { forgetVersionState } from './versions.ts'
 import { withLock } from './lock.ts'
 
 /** S3's rules: 3–63 of [a-z0-9.-], alphanumeric at both ends, no `..`, not an IP address. */
@@ -62,6 +63,7 @@ export async function createBucket(ctx: FsContext, name: string): Promise<void> 
     await rm(ctx.rulesPath(name), { force: true })
     await rm(ctx.versionsDir(name), { recursive: true, force: true })
     await rm(ctx.versionDataDir(name), { recursive: true, force: true })
+    forgetVersionState(ctx, name)
   } catch (err) {
     if (isErrno(err, 'EEXIST')) throw new BackendError('exists', 'bucket already exists')
     throw fsFailure(err, 'create bucket')
@@ -103,6 +105,7 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
       if (await isPlainDir(ctx.versionsDir(name))) await removeEmptyTree(ctx.versionsDir(name))
       await removeEmptyTree(ctx.bucketDir(name))
       await rm(ctx.versionDataDir(name), { recursive: true, force: true })
+      forgetVersionState(ctx, name)
       await rm(ctx.metaDir(name), { recursive: true, force: true })
       await rm(ctx.uploadsDir(name), { recursive: true, force: true })
       await rm(ctx.rulesPath(name), { force: true })

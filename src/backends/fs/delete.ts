@@ -21,7 +21,7 @@ import { forgetListed } from './listed.ts'
 import { checkKey } from './objects.ts'
 import { describes, readSidecar, sidecarPath } from './sidecar.ts'
 import { locate, prune, removeObject } from './tree.ts'
-import { currentOf, findStored, idOf, newVersionId, promote, removeStored, retireCurrent } from './versions.ts'
+import { currentOf, findStored, idOf, newVersionId, promote, removeStored, retireCurrent, settleVersions } from './versions.ts'
 
 /**
  * Removes the bucket's file for `key` and its sidecar; the caller holds the
@@ -57,10 +57,8 @@ async function markDeleted(ctx: FsContext, bucket: string, key: string, status: 
 async function deleteVersion(ctx: FsContext, bucket: string, key: string, versionId: string): Promise<DeleteOutcome> {
   const current = await currentOf(ctx, bucket, key)
   if (current && idOf(current.sc) === versionId) {
+    await settleVersions(ctx, bucket, key)
     await removeLocked(ctx, bucket, key)
-    // A crash after an earlier keep can have left an entry of the same version too.
-    const repeated = await findStored(ctx, bucket, key, versionId, null)
-    if (repeated) await removeStored(ctx, bucket, key, [repeated])
     await promote(ctx, bucket, key)
     return { versionId }
   }

@@ -111,6 +111,80 @@ function namesOf(ctx: FsContext, bucket: string, key: string): Names {
   return { entries, bytes }
 }
 
+/**
+ * What writes need to know of a key's entries, kept between writes so that a
+ * write costs the same however long the key's history: the last order used,
+ * how many entries there are, the newest (undefined: not known, look), and
+ * the `null` ones (suspended writes replace them). Changed only under the
+ * bucket lock, by this process, which is the only one writing the root.
+ */
+type KeyState = { last: number; count: number; top: string | undefined; nulls: Set<string> }
+
+const states = new Map<string, KeyState>()
+/** Keys written recently; a key not among them is read from its directory again (~100 bytes each). */
+const STATES_MAX = 50_000
+
+/**
+ * The key's state: remembered, or read from its directory, which also tidies
+ * what a crash can leave there: an entry repeating the version the bucket's
+ * file holds, and bytes without an entry. Call under the bucket lock.
+ */
+async function stateOf(ctx: FsContext, bucket: string, key: string): Promise<KeyState> {
+  const dir = keyDir(ctx, bucket, key)
+  const known = states.get(dir)
+  if (known) return known
+  let names = namesOf(ctx, bucket, key)
+  const current = names.entries.length > 0 ? await currentOf(ctx, bucket, key) : null
+  const repeats = current ? names.entries.filter((e) => e.versionId === idOf(current.sc)) : []
+  const named = new Set(names.entries.map((e) => e.name))
+  const strays = [...names.bytes].filter((n) => !named.has(n))
+  if (repeats.length > 0 || strays.length > 0) {
+    for (const name of strays) await unlinkQuietly(join(dir, name))
+    await unlinkEntries(dir, repeats)
+    names = namesOf(ctx, bucket, key)
+  }
+  const state: KeyState = {
+    last: names.entries.length > 0 ? Number(names.entries[0]!.order) : 0,
+    count: names.entries.length,
+    top: names.entries[0]?.name,
+    nulls: new Set(names.entries.filter((e) => e.versionId === 'null').map((e) => e.name)),
+  }
+  if (states.size >= STATES_MAX) states.delete(states.keys().next().value!)
+  states.set(dir, state)
+  return state
+}
+
+/**
+ * Reads the key's entries once and tidies them (stateOf); called before the
+ * bucket's file is removed, while it still says which version it holds.
+ */
+export async function settleVersions(ctx: FsContext, bucket: string, key: string): Promise<void> {
+  await stateOf(ctx, bucket, key)
+}
+
+/** Forgets what writes knew of a bucket's keys (the bucket was deleted or made). */
+export function forgetVersionState(ctx: FsContext, bucket: string): void {
+  const under = ctx.versionDataDir(bucket) + '/'
+  for (const dir of states.keys()) if (dir.startsWith(under)) states.delete(dir)
+}
+
+async function unlinkQuietly(path: string): Promise<void> {
+  try {
+    const st = lstatSync(path)
+    await unlinkFile(path, st.size)
+  } catch (err) {
+    if (!isErrno(err, 'ENOENT')) throw err
+  }
+}
+
+/** The entry before its bytes: a crash in between leaves bytes nothing names, never a version without bytes. */
+async function unlinkEntries(dir: string, gone: Array<{ name: string }>): Promise<void> {
+  for (const { name } of gone) {
+    await unlinkQuietly(join(dir, `${name}.json`))
+    await unlinkQuietly(join(dir, name))
+  }
+}
+
 function readEntry(ctx: FsContext, bucket: string, key: string, name: string): StoredVersion | null {
   const text = readRecord(join(keyDir(ctx, bucket, key), `${name}.json`))
   if (text === null) return null
@@ -137,6 +211,11 @@ export async function storedVersions(ctx: FsContext, bucket: string, key: string
 
 /** The newest entry, which is the latest version when the key has no file. */
 export async function topStored(ctx: FsContext, bucket: string, key: string): Promise<StoredVersion | undefined> {
+  const known = states.get(keyDir(ctx, bucket, key))?.top
+  if (known !== undefined) {
+    const v = readEntry(ctx, bucket, key, known)
+    if (v) return v
+  }
   for (const { name } of namesOf(ctx, bucket, key).entries) {
     const v = readEntry(ctx, bucket, key, name)
     if (v) return v
@@ -190,36 +269,32 @@ async function unindexIfEmpty(ctx: FsContext, bucket: string, key: string): Prom
 }
 
 /** Adds an entry on top, with its bytes (a staged link) for a data version. Call under the bucket lock. */
-async function addEntry(ctx: FsContext, bucket: string, key: string, entry: StoredMarker | StoredData, staged?: string): Promise<void> {
-  await index(ctx, bucket, key)
-  const dir = await safeDir(keyDir(ctx, bucket, key))
-  const top = namesOf(ctx, bucket, key).entries[0]
-  const name = `${String(top ? Number(top.order) + 1 : 1).padStart(16, '0')}.${entry.versionId}`
+async function addEntry(ctx: FsContext, bucket: string, key: string, state: KeyState, entry: StoredMarker | StoredData, staged?: string): Promise<void> {
+  if (state.count === 0) await index(ctx, bucket, key)
+  const dir = state.count === 0 ? await safeDir(keyDir(ctx, bucket, key)) : keyDir(ctx, bucket, key)
+  const name = `${String(state.last + 1).padStart(16, '0')}.${entry.versionId}`
   await writeJson(ctx, join(dir, `${name}.json`), { v: 'version', bucket, key, ...entry } satisfies EntryRecord)
+  state.last++
+  state.count++
+  state.top = name
+  if (entry.versionId === 'null') state.nulls.add(name)
   if (staged) renameSync(staged, join(dir, name))
   await syncDir(dir)
 }
 
-/** Removes entries and their bytes, and bytes no entry names (left by a crash). Call under the bucket lock. */
+/** Removes entries and their bytes. Call under the bucket lock. */
 export async function removeStored(ctx: FsContext, bucket: string, key: string, gone: Array<{ name: string }>): Promise<void> {
-  const dir = keyDir(ctx, bucket, key)
-  const unlink = async (path: string): Promise<void> => {
-    try {
-      const st = lstatSync(path)
-      await unlinkFile(path, st.size)
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err
-    }
-  }
-  // The entry before its bytes: a crash in between leaves bytes nothing names, never a version without bytes.
+  const state = await stateOf(ctx, bucket, key)
+  await unlinkEntries(keyDir(ctx, bucket, key), gone)
   for (const { name } of gone) {
-    await unlink(join(dir, `${name}.json`))
-    await unlink(join(dir, name))
+    state.count--
+    state.nulls.delete(name)
+    if (state.top === name) state.top = undefined
   }
-  const left = namesOf(ctx, bucket, key)
-  const named = new Set(left.entries.map((e) => e.name))
-  for (const name of left.bytes) if (!named.has(name)) await unlink(join(dir, name))
-  if (left.entries.length === 0) await unindexIfEmpty(ctx, bucket, key)
+  if (state.count <= 0) {
+    states.delete(keyDir(ctx, bucket, key))
+    if (namesOf(ctx, bucket, key).entries.length === 0) await unindexIfEmpty(ctx, bucket, key)
+  }
 }
 
 /** Rewrites one entry's metadata (tags of an old version). Call under the bucket lock. */
@@ -243,30 +318,27 @@ export async function currentOf(ctx: FsContext, bucket: string, key: string): Pr
  */
 export async function retireCurrent(ctx: FsContext, bucket: string, key: string, status: VersioningStatus, marker?: StoredMarker): Promise<void> {
   const current = await currentOf(ctx, bucket, key)
-  const entries = namesOf(ctx, bucket, key).entries
-  const replaced = new Set<string>()
-  const keeping = current && (status === 'Enabled' || idOf(current.sc) !== 'null')
-  if (keeping) replaced.add(idOf(current.sc))
-  if (status === 'Suspended') replaced.add('null')
-  if (marker) replaced.add(marker.versionId)
-  const gone = entries.filter((e) => replaced.has(e.versionId))
-  if (gone.length > 0) await removeStored(ctx, bucket, key, gone)
-  if (keeping) {
+  const state = await stateOf(ctx, bucket, key)
+  // Ids are fresh but for `null`: a suspended write or marker replaces the stored `null` version.
+  if (status === 'Suspended' && state.nulls.size > 0)
+    await removeStored(
+      ctx,
+      bucket,
+      key,
+      [...state.nulls].map((name) => ({ name })),
+    )
+  const live = (): Promise<KeyState> => stateOf(ctx, bucket, key)
+  if (current && (status === 'Enabled' || idOf(current.sc) !== 'null')) {
     const staged = tempPath(ctx, 'version')
     linkSync(current.path, staged)
     try {
-      await addEntry(
-        ctx,
-        bucket,
-        key,
-        { versionId: idOf(current.sc), lastModified: current.sc.lastModified, sc: { ...current.sc, ...stampOf(current.st) } },
-        staged,
-      )
+      const kept: StoredData = { versionId: idOf(current.sc), lastModified: current.sc.lastModified, sc: { ...current.sc, ...stampOf(current.st) } }
+      await addEntry(ctx, bucket, key, await live(), kept, staged)
     } finally {
       rmSync(staged, { force: true })
     }
   }
-  if (marker) await addEntry(ctx, bucket, key, marker)
+  if (marker) await addEntry(ctx, bucket, key, await live(), marker)
 }
 
 /**
