@@ -218,6 +218,36 @@ describe('versioning on a directory', () => {
     expect([...new Set(rolled.versions.map((v) => v.key))]).toEqual(['a', 'c', 'e'].filter((k) => expected.some((e) => e.startsWith(k + '@'))))
   })
 
+  test('index files a crash left without entries neither end a listing early nor keep the bucket from being deleted', async () => {
+    const f = await versioned()
+    for (const key of ['b', 'd', 'f']) {
+      await put(f.b, key, `${key}1`)
+      await put(f.b, key, `${key}2`)
+    }
+    // Deleted: its versions are only in the store, after index files with nothing behind them.
+    await put(f.b, 'g', 'g1')
+    await f.b.deleteObject('bkt', 'g')
+    // Made the way the store indexes a key before its first entry is written.
+    for (const key of ['a', 'c', 'c2', 'c3', 'e', 'f1', 'f2']) await writeFile(join(f.root, '.stowage', 'versions', 'bkt', key), '{}')
+    const expected = ['b', 'b', 'd', 'd', 'f', 'f', 'g', 'g']
+    for (const maxKeys of [1, 2, 3, 1000]) {
+      const seen: string[] = []
+      let marker: { keyMarker?: string; versionIdMarker?: string } = {}
+      for (let pages = 0; pages < 50; pages++) {
+        const page = await f.b.listVersionPage!('bkt', { maxKeys, ...marker })
+        seen.push(...page.versions.map((v) => v.key))
+        if (!page.isTruncated) break
+        marker = { keyMarker: page.nextKeyMarker!, ...(page.nextVersionIdMarker ? { versionIdMarker: page.nextVersionIdMarker } : {}) }
+      }
+      expect(seen).toEqual(expected)
+    }
+    expect((await f.b.listDeletedKeys('bkt', '')).map((v) => v.key)).toEqual(['g'])
+    for (const key of ['b', 'd', 'f', 'g'])
+      for (const v of await f.b.listObjectVersions('bkt', key)) await f.b.deleteObject('bkt', key, { versionId: v.versionId })
+    await f.b.deleteBucket('bkt')
+    expect(await readdir(join(f.root, '.stowage', 'versions'))).toEqual([])
+  })
+
   test('lifecycle expiry in a versioned bucket leaves a delete marker, as S3 expires', async () => {
     const f = await fixture('bkt', { now: () => Date.now() + 40 * 86_400_000 })
     const b = f.open()

@@ -4,11 +4,11 @@ import { lstatSync } from 'node:fs'
 import { lstat, mkdir, opendir, readdir, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BackendError, type BucketInfo } from '../backend.ts'
-import { isPlainDir, type FsContext } from './context.ts'
+import type { FsContext } from './context.ts'
 import { forgetTree } from './dir-index.ts'
 import { fsFailure, isErrno } from './errors.ts'
 import { forgetListedUnder } from './listed.ts'
-import { forgetVersionState } from './versions.ts'
+import { forgetVersionState, hasVersions } from './versions.ts'
 import { withLock } from './lock.ts'
 
 /** S3's rules: 3–63 of [a-z0-9.-], alphanumeric at both ends, no `..`, not an IP address. */
@@ -101,9 +101,11 @@ export async function deleteBucket(ctx: FsContext, name: string): Promise<void> 
     try {
       forgetTree(ctx.bucketDir(name))
       forgetListedUnder(ctx.bucketDir(name))
-      forgetTree(ctx.versionsDir(name))
-      if (await isPlainDir(ctx.versionsDir(name))) await removeEmptyTree(ctx.versionsDir(name))
+      if (await hasVersions(ctx, name)) throw new BackendError('not_empty', 'bucket is not empty')
       await removeEmptyTree(ctx.bucketDir(name))
+      // Only index files and bytes no entry names can be left there (a crash's), never a version.
+      forgetTree(ctx.versionsDir(name))
+      await rm(ctx.versionsDir(name), { recursive: true, force: true })
       await rm(ctx.versionDataDir(name), { recursive: true, force: true })
       forgetVersionState(ctx, name)
       await rm(ctx.metaDir(name), { recursive: true, force: true })

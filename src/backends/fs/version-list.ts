@@ -55,17 +55,32 @@ export async function deletedKeys(ctx: FsContext, bucket: string, prefix: string
 }
 
 type Item = { kind: 'key'; key: string; current: ObjectInfo | null } | { kind: 'prefix'; prefix: string }
+type Walk = { objects: ObjectInfo[]; commonPrefixes: string[]; isTruncated: boolean }
+
+const sortKey = (i: Item): string => (i.kind === 'key' ? i.key : i.prefix)
 
 /** The two walks' entries in key order, a key listed by both once (with its bucket file). */
-function merge(a: { objects: ObjectInfo[]; commonPrefixes: string[] }, b: { objects: ObjectInfo[]; commonPrefixes: string[] }): Item[] {
+function merge(a: Walk, b: Walk): Item[] {
   const byKey = new Map<string, Item>()
   for (const o of b.objects) byKey.set('k' + o.key, { kind: 'key', key: o.key, current: null })
   for (const o of a.objects) byKey.set('k' + o.key, { kind: 'key', key: o.key, current: o })
   for (const p of [...a.commonPrefixes, ...b.commonPrefixes]) byKey.set('p' + p, { kind: 'prefix', prefix: p })
-  const sortKey = (i: Item): string => (i.kind === 'key' ? i.key : i.prefix)
   return [...byKey.values()].sort((x, y) => compareKeys(sortKey(x), sortKey(y)))
 }
 
+/** How far a page of a walk that has more reached: past it, the other walk's entries may not be all there is. */
+function reach(w: Walk): string | null {
+  if (!w.isTruncated) return null
+  const last = [w.objects.at(-1)?.key, w.commonPrefixes.at(-1)].filter((k): k is string => k !== undefined)
+  return last.sort(compareKeys).at(-1) ?? null
+}
+
+/**
+ * A page of versions. The two walks are read from the same point, and merged
+ * only as far as both reached (a key with entries may have none readable, so
+ * a walk's page can hold fewer versions than keys); from there they are read
+ * again until the page is full or both are done.
+ */
 export async function versionPage(ctx: FsContext, bucket: string, opts: VersionListOptions): Promise<VersionPage> {
   const max = Math.min(opts.maxKeys ?? 1000, 1000)
   const page: VersionPage = { versions: [], commonPrefixes: [], isTruncated: false }
@@ -83,33 +98,44 @@ export async function versionPage(ctx: FsContext, bucket: string, opts: VersionL
     }
     return true
   }
-  const keyMarker = opts.keyMarker ?? ''
-  if (keyMarker !== '' && opts.versionIdMarker) {
-    const all = await keyVersions(ctx, bucket, keyMarker)
-    const at = all.findIndex((v) => v.versionId === opts.versionIdMarker)
-    if (!addAll(keyMarker, at < 0 ? [] : all.slice(at + 1))) return page
+  const finish = (): VersionPage => {
+    if (!page.isTruncated) {
+      delete page.nextKeyMarker
+      delete page.nextVersionIdMarker
+    }
+    return page
   }
-  const listOpts = { prefix: opts.prefix ?? '', delimiter: opts.delimiter ?? '', maxKeys: max, ...(keyMarker !== '' ? { startAfter: keyMarker } : {}) }
-  const [files, records] = await Promise.all([
-    listPage(ctx.bucketDir(bucket), { ...listOpts, withMetadata: false }, listedView(ctx, bucket)),
-    listPage(ctx.versionsDir(bucket), listOpts, keysOnly),
-  ])
-  const items = merge(files, records)
-  for (const item of items) {
+  let after = opts.keyMarker ?? ''
+  if (after !== '' && opts.versionIdMarker) {
+    const all = await keyVersions(ctx, bucket, after)
+    const at = all.findIndex((v) => v.versionId === opts.versionIdMarker)
+    if (!addAll(after, at < 0 ? [] : all.slice(at + 1))) return finish()
+  }
+  for (;;) {
+    const listOpts = { prefix: opts.prefix ?? '', delimiter: opts.delimiter ?? '', maxKeys: max, ...(after !== '' ? { startAfter: after } : {}) }
+    const [files, records] = await Promise.all([
+      listPage(ctx.bucketDir(bucket), { ...listOpts, withMetadata: false }, listedView(ctx, bucket)),
+      listPage(ctx.versionsDir(bucket), listOpts, keysOnly),
+    ])
+    const reaches = [reach(files), reach(records)].filter((r): r is string => r !== null).sort(compareKeys)
+    const bound = reaches[0] ?? null
+    for (const item of merge(files, records)) {
+      if (bound !== null && compareKeys(sortKey(item), bound) > 0) break
+      if (full()) {
+        page.isTruncated = true
+        return finish()
+      }
+      if (item.kind === 'prefix') {
+        page.commonPrefixes.push(item.prefix)
+        page.nextKeyMarker = item.prefix
+        delete page.nextVersionIdMarker
+      } else if (!addAll(item.key, await stackOf(ctx, bucket, item.key, item.current))) return finish()
+    }
+    if (bound === null) return finish()
     if (full()) {
       page.isTruncated = true
-      break
+      return finish()
     }
-    if (item.kind === 'prefix') {
-      page.commonPrefixes.push(item.prefix)
-      page.nextKeyMarker = item.prefix
-      delete page.nextVersionIdMarker
-    } else if (!addAll(item.key, await stackOf(ctx, bucket, item.key, item.current))) break
+    after = bound
   }
-  if (!page.isTruncated && (files.isTruncated || records.isTruncated) && full()) page.isTruncated = true
-  if (!page.isTruncated) {
-    delete page.nextKeyMarker
-    delete page.nextVersionIdMarker
-  }
-  return page
 }

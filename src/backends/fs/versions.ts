@@ -35,6 +35,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs'
+import { opendir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
 import type { VersioningStatus } from '../bucket-rules.ts'
@@ -160,6 +161,24 @@ async function stateOf(ctx: FsContext, bucket: string, key: string): Promise<Key
  */
 export async function settleVersions(ctx: FsContext, bucket: string, key: string): Promise<void> {
   await stateOf(ctx, bucket, key)
+}
+
+/** Whether any key of the bucket keeps a noncurrent version or a delete marker (an entry). */
+export async function hasVersions(ctx: FsContext, bucket: string): Promise<boolean> {
+  const walk = async (dir: string): Promise<boolean> => {
+    let handle
+    try {
+      handle = await opendir(dir)
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
+      throw err
+    }
+    for await (const e of handle) {
+      if (e.isDirectory() ? await walk(join(dir, e.name)) : ENTRY_NAME.exec(e.name)?.[3] !== undefined) return true
+    }
+    return false
+  }
+  return walk(ctx.versionDataDir(bucket))
 }
 
 /** Forgets what writes knew of a bucket's keys (the bucket was deleted or made). */
