@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 /** Tags, user metadata and versions of one object; the deleted keys of a folder. */
+import type { Listing } from '../access/view.ts'
 import type { AuditOrigin } from '../audit/model.ts'
 import { fail } from '../http/errors.ts'
 import { storage } from '../storage/errors.ts'
@@ -78,13 +79,18 @@ export async function listVersions(d: ObjectDeps, t: Target, key: string): Promi
   }
 }
 
-/** Whether deletes can be undone here, and what was deleted directly under `prefix` (empty where the backend keeps no versions). */
-export async function listDeletedKeys(d: ObjectDeps, t: Target, prefix: string): Promise<DeletedKeysDTO> {
+/**
+ * Whether deletes can be undone here, and what was deleted directly under
+ * `prefix` (empty where the backend keeps no versions). Above granted folders
+ * (the listing shows only the way down to them), nothing deleted there is the
+ * caller's to see.
+ */
+export async function listDeletedKeys(d: ObjectDeps, t: Target, prefix: string, listing: Listing | undefined): Promise<DeletedKeysDTO> {
   validateListPrefix(prefix)
   if (!t.backend.capabilities.versioning) return { versioned: false, deleted: [] }
   const [versioned, markers] = await Promise.all([
     storage(t.backend.getVersioning(t.bucket), d.logger),
-    storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger),
+    listing?.mode === 'within' ? [] : storage(t.backend.listDeletedKeys(t.bucket, prefix), d.logger),
   ])
   return {
     versioned,

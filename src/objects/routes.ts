@@ -108,9 +108,9 @@ export function objectReadRoutes(d: ObjectRouteDeps) {
       response: { 200: VersionsDTO },
       detail: { tags, summary: 'Versions of one key (501 not_supported without versioning)' },
     })
-    .get(`${BUCKET_PATH}/objects/deleted`, ({ params, query }) => listDeletedKeys(d, at(params), query.prefix ?? ''), {
+    .get(`${BUCKET_PATH}/objects/deleted`, ({ params, query, granted }) => listDeletedKeys(d, at(params), query.prefix ?? '', granted.listing), {
       access: 'any',
-      needs: NEED.prefixQuery(READ),
+      needs: NEED.list,
       params: BucketParams,
       query: t.Object({ prefix: t.Optional(t.String({ description: 'The folder, ending in "/"; absent for the bucket root.' })) }),
       response: { 200: DeletedKeysDTO },

@@ -19,7 +19,7 @@ import { forgetListed } from './listed.ts'
 import { fileSource, notModified, resolveRange } from './read.ts'
 import { adopt, contentTypeFor, describeNow, describes, fullInfoOf, putResultOf, readSidecar, sidecarPath, type Sidecar } from './sidecar.ts'
 import { locate, openObject, type Located, type Opened } from './tree.ts'
-import { dataPath, findStored, idOf, markerMiss, topStored, updateStored, type StoredData, type StoredVersion } from './versions.ts'
+import { dataPath, findStored, idOf, markerMiss, topStored, updateStored, type StoredData } from './versions.ts'
 import { checkWriteConditions, type WriteConditions } from './conditions.ts'
 import { commitObject, stageBody } from './write.ts'
 
