@@ -57,15 +57,19 @@ export type StoredVersion = (StoredMarker | StoredData) & { name: string }
 
 type EntryRecord = { v: 'version'; bucket: string; key: string } & (StoredMarker | StoredData)
 
-/** Our version ids (32 URL-safe characters) and `null`; an order of 16 digits. */
-const ENTRY_NAME = /^(\d{16})\.([A-Za-z0-9_-]{1,64})(\.json)?$/
+/** An order of 16 digits, then one of our version ids (newVersionId) or `null`. */
+const ENTRY_NAME = /^(\d{16})\.([0-9a-f]{32}|null)(\.json)?$/
 
 /** The version id of what the bucket's file holds. */
 export const idOf = (sc: Sidecar): string => sc.versionId ?? 'null'
 
-/** 32 URL-safe characters, as opaque as S3's. */
+/**
+ * 128 random bits as 32 hex digits: opaque as S3's, safe in a URL and a file
+ * name, and never starting with `-`, which command-line clients would take
+ * for an option (`aws s3api get-object --version-id -x…` fails to parse).
+ */
 export function newVersionId(): string {
-  return randomBytes(24).toString('base64url')
+  return randomBytes(16).toString('hex')
 }
 
 function keyDir(ctx: FsContext, bucket: string, key: string): string {
