@@ -7,8 +7,8 @@
  *   <root>/.stowage/meta/<bucket>/…         metadata sidecars (see sidecar.ts)
  *   <root>/.stowage/uploads/<bucket>/<id>/  multipart uploads (see multipart.ts)
  *   <root>/.stowage/buckets/<bucket>.json   versioning, lifecycle rules and tags (see bucket-rules.ts)
- *   <root>/.stowage/versions/<bucket>/…     noncurrent versions and delete markers by key (see versions.ts)
- *   <root>/.stowage/vdata/<bucket>/<name>   the bytes of noncurrent versions
+ *   <root>/.stowage/vdata/<bucket>/<h>/…    noncurrent versions and delete markers by key (see versions.ts)
+ *   <root>/.stowage/versions/<bucket>/…     an index file per key that has them
  *
  * Everything is staged on the same filesystem as the buckets so a commit is a
  * rename. Bucket names cannot start with `.`, so `.stowage` is never a bucket.

@@ -18,11 +18,12 @@ import { rulePrefix, ruleMatches, expiresAt, dueAfterDays, type BucketLifecycleR
 import { bucketExists } from './buckets.ts'
 import { bucketsWithRules, lifecycleOf } from './bucket-rules.ts'
 import type { FsContext } from './context.ts'
+import type { ListOptions, ListResult } from '../backend.ts'
 import { listPage } from './list.ts'
 import { listedView } from './listed.ts'
 import { expireUploads } from './uploads.ts'
 import { expireObject } from './delete.ts'
-import { expireStored } from './versions.ts'
+import { expireStored, indexPage } from './versions.ts'
 
 export type LifecycleOutcome = { bucket: string; expired: number; aborted: number }
 
@@ -39,32 +40,35 @@ function isDue(rules: BucketLifecycleRule[], now: number, key: string, size: num
   })
 }
 
+/** Every page of a walk of `prefix` by `list`, one after the other. */
+async function* pages(list: (opts: ListOptions) => Promise<ListResult>, prefix: string): AsyncGenerator<ListResult> {
+  let token: string | undefined
+  do {
+    const page = await list({ prefix, maxKeys: 1000, ...(token ? { token } : {}) })
+    yield page
+    token = page.isTruncated ? page.nextToken : undefined
+  } while (token)
+}
+
 async function expireObjects(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number, outcome: LifecycleOutcome): Promise<void> {
   const expiring = rules.filter((r) => expiresAt(r, 0) !== null)
   if (expiring.length === 0) return
   const prefix = commonPrefix(expiring.map(rulePrefix))
-  let token: string | undefined
-  do {
-    const page = await listPage(ctx.bucketDir(bucket), { prefix, maxKeys: 1000, ...(token ? { token } : {}) }, listedView(ctx, bucket))
+  for await (const page of pages((o) => listPage(ctx.bucketDir(bucket), o, listedView(ctx, bucket)), prefix))
     for (const o of page.objects) {
       if (!o.lastModified || !isDue(expiring, now, o.key, o.size, o.lastModified.getTime(), null)) continue
       const gone = await expireObject(ctx, bucket, o.key, (c) => isDue(expiring, now, o.key, c.size, c.modifiedMs, () => c.tags))
       if (gone) outcome.expired++
     }
-    token = page.isTruncated ? page.nextToken : undefined
-  } while (token)
 }
 
-/** Noncurrent versions and lone delete markers, walked through the bucket's version records. */
+/** Noncurrent versions and lone delete markers, walked through the keys that have entries. */
 async function expireVersions(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number, outcome: LifecycleOutcome): Promise<void> {
   const noncurrent = rules.filter((r) => r.noncurrentDays !== undefined)
   const markers = rules.filter((r) => r.expiration !== undefined && 'expiredObjectDeleteMarker' in r.expiration && r.expiration.expiredObjectDeleteMarker)
   if (noncurrent.length + markers.length === 0) return
   const prefix = commonPrefix([...noncurrent, ...markers].map(rulePrefix))
-  const keysOnly = async (files: Array<{ key: string }>) => files.map((f) => ({ key: f.key, size: 0 }))
-  let token: string | undefined
-  do {
-    const page = await listPage(ctx.versionsDir(bucket), { prefix, maxKeys: 1000, ...(token ? { token } : {}) }, keysOnly)
+  for await (const page of pages((o) => indexPage(ctx, bucket, o), prefix))
     for (const { key } of page.objects) {
       outcome.expired += await expireStored(
         ctx,
@@ -80,8 +84,6 @@ async function expireVersions(ctx: FsContext, bucket: string, rules: BucketLifec
         () => markers.some((r) => key.startsWith(rulePrefix(r))),
       )
     }
-    token = page.isTruncated ? page.nextToken : undefined
-  } while (token)
 }
 
 function abortUploads(ctx: FsContext, bucket: string, rules: BucketLifecycleRule[], now: number): Promise<number> {

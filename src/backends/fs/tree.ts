@@ -14,7 +14,7 @@
  */
 import { constants, lstatSync, mkdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs'
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { BackendError } from '../backend.ts'
 import type { FsContext } from './context.ts'
 import { isErrno } from './errors.ts'
@@ -140,6 +140,22 @@ export async function prepareTarget(ctx: FsContext, bucket: string, key: string)
   if (st && !st.isFile()) throw new BackendError('invalid', 'the key names a symbolic link or special file')
   const twin = lstatSync(alt, { throwIfNoEntry: false })
   return { path: natural, replaces: st?.size ?? 0, ...(twin?.isFile() ? { stale: { path: alt, size: twin.size } } : {}) }
+}
+
+/**
+ * Moves the file `from` into place as `key` (prepareTarget, then one rename)
+ * and drops the `.stowage=` twin it supersedes; the directory it went into.
+ * Call under the bucket lock, inside trackKey.
+ */
+export async function placeAt(ctx: FsContext, bucket: string, key: string, from: string): Promise<string> {
+  const t = await prepareTarget(ctx, bucket, key)
+  // Data first: a failure here leaves what the key held untouched.
+  await renameOnto(from, t.path, t.replaces)
+  if (t.stale)
+    await unlinkFile(t.stale.path, t.stale.size).catch((err: unknown) => {
+      if (!isErrno(err, 'ENOENT')) throw err
+    })
+  return dirname(t.path)
 }
 
 /**

@@ -14,12 +14,11 @@
 import type { ObjectInfo, VersionInfo, VersionListOptions, VersionPage } from '../backend.ts'
 import type { FsContext } from './context.ts'
 import { compareKeys } from '../../lib/key-order.ts'
-import { listPage, type Describe } from './list.ts'
+import { listPage } from './list.ts'
 import { listedView } from './listed.ts'
 import { infoOf } from './sidecar.ts'
-import { currentOf, storedVersions, topStored, type StoredVersion } from './versions.ts'
-
-const keysOnly: Describe = async (files) => files.map((f) => ({ key: f.key, size: 0 }))
+import { locate } from './tree.ts'
+import { currentOf, indexPage, storedVersions, topStored, type StoredVersion } from './versions.ts'
 
 function storedInfo(key: string, v: StoredVersion, isLatest: boolean): VersionInfo {
   if (v.marker) return { key, size: 0, versionId: v.versionId, isLatest, isDeleteMarker: true, lastModified: new Date(v.lastModified) }
@@ -44,10 +43,10 @@ export async function keyVersions(ctx: FsContext, bucket: string, key: string): 
 
 /** Keys directly under `prefix` whose latest version is a delete marker (at most 1000), with that marker. */
 export async function deletedKeys(ctx: FsContext, bucket: string, prefix: string): Promise<VersionInfo[]> {
-  const page = await listPage(ctx.versionsDir(bucket), { prefix, delimiter: '/', maxKeys: 1000 }, keysOnly)
+  const page = await indexPage(ctx, bucket, { prefix, delimiter: '/', maxKeys: 1000 })
   const out: VersionInfo[] = []
   for (const { key } of page.objects) {
-    if (await currentOf(ctx, bucket, key)) continue
+    if (await locate(ctx, bucket, key)) continue
     const top = await topStored(ctx, bucket, key)
     if (top?.marker) out.push(storedInfo(key, top, true))
   }
@@ -115,7 +114,7 @@ export async function versionPage(ctx: FsContext, bucket: string, opts: VersionL
     const listOpts = { prefix: opts.prefix ?? '', delimiter: opts.delimiter ?? '', maxKeys: max, ...(after !== '' ? { startAfter: after } : {}) }
     const [files, records] = await Promise.all([
       listPage(ctx.bucketDir(bucket), { ...listOpts, withMetadata: false }, listedView(ctx, bucket)),
-      listPage(ctx.versionsDir(bucket), listOpts, keysOnly),
+      indexPage(ctx, bucket, listOpts),
     ])
     const reaches = [reach(files), reach(records)].filter((r): r is string => r !== null).sort(compareKeys)
     const bound = reaches[0] ?? null

@@ -37,17 +37,18 @@ import { randomBytes } from 'node:crypto'
 import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs'
 import { opendir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { BackendError } from '../backend.ts'
+import { BackendError, type ListOptions, type ListResult } from '../backend.ts'
 import type { VersioningStatus } from '../bucket-rules.ts'
 import { safeDir, tempPath, type FsContext } from './context.ts'
 import { syncDir } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
 import { isErrno } from './errors.ts'
 import { placeFile, readRecord, stageJson, writeJson } from './json.ts'
+import { listPage, type Describe } from './list.ts'
 import { forgetListed } from './listed.ts'
 import { withLock } from './lock.ts'
 import { describeNow, sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
-import { locate, prepareTarget, prune, removeObject, renameOnto, unlinkFile, type Located } from './tree.ts'
+import { locate, placeAt, prune, removeObject, unlinkFile, type Located } from './tree.ts'
 
 type Entry = { versionId: string; lastModified: number }
 export type StoredMarker = Entry & { marker: true }
@@ -259,6 +260,13 @@ export async function findStored(
   return (named && readEntry(ctx, bucket, key, named.name)) ?? undefined
 }
 
+const keysOnly: Describe = async (files) => files.map((f) => ({ key: f.key, size: 0 }))
+
+/** A page of the keys that have entries, in key order (the bucket lister on the index tree; sizes are 0). */
+export function indexPage(ctx: FsContext, bucket: string, opts: ListOptions): Promise<ListResult> {
+  return listPage(ctx.versionsDir(bucket), opts, keysOnly)
+}
+
 /** Makes sure the index tree lists the key. Call under the bucket lock. */
 async function index(ctx: FsContext, bucket: string, key: string): Promise<void> {
   const tree = indexTree(ctx)
@@ -266,12 +274,7 @@ async function index(ctx: FsContext, bucket: string, key: string): Promise<void>
   const base = await safeDir(ctx.versionsDir(bucket))
   const tmp = await stageJson(ctx, { v: 'versions', bucket, key })
   try {
-    const dir = await trackKey(base, key, async () => {
-      const t = await prepareTarget(tree, bucket, key)
-      await renameOnto(tmp, t.path, t.replaces)
-      if (t.stale) await unlinkFile(t.stale.path, t.stale.size)
-      return dirname(t.path)
-    })
+    const dir = await trackKey(base, key, () => placeAt(tree, bucket, key, tmp))
     await syncDir(dir)
   } finally {
     rmSync(tmp, { force: true })
@@ -383,12 +386,7 @@ export async function promote(ctx: FsContext, bucket: string, key: string): Prom
   await safeDir(dirname(scPath))
   const tmp = await stageJson(ctx, sc)
   try {
-    const dir = await trackKey(ctx.bucketDir(bucket), key, async () => {
-      const t = await prepareTarget(ctx, bucket, key)
-      await renameOnto(from, t.path, t.replaces)
-      if (t.stale) await unlinkFile(t.stale.path, t.stale.size)
-      return dirname(t.path)
-    })
+    const dir = await trackKey(ctx.bucketDir(bucket), key, () => placeAt(ctx, bucket, key, from))
     await placeFile(tmp, scPath)
     forgetListed(ctx, bucket, key)
     await Promise.all([syncDir(dir), syncDir(dirname(scPath))])

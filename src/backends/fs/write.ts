@@ -19,12 +19,12 @@ import { BodyHasher, type Digests } from './digests.ts'
 import { SlabHasher } from './hash-thread.ts'
 import { syncDir, syncFd } from './dir-sync.ts'
 import { trackKey } from './dir-index.ts'
-import { fsFailure, isErrno } from './errors.ts'
+import { fsFailure } from './errors.ts'
 import { withLock } from './lock.ts'
 import { placeFile, stageJson } from './json.ts'
 import { forgetListed } from './listed.ts'
 import { sidecarPath, stampOf, type Sidecar } from './sidecar.ts'
-import { prepareTarget, renameOnto, unlinkFile } from './tree.ts'
+import { placeAt } from './tree.ts'
 import { newVersionId, retireCurrent } from './versions.ts'
 import { SlabPool } from '../../lib/slab-pool.ts'
 
@@ -364,19 +364,11 @@ export async function commitObject(ctx: FsContext, bucket: string, key: string, 
         sidecarTmp = await stageJson(ctx, sidecar)
       }
       if (status) await retireCurrent(ctx, bucket, key, status)
-      const target = await trackKey(ctx.bucketDir(bucket), key, async () => {
-        const t = await prepareTarget(ctx, bucket, key)
-        // Data first: a failure here leaves the previous object and its sidecar untouched.
-        await renameOnto(staged.path, t.path, t.replaces)
-        if (t.stale)
-          await unlinkFile(t.stale.path, t.stale.size).catch((err: unknown) => {
-            if (!isErrno(err, 'ENOENT')) throw err
-          })
-        return t
-      })
+      // Data first: a failure here leaves the previous object and its sidecar untouched.
+      const target = await trackKey(ctx.bucketDir(bucket), key, () => placeAt(ctx, bucket, key, staged.path))
       await placeFile(sidecarTmp!, scPath)
       forgetListed(ctx, bucket, key)
-      return dirname(target.path)
+      return target
     })
     await Promise.all([syncDir(dir), syncDir(dirname(scPath))])
     return sidecar
