@@ -273,6 +273,20 @@ export async function listParts(ctx: FsContext, bucket: string, key: string, id:
   }))
 }
 
+/**
+ * A part number named twice in a row counts once, as its last entry: a client
+ * that uploaded a part again lists both answers, and RGW (asked) completes with
+ * the last and checks only that one. Out of order is still InvalidPartOrder.
+ */
+function lastOfEachNumber(listed: CompletedPart[]): CompletedPart[] {
+  const kept: CompletedPart[] = []
+  for (const part of listed) {
+    if (kept.at(-1)?.partNumber === part.partNumber) kept[kept.length - 1] = part
+    else kept.push(part)
+  }
+  return kept
+}
+
 /** The stored parts named by the request, checked against S3's rules (kind `invalid`, with S3's codes). */
 function choose(stored: PartRecord[], requested: CompletedPart[], algorithm: ChecksumAlgorithm | undefined): PartRecord[] {
   if (requested.length === 0) throw new BackendError('invalid', 'You must specify at least one part.', { code: 'MalformedXML' })
@@ -318,11 +332,12 @@ export async function completeUpload(
   bucket: string,
   key: string,
   id: string,
-  requested: CompletedPart[],
+  listed: CompletedPart[],
   opts: { ifNoneMatch?: '*' } = {},
 ): Promise<PutResult> {
   await requireBucket(ctx, bucket)
   checkKey(key)
+  const requested = lastOfEachNumber(listed)
   return withLock(uploadLock(ctx, bucket, id), async () => {
     let loaded
     try {
