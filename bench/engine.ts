@@ -308,7 +308,7 @@ async function folders(): Promise<string> {
   for (const n of f.folders.split(',').map(Number)) rows.push(await pageCosts(n))
   if (!f['keep-folders']) for (const n of f.folders.split(',').map(Number)) rmSync(join(f.root, `folder-${n}`), { recursive: true, force: true })
   return [
-    'Listing pages of 1000 keys in one folder of files dropped in from outside (fs driver, in the benchmark process; ms). "first page" reads and sorts the folder; "page" figures are every later page while paging through all of it; "after a drop" is the first page after one more file was dropped in (the folder is read again; the file is on that page). Targets: a page costs about the same at both sizes, ≤ 50 ms at 100,000 and ≤ 100 ms at 1,000,000.',
+    'Listing pages of 1000 keys in one folder of files dropped in from outside (fs driver, in the benchmark process; ms). "first page" reads and sorts the folder; "page" figures are every later page while paging through all of it; "after a drop" is the first page after one more file was dropped in (the file is on that page: the folder is watched, so its index is patched, not read again). Targets: a page costs about the same at both sizes, ≤ 50 ms at 100,000 and ≤ 100 ms at 1,000,000.',
     table(['files', 'first page', 'page p50', 'page p90', 'page max', 'all pages (s)', 'after a drop', 'index (MiB)'], rows),
   ].join('\n\n')
 }
@@ -325,6 +325,7 @@ async function main(): Promise<void> {
     `Load average before: ${loadAverage()}.`,
   ]
   const sections: string[] = []
+  let folderSection: string | undefined
   if (!f['no-load'] || !f['no-big']) {
     await must(rgw.call('PUT', bucket, ''), 200, 'create RGW bucket')
     await must(rgw.call('PUT', versionedBucket, ''), 200, 'create RGW versioned bucket')
@@ -338,10 +339,10 @@ async function main(): Promise<void> {
     }
     if (!f['no-big']) sections.push(await bigTransfers())
   }
-  if (!f['no-folders']) sections.push(await folders())
+  if (!f['no-folders']) folderSection = await folders()
   header.push(`Load average after: ${loadAverage()}.`)
-  const body = [header.join(' '), ...sections].join('\n\n')
-  publish('engine-results', body, f.write)
+  if (sections.length > 0) publish('engine-results', [header.join(' '), ...sections].join('\n\n'), f.write)
+  if (folderSection) publish('engine-folders', [header.join(' '), folderSection].join('\n\n'), f.write)
 }
 
 async function cleanup(): Promise<void> {

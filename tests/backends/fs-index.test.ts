@@ -7,11 +7,11 @@
  * model of the keys.
  */
 import { afterEach, describe, expect, test } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Backend, ListOptions } from '../../src/backends/backend.ts'
-import { indexStats, readIndex, setIndexBudget, trackKey } from '../../src/backends/fs/dir-index.ts'
+import { indexStats, readIndex, setIndexBudget, trackKey, watchedCount } from '../../src/backends/fs/dir-index.ts'
 import { byteOrder, fixture, keysOf, put, seeded } from './fs-fixture.ts'
 
 afterEach(() => setIndexBudget(64 * 1024 * 1024))
@@ -75,6 +75,50 @@ describe('directory indexes', () => {
     expect(await keysOf(f.b, { prefix: 'd/' })).toEqual(['d/a', 'd/ab', 'd/m', 'd/n', 'd/sub/x', 'd/z'])
   })
 
+  test('a folder of 10,000 files is watched: what other programs change there shows without reading it again', async () => {
+    const f = await fixture()
+    const dir = join(f.bucketDir(), 'w')
+    mkdirSync(dir)
+    const names = Array.from({ length: 10_000 }, (_, i) => `f-${String(i).padStart(5, '0')}`)
+    for (const n of names) writeFileSync(join(dir, n), '')
+    const watched = watchedCount()
+    expect(await keysOf(f.b, { prefix: 'w/', maxKeys: 1000 })).toHaveLength(10_000)
+    expect(watchedCount()).toBe(watched + 1)
+    const builds = indexStats().builds
+    // Each change is listed right after it is made, before the watcher's event has had a turn.
+    const around = async (after: string): Promise<string[]> =>
+      (await f.b.listObjects('bkt', { prefix: 'w/', startAfter: after, maxKeys: 2, delimiter: '/' })).objects.map((o) => o.key)
+    writeFileSync(join(dir, 'f-05000.dropped'), 'x')
+    expect(await around('w/f-05000')).toEqual(['w/f-05000.dropped', 'w/f-05001'])
+    unlinkSync(join(dir, 'f-05001'))
+    expect(await around('w/f-05000.dropped')).toEqual(['w/f-05002', 'w/f-05003'])
+    renameSync(join(dir, 'f-05002'), join(dir, 'zz'))
+    expect(await around('w/f-05000.dropped')).toEqual(['w/f-05003', 'w/f-05004'])
+    expect(await around('w/f-09999')).toEqual(['w/zz'])
+    await put(f.b, 'w/f-05003.ours', 'x')
+    expect(await around('w/f-05003')).toEqual(['w/f-05003.ours', 'w/f-05004'])
+    // Asked straight after the change, with no turn of the event loop between.
+    writeFileSync(join(dir, 'f-06000.direct'), 'x')
+    const index = await readIndex(dir)
+    expect(index!.at(index!.lowerBound('f-06000.direct')).name).toBe('f-06000.direct')
+    expect(indexStats().builds - builds).toBe(0)
+    mkdirSync(join(dir, 'f-05003.d'))
+    writeFileSync(join(dir, 'f-05003.d', 'inside'), 'x')
+    expect((await f.b.listObjects('bkt', { prefix: 'w/f-05003', delimiter: '/' })).commonPrefixes).toEqual(['w/f-05003.d/'])
+    expect(await keysOf(f.b, { prefix: 'w/f-05003' })).toEqual(['w/f-05003', 'w/f-05003.d/inside', 'w/f-05003.ours'])
+    expect(await keysOf(f.b, { prefix: 'w/', maxKeys: 1000 })).toHaveLength(10_003)
+    // Another folder put in its place (a sync tool swapping a finished copy in): the watched one is gone from the path.
+    renameSync(dir, `${dir}.old`)
+    mkdirSync(dir)
+    writeFileSync(join(dir, 'fresh'), '')
+    expect(await keysOf(f.b, { prefix: 'w/' })).toEqual(['w/fresh'])
+    rmSync(`${dir}.old`, { recursive: true })
+    rmSync(dir, { recursive: true })
+    expect(await keysOf(f.b, { prefix: 'w/' })).toEqual([])
+    await new Promise((r) => setTimeout(r, 50))
+    expect(watchedCount()).toBe(watched)
+  }, 60_000)
+
   test('the driver’s own writes and deletes patch the index instead of forcing a read', async () => {
     const f = await fixture()
     for (let i = 0; i < 50; i++) await put(f.b, `p/${i}`, 'x')
@@ -129,13 +173,22 @@ describe('directory indexes', () => {
     expect(indexStats().builds - before).toBe(0)
   })
 
-  test('random own and foreign changes, any cache budget: listings always match the model', async () => {
-    for (const budget of [64 * 1024 * 1024, 2000, 0]) {
+  test('random own and foreign changes, any cache budget, watched or not: listings always match the model', async () => {
+    for (const [budget, seeds] of [
+      [64 * 1024 * 1024, 0],
+      [2000, 0],
+      [0, 0],
+      [64 * 1024 * 1024, 10_000],
+    ] as const) {
       setIndexBudget(budget)
       const f = await fixture()
-      const random = seeded(budget + 11)
+      const random = seeded(budget + seeds + 11)
       const segments = ['a', 'b', 'a!', 'é', '', 'x-y', 'z'.repeat(250), '日本']
       const keys = new Set<string>()
+      // Enough files in the bucket's top folder for it to be watched.
+      for (let i = 0; i < seeds; i++) writeFileSync(join(f.bucketDir(), `seed-${i}`), '')
+      for (let i = 0; i < seeds; i++) keys.add(`seed-${i}`)
+      const pageSize = (): number => (seeds > 0 ? 1000 : 1 + random(4))
       for (let step = 0; step < 300; step++) {
         const key = Array.from({ length: 1 + random(3) }, () => segments[random(segments.length)]).join('/') || 'root'
         const op = random(10)
@@ -166,7 +219,7 @@ describe('directory indexes', () => {
             keys.delete(victim)
         } else {
           const opts = [{}, { delimiter: '/' }, { prefix: 'a', delimiter: '/' }, { prefix: 'a/' }][random(4)]!
-          expect(await everything(f.b, { ...opts, maxKeys: 1 + random(4) })).toEqual(reference(keys, opts))
+          expect(await everything(f.b, { ...opts, maxKeys: pageSize() })).toEqual(reference(keys, opts))
         }
       }
       for (const opts of [{}, { delimiter: '/' }, { prefix: 'é/', delimiter: '/' }]) expect(await everything(f.b, opts)).toEqual(reference(keys, opts))

@@ -31,6 +31,16 @@
  * that it lands in the same tick as one of our own writes to that directory,
  * within RECHECK_MS.
  *
+ * A directory of WATCH_MIN entries or more, whose read costs a second at a
+ * million, is watched (inotify) while its index is held: each entry added,
+ * removed or renamed by any process is looked up and patched in as our own
+ * changes are, so a folder that other programs keep writing into (a camera,
+ * a sync tool) is not read again at every listing, nor every RECHECK_MS after
+ * our own writes. A listing that finds the mtime moved waits up to
+ * WATCH_LAG_MS for the watcher's report to patch it before reading it all.
+ * The watcher is trusted for WATCHED_RECHECK_MS; a patched snapshot is then
+ * read again once, in case an event was lost.
+ *
  * Memory: names are packed into strings of at most BLOCK entries (name plus
  * a kind byte and a 4-byte offset, ~26 bytes per entry for 20-byte names),
  * so a 1,000,000-file directory costs ~26 MB. Indexes live in an LRU bounded
@@ -38,7 +48,7 @@
  * than the whole budget is still listed, from an index built for that one
  * call.
  */
-import { lstatSync, type Dirent } from 'node:fs'
+import { lstatSync, watch, type Dirent, type FSWatcher } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno } from './errors.ts'
@@ -66,6 +76,9 @@ export interface DirIndex {
 const BLOCK = 512
 const RACY_NS = 50_000_000n
 const RECHECK_MS = 10_000
+const WATCH_MIN = 10_000
+const WATCHED_RECHECK_MS = 300_000
+const WATCH_LAG_MS = 5
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']
 const HIGH_UNITS = /[\ud800-\uffff]/
 
@@ -231,24 +244,107 @@ function evict(): void {
 }
 
 function drop(dir: string, snap: Snapshot): void {
+  release(dir, snap)
+  unwatch(dir)
+}
+
+function release(dir: string, snap: Snapshot): void {
   snapshots.delete(dir)
   used -= snap.index.bytes
 }
 
 function keep(dir: string, snap: Snapshot): void {
   const old = snapshots.get(dir)
-  if (old) drop(dir, old)
-  if (snap.index.bytes > budget) return
+  if (old) release(dir, old)
+  if (snap.index.bytes > budget) return unwatch(dir)
   snapshots.set(dir, snap)
   used += snap.index.bytes
   evict()
 }
 
+/** The watcher of a directory, and the inode it watches: a directory replaced by another under the same path is not the one watched. */
+const watchers = new Map<string, { watcher: FSWatcher; ino: bigint }>()
+
+/** How many directories are watched now. */
+export function watchedCount(): number {
+  return watchers.size
+}
+
+function unwatch(dir: string): void {
+  watchers.get(dir)?.watcher.close()
+  watchers.delete(dir)
+}
+
+/**
+ * Watches a kept snapshot's directory. Changes between the snapshot's read
+ * and the watch's start are not reported, so the snapshot is dropped if the
+ * directory moved meanwhile (the next listing reads it, watched).
+ */
+function watchFor(dir: string, snap: Snapshot): void {
+  if (snapshots.get(dir) !== snap || watchers.has(dir)) return
+  let watcher: FSWatcher
+  try {
+    // 'change' is a file's content or times: no entry comes or goes (nor does the directory's mtime move).
+    watcher = watch(dir, { persistent: false }, (event, name) => event === 'rename' && onWatched(dir, name))
+  } catch {
+    return
+  }
+  watcher.on('error', () => {
+    if (watchers.get(dir)?.watcher !== watcher) return watcher.close()
+    const current = snapshots.get(dir)
+    if (current) drop(dir, current)
+    else unwatch(dir)
+  })
+  const st = dirStat(dir)
+  if (!st || st.mtimeNs !== snap.mtimeNs) {
+    watcher.close()
+    drop(dir, snap)
+    return
+  }
+  watchers.set(dir, { watcher, ino: st.ino })
+}
+
+/** An entry of a watched directory came, went or was renamed, by whichever process: the index follows what `lstat` says of it now. */
+function onWatched(dir: string, name: string | Buffer | null): void {
+  const snap = snapshots.get(dir)
+  if (typeof name !== 'string' || name === '') {
+    if (snap) drop(dir, snap)
+    markReads(dir, null)
+    return
+  }
+  markReads(dir, [name])
+  if (!snap) return
+  patch(dir, snap, [name])
+  evict()
+}
+
+/** Brings the snapshot up to date for `names` and takes the directory's mtime, or drops it. */
+function patch(dir: string, snap: Snapshot, names: string[]): void {
+  try {
+    const before = snap.index.bytes
+    for (const name of names) snap.index.update(name, entryAt(dir, name))
+    used += snap.index.bytes - before
+    const st = dirStat(dir)
+    const watched = watchers.get(dir)
+    if (st === null || (watched && watched.ino !== st.ino)) drop(dir, snap)
+    else {
+      snap.mtimeNs = st.mtimeNs
+      snap.racySince ??= Date.now()
+    }
+  } catch {
+    drop(dir, snap)
+  }
+}
+
 /** Synchronous: every listing and every write into a listed directory asks, and a trip through the I/O thread pool costs more than the call. */
 function mtimeOf(dir: string): bigint | null {
+  return dirStat(dir)?.mtimeNs ?? null
+}
+
+function dirStat(dir: string): { mtimeNs: bigint; ino: bigint } | null {
   try {
     const st = lstatSync(dir, { bigint: true })
-    return st.isDirectory() ? st.mtimeNs : null
+    return st.isDirectory() ? st : null
   } catch (err) {
     if (isErrno(err, ...MISSING)) return null
     throw err
@@ -337,17 +433,31 @@ async function build(dir: string): Promise<Snapshot | null> {
   return snap
 }
 
+function fresh(dir: string, snap: Snapshot, mtime: bigint): boolean {
+  if (snap.mtimeNs !== mtime) return false
+  return snap.racySince === undefined || Date.now() - snap.racySince < (watchers.has(dir) ? WATCHED_RECHECK_MS : RECHECK_MS)
+}
+
 /** The directory's index, current as of this call; null when it does not exist. */
 export async function readIndex(dir: string): Promise<DirIndex | null> {
-  const mtime = mtimeOf(dir)
+  let mtime = mtimeOf(dir)
   if (mtime === null) return null
+  // The watcher's report of a change arrives some turns of the event loop after it (≈0.4 ms here).
+  const waitUntil = performance.now() + WATCH_LAG_MS
+  while (watchers.has(dir) && snapshots.get(dir)?.mtimeNs !== mtime && performance.now() < waitUntil) {
+    await new Promise((resolve) => setImmediate(resolve))
+    mtime = mtimeOf(dir)
+    if (mtime === null) return null
+  }
   const cached = snapshots.get(dir)
-  if (cached && cached.mtimeNs === mtime && (cached.racySince === undefined || Date.now() - cached.racySince < RECHECK_MS)) {
+  if (cached && fresh(dir, cached, mtime)) {
     snapshots.delete(dir)
     snapshots.set(dir, cached)
     return cached.index
   }
-  return (await build(dir))?.index ?? null
+  const built = await build(dir)
+  if (built && built.index.size >= WATCH_MIN) watchFor(dir, built)
+  return built?.index ?? null
 }
 
 /** The directories a key's path runs through, with the names a write or delete of it may add or remove in each. */
@@ -389,20 +499,7 @@ export async function trackKey<T>(bucketDir: string, key: string, change: () => 
     for (const t of dirs) {
       markReads(t.dir, t.names)
       const snap = snapshots.get(t.dir)
-      if (!snap) continue
-      try {
-        const before = snap.index.bytes
-        for (const name of t.names) snap.index.update(name, entryAt(t.dir, name))
-        used += snap.index.bytes - before
-        const mtime = mtimeOf(t.dir)
-        if (mtime === null) drop(t.dir, snap)
-        else {
-          snap.mtimeNs = mtime
-          snap.racySince ??= Date.now()
-        }
-      } catch {
-        drop(t.dir, snap)
-      }
+      if (snap) patch(t.dir, snap, t.names)
     }
     evict()
   }
