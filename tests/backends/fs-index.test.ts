@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:f
 import { mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Backend, ListOptions } from '../../src/backends/backend.ts'
-import { indexStats, readIndex, setIndexBudget, trackKey, watchedCount } from '../../src/backends/fs/dir-index.ts'
+import { indexStats, readIndex, setIndexBudget, trackKey, watchedCount, watchesFilesystem } from '../../src/backends/fs/dir-index.ts'
 import { byteOrder, fixture, keysOf, put, seeded } from './fs-fixture.ts'
 
 afterEach(() => setIndexBudget(64 * 1024 * 1024))
@@ -118,6 +118,12 @@ describe('directory indexes', () => {
     await new Promise((r) => setTimeout(r, 50))
     expect(watchedCount()).toBe(watched)
   }, 60_000)
+
+  test('folders are watched on local filesystems only: elsewhere inotify misses other machines’ changes', () => {
+    for (const local of [0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x2fc12fc1, 0x794c7630]) expect(watchesFilesystem(local)).toBe(true)
+    // NFS, SMB, CIFS, SMB2, FUSE (sshfs, rclone mount), Ceph, 9p
+    for (const shared of [0x6969, 0x517b, 0xff534d42, 0xfe534d42, 0x65735546, 0x00c36400, 0x01021997]) expect(watchesFilesystem(shared)).toBe(false)
+  })
 
   test('the driver’s own writes and deletes patch the index instead of forcing a read', async () => {
     const f = await fixture()

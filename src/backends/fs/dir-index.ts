@@ -31,10 +31,10 @@
  * that it lands in the same tick as one of our own writes to that directory,
  * within RECHECK_MS.
  *
- * A directory of WATCH_MIN entries or more, whose read costs a second at a
- * million, is watched (inotify) while its index is held: each entry added,
- * removed or renamed by any process is looked up and patched in as our own
- * changes are, so a folder that other programs keep writing into (a camera,
+ * A directory of WATCH_MIN entries or more (whose read costs a second at a
+ * million) on a local filesystem is watched (inotify) while its index is
+ * held: each entry added, removed or renamed by any process is looked up and
+ * patched in as our own changes are, so a folder that other programs keep writing into (a camera,
  * a sync tool) is not read again at every listing, nor every RECHECK_MS after
  * our own writes. A listing that finds the mtime moved waits up to
  * WATCH_LAG_MS for the watcher's report to patch it before reading it all.
@@ -48,7 +48,7 @@
  * than the whole budget is still listed, from an index built for that one
  * call.
  */
-import { lstatSync, watch, type Dirent, type FSWatcher } from 'node:fs'
+import { lstatSync, statfsSync, watch, type Dirent, type FSWatcher } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno } from './errors.ts'
@@ -276,12 +276,43 @@ function unwatch(dir: string): void {
 }
 
 /**
+ * Local filesystems (statfs magic numbers), where inotify reports every
+ * change. On NFS, SMB or FUSE it reports only this machine's, and a patch
+ * taking the directory's new mtime would hide another machine's change.
+ */
+const LOCAL_FILESYSTEMS = new Set([
+  0xef53, // ext2, ext3, ext4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
+  0x2fc12fc1, // zfs
+  0xf2f52010, // f2fs
+  0xca451a4e, // bcachefs
+  0x794c7630, // overlayfs
+  0x52654973, // reiserfs
+  0x3153464a, // jfs
+])
+
+/** Whether a directory on a filesystem of this statfs type may be watched. */
+export function watchesFilesystem(type: number): boolean {
+  return LOCAL_FILESYSTEMS.has(type)
+}
+
+function onLocalFilesystem(dir: string): boolean {
+  try {
+    return watchesFilesystem(statfsSync(dir).type)
+  } catch {
+    return false
+  }
+}
+
+/**
  * Watches a kept snapshot's directory. Changes between the snapshot's read
  * and the watch's start are not reported, so the snapshot is dropped if the
  * directory moved meanwhile (the next listing reads it, watched).
  */
 function watchFor(dir: string, snap: Snapshot): void {
-  if (snapshots.get(dir) !== snap || watchers.has(dir)) return
+  if (snapshots.get(dir) !== snap || watchers.has(dir) || !onLocalFilesystem(dir)) return
   let watcher: FSWatcher
   try {
     // 'change' is a file's content or times: no entry comes or goes (nor does the directory's mtime move).
