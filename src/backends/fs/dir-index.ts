@@ -187,8 +187,19 @@ class PackedIndex implements DirIndex {
     return this.search((e) => compareKeys(e.local, local) < 0)
   }
 
+  private holds(e: Entry): boolean {
+    for (let i = this.search((x) => compareEntries(x, e) < 0); i < this.size; i++) {
+      const x = this.at(i)
+      if (compareEntries(x, e) !== 0) return false
+      if (x.name === e.name) return x.dir === e.dir
+    }
+    return false
+  }
+
   /** Puts `e` in its place (replacing an entry of the same name), or removes `name`. */
   update(name: string, e: Entry | null): void {
+    // Our own writes are patched in twice, by the commit and by the watcher's report of it.
+    if (e && this.holds(e)) return
     const old = [entryOf(name, false), entryOf(name, true)].filter((x) => x !== null)
     for (const o of old) {
       // Names that are not canonical can stand for the same fragment as another; find this one among them.
