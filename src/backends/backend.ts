@@ -157,6 +157,8 @@ export type PutResult = {
    * second the write took). Absent: ask headObject.
    */
   lastModified?: Date
+  /** The object's size, when the driver knows it without asking. */
+  size?: number
   /** The object as read back, when the driver had to read it anyway (RGW 16.2 completes a multipart upload with an empty ETag). */
   object?: ObjectInfo
 }

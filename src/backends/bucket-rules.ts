@@ -82,3 +82,25 @@ export function expiresAt(rule: BucketLifecycleRule, createdMs: number): number 
   if ('date' in e) return Date.parse(e.date)
   return null
 }
+
+/** Whether some rule that could expire objects under `key` filters on tags, so the object's tags decide. */
+export function expiryNeedsTags(rules: BucketLifecycleRule[], key: string): boolean {
+  return rules.some((r) => r.scope.kind === 'filter' && r.scope.filter.tags.length > 0 && expiresAt(r, 0) !== null && key.startsWith(rulePrefix(r)))
+}
+
+/** When the rules expire an object made at `createdMs`, and by which rule: the earliest, if several apply (S3's `x-amz-expiration`). */
+export function expiryOf(
+  rules: BucketLifecycleRule[],
+  key: string,
+  size: number,
+  createdMs: number,
+  tags: () => Record<string, string>,
+): { at: number; ruleId: string } | null {
+  let found: { at: number; ruleId: string } | null = null
+  for (const r of rules) {
+    const at = expiresAt(r, createdMs)
+    if (at === null || (found !== null && found.at <= at) || !ruleMatches(r, key, size, tags)) continue
+    found = { at, ruleId: r.id }
+  }
+  return found
+}

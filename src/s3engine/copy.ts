@@ -13,6 +13,7 @@ import type { CopyOptions } from '../backends/backend.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { checkVersionId, keyOf, param, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { invalidRequest, s3Failure } from './errors.ts'
+import { expirationHeader } from './expiration.ts'
 import { algorithmOf, conditionsOf, contentHeadersOf, invalidArgument, metadataOf, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, isoTime } from './xml.ts'
 
@@ -56,7 +57,7 @@ export async function copyObject(c: OpContext): Promise<S3Reply> {
   } catch (err) {
     throw s3Failure(err)
   }
-  const headers = writtenVersion(info.versionId)
+  const headers = { ...writtenVersion(info.versionId), ...(await expirationHeader(c, info)) }
   if (src.versionId !== undefined) headers['x-amz-copy-source-version-id'] = src.versionId
   return xmlReply(
     doc('CopyObjectResult', el('LastModified', isoTime(info.lastModified)) + el('ETag', info.etag ?? '') + checksumElement(info.checksum)),

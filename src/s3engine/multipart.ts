@@ -13,6 +13,7 @@ import { compareKeys } from '../lib/key-order.ts'
 import { uriEncode } from '../s3/canonical.ts'
 import { bodyStream, parseDocument, readDocument } from './body.ts'
 import { emptyReply, encodingType, intParam, keyOf, param, writtenVersion, xmlReply, type OpContext } from './context.ts'
+import { expirationHeader } from './expiration.ts'
 import { invalidRequest, malformedXml, s3Failure } from './errors.ts'
 import {
   algorithmOf,
@@ -125,7 +126,8 @@ export async function completeMultipartUpload(c: OpContext): Promise<S3Reply> {
   const path = inb.style === 'virtual' ? `/${uriEncode(keyOf(c), { encodeSlash: false })}` : `/${c.bucket}/${uriEncode(keyOf(c), { encodeSlash: false })}`
   let inner = el('Location', `http://${inb.host}${path}`) + el('Bucket', c.bucket) + el('Key', keyOf(c)) + el('ETag', done.etag)
   if (done.checksum) inner += el(`Checksum${done.checksum.algorithm.toUpperCase()}`, done.checksum.value) + el('ChecksumType', done.checksum.type)
-  return xmlReply(doc('CompleteMultipartUploadResult', inner), writtenVersion(done.versionId))
+  const expiration = await expirationHeader(c, { size: done.size ?? 0, lastModified: done.lastModified })
+  return xmlReply(doc('CompleteMultipartUploadResult', inner), { ...writtenVersion(done.versionId), ...expiration })
 }
 
 export async function abortMultipartUpload(c: OpContext): Promise<S3Reply> {

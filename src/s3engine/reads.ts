@@ -10,6 +10,7 @@ import type { GetOptions, ObjectInfo } from '../backends/backend.ts'
 import type { S3Reply } from '../s3proxy/call.ts'
 import { emptyReply, keyOf, param, versionOf, type OpContext } from './context.ts'
 import { invalidRequest, s3Failure } from './errors.ts'
+import { expirationHeader } from './expiration.ts'
 import { byteString, checkHeaderValue, conditionsOf, contentHeaderEntries, invalidArgument, rangeOf } from './headers.ts'
 
 const OVERRIDES: ReadonlyArray<readonly [string, string]> = [
@@ -97,6 +98,7 @@ async function read(c: OpContext, head: boolean): Promise<S3Reply> {
     'content-length': String(got.contentLength),
   }
   if (got.range) headers['content-range'] = `bytes ${got.range.start}-${got.range.end}/${got.range.total}`
+  if (versionId === undefined) Object.assign(headers, await expirationHeader(c, { ...got.info, tagCount: got.info.tagCount ?? 0 }))
   if (head) {
     await got.body.cancel().catch(() => {})
     return emptyReply(got.status, headers)

@@ -16,6 +16,7 @@ import type { S3Reply } from '../s3proxy/call.ts'
 import { bodyStream, parseDocument, readDocument } from './body.ts'
 import { checkVersionId, emptyReply, keyOf, versionOf, writtenVersion, xmlReply, type OpContext } from './context.ts'
 import { malformedXml, s3Failure } from './errors.ts'
+import { expirationHeader } from './expiration.ts'
 import { checksumOf, contentHeadersOf, md5Of, metadataOf, putConditions, refuseUnsupported, taggingOf } from './headers.ts'
 import { doc, el, text, wrap } from './xml.ts'
 
@@ -46,7 +47,11 @@ export async function putObject(c: OpContext): Promise<S3Reply> {
   } catch (err) {
     throw s3Failure(err)
   }
-  const headers: Record<string, string> = { etag: done.etag, ...writtenVersion(done.versionId) }
+  const headers: Record<string, string> = {
+    etag: done.etag,
+    ...writtenVersion(done.versionId),
+    ...(await expirationHeader(c, { size: done.size ?? size ?? 0, lastModified: done.lastModified, tags: tags ?? {} })),
+  }
   if (done.checksum) {
     headers[`x-amz-checksum-${done.checksum.algorithm}`] = done.checksum.value
     headers['x-amz-checksum-type'] = done.checksum.type

@@ -73,22 +73,40 @@ export function lifecycleOf(ctx: FsContext, bucket: string): Promise<BucketLifec
 }
 
 export function fsBucketRules(open: () => Promise<FsContext>): BucketRules {
+  /**
+   * The record last read per bucket, with the directory it was read for. The S3 engine asks for
+   * the lifecycle rules on every object read and write (`x-amz-expiration`), and records change
+   * only through `change` below (one process per root); a read that a change overlapped is not kept.
+   */
+  const cache = new Map<string, { dir: string; record: RulesRecord | null }>()
+  let changes = 0
   const read = async <T>(bucket: string, pick: (r: RulesRecord) => T | undefined): Promise<T | null> => {
     const ctx = await open()
     try {
       await requireBucket(ctx, bucket)
-      const record = await readRecord(ctx, bucket)
-      return (record && pick(record)) ?? null
+      const dir = dirIdentity(ctx, bucket)
+      let known = cache.get(bucket)
+      if (known?.dir !== dir) {
+        const seen = changes
+        known = { dir, record: await readRecord(ctx, bucket) }
+        if (seen === changes) cache.set(bucket, known)
+      }
+      return (known.record && pick(known.record)) ?? null
     } catch (err) {
       throw missingBucket(err) ?? fsFailure(err, 'read bucket rules')
     }
   }
   const change = async (bucket: string, fn: (r: RulesRecord) => void): Promise<void> => {
     const ctx = await open()
+    changes++
+    cache.delete(bucket)
     try {
       await update(ctx, bucket, fn)
     } catch (err) {
       throw missingBucket(err) ?? fsFailure(err, 'write bucket rules')
+    } finally {
+      changes++
+      cache.delete(bucket)
     }
   }
   return {

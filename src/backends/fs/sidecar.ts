@@ -166,7 +166,7 @@ export function fullInfoOf(sc: Sidecar): ObjectInfo {
 
 /** What a write answers with: the ETag, and the checksum and version id when the object has them. */
 export function putResultOf(sc: Sidecar): PutResult {
-  const out: PutResult = { etag: sc.etag }
+  const out: PutResult = { etag: sc.etag, size: sc.size, lastModified: new Date(sc.lastModified) }
   if (sc.checksum) out.checksum = sc.checksum
   if (sc.versionId !== undefined) out.versionId = sc.versionId
   return out
