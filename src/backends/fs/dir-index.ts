@@ -34,17 +34,16 @@
  * A directory of WATCH_MIN entries or more (whose read costs a second at a
  * million) on a local filesystem is watched (inotify) while its index is
  * held: each entry added, removed or renamed by any process is looked up and
- * patched in as our own changes are, so a folder that other programs keep writing into (a camera,
- * a sync tool) is not read again at every listing, nor every RECHECK_MS after
- * our own writes. A listing that finds the mtime moved waits up to
+ * patched in as our own changes are, so a folder that other programs keep
+ * writing into (a camera, a sync tool) is not read again at every listing,
+ * nor every RECHECK_MS after our own writes. A listing that finds the mtime moved waits up to
  * WATCH_LAG_MS for the watcher's report to patch it before reading it all.
  * The watcher is trusted for WATCHED_RECHECK_MS; a patched snapshot is then
  * read again once, in case an event was lost.
  *
- * Memory: names are packed into strings of at most BLOCK entries (name plus
- * a kind byte and a 4-byte offset, ~26 bytes per entry for 20-byte names),
- * so a 1,000,000-file directory costs ~26 MB. Indexes live in an LRU bounded
- * by `setIndexBudget` (bytes, all directories together); a directory larger
+ * Memory: ~26 bytes per entry for 20-byte names (packed-index.ts), so a
+ * 1,000,000-file directory costs ~26 MB. Indexes live in an LRU bounded by
+ * `setIndexBudget` (bytes, all directories together); a directory larger
  * than the whole budget is still listed, from an index built for that one
  * call.
  */
@@ -52,182 +51,15 @@ import { lstatSync, statfsSync, watch, type Dirent, type FSWatcher } from 'node:
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isErrno } from './errors.ts'
-import { compareKeys } from '../../lib/key-order.ts'
-import { ALT_PREFIX, encodeKey, parseName, type ParsedName } from './keys.ts'
+import { ALT_PREFIX, encodeKey } from './keys.ts'
+import { entryOf, PackedIndex, sortedItems, type DirIndex, type Entry } from './packed-index.ts'
 
-/** One directory entry that can stand for objects: a file (its own name or `.stowage=`) or a directory. */
-export type Entry = {
-  name: string
-  dir: boolean
-  parsed: ParsedName
-  /** The key fragment it stands for: the file's, or the directory's with its `/` (none for continuation chunks). */
-  local: string
-  /** At equal `local`: a file's own name, then its `.stowage=` twin, then a directory. */
-  rank: number
-}
-
-export interface DirIndex {
-  readonly size: number
-  at(i: number): Entry
-  /** The first position whose entry sorts at or after `local` (with rank 0). */
-  lowerBound(local: string): number
-}
-
-const BLOCK = 512
 const RACY_NS = 50_000_000n
 const RECHECK_MS = 10_000
 const WATCH_MIN = 10_000
 const WATCHED_RECHECK_MS = 300_000
 const WATCH_LAG_MS = 5
 const MISSING = ['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG']
-const HIGH_UNITS = /[\ud800-\uffff]/
-
-/** Null for names that stand for nothing (our reserved space) or entries that are neither file nor directory. */
-function entryOf(name: string, dir: boolean): Entry | null {
-  const parsed = parseName(name)
-  if (!parsed) return null
-  if (dir) {
-    if (parsed.type === 'alt') return null
-    return { name, dir, parsed, local: parsed.type === 'cont' ? parsed.fragment : parsed.fragment + '/', rank: 2 }
-  }
-  if (parsed.type === 'cont') return null
-  return { name, dir, parsed, local: parsed.fragment, rank: parsed.type === 'alt' ? 1 : 0 }
-}
-
-function compareEntries(a: Entry, b: Entry): number {
-  return compareKeys(a.local, b.local) || a.rank - b.rank
-}
-
-/** `kind byte + name` per entry, joined by NUL (no file name holds one). */
-type Block = { packed: string; offsets: Uint32Array; count: number }
-
-function pack(items: string[]): Block {
-  const offsets = new Uint32Array(items.length)
-  let at = 0
-  for (let i = 0; i < items.length; i++) {
-    offsets[i] = at
-    at += items[i]!.length + 1
-  }
-  return { packed: items.join('\0'), offsets, count: items.length }
-}
-
-function itemOf(block: Block, i: number): string {
-  const start = block.offsets[i]!
-  const end = i + 1 < block.count ? block.offsets[i + 1]! - 1 : block.packed.length
-  return block.packed.slice(start, end)
-}
-
-function decodeItem(item: string): Entry {
-  return entryOf(item.slice(1), item.charCodeAt(0) === 100)!
-}
-
-function encodeItem(e: Entry): string {
-  return (e.dir ? 'd' : 'f') + e.name
-}
-
-function unpack(block: Block): string[] {
-  return Array.from({ length: block.count }, (_, i) => itemOf(block, i))
-}
-
-class PackedIndex implements DirIndex {
-  private blocks: Block[] = []
-  private starts: number[] = []
-  size = 0
-  bytes = 0
-
-  /** `items` in key order, each `kind byte + name`. */
-  constructor(items: string[]) {
-    for (let i = 0; i < items.length; i += BLOCK) this.blocks.push(pack(items.slice(i, i + BLOCK)))
-    this.reindex()
-  }
-
-  private reindex(): void {
-    this.blocks = this.blocks.filter((b) => b.count > 0)
-    this.starts = []
-    let n = 0
-    let bytes = 0
-    for (const b of this.blocks) {
-      this.starts.push(n)
-      n += b.count
-      bytes += b.packed.length + b.offsets.byteLength + 64
-    }
-    this.size = n
-    this.bytes = bytes
-  }
-
-  private locate(i: number): [Block, number] {
-    let lo = 0
-    let hi = this.starts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1
-      if (this.starts[mid]! <= i) lo = mid
-      else hi = mid - 1
-    }
-    return [this.blocks[lo]!, i - this.starts[lo]!]
-  }
-
-  at(i: number): Entry {
-    const [block, j] = this.locate(i)
-    return decodeItem(itemOf(block, j))
-  }
-
-  /** First position whose entry is not below `probe`. */
-  private search(below: (e: Entry) => boolean): number {
-    let lo = 0
-    let hi = this.size
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (below(this.at(mid))) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
-
-  lowerBound(local: string): number {
-    return this.search((e) => compareKeys(e.local, local) < 0)
-  }
-
-  private holds(e: Entry): boolean {
-    for (let i = this.search((x) => compareEntries(x, e) < 0); i < this.size; i++) {
-      const x = this.at(i)
-      if (compareEntries(x, e) !== 0) return false
-      if (x.name === e.name) return x.dir === e.dir
-    }
-    return false
-  }
-
-  /** Puts `e` in its place (replacing an entry of the same name), or removes `name`. */
-  update(name: string, e: Entry | null): void {
-    // Our own writes are patched in twice, by the commit and by the watcher's report of it.
-    if (e && this.holds(e)) return
-    const old = [entryOf(name, false), entryOf(name, true)].filter((x) => x !== null)
-    for (const o of old) {
-      // Names that are not canonical can stand for the same fragment as another; find this one among them.
-      let i = this.search((x) => compareEntries(x, o) < 0)
-      while (i < this.size && this.at(i).name !== name && compareEntries(this.at(i), o) === 0) i++
-      if (i < this.size && this.at(i).name === name) {
-        const [block, j] = this.locate(i)
-        const items = unpack(block)
-        items.splice(j, 1)
-        Object.assign(block, pack(items))
-        this.reindex()
-      }
-    }
-    if (!e) return
-    if (this.blocks.length === 0) {
-      this.blocks.push(pack([encodeItem(e)]))
-      this.reindex()
-      return
-    }
-    const i = this.search((x) => compareEntries(x, e) < 0)
-    const [block, j] = i < this.size ? this.locate(i) : [this.blocks.at(-1)!, this.blocks.at(-1)!.count]
-    const items = unpack(block)
-    items.splice(j, 0, encodeItem(e))
-    const at = this.blocks.indexOf(block)
-    this.blocks.splice(at, 1, ...(items.length > 2 * BLOCK ? [pack(items.slice(0, BLOCK)), pack(items.slice(BLOCK))] : [pack(items)]))
-    this.reindex()
-  }
-}
 
 type Snapshot = { index: PackedIndex; mtimeNs: bigint; racySince?: number }
 
@@ -391,42 +223,6 @@ function dirStat(dir: string): { mtimeNs: bigint; ino: bigint } | null {
     if (isErrno(err, ...MISSING)) return null
     throw err
   }
-}
-
-/**
- * The directory's entries in key order. Most names stand for themselves, so
- * their sort key is the name (with `/` for a directory) and the native sort
- * on plain strings, several times faster than a comparator, orders
- * `sortKey NUL rank kind name`; it gives byte order when no sort key holds
- * NUL (an escaped `%00`) or a UTF-16 unit at or above U+D800. Otherwise the
- * comparator does it.
- */
-function sortedItems(dirents: Dirent[]): string[] {
-  const composite: string[] = []
-  let plain = true
-  for (const d of dirents) {
-    const dir = d.isDirectory()
-    if (!dir && !d.isFile()) continue
-    const name = d.name
-    let local: string
-    let rank: number
-    if (!name.includes('%') && !name.startsWith('.stowage')) {
-      local = dir ? name + '/' : name
-      rank = dir ? 2 : 0
-    } else {
-      const e = entryOf(name, dir)
-      if (!e) continue
-      local = e.local
-      rank = e.rank
-    }
-    if (plain && (local.includes('\0') || HIGH_UNITS.test(local))) plain = false
-    composite.push(`${local}\0${rank}${dir ? 'd' : 'f'}${name}`)
-  }
-  if (plain) return composite.sort().map((c) => c.slice(c.indexOf('\0') + 2))
-  return composite
-    .map((c) => decodeItem(c.slice(c.lastIndexOf('\0') + 2)))
-    .sort(compareEntries)
-    .map(encodeItem)
 }
 
 /** A read in flight: the names our own changes touched in its directory meanwhile (null once the directory is forgotten). */
