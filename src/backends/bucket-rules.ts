@@ -88,13 +88,16 @@ export function expiryNeedsTags(rules: BucketLifecycleRule[], key: string): bool
   return rules.some((r) => r.scope.kind === 'filter' && r.scope.filter.tags.length > 0 && expiresAt(r, 0) !== null && key.startsWith(rulePrefix(r)))
 }
 
-/** When the rules expire an object made at `createdMs`, and by which rule: the earliest, if several apply (S3's `x-amz-expiration`). */
+/**
+ * When the rules expire an object made at `createdMs`, and by which rule: the earliest, if several
+ * apply (S3's `x-amz-expiration`, and the sweep's test of whether it is due). Tags as for ruleMatches.
+ */
 export function expiryOf(
   rules: BucketLifecycleRule[],
   key: string,
   size: number,
   createdMs: number,
-  tags: () => Record<string, string>,
+  tags: (() => Record<string, string>) | null,
 ): { at: number; ruleId: string } | null {
   let found: { at: number; ruleId: string } | null = null
   for (const r of rules) {

@@ -31,9 +31,9 @@ function dirIdentity(ctx: FsContext, bucket: string): string {
 }
 
 /** The bucket's record, or null when there is none, it is another directory's, or it is not one of ours. */
-async function readRecord(ctx: FsContext, bucket: string): Promise<RulesRecord | null> {
+async function readRecord(ctx: FsContext, bucket: string, dir = dirIdentity(ctx, bucket)): Promise<RulesRecord | null> {
   const record = await readJson<RulesRecord>(ctx.rulesPath(bucket))
-  if (!record || typeof record !== 'object' || record.dir !== dirIdentity(ctx, bucket)) return null
+  if (!record || typeof record !== 'object' || record.dir !== dir) return null
   const listOrNone = (v: unknown): boolean => v === undefined || Array.isArray(v)
   const status = record.versioning === undefined || record.versioning === 'Enabled' || record.versioning === 'Suspended'
   return status && listOrNone(record.lifecycle) && listOrNone(record.tags) ? record : null
@@ -88,7 +88,7 @@ export function fsBucketRules(open: () => Promise<FsContext>): BucketRules {
       let known = cache.get(bucket)
       if (known?.dir !== dir) {
         const seen = changes
-        known = { dir, record: await readRecord(ctx, bucket) }
+        known = { dir, record: await readRecord(ctx, bucket, dir) }
         if (seen === changes) cache.set(bucket, known)
       }
       return (known.record && pick(known.record)) ?? null

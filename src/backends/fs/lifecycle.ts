@@ -14,7 +14,7 @@
  * (delete.ts, expireObject), so an object written after the walk saw the old
  * one is kept.
  */
-import { rulePrefix, ruleMatches, expiresAt, dueAfterDays, type BucketLifecycleRule } from '../bucket-rules.ts'
+import { rulePrefix, ruleMatches, expiresAt, expiryOf, dueAfterDays, type BucketLifecycleRule } from '../bucket-rules.ts'
 import { bucketExists } from './buckets.ts'
 import { bucketsWithRules, lifecycleOf } from './bucket-rules.ts'
 import type { FsContext } from './context.ts'
@@ -34,10 +34,8 @@ function commonPrefix(prefixes: string[]): string {
 }
 
 function isDue(rules: BucketLifecycleRule[], now: number, key: string, size: number, modifiedMs: number, tags: (() => Record<string, string>) | null): boolean {
-  return rules.some((r) => {
-    const at = expiresAt(r, modifiedMs)
-    return at !== null && now >= at && ruleMatches(r, key, size, tags)
-  })
+  const due = expiryOf(rules, key, size, modifiedMs, tags)
+  return due !== null && now >= due.at
 }
 
 /** Every page of a walk of `prefix` by `list`, one after the other. */
