@@ -15,7 +15,7 @@ import { presignUrl } from '../src/s3/sign.ts'
 import { s3Env } from '../tests/helpers/s3.ts'
 import { flags } from './lib/args.ts'
 import { expectStatus, runLoad } from './lib/load.ts'
-import { cpuSeconds, loadAverage } from './lib/proc.ts'
+import { cpuSeconds, loadAverage, sched } from './lib/proc.ts'
 import { fixed, publish, table, type Cell } from './lib/report.ts'
 import { s3Client } from './lib/s3.ts'
 import { DIST_BINARY, mintKey, rgwFronted, signIn, startServer } from './lib/server.ts'
@@ -115,20 +115,23 @@ try {
     for (const size of sizes) {
       const directTarget: Target = { url: presigned(env.endpoint, env.accessKey, env.secretKey, env.region, size), headers: {} }
       for (const [name, drive] of Object.entries(generators)) {
-        const runs: Array<{ ours: Measured; direct: Measured; cpuMs: number }> = []
+        type Ours = { m: Measured; cpuMs: number; waitMs: number }
+        const runs: Array<{ ours: Measured; direct: Measured; cpuMs: number; waitMs: number }> = []
         for (let run = 0; run < f.runs; run++) {
-          const measureOurs = async (): Promise<{ m: Measured; cpuMs: number }> => {
+          const measureOurs = async (): Promise<Ours> => {
             const cpu0 = cpuSeconds(srv.pid)
+            const wait0 = sched(srv.pid).waitSeconds
             const m = await drive(ours(size))
-            return { m, cpuMs: ((cpuSeconds(srv.pid) - cpu0) * 1000) / m.requests }
+            const perRequest = (seconds: number): number => (seconds * 1000) / m.requests
+            return { m, cpuMs: perRequest(cpuSeconds(srv.pid) - cpu0), waitMs: perRequest(sched(srv.pid).waitSeconds - wait0) }
           }
+          const record = (o: Ours, direct: Measured): void => void runs.push({ ours: o.m, cpuMs: o.cpuMs, waitMs: o.waitMs, direct })
           if (run % 2 === 0) {
             const o = await measureOurs()
-            runs.push({ ours: o.m, cpuMs: o.cpuMs, direct: await drive(directTarget) })
+            record(o, await drive(directTarget))
           } else {
             const d = await drive(directTarget)
-            const o = await measureOurs()
-            runs.push({ ours: o.m, cpuMs: o.cpuMs, direct: d })
+            record(await measureOurs(), d)
           }
         }
         const p = (side: 'ours' | 'direct', q: 'p50' | 'p99'): number => median(runs.map((r) => r[side][q]))
@@ -147,6 +150,7 @@ try {
           fixed(added99, 2),
           `≤ ${TARGET_P50[size]} (${met})`,
           fixed(median(runs.map((r) => r.cpuMs)), 3),
+          fixed(median(runs.map((r) => r.waitMs)), 3),
         ])
       }
     }
@@ -164,6 +168,7 @@ try {
           'added p99',
           'target (added p50)',
           'server CPU ms per request',
+          'server waiting for a CPU, ms per request',
         ],
         rows,
       ),
@@ -171,7 +176,7 @@ try {
   }
   const body = [
     `Run ${new Date().toISOString()} on ${navigator.hardwareConcurrency} CPUs, bun ${Bun.version}, compiled binary. Load average before: ${loadBefore}. After: ${loadAverage()}.`,
-    `One client, ${f.duration} s per side and run, ${f.runs} runs alternating which side goes first; medians over the runs; milliseconds. "direct" is the same object from RGW by a presigned URL of its own keys.`,
+    `One client, ${f.duration} s per side and run, ${f.runs} runs alternating which side goes first; medians over the runs; milliseconds. "direct" is the same object from RGW by a presigned URL of its own keys. The last column is the time the server's main (JavaScript) thread spent runnable but waiting in a run queue (/proc schedstat): time the request waited because the machine's cores were busy.`,
     ...sections,
   ].join('\n\n')
   publish('latency-results', body, f.write)

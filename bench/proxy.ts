@@ -57,6 +57,8 @@ const env = s3Env()
 const direct = s3Client(env)
 const wrongDirect = s3Client({ ...env, secretKey: 'W'.repeat(40) })
 const bucket = `bench-proxy-${Date.now().toString(36)}`
+/** Uploads go to a bucket of their own: RGW walks past the index entries of deleted keys when it lists. */
+const writes = `${bucket}-w`
 const payload = { '1k': crypto.getRandomValues(new Uint8Array(KiB)), '1m': crypto.getRandomValues(new Uint8Array(MiB)) }
 const upstreamPids = [...pidsByName('radosgw'), ...pidsByName('ceph-osd')]
 
@@ -70,6 +72,7 @@ type Case = CaseOf<Side>
 
 async function seed(): Promise<void> {
   await must(direct.call('PUT', bucket, ''), 200, 'create bucket')
+  await must(direct.call('PUT', writes, ''), 200, 'create the uploads bucket')
   for (let i = 0; i < LIST_KEYS; i += 20) {
     await Promise.all(
       Array.from({ length: 20 }, (_, j) =>
@@ -89,7 +92,7 @@ async function start(): Promise<void> {
   })
   proxyUrl = srv.listeners['s3-proxy']!
   const session = await signIn(srv.url, 'bench', PASSWORD)
-  const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket], description: 'bench' })
+  const cred = await mintKey(srv, session, { backend_id: 'rgw', buckets: [bucket, writes], description: 'bench' })
   proxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: cred.secret_key })
   wrongProxy = s3Client({ endpoint: proxyUrl, region: 'us-east-1', accessKey: cred.access_key, secretKey: 'W'.repeat(40) })
 }
@@ -101,7 +104,7 @@ function cases(): Case[] {
   })
   const get = (size: '1k' | '1m'): Case['run'] => both(async (s3) => expectStatus(await s3.call('GET', bucket, `obj/${size}`), 200))
   const put = (size: '1k' | '1m'): Case['run'] =>
-    both(async (s3, c, tag) => expectStatus(await s3.call('PUT', bucket, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
+    both(async (s3, c, tag) => expectStatus(await s3.call('PUT', writes, `put/${tag}/${c.worker}-${c.seq}`, { body: payload[size] }), 200))
   return [
     { name: 'get-1k', label: 'GET 1 KiB', run: get('1k') },
     { name: 'get-1m', label: 'GET 1 MiB', run: get('1m') },
@@ -126,7 +129,7 @@ function cases(): Case[] {
 }
 
 async function loadCases(list: Case[]): Promise<string> {
-  const probe = { serverPid: srv!.pid, upstreamPids, cleanup: async (prefix: string) => direct.deleteKeys(bucket, await direct.listKeys(bucket, prefix)) }
+  const probe = { serverPid: srv!.pid, upstreamPids, cleanup: async (prefix: string) => direct.deleteKeys(writes, await direct.listKeys(writes, prefix)) }
   const results = await compare(f, probe, list, 'proxy', 'direct')
   return [
     `Throughput and latency: ${f.concurrency} concurrent clients, ${f.warmup} s warm-up + ${f.duration} s per case and side, ${f.runs} runs alternating which side goes first; medians over the runs. Latencies in ms. "direct" is RGW itself (for ListBuckets: RGW's own ListBuckets; for rejects: RGW refusing the same wrong secret).`,
@@ -139,8 +142,8 @@ async function loadCases(list: Case[]): Promise<string> {
 async function bigTransfers(): Promise<string> {
   const key = 'big/object.bin'
   for (let i = 0; i < 20; i++) await must(proxy.call('GET', bucket, '', { query: { 'list-type': '2', prefix: 'list/' } }), 200, 'warm-up')
-  const put = proxy.request('PUT', bucket, key)
-  const get = proxy.request('GET', bucket, key)
+  const put = proxy.request('PUT', writes, key)
+  const get = proxy.request('GET', writes, key)
   const big = await bigTransferTable({
     pid: srv!.pid,
     size: f['big-mib'] * MiB,
@@ -148,7 +151,7 @@ async function bigTransfers(): Promise<string> {
     upload: { url: put.url, method: 'PUT', headers: headersOf(put.init), status: 200 },
     download: { url: get.url, headers: headersOf(get.init) },
   })
-  await must(direct.call('DELETE', bucket, key), 204, 'delete big object')
+  await must(direct.call('DELETE', writes, key), 204, 'delete big object')
   return [
     `Stowage memory during a ${f['big-mib']} MiB transfer through the S3 proxy (RSS sampled every 50 ms from /proc plus VmHWM, reset before each transfer; MiB) and its CPU time per MiB moved. Idle RSS after warm-up: ${mib(big.idleKiB)} MiB. The download was checked byte for byte (MD5) against the upload.`,
     big.table,
@@ -177,12 +180,14 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
-  const keys = await direct.listKeys(bucket, '').catch(() => [] as string[])
-  await direct.deleteKeys(bucket, keys).catch(() => {})
-  await direct.call('DELETE', bucket, '').then(
-    (r) => r.arrayBuffer(),
-    () => undefined,
-  )
+  for (const b of [bucket, writes]) {
+    const keys = await direct.listKeys(b, '').catch(() => [] as string[])
+    await direct.deleteKeys(b, keys).catch(() => {})
+    await direct.call('DELETE', b, '').then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    )
+  }
 }
 
 try {

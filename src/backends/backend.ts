@@ -18,7 +18,6 @@
  *   as HTTP carries them: one character per byte, U+0000–U+00FF. A driver
  *   stores and returns them unchanged or refuses them (kind `invalid`).
  */
-import type { Writable } from 'node:stream'
 import type { CorsRule, LifecycleRule } from '../bucket-settings/model.ts'
 import type { ChecksumAlgorithm } from '../lib/checksum.ts'
 import type { BucketRules } from './bucket-rules.ts'
@@ -107,13 +106,8 @@ export type GetResult =
   | {
       status: 200 | 206
       info: ObjectInfo
+      /** May also write itself straight to a node socket (lib/pipeable.ts), which costs less. */
       body: ReadableStream<Uint8Array>
-      /**
-       * Writes the body straight to a node socket instead of `body` being read, when the
-       * backend can do that cheaper (the fs driver); resolves with the bytes written.
-       * One of the two is used, never both.
-       */
-      pipe?(out: Writable, signal: AbortSignal): Promise<number>
       /** Bytes in `body`: the whole size, or the range length. */
       contentLength: number
       /** For 206: the served range, inclusive. */

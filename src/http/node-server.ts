@@ -7,6 +7,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from '../lib/log.ts'
+import { takePipe } from '../lib/pipeable.ts'
 
 export type Listener = {
   readonly port: number
@@ -65,8 +66,13 @@ export async function listenNode(o: {
   }
 }
 
-/** Copies a web stream to the socket, waiting for 'drain' so memory stays flat for slow clients. */
+/**
+ * Copies a body to the socket, waiting for 'drain' so memory stays flat for slow clients: by its
+ * source's own pipe when it has one (lib/pipeable.ts), else read as a web stream.
+ */
 export async function pump(body: ReadableStream<Uint8Array>, res: http.ServerResponse, signal: AbortSignal): Promise<number> {
+  const pipe = takePipe(body)
+  if (pipe) return pipe(res, signal)
   const reader = body.getReader()
   let total = 0
   const onAbort = (): void => void reader.cancel().catch(() => {})

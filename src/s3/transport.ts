@@ -14,6 +14,7 @@ import type { Writable } from 'node:stream'
 import { contentLength, TransportError, type Exchange, type ResponseHead, type WireRequest } from './wire.ts'
 import { Pool } from './pool.ts'
 import { boundGarbage, isLongBody } from '../lib/garbage-bound.ts'
+import { pipeable, takePipe } from '../lib/pipeable.ts'
 
 export type Timeouts = { idleMs: number; connectMs?: number }
 
@@ -25,6 +26,8 @@ export type Outbound = WireRequest & {
 
 /** Bodies up to this size are read to be dropped: that keeps the connection, which costs less than a new one. */
 const DISCARD_READ = 64 * 1024
+/** How far `stream` reads ahead of its consumer. */
+const READ_AHEAD = 64 * 1024
 
 /** `owned`: the chunk is the listener's to keep; otherwise a view of the shared receive buffer, valid only during the call. */
 type Listener = { data(chunk: Uint8Array, owned: boolean): void; end(): void; error(err: unknown): void }
@@ -99,37 +102,50 @@ export class Answer {
     this.exchange.resume()
   }
 
-  /** The body as a web stream of copies, read as the consumer pulls; cancelling it closes the connection. */
+  /**
+   * The body as a web stream of copies, read as the consumer pulls, at most READ_AHEAD bytes
+   * ahead; cancelling it closes the connection. Nothing is taken before the first read, so
+   * whoever sends the stream on may still `pipe` it instead (lib/pipeable.ts).
+   */
   stream(): ReadableStream<Uint8Array> {
     let open = true
     const exchange = this.exchange
-    return new ReadableStream<Uint8Array>(
+    const listener: Listener = {
+      data(chunk, owned) {
+        if (!open) return
+        controller.enqueue(owned ? chunk : copy(chunk))
+        if (-(controller.desiredSize ?? 0) >= READ_AHEAD) exchange.pause()
+      },
+      end() {
+        if (open) controller.close()
+        open = false
+      },
+      error(err) {
+        if (open) controller.error(err)
+        open = false
+      },
+    }
+    let controller!: ReadableStreamDefaultController<Uint8Array>
+    const stream = new ReadableStream<Uint8Array>(
       {
-        start: (controller) => {
-          this.take({
-            data(chunk, owned) {
-              if (!open) return
-              controller.enqueue(owned ? chunk : copy(chunk))
-              if ((controller.desiredSize ?? 1) <= 0) exchange.pause()
-            },
-            end() {
-              if (open) controller.close()
-              open = false
-            },
-            error(err) {
-              if (open) controller.error(err)
-              open = false
-            },
-          })
+        start: (c) => {
+          controller = c
         },
-        pull: () => exchange.resume(),
+        // With no high-water mark, a pull comes only when a read waits on an empty queue.
+        pull: () => {
+          if (this.taken) return exchange.resume()
+          takePipe(stream)
+          this.take(listener)
+        },
         cancel: (reason) => {
           open = false
+          this.taken = true
           exchange.abort(reason ?? new TransportError('broken', 'the body was cancelled'))
         },
       },
-      { highWaterMark: 64 * 1024, size: (chunk?: Uint8Array) => chunk?.byteLength ?? 0 },
+      { highWaterMark: 0, size: (chunk?: Uint8Array) => chunk?.byteLength ?? 0 },
     )
+    return pipeable(stream, (out, signal) => this.pipe(out, signal))
   }
 
   /** The whole body; more than `limit` bytes fails (kind `oversized`) and closes the connection. */

@@ -103,7 +103,7 @@ async function read(c: OpContext, head: boolean): Promise<S3Reply> {
     await got.body.cancel().catch(() => {})
     return emptyReply(got.status, headers)
   }
-  return { status: got.status, headers, body: { kind: 'stream', length: got.contentLength, stream: got.body, ...(got.pipe ? { pipe: got.pipe } : {}) } }
+  return { status: got.status, headers, body: { kind: 'stream', length: got.contentLength, stream: got.body } }
 }
 
 export const getObject = (c: OpContext): Promise<S3Reply> => read(c, false)

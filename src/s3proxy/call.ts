@@ -8,7 +8,7 @@
  * path answers with one `S3Reply` (or throws an `S3Error`), and one place
  * writes that reply to the client.
  */
-import type { Readable, Writable } from 'node:stream'
+import type { Readable } from 'node:stream'
 import type { ResolvedCredential } from '../credentials/service.ts'
 import type { Access, Operation } from './classify.ts'
 import type { Inbound } from './request.ts'
@@ -76,11 +76,9 @@ export type ReplyBody =
   /**
    * `length` is the exact byte count; it becomes Content-Length. It is undefined only when the
    * storage itself gave none (an upstream answering chunked); the reply then goes out chunked too.
-   * `pipe`, when there, writes the same bytes to the client's response as they arrive, without
-   * a web stream in between (the forwarder's downloads), and resolves with the bytes written.
-   * Take `stream` or `pipe`, never both.
+   * The writer sends `stream` by its source's own pipe when it has one (lib/pipeable.ts).
    */
-  | { kind: 'stream'; length: number | undefined; readonly stream: ReadableStream<Uint8Array>; pipe?(out: Writable, signal: AbortSignal): Promise<number> }
+  | { kind: 'stream'; length: number | undefined; stream: ReadableStream<Uint8Array> }
 
 /**
  * Header names in lower case; values are byte strings. The writer sets Content-Length from the

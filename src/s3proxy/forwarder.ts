@@ -136,18 +136,7 @@ async function replyOf(call: S3Call, answer: Answer): Promise<S3Reply> {
   }
   const length = answer.contentLength < 0 ? undefined : answer.contentLength
   if (length !== undefined && length <= SMALL_RESPONSE) return { status, headers, body: { kind: 'bytes', bytes: await answer.bytes(SMALL_RESPONSE) } }
-  return {
-    status,
-    headers,
-    body: {
-      kind: 'stream',
-      length,
-      get stream() {
-        return answer.stream()
-      },
-      pipe: (out, signal) => answer.pipe(out, signal),
-    },
-  }
+  return { status, headers, body: { kind: 'stream', length, stream: answer.stream() } }
 }
 
 const keepParam = (key: string): boolean => key !== 'x-id' && !isAuthParam(key)

@@ -61,7 +61,7 @@ export async function sendReply(w: Wire, reply: S3Reply): Promise<number> {
   let written = 0
   if (body.kind === 'stream' && !head && !noContent) {
     res.writeHead(reply.status, headers)
-    written = body.pipe ? await body.pipe(res, w.signal) : await pump(body.stream, res, w.signal)
+    written = await pump(body.stream, res, w.signal)
     if (w.signal.aborted) res.destroy()
     else res.end()
   } else {

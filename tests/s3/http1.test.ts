@@ -11,9 +11,11 @@ import https from 'node:https'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
+import { PassThrough, Writable } from 'node:stream'
 import { contentLength, TransportError } from '../../src/s3/wire.ts'
 import { createTransport, type Transport } from '../../src/s3/transport.ts'
+import { pump } from '../../src/http/node-server.ts'
+import { pipeable, takePipe } from '../../src/lib/pipeable.ts'
 import { until } from '../helpers/until.ts'
 
 const MiB = 1024 * 1024
@@ -203,6 +205,71 @@ describe('pipe (written straight to a node:http response)', () => {
     const answer = await t.send({ origin: upstream.origin, ...get() })
     const out = new PassThrough()
     expect(await answer.pipe(out, AbortSignal.abort())).toBe(0)
+    await until(() => upstream.open() === 0)
+  })
+})
+
+describe('stream (a web stream of the body)', () => {
+  const body = patterned(3 * MiB)
+  const collect = (parts: Buffer[]): Writable =>
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        parts.push(Buffer.from(chunk))
+        done()
+      },
+    })
+
+  test('takes nothing before its first read: whoever sends it on may still pipe it, and gets every byte', async () => {
+    const upstream = await local(http.createServer((_req, res) => res.end(body)))
+    const answer = await transport().send({ origin: upstream.origin, ...get() })
+    const stream = answer.stream()
+    await Bun.sleep(20)
+    const pipe = takePipe(stream)
+    expect(pipe).toBeDefined()
+    const parts: Buffer[] = []
+    expect(await pipe!(collect(parts), new AbortController().signal)).toBe(body.length)
+    expect(sha(Buffer.concat(parts))).toBe(sha(body))
+  })
+
+  test('once read, it has no pipe left, even with its reader released, and reads on to the end', async () => {
+    const upstream = await local(http.createServer((_req, res) => res.end(body)))
+    const answer = await transport().send({ origin: upstream.origin, ...get() })
+    const stream = answer.stream()
+    const reader = stream.getReader()
+    const first = await reader.read()
+    reader.releaseLock()
+    expect(takePipe(stream)).toBeUndefined()
+    const parts = [Buffer.from(first.value!)]
+    for await (const chunk of stream) parts.push(Buffer.from(chunk))
+    expect(sha(Buffer.concat(parts))).toBe(sha(body))
+  })
+
+  test('pump sends it by the pipe (nothing reads it), byte for byte', async () => {
+    const upstream = await local(http.createServer((_req, res) => res.end(body)))
+    const t = transport()
+    let viaPipe = false
+    const relay = await local(
+      http.createServer(async (_req, res) => {
+        const answer = await t.send({ origin: upstream.origin, ...get() })
+        const stream = answer.stream()
+        const pipe = takePipe(stream)!
+        pipeable(stream, (out, signal) => {
+          viaPipe = true
+          return pipe(out, signal)
+        })
+        res.writeHead(200, { 'content-length': String(body.length) })
+        expect(await pump(stream, res, new AbortController().signal)).toBe(body.length)
+        res.end()
+      }),
+    )
+    expect(sha(Buffer.from(await (await fetch(relay.origin)).arrayBuffer()))).toBe(sha(body))
+    expect(viaPipe).toBe(true)
+  })
+
+  test('cancelled before any read, it closes the connection', async () => {
+    const upstream = await local(http.createServer((_req, res) => res.end(body)))
+    const answer = await transport().send({ origin: upstream.origin, ...get() })
+    await answer.stream().cancel()
     await until(() => upstream.open() === 0)
   })
 })

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream'
 import { BackendError, type GetOptions, type ObjectInfo, type Range } from '../backend.ts'
 import { etagListMatches, seconds } from '../conditions.ts'
 import { directReader } from './direct-read.ts'
+import { pipeable } from '../../lib/pipeable.ts'
 
 /** Bytes per read; also the most a body holds in memory at once (it pulls one chunk at a time). */
 const READ_CHUNK = 256 * 1024
@@ -49,8 +50,9 @@ const DIRECT_CHUNK = 2 * 1024 * 1024
 
 /**
  * Bytes `start..end` (inclusive) of an open file, as a web stream (`body`,
- * one chunk per pull) or written straight to a node socket (`pipe`); the one
- * used closes the file when done, cancelled, failed or aborted.
+ * one chunk per pull) that can also write itself straight to a node socket
+ * (lib/pipeable.ts); either way closes the file when done, cancelled, failed
+ * or aborted.
  */
 export function fileSource(
   fh: FileHandle,
@@ -59,7 +61,7 @@ export function fileSource(
   signal?: AbortSignal,
   /** Long reads of what the page cache does not hold may go past it (direct-read.ts). */
   directIo = false,
-): { body: ReadableStream<Uint8Array>; pipe(out: Writable, abort: AbortSignal): Promise<number> } {
+): { body: ReadableStream<Uint8Array> } {
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -150,5 +152,5 @@ export function fileSource(
     return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead)
   }
 
-  return { body, pipe }
+  return { body: pipeable(body, pipe) }
 }
