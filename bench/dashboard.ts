@@ -212,14 +212,7 @@ function commit(): string {
 
 async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
-  for (const b of [bucket, writes]) {
-    const keys = await s3.listKeys(b, '').catch(() => [] as string[])
-    await s3.deleteKeys(b, keys).catch(() => {})
-    await s3.call('DELETE', b, '').then(
-      (r) => r.arrayBuffer(),
-      () => undefined,
-    )
-  }
+  for (const b of [bucket, writes]) await s3.removeBucket(b)
 }
 
 try {

@@ -348,14 +348,7 @@ async function main(): Promise<void> {
 async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
   rmSync(fsRoot, { recursive: true, force: true })
-  const keys = await rgw.listKeys(bucket, '').catch(() => [] as string[])
-  await rgw.deleteKeys(bucket, keys).catch(() => {})
-  await rgw.deleteAllVersions(versionedBucket).catch(() => {})
-  for (const b of [bucket, versionedBucket])
-    await rgw.call('DELETE', b, '').then(
-      (r) => r.arrayBuffer(),
-      () => undefined,
-    )
+  for (const b of [bucket, versionedBucket]) await rgw.removeBucket(b)
 }
 
 try {

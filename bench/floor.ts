@@ -228,6 +228,5 @@ try {
   )
 } finally {
   await servers.stop()
-  await direct.deleteKeys(bucket, await direct.listKeys(bucket, '')).catch(() => {})
-  await direct.call('DELETE', bucket, '').catch(() => {})
+  await direct.removeBucket(bucket)
 }

@@ -180,14 +180,7 @@ async function main(): Promise<void> {
 
 async function cleanup(): Promise<void> {
   await srv?.stop().catch(() => {})
-  for (const b of [bucket, writes]) {
-    const keys = await direct.listKeys(b, '').catch(() => [] as string[])
-    await direct.deleteKeys(b, keys).catch(() => {})
-    await direct.call('DELETE', b, '').then(
-      (r) => r.arrayBuffer(),
-      () => undefined,
-    )
-  }
+  for (const b of [bucket, writes]) await direct.removeBucket(b)
 }
 
 try {

@@ -196,10 +196,5 @@ try {
 } finally {
   for (const s of servers) await s.stop()
   await pg?.drop()
-  const keys = await direct.listKeys(bucket, '').catch(() => [] as string[])
-  await direct.deleteKeys(bucket, keys).catch(() => {})
-  await direct.call('DELETE', bucket, '').then(
-    (r) => r.arrayBuffer(),
-    () => undefined,
-  )
+  await direct.removeBucket(bucket)
 }

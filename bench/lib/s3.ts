@@ -32,6 +32,8 @@ export type S3Client = {
   listKeys(bucket: string, prefix: string): Promise<string[]>
   /** Deletes every version and delete marker in the bucket (ListObjectVersions, then DeleteObjects by version id). */
   deleteAllVersions(bucket: string): Promise<void>
+  /** Empties the bucket (every version) and deletes it; a failure is ignored, as cleanup after a run. */
+  removeBucket(bucket: string): Promise<void>
 }
 
 const unescapeXml = (s: string): string =>
@@ -97,6 +99,13 @@ export function s3Client(t: S3Target): S3Client {
           bucket,
           keys.slice(i, i + 1000).map((key) => ({ key })),
         )
+    },
+    async removeBucket(bucket) {
+      await this.deleteAllVersions(bucket).catch(() => {})
+      await call('DELETE', bucket, '').then(
+        (r) => r.arrayBuffer(),
+        () => undefined,
+      )
     },
     async deleteAllVersions(bucket) {
       for (;;) {
