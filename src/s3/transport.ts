@@ -110,6 +110,7 @@ export class Answer {
   stream(): ReadableStream<Uint8Array> {
     let open = true
     const exchange = this.exchange
+    let controller!: ReadableStreamDefaultController<Uint8Array>
     const listener: Listener = {
       data(chunk, owned) {
         if (!open) return
@@ -125,7 +126,6 @@ export class Answer {
         open = false
       },
     }
-    let controller!: ReadableStreamDefaultController<Uint8Array>
     const stream = new ReadableStream<Uint8Array>(
       {
         start: (c) => {

@@ -196,11 +196,11 @@ export async function getObject(ctx: FsContext, bucket: string, key: string, opt
       await fh.close()
       return { status: 304, info }
     }
-    const whole = (): GetResult => ({ status: 200, info, ...fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size })
+    const whole = (): GetResult => ({ status: 200, info, body: fileSource(fh, 0, sc.size - 1, opts.signal, ctx.directIo), contentLength: sc.size })
     const span = ({ start, end }: { start: number; end: number }): GetResult => ({
       status: 206,
       info,
-      ...fileSource(fh, start, end, opts.signal, ctx.directIo),
+      body: fileSource(fh, start, end, opts.signal, ctx.directIo),
       contentLength: end - start + 1,
       range: { start, end, total: sc.size },
     })

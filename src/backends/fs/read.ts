@@ -49,8 +49,8 @@ const PIPE_CHUNK = 1024 * 1024
 const DIRECT_CHUNK = 2 * 1024 * 1024
 
 /**
- * Bytes `start..end` (inclusive) of an open file, as a web stream (`body`,
- * one chunk per pull) that can also write itself straight to a node socket
+ * Bytes `start..end` (inclusive) of an open file, as a web stream (one
+ * chunk per pull) that can also write itself straight to a node socket
  * (lib/pipeable.ts); either way closes the file when done, cancelled, failed
  * or aborted.
  */
@@ -61,7 +61,7 @@ export function fileSource(
   signal?: AbortSignal,
   /** Long reads of what the page cache does not hold may go past it (direct-read.ts). */
   directIo = false,
-): { body: ReadableStream<Uint8Array> } {
+): ReadableStream<Uint8Array> {
   let closed = false
   const close = async (): Promise<void> => {
     if (closed) return
@@ -152,5 +152,5 @@ export function fileSource(
     return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead)
   }
 
-  return { body: pipeable(body, pipe) }
+  return pipeable(body, pipe)
 }
