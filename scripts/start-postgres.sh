@@ -12,7 +12,7 @@
 #
 # Env knobs (defaults in brackets):
 #   PG_DIR       everything lives here [${TMPDIR:-/tmp}/stowage-pg]
-#   PG_PORT      port on 127.0.0.1 [55432]
+#   PG_PORT      port on 127.0.0.1 [the first free one from 55432]
 #   PG_BIN       PostgreSQL binaries [newest /usr/lib/postgresql/*/bin]
 #   PG_PASSWORD  password of the stowage role [a fixed test value]
 #
@@ -21,6 +21,9 @@
 set -euo pipefail
 
 PG_DIR=$(realpath -m -- "${PG_DIR:-${TMPDIR:-/tmp}/stowage-pg}")
+# Another cluster (a developer's, or a second checkout's test run) may hold
+# the default port, so unless one was asked for, the first free one is taken.
+port_given=${PG_PORT:+1}
 PG_PORT=${PG_PORT:-55432}
 PG_PASSWORD=${PG_PASSWORD:-stowage-test-password}
 if [[ -z ${PG_BIN:-} ]]; then
@@ -32,15 +35,18 @@ fi
 
 data=$PG_DIR/data
 marker=$PG_DIR/.stowage-pg
-url="postgres://stowage:$PG_PASSWORD@127.0.0.1:$PG_PORT/stowage"
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
 if ((EUID != 0)); then as_pg() { (cd / && "$@"); }; fi
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 print_env() {
+  local url="postgres://stowage:$PG_PASSWORD@127.0.0.1:$PG_PORT/stowage"
   printf 'PG_URL=%s\n' "$url" | tee "$PG_DIR/env"
 }
 
 if [[ -f $marker ]] && as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  PG_PORT=$(<"$PG_DIR/port")
   print_env
   exit 0
 fi
@@ -60,6 +66,15 @@ printf '%s\n' "$PG_PASSWORD" >"$pwfile"
 as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 ||
   { cat "$PG_DIR/initdb.log" >&2; exit 1; }
 rm -f "$pwfile"
+
+if [[ -z $port_given ]]; then
+  tries=0
+  while port_in_use "$PG_PORT"; do
+    ((++tries < 200)) || { echo "start-postgres: no free port from 55432 on" >&2; exit 1; }
+    PG_PORT=$((PG_PORT + 1))
+  done
+fi
+printf '%s\n' "$PG_PORT" >"$PG_DIR/port"
 
 # Tests make a database per app; fsync stays on so a killed replica's
 # committed rows are really on disk, but the small checkpoint spacing of a

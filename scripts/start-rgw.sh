@@ -14,8 +14,8 @@
 #
 # Env knobs (defaults in brackets):
 #   RGW_DIR          everything lives here [${TMPDIR:-/tmp}/stowage-rgw]
-#   RGW_PORT         S3 endpoint port on 127.0.0.1 [7480]
-#   RGW_MON_PORT     mon port; 3300, Ceph's default, is often taken [40300]
+#   RGW_PORT         S3 endpoint port on 127.0.0.1 [the first free one from 7480]
+#   RGW_MON_PORT     mon port; 3300, Ceph's default, is often taken [the first free one from 40300]
 #   RGW_STORE        bluestore (sparse file in RGW_DIR) | memstore (RAM) [bluestore]
 #   RGW_STORE_BYTES  capacity of the store [34359738368]; sparse, so disk use follows the data
 #   RGW_ACCESS_KEY / RGW_SECRET_KEY      user "tester"  [fixed test values]
@@ -34,6 +34,11 @@ here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 # their command lines.
 RGW_DIR=$(realpath -m -- "${RGW_DIR:-${TMPDIR:-/tmp}/stowage-rgw}")
 export RGW_DIR
+# Another cluster (a developer's, or a second checkout's test run) may hold
+# the default ports, so unless ports were asked for, the first free ones are
+# taken at a cold start and kept in $RGW_DIR/ports for reuse.
+rgw_port_asked=${RGW_PORT:-}
+mon_port_asked=${RGW_MON_PORT:-}
 RGW_PORT=${RGW_PORT:-7480}
 RGW_MON_PORT=${RGW_MON_PORT:-40300}
 RGW_STORE=${RGW_STORE:-bluestore}
@@ -49,6 +54,7 @@ run=$RGW_DIR/run
 logs=$RGW_DIR/log
 setup_log=$logs/setup.log
 marker=$RGW_DIR/.stowage-rgw
+ports_file=$RGW_DIR/ports
 endpoint=http://127.0.0.1:$RGW_PORT
 
 t0=${EPOCHREALTIME//[!0-9]/}
@@ -84,7 +90,7 @@ done
 [[ $RGW_ACCESS_KEY != "$RGW_ACCESS_KEY_2" ]] || die "the two users need different access keys"
 
 # A running cluster is reused only if it was started with these settings.
-settings="port=$RGW_PORT mon_port=$RGW_MON_PORT store=$RGW_STORE bytes=$RGW_STORE_BYTES"
+settings="port=${rgw_port_asked:-auto} mon_port=${mon_port_asked:-auto} store=$RGW_STORE bytes=$RGW_STORE_BYTES"
 settings+=" key=$RGW_ACCESS_KEY secret=$RGW_SECRET_KEY key2=$RGW_ACCESS_KEY_2 secret2=$RGW_SECRET_KEY_2"
 
 env_text() {
@@ -155,9 +161,11 @@ if ! flock -w "$RGW_TIMEOUT" "$lock_fd"; then
 fi
 
 reusable=0
-if [[ -f $marker && -f $RGW_DIR/env && -f $RGW_DIR/settings ]] &&
+if [[ -f $marker && -f $RGW_DIR/env && -f $RGW_DIR/settings && -f $ports_file ]] &&
   [[ $(<"$RGW_DIR/settings") == "$settings" ]] && alive mon.a && alive osd.0; then
   reusable=1
+  read -r RGW_PORT RGW_MON_PORT <"$ports_file"
+  endpoint=http://127.0.0.1:$RGW_PORT
 fi
 
 if ((reusable)) && rgw_healthy; then
@@ -289,16 +297,31 @@ if [[ -e $RGW_DIR ]]; then
   log "tearing down the previous cluster in $RGW_DIR"
   RGW_KEEP_DIR=0 "$here/stop-rgw.sh" || die "could not clear $RGW_DIR"
 fi
-for p in "$RGW_PORT" "$RGW_MON_PORT"; do
-  if port_in_use "$p"; then
-    die "port 127.0.0.1:$p is already in use; pick another with RGW_PORT / RGW_MON_PORT"
-  fi
-done
+# Prints the first port from $1 on that is free and is not $2.
+free_port() {
+  local p=$1
+  while port_in_use "$p" || ((p == $2)); do
+    ((++p <= 65535)) || return 1
+  done
+  echo "$p"
+}
+if [[ -n $rgw_port_asked ]]; then
+  ! port_in_use "$RGW_PORT" || die "port 127.0.0.1:$RGW_PORT (RGW_PORT) is already in use"
+else
+  RGW_PORT=$(free_port "$RGW_PORT" "$RGW_MON_PORT") || die "no free port for radosgw from 7480 on"
+fi
+if [[ -n $mon_port_asked ]]; then
+  ! port_in_use "$RGW_MON_PORT" || die "port 127.0.0.1:$RGW_MON_PORT (RGW_MON_PORT) is already in use"
+else
+  RGW_MON_PORT=$(free_port "$RGW_MON_PORT" "$RGW_PORT") || die "no free port for the mon from 40300 on"
+fi
+endpoint=http://127.0.0.1:$RGW_PORT
 
 mkdir -p -- "$run" "$logs" "$RGW_DIR/mon.a" "$RGW_DIR/osd.0" "$RGW_DIR/rgw" "$RGW_DIR/crash"
 : >"$marker"
 : >"$RGW_DIR/keyring"
 printf '%s\n' "$settings" >"$RGW_DIR/settings"
+printf '%s %s\n' "$RGW_PORT" "$RGW_MON_PORT" >"$ports_file"
 fsid=$(</proc/sys/kernel/random/uuid)
 
 if [[ $RGW_STORE == bluestore ]]; then
