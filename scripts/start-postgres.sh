@@ -20,10 +20,10 @@
 # Stop with scripts/stop-postgres.sh.
 set -euo pipefail
 
+. "$(dirname -- "${BASH_SOURCE[0]}")/ports.sh"
+
 PG_DIR=$(realpath -m -- "${PG_DIR:-${TMPDIR:-/tmp}/stowage-pg}")
-# Another cluster (a developer's, or a second checkout's test run) may hold
-# the default port, so unless one was asked for, the first free one is taken.
-port_given=${PG_PORT:+1}
+port_asked=${PG_PORT:-}
 PG_PORT=${PG_PORT:-55432}
 PG_PASSWORD=${PG_PASSWORD:-stowage-test-password}
 if [[ -z ${PG_BIN:-} ]]; then
@@ -38,16 +38,8 @@ marker=$PG_DIR/.stowage-pg
 as_pg() { (cd / && runuser -u postgres -- "$@"); }
 if ((EUID != 0)); then as_pg() { (cd / && "$@"); }; fi
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-print_env() {
-  local url="postgres://stowage:$PG_PASSWORD@127.0.0.1:$PG_PORT/stowage"
-  printf 'PG_URL=%s\n' "$url" | tee "$PG_DIR/env"
-}
-
 if [[ -f $marker ]] && as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-  PG_PORT=$(<"$PG_DIR/port")
-  print_env
+  cat "$PG_DIR/env"
   exit 0
 fi
 
@@ -67,14 +59,7 @@ as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scr
   { cat "$PG_DIR/initdb.log" >&2; exit 1; }
 rm -f "$pwfile"
 
-if [[ -z $port_given ]]; then
-  tries=0
-  while port_in_use "$PG_PORT"; do
-    ((++tries < 200)) || { echo "start-postgres: no free port from 55432 on" >&2; exit 1; }
-    PG_PORT=$((PG_PORT + 1))
-  done
-fi
-printf '%s\n' "$PG_PORT" >"$PG_DIR/port"
+PG_PORT=$(pick_port "$PG_PORT" "$port_asked") || { echo "start-postgres: no port (PG_PORT)" >&2; exit 1; }
 
 # Tests make a database per app; fsync stays on so a killed replica's
 # committed rows are really on disk, but the small checkpoint spacing of a
@@ -97,4 +82,4 @@ CREATE ROLE stowage LOGIN CREATEDB PASSWORD '$PG_PASSWORD';
 CREATE DATABASE stowage OWNER stowage;
 SQL
 echo "start-postgres: PostgreSQL on 127.0.0.1:$PG_PORT, data in $data" >&2
-print_env
+printf 'PG_URL=postgres://stowage:%s@127.0.0.1:%s/stowage\n' "$PG_PASSWORD" "$PG_PORT" | tee "$PG_DIR/env"

@@ -29,14 +29,13 @@
 set -euo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+. "$here/ports.sh"
 
 # Canonical, because stop-rgw.sh recognises our daemons by this exact path in
 # their command lines.
 RGW_DIR=$(realpath -m -- "${RGW_DIR:-${TMPDIR:-/tmp}/stowage-rgw}")
 export RGW_DIR
-# Another cluster (a developer's, or a second checkout's test run) may hold
-# the default ports, so unless ports were asked for, the first free ones are
-# taken at a cold start and kept in $RGW_DIR/ports for reuse.
+# Ports are chosen at a cold start (ports.sh); a reused cluster keeps its own.
 rgw_port_asked=${RGW_PORT:-}
 mon_port_asked=${RGW_MON_PORT:-}
 RGW_PORT=${RGW_PORT:-7480}
@@ -54,7 +53,6 @@ run=$RGW_DIR/run
 logs=$RGW_DIR/log
 setup_log=$logs/setup.log
 marker=$RGW_DIR/.stowage-rgw
-ports_file=$RGW_DIR/ports
 endpoint=http://127.0.0.1:$RGW_PORT
 
 t0=${EPOCHREALTIME//[!0-9]/}
@@ -134,10 +132,6 @@ endpoint_answers() {
   curl -s -o /dev/null --max-time 3 "$endpoint/"
 }
 
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 # A busy radosgw (say, under a benchmark) can miss one probe; restarting it
 # then would pull it from under the tests, so only give up after a few.
 rgw_healthy() {
@@ -161,11 +155,10 @@ if ! flock -w "$RGW_TIMEOUT" "$lock_fd"; then
 fi
 
 reusable=0
-if [[ -f $marker && -f $RGW_DIR/env && -f $RGW_DIR/settings && -f $ports_file ]] &&
+if [[ -f $marker && -f $RGW_DIR/env && -f $RGW_DIR/settings ]] &&
   [[ $(<"$RGW_DIR/settings") == "$settings" ]] && alive mon.a && alive osd.0; then
   reusable=1
-  read -r RGW_PORT RGW_MON_PORT <"$ports_file"
-  endpoint=http://127.0.0.1:$RGW_PORT
+  endpoint=$(sed -n 's/^S3_ENDPOINT=//p' "$RGW_DIR/env")
 fi
 
 if ((reusable)) && rgw_healthy; then
@@ -297,31 +290,14 @@ if [[ -e $RGW_DIR ]]; then
   log "tearing down the previous cluster in $RGW_DIR"
   RGW_KEEP_DIR=0 "$here/stop-rgw.sh" || die "could not clear $RGW_DIR"
 fi
-# Prints the first port from $1 on that is free and is not $2.
-free_port() {
-  local p=$1
-  while port_in_use "$p" || ((p == $2)); do
-    ((++p <= 65535)) || return 1
-  done
-  echo "$p"
-}
-if [[ -n $rgw_port_asked ]]; then
-  ! port_in_use "$RGW_PORT" || die "port 127.0.0.1:$RGW_PORT (RGW_PORT) is already in use"
-else
-  RGW_PORT=$(free_port "$RGW_PORT" "$RGW_MON_PORT") || die "no free port for radosgw from 7480 on"
-fi
-if [[ -n $mon_port_asked ]]; then
-  ! port_in_use "$RGW_MON_PORT" || die "port 127.0.0.1:$RGW_MON_PORT (RGW_MON_PORT) is already in use"
-else
-  RGW_MON_PORT=$(free_port "$RGW_MON_PORT" "$RGW_PORT") || die "no free port for the mon from 40300 on"
-fi
+RGW_PORT=$(pick_port "$RGW_PORT" "$rgw_port_asked" "$RGW_MON_PORT") || die "no port for radosgw (RGW_PORT)"
+RGW_MON_PORT=$(pick_port "$RGW_MON_PORT" "$mon_port_asked" "$RGW_PORT") || die "no port for the mon (RGW_MON_PORT)"
 endpoint=http://127.0.0.1:$RGW_PORT
 
 mkdir -p -- "$run" "$logs" "$RGW_DIR/mon.a" "$RGW_DIR/osd.0" "$RGW_DIR/rgw" "$RGW_DIR/crash"
 : >"$marker"
 : >"$RGW_DIR/keyring"
 printf '%s\n' "$settings" >"$RGW_DIR/settings"
-printf '%s %s\n' "$RGW_PORT" "$RGW_MON_PORT" >"$ports_file"
 fsid=$(</proc/sys/kernel/random/uuid)
 
 if [[ $RGW_STORE == bluestore ]]; then
