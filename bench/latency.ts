@@ -115,23 +115,22 @@ try {
     for (const size of sizes) {
       const directTarget: Target = { url: presigned(env.endpoint, env.accessKey, env.secretKey, env.region, size), headers: {} }
       for (const [name, drive] of Object.entries(generators)) {
-        type Ours = { m: Measured; cpuMs: number; waitMs: number }
-        const runs: Array<{ ours: Measured; direct: Measured; cpuMs: number; waitMs: number }> = []
+        type Ours = { ours: Measured; cpuMs: number; waitMs: number }
+        const runs: Array<Ours & { direct: Measured }> = []
+        const measureOurs = async (): Promise<Ours> => {
+          const cpu0 = cpuSeconds(srv.pid)
+          const wait0 = sched(srv.pid).waitSeconds
+          const m = await drive(ours(size))
+          const perRequest = (seconds: number): number => (seconds * 1000) / m.requests
+          return { ours: m, cpuMs: perRequest(cpuSeconds(srv.pid) - cpu0), waitMs: perRequest(sched(srv.pid).waitSeconds - wait0) }
+        }
         for (let run = 0; run < f.runs; run++) {
-          const measureOurs = async (): Promise<Ours> => {
-            const cpu0 = cpuSeconds(srv.pid)
-            const wait0 = sched(srv.pid).waitSeconds
-            const m = await drive(ours(size))
-            const perRequest = (seconds: number): number => (seconds * 1000) / m.requests
-            return { m, cpuMs: perRequest(cpuSeconds(srv.pid) - cpu0), waitMs: perRequest(sched(srv.pid).waitSeconds - wait0) }
-          }
-          const record = (o: Ours, direct: Measured): void => void runs.push({ ours: o.m, cpuMs: o.cpuMs, waitMs: o.waitMs, direct })
           if (run % 2 === 0) {
             const o = await measureOurs()
-            record(o, await drive(directTarget))
+            runs.push({ ...o, direct: await drive(directTarget) })
           } else {
-            const d = await drive(directTarget)
-            record(await measureOurs(), d)
+            const direct = await drive(directTarget)
+            runs.push({ ...(await measureOurs()), direct })
           }
         }
         const p = (side: 'ours' | 'direct', q: 'p50' | 'p99'): number => median(runs.map((r) => r[side][q]))

@@ -109,6 +109,7 @@ export class Answer {
    */
   stream(): ReadableStream<Uint8Array> {
     let open = true
+    let reading = false
     const exchange = this.exchange
     let controller!: ReadableStreamDefaultController<Uint8Array>
     const listener: Listener = {
@@ -133,7 +134,8 @@ export class Answer {
         },
         // With no high-water mark, a pull comes only when a read waits on an empty queue.
         pull: () => {
-          if (this.taken) return exchange.resume()
+          if (reading) return exchange.resume()
+          reading = true
           takePipe(stream)
           this.take(listener)
         },
